@@ -1,0 +1,1 @@
+export type { PostgresSessionServiceOptions, SslMode } from './options.js';

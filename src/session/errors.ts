@@ -1,0 +1,64 @@
+/**
+ * Every error this package throws is an {@link AgentSessionsError} with a stable `code`, so callers
+ * branch on `err.code` rather than on message text. Driver errors are kept as `cause`.
+ */
+export type ErrorCode = 'INVALID_ARGUMENT' | 'NOT_FOUND' | 'CONFLICT' | 'CLOSED' | 'CONFIG' | 'STORAGE';
+
+export class AgentSessionsError extends Error {
+  readonly code: ErrorCode;
+  /** The argument or option at fault, when there is one (e.g. `key.userId`, `sslMode`). */
+  readonly field: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { field?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.field = options.field;
+  }
+}
+
+/** A caller passed a value that breaks a rule; nothing was written. */
+export class InvalidArgumentError extends AgentSessionsError {
+  constructor(field: string, rule: string, options: { cause?: unknown } = {}) {
+    super('INVALID_ARGUMENT', `${field} ${rule}`, { field, ...options });
+  }
+}
+
+/** The session (or anchor event) the call needs does not exist, is expired or was deleted. */
+export class NotFoundError extends AgentSessionsError {
+  constructor(message: string, options: { field?: string; cause?: unknown } = {}) {
+    super('NOT_FOUND', message, options);
+  }
+}
+
+/** A live row with the same key already exists. */
+export class ConflictError extends AgentSessionsError {
+  constructor(message: string, options: { field?: string; cause?: unknown } = {}) {
+    super('CONFLICT', message, options);
+  }
+}
+
+/** The service was closed; it takes no more calls. */
+export class ClosedError extends AgentSessionsError {
+  constructor(operation: string) {
+    super('CLOSED', `${operation}: the session service is closed`);
+  }
+}
+
+/** An option is invalid, or the database schema does not match what the service needs. */
+export class ConfigError extends AgentSessionsError {
+  constructor(field: string, message: string, options: { cause?: unknown } = {}) {
+    super('CONFIG', `${field}: ${message}`, { field, ...options });
+  }
+}
+
+/** The database failed; the driver's error is the `cause`. */
+export class StorageError extends AgentSessionsError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('STORAGE', message, options);
+  }
+}
+
+export function isAgentSessionsError(err: unknown, code?: ErrorCode): err is AgentSessionsError {
+  return err instanceof AgentSessionsError && (code === undefined || err.code === code);
+}

@@ -1,0 +1,111 @@
+import { InvalidArgumentError } from './errors.js';
+
+/** Options of getSession. `eventPage` cannot be combined with `eventNum` or `eventTime`. */
+export interface GetSessionOptions {
+  /** Return at most this many of the newest events (default: the service's event limit). */
+  eventNum?: number;
+  /** Return events from the first one whose timestamp is at or after this time. */
+  eventTime?: Date;
+  /**
+   * A page of events counted from the newest: `offset` events skipped, `limit` returned, oldest
+   * first. No user anchoring is applied to a page.
+   */
+  eventPage?: { offset: number; limit: number };
+}
+
+export interface ListSessionsOptions {
+  eventNum?: number;
+  eventTime?: Date;
+  /** A page of sessions, newest first. */
+  page?: { offset: number; limit: number };
+  /** Return sessions without events, tracks or summaries. */
+  onlyMeta?: boolean;
+}
+
+export interface AppendEventOptions {
+  /** Re-filter the caller's in-memory events to at most this many after the append. */
+  eventNum?: number;
+  /** Re-filter the caller's in-memory events to those from this time on. */
+  eventTime?: Date;
+  /** Gives up waiting for room in a full async queue; the event is then not accepted. */
+  signal?: AbortSignal;
+}
+
+export interface TrackEventsOptions {
+  /** At most this many of the newest track events; 0 or absent returns all. */
+  eventNum?: number;
+  /** Only track events strictly after this time. */
+  eventTime?: Date;
+}
+
+export interface EventWindowOptions {
+  /** How many stored events before the anchor to include. */
+  before: number;
+  /** How many stored events after the anchor to include. */
+  after: number;
+}
+
+export interface SummaryTextOptions {
+  /** The summary's filter key; falls back to the full-session summary when it has none. */
+  filterKey?: string;
+}
+
+function checkCount(field: string, value: unknown, min: number): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new InvalidArgumentError(field, `must be an integer >= ${min}`);
+  }
+}
+
+function checkDate(field: string, value: unknown): void {
+  if (value === undefined) return;
+  if (!(value instanceof Date) || Number.isNaN(value.getTime()))
+    throw new InvalidArgumentError(field, 'must be a valid Date');
+}
+
+/** Validates getSession options (trpc-agent-go's ValidateGetSessionOptions, plus type checks). */
+export function checkGetSessionOptions(options: GetSessionOptions): void {
+  checkCount('eventNum', options.eventNum, 0);
+  checkDate('eventTime', options.eventTime);
+  const page = options.eventPage;
+  if (page === undefined) return;
+  if (page === null || typeof page !== 'object')
+    throw new InvalidArgumentError('eventPage', 'must be { offset, limit }');
+  checkCount('eventPage.offset', page.offset ?? Number.NaN, 0);
+  checkCount('eventPage.limit', page.limit ?? Number.NaN, 1);
+  if ((options.eventNum ?? 0) !== 0 || options.eventTime !== undefined) {
+    throw new InvalidArgumentError('eventPage', 'cannot be combined with eventNum or eventTime');
+  }
+}
+
+/** Validates listSessions options (trpc-agent-go's ValidateListSessionsOptions, plus type checks). */
+export function checkListSessionsOptions(options: ListSessionsOptions): void {
+  if ((options as { eventPage?: unknown }).eventPage !== undefined) {
+    throw new InvalidArgumentError('eventPage', 'is only supported by getSession');
+  }
+  checkCount('eventNum', options.eventNum, 0);
+  checkDate('eventTime', options.eventTime);
+  const page = options.page;
+  if (page === undefined) return;
+  if (page === null || typeof page !== 'object')
+    throw new InvalidArgumentError('page', 'must be { offset, limit }');
+  checkCount('page.offset', page.offset ?? Number.NaN, 0);
+  checkCount('page.limit', page.limit ?? Number.NaN, 1);
+}
+
+export function checkAppendEventOptions(options: AppendEventOptions): void {
+  checkCount('eventNum', options.eventNum, 0);
+  checkDate('eventTime', options.eventTime);
+}
+
+export function checkTrackEventsOptions(options: TrackEventsOptions): void {
+  checkCount('eventNum', options.eventNum, 0);
+  checkDate('eventTime', options.eventTime);
+}
+
+export function checkEventWindowOptions(options: EventWindowOptions): void {
+  if (options === null || typeof options !== 'object')
+    throw new InvalidArgumentError('window', 'must be { before, after }');
+  checkCount('before', options.before ?? Number.NaN, 0);
+  checkCount('after', options.after ?? Number.NaN, 0);
+}

@@ -1,0 +1,69 @@
+import type { Event } from './event.js';
+import type { SessionKey, UserKey } from './keys.js';
+import type {
+  AppendEventOptions,
+  EventWindowOptions,
+  GetSessionOptions,
+  ListSessionsOptions,
+  SummaryTextOptions,
+  TrackEventsOptions,
+} from './options.js';
+import type { Session } from './session.js';
+import type { StateMap } from './state.js';
+import type { TrackEvent, TrackEvents } from './track.js';
+
+/** The key of a session to create: without `sessionId`, a UUID v4 is generated. */
+export interface CreateSessionKey extends UserKey {
+  sessionId?: string;
+}
+
+/**
+ * What every backend implements. Errors are {@link AgentSessionsError}s: `INVALID_ARGUMENT` before
+ * anything is written, `CONFLICT`, `NOT_FOUND`, `CLOSED` after close(), `STORAGE` for the database.
+ */
+export interface SessionService extends AsyncDisposable {
+  /** Creates a session; a live session with the same key is a `CONFLICT`. */
+  createSession(key: CreateSessionKey, state?: StateMap): Promise<Session>;
+  /** The session, or null when it is missing, expired or deleted. Never refreshes its TTL. */
+  getSession(key: SessionKey, options?: GetSessionOptions): Promise<Session | null>;
+  /** The user's live sessions, most recently updated first. */
+  listSessions(key: UserKey, options?: ListSessionsOptions): Promise<Session[]>;
+  /** Deletes a session with its events, summaries and tracks; deleting a missing one is not an error. */
+  deleteSession(key: SessionKey): Promise<void>;
+
+  /** Merges keys into the session's own state; `app:` and `user:` keys are refused. */
+  updateSessionState(key: SessionKey, state: StateMap): Promise<void>;
+  /** Sets state shared by every session of the app (`app:` prefix optional). */
+  updateAppState(appName: string, state: StateMap): Promise<void>;
+  /** The app's state, keys without the `app:` prefix. */
+  listAppStates(appName: string): Promise<StateMap>;
+  deleteAppState(appName: string, key: string): Promise<void>;
+  /** Sets state shared by every session of the user (`user:` prefix optional). */
+  updateUserState(key: UserKey, state: StateMap): Promise<void>;
+  /** The user's state, keys without the `user:` prefix. */
+  listUserStates(key: UserKey): Promise<StateMap>;
+  deleteUserState(key: UserKey, stateKey: string): Promise<void>;
+
+  /**
+   * Applies an event to `session` (the caller's copy changes at once) and stores it when it is a
+   * complete event with content; its state delta is stored in any case.
+   */
+  appendEvent(session: Session, event: Event, options?: AppendEventOptions): Promise<void>;
+  /** Appends an event to one of the session's tracks. */
+  appendTrackEvent(session: Session, event: TrackEvent): Promise<void>;
+  getTrackEvents(key: SessionKey, track: string, options?: TrackEventsOptions): Promise<TrackEvents>;
+  /** The stored events around an anchor event: up to `before` older and `after` newer. */
+  getEventWindow(key: SessionKey, anchorEventId: string, options: EventWindowOptions): Promise<Event[]>;
+
+  /** Summarizes now (a no-op without a summarizer). */
+  createSessionSummary(session: Session, filterKey?: string, force?: boolean): Promise<void>;
+  /** Summarizes in the background; runs in the caller when the queue is full. */
+  enqueueSummaryJob(session: Session, filterKey?: string, force?: boolean): Promise<void>;
+  /** The summary text for a filter key, falling back to the full-session summary. */
+  getSessionSummaryText(session: Session, options?: SummaryTextOptions): Promise<string | undefined>;
+
+  /** Resolves when every accepted write is durable; rejects if a background write failed. */
+  flush(): Promise<void>;
+  /** Drains, then releases everything; later calls fail with `CLOSED`. Idempotent. */
+  close(): Promise<void>;
+}

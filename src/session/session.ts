@@ -1,0 +1,92 @@
+import { type Event, isPersistableEvent, isUserMessage } from './event.js';
+import type { SessionKey } from './keys.js';
+import { newStateMap, type StateMap } from './state.js';
+import type { Summary } from './summary.js';
+import { compareTime } from './time.js';
+import type { TrackEvents } from './track.js';
+
+/** One conversation of one user with one app, as a backend returns it. */
+export interface Session {
+  id: string;
+  appName: string;
+  userId: string;
+  /** Session state, with the app's and user's shared state merged in under `app:` and `user:`. */
+  state: StateMap;
+  /** Stored events, oldest first, limited and user-anchored as described in {@link filterEvents}. */
+  events: Event[];
+  /** Track events by track name. */
+  tracks: Record<string, TrackEvents>;
+  /** Summaries by filter key (`''` is the full-session summary). */
+  summaries: Record<string, Summary>;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export function newSession(key: SessionKey, now: Date, state: StateMap = newStateMap()): Session {
+  return {
+    id: key.sessionId,
+    appName: key.appName,
+    userId: key.userId,
+    state,
+    events: [],
+    tracks: {},
+    summaries: {},
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+export function keyOfSession(session: Pick<Session, 'appName' | 'userId' | 'id'>): SessionKey {
+  return { appName: session.appName, userId: session.userId, sessionId: session.id };
+}
+
+export interface EventFilter {
+  /** Keep at most this many of the newest events; 0 or absent keeps all. */
+  eventNum?: number | undefined;
+  /** Start at the first event whose own timestamp is at or after this time. */
+  eventTime?: Date | undefined;
+}
+
+/**
+ * The read filter of trpc-agent-go (ApplyEventFiltering), exactly:
+ * 1. with `eventTime`, drop everything before the first event whose timestamp is >= eventTime
+ *    (none: nothing is left);
+ * 2. with `eventNum` > 0, keep the last `eventNum`;
+ * 3. start at the first user message that is left;
+ * 4. if none is left, put the last user message of the unfiltered list in front of what is left
+ *    (so the result can hold eventNum + 1 events); if the list has no user message at all, [].
+ * The result always starts with a user message, so a model never sees a reply without its question.
+ */
+export function filterEvents(events: readonly Event[], filter: EventFilter = {}): Event[] {
+  let kept = events.slice();
+  if (filter.eventTime) {
+    const { eventTime } = filter;
+    const start = kept.findIndex((event) => compareTime(event.timestamp, eventTime) >= 0);
+    kept = start >= 0 ? kept.slice(start) : [];
+  }
+  const eventNum = filter.eventNum ?? 0;
+  if (eventNum > 0 && kept.length > eventNum) kept = kept.slice(kept.length - eventNum);
+  const firstUser = kept.findIndex(isUserMessage);
+  if (firstUser >= 0) return kept.slice(firstUser);
+  const lastUser = events.findLast(isUserMessage);
+  return lastUser ? [lastUser, ...kept] : [];
+}
+
+/**
+ * Applies an appended event to the caller's in-memory session, as trpc-agent-go's
+ * UpdateUserSession: a stored event is added and the events re-filtered (which also anchors them
+ * on a user message); `updatedAt` moves; the state delta is applied whether or not the event is
+ * stored (keys are set, never removed; null is a value).
+ */
+export function applyEventToSession(session: Session, event: Event, filter: EventFilter, now: Date): void {
+  if (isPersistableEvent(event)) {
+    session.events.push(event);
+    session.events = filterEvents(session.events, filter);
+  }
+  session.updatedAt = now;
+  if (event.stateDelta) {
+    if (!session.state) session.state = newStateMap();
+    for (const [key, value] of Object.entries(event.stateDelta))
+      session.state[key] = value === null ? null : value.slice();
+  }
+}

@@ -1,0 +1,109 @@
+import { InvalidArgumentError } from './errors.js';
+
+/**
+ * A state map, as trpc-agent-go's `map[string][]byte`: each value is bytes, or null. Use the helpers
+ * below to put and read text or JSON without handling bytes.
+ */
+export type StateMap = Record<string, Uint8Array | null>;
+
+/** Keys with this prefix are shared by every session of an app (stored in app_states). */
+export const APP_PREFIX = 'app:';
+/** Keys with this prefix are shared by every session of a user (stored in user_states). */
+export const USER_PREFIX = 'user:';
+/** Keys with this prefix are meant for one invocation; stored as given, like trpc-agent-go does. */
+export const TEMP_PREFIX = 'temp:';
+/** Reserved session-state key holding the JSON list of the session's track names. */
+export const TRACKS_STATE_KEY = 'tracks';
+
+/**
+ * An empty state map without a prototype, so a key such as `__proto__` is an ordinary key and can
+ * never reach Object.prototype. Every map this package builds starts here.
+ */
+export function newStateMap(): StateMap {
+  return Object.create(null) as StateMap;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Text as a state value (UTF-8). */
+export function textValue(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+/** JSON as a state value (the UTF-8 bytes of `JSON.stringify(value)`). */
+export function jsonValue(value: unknown): Uint8Array {
+  const text = JSON.stringify(value);
+  if (text === undefined) throw new InvalidArgumentError('value', 'must be JSON-serializable');
+  return encoder.encode(text);
+}
+
+/** Reads a state value as text; undefined when absent or null. */
+export function readText(state: StateMap | undefined, key: string): string | undefined {
+  const value = state?.[key];
+  return value == null ? undefined : decoder.decode(value);
+}
+
+/** Reads a state value as JSON; undefined when absent or null. */
+export function readJson<T = unknown>(state: StateMap | undefined, key: string): T | undefined {
+  const text = readText(state, key);
+  return text === undefined ? undefined : (JSON.parse(text) as T);
+}
+
+/** Builds a StateMap from plain values: strings become UTF-8, bytes stay, null stays, the rest JSON. */
+export function stateOf(values: Record<string, unknown>): StateMap {
+  const state = newStateMap();
+  for (const [key, value] of Object.entries(values)) {
+    if (value === null || value instanceof Uint8Array) state[key] = value;
+    else if (typeof value === 'string') state[key] = textValue(value);
+    else state[key] = jsonValue(value);
+  }
+  return state;
+}
+
+/** A deep copy: callers may reuse their buffers without changing what was stored. */
+export function copyState(state: StateMap | null | undefined): StateMap {
+  const copy = newStateMap();
+  if (!state) return copy;
+  for (const [key, value] of Object.entries(state)) copy[key] = value === null ? null : value.slice();
+  return copy;
+}
+
+/**
+ * Checks a caller's state map: an object whose values are Uint8Array or null. Keys are stored as
+ * JSON object keys or VARCHAR(255) column values, so NUL and unpaired surrogates are refused.
+ */
+export function checkStateMap(field: string, state: unknown): asserts state is StateMap {
+  if (state === null || typeof state !== 'object' || Array.isArray(state)) {
+    throw new InvalidArgumentError(field, 'must be an object mapping keys to Uint8Array or null');
+  }
+  for (const [key, value] of Object.entries(state)) {
+    if (key.includes('\u0000') || !key.isWellFormed()) {
+      throw new InvalidArgumentError(
+        `${field} key ${JSON.stringify(key)}`,
+        'must not contain NUL or unpaired surrogates',
+      );
+    }
+    if (value !== null && !(value instanceof Uint8Array)) {
+      throw new InvalidArgumentError(
+        `${field}[${JSON.stringify(key)}]`,
+        'must be a Uint8Array or null (use stateOf/textValue/jsonValue)',
+      );
+    }
+  }
+}
+
+/**
+ * Merges app and user state into a session's state under their prefixes, as trpc-agent-go's
+ * mergeState: the shared value wins over a same-named key stored in the session itself.
+ */
+export function mergeScopedState(sessionState: StateMap, appState: StateMap, userState: StateMap): StateMap {
+  for (const [key, value] of Object.entries(appState)) sessionState[APP_PREFIX + key] = value;
+  for (const [key, value] of Object.entries(userState)) sessionState[USER_PREFIX + key] = value;
+  return sessionState;
+}
+
+/** Removes a prefix if present (app/user state updates accept keys with or without it). */
+export function trimPrefix(key: string, prefix: string): string {
+  return key.startsWith(prefix) ? key.slice(prefix.length) : key;
+}

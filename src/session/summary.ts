@@ -1,0 +1,25 @@
+/** Mirrors trpc-agent-go's `session.Summary` JSON (stored in session_summaries.summary). */
+export interface Summary {
+  summary: string;
+  topics?: string[];
+  /** The boundary's cutoff: the timestamp of the last summarized event, not the time of writing. */
+  updated_at: Date;
+  boundary?: SummaryBoundary;
+}
+
+/** Where a summary stops: events after it form the next summary's delta. */
+export interface SummaryBoundary {
+  version: number;
+  filter_key?: string;
+  cutoff_at: Date;
+  last_event_id?: string;
+}
+
+export const SUMMARY_BOUNDARY_VERSION = 1;
+/** The filter key of the full-session summary. */
+export const FULL_SESSION_FILTER_KEY = '';
+
+/** The cutoff of a summary: its boundary's, or `updated_at` for summaries written before boundaries. */
+export function summaryCutoff(summary: Summary): Date {
+  return summary.boundary?.cutoff_at ?? summary.updated_at;
+}

@@ -1,0 +1,1 @@
+export type { SessionSummarizer } from '../session/summarizer.js';

@@ -1,0 +1,16 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: {
+    index: 'src/index.ts',
+    'postgres/index': 'src/postgres/index.ts',
+    'storage/postgres/index': 'src/storage/postgres/index.ts',
+    'summary/index': 'src/summary/index.ts',
+  },
+  format: ['esm'],
+  target: 'node20',
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  splitting: true,
+});
