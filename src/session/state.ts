@@ -107,3 +107,19 @@ export function mergeScopedState(sessionState: StateMap, appState: StateMap, use
 export function trimPrefix(key: string, prefix: string): string {
   return key.startsWith(prefix) ? key.slice(prefix.length) : key;
 }
+
+/**
+ * App and user state values are stored as raw text (a TEXT column, as trpc-agent-go does), so
+ * they must be valid UTF-8 without NUL characters. Returns the text, or null for null.
+ */
+export function stateValueToText(field: string, value: Uint8Array | null): string | null {
+  if (value === null) return null;
+  let text: string;
+  try {
+    text = decoder.decode(value);
+  } catch {
+    throw new InvalidArgumentError(field, 'must be valid UTF-8 text (app and user state values are stored as TEXT)');
+  }
+  if (text.includes('\u0000')) throw new InvalidArgumentError(field, 'must not contain NUL characters');
+  return text;
+}
