@@ -12,3 +12,4 @@ export * from './summarizer.js';
 export * from './summary.js';
 export * from './time.js';
 export * from './track.js';
+export * from './codec.js';

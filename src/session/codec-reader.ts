@@ -1,0 +1,196 @@
+import { childPath, entryPath } from './codec-writer.js';
+import { newStateMap, type StateMap } from './state.js';
+import { goZeroTime, parseRfc3339 } from './time.js';
+
+/**
+ * The reading half of the codec: typed accessors over a parsed JSON document that apply Go's
+ * decoding rules (null leaves a field at its zero value; a wrong type is an error) and produce
+ * the canonical shape of the Go struct: fields Go always writes are always set, omitempty fields
+ * are set only when non-zero, pointer fields only when non-null. Errors are plain TypeErrors that
+ * name the path; the backends add the row they came from.
+ */
+
+/** A parsed JSON object. */
+export type JsonObject = Record<string, unknown>;
+
+/** Parses JSON text, naming what was being read when it is malformed. */
+export function parseJson(text: string, what: string): unknown {
+  if (typeof text !== 'string') throw new TypeError(`${what}: expected JSON text, got ${describe(text)}`);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new SyntaxError(`${what}: malformed JSON: ${(err as Error).message}`);
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value;
+}
+
+function mismatch(path: string, name: string | number, expected: string, value: unknown): TypeError {
+  return new TypeError(`${childPath(path, name)}: expected ${expected}, got ${describe(value)}`);
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** The document itself, which must be an object. */
+export function rootObject(value: unknown, what: string): JsonObject {
+  if (!isObject(value)) throw new TypeError(`${what}: expected a JSON object, got ${describe(value)}`);
+  return value;
+}
+
+/** A nested struct or map: undefined when absent or null (Go's nil pointer or map). */
+export function readObject(o: JsonObject, name: string, path: string): JsonObject | undefined {
+  const v = o[name];
+  if (v == null) return undefined;
+  if (!isObject(v)) throw mismatch(path, name, 'an object', v);
+  return v;
+}
+
+/** An array: undefined when absent or null (Go's nil slice). */
+export function readArray(o: JsonObject, name: string, path: string): unknown[] | undefined {
+  const v = o[name];
+  if (v == null) return undefined;
+  if (!Array.isArray(v)) throw mismatch(path, name, 'an array', v);
+  return v;
+}
+
+/** An array element that must be an object (a struct in a Go slice); null is the zero struct. */
+export function itemObject(v: unknown, path: string, index: number): JsonObject {
+  if (v === null) return {};
+  if (!isObject(v)) throw mismatch(path, index, 'an object', v);
+  return v;
+}
+
+/** A Go string: the empty string when absent or null. */
+export function readString(o: JsonObject, name: string, path: string): string {
+  const v = o[name];
+  if (v == null) return '';
+  if (typeof v !== 'string') throw mismatch(path, name, 'a string', v);
+  return v;
+}
+
+/** A string in an array (Go's []string): null reads as the empty string. */
+export function stringItem(v: unknown, path: string, index: number): string {
+  if (v === null) return '';
+  if (typeof v !== 'string') throw mismatch(path, index, 'a string', v);
+  return v;
+}
+
+/** An omitempty string: undefined when empty. */
+export function readOptString(o: JsonObject, name: string, path: string): string | undefined {
+  return readString(o, name, path) || undefined;
+}
+
+/** A *string: undefined only when absent or null. */
+export function readPtrString(o: JsonObject, name: string, path: string): string | undefined {
+  return o[name] == null ? undefined : readString(o, name, path);
+}
+
+/** A Go int: 0 when absent or null; a fraction is an error, as in Go. */
+export function readInt(o: JsonObject, name: string, path: string): number {
+  const v = o[name];
+  if (v == null) return 0;
+  if (!Number.isInteger(v)) throw mismatch(path, name, 'an integer', v);
+  return v as number;
+}
+
+/** An omitempty int: undefined when 0. */
+export function readOptInt(o: JsonObject, name: string, path: string): number | undefined {
+  return readInt(o, name, path) || undefined;
+}
+
+/** A *int: undefined only when absent or null. */
+export function readPtrInt(o: JsonObject, name: string, path: string): number | undefined {
+  return o[name] == null ? undefined : readInt(o, name, path);
+}
+
+/** A Go float64: 0 when absent or null. */
+export function readFloat(o: JsonObject, name: string, path: string): number {
+  const v = o[name];
+  if (v == null) return 0;
+  if (typeof v !== 'number') throw mismatch(path, name, 'a number', v);
+  return v;
+}
+
+/** A Go bool: false when absent or null. */
+export function readBool(o: JsonObject, name: string, path: string): boolean {
+  const v = o[name];
+  if (v == null) return false;
+  if (typeof v !== 'boolean') throw mismatch(path, name, 'a boolean', v);
+  return v;
+}
+
+/** An omitempty bool: undefined when false. */
+export function readOptBool(o: JsonObject, name: string, path: string): true | undefined {
+  return readBool(o, name, path) || undefined;
+}
+
+/** A time.Time: Go's zero time when absent or null, nanoseconds kept, any RFC 3339 offset. */
+export function readTime(o: JsonObject, name: string, path: string): Date {
+  const v = o[name];
+  if (v == null) return goZeroTime();
+  if (typeof v !== 'string') throw mismatch(path, name, 'an RFC 3339 timestamp string', v);
+  const date = parseRfc3339(v);
+  if (!date)
+    throw new TypeError(`${childPath(path, name)}: expected an RFC 3339 timestamp, got ${JSON.stringify(v)}`);
+  return date;
+}
+
+/** A []byte: null when absent or null, else decoded from standard base64. */
+export function readBytes(o: JsonObject, name: string, path: string): Uint8Array | null {
+  return bytesValue(o[name], childPath(path, name));
+}
+
+function bytesValue(v: unknown, where: string): Uint8Array | null {
+  if (v == null) return null;
+  if (typeof v !== 'string')
+    throw new TypeError(`${where}: expected a base64 string or null, got ${describe(v)}`);
+  const bytes = decodeBase64(v);
+  if (!bytes) throw new TypeError(`${where}: expected standard base64, got ${JSON.stringify(v)}`);
+  return bytes;
+}
+
+const NOT_BASE64 = /[^A-Za-z0-9+/=]/;
+
+/**
+ * Decodes standard padded base64 as strictly as Go's base64.StdEncoding (which skips CR and LF),
+ * because Node's decoder silently ignores anything it does not understand. Returns null when
+ * the text is not base64.
+ */
+function decodeBase64(text: string): Uint8Array | null {
+  const s = text.includes('\n') || text.includes('\r') ? text.replace(/[\r\n]/g, '') : text;
+  const length = s.length;
+  if (length % 4 !== 0 || NOT_BASE64.test(s)) return null;
+  const padding = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
+  const firstPad = s.indexOf('=');
+  if (firstPad !== -1 && firstPad < length - padding) return null;
+  const bytes = new Uint8Array((length / 4) * 3 - padding);
+  // Decode straight into a right-sized array of our own: no pooled Buffer slab is shared or kept.
+  if (bytes.length > 0) Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).write(s, 'base64');
+  return bytes;
+}
+
+/** A map[string][]byte (a state map): base64 values or null, into a prototype-free map. */
+export function readStateMap(value: unknown, path: string): StateMap {
+  const state = newStateMap();
+  if (value == null) return state;
+  if (!isObject(value)) throw new TypeError(`${path}: expected an object, got ${describe(value)}`);
+  for (const key of Object.keys(value)) state[key] = bytesValue(value[key], entryPath(path, key));
+  return state;
+}
+
+/** A map of arbitrary JSON values, into a prototype-free map so `__proto__` stays an ordinary key. */
+export function readValueMap(o: JsonObject, name: string, path: string): Record<string, unknown> | undefined {
+  const v = readObject(o, name, path);
+  if (!v) return undefined;
+  const keys = Object.keys(v);
+  if (keys.length === 0) return undefined;
+  const map: Record<string, unknown> = Object.create(null);
+  for (const key of keys) map[key] = v[key];
+  return map;
+}

@@ -1,0 +1,128 @@
+import { childPath, formatFloat, type JsonWriter, quoteGo, sortedKeys, textProblem } from './codec-writer.js';
+import { InvalidArgumentError } from './errors.js';
+
+/**
+ * Writes an arbitrary JavaScript value as JSON, for the fields Go keeps as raw JSON (event
+ * extensions, track payloads) or as `map[string]any` (tool-call extra fields, written with sorted
+ * keys as Go re-marshals them). It follows JSON.stringify (toJSON, boxed primitives, undefined
+ * properties skipped, undefined array items as null) but refuses what JSON.stringify would drop
+ * or mangle silently: functions, symbols, BigInt, non-finite numbers, cycles, and an undefined
+ * value at the top.
+ */
+export function writeJsonValue(
+  w: JsonWriter,
+  value: unknown,
+  path: string,
+  name: string | number,
+  sortKeys: boolean,
+): void {
+  new ValueWriter(w, path, name, sortKeys).top(value);
+}
+
+/** Holds the state of one value walk; the path is kept as segments and only joined on error. */
+class ValueWriter {
+  private readonly segments: (string | number)[] = [];
+  private readonly ancestors = new Set<object>();
+
+  constructor(
+    private readonly w: JsonWriter,
+    private readonly path: string,
+    private readonly name: string | number,
+    private readonly sortKeys: boolean,
+  ) {}
+
+  top(value: unknown): void {
+    const prepared = prepare(value, '');
+    if (prepared === undefined) throw this.fail('must be a JSON value (got undefined)');
+    this.write(prepared);
+  }
+
+  private write(value: unknown): void {
+    switch (typeof value) {
+      case 'string': {
+        const quoted = quoteGo(value);
+        if (quoted === undefined) throw this.fail(textProblem(value));
+        this.w.raw(quoted);
+        return;
+      }
+      case 'number':
+        if (!Number.isFinite(value)) throw this.fail(`must be a finite number (got ${value})`);
+        this.w.raw(formatFloat(value));
+        return;
+      case 'boolean':
+        this.w.raw(value ? 'true' : 'false');
+        return;
+      case 'object':
+        if (value === null) this.w.raw('null');
+        else if (Array.isArray(value)) this.writeArray(value);
+        else this.writeObject(value);
+        return;
+      default:
+        throw this.fail(`must be JSON-serializable (got ${typeof value})`);
+    }
+  }
+
+  private writeArray(array: unknown[]): void {
+    this.enter(array);
+    this.w.beginArray();
+    for (let i = 0; i < array.length; i++) {
+      this.w.item();
+      this.segments.push(i);
+      const item = prepare(array[i], String(i));
+      if (item === undefined) this.w.raw('null');
+      else this.write(item);
+      this.segments.pop();
+    }
+    this.w.endArray();
+    this.ancestors.delete(array);
+  }
+
+  private writeObject(object: object): void {
+    this.enter(object);
+    this.w.beginObject();
+    const keys = this.sortKeys ? sortedKeys(object) : Object.keys(object);
+    for (const key of keys) {
+      const item = prepare((object as Record<string, unknown>)[key], key);
+      if (item === undefined) continue;
+      this.segments.push(key);
+      const quoted = quoteGo(key);
+      if (quoted === undefined) {
+        this.segments.pop();
+        throw new InvalidArgumentError(`${this.where()} key ${JSON.stringify(key)}`, textProblem(key));
+      }
+      this.w.quotedKey(quoted);
+      this.write(item);
+      this.segments.pop();
+    }
+    this.w.endObject();
+    this.ancestors.delete(object);
+  }
+
+  private enter(container: object): void {
+    if (this.ancestors.has(container)) throw this.fail('must not contain a cycle');
+    this.ancestors.add(container);
+  }
+
+  private where(): string {
+    let path = childPath(this.path, this.name);
+    for (const segment of this.segments) path = childPath(path, segment);
+    return path;
+  }
+
+  private fail(rule: string): InvalidArgumentError {
+    return new InvalidArgumentError(this.where(), rule);
+  }
+}
+
+/** JSON.stringify's first steps for a value: call toJSON, unwrap boxed primitives. */
+function prepare(value: unknown, key: string): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') {
+    const replaced: unknown = toJSON.call(value, key);
+    if (replaced === null || typeof replaced !== 'object') return replaced;
+    value = replaced;
+  }
+  if (value instanceof Number || value instanceof String || value instanceof Boolean) return value.valueOf();
+  return value;
+}

@@ -1,0 +1,247 @@
+import { encodeEvent, writeStateMapEntries } from './codec-event.js';
+import { decodeEventValue } from './codec-event-decode.js';
+import {
+  parseJson,
+  readArray,
+  readInt,
+  readObject,
+  readOptString,
+  readStateMap,
+  readString,
+  readTime,
+  rootObject,
+  stringItem,
+} from './codec-reader.js';
+import { writeJsonValue } from './codec-value.js';
+import { JsonWriter, quoteGo, textProblem } from './codec-writer.js';
+import { InvalidArgumentError } from './errors.js';
+import type { Event } from './event.js';
+import type { StateMap } from './state.js';
+import type { Summary } from './summary.js';
+import type { TrackEvent } from './track.js';
+
+/**
+ * The JSON codec for everything stored in trpc-agent-go's PostgreSQL tables. Encoders write the
+ * exact bytes Go's encoding/json writes (field order, omitempty, escaping, base64, RFC 3339 in
+ * UTC) and validate as they write, throwing an InvalidArgumentError that names the value's path.
+ * Decoders read what Go writes, keeping nanosecond timestamps, and throw a SyntaxError or
+ * TypeError naming the path when the stored JSON is malformed.
+ */
+
+export { encodeEvent } from './codec-event.js';
+export { decodeEventValue } from './codec-event-decode.js';
+
+/** Reads an event as Go writes it (or an older flat payload without `response`). */
+export function decodeEvent(json: string): Event {
+  return decodeEventValue(parseJson(json, 'event'), 'event');
+}
+
+/**
+ * A validated deep copy of an event, in the canonical shape a round trip through the database
+ * gives. Backends store such copies so a caller's later mutations never reach stored data.
+ */
+export function cloneEvent(event: Event): Event {
+  return decodeEventValue(JSON.parse(encodeEvent(event)), 'event');
+}
+
+/** A JSON string literal escaped as Go escapes it; refuses NUL and unpaired surrogates. */
+export function goJsonString(text: string, field = 'value'): string {
+  if (typeof text !== 'string') throw new InvalidArgumentError(field, 'must be a string');
+  const quoted = quoteGo(text);
+  if (quoted === undefined) throw new InvalidArgumentError(field, textProblem(text));
+  return quoted;
+}
+
+// ---- Summaries (session_summaries.summary) ----
+
+/** Writes Go's session.Summary: `summary`, `topics` (omitempty), `updated_at`, `boundary` (omitempty). */
+export function encodeSummary(summary: Summary): string {
+  const p = 'summary';
+  const w: JsonWriter = new JsonWriter();
+  w.object(summary, '', p);
+  w.beginObject();
+  w.fieldString('summary', summary.summary, p);
+  const topics: unknown = summary.topics;
+  if (topics != null) {
+    w.array(topics, p, 'topics');
+    if (topics.length > 0) {
+      w.key('topics');
+      w.beginArray();
+      for (let i = 0; i < topics.length; i++) {
+        w.item();
+        w.string(topics[i], `${p}.topics`, i);
+      }
+      w.endArray();
+    }
+  }
+  w.fieldTime('updated_at', summary.updated_at, p);
+  const boundary: unknown = summary.boundary;
+  if (boundary != null) {
+    w.object(boundary, p, 'boundary');
+    const bp = `${p}.boundary`;
+    w.key('boundary');
+    w.beginObject();
+    w.fieldInt('version', boundary.version, bp);
+    w.optString('filter_key', boundary.filter_key, bp);
+    // omitempty has no effect on a time.Time struct, so Go always writes the cutoff.
+    w.fieldTime('cutoff_at', boundary.cutoff_at, bp);
+    w.optString('last_event_id', boundary.last_event_id, bp);
+    w.endObject();
+  }
+  w.endObject();
+  return w.out;
+}
+
+export function decodeSummary(json: string): Summary {
+  return decodeSummaryValue(parseJson(json, 'summary'));
+}
+
+/** Reads an already parsed summary document (for drivers that parse JSONB columns themselves). */
+export function decodeSummaryValue(value: unknown): Summary {
+  const p = 'summary';
+  const o = rootObject(value, p);
+  const summary: Summary = { summary: readString(o, 'summary', p), updated_at: new Date(0) };
+  const topics = readArray(o, 'topics', p);
+  if (topics && topics.length > 0) {
+    summary.topics = topics.map((topic, i) => stringItem(topic, `${p}.topics`, i));
+  }
+  summary.updated_at = readTime(o, 'updated_at', p);
+  const boundary = readObject(o, 'boundary', p);
+  if (boundary) {
+    const bp = `${p}.boundary`;
+    summary.boundary = { version: readInt(boundary, 'version', bp), cutoff_at: new Date(0) };
+    const filterKey = readOptString(boundary, 'filter_key', bp);
+    if (filterKey !== undefined) summary.boundary.filter_key = filterKey;
+    summary.boundary.cutoff_at = readTime(boundary, 'cutoff_at', bp);
+    const lastEventId = readOptString(boundary, 'last_event_id', bp);
+    if (lastEventId !== undefined) summary.boundary.last_event_id = lastEventId;
+  }
+  return summary;
+}
+
+// ---- Track events (session_track_events.event) ----
+
+/** Writes Go's session.TrackEvent: `track`, `payload` (raw JSON, null when unset), `timestamp`. */
+export function encodeTrackEvent(event: TrackEvent, field = 'trackEvent'): string {
+  const w: JsonWriter = new JsonWriter();
+  w.object(event, '', field);
+  w.beginObject();
+  w.fieldString('track', event.track, field);
+  w.key('payload');
+  if (event.payload == null) w.raw('null');
+  else writeJsonValue(w, event.payload, field, 'payload', false);
+  w.fieldTime('timestamp', event.timestamp, field);
+  w.endObject();
+  return w.out;
+}
+
+export function decodeTrackEvent(json: string): TrackEvent {
+  return decodeTrackEventValue(parseJson(json, 'trackEvent'));
+}
+
+/** Reads an already parsed track event document. */
+export function decodeTrackEventValue(value: unknown): TrackEvent {
+  const p = 'trackEvent';
+  const o = rootObject(value, p);
+  return {
+    track: readString(o, 'track', p),
+    payload: o.payload ?? null,
+    timestamp: readTime(o, 'timestamp', p),
+  };
+}
+
+// ---- Session state (session_states.state) ----
+
+/**
+ * The document stored in session_states.state: not the bare state map but this envelope, as the
+ * Go service writes it. Its `createdAt` is written once and kept by later rewrites.
+ */
+export interface SessionStateEnvelope {
+  id: string;
+  state: StateMap;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Writes the envelope in Go's order `id`, `state`, `createdAt`, `updatedAt`. */
+export function encodeSessionState(envelope: SessionStateEnvelope): string {
+  const p = 'sessionState';
+  const w: JsonWriter = new JsonWriter();
+  w.object(envelope, '', p);
+  w.beginObject();
+  w.key('id');
+  w.string(envelope.id, p, 'id');
+  w.key('state');
+  const state: unknown = envelope.state;
+  w.object(state, p, 'state');
+  writeStateMapEntries(w, state, `${p}.state`);
+  w.fieldTime('createdAt', envelope.createdAt, p);
+  w.fieldTime('updatedAt', envelope.updatedAt, p);
+  w.endObject();
+  return w.out;
+}
+
+/** Reads the envelope; a missing or null `state` reads as an empty map. */
+export function decodeSessionState(json: string): SessionStateEnvelope {
+  return decodeSessionStateValue(parseJson(json, 'sessionState'));
+}
+
+/** Reads an already parsed envelope document. */
+export function decodeSessionStateValue(value: unknown): SessionStateEnvelope {
+  const p = 'sessionState';
+  const o = rootObject(value, p);
+  return {
+    id: readString(o, 'id', p),
+    state: readStateMap(o.state, `${p}.state`),
+    createdAt: readTime(o, 'createdAt', p),
+    updatedAt: readTime(o, 'updatedAt', p),
+  };
+}
+
+/**
+ * Writes a state map as Go's map[string][]byte: sorted keys, base64 values, null for null. Used
+ * to merge a delta into the stored envelope inside SQL (`state || $1::jsonb`).
+ */
+export function encodeStateMap(state: StateMap, field = 'state'): string {
+  const w: JsonWriter = new JsonWriter();
+  w.object(state, '', field);
+  writeStateMapEntries(w, state, field);
+  return w.out;
+}
+
+/**
+ * Reads a state map from its parsed JSON (or from JSON text): base64 values become bytes, null
+ * stays null; null or undefined reads as an empty map. The map has no prototype.
+ */
+export function decodeStateMap(value: unknown, field = 'state'): StateMap {
+  return readStateMap(typeof value === 'string' ? parseJson(value, field) : value, field);
+}
+
+// ---- The `tracks` session-state value ----
+
+/** The bytes of the reserved `tracks` state value: Go's json.Marshal of the track names. */
+export function encodeTrackNames(names: string[]): Uint8Array {
+  const field = 'tracks';
+  const w: JsonWriter = new JsonWriter();
+  w.array(names, '', field);
+  w.beginArray();
+  for (let i = 0; i < names.length; i++) {
+    w.item();
+    w.string(names[i], field, i);
+  }
+  w.endArray();
+  return textEncoder.encode(w.out);
+}
+
+/** Reads the `tracks` state value; absent, empty or JSON null means no tracks. */
+export function decodeTrackNames(bytes: Uint8Array | null | undefined): string[] {
+  if (bytes == null || bytes.length === 0) return [];
+  const value = parseJson(textDecoder.decode(bytes), 'tracks');
+  if (value === null) return [];
+  if (!Array.isArray(value)) throw new TypeError('tracks: expected a JSON array of track names');
+  return value.map((name, i) => stringItem(name, 'tracks', i));
+}
+
+const textEncoder = new TextEncoder();
+// Go replaces invalid UTF-8 with U+FFFD when it reads JSON; a non-fatal decoder does the same.
+const textDecoder = new TextDecoder();
