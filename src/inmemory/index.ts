@@ -1,0 +1,1 @@
+export { InMemorySessionService } from './service.js';

@@ -1,0 +1,142 @@
+import { type Clock, systemClock } from '../session/clock.js';
+import { ConfigError } from '../session/errors.js';
+import type { AppendEventHook, GetSessionHook } from '../session/hooks.js';
+import {
+  DEFAULT_ASYNC_SUMMARY_NUM,
+  DEFAULT_CLEANUP_INTERVAL_MS,
+  DEFAULT_SESSION_EVENT_LIMIT,
+  DEFAULT_SUMMARY_JOB_TIMEOUT_MS,
+  DEFAULT_SUMMARY_QUEUE_SIZE,
+  type ErrorReporter,
+  type SessionServiceOptions,
+} from '../session/service-options.js';
+import type { SessionSummarizer } from '../session/summarizer.js';
+import { normalizeAllowlist } from '../summary/policy.js';
+
+/** Node's timers overflow (and fire at once) beyond this many milliseconds. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The options of an InMemorySessionService after validation, with every default filled in. */
+export interface ResolvedOptions {
+  sessionEventLimit: number;
+  sessionTtlMs: number;
+  appStateTtlMs: number;
+  userStateTtlMs: number;
+  /** The track events' own TTL (the session's unless set); 0 = never. */
+  trackEventTtlMs: number;
+  /** 0 = no sweeper. */
+  cleanupIntervalMs: number;
+  summarizer: SessionSummarizer | undefined;
+  asyncSummaryNum: number;
+  summaryQueueSize: number;
+  summaryJobTimeoutMs: number;
+  summaryFilterAllowlist: string[] | undefined;
+  cascadeFullSessionSummary: boolean;
+  appendEventHooks: AppendEventHook[];
+  getSessionHooks: GetSessionHook[];
+  clock: Clock;
+  onError: ErrorReporter;
+}
+
+/** Background failures are reported here when the caller gives no `onError`: never silently lost. */
+const warnOnError: ErrorReporter = (error, context) => {
+  console.warn(`agent-sessions: ${context.operation} failed:`, error);
+};
+
+function count(options: SessionServiceOptions, field: keyof SessionServiceOptions, fallback: number): number {
+  const value = options[field];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new ConfigError(field, `must be an integer >= 0, got ${String(value)}`);
+  }
+  return value;
+}
+
+function flag(
+  options: SessionServiceOptions,
+  field: keyof SessionServiceOptions,
+  fallback: boolean,
+): boolean {
+  const value = options[field];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new ConfigError(field, `must be a boolean, got ${String(value)}`);
+  return value;
+}
+
+function functions<T>(options: SessionServiceOptions, field: 'appendEventHooks' | 'getSessionHooks'): T[] {
+  const value = options[field];
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((hook) => typeof hook !== 'function')) {
+    throw new ConfigError(field, 'must be an array of functions');
+  }
+  return [...value] as T[];
+}
+
+function checkSummarizer(value: unknown): SessionSummarizer | undefined {
+  if (value === undefined) return undefined;
+  const summarizer = value as Partial<SessionSummarizer> | null;
+  if (
+    summarizer === null ||
+    typeof summarizer !== 'object' ||
+    typeof summarizer.summarize !== 'function' ||
+    typeof summarizer.shouldSummarize !== 'function'
+  ) {
+    throw new ConfigError('summarizer', 'must have summarize() and shouldSummarize() methods');
+  }
+  return summarizer as SessionSummarizer;
+}
+
+function checkAllowlist(value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.some((key) => typeof key !== 'string')) {
+    throw new ConfigError('summaryFilterAllowlist', 'must be an array of strings');
+  }
+  return normalizeAllowlist(value);
+}
+
+/**
+ * Validates the options and fills in the defaults trpc-agent-go uses: 0 for a worker count, a
+ * queue size or a job timeout means "the default"; a sweeper runs every 5 minutes when any TTL is
+ * set and no interval is given.
+ */
+export function resolveOptions(options: SessionServiceOptions = {}): ResolvedOptions {
+  if (options === null || typeof options !== 'object') throw new ConfigError('options', 'must be an object');
+  const sessionTtlMs = count(options, 'sessionTtlMs', 0);
+  const appStateTtlMs = count(options, 'appStateTtlMs', 0);
+  const userStateTtlMs = count(options, 'userStateTtlMs', 0);
+  const trackEventTtlMs = count(options, 'trackEventTtlMs', sessionTtlMs);
+  let cleanupIntervalMs = count(options, 'cleanupIntervalMs', 0);
+  if (cleanupIntervalMs === 0 && (sessionTtlMs || appStateTtlMs || userStateTtlMs || trackEventTtlMs)) {
+    cleanupIntervalMs = DEFAULT_CLEANUP_INTERVAL_MS;
+  }
+  if (cleanupIntervalMs > MAX_TIMER_MS) {
+    throw new ConfigError('cleanupIntervalMs', `must be at most ${MAX_TIMER_MS}`);
+  }
+  const summaryJobTimeoutMs = count(options, 'summaryJobTimeoutMs', 0) || DEFAULT_SUMMARY_JOB_TIMEOUT_MS;
+  if (summaryJobTimeoutMs > MAX_TIMER_MS) {
+    throw new ConfigError('summaryJobTimeoutMs', `must be at most ${MAX_TIMER_MS}`);
+  }
+  const clock = options.clock ?? systemClock;
+  if (typeof clock?.now !== 'function') throw new ConfigError('clock', 'must have a now() method');
+  if (options.onError !== undefined && typeof options.onError !== 'function') {
+    throw new ConfigError('onError', 'must be a function');
+  }
+  return {
+    sessionEventLimit: count(options, 'sessionEventLimit', DEFAULT_SESSION_EVENT_LIMIT),
+    sessionTtlMs,
+    appStateTtlMs,
+    userStateTtlMs,
+    trackEventTtlMs,
+    cleanupIntervalMs,
+    summarizer: checkSummarizer(options.summarizer),
+    asyncSummaryNum: count(options, 'asyncSummaryNum', 0) || DEFAULT_ASYNC_SUMMARY_NUM,
+    summaryQueueSize: count(options, 'summaryQueueSize', 0) || DEFAULT_SUMMARY_QUEUE_SIZE,
+    summaryJobTimeoutMs,
+    summaryFilterAllowlist: checkAllowlist(options.summaryFilterAllowlist),
+    cascadeFullSessionSummary: flag(options, 'cascadeFullSessionSummary', true),
+    appendEventHooks: functions<AppendEventHook>(options, 'appendEventHooks'),
+    getSessionHooks: functions<GetSessionHook>(options, 'getSessionHooks'),
+    clock,
+    onError: options.onError ?? warnOnError,
+  };
+}

@@ -1,0 +1,556 @@
+import { randomUUID } from 'node:crypto';
+import { decodeEvent, decodeTrackEvent, encodeEvent, encodeTrackEvent } from '../session/codec.js';
+import { ClosedError, ConflictError, InvalidArgumentError, NotFoundError } from '../session/errors.js';
+import { type Event, isPersistableEvent } from '../session/event.js';
+import { type AppendEventContext, type GetSessionContext, runHookChain } from '../session/hooks.js';
+import {
+  checkAppName,
+  checkSessionKey,
+  checkStateKey,
+  checkUserKey,
+  type SessionKey,
+  sessionHash,
+  sessionKeyOf,
+  type UserKey,
+} from '../session/keys.js';
+import {
+  type AppendEventOptions,
+  checkAppendEventOptions,
+  checkEventWindowOptions,
+  checkGetSessionOptions,
+  checkListSessionsOptions,
+  checkTrackEventsOptions,
+  type EventWindowOptions,
+  type GetSessionOptions,
+  type ListSessionsOptions,
+  type SummaryTextOptions,
+  type TrackEventsOptions,
+} from '../session/options.js';
+import type { CreateSessionKey, SessionService } from '../session/service.js';
+import type { SessionServiceOptions } from '../session/service-options.js';
+import { applyEventToSession, keyOfSession, type Session } from '../session/session.js';
+import {
+  APP_PREFIX,
+  checkStateMap,
+  copyState,
+  newStateMap,
+  type StateMap,
+  stateValueToText,
+  TRACKS_STATE_KEY,
+  trimPrefix,
+  USER_PREFIX,
+} from '../session/state.js';
+import type { SessionSummarizer } from '../session/summarizer.js';
+import type { Summary } from '../session/summary.js';
+import { compareTime } from '../session/time.js';
+import type { TrackEvent, TrackEvents } from '../session/track.js';
+import { copySummary, runSummaryCascade, summarizeTarget } from '../summary/cascade.js';
+import { SummaryJobQueue } from '../summary/job-queue.js';
+import { pickSummaryText } from '../summary/pick.js';
+import { isFilterKeyAllowed } from '../summary/policy.js';
+import { type ResolvedOptions, resolveOptions } from './options.js';
+import { type ReadContext, readSession, readTrackEvents } from './read.js';
+import { type SessionRecord, SessionTable } from './records.js';
+import { appScope, expiryOf, isLive, ScopedStateTable, userScope } from './state-table.js';
+import { startSweeper, sweepExpired } from './sweep.js';
+import { addTrackEvent, indexWithTrack } from './tracks.js';
+
+function checkOptionsObject(options: unknown): void {
+  if (options === null || typeof options !== 'object')
+    throw new InvalidArgumentError('options', 'must be an object');
+}
+
+/** The key of a session object passed to a write, validated (appName, userId, sessionId). */
+function sessionArgKey(session: Session): SessionKey {
+  if (session === null || typeof session !== 'object')
+    throw new InvalidArgumentError('session', 'is required');
+  const key = keyOfSession(session);
+  checkSessionKey(key);
+  return key;
+}
+
+/** A filter key names a summary row (VARCHAR(255)); `''` is the full session. */
+function checkFilterKey(filterKey: unknown): asserts filterKey is string {
+  if (typeof filterKey !== 'string') throw new InvalidArgumentError('filterKey', 'must be a string');
+  if (filterKey !== '') checkStateKey('filterKey', filterKey);
+}
+
+function checkForce(force: unknown): asserts force is boolean {
+  if (typeof force !== 'boolean') throw new InvalidArgumentError('force', 'must be a boolean');
+}
+
+/** Validates a whole app or user state update before any of it is written, keys trimmed of `prefix`. */
+function scopedEntries(state: StateMap, prefix: string): [string, Uint8Array | null][] {
+  checkStateMap('state', state);
+  return Object.entries(state).map(([rawKey, value]) => {
+    const field = `state[${JSON.stringify(rawKey)}]`;
+    const key = trimPrefix(rawKey, prefix);
+    checkStateKey(field, key);
+    stateValueToText(field, value);
+    return [key, value];
+  });
+}
+
+/**
+ * A SessionService that keeps everything in this process, with exactly the behaviour of the
+ * PostgreSQL backend (trpc-agent-go's semantics): the reference implementation, a fast default for
+ * development and tests, and the backend the conformance suite checks the others against. It
+ * refuses what PostgreSQL would refuse (events and state are validated and stored as copies) and
+ * keeps expired data until a sweep, hidden from reads, as the database does.
+ */
+export class InMemorySessionService implements SessionService {
+  readonly #options: ResolvedOptions;
+  readonly #sessions = new SessionTable();
+  readonly #appStates = new ScopedStateTable();
+  readonly #userStates = new ScopedStateTable();
+  readonly #summaryJobs: SummaryJobQueue | undefined;
+  readonly #stopSweeper: (() => void) | undefined;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: SessionServiceOptions = {}) {
+    this.#options = resolveOptions(options);
+    const o = this.#options;
+    if (o.summarizer) {
+      this.#summaryJobs = new SummaryJobQueue({
+        workers: o.asyncSummaryNum,
+        queueSize: o.summaryQueueSize,
+        jobTimeoutMs: o.summaryJobTimeoutMs,
+        onError: o.onError,
+      });
+    }
+    if (o.cleanupIntervalMs > 0) {
+      this.#stopSweeper = startSweeper(o.cleanupIntervalMs, () => this.sweepNow(), o.onError);
+    }
+  }
+
+  // ---- sessions ----
+
+  async createSession(key: CreateSessionKey, state?: StateMap): Promise<Session> {
+    this.#checkOpen('createSession');
+    checkUserKey(key);
+    const sessionId = key.sessionId === undefined || key.sessionId === '' ? randomUUID() : key.sessionId;
+    const sessionKey: SessionKey = { appName: key.appName, userId: key.userId, sessionId };
+    checkSessionKey(sessionKey);
+    if (state !== undefined && state !== null) checkStateMap('state', state);
+    const now = this.#now();
+    const existing = this.#sessions.get(sessionKey);
+    if (existing && isLive(existing.expiresAt, now.getTime())) {
+      throw new ConflictError(`session ${JSON.stringify(sessionId)} already exists and has not expired`, {
+        field: 'sessionId',
+      });
+    }
+    // An expired session with the same key is replaced whole: the new one starts empty.
+    const record: SessionRecord = {
+      key: sessionKey,
+      state: copyState(state),
+      events: [],
+      tracks: new Map(),
+      summaries: new Map(),
+      createdAt: now,
+      updatedAt: now,
+      expiresAt: expiryOf(now.getTime(), this.#options.sessionTtlMs),
+    };
+    this.#sessions.set(record);
+    return readSession(record, { onlyMeta: true }, this.#readContext(sessionKey, now.getTime()));
+  }
+
+  async getSession(key: SessionKey, options: GetSessionOptions = {}): Promise<Session | null> {
+    this.#checkOpen('getSession');
+    checkSessionKey(key);
+    checkOptionsObject(options);
+    checkGetSessionOptions(options);
+    const ctx: GetSessionContext = { key: sessionKeyOf(key), options: { ...options } };
+    return runHookChain(this.#options.getSessionHooks, ctx, async (c) => {
+      // A hook may have changed the key or the options: they are checked again as they reach storage.
+      checkSessionKey(c.key);
+      checkGetSessionOptions(c.options);
+      const nowMs = this.#nowMs();
+      const record = this.#liveRecord(c.key, nowMs);
+      return record ? readSession(record, c.options, this.#readContext(c.key, nowMs)) : null;
+    });
+  }
+
+  async listSessions(key: UserKey, options: ListSessionsOptions = {}): Promise<Session[]> {
+    this.#checkOpen('listSessions');
+    checkUserKey(key);
+    checkOptionsObject(options);
+    checkListSessionsOptions(options);
+    const nowMs = this.#nowMs();
+    const records = this.#sessions
+      .ofUser(key)
+      .filter((record) => isLive(record.expiresAt, nowMs))
+      .sort(
+        (a, b) =>
+          compareTime(b.updatedAt, a.updatedAt) ||
+          (a.key.sessionId < b.key.sessionId ? 1 : a.key.sessionId > b.key.sessionId ? -1 : 0),
+      );
+    const page = options.page
+      ? records.slice(options.page.offset, options.page.offset + options.page.limit)
+      : records;
+    const ctx = this.#readContext(key, nowMs);
+    const read = { eventNum: options.eventNum, eventTime: options.eventTime, onlyMeta: options.onlyMeta };
+    return page.map((record) => readSession(record, read, ctx));
+  }
+
+  async deleteSession(key: SessionKey): Promise<void> {
+    this.#checkOpen('deleteSession');
+    checkSessionKey(key);
+    this.#sessions.delete(key);
+  }
+
+  // ---- state ----
+
+  async updateSessionState(key: SessionKey, state: StateMap): Promise<void> {
+    this.#checkOpen('updateSessionState');
+    checkSessionKey(key);
+    checkStateMap('state', state);
+    for (const stateKey of Object.keys(state)) {
+      if (stateKey.startsWith(APP_PREFIX)) {
+        throw new InvalidArgumentError(
+          `state[${JSON.stringify(stateKey)}]`,
+          'is not allowed: use updateAppState',
+        );
+      }
+      if (stateKey.startsWith(USER_PREFIX)) {
+        throw new InvalidArgumentError(
+          `state[${JSON.stringify(stateKey)}]`,
+          'is not allowed: use updateUserState',
+        );
+      }
+    }
+    const record = this.#writableRecord(key);
+    for (const [stateKey, value] of Object.entries(state))
+      record.state[stateKey] = value === null ? null : value.slice();
+    this.#touch(record);
+  }
+
+  async updateAppState(appName: string, state: StateMap): Promise<void> {
+    this.#checkOpen('updateAppState');
+    checkAppName(appName);
+    const entries = scopedEntries(state, APP_PREFIX);
+    const nowMs = this.#nowMs();
+    this.#appStates.set(appScope(appName), entries, expiryOf(nowMs, this.#options.appStateTtlMs));
+  }
+
+  async listAppStates(appName: string): Promise<StateMap> {
+    this.#checkOpen('listAppStates');
+    checkAppName(appName);
+    return this.#appStates.list(appScope(appName), this.#nowMs());
+  }
+
+  async deleteAppState(appName: string, key: string): Promise<void> {
+    this.#checkOpen('deleteAppState');
+    checkAppName(appName);
+    checkStateKey('key', key);
+    // The key is used as given (no `app:` trimming), as the PostgreSQL backend does.
+    this.#appStates.delete(appScope(appName), key);
+  }
+
+  async updateUserState(key: UserKey, state: StateMap): Promise<void> {
+    this.#checkOpen('updateUserState');
+    checkUserKey(key);
+    const entries = scopedEntries(state, USER_PREFIX);
+    const nowMs = this.#nowMs();
+    this.#userStates.set(
+      userScope(key.appName, key.userId),
+      entries,
+      expiryOf(nowMs, this.#options.userStateTtlMs),
+    );
+  }
+
+  async listUserStates(key: UserKey): Promise<StateMap> {
+    this.#checkOpen('listUserStates');
+    checkUserKey(key);
+    return this.#userStates.list(userScope(key.appName, key.userId), this.#nowMs());
+  }
+
+  async deleteUserState(key: UserKey, stateKey: string): Promise<void> {
+    this.#checkOpen('deleteUserState');
+    checkUserKey(key);
+    checkStateKey('key', stateKey);
+    this.#userStates.delete(userScope(key.appName, key.userId), stateKey);
+  }
+
+  // ---- events and tracks ----
+
+  async appendEvent(session: Session, event: Event, options: AppendEventOptions = {}): Promise<void> {
+    this.#checkOpen('appendEvent');
+    const key = sessionArgKey(session);
+    checkOptionsObject(options);
+    checkAppendEventOptions(options);
+    const json = encodeEvent(event);
+    const hooks = this.#options.appendEventHooks;
+    const ctx: AppendEventContext = { session, event, key, options: { ...options } };
+    await runHookChain(hooks, ctx, async (c) => {
+      // Hooks may replace or edit the event and the key: what is stored is validated as it is now.
+      const stored = hooks.length === 0 ? json : encodeEvent(c.event);
+      if (hooks.length > 0) checkSessionKey(c.key);
+      this.#storeEvent(c, stored);
+    });
+  }
+
+  /**
+   * The storage step of appendEvent. Synchronous from the caller's copy to the stored record, so
+   * no other call can interleave and a concurrent append is never lost.
+   */
+  #storeEvent(c: AppendEventContext, json: string): void {
+    const now = this.#now();
+    // The caller's copy changes first, even when the session turns out to be gone (as in Go).
+    const filter = { eventNum: c.options.eventNum, eventTime: c.options.eventTime };
+    applyEventToSession(c.session, c.event, filter, new Date(now.getTime()));
+    const record = this.#writableRecord(c.key);
+    if (isPersistableEvent(c.event))
+      record.events.push({ json, event: decodeEvent(json), storedAt: now.getTime() });
+    // Every delta key is written verbatim, app:/user:/temp: included, as the PostgreSQL backend does.
+    for (const [stateKey, value] of Object.entries(c.event.stateDelta ?? {})) {
+      record.state[stateKey] = value === null ? null : value.slice();
+    }
+    this.#touch(record, now);
+  }
+
+  async appendTrackEvent(session: Session, trackEvent: TrackEvent): Promise<void> {
+    this.#checkOpen('appendTrackEvent');
+    const key = sessionArgKey(session);
+    if (trackEvent === null || typeof trackEvent !== 'object') {
+      throw new InvalidArgumentError('trackEvent', 'is required');
+    }
+    checkStateKey('trackEvent.track', trackEvent.track);
+    const json = encodeTrackEvent(trackEvent, 'trackEvent');
+    const now = this.#now();
+    const record = this.#sessions.get(key);
+    const callerIndex = indexWithTrack(session.state, trackEvent.track);
+    const storedIndex = record ? indexWithTrack(record.state, trackEvent.track) : undefined;
+
+    session.state ??= newStateMap();
+    if (callerIndex) session.state[TRACKS_STATE_KEY] = callerIndex;
+    session.tracks ??= Object.create(null) as Session['tracks'];
+    addTrackEvent(session.tracks, trackEvent);
+    session.updatedAt = new Date(now.getTime());
+
+    if (!record) throw this.#notFound(key);
+    if (storedIndex) record.state[TRACKS_STATE_KEY] = storedIndex;
+    const stored = record.tracks.get(trackEvent.track) ?? [];
+    stored.push({
+      json,
+      event: decodeTrackEvent(json),
+      expiresAt: expiryOf(now.getTime(), this.#options.trackEventTtlMs),
+    });
+    record.tracks.set(trackEvent.track, stored);
+    this.#touch(record, now);
+  }
+
+  async getTrackEvents(
+    key: SessionKey,
+    track: string,
+    options: TrackEventsOptions = {},
+  ): Promise<TrackEvents> {
+    this.#checkOpen('getTrackEvents');
+    checkSessionKey(key);
+    checkStateKey('track', track);
+    checkOptionsObject(options);
+    checkTrackEventsOptions(options);
+    // Track events have their own expiry, so they are read whether or not the session has expired.
+    const record = this.#sessions.get(key);
+    return { track, events: readTrackEvents(record?.tracks.get(track), options, this.#nowMs()) };
+  }
+
+  async getEventWindow(
+    key: SessionKey,
+    anchorEventId: string,
+    options: EventWindowOptions,
+  ): Promise<Event[]> {
+    this.#checkOpen('getEventWindow');
+    checkSessionKey(key);
+    if (typeof anchorEventId !== 'string' || anchorEventId.trim() === '') {
+      throw new InvalidArgumentError('anchorEventId', 'is required');
+    }
+    checkEventWindowOptions(options);
+    const anchorId = anchorEventId.trim();
+    const record = this.#liveRecord(key, this.#nowMs());
+    const anchor = record ? record.events.findIndex((stored) => stored.event.id === anchorId) : -1;
+    if (!record || anchor < 0) {
+      throw new NotFoundError(`anchor event not found: ${anchorId}`, { field: 'anchorEventId' });
+    }
+    return record.events
+      .slice(Math.max(0, anchor - options.before), anchor + options.after + 1)
+      .map((stored) => decodeEvent(stored.json));
+  }
+
+  // ---- summaries ----
+
+  async createSessionSummary(session: Session, filterKey = '', force = false): Promise<void> {
+    this.#checkOpen('createSessionSummary');
+    const summarizer = this.#options.summarizer;
+    if (!summarizer) return;
+    const key = sessionArgKey(session);
+    checkFilterKey(filterKey);
+    checkForce(force);
+    if (!isFilterKeyAllowed(filterKey, this.#options.summaryFilterAllowlist)) return;
+    await summarizeTarget({
+      session,
+      filterKey,
+      force,
+      summarizer,
+      clock: this.#options.clock,
+      store: this.#summaryStore(key),
+    });
+  }
+
+  async enqueueSummaryJob(session: Session, filterKey = '', force = false): Promise<void> {
+    this.#checkOpen('enqueueSummaryJob');
+    const summarizer = this.#options.summarizer;
+    if (!summarizer || !this.#summaryJobs) return;
+    const key = sessionArgKey(session);
+    checkFilterKey(filterKey);
+    checkForce(force);
+    await this.#summaryJobs.enqueue(
+      sessionHash(key),
+      (signal) => this.#summaryJob(session, key, filterKey, force, summarizer, signal),
+      { ...key, filterKey },
+    );
+  }
+
+  #summaryJob(
+    session: Session,
+    key: SessionKey,
+    filterKey: string,
+    force: boolean,
+    summarizer: SessionSummarizer,
+    signal: AbortSignal,
+  ): Promise<void> {
+    return runSummaryCascade({
+      session,
+      filterKey,
+      force,
+      summarizer,
+      signal,
+      clock: this.#options.clock,
+      allowlist: this.#options.summaryFilterAllowlist,
+      cascade: this.#options.cascadeFullSessionSummary,
+      store: this.#summaryStore(key),
+    });
+  }
+
+  /**
+   * Upserts summaries by filter key into the stored session. Like the PostgreSQL summary upsert it
+   * neither moves the session's updatedAt nor its expiry; a session that is gone keeps nothing.
+   */
+  #summaryStore(key: SessionKey): (filterKey: string, summary: Summary) => void {
+    return (filterKey, summary) => {
+      this.#sessions.get(key)?.summaries.set(filterKey, copySummary(summary));
+    };
+  }
+
+  async getSessionSummaryText(
+    session: Session,
+    options: SummaryTextOptions = {},
+  ): Promise<string | undefined> {
+    this.#checkOpen('getSessionSummaryText');
+    checkOptionsObject(options);
+    const filterKey = options.filterKey ?? '';
+    checkFilterKey(filterKey);
+    // As trpc-agent-go: a missing session or a bad key has no summary rather than an error.
+    if (session === null || typeof session !== 'object') return undefined;
+    const key = keyOfSession(session);
+    try {
+      checkSessionKey(key);
+    } catch {
+      return undefined;
+    }
+    const own = pickSummaryText(session.summaries, filterKey, session.createdAt);
+    if (own !== undefined) return own;
+    return pickSummaryText(this.#sessions.get(key)?.summaries, filterKey, session.createdAt);
+  }
+
+  // ---- lifecycle ----
+
+  /** Removes expired data now (the sweeper does this every `cleanupIntervalMs`). */
+  async sweepNow(): Promise<void> {
+    this.#checkOpen('sweepNow');
+    sweepExpired(
+      {
+        sessions: this.#sessions,
+        appStates: this.#appStates,
+        userStates: this.#userStates,
+        sessionTtlMs: this.#options.sessionTtlMs,
+      },
+      this.#nowMs(),
+    );
+  }
+
+  /** Resolves when queued summary jobs have finished (every other write is done when its call resolves). */
+  async flush(): Promise<void> {
+    this.#checkOpen('flush');
+    await this.#summaryJobs?.drain();
+  }
+
+  /**
+   * Stops the sweeper and drains queued summary jobs (aborting, after one job timeout, what is
+   * left); every later call fails with `CLOSED`. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#closed = true;
+    this.#stopSweeper?.();
+    await this.#summaryJobs?.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  // ---- helpers ----
+
+  #checkOpen(operation: string): void {
+    if (this.#closed) throw new ClosedError(operation);
+  }
+
+  #now(): Date {
+    return new Date(this.#options.clock.now().getTime());
+  }
+
+  #nowMs(): number {
+    return this.#options.clock.now().getTime();
+  }
+
+  #readContext(key: UserKey, nowMs: number): ReadContext {
+    return {
+      nowMs,
+      sessionTtlMs: this.#options.sessionTtlMs,
+      sessionEventLimit: this.#options.sessionEventLimit,
+      appState: this.#appStates.list(appScope(key.appName), nowMs),
+      userState: this.#userStates.list(userScope(key.appName, key.userId), nowMs),
+    };
+  }
+
+  #liveRecord(key: SessionKey, nowMs: number): SessionRecord | undefined {
+    const record = this.#sessions.get(key);
+    return record && isLive(record.expiresAt, nowMs) ? record : undefined;
+  }
+
+  /**
+   * The record a write goes to. An expired session that was not swept yet is written to (and so
+   * revived), as PostgreSQL's `SELECT ... FOR UPDATE` without an expiry filter does; once swept,
+   * or never created, it is NOT_FOUND.
+   */
+  #writableRecord(key: SessionKey): SessionRecord {
+    const record = this.#sessions.get(key);
+    if (!record) throw this.#notFound(key);
+    return record;
+  }
+
+  #notFound(key: SessionKey): NotFoundError {
+    return new NotFoundError(`session not found: ${key.sessionId}`, { field: 'sessionId' });
+  }
+
+  /** A write moves updatedAt and renews the session's TTL. */
+  #touch(record: SessionRecord, now: Date = this.#now()): void {
+    record.updatedAt = now;
+    record.expiresAt = expiryOf(now.getTime(), this.#options.sessionTtlMs);
+  }
+}
