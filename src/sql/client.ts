@@ -24,6 +24,13 @@ export interface SqlResult<Row> {
 export interface SqlClient extends SqlExecutor {
   /** Runs `fn` in one transaction (READ COMMITTED); commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` on one connection held for its whole duration, outside any transaction (each
+   * statement commits on its own), e.g. to hold a session-level advisory lock across several
+   * commits. The connection returns to the pool afterwards, or is discarded if it broke.
+   * On PGlite (one connection) calls of withConnection take turns; other queries interleave.
+   */
+  withConnection<T>(fn: (conn: SqlExecutor) => Promise<T>): Promise<T>;
   /** Releases connections; only for clients the service created itself. */
   close(): Promise<void>;
   /** Which engine runs the statements, for messages and the few places that differ. */

@@ -1,0 +1,251 @@
+/**
+ * Which database a service talks to, decided from its options with trpc-agent-go's precedence:
+ * `client` > `pool` > `dsn` > host settings (when `host` is set) > `instance` > the defaults.
+ */
+import { readFileSync } from 'node:fs';
+import { inspect } from 'node:util';
+import type pg from 'pg';
+import { ConfigError, StorageError } from '../session/errors.js';
+import type { SqlClient } from '../sql/client.js';
+import { createPgPool, pgClient } from '../sql/pg-client.js';
+import { getPostgresInstance } from '../storage/postgres/registry.js';
+import {
+  type DsnSslMode,
+  type ParsedConnectionString,
+  parseConnectionString,
+  redactSecrets,
+} from './connection-string.js';
+import {
+  DEFAULT_DATABASE,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  DEFAULT_SSL_MODE,
+  type ResolvedPostgresOptions,
+  type SslMode,
+} from './options.js';
+
+/** Where the connection came from, in precedence order. */
+export type ConnectionSource = 'client' | 'pool' | 'dsn' | 'host' | 'instance' | 'default';
+
+/** The decided connection, before anything connects. */
+export interface ConnectionPlan {
+  readonly source: ConnectionSource;
+  /** The settings of the pool the service will create; undefined for `client` and `pool`. */
+  readonly poolConfig: pg.PoolConfig | undefined;
+  /** Where the service connects, password hidden: for messages and logs. */
+  readonly describe: string;
+}
+
+/** An open connection: the client to run statements on and whether the service must close it. */
+export interface OpenedConnection {
+  readonly client: SqlClient;
+  /** True when the service created the pool, so its close() ends it. */
+  readonly owned: boolean;
+  readonly describe: string;
+}
+
+/**
+ * Settings used when neither the options nor extraOptions say otherwise. node-postgres waits
+ * forever for a connection by default; a bounded wait turns an unreachable server into an error.
+ */
+export const DEFAULT_POOL_SETTINGS: Readonly<pg.PoolConfig> = Object.freeze({
+  connectionTimeoutMillis: 10_000,
+  application_name: 'agent-sessions',
+});
+
+type TlsOptions = Exclude<pg.PoolConfig['ssl'], boolean | undefined>;
+
+/**
+ * libpq's sslmode as node-postgres `ssl`. `allow` and `prefer` (libpq: TLS if the server offers
+ * it) connect without TLS, since node-postgres cannot fall back from one to the other; both modes
+ * accept an unencrypted connection, so this stays within what they promise.
+ */
+export function sslFor(mode: SslMode | DsnSslMode): false | TlsOptions {
+  switch (mode) {
+    case 'disable':
+    case 'allow':
+    case 'prefer':
+      return false;
+    case 'require':
+      return { rejectUnauthorized: false };
+    case 'verify-ca':
+      // The chain must be trusted, but the host name is not compared with the certificate.
+      return { rejectUnauthorized: true, checkServerIdentity: () => undefined };
+    case 'verify-full':
+      return { rejectUnauthorized: true };
+  }
+}
+
+function readPem(path: string, param: string, field: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(field, `cannot read ${param} file ${path}: ${(error as Error).message}`);
+  }
+}
+
+/** Settings from a parsed connection string; `sslMode` applies when the string has no sslmode. */
+function fromConnectionString(
+  parsed: ParsedConnectionString,
+  sslMode: SslMode | undefined,
+  field: string,
+): pg.PoolConfig {
+  const config: pg.PoolConfig = {};
+  if (parsed.host !== undefined) config.host = parsed.host;
+  if (parsed.port !== undefined) config.port = parsed.port;
+  if (parsed.user !== undefined) config.user = parsed.user;
+  if (parsed.password !== undefined) config.password = parsed.password;
+  if (parsed.database !== undefined) config.database = parsed.database;
+  if (parsed.applicationName !== undefined) config.application_name = parsed.applicationName;
+  if (parsed.connectTimeoutMs !== undefined) config.connectionTimeoutMillis = parsed.connectTimeoutMs;
+  if (parsed.options !== undefined) config.options = parsed.options;
+  if (parsed.maxConnections !== undefined) config.max = parsed.maxConnections;
+  let ssl = sslFor(parsed.sslMode ?? sslMode ?? DEFAULT_SSL_MODE);
+  if (ssl) {
+    ssl = { ...ssl };
+    if (parsed.sslRootCert && parsed.sslRootCert !== 'system')
+      ssl.ca = readPem(parsed.sslRootCert, 'sslrootcert', field);
+    if (parsed.sslCert) ssl.cert = readPem(parsed.sslCert, 'sslcert', field);
+    if (parsed.sslKey) ssl.key = readPem(parsed.sslKey, 'sslkey', field);
+  }
+  config.ssl = ssl;
+  return config;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Layers pool settings; a later `ssl` object is merged over an earlier one (a CA over a mode). */
+function layer(...configs: Readonly<object>[]): pg.PoolConfig {
+  const out: Record<string, unknown> = {};
+  for (const config of configs) {
+    for (const [key, value] of Object.entries(config)) {
+      if (value === undefined) continue;
+      out[key] =
+        key === 'ssl' && isPlainObject(out.ssl) && isPlainObject(value) ? { ...out.ssl, ...value } : value;
+    }
+  }
+  return out as pg.PoolConfig;
+}
+
+/** A URL for messages, built from settings, with the password shown as `***`. */
+function describeSettings(config: pg.PoolConfig, sslMode: SslMode): string {
+  const user = config.user ? `${encodeURIComponent(config.user)}${config.password ? ':***' : ''}@` : '';
+  const host = config.host?.includes(':') ? `[${config.host}]` : config.host;
+  return `postgres://${user}${host}:${config.port}/${encodeURIComponent(config.database ?? '')}?sslmode=${sslMode}`;
+}
+
+/** Freezes a plan whose printed form hides the password of its pool settings. */
+function plan(
+  source: ConnectionSource,
+  poolConfig: pg.PoolConfig | undefined,
+  describe: string,
+): ConnectionPlan {
+  const hidden = (config: pg.PoolConfig) => ({
+    ...config,
+    ...(config.password !== undefined ? { password: '***' } : {}),
+    ...(isPlainObject(config.ssl) && config.ssl.key ? { ssl: { ...config.ssl, key: '***' } } : {}),
+  });
+  const view = () => ({ source, describe, poolConfig: poolConfig && hidden(poolConfig) });
+  const result = { source, poolConfig: poolConfig && Object.freeze(poolConfig), describe };
+  Object.defineProperties(result, { toJSON: { value: view }, [inspect.custom]: { value: view } });
+  return Object.freeze(result);
+}
+
+/**
+ * Decides the connection without connecting: which option wins and the exact pool settings.
+ * extraOptions (the instance's, then the service's) are merged over everything else.
+ *
+ * @throws ConfigError when the chosen instance is not registered or a certificate file is unreadable.
+ */
+export function planConnection(o: ResolvedPostgresOptions): ConnectionPlan {
+  if (o.client) return plan('client', undefined, `a ${o.client.kind} client supplied by the caller`);
+  if (o.pool) return plan('pool', undefined, 'a pg.Pool supplied by the caller');
+
+  if (o.dsn !== undefined) {
+    const parsed = parseConnectionString(o.dsn, 'dsn');
+    const config = layer(
+      DEFAULT_POOL_SETTINGS,
+      fromConnectionString(parsed, o.sslMode, 'dsn'),
+      o.extraOptions,
+    );
+    return plan('dsn', config, redactSecrets(o.dsn));
+  }
+
+  if (o.host !== undefined || o.instance === undefined) {
+    const source = o.host !== undefined ? 'host' : 'default';
+    const sslMode = o.sslMode ?? DEFAULT_SSL_MODE;
+    const settings: pg.PoolConfig = {
+      host: o.host ?? DEFAULT_HOST,
+      port: o.port ?? DEFAULT_PORT,
+      database: o.database ?? DEFAULT_DATABASE,
+      user: o.user,
+      password: o.password,
+      ssl: sslFor(sslMode),
+    };
+    const config = layer(DEFAULT_POOL_SETTINGS, settings, o.extraOptions);
+    return plan(source, config, describeSettings(config, sslMode));
+  }
+
+  const instance = getPostgresInstance(o.instance);
+  if (!instance) {
+    throw new ConfigError('instance', `no PostgreSQL instance is registered as "${o.instance}"`);
+  }
+  const parsed = parseConnectionString(instance.connectionString, 'connectionString');
+  const config = layer(
+    DEFAULT_POOL_SETTINGS,
+    fromConnectionString(parsed, o.sslMode, 'connectionString'),
+    instance.extraOptions,
+    o.extraOptions,
+  );
+  return plan(
+    'instance',
+    config,
+    `${redactSecrets(instance.connectionString)} (instance "${instance.name}")`,
+  );
+}
+
+/**
+ * Opens the connection the options choose. Nothing connects yet (pools connect on first use);
+ * call {@link checkConnection} to fail fast on an unreachable server.
+ */
+export function openConnection(o: ResolvedPostgresOptions): OpenedConnection {
+  const decided = planConnection(o);
+  if (o.client) return Object.freeze({ client: o.client, owned: false, describe: decided.describe });
+  if (o.pool)
+    return Object.freeze({
+      client: pgClient(o.pool, { owned: false }),
+      owned: false,
+      describe: decided.describe,
+    });
+  const pool = createPgPool(decided.poolConfig!, {
+    onError: (error) =>
+      o.onError?.(connectionError(error, decided.describe, 'an idle connection failed'), {
+        operation: 'pool',
+      }),
+  });
+  return Object.freeze({ client: pgClient(pool, { owned: true }), owned: true, describe: decided.describe });
+}
+
+/**
+ * A StorageError for a failure talking to the database at `describe`. The message never holds
+ * a password: the description is redacted, and so is the driver's message (the driver's error
+ * stays available as `cause`).
+ */
+export function connectionError(error: unknown, describe: string, action: string): StorageError {
+  const message = error instanceof Error ? error.message || error.name : String(error);
+  return new StorageError(`${action} (${describe}): ${redactSecrets(message)}`, { cause: error });
+}
+
+/**
+ * Runs `SELECT 1`, so an unreachable server, bad credentials or a missing database fail at start
+ * with a StorageError naming the (redacted) target.
+ */
+export async function checkConnection(connection: OpenedConnection): Promise<void> {
+  try {
+    await connection.client.query('SELECT 1');
+  } catch (error) {
+    throw connectionError(error, connection.describe, 'cannot connect');
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Reading driver errors: the SQLSTATE PostgreSQL sent, whether retrying may help, and whether a
+ * statement broke a unique index. Both adapters put the SQLSTATE in `code`; network failures of
+ * node-postgres carry Node's `code` (ECONNRESET, ...) or only a message.
+ */
+
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+
+/** PostgreSQL's unique_violation. */
+export const UNIQUE_VIOLATION = '23505';
+
+function codeOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** The error itself and its `cause` chain (bounded, in case of a cycle). */
+function* chain(error: unknown): Generator<unknown> {
+  let current = error;
+  for (let depth = 0; depth < 8 && current !== undefined && current !== null; depth++) {
+    yield current;
+    current = (current as { cause?: unknown }).cause;
+  }
+}
+
+/** The five-character SQLSTATE of `error` or of an error in its `cause` chain, if any. */
+export function sqlState(error: unknown): string | undefined {
+  for (const e of chain(error)) {
+    const code = codeOf(e);
+    if (code !== undefined && SQLSTATE.test(code)) return code;
+  }
+  return undefined;
+}
+
+/**
+ * True when a statement failed because a row with the same key exists (23505). With
+ * `constraint`, only when that index or constraint was the one violated.
+ */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  for (const e of chain(error)) {
+    if (codeOf(e) !== UNIQUE_VIOLATION) continue;
+    return constraint === undefined || (e as { constraint?: unknown }).constraint === constraint;
+  }
+  return false;
+}
+
+// SQLSTATEs after which the same statement may succeed if run again.
+const TRANSIENT_STATES = new Set([
+  '40001', // serialization_failure
+  '40P01', // deadlock_detected
+  '55P03', // lock_not_available (lock_timeout)
+  '57014', // query_canceled (statement_timeout): the statement was rolled back
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now (server starting up or in recovery)
+  '53000', // insufficient_resources
+  '53200', // out_of_memory
+  '53300', // too_many_connections
+  '58000', // system_error
+  '58030', // io_error
+]);
+
+// Class 08 is "connection exception"; any state in it means the connection failed.
+const CONNECTION_CLASS = '08';
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+]);
+
+// node-postgres reports some connection failures with a message only.
+const NETWORK_MESSAGES = [
+  'Connection terminated',
+  'connection timeout',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error',
+  'Connection ended',
+];
+
+/**
+ * True when the connection to the server failed (refused, reset, timed out, server shutting
+ * down). A statement that was in flight when this happened may or may not have committed, so a
+ * caller retrying a write must make it idempotent first.
+ */
+export function isConnectionError(error: unknown): boolean {
+  for (const e of chain(error)) {
+    const code = codeOf(e);
+    if (code !== undefined) {
+      if (code.startsWith(CONNECTION_CLASS) && SQLSTATE.test(code)) return true;
+      if (code === '57P01' || code === '57P02' || code === '57P03') return true;
+      if (NETWORK_CODES.has(code)) return true;
+    }
+    const message = e instanceof Error ? e.message : '';
+    if (NETWORK_MESSAGES.some((m) => message.includes(m))) return true;
+  }
+  return false;
+}
+
+/**
+ * True when running the same statement again may succeed: lost or refused connections,
+ * serialization failures, deadlocks, lock or statement timeouts, a server short of resources.
+ * Everything else (constraint violations, syntax, permissions, unknown errors) is permanent:
+ * retrying would fail the same way.
+ */
+export function isTransientError(error: unknown): boolean {
+  const state = sqlState(error);
+  if (state !== undefined && TRANSIENT_STATES.has(state)) return true;
+  return isConnectionError(error);
+}

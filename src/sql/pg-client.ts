@@ -1,0 +1,157 @@
+/**
+ * The node-postgres adapter of {@link SqlClient}.
+ */
+import pg from 'pg';
+import type { SqlClient, SqlExecutor, SqlResult } from './client.js';
+import { resultParsers } from './parsers.js';
+
+/**
+ * Per-query type parsers. Passing them with each query (instead of `pg.types.setTypeParser`)
+ * keeps the contract without changing how the rest of the process, or a pool the caller shares
+ * with us, parses results.
+ */
+const queryTypes: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: string) => {
+    if (format !== 'binary') {
+      const own = resultParsers[oid];
+      if (own) return own;
+    }
+    return pg.types.getTypeParser(oid, format as 'text');
+  }) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+interface Queryable {
+  query(config: pg.QueryConfig): Promise<pg.QueryResult>;
+}
+
+async function run<Row>(
+  target: Queryable,
+  text: string,
+  params?: readonly unknown[],
+): Promise<SqlResult<Row>> {
+  const result = await target.query({ text, values: params ? [...params] : [], types: queryTypes });
+  // A parameterless query runs over the simple protocol and may carry several statements; the
+  // last one is the answer the caller asked for.
+  const last = (Array.isArray(result) ? result[result.length - 1] : result) as pg.QueryResult;
+  return { rows: last.rows as Row[], rowCount: last.rowCount ?? last.rows.length };
+}
+
+const asError = (e: unknown) => (e instanceof Error ? e : new Error(String(e)));
+
+/**
+ * Listens for 'error' on a checked-out connection until it is released. pg.Pool listens only on
+ * idle connections; a connection that dies while we hold it between statements (server restart,
+ * pg_terminate_backend) would otherwise emit an unhandled 'error' and crash the process. A
+ * connection that failed is released with its error, so the pool discards it.
+ */
+function watchCheckedOut(conn: pg.PoolClient): { release(error?: Error): void } {
+  let failure: Error | undefined;
+  const onError = (error: Error) => {
+    failure ??= error;
+  };
+  conn.on('error', onError);
+  return {
+    release(error?: Error) {
+      conn.off('error', onError);
+      conn.release(error ?? failure);
+    },
+  };
+}
+
+/** Options of {@link createPgPool}. */
+export interface CreatePgPoolOptions {
+  /**
+   * Told when an idle pooled connection fails (server restart, network cut). The pool drops that
+   * connection and opens a new one when needed; without a listener Node would crash the process
+   * on the pool's unhandled 'error' event.
+   */
+  onError?: (error: Error) => void;
+}
+
+/**
+ * Creates a pg.Pool with an 'error' listener, so a connection that dies while idle is reported
+ * (through `onError`) instead of crashing the process.
+ */
+export function createPgPool(config: pg.PoolConfig, options: CreatePgPoolOptions = {}): pg.Pool {
+  const pool = new pg.Pool(config);
+  pool.on('error', (error) => options.onError?.(error));
+  return pool;
+}
+
+/**
+ * Wraps a pg.Pool as a {@link SqlClient}.
+ *
+ * @param pool the pool to run statements on.
+ * @param owned whether close() ends the pool: true for a pool we created, false for the caller's.
+ */
+export function pgClient(pool: pg.Pool, { owned }: { owned: boolean }): SqlClient {
+  let closing: Promise<void> | undefined;
+
+  return {
+    kind: 'pg',
+    query: <Row>(text: string, params?: readonly unknown[]) => run<Row>(pool, text, params),
+
+    async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+      const conn = await pool.connect();
+      const broken = watchCheckedOut(conn);
+      let finished = false;
+      const tx: SqlExecutor = {
+        query: <Row>(text: string, params?: readonly unknown[]) => {
+          // A statement issued after the transaction ended would run on a connection that is
+          // back in the pool, outside any transaction, or inside someone else's.
+          if (finished) return Promise.reject(new Error('the transaction has already ended'));
+          return run<Row>(conn, text, params);
+        },
+      };
+      try {
+        await conn.query('BEGIN ISOLATION LEVEL READ COMMITTED');
+        const value = await fn(tx);
+        await conn.query('COMMIT');
+        finished = true;
+        broken.release();
+        return value;
+      } catch (error) {
+        finished = true;
+        try {
+          await conn.query('ROLLBACK');
+        } catch (rollbackError) {
+          // The connection itself is broken (or in an unknown state): destroy it rather than
+          // handing it to the next caller.
+          broken.release(asError(rollbackError));
+          throw error;
+        }
+        broken.release();
+        throw error;
+      }
+    },
+
+    async withConnection<T>(fn: (conn: SqlExecutor) => Promise<T>): Promise<T> {
+      const conn = await pool.connect();
+      const broken = watchCheckedOut(conn);
+      let finished = false;
+      try {
+        const value = await fn({
+          query: <Row>(text: string, params?: readonly unknown[]) => {
+            if (finished) return Promise.reject(new Error('the connection has been released'));
+            return run<Row>(conn, text, params);
+          },
+        });
+        finished = true;
+        broken.release();
+        return value;
+      } catch (error) {
+        finished = true;
+        // fn may have failed half-way through (a transaction left open, a session setting
+        // changed, a broken socket); the safe choice is not to reuse this connection.
+        broken.release(asError(error));
+        throw error;
+      }
+    },
+
+    close(): Promise<void> {
+      if (!owned) return Promise.resolve();
+      closing ??= pool.end();
+      return closing;
+    },
+  };
+}

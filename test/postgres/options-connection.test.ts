@@ -1,0 +1,381 @@
+import { inspect } from 'node:util';
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  checkConnection,
+  DEFAULT_POOL_SETTINGS,
+  openConnection,
+  planConnection,
+  sslFor,
+} from '../../src/postgres/connection.js';
+import { parseConnectionString, redactConnectionString } from '../../src/postgres/connection-string.js';
+import { type PostgresSessionServiceOptions, resolvePostgresOptions } from '../../src/postgres/options.js';
+import { ConfigError, StorageError } from '../../src/session/errors.js';
+import type { SqlClient } from '../../src/sql/client.js';
+import { registerPostgresInstance, unregisterPostgresInstance } from '../../src/storage/postgres/registry.js';
+import { describeServer, serverUrl } from '../support/database.js';
+
+const plan = (options: PostgresSessionServiceOptions) => planConnection(resolvePostgresOptions(options));
+
+const fakeClient: SqlClient = {
+  kind: 'pglite',
+  query: async () => ({ rows: [], rowCount: 0 }),
+  transaction: async (fn) => fn({ query: async () => ({ rows: [], rowCount: 0 }) }),
+  withConnection: async (fn) => fn({ query: async () => ({ rows: [], rowCount: 0 }) }),
+  close: async () => {},
+};
+
+afterEach(() => {
+  unregisterPostgresInstance('main');
+});
+
+describe('connection precedence', () => {
+  const everything = (): PostgresSessionServiceOptions => {
+    registerPostgresInstance('main', { connectionString: 'postgres://inst@instance-host/instdb' });
+    return {
+      client: fakeClient,
+      pool: undefined,
+      dsn: 'postgres://dsnuser@dsn-host:6000/dsndb',
+      host: 'direct-host',
+      instance: 'main',
+    };
+  };
+
+  it('uses the client first', () => {
+    expect(plan(everything()).source).toBe('client');
+  });
+
+  it('uses the pool when there is no client', () => {
+    const pool = new pg.Pool();
+    const p = plan({ ...everything(), client: undefined, pool });
+    expect(p.source).toBe('pool');
+    expect(p.poolConfig).toBeUndefined();
+    return pool.end();
+  });
+
+  it('uses the DSN before host settings and the instance', () => {
+    const p = plan({ ...everything(), client: undefined });
+    expect(p.source).toBe('dsn');
+    expect(p.poolConfig).toMatchObject({ host: 'dsn-host', port: 6000, user: 'dsnuser', database: 'dsndb' });
+  });
+
+  it('uses host settings before the instance, when host is set', () => {
+    const p = plan({
+      ...everything(),
+      client: undefined,
+      dsn: undefined,
+      port: 7000,
+      user: 'u',
+      password: 'pw',
+      database: 'd',
+    });
+    expect(p.source).toBe('host');
+    expect(p.poolConfig).toMatchObject({
+      host: 'direct-host',
+      port: 7000,
+      user: 'u',
+      password: 'pw',
+      database: 'd',
+    });
+  });
+
+  it('ignores port/user/database for the instance when host is not set', () => {
+    const p = plan({
+      ...everything(),
+      client: undefined,
+      dsn: undefined,
+      host: undefined,
+      port: 7000,
+      database: 'd',
+    });
+    expect(p.source).toBe('instance');
+    expect(p.poolConfig).toMatchObject({ host: 'instance-host', user: 'inst', database: 'instdb' });
+    expect(p.poolConfig!.port).toBeUndefined();
+  });
+
+  it("falls back to trpc-agent-go's defaults", () => {
+    const p = plan({});
+    expect(p.source).toBe('default');
+    expect(p.poolConfig).toEqual({
+      ...DEFAULT_POOL_SETTINGS,
+      host: 'localhost',
+      port: 5432,
+      database: 'trpc-agent-go-pgsession',
+      ssl: false,
+    });
+    expect(p.describe).toBe('postgres://localhost:5432/trpc-agent-go-pgsession?sslmode=disable');
+  });
+
+  it('applies port, user, password and database to the default host', () => {
+    const p = plan({ port: 6543, user: 'me', password: 'pw', database: 'sessions' });
+    expect(p.source).toBe('default');
+    expect(p.poolConfig).toMatchObject({
+      host: 'localhost',
+      port: 6543,
+      user: 'me',
+      password: 'pw',
+      database: 'sessions',
+    });
+  });
+
+  it('treats empty strings as not given, as Go does', () => {
+    expect(plan({ dsn: '', host: '' }).source).toBe('default');
+  });
+});
+
+describe('sslMode', () => {
+  it('maps each mode to node-postgres ssl settings', () => {
+    expect(sslFor('disable')).toBe(false);
+    expect(sslFor('require')).toEqual({ rejectUnauthorized: false });
+    const verifyCa = sslFor('verify-ca') as {
+      rejectUnauthorized: boolean;
+      checkServerIdentity: () => unknown;
+    };
+    expect(verifyCa.rejectUnauthorized).toBe(true);
+    expect(verifyCa.checkServerIdentity()).toBeUndefined();
+    expect(sslFor('verify-full')).toEqual({ rejectUnauthorized: true });
+  });
+
+  it.each(['disable', 'require', 'verify-ca', 'verify-full'] as const)(
+    'applies sslMode %s to host settings',
+    (mode) => {
+      const p = plan({ host: 'h', sslMode: mode });
+      expect(JSON.stringify(p.poolConfig!.ssl)).toBe(JSON.stringify(sslFor(mode)));
+      expect(p.describe).toContain(`sslmode=${mode}`);
+    },
+  );
+
+  it.each(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const)(
+    'honours sslmode=%s in a DSN the same way',
+    (mode) => {
+      const p = plan({ dsn: `postgres://h/db?sslmode=${mode}` });
+      expect(JSON.stringify(p.poolConfig!.ssl)).toBe(JSON.stringify(sslFor(mode)));
+    },
+  );
+
+  it("lets a DSN's own sslmode win over the option, and the option fill in when the DSN has none", () => {
+    expect(plan({ dsn: 'postgres://h/db?sslmode=disable', sslMode: 'require' }).poolConfig!.ssl).toBe(false);
+    expect(plan({ dsn: 'postgres://h/db', sslMode: 'require' }).poolConfig!.ssl).toEqual({
+      rejectUnauthorized: false,
+    });
+    expect(plan({ dsn: 'postgres://h/db' }).poolConfig!.ssl).toBe(false);
+  });
+
+  it('rejects an unknown sslmode in a DSN, naming the option', () => {
+    expect(() => plan({ dsn: 'postgres://u:pw@h/db?sslmode=sometimes' })).toThrow(ConfigError);
+    try {
+      plan({ dsn: 'postgres://u:pw@h/db?sslmode=sometimes' });
+    } catch (e) {
+      expect((e as ConfigError).field).toBe('dsn');
+      expect((e as Error).message).not.toContain(':pw@');
+    }
+  });
+
+  it('merges an ssl object from extraOptions over the mode (e.g. a CA)', () => {
+    const p = plan({ host: 'h', sslMode: 'verify-full', extraOptions: { ssl: { ca: 'PEM' } } });
+    expect(p.poolConfig!.ssl).toEqual({ rejectUnauthorized: true, ca: 'PEM' });
+  });
+});
+
+describe('extraOptions', () => {
+  it('reach the pool settings and override the defaults', () => {
+    const p = plan({
+      dsn: 'postgres://h/db',
+      extraOptions: {
+        max: 20,
+        statement_timeout: 5000,
+        connectionTimeoutMillis: 2000,
+        idleTimeoutMillis: 30_000,
+      },
+    });
+    expect(p.poolConfig).toMatchObject({
+      max: 20,
+      statement_timeout: 5000,
+      connectionTimeoutMillis: 2000,
+      idleTimeoutMillis: 30_000,
+    });
+  });
+
+  it('default the connection timeout to 10 s when not given', () => {
+    expect(plan({ host: 'h' }).poolConfig!.connectionTimeoutMillis).toBe(10_000);
+  });
+
+  it("layer the instance's extraOptions under the service's", () => {
+    registerPostgresInstance('main', {
+      connectionString: 'postgres://h/db',
+      extraOptions: { max: 3, idleTimeoutMillis: 1000 },
+    });
+    const p = plan({ instance: 'main', extraOptions: { max: 9 } });
+    expect(p.poolConfig).toMatchObject({ max: 9, idleTimeoutMillis: 1000 });
+  });
+});
+
+describe('connection strings', () => {
+  it('read the libpq key=value form that Go services use', () => {
+    const p = plan({ dsn: "host=db port=6432 dbname='my db' user=alice password='p w\\'x' sslmode=require" });
+    expect(p.poolConfig).toMatchObject({
+      host: 'db',
+      port: 6432,
+      database: 'my db',
+      user: 'alice',
+      password: "p w'x",
+    });
+    expect(p.poolConfig!.ssl).toEqual({ rejectUnauthorized: false });
+  });
+
+  it('decode URL parts and send server settings at connect, as pgx does', () => {
+    const parsed = parseConnectionString(
+      'postgres://us%40er:p%2Fw@[::1]:5433/d%20b?search_path=app&statement_timeout=5000&target_session_attrs=any&application_name=svc&connect_timeout=3&pool_max_conns=7',
+    );
+    expect(parsed).toEqual({
+      host: '::1',
+      port: 5433,
+      user: 'us@er',
+      password: 'p/w',
+      database: 'd b',
+      options: '-c search_path=app -c statement_timeout=5000',
+      applicationName: 'svc',
+      connectTimeoutMs: 3000,
+      maxConnections: 7,
+    });
+  });
+
+  it('read a socket directory given as host', () => {
+    expect(parseConnectionString('postgresql:///db?host=%2Fvar%2Frun%2Fpostgresql')).toMatchObject({
+      host: '/var/run/postgresql',
+      database: 'db',
+    });
+  });
+
+  it.each([
+    'mysql://u:pw@h/db',
+    'postgres://u:pw@h:99999/db',
+    'postgres://u:pw@h1,h2/db',
+    'host=h password=pw port=x',
+    'just words password=pw',
+  ])('reject %s with a ConfigError that hides the password', (dsn) => {
+    try {
+      parseConnectionString(dsn);
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      expect((e as ConfigError).field).toBe('dsn');
+      expect((e as Error).message).not.toMatch(/\bpw\b/);
+    }
+  });
+
+  it.each([
+    ['postgres://alice:s3cret@h:5432/db?sslmode=disable', 'postgres://alice:***@h:5432/db?sslmode=disable'],
+    ['postgresql://alice:p@ss@h/db', 'postgresql://alice:***@h/db'],
+    [
+      'postgres://alice@h/db?password=s3cret&sslmode=disable',
+      'postgres://alice@h/db?password=***&sslmode=disable',
+    ],
+    ['host=h user=alice password=s3cret dbname=db', 'host=h user=alice password=*** dbname=db'],
+    ["host=h password='s3 cret' dbname=db", 'host=h password=*** dbname=db'],
+    ['postgres://h/db', 'postgres://h/db'],
+  ])('redacts %s', (dsn, redacted) => {
+    expect(redactConnectionString(dsn)).toBe(redacted);
+  });
+});
+
+describe('describing and printing a connection', () => {
+  const secret = 's3cret-pw';
+
+  it('describes each source with the password hidden', () => {
+    registerPostgresInstance('main', { connectionString: `postgres://alice:${secret}@inst/db` });
+    const described = [
+      plan({ dsn: `postgres://alice:${secret}@h/db` }).describe,
+      plan({ host: 'h', user: 'alice', password: secret }).describe,
+      plan({ instance: 'main' }).describe,
+      plan({ client: fakeClient }).describe,
+    ];
+    expect(described).toEqual([
+      'postgres://alice:***@h/db',
+      'postgres://alice:***@h:5432/trpc-agent-go-pgsession?sslmode=disable',
+      'postgres://alice:***@inst/db (instance "main")',
+      'a pglite client supplied by the caller',
+    ]);
+  });
+
+  it('hides the password when a plan is inspected or serialized', () => {
+    const p = plan({ host: 'h', password: secret, extraOptions: { ssl: { key: secret } } });
+    expect(inspect(p, { depth: 10 })).not.toContain(secret);
+    expect(JSON.stringify(p)).not.toContain(secret);
+    expect(p.poolConfig!.password).toBe(secret);
+  });
+});
+
+describe('opening a connection', () => {
+  it('uses a given client as is and does not own it', () => {
+    const opened = openConnection(resolvePostgresOptions({ client: fakeClient }));
+    expect(opened.client).toBe(fakeClient);
+    expect(opened.owned).toBe(false);
+  });
+
+  it('does not own a given pool', async () => {
+    const pool = new pg.Pool({ host: '127.0.0.1', port: 1 });
+    const opened = openConnection(resolvePostgresOptions({ pool }));
+    expect(opened.owned).toBe(false);
+    await opened.client.close();
+    expect(pool.ended).toBe(false);
+    await pool.end();
+  });
+
+  it('reports an unreachable server as a StorageError without the password', async () => {
+    const secret = 'unreachable-secret';
+    for (const options of [
+      { dsn: `postgres://alice:${secret}@127.0.0.1:1/db` },
+      { host: '127.0.0.1', port: 1, user: 'alice', password: secret },
+    ]) {
+      const opened = openConnection(
+        resolvePostgresOptions({ ...options, extraOptions: { connectionTimeoutMillis: 2000 } }),
+      );
+      expect(opened.owned).toBe(true);
+      try {
+        const error = await checkConnection(opened).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(StorageError);
+        expect((error as StorageError).code).toBe('STORAGE');
+        expect((error as Error).message).toMatch(
+          /^cannot connect \(postgres:\/\/alice:\*\*\*@127\.0\.0\.1:1\//,
+        );
+        expect((error as Error).message).not.toContain(secret);
+        expect((error as Error & { cause?: unknown }).cause).toBeDefined();
+      } finally {
+        await opened.client.close();
+      }
+    }
+  });
+});
+
+describeServer('opening a connection to a server', () => {
+  it('connects with a DSN and sends its server settings', async () => {
+    const url = new URL(serverUrl!);
+    url.searchParams.set('application_name', 'agent-sessions-test');
+    url.searchParams.set('statement_timeout', '4321');
+    url.searchParams.set('sslmode', 'disable');
+    const opened = openConnection(resolvePostgresOptions({ dsn: url.toString() }));
+    try {
+      await checkConnection(opened);
+      const { rows } = await opened.client.query<{ app: string; timeout: string }>(
+        "SELECT current_setting('application_name') AS app, current_setting('statement_timeout') AS timeout",
+      );
+      expect(rows[0]).toEqual({ app: 'agent-sessions-test', timeout: '4321ms' });
+    } finally {
+      await opened.client.close();
+    }
+  });
+
+  it('reports a database that does not exist as a StorageError', async () => {
+    const url = new URL(serverUrl!);
+    url.pathname = '/no_such_database_here';
+    const opened = openConnection(resolvePostgresOptions({ dsn: url.toString() }));
+    try {
+      const error = await checkConnection(opened).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StorageError);
+      expect((error as Error).message).toContain('no_such_database_here');
+    } finally {
+      await opened.client.close();
+    }
+  });
+});

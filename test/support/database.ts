@@ -1,0 +1,66 @@
+/**
+ * Shared database fixtures for the test suites.
+ *
+ * Server suites run only when AGENT_SESSIONS_TEST_DATABASE_URL names a PostgreSQL server; each
+ * gets its own random schema so suites can run in parallel against one database. PGlite suites
+ * always run, in memory.
+ */
+import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import { describe } from 'vitest';
+import type { SqlClient } from '../../src/sql/client.js';
+import { createPgPool, pgClient } from '../../src/sql/pg-client.js';
+import { pgliteClient } from '../../src/sql/pglite-client.js';
+
+/** The server the server suites use, or undefined when they are skipped. */
+export const serverUrl: string | undefined = process.env.AGENT_SESSIONS_TEST_DATABASE_URL || undefined;
+
+if (!serverUrl) {
+  console.info('server PostgreSQL suites skipped: set AGENT_SESSIONS_TEST_DATABASE_URL');
+}
+
+/** `describe` when a server is configured, `describe.skip` otherwise. */
+export const describeServer: typeof describe.skip = serverUrl ? describe : describe.skip;
+
+/**
+ * Creates a fresh schema `t_<hex>` on the test server. The pool's search_path points at it, so
+ * unqualified names (and current_schema()) resolve there. `drop()` drops the schema and ends the pool.
+ */
+export async function withServerSchema(): Promise<{
+  schema: string;
+  pool: pg.Pool;
+  client: SqlClient;
+  drop(): Promise<void>;
+}> {
+  if (!serverUrl) throw new Error('withServerSchema: AGENT_SESSIONS_TEST_DATABASE_URL is not set');
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const admin = createPgPool({ connectionString: serverUrl, max: 1 });
+  try {
+    await admin.query(`CREATE SCHEMA "${schema}"`);
+  } finally {
+    await admin.end();
+  }
+  const pool = createPgPool({ connectionString: serverUrl, max: 4, options: `-c search_path=${schema}` });
+  const client = pgClient(pool, { owned: false });
+  let dropped = false;
+  return {
+    schema,
+    pool,
+    client,
+    async drop() {
+      if (dropped) return;
+      dropped = true;
+      try {
+        await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      } finally {
+        await pool.end();
+      }
+    },
+  };
+}
+
+/** An in-memory PGlite database behind the SqlClient contract. */
+export async function newPglite(): Promise<{ client: SqlClient; close(): Promise<void> }> {
+  const client = await pgliteClient();
+  return { client, close: () => client.close() };
+}
