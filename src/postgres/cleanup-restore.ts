@@ -1,0 +1,104 @@
+/**
+ * Undoing a soft delete of a session.
+ */
+import {
+  ConflictError,
+  InvalidArgumentError,
+  isAgentSessionsError,
+  NotFoundError,
+  StorageError,
+} from '../session/errors.js';
+import { checkSessionKey, type SessionKey } from '../session/keys.js';
+import { toSqlTimestamp } from '../session/time.js';
+import type { SqlClient } from '../sql/client.js';
+import { isUniqueViolation } from '../sql/errors.js';
+import { selectDeletedIncarnation, selectLiveSession, sqlTableNames, undeleteRows } from './cleanup-sql.js';
+import type { TableNames } from './schema.js';
+
+/** Options of {@link restoreSession}. */
+export interface RestoreOptions {
+  /**
+   * Which soft-deleted incarnation of the key to restore, by its deleted_at (the most recent one
+   * when absent).
+   */
+  deletedAt?: Date;
+}
+
+/** Rows brought back by {@link restoreSession}, per table. */
+export interface RestoreCounts {
+  sessions: number;
+  events: number;
+  summaries: number;
+  trackEvents: number;
+}
+
+/**
+ * Undoes a soft delete: clears deleted_at on the rows of the key's most recently soft-deleted
+ * session (or the one deleted at `deletedAt`) in the session, event, summary and track-event
+ * tables, in one transaction.
+ *
+ * One deleteSession (or one sweep) marks everything it removes with the same deleted_at, so
+ * "rows with exactly that deleted_at" is exactly what that one call removed: events swept earlier
+ * for their age, or an older incarnation of the same key, stay deleted.
+ *
+ * The restored session keeps its expires_at: one that was swept for its TTL is swept again by the
+ * next sweep unless it is written to first.
+ *
+ * @throws NotFoundError when no such soft-deleted session exists (nothing was changed).
+ * @throws ConflictError when a live session with the key exists (nothing was changed).
+ */
+export async function restoreSession(
+  client: SqlClient,
+  tables: TableNames,
+  key: SessionKey,
+  options: RestoreOptions = {},
+): Promise<RestoreCounts> {
+  checkSessionKey(key);
+  const { deletedAt } = options;
+  if (deletedAt !== undefined && (!(deletedAt instanceof Date) || Number.isNaN(deletedAt.getTime()))) {
+    throw new InvalidArgumentError('deletedAt', 'must be a valid Date');
+  }
+  const names = sqlTableNames(tables);
+  const k = [key.appName, key.userId, key.sessionId] as const;
+  const name = `${key.appName}/${key.userId}/${key.sessionId}`;
+  try {
+    return await client.transaction(async (tx) => {
+      const wanted = deletedAt === undefined ? undefined : toSqlTimestamp(deletedAt);
+      const found = selectDeletedIncarnation(names.sessionStates, k, wanted);
+      const { rows } = await tx.query<{ deleted_at: string }>(found.text, found.params);
+      const at = rows[0]?.deleted_at;
+      if (at === undefined) {
+        throw new NotFoundError(
+          wanted === undefined
+            ? `session ${name}: no soft-deleted session to restore`
+            : `session ${name}: no session soft-deleted at ${wanted}`,
+        );
+      }
+      const live = selectLiveSession(names.sessionStates, k);
+      if ((await tx.query(live.text, live.params)).rowCount > 0) {
+        throw new ConflictError(
+          `session ${name}: a live session with this key exists; delete it before restoring`,
+        );
+      }
+      const undelete = async (table: string) => {
+        const query = undeleteRows(table, k, at);
+        return (await tx.query(query.text, query.params)).rowCount;
+      };
+      // The session row first: if a create won the key in the meantime, the unique index stops
+      // the restore here, before anything else was touched.
+      const sessions = await undelete(names.sessionStates);
+      const events = await undelete(names.sessionEvents);
+      const summaries = await undelete(names.sessionSummaries);
+      const trackEvents = await undelete(names.sessionTrackEvents);
+      return { sessions, events, summaries, trackEvents };
+    });
+  } catch (error) {
+    if (isAgentSessionsError(error)) throw error;
+    if (isUniqueViolation(error)) {
+      throw new ConflictError(`session ${name}: a live session (or summary) with this key exists`, {
+        cause: error,
+      });
+    }
+    throw new StorageError(`restore of session ${name} failed`, { cause: error });
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * One pass of the TTL sweep over the six tables, in bounded batches that each commit on their own.
+ * The lock, the timer and error reporting are the caller's (see cleanup.ts).
+ */
+import { StorageError } from '../session/errors.js';
+import { toSqlTimestamp } from '../session/time.js';
+import type { SqlExecutor } from '../sql/client.js';
+import {
+  type BatchRow,
+  type KeyTuple,
+  type SqlQuery,
+  type SqlTableNames,
+  type SweepMode,
+  selectExpiredSessionIds,
+  selectStaleEventSessions,
+  sqlTableNames,
+  sweepDependentsOfSessions,
+  sweepEventsOfSessions,
+  sweepExpiredRows,
+  sweepSessionsByIds,
+} from './cleanup-sql.js';
+import type { TableNames } from './schema.js';
+
+/** Rows soft- or hard-deleted by a sweep (or purged), per table. */
+export interface SweepCounts {
+  sessions: number;
+  events: number;
+  trackEvents: number;
+  summaries: number;
+  appStates: number;
+  userStates: number;
+}
+
+/** The outcome of one sweep (or purge): rows soft- or hard-deleted per table. */
+export interface SweepReport extends SweepCounts {
+  /** False when another instance held the sweep lock, so this one did nothing. */
+  ran: boolean;
+}
+
+/** What one pass does: TTLs of 0 leave their tables alone. */
+export interface SweepPlan {
+  tables: TableNames;
+  mode: SweepMode;
+  now: Date;
+  sessionTtlMs: number;
+  appStateTtlMs: number;
+  userStateTtlMs: number;
+  trackEventTtlMs: number;
+  batchSize: number;
+  /** Asked between batches; false ends the pass early (the sweeper is stopping). */
+  keepGoing: () => boolean;
+}
+
+export function emptyCounts(): SweepCounts {
+  return { sessions: 0, events: 0, trackEvents: 0, summaries: 0, appStates: 0, userStates: 0 };
+}
+
+/** Runs one batch statement, naming the table and step in the error when it fails. */
+export async function runBatch(conn: SqlExecutor, query: SqlQuery, what: string): Promise<BatchRow> {
+  try {
+    const { rows } = await conn.query<BatchRow>(query.text, query.params);
+    return rows[0] ?? { count: 0, last: null };
+  } catch (error) {
+    throw storageError(what, error);
+  }
+}
+
+/**
+ * Repeats a batch until one comes back short (fewer rows than the limit: nothing is left that is
+ * not locked by someone else), or until the pass is told to stop. `next(after)` receives the highest
+ * id the previous batch changed, for statements that walk the table by id.
+ */
+export async function repeatBatches(
+  conn: SqlExecutor,
+  limit: number,
+  keepGoing: () => boolean,
+  what: string,
+  next: (after: string) => SqlQuery,
+): Promise<number> {
+  let total = 0;
+  let after = '0';
+  for (;;) {
+    const batch = await runBatch(conn, next(after), what);
+    total += batch.count;
+    if (batch.count < limit || batch.last === null || !keepGoing()) return total;
+    after = batch.last;
+  }
+}
+
+/**
+ * Expired sessions, with their events, summaries and track events.
+ *
+ * Per batch of session ids, the dependents go first and the session rows last, and a session row
+ * goes only when nothing live of it is left. If the pass dies in between, the sessions are still
+ * expired and the next pass finishes them; the other order would leave live events of a deleted
+ * session behind, to show up again in a new session created with the same key. Each dependent
+ * statement re-checks that its session is still expired, so a session revived by a write after it
+ * was picked keeps everything.
+ */
+async function sweepSessions(
+  conn: SqlExecutor,
+  plan: SweepPlan,
+  names: SqlTableNames,
+  now: string,
+  counts: SweepCounts,
+) {
+  const { mode, batchSize: limit, keepGoing } = plan;
+  const dependents = [
+    [names.sessionEvents, 'events'],
+    [names.sessionSummaries, 'summaries'],
+    [names.sessionTrackEvents, 'trackEvents'],
+  ] as const;
+  let after = '0';
+  for (;;) {
+    const ids = await selectIds(conn, selectExpiredSessionIds(names.sessionStates, now, after, limit));
+    if (ids.length === 0) return;
+    for (const [table, field] of dependents) {
+      // Stopping between statements is safe: these sessions are still expired (their rows go
+      // last), and the next pass resumes them.
+      if (!keepGoing()) return;
+      counts[field] += await repeatBatches(
+        conn,
+        limit,
+        keepGoing,
+        `sweep of ${field} of expired sessions`,
+        () => sweepDependentsOfSessions(mode, table, names.sessionStates, now, ids, limit),
+      );
+    }
+    if (!keepGoing()) return;
+    const swept = await runBatch(
+      conn,
+      sweepSessionsByIds(mode, names, now, ids),
+      'sweep of expired sessions',
+    );
+    counts.sessions += swept.count;
+    // The cursor, not "until nothing is expired": a session row an application transaction keeps
+    // locked stays expired, and without the cursor the pass would pick it again forever.
+    after = ids[ids.length - 1]!;
+    if (ids.length < limit || !keepGoing()) return;
+  }
+}
+
+async function selectIds(conn: SqlExecutor, query: SqlQuery): Promise<string[]> {
+  try {
+    const { rows } = await conn.query<{ id: string }>(query.text, query.params);
+    return rows.map((row) => row.id);
+  } catch (error) {
+    throw storageError('sweep of expired sessions', error);
+  }
+}
+
+function storageError(what: string, error: unknown): StorageError {
+  return new StorageError(`${what} failed: ${error instanceof Error ? error.message : String(error)}`, {
+    cause: error,
+  });
+}
+
+/**
+ * Events of sessions whose newest event is older than the session TTL, a batch of session keys at
+ * a time. A write that lands on such a session during the pass keeps its new event; the older
+ * ones still go, as reads no longer return events older than the TTL anyway.
+ */
+async function sweepStaleEvents(
+  conn: SqlExecutor,
+  plan: SweepPlan,
+  names: SqlTableNames,
+  now: string,
+  counts: SweepCounts,
+) {
+  const { mode, batchSize: limit, keepGoing } = plan;
+  const cutoff = toSqlTimestamp(new Date(plan.now.getTime() - plan.sessionTtlMs));
+  let after: KeyTuple | null = null;
+  for (;;) {
+    const query = selectStaleEventSessions(names.sessionEvents, cutoff, after, limit);
+    let keys: KeyTuple[];
+    try {
+      const { rows } = await conn.query<{ app_name: string; user_id: string; session_id: string }>(
+        query.text,
+        query.params,
+      );
+      keys = rows.map((r) => [r.app_name, r.user_id, r.session_id] as const);
+    } catch (error) {
+      throw storageError('sweep of stale events', error);
+    }
+    if (keys.length === 0) return;
+    counts.events += await repeatBatches(conn, limit, keepGoing, 'sweep of stale events', () =>
+      sweepEventsOfSessions(mode, names.sessionEvents, now, cutoff, keys, limit),
+    );
+    after = keys[keys.length - 1]!;
+    if (keys.length < limit || !keepGoing()) return;
+  }
+}
+
+/**
+ * One pass, in trpc-agent-go's order: sessions, events, track events, summaries, app state, user
+ * state. Each table is touched only when its TTL is set (events and summaries follow the session
+ * TTL). Soft mode sets deleted_at to the pass's `now`, hard mode deletes; rows already soft-deleted
+ * are left to purgeSoftDeleted in both.
+ */
+export async function runSweep(conn: SqlExecutor, plan: SweepPlan): Promise<SweepCounts> {
+  const { mode, batchSize: limit, keepGoing } = plan;
+  const names = sqlTableNames(plan.tables);
+  const now = toSqlTimestamp(plan.now);
+  const counts = emptyCounts();
+  const expired = (table: string, what: string) =>
+    repeatBatches(conn, limit, keepGoing, `sweep of expired ${what}`, () =>
+      sweepExpiredRows(mode, table, now, limit),
+    );
+
+  if (plan.sessionTtlMs > 0) {
+    await sweepSessions(conn, plan, names, now, counts);
+    // Events have no expires_at: they go when their session's newest event is older than the
+    // TTL, whether or not the session row itself expired (what trpc-agent-go does, and what its
+    // reads already hide).
+    if (keepGoing()) await sweepStaleEvents(conn, plan, names, now, counts);
+  }
+  if (plan.trackEventTtlMs > 0 && keepGoing()) {
+    counts.trackEvents += await expired(names.sessionTrackEvents, 'track events');
+  }
+  // trpc-agent-go writes summaries without expires_at, so this finds only rows another writer
+  // gave one; summaries of expired sessions went with their session above.
+  if (plan.sessionTtlMs > 0 && keepGoing()) {
+    counts.summaries += await expired(names.sessionSummaries, 'summaries');
+  }
+  if (plan.appStateTtlMs > 0 && keepGoing()) {
+    counts.appStates += await expired(names.appStates, 'app states');
+  }
+  if (plan.userStateTtlMs > 0 && keepGoing()) {
+    counts.userStates += await expired(names.userStates, 'user states');
+  }
+  return counts;
+}

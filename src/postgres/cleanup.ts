@@ -1,0 +1,219 @@
+/**
+ * The TTL sweeper: soft- or hard-deletes expired sessions (with their events, summaries and track
+ * events), stale events, expired track events and expired app and user state, on a timer.
+ *
+ * Built like pg-boss's maintenance supervisor: stoppable, never two passes at once, never throws
+ * from a timer, and one instance per table set across processes by a PostgreSQL advisory lock
+ * (keyed by database, schema and prefix), so a fleet of services sweeps once per interval instead
+ * of racing each other over the same rows.
+ */
+import type { Clock } from '../session/clock.js';
+import { ClosedError, ConfigError, isAgentSessionsError, StorageError } from '../session/errors.js';
+import type { ErrorReporter } from '../session/service-options.js';
+import type { SqlClient } from '../sql/client.js';
+import { advisoryLockKey, withAdvisoryLock } from './cleanup-lock.js';
+import { DEFAULT_BATCH_SIZE } from './cleanup-purge.js';
+import { emptyCounts, runSweep, type SweepReport } from './cleanup-sweep.js';
+import type { TableNames } from './schema.js';
+
+export { advisoryLockKey } from './cleanup-lock.js';
+export { DEFAULT_BATCH_SIZE, type PurgeOptions, purgeSoftDeleted } from './cleanup-purge.js';
+export { type RestoreCounts, type RestoreOptions, restoreSession } from './cleanup-restore.js';
+export type { SweepCounts, SweepReport } from './cleanup-sweep.js';
+
+/** Options of {@link Sweeper}. Durations are milliseconds; a TTL of 0 leaves its tables alone. */
+export interface SweeperOptions {
+  client: SqlClient;
+  tables: TableNames;
+  /** "Now" of each pass: rows with expires_at at or before it are expired. */
+  clock: Clock;
+  /** true: set deleted_at (the rows stay, hidden); false: delete them. */
+  softDelete: boolean;
+  /** Expired sessions and their events, summaries and track events; stale events; expired summaries. */
+  sessionTtlMs: number;
+  appStateTtlMs: number;
+  userStateTtlMs: number;
+  /** Expired track events (pass the effective value: the session TTL when none was set). */
+  trackEventTtlMs: number;
+  /** Time between passes started by {@link Sweeper.start}. */
+  intervalMs: number;
+  /** Rows per statement (default 1000); each statement commits on its own. */
+  batchSize?: number;
+  /**
+   * Names the table set, e.g. `${database}.${schema}.${prefix}`; hashed into the advisory-lock key,
+   * so sweepers of the same tables exclude each other and sweepers of other tables do not.
+   */
+  lockKey: string;
+  /** Told about failed passes started by the timer (default: a process warning). */
+  onError?: ErrorReporter;
+}
+
+// setInterval turns a longer delay into 1 ms (with only a warning): a typo would sweep nonstop.
+const MAX_INTERVAL_MS = 2 ** 31 - 1;
+
+function checkOptions(options: SweeperOptions): void {
+  if (options === null || typeof options !== 'object') throw new ConfigError('options', 'are required');
+  if (!options.client) throw new ConfigError('client', 'is required');
+  if (!options.tables) throw new ConfigError('tables', 'is required');
+  if (!options.clock || typeof options.clock.now !== 'function')
+    throw new ConfigError('clock', 'is required');
+  for (const field of ['sessionTtlMs', 'appStateTtlMs', 'userStateTtlMs', 'trackEventTtlMs'] as const) {
+    const value = options[field];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new ConfigError(field, `must be a finite number of milliseconds >= 0, got ${value}`);
+    }
+  }
+  const { intervalMs, batchSize, lockKey } = options;
+  if (
+    typeof intervalMs !== 'number' ||
+    !Number.isFinite(intervalMs) ||
+    intervalMs <= 0 ||
+    intervalMs > MAX_INTERVAL_MS
+  ) {
+    throw new ConfigError(
+      'intervalMs',
+      `must be a number of milliseconds in (0, ${MAX_INTERVAL_MS}], got ${intervalMs}`,
+    );
+  }
+  if (batchSize !== undefined && (!Number.isSafeInteger(batchSize) || batchSize < 1)) {
+    throw new ConfigError('batchSize', `must be a positive integer, got ${batchSize}`);
+  }
+  if (typeof lockKey !== 'string' || lockKey.length === 0) throw new ConfigError('lockKey', 'is required');
+}
+
+const warn: ErrorReporter = (error) => process.emitWarning(error);
+const ignore = () => undefined;
+
+/**
+ * Sweeps expired rows: once per `intervalMs` after {@link Sweeper.start}, or on demand with
+ * {@link Sweeper.sweepNow}.
+ *
+ * A pass takes a session-level advisory lock on a dedicated connection and returns `ran: false`
+ * at once when another instance holds it. Inside, every statement changes at most `batchSize`
+ * rows and commits on its own, skipping rows that application transactions hold, so a pass never
+ * blocks requests and a large backlog is worked off without long transactions.
+ *
+ * What a pass does, each only when its TTL is set:
+ * - sessions whose expires_at has passed go, together with their events, summaries and track
+ *   events (those first; a session row goes only when nothing live of it is left);
+ * - events of sessions whose newest event was updated more than `sessionTtlMs` ago (events carry
+ *   no expires_at; this is trpc-agent-go's rule);
+ * - track events, summaries, app state and user state whose own expires_at has passed.
+ * Soft mode sets deleted_at to the pass's "now", hard mode deletes; rows that are already
+ * soft-deleted are left to {@link purgeSoftDeleted} in both.
+ */
+export class Sweeper {
+  readonly #options: SweeperOptions;
+  readonly #batchSize: number;
+  readonly #lockKey: string;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  /** Settles when the last accepted pass has ended; undefined when none is running or queued. */
+  #tail: Promise<void> | undefined;
+  #stopped = false;
+  #stopping: Promise<void> | undefined;
+
+  constructor(options: SweeperOptions) {
+    checkOptions(options);
+    this.#options = { ...options };
+    this.#batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+    this.#lockKey = advisoryLockKey(options.lockKey);
+  }
+
+  /**
+   * Starts sweeping every `intervalMs` (the first pass one interval from now). The timer is
+   * unref'd: it never keeps the process alive. A tick that comes while a pass is still running is
+   * skipped. Calling start() again does nothing.
+   *
+   * @throws ClosedError after {@link Sweeper.stop}.
+   */
+  start(): void {
+    if (this.#stopped) throw new ClosedError('Sweeper.start');
+    if (this.#timer !== undefined) return;
+    this.#timer = setInterval(() => this.#tick(), this.#options.intervalMs);
+    this.#timer.unref();
+  }
+
+  /**
+   * Runs one pass now, after any pass already running, and resolves with what it did.
+   *
+   * @throws ClosedError after {@link Sweeper.stop}; StorageError when the database failed (what
+   *   earlier batches committed stays done).
+   */
+  sweepNow(): Promise<SweepReport> {
+    if (this.#stopped) return Promise.reject(new ClosedError('Sweeper.sweepNow'));
+    return this.#enqueue();
+  }
+
+  /**
+   * Stops the timer and waits for the running pass, which ends after its current batch. Idempotent:
+   * every call returns the same promise. Passes that were queued and had not started reject with
+   * ClosedError.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      this.#stopped = true;
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+      // No pass can be queued once stopped, so the tail seen now is the last one.
+      await this.#tail;
+    })();
+    return this.#stopping;
+  }
+
+  #tick(): void {
+    // Skipped, not queued: the running pass already covers what this tick would do, and queueing
+    // behind a pass slower than the interval would pile up passes without end.
+    if (this.#stopped || this.#tail !== undefined) return;
+    this.#enqueue().catch((error: unknown) => this.#report(error));
+  }
+
+  #enqueue(): Promise<SweepReport> {
+    const previous = this.#tail;
+    const run = previous === undefined ? this.#sweep() : previous.then(() => this.#sweep());
+    const tail = run.then(ignore, ignore);
+    this.#tail = tail;
+    void tail.then(() => {
+      if (this.#tail === tail) this.#tail = undefined;
+    });
+    return run;
+  }
+
+  async #sweep(): Promise<SweepReport> {
+    if (this.#stopped) throw new ClosedError('Sweeper.sweepNow');
+    const o = this.#options;
+    if (o.sessionTtlMs <= 0 && o.appStateTtlMs <= 0 && o.userStateTtlMs <= 0 && o.trackEventTtlMs <= 0) {
+      return { ran: true, ...emptyCounts() };
+    }
+    try {
+      const result = await withAdvisoryLock(o.client, this.#lockKey, (conn) =>
+        runSweep(conn, {
+          tables: o.tables,
+          mode: o.softDelete ? 'soft' : 'hard',
+          // Read once the lock is held: a pass that waited for its connection still uses a fresh now.
+          now: o.clock.now(),
+          sessionTtlMs: o.sessionTtlMs,
+          appStateTtlMs: o.appStateTtlMs,
+          userStateTtlMs: o.userStateTtlMs,
+          trackEventTtlMs: o.trackEventTtlMs,
+          batchSize: this.#batchSize,
+          keepGoing: () => !this.#stopped,
+        }),
+      );
+      return result.locked ? { ran: true, ...result.value } : { ran: false, ...emptyCounts() };
+    } catch (error) {
+      if (isAgentSessionsError(error)) throw error;
+      throw new StorageError(`sweep failed: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  #report(error: unknown): void {
+    const reported = error instanceof Error ? error : new StorageError(String(error));
+    try {
+      (this.#options.onError ?? warn)(reported, { operation: 'sweep' });
+    } catch {
+      // A reporter that throws must not turn into an unhandled rejection from a timer.
+    }
+  }
+}
