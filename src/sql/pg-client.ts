@@ -58,6 +58,23 @@ function watchCheckedOut(conn: pg.PoolClient): { release(error?: Error): void } 
   };
 }
 
+const guardedPools = new WeakSet<pg.Pool>();
+const ignoreUntilWatched = () => {};
+
+/**
+ * pg.Pool stops listening for 'error' on a connection the moment it hands it out, and our own
+ * listener (watchCheckedOut) can only be attached after `pool.connect()` settles. A FATAL from a
+ * killed backend that arrives in that gap would be an unhandled 'error' and crash the process, so
+ * every checked-out connection carries a no-op listener from 'acquire' to 'release'; the failure
+ * itself still surfaces as the next statement's error.
+ */
+function guardCheckouts(pool: pg.Pool): void {
+  if (guardedPools.has(pool)) return;
+  guardedPools.add(pool);
+  pool.on('acquire', (conn) => conn.on('error', ignoreUntilWatched));
+  pool.on('release', (_error, conn) => conn.off('error', ignoreUntilWatched));
+}
+
 /** Options of {@link createPgPool}. */
 export interface CreatePgPoolOptions {
   /**
@@ -86,6 +103,7 @@ export function createPgPool(config: pg.PoolConfig, options: CreatePgPoolOptions
  */
 export function pgClient(pool: pg.Pool, { owned }: { owned: boolean }): SqlClient {
   let closing: Promise<void> | undefined;
+  guardCheckouts(pool);
 
   return {
     kind: 'pg',
