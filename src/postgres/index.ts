@@ -1,1 +1,11 @@
+/**
+ * `agent-sessions/postgres`: the PostgreSQL session service, its options, and the two clients it
+ * runs on (node-postgres and embedded PGlite), re-exported for convenience.
+ */
+
+export type { SqlClient } from '../sql/client.js';
+export { pgClient } from '../sql/pg-client.js';
+export { pgliteClient } from '../sql/pglite-client.js';
+export type { SweepReport } from './cleanup.js';
 export type { PostgresSessionServiceOptions, SslMode } from './options.js';
+export { PostgresSessionService } from './service.js';

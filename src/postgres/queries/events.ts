@@ -1,0 +1,157 @@
+/**
+ * Statements on the events table: the one-round-trip append, the keyset lookups the read path
+ * needs in its rare cases, and the event window around an anchor.
+ */
+import type { SessionKey } from '../../session/keys.js';
+import type { TableNames } from '../schema.js';
+import {
+  isLive,
+  type KeyParams,
+  keyParams,
+  MONOTONIC_UPDATED_AT,
+  matchesKey,
+  mergedEnvelope,
+  Params,
+  type SqlQuery,
+} from './sql.js';
+
+/** What {@link appendEvent} returns: one row when the session exists, none when it does not. */
+export interface AppendEventRow {
+  updated_at: Date;
+}
+
+/**
+ * Appends an event in one statement (one round trip, no transaction): the UPDATE merges the
+ * event's state delta into the live session row and moves updated_at/expires_at, and the INSERT
+ * takes its row from the UPDATE's RETURNING, so nothing is inserted for a missing session.
+ *
+ * Order under concurrency: the UPDATE's row lock makes appends to one session take turns across
+ * every process, and the event is stamped with the session's new updated_at, which never goes
+ * back (see MONOTONIC_UPDATED_AT); its id comes from the sequence after the lock is held. So
+ * (created_at, id), the read order, is the order in which appends committed.
+ *
+ * @param a.event the event JSON, or null for an event that is not stored (its delta still is).
+ */
+export function appendEvent(
+  t: TableNames,
+  a: {
+    key: SessionKey;
+    delta: string;
+    event: string | null;
+    now: string;
+    updatedAtJson: string;
+    expiresAt: string | null;
+  },
+): SqlQuery {
+  const p = new Params();
+  const k = keyParams(p, a.key);
+  const update = `UPDATE ${t.sessionStates.qualified}
+  SET state = ${mergedEnvelope(p.add(a.delta, 'jsonb'), p.add(a.updatedAtJson, 'text'))},
+      updated_at = ${MONOTONIC_UPDATED_AT(p.add(a.now, 'timestamp'))},
+      expires_at = ${p.add(a.expiresAt, 'timestamp')}
+  WHERE ${matchesKey(k)} AND deleted_at IS NULL
+  RETURNING updated_at`;
+  if (a.event === null) return { text: update, params: p.values };
+  const text = `WITH updated AS (
+  ${update}
+), inserted AS (
+  INSERT INTO ${t.sessionEvents.qualified} (app_name, user_id, session_id, event, created_at, updated_at)
+  SELECT ${k.app}, ${k.user}, ${k.session}, ${p.add(a.event, 'jsonb')}, updated_at, updated_at FROM updated
+  RETURNING 1
+)
+SELECT updated_at FROM updated`;
+  return { text, params: p.values };
+}
+
+/**
+ * `e` is a live event of the session stored before the cursor row `c`, in read order.
+ * The row-value comparison is exact (no timestamp leaves the database); the plain `<=` on
+ * created_at lets the lookup index bound the scan.
+ */
+function storedBefore(k: KeyParams): string {
+  return `${matchesKey(k, 'e')} AND e.deleted_at IS NULL
+  AND e.created_at <= c.created_at AND (e.created_at, e.id) < (c.created_at, c.id)`;
+}
+
+function cursorRow(t: TableNames, cursor: string): string {
+  return `(SELECT created_at, id FROM ${t.sessionEvents.qualified} WHERE id = ${cursor}) c`;
+}
+
+/**
+ * Timestamps (the event JSON's own `timestamp`) of events stored before the event row `cursor`
+ * that are at or after `bound`, at most 16. PostgreSQL keeps microseconds while Go and the read
+ * filter compare nanoseconds, so the SQL bound is widened by a microsecond and the caller makes
+ * the exact comparison on the texts returned.
+ */
+export function timestampsAtOrAfter(t: TableNames, key: SessionKey, cursor: string, bound: string): SqlQuery {
+  const p = new Params();
+  const k = keyParams(p, key);
+  const c = p.add(cursor, 'text');
+  const text = `SELECT e.event->>'timestamp' AS ts
+FROM ${t.sessionEvents.qualified} e, ${cursorRow(t, `${c}::bigint`)}
+WHERE ${storedBefore(k)}
+  AND (e.event->>'timestamp')::timestamptz >= ${p.add(bound, 'timestamptz')} - interval '1 microsecond'
+LIMIT 16`;
+  return { text, params: p.values };
+}
+
+/** JSON containment tests for "some choice is a user message", as isUserMessage reads it. */
+const IS_USER_MESSAGE = `(e.event->'choices' @> '[{"message":{"role":"user"}}]'::jsonb
+    OR e.event->'choices' @> '[{"delta":{"role":"user"}}]'::jsonb)`;
+
+/** The newest user message stored before the event row `cursor`, if any. */
+export function lastUserEventBefore(t: TableNames, key: SessionKey, cursor: string): SqlQuery {
+  const p = new Params();
+  const k = keyParams(p, key);
+  const c = p.add(cursor, 'text');
+  const text = `SELECT e.id::text AS row_id, e.event::text AS body
+FROM ${t.sessionEvents.qualified} e, ${cursorRow(t, `${c}::bigint`)}
+WHERE ${storedBefore(k)} AND ${IS_USER_MESSAGE}
+ORDER BY e.created_at DESC, e.id DESC
+LIMIT 1`;
+  return { text, params: p.values };
+}
+
+/** A row of {@link eventWindow}. */
+export interface EventWindowRow {
+  row_id: string;
+  body: string;
+  created_at: Date;
+}
+
+/**
+ * The anchor event (the first live event whose JSON `id` is `anchorId`) with up to `before` live
+ * events stored before it and `after` after it, in one statement. Only events stored since the
+ * session was created count, so a window never reaches into an earlier session with the same id.
+ * No rows: the session is missing or expired, or has no such event.
+ */
+export function eventWindow(
+  t: TableNames,
+  a: { key: SessionKey; anchorId: string; before: number; after: number; now: string },
+): SqlQuery {
+  const p = new Params();
+  const k = keyParams(p, a.key);
+  const now = p.add(a.now, 'timestamp');
+  const events = t.sessionEvents.qualified;
+  const inSession = `${matchesKey(k, 'e')} AND e.deleted_at IS NULL AND e.created_at >= s.created_at`;
+  const text = `WITH s AS (
+  SELECT created_at FROM ${t.sessionStates.qualified} WHERE ${matchesKey(k)} AND ${isLive(now)}
+), a AS (
+  SELECT e.id, e.created_at FROM ${events} e, s
+  WHERE ${inSession} AND e.event->>'id' = ${p.add(a.anchorId, 'text')}
+  ORDER BY e.created_at, e.id
+  LIMIT 1
+)
+SELECT e.id::text AS row_id, e.event::text AS body, e.created_at FROM ${events} e JOIN a ON e.id = a.id
+UNION ALL
+(SELECT e.id::text, e.event::text, e.created_at FROM ${events} e, s, a
+ WHERE ${inSession} AND e.created_at <= a.created_at AND (e.created_at, e.id) < (a.created_at, a.id)
+ ORDER BY e.created_at DESC, e.id DESC
+ LIMIT ${p.add(a.before, 'int')})
+UNION ALL
+(SELECT e.id::text, e.event::text, e.created_at FROM ${events} e, s, a
+ WHERE ${inSession} AND e.created_at >= a.created_at AND (e.created_at, e.id) > (a.created_at, a.id)
+ ORDER BY e.created_at, e.id
+ LIMIT ${p.add(a.after, 'int')})`;
+  return { text, params: p.values };
+}

@@ -1,0 +1,192 @@
+/**
+ * The read statements: one statement returns everything getSession or a page of listSessions
+ * needs (session rows, app and user state, the newest events, summaries, track events), as
+ * typed rows of a UNION ALL, so a read is one round trip whatever the session holds.
+ */
+import type { SessionKey, UserKey } from '../../session/keys.js';
+import type { TableNames } from '../schema.js';
+import { isLive, type KeyParams, keyParams, matchesKey, Params, type SqlQuery } from './sql.js';
+
+/**
+ * One row of a read. `kind`: `s` session (body = envelope JSON, created_at, updated_at, ord),
+ * `a`/`u` app/user state (name = key, body = TEXT value), `e` event (body = event JSON,
+ * created_at, row_id), `m` summary (name = filter key, body = summary JSON, updated_at),
+ * `t` track event (name = track, body = track event JSON, created_at, row_id). `sid` is the
+ * session id in listSessions, null in getSession.
+ */
+export interface ReadRow {
+  kind: 's' | 'a' | 'u' | 'e' | 'm' | 't';
+  sid: string | null;
+  name: string | null;
+  body: string | null;
+  created_at: Date | null;
+  updated_at: Date | null;
+  row_id: string | null;
+  ord: number | null;
+}
+
+/** Which events a read fetches. */
+export type EventSelection =
+  /** The newest `limit` events (null: all); the user anchor is applied by the caller. */
+  | { kind: 'window'; limit: number | null }
+  /** A page counted from the newest, stored at or after `since` when given. */
+  | { kind: 'page'; limit: number; offset: number; since: string | undefined };
+
+/** Which track events a read fetches, per track: strictly after `after`, the newest `limit`. */
+export interface TrackSelection {
+  after: string | undefined;
+  limit: number | null;
+}
+
+const COLUMNS = 'kind, sid, name, body, created_at, updated_at, row_id, ord';
+
+function stateBranches(t: TableNames, k: Pick<KeyParams, 'app' | 'user'>, now: string, gate: string): string {
+  return `SELECT 'a', NULL, key, value, NULL, NULL, NULL, NULL FROM ${t.appStates.qualified}
+WHERE app_name = ${k.app} AND ${isLive(now)} AND ${gate}
+UNION ALL
+SELECT 'u', NULL, key, value, NULL, NULL, NULL, NULL FROM ${t.userStates.qualified}
+WHERE app_name = ${k.app} AND user_id = ${k.user} AND ${isLive(now)} AND ${gate}`;
+}
+
+/**
+ * The distinct track names with live rows, per session in `from` (a relation with `session_id`),
+ * found by a loose index scan: one probe of the (app, user, session, track, created_at) index per
+ * name, instead of reading every track event. The caller keeps the names the session's `tracks`
+ * index lists (the track list lives base64-encoded in the state JSON, which SQL cannot decode
+ * without failing the whole read on a malformed value).
+ */
+function trackNamesCte(
+  t: TableNames,
+  k: Pick<KeyParams, 'app' | 'user'>,
+  from: string,
+  sessionId: string,
+): string {
+  const tracks = t.sessionTrackEvents.qualified;
+  const probe = (session: string, after: string) =>
+    `(SELECT min(x.track) FROM ${tracks} x WHERE x.app_name = ${k.app} AND x.user_id = ${k.user}
+      AND x.session_id = ${session} AND x.deleted_at IS NULL${after})`;
+  return `tn AS (
+  SELECT ${sessionId} AS session_id, ${probe(sessionId, '')} AS track FROM ${from}
+  UNION ALL
+  SELECT tn.session_id, ${probe('tn.session_id', ' AND x.track > tn.track')} FROM tn WHERE tn.track IS NOT NULL
+)`;
+}
+
+function trackBranch(
+  t: TableNames,
+  k: Pick<KeyParams, 'app' | 'user'>,
+  now: string,
+  sel: TrackSelection,
+  p: Params,
+  sid: string,
+): string {
+  const after = sel.after === undefined ? '' : ` AND x.created_at > ${p.add(sel.after, 'timestamp')}`;
+  return `SELECT 't', ${sid}, tn.track, y.event::text, y.created_at, NULL, y.id::text, NULL FROM tn CROSS JOIN LATERAL (
+  SELECT x.id, x.event, x.created_at FROM ${t.sessionTrackEvents.qualified} x
+  WHERE x.app_name = ${k.app} AND x.user_id = ${k.user} AND x.session_id = tn.session_id AND x.track = tn.track
+    AND ${isLive(now, 'x')}${after}
+  ORDER BY x.created_at DESC, x.id DESC
+  LIMIT ${p.add(sel.limit, 'int')}
+) y WHERE tn.track IS NOT NULL`;
+}
+
+/**
+ * Everything getSession returns, in one statement: the live session row, the live app and user
+ * state, the selected events (newest first, at most the limit, so the cost does not grow with
+ * the session's length), the live summaries, and the live track events of each track. Nothing
+ * but the `s` row is read when the session is missing or expired.
+ */
+export function selectSession(
+  t: TableNames,
+  a: { key: SessionKey; now: string; events: EventSelection; tracks: TrackSelection },
+): SqlQuery {
+  const p = new Params();
+  const k = keyParams(p, a.key);
+  const now = p.add(a.now, 'timestamp');
+  const exists = 'EXISTS (SELECT 1 FROM s)';
+  const ev = a.events;
+  const since =
+    ev.kind === 'page' && ev.since !== undefined ? ` AND created_at >= ${p.add(ev.since, 'timestamp')}` : '';
+  const page = ev.kind === 'page' ? ` OFFSET ${p.add(ev.offset, 'int')}` : '';
+  const text = `WITH RECURSIVE s AS (
+  SELECT state, created_at, updated_at FROM ${t.sessionStates.qualified}
+  WHERE ${matchesKey(k)} AND ${isLive(now)}
+), e AS (
+  SELECT id, event, created_at FROM ${t.sessionEvents.qualified}
+  WHERE ${matchesKey(k)} AND deleted_at IS NULL AND ${exists}${since}
+  ORDER BY created_at DESC, id DESC
+  LIMIT ${p.add(ev.limit, 'int')}${page}
+), ${trackNamesCte(t, k, `(SELECT ${k.session} AS session_id WHERE ${exists}) one`, 'one.session_id')}
+SELECT ${COLUMNS} FROM (
+SELECT 's' AS kind, NULL::text AS sid, NULL::text AS name, state::text AS body, created_at, updated_at,
+  NULL::text AS row_id, NULL::int AS ord FROM s
+UNION ALL
+${stateBranches(t, k, now, exists)}
+UNION ALL
+SELECT 'e', NULL, NULL, event::text, created_at, NULL, id::text, NULL FROM e
+UNION ALL
+SELECT 'm', NULL, filter_key, summary::text, NULL, updated_at, NULL, NULL FROM ${t.sessionSummaries.qualified}
+WHERE ${matchesKey(k)} AND ${isLive(now)} AND ${exists}
+UNION ALL
+${trackBranch(t, k, now, a.tracks, p, 'NULL')}
+) r`;
+  return { text, params: p.values };
+}
+
+/**
+ * A page of the user's live sessions (updated_at DESC, session_id DESC) with, per session and in
+ * the same statement, the newest `eventLimit` events (a LATERAL join using the lookup index),
+ * the live summaries and track events; with `onlyMeta`, the session rows and the app and user
+ * state only. `ord` numbers the session rows in the database's order, which the caller keeps
+ * (session ids compare by the database's collation, not JavaScript's).
+ */
+export function selectSessions(
+  t: TableNames,
+  a: {
+    key: UserKey;
+    now: string;
+    page: { offset: number; limit: number } | undefined;
+    onlyMeta: boolean;
+    eventLimit: number | null;
+    tracks: TrackSelection;
+  },
+): SqlQuery {
+  const p = new Params();
+  const k = { app: p.add(a.key.appName, 'text'), user: p.add(a.key.userId, 'text') };
+  const now = p.add(a.now, 'timestamp');
+  const page = a.page ? `\n  LIMIT ${p.add(a.page.limit, 'int')} OFFSET ${p.add(a.page.offset, 'int')}` : '';
+  const sessions = `s AS (
+  SELECT session_id, state, created_at, updated_at,
+    row_number() OVER (ORDER BY updated_at DESC, session_id DESC)::int AS ord
+  FROM (
+    SELECT session_id, state, created_at, updated_at FROM ${t.sessionStates.qualified}
+    WHERE app_name = ${k.app} AND user_id = ${k.user} AND ${isLive(now)}
+    ORDER BY updated_at DESC, session_id DESC${page}
+  ) page
+)`;
+  const head = `SELECT 's' AS kind, session_id::text AS sid, NULL::text AS name, state::text AS body, created_at,
+  updated_at, NULL::text AS row_id, ord FROM s
+UNION ALL
+${stateBranches(t, k, now, 'EXISTS (SELECT 1 FROM s)')}`;
+  if (a.onlyMeta) {
+    return { text: `WITH ${sessions}\nSELECT ${COLUMNS} FROM (\n${head}\n) r`, params: p.values };
+  }
+  const text = `WITH RECURSIVE ${sessions}, ${trackNamesCte(t, k, 's', 's.session_id')}
+SELECT ${COLUMNS} FROM (
+${head}
+UNION ALL
+SELECT 'e', s.session_id, NULL, y.event::text, y.created_at, NULL, y.id::text, NULL FROM s CROSS JOIN LATERAL (
+  SELECT x.id, x.event, x.created_at FROM ${t.sessionEvents.qualified} x
+  WHERE x.app_name = ${k.app} AND x.user_id = ${k.user} AND x.session_id = s.session_id AND x.deleted_at IS NULL
+  ORDER BY x.created_at DESC, x.id DESC
+  LIMIT ${p.add(a.eventLimit, 'int')}
+) y
+UNION ALL
+SELECT 'm', m.session_id, m.filter_key, m.summary::text, NULL, m.updated_at, NULL, NULL
+FROM ${t.sessionSummaries.qualified} m JOIN s ON s.session_id = m.session_id
+WHERE m.app_name = ${k.app} AND m.user_id = ${k.user} AND ${isLive(now, 'm')}
+UNION ALL
+${trackBranch(t, k, now, a.tracks, p, 'tn.session_id')}
+) r`;
+  return { text, params: p.values };
+}

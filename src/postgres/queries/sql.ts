@@ -1,0 +1,76 @@
+/**
+ * The building blocks every statement shares: the statement type, a parameter list that hands out
+ * typed placeholders, and the few predicates that appear in almost every query.
+ *
+ * Table names come from `tableNames()` (validated and quoted once); every value is a parameter,
+ * and every placeholder carries its type, so the server never has to guess (an untyped parameter
+ * that appears only in `$n IS NULL` is an error) and node-postgres and PGlite plan alike.
+ */
+import type { SessionKey } from '../../session/keys.js';
+
+/** A statement and its parameters. */
+export interface SqlQuery {
+  text: string;
+  params: unknown[];
+}
+
+/** Collects parameter values and returns their `$n::type` placeholders. */
+export class Params {
+  readonly values: unknown[] = [];
+
+  /** Adds a value; the placeholder may be used any number of times in the statement. */
+  add(value: unknown, type: 'text' | 'int' | 'jsonb' | 'timestamp' | 'timestamptz'): string {
+    this.values.push(value);
+    return `$${this.values.length}::${type}`;
+  }
+}
+
+/** Placeholders of a session key, added in the order appName, userId, sessionId. */
+export interface KeyParams {
+  app: string;
+  user: string;
+  session: string;
+}
+
+export function keyParams(p: Params, key: SessionKey): KeyParams {
+  return {
+    app: p.add(key.appName, 'text'),
+    user: p.add(key.userId, 'text'),
+    session: p.add(key.sessionId, 'text'),
+  };
+}
+
+/** `app_name = $a AND user_id = $u AND session_id = $s`, optionally on a table alias. */
+export function matchesKey(k: KeyParams, alias = ''): string {
+  const a = alias ? `${alias}.` : '';
+  return `${a}app_name = ${k.app} AND ${a}user_id = ${k.user} AND ${a}session_id = ${k.session}`;
+}
+
+/** Rows that are neither soft-deleted nor expired at `now` (a timestamp placeholder). */
+export function isLive(now: string, alias = ''): string {
+  const a = alias ? `${alias}.` : '';
+  return `${a}deleted_at IS NULL AND (${a}expires_at IS NULL OR ${a}expires_at > ${now})`;
+}
+
+/**
+ * The session-state envelope `{id, state, createdAt, updatedAt}` with `delta` (a jsonb state map
+ * of base64 values) merged into its `state` and `updatedAt` replaced, computed from the row's
+ * current value inside the UPDATE. Merging in SQL, under the row lock the UPDATE takes, is what
+ * lets concurrent writers of one session each keep their keys: a read-modify-write in the client
+ * would let the later writer overwrite the earlier one's delta.
+ *
+ * A NULL, JSON-null or non-object envelope (rows written by hand, or by an older writer) counts as
+ * `{}`, and so does a missing or non-object `state`, as Go's decoder treats them.
+ */
+export function mergedEnvelope(delta: string, updatedAt: string): string {
+  const envelope = `(CASE WHEN jsonb_typeof(state) = 'object' THEN state ELSE '{}'::jsonb END)`;
+  const inner = `(CASE WHEN jsonb_typeof(state->'state') = 'object' THEN state->'state' ELSE '{}'::jsonb END)`;
+  return `${envelope} || jsonb_build_object('state', ${inner} || ${delta}, 'updatedAt', ${updatedAt})`;
+}
+
+/**
+ * The session row's new `updated_at`: the writer's clock, but never earlier than the current
+ * value. Events take this value as their created_at, so a service whose clock runs behind another
+ * one's cannot insert an event that sorts before one already stored (reads order by created_at).
+ */
+export const MONOTONIC_UPDATED_AT = (now: string) => `GREATEST(${now}, updated_at)`;

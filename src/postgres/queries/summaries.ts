@@ -1,0 +1,48 @@
+/**
+ * Statements on session summaries (session_summaries).
+ */
+import type { SessionKey } from '../../session/keys.js';
+import type { TableNames } from '../schema.js';
+import { isLive, keyParams, matchesKey, Params, type SqlQuery } from './sql.js';
+
+/**
+ * Upserts the summary of one filter key, as trpc-agent-go does (updated_at = the summary's own
+ * updated_at, the cutoff of what it covers; expires_at NULL: summaries go with their session).
+ * Only while the session is live: a background job that finishes after the session was deleted
+ * must not leave a summary behind for a later session with the same id.
+ */
+export function upsertSummary(
+  t: TableNames,
+  a: { key: SessionKey; filterKey: string; summary: string; updatedAt: string; now: string },
+): SqlQuery {
+  const p = new Params();
+  const k = keyParams(p, a.key);
+  const text = `INSERT INTO ${t.sessionSummaries.qualified}
+  (app_name, user_id, session_id, filter_key, summary, updated_at, expires_at, deleted_at)
+SELECT ${k.app}, ${k.user}, ${k.session}, ${p.add(a.filterKey, 'text')}, ${p.add(a.summary, 'jsonb')},
+  ${p.add(a.updatedAt, 'timestamp')}, NULL, NULL
+WHERE EXISTS (
+  SELECT 1 FROM ${t.sessionStates.qualified} WHERE ${matchesKey(k)} AND ${isLive(p.add(a.now, 'timestamp'))}
+)
+ON CONFLICT (app_name, user_id, session_id, filter_key) WHERE deleted_at IS NULL
+DO UPDATE SET summary = EXCLUDED.summary, updated_at = EXCLUDED.updated_at, expires_at = EXCLUDED.expires_at`;
+  return { text, params: p.values };
+}
+
+/** A row of {@link selectSummaries}. */
+export interface SummaryRow {
+  filter_key: string;
+  body: string | null;
+}
+
+/** The live summaries of `filterKey` and of the full session (`''`), in one query. */
+export function selectSummaries(
+  t: TableNames,
+  a: { key: SessionKey; filterKey: string; now: string },
+): SqlQuery {
+  const p = new Params();
+  const k = keyParams(p, a.key);
+  const text = `SELECT filter_key, summary::text AS body FROM ${t.sessionSummaries.qualified}
+WHERE ${matchesKey(k)} AND filter_key IN (${p.add(a.filterKey, 'text')}, '') AND ${isLive(p.add(a.now, 'timestamp'))}`;
+  return { text, params: p.values };
+}

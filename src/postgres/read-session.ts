@@ -1,0 +1,268 @@
+/**
+ * Turns the rows of a read statement (selectSession / selectSessions) into Session objects:
+ * decodes the stored JSON, merges app and user state, applies the user-anchored event filter
+ * (with its rare-case lookups), attaches fresh summaries and the indexed tracks.
+ */
+import {
+  decodeEvent,
+  decodeSessionState,
+  decodeSummary,
+  decodeTrackEvent,
+  decodeTrackNames,
+} from '../session/codec.js';
+import { StorageError } from '../session/errors.js';
+import type { Event } from '../session/event.js';
+import type { SessionKey } from '../session/keys.js';
+import { newSession, type Session } from '../session/session.js';
+import {
+  copyState,
+  mergeScopedState,
+  newStateMap,
+  type StateMap,
+  TRACKS_STATE_KEY,
+  textValue,
+} from '../session/state.js';
+import type { Summary } from '../session/summary.js';
+import {
+  compareTime,
+  formatRfc3339Nano,
+  isGoZeroTime,
+  parseRfc3339,
+  toSqlTimestamp,
+} from '../session/time.js';
+import type { TrackEvent } from '../session/track.js';
+import type { SqlExecutor } from '../sql/client.js';
+import {
+  type EventSelection,
+  lastUserEventBefore,
+  type ReadRow,
+  type TrackSelection,
+  timestampsAtOrAfter,
+} from './queries/index.js';
+import { anchorEvents, type EarlierEvents, type WindowEvent } from './read-events.js';
+import type { TableNames } from './schema.js';
+
+/** The read options of getSession and listSessions, as the read path uses them. */
+export interface ReadOptions {
+  eventNum?: number | undefined;
+  eventTime?: Date | undefined;
+  eventPage?: { offset: number; limit: number } | undefined;
+}
+
+/** What a read needs from the service. */
+export interface ReadContext {
+  db: SqlExecutor;
+  tables: TableNames;
+  now: Date;
+  sessionTtlMs: number;
+  sessionEventLimit: number;
+}
+
+/** What to fetch for a read, and the time bound the event filter applies afterwards. */
+export interface ReadPlan {
+  events: EventSelection;
+  tracks: TrackSelection;
+  /** The events' own-timestamp bound: eventTime, or now - sessionTtl; none in page mode. */
+  bound: Date | undefined;
+}
+
+/**
+ * The fetch plan of a read (trpc-agent-go §4.4): the call's eventNum or the service's event
+ * limit; eventTime, or with a session TTL the TTL's start, as a bound on the events' own
+ * timestamps; a page instead when asked (stored within the TTL, no anchoring). Track events take
+ * the call's eventNum and eventTime as they are (0 and none mean all).
+ */
+export function planRead(
+  options: ReadOptions,
+  ctx: Pick<ReadContext, 'now' | 'sessionTtlMs' | 'sessionEventLimit'>,
+): ReadPlan {
+  const ttlStart = ctx.sessionTtlMs > 0 ? new Date(ctx.now.getTime() - ctx.sessionTtlMs) : undefined;
+  const tracks: TrackSelection = {
+    after: options.eventTime ? toSqlTimestamp(options.eventTime) : undefined,
+    limit: options.eventNum && options.eventNum > 0 ? options.eventNum : null,
+  };
+  if (options.eventPage) {
+    const { offset, limit } = options.eventPage;
+    const since = ttlStart ? toSqlTimestamp(ttlStart) : undefined;
+    return { events: { kind: 'page', offset, limit, since }, tracks, bound: undefined };
+  }
+  const limit = options.eventNum || ctx.sessionEventLimit;
+  return {
+    events: { kind: 'window', limit: limit > 0 ? limit : null },
+    tracks,
+    bound: options.eventTime ?? ttlStart,
+  };
+}
+
+/** Decodes a stored JSON value, turning a malformed one into a StorageError naming the row. */
+function decodeStored<T>(what: string, where: string, body: string, decode: (json: string) => T): T {
+  try {
+    return decode(body);
+  } catch (error) {
+    throw new StorageError(`stored ${what} ${where} cannot be read: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+/** Orders rows by (created_at, id), the read order, exactly: microseconds and bigint ids. */
+export function byStoredOrder(
+  a: Pick<ReadRow, 'created_at' | 'row_id'>,
+  b: Pick<ReadRow, 'created_at' | 'row_id'>,
+): number {
+  const time = compareTime(a.created_at!, b.created_at!);
+  if (time !== 0) return time;
+  const x = BigInt(a.row_id!);
+  const y = BigInt(b.row_id!);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+function stateMapOf(rows: readonly ReadRow[], kind: 'a' | 'u'): StateMap {
+  const state = newStateMap();
+  for (const row of rows) {
+    if (row.kind === kind && row.name !== null)
+      state[row.name] = row.body === null ? null : textValue(row.body);
+  }
+  return state;
+}
+
+/** The track names of the session's `tracks` index; an index that does not decode lists none. */
+function trackNames(state: StateMap): string[] {
+  const raw = state[TRACKS_STATE_KEY];
+  if (!raw) return [];
+  try {
+    return decodeTrackNames(raw);
+  } catch {
+    return [];
+  }
+}
+
+/** The rare-case lookups of the anchored read, each one query before a window's first row. */
+function earlierEvents(ctx: ReadContext, key: SessionKey): EarlierEvents {
+  return {
+    async hasAtOrAfter(rowId, bound) {
+      const q = timestampsAtOrAfter(ctx.tables, key, rowId, formatRfc3339Nano(bound));
+      const { rows } = await ctx.db.query<{ ts: string | null }>(q.text, q.params);
+      return rows.some((row) => {
+        const ts = row.ts === null ? null : parseRfc3339(row.ts);
+        return ts !== null && compareTime(ts, bound) >= 0;
+      });
+    },
+    async lastUserBefore(rowId) {
+      const q = lastUserEventBefore(ctx.tables, key, rowId);
+      const { rows } = await ctx.db.query<{ row_id: string; body: string }>(q.text, q.params);
+      const row = rows[0];
+      return row ? decodeStored('event', `(row ${row.row_id})`, row.body, decodeEvent) : undefined;
+    },
+  };
+}
+
+/** The rows of one session, as a read statement returned them. */
+export interface SessionRows {
+  session: ReadRow;
+  events: ReadRow[];
+  summaries: ReadRow[];
+  tracks: ReadRow[];
+}
+
+/** Groups a read's rows by session (by `sid`; getSession's rows all have sid null). */
+export function groupRows(rows: readonly ReadRow[]): {
+  sessions: SessionRows[];
+  appState: StateMap;
+  userState: StateMap;
+} {
+  const bySid = new Map<string | null, SessionRows>();
+  const pending: ReadRow[] = [];
+  for (const row of rows) {
+    if (row.kind === 's') bySid.set(row.sid, { session: row, events: [], summaries: [], tracks: [] });
+    else pending.push(row);
+  }
+  for (const row of pending) {
+    const group = bySid.get(row.sid);
+    if (!group) continue;
+    if (row.kind === 'e') group.events.push(row);
+    else if (row.kind === 'm') group.summaries.push(row);
+    else if (row.kind === 't') group.tracks.push(row);
+  }
+  const sessions = [...bySid.values()].sort((a, b) => (a.session.ord ?? 0) - (b.session.ord ?? 0));
+  return { sessions, appState: stateMapOf(rows, 'a'), userState: stateMapOf(rows, 'u') };
+}
+
+/**
+ * A session time as an instant: the envelope's (RFC 3339 with its offset) when it holds one, else
+ * the column. A Go service running in a non-UTC zone writes the TIMESTAMP columns as local
+ * wall-clock time but the JSON times as instants, so the columns of its rows are off by the zone
+ * offset and comparing them hides fresh summaries (trpc-agent-go issue #2530, fixed there by
+ * comparing the JSON times, #2534). For rows this service writes, the two agree.
+ */
+function instant(json: Date | undefined, column: Date): Date {
+  return json && !isGoZeroTime(json) ? json : column;
+}
+
+/**
+ * Builds one session from its rows. `appState`/`userState` are copied in, so sessions of one
+ * list never share a value's bytes.
+ */
+export async function buildSession(
+  key: SessionKey,
+  rows: SessionRows,
+  shared: { appState: StateMap; userState: StateMap },
+  plan: ReadPlan,
+  ctx: ReadContext,
+  onlyMeta = false,
+): Promise<Session> {
+  const where = `of session ${JSON.stringify(key.sessionId)}`;
+  const { session: row } = rows;
+  const envelope =
+    row.body === null ? undefined : decodeStored('session state', where, row.body, decodeSessionState);
+  const own = envelope?.state ?? newStateMap();
+  const names = trackNames(own);
+  const state = mergeScopedState(own, copyState(shared.appState), copyState(shared.userState));
+  const created = instant(envelope?.createdAt, row.created_at!);
+  const session = newSession(key, created, state);
+  session.updatedAt = instant(envelope?.updatedAt, row.updated_at!);
+  session.tracks = Object.create(null) as Session['tracks'];
+  session.summaries = Object.create(null) as Session['summaries'];
+  if (onlyMeta) return session;
+
+  const window: WindowEvent[] = [...rows.events].sort(byStoredOrder).map((r) => ({
+    rowId: r.row_id!,
+    event: decodeStored('event', `(row ${r.row_id})`, r.body!, decodeEvent),
+  }));
+  if (plan.events.kind === 'page') {
+    session.events = window.map((w) => w.event);
+  } else {
+    session.events = await anchorEvents(
+      { window, limit: plan.events.limit, bound: plan.bound },
+      earlierEvents(ctx, key),
+    );
+  }
+
+  if (session.events.length > 0) {
+    for (const r of rows.summaries) {
+      if (r.body === null || r.name === null) continue;
+      const summary: Summary = decodeStored(
+        'summary',
+        `${JSON.stringify(r.name)} ${where}`,
+        r.body,
+        decodeSummary,
+      );
+      // A summary older than the session belongs to an earlier session with the same id.
+      if (compareTime(summary.updated_at, created) >= 0) session.summaries[r.name] = summary;
+    }
+  }
+
+  for (const track of names) {
+    const events: TrackEvent[] = rows.tracks
+      .filter((r) => r.name === track)
+      .sort(byStoredOrder)
+      .map((r) => decodeStored('track event', `(row ${r.row_id})`, r.body!, decodeTrackEvent));
+    session.tracks[track] = { track, events };
+  }
+  return session;
+}
+
+/** The decoded events of a window, for callers that apply no anchor. */
+export function decodeEvents(rows: readonly { row_id: string; body: string }[]): Event[] {
+  return rows.map((r) => decodeStored('event', `(row ${r.row_id})`, r.body, decodeEvent));
+}

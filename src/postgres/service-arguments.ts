@@ -1,0 +1,88 @@
+/**
+ * The argument checks and small helpers of PostgresSessionService's methods: each check throws an
+ * InvalidArgumentError naming the argument before anything is written.
+ */
+import { decodeTrackNames } from '../session/codec.js';
+import { InvalidArgumentError, NotFoundError } from '../session/errors.js';
+import { checkSessionKey, checkStateKey, type SessionKey } from '../session/keys.js';
+import { keyOfSession, type Session } from '../session/session.js';
+import { checkStateMap, type StateMap, stateValueToText, trimPrefix } from '../session/state.js';
+import type { TrackEvent, TrackEvents } from '../session/track.js';
+
+/** Per-call options must be an object when given. */
+export function checkOptionsObject(options: unknown): void {
+  if (options === null || typeof options !== 'object')
+    throw new InvalidArgumentError('options', 'must be an object');
+}
+
+/** The key of a session object passed to a write, validated (appName, userId, sessionId). */
+export function sessionArgKey(session: Session): SessionKey {
+  if (session === null || typeof session !== 'object')
+    throw new InvalidArgumentError('session', 'is required');
+  const key = keyOfSession(session);
+  checkSessionKey(key);
+  return key;
+}
+
+/** A filter key names a summary row (VARCHAR(255)); `''` is the full session. */
+export function checkFilterKey(filterKey: unknown): asserts filterKey is string {
+  if (typeof filterKey !== 'string') throw new InvalidArgumentError('filterKey', 'must be a string');
+  if (filterKey !== '') checkStateKey('filterKey', filterKey);
+}
+
+/** `force` of the summary calls must be a boolean. */
+export function checkForce(force: unknown): asserts force is boolean {
+  if (typeof force !== 'boolean') throw new InvalidArgumentError('force', 'must be a boolean');
+}
+
+/**
+ * An app or user state update as the JSON object the upsert reads (key without `prefix` to text
+ * or null), validated whole before anything is written: TEXT columns hold UTF-8 without NUL.
+ */
+export function scopedValues(state: StateMap, prefix: string): { json: string; count: number } {
+  checkStateMap('state', state);
+  const values: Record<string, string | null> = Object.create(null);
+  let count = 0;
+  for (const [rawKey, value] of Object.entries(state)) {
+    const field = `state[${JSON.stringify(rawKey)}]`;
+    const key = trimPrefix(rawKey, prefix);
+    checkStateKey(field, key);
+    values[key] = stateValueToText(field, value);
+    count++;
+  }
+  return { json: JSON.stringify(values), count };
+}
+
+/** The error of a write to a session that does not exist (or was deleted, or swept). */
+export function notFound(key: SessionKey): NotFoundError {
+  return new NotFoundError(`session not found: ${key.sessionId}`, { field: 'sessionId' });
+}
+
+/**
+ * The track names of a `tracks` index value. One that does not decode is refused (`fail` makes
+ * the error) rather than replaced: overwriting it would silently drop what it listed.
+ */
+export function trackNamesOf(raw: Uint8Array | null | undefined, fail: (rule: string) => Error): string[] {
+  try {
+    return decodeTrackNames(raw);
+  } catch (error) {
+    throw fail(`must be a JSON list of track names (${(error as Error).message})`);
+  }
+}
+
+/** Adds a track event to a caller's session object as an own property (a track may be named `__proto__`). */
+export function addTrackEvent(tracks: Record<string, TrackEvents>, event: TrackEvent): void {
+  if (!Object.hasOwn(tracks, event.track)) {
+    Object.defineProperty(tracks, event.track, {
+      value: { track: event.track, events: [] },
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  tracks[event.track]!.events.push(event);
+}
+
+/** Standard padded base64, as the envelope stores byte values. */
+export const base64 = (bytes: Uint8Array) =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');

@@ -1,0 +1,859 @@
+/**
+ * PostgresSessionService: trpc-agent-go's PostgreSQL session store, on the same tables and with
+ * the same stored JSON, so a Go service and this one can share a database.
+ *
+ * Each method validates its arguments, runs the hooks, and composes the statements of
+ * `queries/`. Where the Go code takes several round trips (or a transaction) this service takes
+ * one statement: appends, state merges, deletes and reads are single statements, and a read
+ * fetches only the newest `limit` events instead of the whole history.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  decodeSummary,
+  decodeTrackEvent,
+  encodeEvent,
+  encodeSessionState,
+  encodeStateMap,
+  encodeSummary,
+  encodeTrackEvent,
+  encodeTrackNames,
+} from '../session/codec.js';
+import {
+  ClosedError,
+  ConflictError,
+  InvalidArgumentError,
+  isAgentSessionsError,
+  NotFoundError,
+  StorageError,
+} from '../session/errors.js';
+import { type Event, isPersistableEvent } from '../session/event.js';
+import { type AppendEventContext, type GetSessionContext, runHookChain } from '../session/hooks.js';
+import {
+  checkAppName,
+  checkSessionKey,
+  checkStateKey,
+  checkUserKey,
+  type SessionKey,
+  sessionHash,
+  sessionKeyOf,
+  type UserKey,
+  userKeyOf,
+} from '../session/keys.js';
+import {
+  type AppendEventOptions,
+  checkAppendEventOptions,
+  checkEventWindowOptions,
+  checkGetSessionOptions,
+  checkListSessionsOptions,
+  checkTrackEventsOptions,
+  type EventWindowOptions,
+  type GetSessionOptions,
+  type ListSessionsOptions,
+  type SummaryTextOptions,
+  type TrackEventsOptions,
+} from '../session/options.js';
+import type { CreateSessionKey, SessionService } from '../session/service.js';
+import type { ErrorReporter } from '../session/service-options.js';
+import { applyEventToSession, keyOfSession, newSession, type Session } from '../session/session.js';
+import {
+  APP_PREFIX,
+  checkStateMap,
+  copyState,
+  mergeScopedState,
+  newStateMap,
+  type StateMap,
+  TRACKS_STATE_KEY,
+  textValue,
+  USER_PREFIX,
+} from '../session/state.js';
+import type { SessionSummarizer } from '../session/summarizer.js';
+import type { Summary } from '../session/summary.js';
+import { formatRfc3339Nano, toSqlTimestamp } from '../session/time.js';
+import type { TrackEvent, TrackEvents } from '../session/track.js';
+import type { SqlClient, SqlExecutor } from '../sql/client.js';
+import { isUniqueViolation } from '../sql/errors.js';
+import { runSummaryCascade, summarizeTarget } from '../summary/cascade.js';
+import { SummaryJobQueue } from '../summary/job-queue.js';
+import { pickSummaryText } from '../summary/pick.js';
+import { isFilterKeyAllowed } from '../summary/policy.js';
+import { Sweeper, type SweepReport } from './cleanup.js';
+import { connectionError, type OpenedConnection, openConnection } from './connection.js';
+import { redactSecrets } from './connection-string.js';
+import {
+  type PostgresSessionServiceOptions,
+  type ResolvedPostgresOptions,
+  resolvePostgresOptions,
+} from './options.js';
+import * as q from './queries/index.js';
+import {
+  buildSession,
+  byStoredOrder,
+  decodeEvents,
+  groupRows,
+  planRead,
+  type ReadContext,
+} from './read-session.js';
+import { initSchema, type TableNames } from './schema.js';
+import {
+  addTrackEvent,
+  base64,
+  checkFilterKey,
+  checkForce,
+  checkOptionsObject,
+  notFound,
+  scopedValues,
+  sessionArgKey,
+  trackNamesOf,
+} from './service-arguments.js';
+
+/** Background failures go here when the caller gives no `onError`: never silently lost. */
+const warnOnError: ErrorReporter = (error, context) => {
+  process.emitWarning(error, { code: 'AGENT_SESSIONS', detail: `operation: ${context.operation}` });
+};
+
+function run<Row>(db: SqlExecutor, query: q.SqlQuery) {
+  return db.query<Row>(query.text, query.params);
+}
+
+/**
+ * A SessionService on PostgreSQL (a server through node-postgres, or embedded PGlite), with
+ * trpc-agent-go's tables, stored formats and semantics.
+ *
+ * `new PostgresSessionService(options)` validates the options at once and connects lazily: the
+ * first call opens the connection and creates (or verifies) the tables, so connection and schema
+ * errors surface from that call. `await PostgresSessionService.create(options)` does that work
+ * up front. `close()` drains what is in flight, stops the sweeper and the summary workers, and
+ * ends the pool only when the service created it.
+ *
+ * @example
+ * ```ts
+ * const sessions = await PostgresSessionService.create({ dsn: process.env.DATABASE_URL, sessionTtlMs: 86_400_000 });
+ * const session = await sessions.createSession({ appName: 'support', userId: 'u1' });
+ * await sessions.appendEvent(session, createEvent({ author: 'user', message: { role: 'user', content: 'hi' } }));
+ * await sessions.close();
+ * ```
+ */
+export class PostgresSessionService implements SessionService {
+  readonly #o: ResolvedPostgresOptions;
+  readonly #summaryJobs: SummaryJobQueue | undefined;
+  /** Every call that may touch the database, so flush() and close() can wait for them. */
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #connection: OpenedConnection | undefined;
+  #ready: Promise<SqlClient> | undefined;
+  #sweeper: Sweeper | undefined;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  /**
+   * Validates the options (throwing a ConfigError naming the one at fault) without connecting.
+   */
+  constructor(options: PostgresSessionServiceOptions = {}) {
+    this.#o = resolvePostgresOptions(options);
+    const o = this.#o;
+    if (o.summarizer) {
+      this.#summaryJobs = new SummaryJobQueue({
+        workers: o.asyncSummaryNum,
+        queueSize: o.summaryQueueSize,
+        jobTimeoutMs: o.summaryJobTimeoutMs,
+        onError: o.onError ?? warnOnError,
+      });
+    }
+  }
+
+  /**
+   * Creates a service and connects now: the tables are created if missing and verified (unless
+   * `skipDbInit`), so a wrong DSN or schema fails here rather than on the first call.
+   */
+  static async create(options: PostgresSessionServiceOptions = {}): Promise<PostgresSessionService> {
+    const service = new PostgresSessionService(options);
+    try {
+      await service.#client();
+    } catch (error) {
+      await service.close().catch(() => undefined);
+      throw error;
+    }
+    return service;
+  }
+
+  /** The tables this service uses (schema- and prefix-qualified names, quoted for SQL). */
+  get tables(): TableNames {
+    return this.#o.tables;
+  }
+
+  // ---- sessions ----
+
+  async createSession(key: CreateSessionKey, state?: StateMap): Promise<Session> {
+    this.#checkOpen('createSession');
+    checkUserKey(key);
+    const sessionId = key.sessionId === undefined || key.sessionId === '' ? randomUUID() : key.sessionId;
+    const sessionKey: SessionKey = { appName: key.appName, userId: key.userId, sessionId };
+    checkSessionKey(sessionKey);
+    if (state !== undefined && state !== null) checkStateMap('state', state);
+    const initial = copyState(state);
+    const now = this.#now();
+    const envelope = encodeSessionState({ id: sessionId, state: initial, createdAt: now, updatedAt: now });
+    const conflict = () =>
+      new ConflictError(`session ${JSON.stringify(sessionId)} already exists and has not expired`, {
+        field: 'sessionId',
+      });
+    return this.#run(
+      'createSession',
+      async (db) => {
+        const sqlNow = toSqlTimestamp(now);
+        // One transaction: the sweep of an expired session with this key and the insert commit
+        // together. The partial unique index, not a prior SELECT, decides between racing creates.
+        const rows = await db.transaction(async (tx) => {
+          await run(tx, q.sweepBeforeCreate(this.#o.tables, this.#mode, sessionKey, sqlNow));
+          const inserted = q.insertSession(this.#o.tables, {
+            key: sessionKey,
+            envelope,
+            now: sqlNow,
+            expiresAt: this.#expiry(now, this.#o.sessionTtlMs),
+          });
+          return (await run<q.InsertSessionRow>(tx, inserted)).rows;
+        });
+        if (!rows.some((row) => row.kind === 'i')) throw conflict();
+        const appState = newStateMap();
+        const userState = newStateMap();
+        for (const row of rows) {
+          if (row.kind === 'i' || row.name === null) continue;
+          (row.kind === 'a' ? appState : userState)[row.name] =
+            row.value === null ? null : textValue(row.value);
+        }
+        return newSession(sessionKey, now, mergeScopedState(copyState(initial), appState, userState));
+      },
+      // A writer that takes no part in ON CONFLICT (a Go service's plain INSERT racing ours)
+      // still loses on the unique index: that is the same conflict.
+      (error) => (isUniqueViolation(error) ? conflict() : undefined),
+    );
+  }
+
+  async getSession(key: SessionKey, options: GetSessionOptions = {}): Promise<Session | null> {
+    this.#checkOpen('getSession');
+    checkSessionKey(key);
+    checkOptionsObject(options);
+    checkGetSessionOptions(options);
+    const ctx: GetSessionContext = { key: sessionKeyOf(key), options: { ...options } };
+    return runHookChain(this.#o.getSessionHooks, ctx, async (c) => {
+      // A hook may have changed the key or the options: they are checked again as they reach storage.
+      checkSessionKey(c.key);
+      checkGetSessionOptions(c.options);
+      const readKey = sessionKeyOf(c.key);
+      return this.#run('getSession', async (db) => {
+        const read = this.#readContext(db);
+        const plan = planRead(c.options, read);
+        const query = q.selectSession(this.#o.tables, {
+          key: readKey,
+          now: toSqlTimestamp(read.now),
+          events: plan.events,
+          tracks: plan.tracks,
+        });
+        const grouped = groupRows((await run<q.ReadRow>(db, query)).rows);
+        const rows = grouped.sessions[0];
+        return rows ? buildSession(readKey, rows, grouped, plan, read) : null;
+      });
+    });
+  }
+
+  async listSessions(key: UserKey, options: ListSessionsOptions = {}): Promise<Session[]> {
+    this.#checkOpen('listSessions');
+    checkUserKey(key);
+    checkOptionsObject(options);
+    checkListSessionsOptions(options);
+    const userKey = userKeyOf(key);
+    return this.#run('listSessions', async (db) => {
+      const read = this.#readContext(db);
+      const plan = planRead({ eventNum: options.eventNum, eventTime: options.eventTime }, read);
+      const onlyMeta = options.onlyMeta === true;
+      const query = q.selectSessions(this.#o.tables, {
+        key: userKey,
+        now: toSqlTimestamp(read.now),
+        page: options.page,
+        onlyMeta,
+        eventLimit: plan.events.limit,
+        tracks: plan.tracks,
+      });
+      const grouped = groupRows((await run<q.ReadRow>(db, query)).rows);
+      return Promise.all(
+        grouped.sessions.map((rows) =>
+          buildSession({ ...userKey, sessionId: rows.session.sid! }, rows, grouped, plan, read, onlyMeta),
+        ),
+      );
+    });
+  }
+
+  async deleteSession(key: SessionKey): Promise<void> {
+    this.#checkOpen('deleteSession');
+    checkSessionKey(key);
+    const deleteKey = sessionKeyOf(key);
+    await this.#run('deleteSession', async (db) => {
+      await run(db, q.deleteSession(this.#o.tables, this.#mode, deleteKey, toSqlTimestamp(this.#now())));
+    });
+  }
+
+  // ---- state ----
+
+  async updateSessionState(key: SessionKey, state: StateMap): Promise<void> {
+    this.#checkOpen('updateSessionState');
+    checkSessionKey(key);
+    checkStateMap('state', state);
+    for (const stateKey of Object.keys(state)) {
+      if (stateKey.startsWith(APP_PREFIX)) {
+        throw new InvalidArgumentError(
+          `state[${JSON.stringify(stateKey)}]`,
+          'is not allowed: use updateAppState',
+        );
+      }
+      if (stateKey.startsWith(USER_PREFIX)) {
+        throw new InvalidArgumentError(
+          `state[${JSON.stringify(stateKey)}]`,
+          'is not allowed: use updateUserState',
+        );
+      }
+    }
+    const delta = encodeStateMap(state, 'state');
+    const updateKey = sessionKeyOf(key);
+    await this.#run('updateSessionState', async (db) => {
+      const now = this.#now();
+      const query = q.updateSessionState(this.#o.tables, {
+        key: updateKey,
+        delta,
+        now: toSqlTimestamp(now),
+        updatedAtJson: formatRfc3339Nano(now),
+        expiresAt: this.#expiry(now, this.#o.sessionTtlMs),
+      });
+      if ((await run(db, query)).rows.length === 0) throw notFound(updateKey);
+    });
+  }
+
+  async updateAppState(appName: string, state: StateMap): Promise<void> {
+    this.#checkOpen('updateAppState');
+    checkAppName(appName);
+    const { json, count } = scopedValues(state, APP_PREFIX);
+    if (count === 0) return;
+    await this.#run('updateAppState', async (db) => {
+      const now = this.#now();
+      await run(
+        db,
+        q.upsertAppState(this.#o.tables, appName, {
+          values: json,
+          now: toSqlTimestamp(now),
+          expiresAt: this.#expiry(now, this.#o.appStateTtlMs),
+        }),
+      );
+    });
+  }
+
+  async listAppStates(appName: string): Promise<StateMap> {
+    this.#checkOpen('listAppStates');
+    checkAppName(appName);
+    return this.#run('listAppStates', async (db) =>
+      this.#stateMap(
+        await run<q.StateRow>(db, q.listAppState(this.#o.tables, appName, toSqlTimestamp(this.#now()))),
+      ),
+    );
+  }
+
+  async deleteAppState(appName: string, key: string): Promise<void> {
+    this.#checkOpen('deleteAppState');
+    checkAppName(appName);
+    checkStateKey('key', key);
+    // The key is used as given (no `app:` trimming), as trpc-agent-go does.
+    await this.#run('deleteAppState', async (db) => {
+      await run(db, q.deleteAppState(this.#o.tables, this.#mode, appName, key, toSqlTimestamp(this.#now())));
+    });
+  }
+
+  async updateUserState(key: UserKey, state: StateMap): Promise<void> {
+    this.#checkOpen('updateUserState');
+    checkUserKey(key);
+    const { json, count } = scopedValues(state, USER_PREFIX);
+    if (count === 0) return;
+    const userKey = userKeyOf(key);
+    await this.#run('updateUserState', async (db) => {
+      const now = this.#now();
+      await run(
+        db,
+        q.upsertUserState(this.#o.tables, userKey, {
+          values: json,
+          now: toSqlTimestamp(now),
+          expiresAt: this.#expiry(now, this.#o.userStateTtlMs),
+        }),
+      );
+    });
+  }
+
+  async listUserStates(key: UserKey): Promise<StateMap> {
+    this.#checkOpen('listUserStates');
+    checkUserKey(key);
+    const userKey = userKeyOf(key);
+    return this.#run('listUserStates', async (db) =>
+      this.#stateMap(
+        await run<q.StateRow>(db, q.listUserState(this.#o.tables, userKey, toSqlTimestamp(this.#now()))),
+      ),
+    );
+  }
+
+  async deleteUserState(key: UserKey, stateKey: string): Promise<void> {
+    this.#checkOpen('deleteUserState');
+    checkUserKey(key);
+    checkStateKey('key', stateKey);
+    const userKey = userKeyOf(key);
+    await this.#run('deleteUserState', async (db) => {
+      await run(
+        db,
+        q.deleteUserState(this.#o.tables, this.#mode, userKey, stateKey, toSqlTimestamp(this.#now())),
+      );
+    });
+  }
+
+  // ---- events and tracks ----
+
+  async appendEvent(session: Session, event: Event, options: AppendEventOptions = {}): Promise<void> {
+    this.#checkOpen('appendEvent');
+    const key = sessionArgKey(session);
+    checkOptionsObject(options);
+    checkAppendEventOptions(options);
+    const json = encodeEvent(event);
+    const hooks = this.#o.appendEventHooks;
+    const ctx: AppendEventContext = { session, event, key, options: { ...options } };
+    await runHookChain(hooks, ctx, async (c) => {
+      // Hooks may replace or edit the event and the key: what is stored is validated as it is now.
+      const stored = hooks.length === 0 ? json : encodeEvent(c.event);
+      if (hooks.length > 0) checkSessionKey(c.key);
+      const delta = c.event.stateDelta ? encodeStateMap(c.event.stateDelta, 'event.stateDelta') : '{}';
+      const now = this.#now();
+      // The caller's copy changes first, even when the session turns out to be gone (as in Go).
+      applyEventToSession(
+        c.session,
+        c.event,
+        { eventNum: c.options.eventNum, eventTime: c.options.eventTime },
+        now,
+      );
+      await this.#persistEvent(sessionKeyOf(c.key), {
+        event: isPersistableEvent(c.event) ? stored : null,
+        delta,
+        now,
+      });
+    });
+  }
+
+  /**
+   * Where an accepted event goes to storage: here, at once, in one statement. This is the seam
+   * where asynchronous persistence hands `write` to the persister instead (the caller's session
+   * has already changed by then, in both modes).
+   */
+  #persistEvent(key: SessionKey, write: { event: string | null; delta: string; now: Date }): Promise<void> {
+    return this.#run('appendEvent', async (db) => {
+      const query = q.appendEvent(this.#o.tables, {
+        key,
+        delta: write.delta,
+        event: write.event,
+        now: toSqlTimestamp(write.now),
+        updatedAtJson: formatRfc3339Nano(write.now),
+        expiresAt: this.#expiry(write.now, this.#o.sessionTtlMs),
+      });
+      if ((await run(db, query)).rows.length === 0) throw notFound(key);
+    });
+  }
+
+  async appendTrackEvent(session: Session, trackEvent: TrackEvent): Promise<void> {
+    this.#checkOpen('appendTrackEvent');
+    const key = sessionArgKey(session);
+    if (trackEvent === null || typeof trackEvent !== 'object') {
+      throw new InvalidArgumentError('trackEvent', 'is required');
+    }
+    checkStateKey('trackEvent.track', trackEvent.track);
+    const json = encodeTrackEvent(trackEvent, 'trackEvent');
+    const { track } = trackEvent;
+    const callerRaw = session.state?.[TRACKS_STATE_KEY] ?? null;
+    const callerNames = trackNamesOf(
+      callerRaw,
+      (rule) => new InvalidArgumentError(`session.state["${TRACKS_STATE_KEY}"]`, rule),
+    );
+    const callerIndex = callerNames.includes(track) ? undefined : encodeTrackNames([...callerNames, track]);
+    const now = this.#now();
+
+    // The caller's copy changes first, as with appendEvent.
+    session.state ??= newStateMap();
+    if (callerIndex) session.state[TRACKS_STATE_KEY] = callerIndex;
+    session.tracks ??= Object.create(null) as Session['tracks'];
+    addTrackEvent(session.tracks, trackEvent);
+    session.updatedAt = now;
+
+    await this.#persistTrackEvent(key, {
+      track,
+      event: json,
+      timestamp: trackEvent.timestamp,
+      now,
+      expectedIndex: callerRaw ? base64(callerRaw) : null,
+      index: callerIndex,
+      onStoredIndex: (index) => {
+        session.state[TRACKS_STATE_KEY] = index;
+      },
+    });
+  }
+
+  /**
+   * Where an accepted track event goes to storage (the seam of asynchronous persistence, as
+   * {@link #persistEvent}). One statement when the stored `tracks` index is the one the caller's
+   * copy showed (`expectedIndex`); otherwise (another writer added a track, or the session is
+   * gone) the index is read under the row lock and the write is made from it, so no writer's
+   * track is ever dropped from the index. `onStoredIndex` then gets the index as stored.
+   */
+  #persistTrackEvent(
+    key: SessionKey,
+    write: {
+      track: string;
+      event: string;
+      timestamp: Date;
+      now: Date;
+      expectedIndex: string | null;
+      index: Uint8Array | undefined;
+      onStoredIndex: (index: Uint8Array) => void;
+    },
+  ): Promise<void> {
+    const statement = (expected: string | null, index: Uint8Array | undefined) =>
+      q.appendTrackEvent(this.#o.tables, {
+        key,
+        expectedIndex: expected,
+        delta: index ? encodeStateMap({ [TRACKS_STATE_KEY]: index }, 'tracks') : '{}',
+        track: write.track,
+        event: write.event,
+        timestamp: toSqlTimestamp(write.timestamp),
+        now: toSqlTimestamp(write.now),
+        updatedAtJson: formatRfc3339Nano(write.now),
+        sessionExpiresAt: this.#expiry(write.now, this.#o.sessionTtlMs),
+        trackExpiresAt: this.#expiry(write.now, this.#o.trackEventTtlMs),
+      });
+    return this.#run('appendTrackEvent', async (db) => {
+      const fast = await run<{ appended: number }>(db, statement(write.expectedIndex, write.index));
+      if ((fast.rows[0]?.appended ?? 0) > 0) return;
+      await db.transaction(async (tx) => {
+        const locked = await run<{ tracks: string | null }>(tx, q.lockTrackIndex(this.#o.tables, key));
+        const row = locked.rows[0];
+        if (!row) throw notFound(key);
+        const stored = row.tracks === null ? null : Buffer.from(row.tracks, 'base64');
+        const names = trackNamesOf(
+          stored,
+          (rule) =>
+            new StorageError(`the stored "${TRACKS_STATE_KEY}" index of session ${key.sessionId} ${rule}`),
+        );
+        const index = names.includes(write.track) ? undefined : encodeTrackNames([...names, write.track]);
+        await run(tx, statement(row.tracks, index));
+        write.onStoredIndex(index ?? encodeTrackNames(names));
+      });
+    });
+  }
+
+  async getTrackEvents(
+    key: SessionKey,
+    track: string,
+    options: TrackEventsOptions = {},
+  ): Promise<TrackEvents> {
+    this.#checkOpen('getTrackEvents');
+    checkSessionKey(key);
+    checkStateKey('track', track);
+    checkOptionsObject(options);
+    checkTrackEventsOptions(options);
+    const readKey = sessionKeyOf(key);
+    return this.#run('getTrackEvents', async (db) => {
+      const query = q.selectTrackEvents(this.#o.tables, {
+        key: readKey,
+        track,
+        now: toSqlTimestamp(this.#now()),
+        after: options.eventTime ? toSqlTimestamp(options.eventTime) : undefined,
+        limit: options.eventNum && options.eventNum > 0 ? options.eventNum : null,
+      });
+      const { rows } = await run<q.TrackEventRow>(db, query);
+      return { track, events: rows.map((row) => decodeTrackEvent(row.body)) };
+    });
+  }
+
+  async getEventWindow(
+    key: SessionKey,
+    anchorEventId: string,
+    options: EventWindowOptions,
+  ): Promise<Event[]> {
+    this.#checkOpen('getEventWindow');
+    checkSessionKey(key);
+    if (typeof anchorEventId !== 'string' || anchorEventId.trim() === '') {
+      throw new InvalidArgumentError('anchorEventId', 'is required');
+    }
+    checkEventWindowOptions(options);
+    const anchorId = anchorEventId.trim();
+    const readKey = sessionKeyOf(key);
+    return this.#run('getEventWindow', async (db) => {
+      const query = q.eventWindow(this.#o.tables, {
+        key: readKey,
+        anchorId,
+        before: options.before,
+        after: options.after,
+        now: toSqlTimestamp(this.#now()),
+      });
+      const { rows } = await run<q.EventWindowRow>(db, query);
+      if (rows.length === 0)
+        throw new NotFoundError(`anchor event not found: ${anchorId}`, { field: 'anchorEventId' });
+      return decodeEvents([...rows].sort(byStoredOrder));
+    });
+  }
+
+  // ---- summaries ----
+
+  async createSessionSummary(session: Session, filterKey = '', force = false): Promise<void> {
+    this.#checkOpen('createSessionSummary');
+    const summarizer = this.#o.summarizer;
+    if (!summarizer) return;
+    const key = sessionArgKey(session);
+    checkFilterKey(filterKey);
+    checkForce(force);
+    if (!isFilterKeyAllowed(filterKey, this.#o.summaryFilterAllowlist)) return;
+    await summarizeTarget({
+      session,
+      filterKey,
+      force,
+      summarizer,
+      clock: this.#o.clock,
+      store: this.#summaryStore(key),
+    });
+  }
+
+  async enqueueSummaryJob(session: Session, filterKey = '', force = false): Promise<void> {
+    this.#checkOpen('enqueueSummaryJob');
+    const summarizer = this.#o.summarizer;
+    if (!summarizer || !this.#summaryJobs) return;
+    const key = sessionArgKey(session);
+    checkFilterKey(filterKey);
+    checkForce(force);
+    await this.#summaryJobs.enqueue(
+      sessionHash(key),
+      (signal) => this.#summaryJob(session, key, filterKey, force, summarizer, signal),
+      { ...key, filterKey },
+    );
+  }
+
+  #summaryJob(
+    session: Session,
+    key: SessionKey,
+    filterKey: string,
+    force: boolean,
+    summarizer: SessionSummarizer,
+    signal: AbortSignal,
+  ): Promise<void> {
+    return runSummaryCascade({
+      session,
+      filterKey,
+      force,
+      summarizer,
+      signal,
+      clock: this.#o.clock,
+      allowlist: this.#o.summaryFilterAllowlist,
+      cascade: this.#o.cascadeFullSessionSummary,
+      store: this.#summaryStore(key),
+    });
+  }
+
+  /** Upserts a summary by filter key; the row's updated_at is the summary's own (its cutoff). */
+  #summaryStore(key: SessionKey): (filterKey: string, summary: Summary) => Promise<void> {
+    return (filterKey, summary) =>
+      this.#run('createSessionSummary', async (db) => {
+        await run(
+          db,
+          q.upsertSummary(this.#o.tables, {
+            key,
+            filterKey,
+            summary: encodeSummary(summary),
+            updatedAt: toSqlTimestamp(summary.updated_at),
+            now: toSqlTimestamp(this.#now()),
+          }),
+        );
+      });
+  }
+
+  /**
+   * The summary text for a filter key (falling back to the full-session summary): from the
+   * session object when it carries one, else from the database. A summary older than the
+   * session belongs to an earlier session with the same id and is skipped. A missing session or
+   * a bad key has no summary (as in Go); a database failure is a StorageError (Go hides it).
+   */
+  async getSessionSummaryText(
+    session: Session,
+    options: SummaryTextOptions = {},
+  ): Promise<string | undefined> {
+    this.#checkOpen('getSessionSummaryText');
+    checkOptionsObject(options);
+    const filterKey = options.filterKey ?? '';
+    checkFilterKey(filterKey);
+    if (session === null || typeof session !== 'object') return undefined;
+    const key = keyOfSession(session);
+    try {
+      checkSessionKey(key);
+    } catch {
+      return undefined;
+    }
+    const own = pickSummaryText(session.summaries, filterKey, session.createdAt);
+    if (own !== undefined) return own;
+    return this.#run('getSessionSummaryText', async (db) => {
+      const query = q.selectSummaries(this.#o.tables, {
+        key: sessionKeyOf(key),
+        filterKey,
+        now: toSqlTimestamp(this.#now()),
+      });
+      const stored = new Map<string, Summary>();
+      for (const row of (await run<q.SummaryRow>(db, query)).rows) {
+        if (row.body !== null) stored.set(row.filter_key, decodeSummary(row.body));
+      }
+      return pickSummaryText(stored, filterKey, session.createdAt);
+    });
+  }
+
+  // ---- lifecycle ----
+
+  /**
+   * Sweeps expired data now (the sweeper also does this every `cleanupIntervalMs` when a TTL is
+   * set), on one instance at a time: `ran` is false when another instance was sweeping.
+   */
+  async sweepNow(): Promise<SweepReport> {
+    this.#checkOpen('sweepNow');
+    return this.#run('sweepNow', async () => this.#sweeper!.sweepNow());
+  }
+
+  /** Resolves when every write accepted before the call is durable, queued summary jobs included. */
+  async flush(): Promise<void> {
+    this.#checkOpen('flush');
+    await Promise.allSettled([...this.#inFlight]);
+    await this.#summaryJobs?.drain();
+  }
+
+  /**
+   * Takes no more calls (they fail with CLOSED), waits for the calls in flight and the queued
+   * summary jobs, stops the sweeper, and ends the pool if the service created it; a pool or
+   * client the caller passed in stays open. Idempotent: every call returns the same promise.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#closed = true;
+    await Promise.allSettled([...this.#inFlight]);
+    await this.#summaryJobs?.close();
+    await this.#sweeper?.stop();
+    // Jobs drained above may have written; anything they started has settled by now.
+    await Promise.allSettled([...this.#inFlight]);
+    if (this.#connection?.owned) await this.#connection.client.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  // ---- helpers ----
+
+  get #mode(): q.DeleteMode {
+    return this.#o.softDelete ? 'soft' : 'hard';
+  }
+
+  #checkOpen(operation: string): void {
+    if (this.#closed) throw new ClosedError(operation);
+  }
+
+  /** The clock's time, as a Date of our own (a clock may hand out one it keeps changing). */
+  #now(): Date {
+    return new Date(this.#o.clock.now().getTime());
+  }
+
+  /** `now + ttl` as a TIMESTAMP parameter, or null (never expires) when the TTL is 0. */
+  #expiry(now: Date, ttlMs: number): string | null {
+    return ttlMs > 0 ? toSqlTimestamp(new Date(now.getTime() + ttlMs)) : null;
+  }
+
+  #readContext(db: SqlExecutor): ReadContext {
+    return {
+      db,
+      tables: this.#o.tables,
+      now: this.#now(),
+      sessionTtlMs: this.#o.sessionTtlMs,
+      sessionEventLimit: this.#o.sessionEventLimit,
+    };
+  }
+
+  #stateMap(result: { rows: q.StateRow[] }): StateMap {
+    const state = newStateMap();
+    for (const row of result.rows) state[row.key] = row.value === null ? null : textValue(row.value);
+    return state;
+  }
+
+  /**
+   * The client, once connected and with the tables in place. A failed start is retried by the
+   * next call (the database may come up later); the pool, once created, is kept.
+   */
+  #client(): Promise<SqlClient> {
+    this.#ready ??= this.#start().catch((error: unknown) => {
+      this.#ready = undefined;
+      throw error;
+    });
+    return this.#ready;
+  }
+
+  async #start(): Promise<SqlClient> {
+    this.#connection ??= openConnection(this.#o);
+    const { client, describe } = this.#connection;
+    let database: string;
+    try {
+      const { rows } = await client.query<{ database: string }>('SELECT current_database() AS database');
+      database = rows[0]?.database ?? '';
+    } catch (error) {
+      throw connectionError(error, describe, 'cannot connect');
+    }
+    if (!this.#o.skipDbInit) await initSchema(client, this.#o.tables);
+    if (!this.#sweeper) {
+      const o = this.#o;
+      this.#sweeper = new Sweeper({
+        client,
+        tables: o.tables,
+        clock: o.clock,
+        softDelete: o.softDelete,
+        sessionTtlMs: o.sessionTtlMs,
+        appStateTtlMs: o.appStateTtlMs,
+        userStateTtlMs: o.userStateTtlMs,
+        trackEventTtlMs: o.trackEventTtlMs,
+        // sweepNow() works without a timer; the interval only matters once started.
+        intervalMs: o.cleanupIntervalMs > 0 ? o.cleanupIntervalMs : 5 * 60_000,
+        lockKey: `${database}.${o.tables.schema || 'current_schema'}.${o.tables.prefix}`,
+        onError: o.onError ?? warnOnError,
+      });
+      if (o.cleanupIntervalMs > 0 && !this.#closed) this.#sweeper.start();
+    }
+    return client;
+  }
+
+  /**
+   * Runs one operation's database work: connects first if needed, counts it as in flight (for
+   * flush and close), and turns a driver error into a StorageError naming the operation, with the
+   * driver's error as `cause` and no password in the message. `mapError` may claim an error first.
+   */
+  #run<T>(
+    operation: string,
+    fn: (db: SqlClient) => Promise<T>,
+    mapError?: (error: unknown) => Error | undefined,
+  ): Promise<T> {
+    const work = (async () => {
+      const client = await this.#client();
+      try {
+        return await fn(client);
+      } catch (error) {
+        if (isAgentSessionsError(error)) throw error;
+        const mapped = mapError?.(error);
+        if (mapped) throw mapped;
+        const message = error instanceof Error ? error.message || error.name : String(error);
+        throw new StorageError(`${operation} failed: ${redactSecrets(message)}`, { cause: error });
+      }
+    })();
+    this.#inFlight.add(work);
+    const settle = () => this.#inFlight.delete(work);
+    work.then(settle, settle);
+    return work;
+  }
+}
