@@ -1,0 +1,87 @@
+/**
+ * The two asynchronous persisters a PostgreSQL service runs, as trpc-agent-go runs them: one for
+ * events, sharded by session, and one for track events, sharded by session and track. Each binds
+ * the generic {@link AsyncPersister} to its batch statement.
+ */
+import { NotFoundError } from '../session/errors.js';
+import { fnv1a32, type SessionKey, sessionHash } from '../session/keys.js';
+import type { SqlClient } from '../sql/client.js';
+import { AsyncPersister, type AsyncPersisterOptions } from './persister.js';
+import {
+  appendEventsBatch,
+  appendTrackEventsBatch,
+  type BatchOutcome,
+  type EventBatchItem,
+  type TrackBatchItem,
+} from './queries/append-batch.js';
+import type { TableNames } from './schema.js';
+
+/** Options shared by both persisters; the defaults are {@link AsyncPersister}'s. */
+export type PostgresPersisterOptions<Item extends { readonly key: SessionKey }> = Omit<
+  AsyncPersisterOptions<Item>,
+  'operation' | 'shardOf' | 'writeBatch'
+> & {
+  /** The database, or how to reach it (a failure to connect counts as transient and is retried). */
+  client: SqlClient | (() => Promise<SqlClient>);
+  tables: TableNames;
+};
+
+/** The worker of an event: the session's hash, as Go's `sess.Hash % n`. */
+export function eventShard(item: { key: SessionKey }): number {
+  return sessionHash(item.key);
+}
+
+/** The worker of a track event: FNV-1a of `app:user:session:track`, as Go. */
+export function trackShard(item: { key: SessionKey; track: string }): number {
+  const { appName, userId, sessionId } = item.key;
+  return fnv1a32(`${appName}:${userId}:${sessionId}:${item.track}`);
+}
+
+function connector(client: SqlClient | (() => Promise<SqlClient>)): () => Promise<SqlClient> {
+  return typeof client === 'function' ? client : () => Promise.resolve(client);
+}
+
+/** A NotFoundError for each item whose session was missing, as the synchronous append throws. */
+function perItem(outcomes: BatchOutcome[], items: readonly { key: SessionKey }[]): (Error | undefined)[] {
+  return outcomes.map((outcome, i) =>
+    outcome === 'missing'
+      ? new NotFoundError(`session not found: ${items[i]!.key.sessionId}`, { field: 'sessionId' })
+      : undefined,
+  );
+}
+
+/** The persister of appendEvent: each batch is one statement (see appendEventsBatch). */
+export function createEventPersister(
+  options: PostgresPersisterOptions<EventBatchItem>,
+): AsyncPersister<EventBatchItem> {
+  const { client, tables, ...rest } = options;
+  const connect = connector(client);
+  return new AsyncPersister<EventBatchItem>({
+    weigh: (item) => (item.eventJson?.length ?? 0) + (item.delta?.length ?? 0),
+    ...rest,
+    operation: 'appendEvent',
+    shardOf: eventShard,
+    writeBatch: async (items, attempt) => {
+      const db = await connect();
+      return perItem(await appendEventsBatch(db, tables, items, { retried: attempt.retried }), items);
+    },
+  });
+}
+
+/** The persister of appendTrackEvent: each batch is one short transaction (see appendTrackEventsBatch). */
+export function createTrackPersister(
+  options: PostgresPersisterOptions<TrackBatchItem>,
+): AsyncPersister<TrackBatchItem> {
+  const { client, tables, ...rest } = options;
+  const connect = connector(client);
+  return new AsyncPersister<TrackBatchItem>({
+    weigh: (item) => item.eventJson.length,
+    ...rest,
+    operation: 'appendTrackEvent',
+    shardOf: trackShard,
+    writeBatch: async (items, attempt) => {
+      const db = await connect();
+      return perItem(await appendTrackEventsBatch(db, tables, items, { retried: attempt.retried }), items);
+    },
+  });
+}
