@@ -6,6 +6,8 @@ export default defineConfig({
     'postgres/index': 'src/postgres/index.ts',
     'storage/postgres/index': 'src/storage/postgres/index.ts',
     'summary/index': 'src/summary/index.ts',
+    'cli/main': 'src/cli/main.ts',
+    'examples/demo': 'examples/demo.ts',
   },
   format: ['esm'],
   target: 'node20',

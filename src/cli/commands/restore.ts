@@ -1,0 +1,64 @@
+/**
+ * `agent-sessions restore <app> <user> <session>`: undo a soft delete.
+ */
+import type { Command } from 'commander';
+import { restoreSession } from '../../postgres/cleanup.js';
+import { isAgentSessionsError } from '../../session/errors.js';
+import { addConnectionOptions, type ConnectionFlags } from '../connection-options.js';
+import { withDatabase } from '../database.js';
+import { CliError } from '../errors.js';
+import { print } from '../io.js';
+import { colorsFor } from '../output/colors.js';
+import { plural } from '../output/format.js';
+import { parseInstantOption } from './export.js';
+
+interface RestoreFlags extends ConnectionFlags {
+  deletedAt?: Date;
+}
+
+async function restore(app: string, user: string, sessionId: string, flags: RestoreFlags): Promise<void> {
+  await withDatabase(flags, { create: false, requireTables: true }, async (db) => {
+    const key = { appName: app, userId: user, sessionId };
+    let counts: Awaited<ReturnType<typeof restoreSession>>;
+    try {
+      counts = await restoreSession(
+        db.client,
+        db.tables,
+        key,
+        flags.deletedAt ? { deletedAt: flags.deletedAt } : {},
+      );
+    } catch (error) {
+      if (isAgentSessionsError(error, 'NOT_FOUND')) {
+        throw new CliError(
+          `unknown session ${app}/${user}/${sessionId}: no soft-deleted session with this key to restore`,
+        );
+      }
+      throw error;
+    }
+    const c = colorsFor(process.stdout);
+    await print(
+      `${c.green('✓')} Restored session ${app}/${user}/${sessionId}: ${plural(counts.events, 'event')}, ${plural(counts.summaries, 'summary', 'summaries')}, ${plural(counts.trackEvents, 'track event')}.`,
+    );
+  });
+}
+
+export function registerRestore(program: Command): void {
+  addConnectionOptions(
+    program
+      .command('restore')
+      .summary('undo the soft delete of a session')
+      .description(
+        'Bring back a soft-deleted session with the events, summaries and track events its delete removed (the most recently deleted one with this key, unless --deleted-at picks another). Fails when a live session with the key exists. A session swept for its TTL keeps its expires_at.',
+      )
+      .argument('<app>', 'app name')
+      .argument('<user>', 'user id')
+      .argument('<session>', 'session id')
+      .option(
+        '--deleted-at <time>',
+        'restore the session deleted at this time (ISO 8601)',
+        parseInstantOption,
+      ),
+  ).action((app: string, user: string, session: string, flags: RestoreFlags) =>
+    restore(app, user, session, flags),
+  );
+}

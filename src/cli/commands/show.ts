@@ -1,0 +1,108 @@
+/**
+ * `agent-sessions show <app> <user> <session>`: one session as a transcript (events, state with
+ * app and user state merged, summaries, tracks), or as JSON with the stored documents.
+ */
+import type { Command } from 'commander';
+import { addConnectionOptions, type ConnectionFlags, tableFlags } from '../connection-options.js';
+import type { Database } from '../database.js';
+import { withDatabase } from '../database.js';
+import { CliError } from '../errors.js';
+import { note, print } from '../io.js';
+import { colorsFor } from '../output/colors.js';
+import { outputWidth, renderSession, stateValueText } from '../output/transcript.js';
+import type { ExportedSession } from '../records/format.js';
+import { readSessions } from '../records/read.js';
+import { type SessionView, viewOf } from '../records/view.js';
+import { formatExported } from '../timestamps.js';
+
+interface ShowFlags extends ConnectionFlags {
+  json?: boolean;
+}
+
+/** Why a key has no live session: never existed, or soft-deleted (and how to undo that). */
+async function notFound(db: Database, app: string, user: string, session: string): Promise<CliError> {
+  const { rows } = await db.client.query<{ deleted_at: string | null }>(
+    `SELECT to_char(deleted_at, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS deleted_at FROM ${db.tables.sessionStates.qualified}
+     WHERE app_name = $1 AND user_id = $2 AND session_id = $3 ORDER BY deleted_at DESC NULLS FIRST LIMIT 1`,
+    [app, user, session],
+  );
+  const name = `${app}/${user}/${session}`;
+  const deletedAt = rows[0]?.deleted_at;
+  if (deletedAt) {
+    return new CliError(
+      `session ${name} was soft-deleted at ${formatExported(deletedAt)}; undo that with \`agent-sessions restore ${app} ${user} ${session}${tableFlags(db.flags)}\``,
+    );
+  }
+  return new CliError(`unknown session ${name} in ${db.describe}`);
+}
+
+/** The JSON `show --json` prints: decoded state, and the stored documents parsed as they are. */
+function sessionJson(record: ExportedSession, view: SessionView): Record<string, unknown> {
+  const state: Record<string, string | null> = {};
+  for (const [key, value] of Object.entries(view.session.state)) {
+    state[key] = value === null ? null : stateValueText(value);
+  }
+  // A Map, then fromEntries: a track may be called __proto__.
+  const tracks = new Map<string, unknown[]>();
+  for (const row of record.trackEvents) {
+    const list = tracks.get(row.track) ?? [];
+    list.push(JSON.parse(row.event));
+    tracks.set(row.track, list);
+  }
+  return {
+    appName: record.appName,
+    userId: record.userId,
+    sessionId: record.sessionId,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    expiresAt: record.expiresAt,
+    state,
+    events: record.events.map((e) => JSON.parse(e.event)),
+    summaries: Object.fromEntries(
+      record.summaries.map((m) => [m.filterKey, m.summary === null ? null : JSON.parse(m.summary)]),
+    ),
+    tracks: Object.fromEntries(tracks),
+  };
+}
+
+async function show(app: string, user: string, sessionId: string, flags: ShowFlags): Promise<void> {
+  await withDatabase(flags, { create: false, requireTables: true }, async (db) => {
+    const filter = { appName: app, userId: user, sessionId, includeDeleted: false };
+    let record: ExportedSession | undefined;
+    for await (const found of readSessions(db.client, db.tables, filter, { pageSize: 1 })) {
+      record = found;
+      break;
+    }
+    if (!record) throw await notFound(db, app, user, sessionId);
+    const view = viewOf(record);
+    if (flags.json) {
+      await print(JSON.stringify(sessionJson(record, view), null, 2));
+    } else {
+      const rendered = renderSession(view.session, {
+        colors: colorsFor(process.stdout),
+        width: outputWidth(),
+        expiresAt: view.expiresAt,
+      });
+      await print(rendered);
+    }
+    for (const problem of view.problems) note(`warning: could not decode ${problem}`);
+    if (view.expiresAt && view.expiresAt.getTime() <= Date.now()) {
+      note('note: this session has expired; services no longer return it and the next sweep removes it');
+    }
+  });
+}
+
+export function registerShow(program: Command): void {
+  addConnectionOptions(
+    program
+      .command('show')
+      .summary('print a session as a transcript (or JSON)')
+      .description(
+        'Print one live session: its events as a transcript (messages, tool calls with their arguments, tool results), its state (app: and user: state merged in), summaries and tracks. Times are UTC.',
+      )
+      .argument('<app>', 'app name')
+      .argument('<user>', 'user id')
+      .argument('<session>', 'session id')
+      .option('--json', 'print JSON: decoded state, and the stored event, summary and track documents'),
+  ).action((app: string, user: string, session: string, flags: ShowFlags) => show(app, user, session, flags));
+}

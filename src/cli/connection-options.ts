@@ -1,0 +1,60 @@
+/**
+ * The options every database command takes, and which database they select: `--dsn` (or
+ * DATABASE_URL) for a PostgreSQL server, otherwise the embedded PGlite database in `--data-dir`.
+ */
+import { resolve } from 'node:path';
+import { type Command, Option } from 'commander';
+
+/** Where the embedded database lives unless `--data-dir` says otherwise (relative to the cwd). */
+export const DEFAULT_DATA_DIR = '.agent-sessions';
+
+/** The connection flags as commander parses them. */
+export interface ConnectionFlags {
+  dsn?: string;
+  dataDir?: string;
+  schema?: string;
+  tablePrefix?: string;
+}
+
+/** The database the flags select. */
+export type Target =
+  | { readonly kind: 'pg'; readonly dsn: string }
+  | { readonly kind: 'pglite'; readonly dataDir: string };
+
+/** Adds `--dsn`, `--data-dir`, `--schema` and `--table-prefix` to a command. */
+export function addConnectionOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option('--dsn <url>', 'PostgreSQL connection string (postgres://user:pass@host:5432/db)').env(
+        'DATABASE_URL',
+      ),
+    )
+    .addOption(
+      new Option('--data-dir <dir>', 'embedded PGlite database directory, used when no DSN is given').default(
+        `./${DEFAULT_DATA_DIR}`,
+      ),
+    )
+    .option('--schema <name>', "schema of the session tables (default: the connection's current schema)")
+    .option('--table-prefix <prefix>', 'prefix of the table names, e.g. trpc (gives trpc_session_states)');
+}
+
+/** The database the flags select; an empty DSN (DATABASE_URL="") counts as none. */
+export function targetOf(flags: ConnectionFlags): Target {
+  const dsn = flags.dsn?.trim();
+  if (dsn) return { kind: 'pg', dsn };
+  return { kind: 'pglite', dataDir: resolve(flags.dataDir ?? DEFAULT_DATA_DIR) };
+}
+
+/**
+ * The flags to repeat in a suggested command so it works on the same tables. The DSN is left out
+ * on purpose: it may hold a password, and DATABASE_URL (or the user's own --dsn) is still there.
+ */
+export function tableFlags(flags: ConnectionFlags): string {
+  const parts: string[] = [];
+  if (flags.schema) parts.push(`--schema ${flags.schema}`);
+  if (flags.tablePrefix) parts.push(`--table-prefix ${flags.tablePrefix}`);
+  if (!flags.dsn?.trim() && flags.dataDir && resolve(flags.dataDir) !== resolve(DEFAULT_DATA_DIR)) {
+    parts.push(`--data-dir ${flags.dataDir}`);
+  }
+  return parts.length > 0 ? ` ${parts.join(' ')}` : '';
+}

@@ -1,0 +1,146 @@
+/**
+ * Opens the database a command works on and checks that the session tables are there.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkConnection, openConnection } from '../postgres/connection.js';
+import { parseConnectionString } from '../postgres/connection-string.js';
+import { resolvePostgresOptions } from '../postgres/options.js';
+import { type TableNames, tableNames } from '../postgres/schema.js';
+import type { SqlClient } from '../sql/client.js';
+import { pgliteClient } from '../sql/pglite-client.js';
+import { type ConnectionFlags, tableFlags, targetOf } from './connection-options.js';
+import { CliError } from './errors.js';
+
+/** An open database with the resolved table names. */
+export interface Database {
+  readonly client: SqlClient;
+  readonly tables: TableNames;
+  /** Where we are connected, password hidden: for messages. */
+  readonly describe: string;
+  /** The flags it was opened with, to suggest follow-up commands. */
+  readonly flags: ConnectionFlags;
+  close(): Promise<void>;
+}
+
+/** Strings that must never be printed: the DSN's password. */
+export function secretsOf(flags: ConnectionFlags): string[] {
+  const dsn = flags.dsn?.trim();
+  if (!dsn) return [];
+  try {
+    const password = parseConnectionString(dsn).password;
+    return password ? [password] : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Rejects a malformed DSN without echoing it: when it cannot be parsed, neither can its
+ * password be found and hidden.
+ */
+function checkDsn(dsn: string): void {
+  try {
+    parseConnectionString(dsn);
+  } catch (error) {
+    const rule = (error as Error).message.replace(/^dsn: /, '').replace(/\s*\(got .*\)$/s, '');
+    throw new CliError(
+      `the DSN (--dsn or DATABASE_URL) ${rule}; expected postgres://user:password@host:5432/database or host=... dbname=... key=value pairs`,
+    );
+  }
+}
+
+/** PGlite writes PG_VERSION when it initializes a data directory. */
+function hasEmbeddedDatabase(dataDir: string): boolean {
+  return existsSync(join(dataDir, 'PG_VERSION'));
+}
+
+function missingTablesError(flags: ConnectionFlags, problem: string): CliError {
+  return new CliError(
+    `${problem}; run \`agent-sessions migrate${tableFlags(flags)}\` to create the session tables`,
+  );
+}
+
+/**
+ * Opens the selected database. `create: false` (read commands) refuses to initialize a new
+ * embedded database: creating one only to report that it is empty would take seconds and leave a
+ * directory behind.
+ *
+ * @throws ConfigError for a malformed DSN, schema or prefix; StorageError when the server cannot
+ *   be reached; CliError when there is no embedded database and `create` is false.
+ */
+export async function openDatabase(
+  flags: ConnectionFlags,
+  { create }: { create: boolean },
+): Promise<Database> {
+  const tables = tableNames(flags.schema ?? '', flags.tablePrefix ?? '');
+  const target = targetOf(flags);
+  if (target.kind === 'pglite') {
+    const describe = `the embedded database in ${target.dataDir}`;
+    if (!hasEmbeddedDatabase(target.dataDir)) {
+      if (!create) throw missingTablesError(flags, `there is no embedded database in ${target.dataDir} yet`);
+      mkdirSync(target.dataDir, { recursive: true });
+    }
+    const client = await pgliteClient(target.dataDir);
+    return { client, tables, describe, flags, close: () => client.close() };
+  }
+  checkDsn(target.dsn);
+  const options = resolvePostgresOptions({
+    dsn: target.dsn,
+    schema: flags.schema,
+    tablePrefix: flags.tablePrefix,
+    // The command runs a handful of statements one after another; a failed idle connection is
+    // reported by the next statement that needs one.
+    extraOptions: { max: 2 },
+    onError: () => undefined,
+  });
+  const connection = openConnection(options);
+  try {
+    await checkConnection(connection);
+  } catch (error) {
+    await connection.client.close().catch(() => undefined);
+    throw error;
+  }
+  return {
+    client: connection.client,
+    tables,
+    describe: connection.describe,
+    flags,
+    close: () => connection.client.close(),
+  };
+}
+
+/**
+ * Fails with one line naming the first missing table when the session tables are not all there
+ * (read commands say so instead of failing on the first query with a raw SQL error).
+ */
+export async function requireTables(db: Database): Promise<void> {
+  const names = db.tables.all.map((t) => t.name);
+  const { rows } = await db.client.query<{ schema: string | null; relname: string | null }>(
+    `SELECT s.name AS schema, c.relname FROM (SELECT coalesce(nullif($1::text, ''), current_schema()) AS name) s
+     LEFT JOIN pg_namespace n ON n.nspname = s.name
+     LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = ANY (string_to_array($2::text, ','))`,
+    [db.tables.schema, names.join(',')],
+  );
+  const schema = rows[0]?.schema ?? (db.tables.schema || 'public');
+  const present = new Set(rows.map((r) => r.relname).filter((n): n is string => n !== null));
+  const missing = names.filter((n) => !present.has(n));
+  if (missing.length === 0) return;
+  const more = missing.length > 1 ? ` (and ${missing.length - 1} more)` : '';
+  throw missingTablesError(db.flags, `table ${schema}.${missing[0]} does not exist${more} in ${db.describe}`);
+}
+
+/** Opens the database, runs `fn`, and closes it whatever happens. */
+export async function withDatabase<T>(
+  flags: ConnectionFlags,
+  options: { create: boolean; requireTables: boolean },
+  fn: (db: Database) => Promise<T>,
+): Promise<T> {
+  const db = await openDatabase(flags, options);
+  try {
+    if (options.requireTables) await requireTables(db);
+    return await fn(db);
+  } finally {
+    await db.close().catch(() => undefined);
+  }
+}

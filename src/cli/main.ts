@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+/**
+ * Entry point of the `agent-sessions` command (the package's bin).
+ */
+import { createRequire } from 'node:module';
+import { run } from './program.js';
+
+// This file is built to dist/cli/main.js; the package.json is two levels up.
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+// `agent-sessions export | head` closes the pipe early; that is the reader's choice, not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
+process.exitCode = await run(process.argv, version);

@@ -1,0 +1,86 @@
+/**
+ * The `agent-sessions` command: its subcommands, and how a run ends (exit code, one-line errors).
+ */
+import { Command, CommanderError } from 'commander';
+import { registerCleanup } from './commands/cleanup.js';
+import { registerExport } from './commands/export.js';
+import { registerImport } from './commands/import.js';
+import { registerLs } from './commands/ls.js';
+import { registerMigrate } from './commands/migrate.js';
+import { registerPurge } from './commands/purge.js';
+import { registerRestore } from './commands/restore.js';
+import { registerShow } from './commands/show.js';
+import { registerStats } from './commands/stats.js';
+import { secretsOf } from './database.js';
+import { describeError } from './errors.js';
+
+const EXAMPLES = `
+Examples:
+  agent-sessions migrate --dry-run
+  agent-sessions ls --app demo --user ada
+  agent-sessions show demo ada <session-id>
+  agent-sessions export --app demo > sessions.jsonl
+  DATABASE_URL=postgres://user@host/db agent-sessions import sessions.jsonl
+  agent-sessions cleanup --session-ttl 24h
+  agent-sessions purge --older-than 30d`;
+
+/** Builds the command tree; subcommands inherit the settings made here before they are added. */
+export function buildProgram(version: string): Command {
+  const program = new Command('agent-sessions')
+    .description(
+      "Operate a database of agent sessions: trpc-agent-go's PostgreSQL session tables, on a server (--dsn or DATABASE_URL) or in the embedded PGlite database in ./.agent-sessions.",
+    )
+    .version(version, '-V, --version')
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)');
+  registerMigrate(program);
+  registerLs(program);
+  registerShow(program);
+  registerExport(program);
+  registerImport(program);
+  registerCleanup(program);
+  registerRestore(program);
+  registerPurge(program);
+  registerStats(program);
+  program.addHelpText('after', EXAMPLES);
+  return program;
+}
+
+/** The DSN given by flag or environment, found without parsing (so even a usage error is redacted). */
+function dsnFrom(argv: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--dsn') return argv[i + 1];
+    if (arg.startsWith('--dsn=')) return arg.slice('--dsn='.length);
+  }
+  return env.DATABASE_URL;
+}
+
+/**
+ * Runs the command for `argv` (as process.argv) and resolves with the exit code: 0 on success,
+ * commander's code for usage errors, 1 for failures, which are printed as one line on stderr.
+ * AGENT_SESSIONS_DEBUG=1 adds the stack trace (passwords still hidden).
+ */
+export async function run(argv: readonly string[], version: string): Promise<number> {
+  const program = buildProgram(version);
+  try {
+    await program.parseAsync([...argv]);
+    return 0;
+  } catch (error) {
+    // Commander has printed its own message (usage error, --help, --version) already.
+    if (error instanceof CommanderError) return error.exitCode;
+    const secrets = secretsOf({ dsn: dsnFrom(argv, process.env) });
+    process.stderr.write(`agent-sessions: error: ${describeError(error, secrets)}\n`);
+    if (process.env.AGENT_SESSIONS_DEBUG && error instanceof Error && error.stack) {
+      process.stderr.write(`${redactStack(error.stack, secrets)}\n`);
+    }
+    return 1;
+  }
+}
+
+function redactStack(stack: string, secrets: readonly string[]): string {
+  return stack
+    .split('\n')
+    .map((line) => describeError(new Error(line), secrets).replace(/^database error: /, ''))
+    .join('\n');
+}

@@ -1,0 +1,198 @@
+/**
+ * The export format: one JSON line per session holding its row and everything stored with it,
+ * byte for byte as the tables hold it. JSONB documents travel as their text (`event`, `state`,
+ * `summary`), so nothing is re-encoded on the way (large numbers, key order and Go's exact field
+ * set survive), and timestamps travel with every microsecond.
+ */
+import { isExportedTimestamp } from '../timestamps.js';
+
+/** Written into every line, so an importer can refuse a file it does not understand. */
+export const EXPORT_FORMAT = 'agent-sessions/session@1';
+
+/** The time columns every row has (summaries have no created_at). */
+export interface RowTimes {
+  updatedAt: string;
+  expiresAt: string | null;
+  deletedAt: string | null;
+}
+
+/** A session_events row. */
+export interface ExportedEvent extends RowTimes {
+  /** The stored event JSON. */
+  event: string;
+  createdAt: string;
+}
+
+/** A session_summaries row. */
+export interface ExportedSummary extends RowTimes {
+  filterKey: string;
+  /** The stored summary JSON, or null. */
+  summary: string | null;
+}
+
+/** A session_track_events row. */
+export interface ExportedTrackEvent extends RowTimes {
+  track: string;
+  /** The stored track event JSON. */
+  event: string;
+  createdAt: string;
+}
+
+/** An app_states or user_states row (key without its `app:`/`user:` prefix, raw text value). */
+export interface ExportedState extends RowTimes {
+  key: string;
+  value: string | null;
+  createdAt: string;
+}
+
+/** One line of an export. */
+export interface ExportedSession extends RowTimes {
+  format: typeof EXPORT_FORMAT;
+  appName: string;
+  userId: string;
+  sessionId: string;
+  /** The stored session-state envelope JSON, or null. */
+  state: string | null;
+  createdAt: string;
+  events: ExportedEvent[];
+  summaries: ExportedSummary[];
+  trackEvents: ExportedTrackEvent[];
+  /** The app's state rows: present on the first line of each app in an export. */
+  appState?: ExportedState[];
+  /** The user's state rows: present on the first line of each user in an export. */
+  userState?: ExportedState[];
+}
+
+/** One session as a JSON line (no newline). Properties keep a fixed order, so equal data gives equal lines. */
+export function formatExportLine(session: ExportedSession): string {
+  return JSON.stringify(session);
+}
+
+/** A line that is not a valid export record; `path` names the field at fault. */
+export class ExportLineError extends Error {
+  override readonly name = 'ExportLineError';
+}
+
+type Json = Record<string, unknown>;
+
+function fail(path: string, rule: string): never {
+  throw new ExportLineError(`${path} ${rule}`);
+}
+
+function object(value: unknown, path: string): Json {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(path, 'must be an object');
+  return value as Json;
+}
+
+function text(o: Json, name: string, path: string, { nonEmpty = false } = {}): string {
+  const value = o[name];
+  if (typeof value !== 'string') fail(`${path}.${name}`, 'must be a string');
+  if (nonEmpty && value === '') fail(`${path}.${name}`, 'must not be empty');
+  // PostgreSQL refuses NUL in text and unpaired surrogates in UTF-8: say so before the database does.
+  if (value.includes('\u0000') || !value.isWellFormed()) {
+    fail(`${path}.${name}`, 'must not contain NUL characters or unpaired surrogates');
+  }
+  return value;
+}
+
+function nullableText(o: Json, name: string, path: string): string | null {
+  return o[name] === null ? null : text(o, name, path);
+}
+
+function json(o: Json, name: string, path: string, nullable: boolean): string | null {
+  if (nullable && o[name] === null) return null;
+  const value = text(o, name, path);
+  try {
+    JSON.parse(value);
+  } catch {
+    fail(`${path}.${name}`, 'must hold a JSON document');
+  }
+  return value;
+}
+
+function time(o: Json, name: string, path: string): string {
+  const value = o[name];
+  if (typeof value !== 'string' || !isExportedTimestamp(value)) {
+    fail(`${path}.${name}`, 'must be a UTC timestamp like 2026-01-02T03:04:05.123456Z');
+  }
+  return value;
+}
+
+function nullableTime(o: Json, name: string, path: string): string | null {
+  return o[name] === null || o[name] === undefined ? null : time(o, name, path);
+}
+
+function times(o: Json, path: string): RowTimes {
+  return {
+    updatedAt: time(o, 'updatedAt', path),
+    expiresAt: nullableTime(o, 'expiresAt', path),
+    deletedAt: nullableTime(o, 'deletedAt', path),
+  };
+}
+
+function list<T>(o: Json, name: string, path: string, item: (v: Json, path: string) => T): T[] {
+  const value = o[name];
+  if (!Array.isArray(value)) fail(`${path}.${name}`, 'must be an array');
+  return value.map((v, i) => item(object(v, `${path}.${name}[${i}]`), `${path}.${name}[${i}]`));
+}
+
+const event = (o: Json, p: string): ExportedEvent => ({
+  event: json(o, 'event', p, false)!,
+  createdAt: time(o, 'createdAt', p),
+  ...times(o, p),
+});
+
+const summary = (o: Json, p: string): ExportedSummary => ({
+  filterKey: text(o, 'filterKey', p),
+  summary: json(o, 'summary', p, true),
+  ...times(o, p),
+});
+
+const trackEvent = (o: Json, p: string): ExportedTrackEvent => ({
+  track: text(o, 'track', p, { nonEmpty: true }),
+  event: json(o, 'event', p, false)!,
+  createdAt: time(o, 'createdAt', p),
+  ...times(o, p),
+});
+
+const state = (o: Json, p: string): ExportedState => ({
+  key: text(o, 'key', p, { nonEmpty: true }),
+  value: nullableText(o, 'value', p),
+  createdAt: time(o, 'createdAt', p),
+  ...times(o, p),
+});
+
+/**
+ * Parses and checks one line of an export, so a damaged file stops with the field at fault
+ * instead of a database error half-way through a session.
+ *
+ * @throws ExportLineError naming the field and the rule.
+ */
+export function parseExportLine(line: string): ExportedSession {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw new ExportLineError('is not valid JSON');
+  }
+  const p = 'session';
+  const o = object(value, p);
+  if (o.format !== EXPORT_FORMAT) {
+    fail(`${p}.format`, `must be "${EXPORT_FORMAT}" (a line written by \`agent-sessions export\`)`);
+  }
+  const session: ExportedSession = {
+    format: EXPORT_FORMAT,
+    appName: text(o, 'appName', p, { nonEmpty: true }),
+    userId: text(o, 'userId', p, { nonEmpty: true }),
+    sessionId: text(o, 'sessionId', p, { nonEmpty: true }),
+    state: json(o, 'state', p, true),
+    createdAt: time(o, 'createdAt', p),
+    ...times(o, p),
+    events: list(o, 'events', p, event),
+    summaries: list(o, 'summaries', p, summary),
+    trackEvents: list(o, 'trackEvents', p, trackEvent),
+  };
+  if (o.appState !== undefined) session.appState = list(o, 'appState', p, state);
+  if (o.userState !== undefined) session.userState = list(o, 'userState', p, state);
+  return session;
+}

@@ -1,0 +1,72 @@
+/**
+ * Timestamps at the command's edges. The tables hold UTC wall-clock values in `TIMESTAMP`
+ * columns; the command prints them as ISO 8601 with a `Z` and reads instants given by the user
+ * in any offset.
+ */
+import { parseRfc3339, toSqlTimestamp } from '../session/time.js';
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+const NO_OFFSET = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?$/;
+
+/**
+ * Reads an instant given on the command line: `2026-01-02`, `2026-01-02T03:04:05Z`,
+ * `2026-01-02T03:04:05+08:00`, `2026-01-02 03:04`. A value without an offset is UTC, like
+ * everything the tables hold.
+ *
+ * @throws RangeError naming the accepted forms.
+ */
+export function parseInstant(text: string): Date {
+  const input = text.trim();
+  let candidate = input;
+  if (DATE_ONLY.test(input)) candidate = `${input}T00:00:00Z`;
+  else if (NO_OFFSET.test(input)) {
+    const withSeconds = /[Tt ]\d{2}:\d{2}$/.test(input) ? `${input}:00` : input;
+    candidate = `${withSeconds.replace(' ', 'T')}Z`;
+  }
+  const parsed = parseRfc3339(candidate);
+  if (!parsed) {
+    throw new RangeError(
+      `"${text}" is not an ISO 8601 date or time; use e.g. 2026-01-02 or 2026-01-02T03:04:05Z`,
+    );
+  }
+  return parsed;
+}
+
+/**
+ * SQL that renders a TIMESTAMP column as the ISO text the export writes
+ * (`2026-01-02T03:04:05.123456Z`): every microsecond kept, independent of the server's DateStyle.
+ */
+export function isoColumn(column: string): string {
+  return `to_char(${column}, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+}
+
+const EXPORTED = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)Z$/;
+
+/** Whether `text` is a timestamp as the export writes it. */
+export function isExportedTimestamp(text: string): boolean {
+  return EXPORTED.test(text);
+}
+
+/** An exported timestamp as a TIMESTAMP parameter (`2026-01-02 03:04:05.123456`). */
+export function exportedToSql(text: string): string {
+  const m = EXPORTED.exec(text);
+  if (!m) throw new RangeError(`not an exported timestamp: ${text}`);
+  return `${m[1]} ${m[2]}`;
+}
+
+/** "Now" as a TIMESTAMP parameter: the application's clock, never the server's zone. */
+export function sqlNow(now: Date = new Date()): string {
+  return toSqlTimestamp(now);
+}
+
+/** A Date for display: `2026-01-02 03:04:05Z` (seconds are precise enough for a person). */
+export function formatUtc(date: Date | null | undefined): string {
+  if (!date || Number.isNaN(date.getTime())) return '-';
+  return `${date.toISOString().slice(0, 19).replace('T', ' ')}Z`;
+}
+
+/** An exported timestamp text for display, trimmed to seconds. */
+export function formatExported(text: string | null): string {
+  if (text === null) return '-';
+  return `${text.slice(0, 19).replace('T', ' ')}Z`;
+}

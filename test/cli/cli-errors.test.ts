@@ -1,0 +1,134 @@
+/**
+ * The built `agent-sessions` command where no database is involved, or none can be reached:
+ * help, the DDL of `migrate --dry-run`, and one-line errors without passwords.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  BUILD_TIMEOUT_MS,
+  cli,
+  ensureBuilt,
+  expectOneLineError,
+  ok,
+  STEP_TIMEOUT_MS,
+  tempDir,
+} from './support.js';
+
+const COMMANDS = ['migrate', 'ls', 'show', 'export', 'import', 'cleanup', 'restore', 'purge', 'stats'];
+
+beforeAll(() => ensureBuilt(), BUILD_TIMEOUT_MS);
+
+describe('agent-sessions without a database', () => {
+  let dir: ReturnType<typeof tempDir>;
+  beforeAll(() => {
+    dir = tempDir('agent-sessions-cli-');
+  });
+  afterAll(() => dir.remove());
+
+  it(
+    'prints help for the command and for every subcommand',
+    async () => {
+      const top = ok(await cli(['--help'], { cwd: dir.path }));
+      for (const command of COMMANDS) expect(top.stdout).toContain(command);
+      const results = await Promise.all(COMMANDS.map((c) => cli([c, '--help'], { cwd: dir.path })));
+      results.forEach((result, i) => {
+        ok(result);
+        expect(result.stdout).toContain(`Usage: agent-sessions ${COMMANDS[i]}`);
+        expect(result.stdout).toContain('--dsn');
+      });
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    'prints the DDL with migrate --dry-run: six CREATE TABLE and twelve indexes, without touching a database',
+    async () => {
+      const plain = ok(await cli(['migrate', '--dry-run'], { cwd: dir.path }));
+      expect(plain.stdout.match(/CREATE TABLE IF NOT EXISTS/g)).toHaveLength(6);
+      expect(plain.stdout.match(/CREATE (UNIQUE )?INDEX IF NOT EXISTS/g)).toHaveLength(12);
+      for (const table of [
+        'session_states',
+        'session_events',
+        'session_track_events',
+        'session_summaries',
+        'app_states',
+        'user_states',
+      ]) {
+        expect(plain.stdout).toContain(`CREATE TABLE IF NOT EXISTS "${table}"`);
+      }
+      const scoped = ok(
+        await cli(['migrate', '--dry-run', '--schema', 'ops', '--table-prefix', 'trpc'], { cwd: dir.path }),
+      );
+      expect(scoped.stdout).toContain('CREATE SCHEMA IF NOT EXISTS "ops"');
+      expect(scoped.stdout).toContain('CREATE TABLE IF NOT EXISTS "ops"."trpc_session_states"');
+      expect(scoped.stdout).toContain('"idx_ops_trpc_session_events_lookup"');
+      expect(existsSync(join(dir.path, '.agent-sessions'))).toBe(false);
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    'tells the user to run migrate when a read command finds no database, and creates nothing',
+    async () => {
+      for (const command of [['ls'], ['show', 'a', 'u', 's'], ['export'], ['stats']]) {
+        const line = expectOneLineError(await cli(command, { cwd: dir.path }));
+        expect(line).toContain('agent-sessions migrate');
+      }
+      expect(existsSync(join(dir.path, '.agent-sessions'))).toBe(false);
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    'reports an unreachable server in one line without the password',
+    async () => {
+      const dsn = 'postgres://bob:hunter2secret@127.0.0.1:1/db';
+      const viaFlag = expectOneLineError(await cli(['ls', '--dsn', dsn], { cwd: dir.path }));
+      expect(viaFlag).toContain('cannot connect');
+      expect(viaFlag).toContain('bob:***@127.0.0.1:1');
+      const viaEnv = await cli(['stats'], { cwd: dir.path, env: { DATABASE_URL: dsn } });
+      expectOneLineError(viaEnv);
+      for (const result of [viaEnv, await cli(['migrate', '--dsn', dsn], { cwd: dir.path })]) {
+        expect(result.stdout + result.stderr).not.toContain('hunter2secret');
+      }
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    'rejects a malformed DSN without echoing it',
+    async () => {
+      for (const dsn of [
+        'not a dsn hunter2secret',
+        'postgres://bob:hunter2secret@[broken',
+        'host=h password',
+      ]) {
+        const line = expectOneLineError(await cli(['ls', '--dsn', dsn], { cwd: dir.path }));
+        expect(line).toContain('DSN');
+        expect(line).not.toContain('hunter2secret');
+      }
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    'rejects bad flag values before connecting',
+    async () => {
+      const duration = await cli(['purge', '--older-than', '30'], { cwd: dir.path });
+      expect(duration.code).not.toBe(0);
+      expect(duration.stderr).toContain('not a duration');
+      const missing = await cli(['purge'], { cwd: dir.path });
+      expect(missing.code).not.toBe(0);
+      expect(missing.stderr).toContain("required option '--older-than <duration>'");
+      const since = await cli(['export', '--updated-since', 'yesterday'], { cwd: dir.path });
+      expect(since.code).not.toBe(0);
+      expect(since.stderr).toContain('ISO 8601');
+      const schema = expectOneLineError(await cli(['ls', '--schema', 'bad-name'], { cwd: dir.path }));
+      expect(schema).toContain('schema');
+      const nothing = expectOneLineError(await cli(['cleanup'], { cwd: dir.path }));
+      expect(nothing).toContain('--session-ttl');
+    },
+    STEP_TIMEOUT_MS,
+  );
+});

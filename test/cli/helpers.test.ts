@@ -1,0 +1,155 @@
+/**
+ * The command's small parts, in process: durations, instants, wrapping, colours, one-line errors.
+ */
+import { describe, expect, it } from 'vitest';
+import { formatDuration, parseDuration } from '../../src/cli/duration.js';
+import { CliError, describeError } from '../../src/cli/errors.js';
+import { wantsColor } from '../../src/cli/output/colors.js';
+import { formatBytes, formatCount } from '../../src/cli/output/format.js';
+import { wrap } from '../../src/cli/output/transcript.js';
+import { parseExportLine } from '../../src/cli/records/format.js';
+import { exportedToSql, parseInstant } from '../../src/cli/timestamps.js';
+import { ConfigError, StorageError } from '../../src/session/errors.js';
+
+describe('durations', () => {
+  it('reads days, hours, minutes, seconds, milliseconds and combinations', () => {
+    expect(parseDuration('30d')).toBe(30 * 86_400_000);
+    expect(parseDuration('12h')).toBe(12 * 3_600_000);
+    expect(parseDuration('15m')).toBe(15 * 60_000);
+    expect(parseDuration('45s')).toBe(45_000);
+    expect(parseDuration('500ms')).toBe(500);
+    expect(parseDuration('1h30m')).toBe(90 * 60_000);
+    expect(parseDuration('1.5h')).toBe(90 * 60_000);
+    expect(parseDuration('2w')).toBe(14 * 86_400_000);
+  });
+
+  it('refuses a bare number or an unknown unit, since guessing wrong in purge deletes data', () => {
+    for (const bad of ['30', '', '3x', 'd', '1h 30m', '-1d'])
+      expect(() => parseDuration(bad)).toThrow(/duration/);
+  });
+
+  it('prints a duration in its largest whole unit', () => {
+    expect(formatDuration(30 * 86_400_000)).toBe('30d');
+    expect(formatDuration(90 * 60_000)).toBe('90m');
+    expect(formatDuration(1500)).toBe('1500ms');
+  });
+});
+
+describe('instants', () => {
+  it('reads dates and times, UTC unless an offset is given', () => {
+    expect(parseInstant('2026-01-02').toISOString()).toBe('2026-01-02T00:00:00.000Z');
+    expect(parseInstant('2026-01-02 03:04').toISOString()).toBe('2026-01-02T03:04:00.000Z');
+    expect(parseInstant('2026-01-02T03:04:05+08:00').toISOString()).toBe('2026-01-01T19:04:05.000Z');
+    expect(() => parseInstant('yesterday')).toThrow(/ISO 8601/);
+    expect(() => parseInstant('2026-02-30')).toThrow();
+  });
+
+  it('turns exported timestamps into TIMESTAMP parameters, keeping microseconds', () => {
+    expect(exportedToSql('2026-01-02T03:04:05.123456Z')).toBe('2026-01-02 03:04:05.123456');
+    expect(() => exportedToSql('2026-01-02T03:04:05+01:00')).toThrow();
+  });
+});
+
+describe('wrapping', () => {
+  it('wraps at word boundaries and keeps line breaks', () => {
+    expect(wrap('one two three four', 9)).toEqual(['one two', 'three', 'four']);
+    expect(wrap('a\nb', 10)).toEqual(['a', 'b']);
+  });
+
+  it('splits a long word (JSON) after a comma, starting on the current line', () => {
+    const json = '{"city":"Lisbon","days":2,"units":"metric"}';
+    const wrapped = wrap(`← get_weather ${json}`, 31);
+    expect(wrapped.join('').replace('← get_weather ', '')).toBe(json);
+    expect(wrapped[0]).toBe('← get_weather {"city":"Lisbon",');
+    for (const line of wrapped) expect([...line].length).toBeLessThanOrEqual(31);
+  });
+});
+
+describe('colours', () => {
+  it('are on for a terminal, off when piped, off with NO_COLOR, forced by FORCE_COLOR', () => {
+    expect(wantsColor({ isTTY: true }, {})).toBe(true);
+    expect(wantsColor({ isTTY: false }, {})).toBe(false);
+    expect(wantsColor({ isTTY: true }, { NO_COLOR: '1' })).toBe(false);
+    expect(wantsColor({ isTTY: false }, { FORCE_COLOR: '1' })).toBe(true);
+    expect(wantsColor({ isTTY: true }, { TERM: 'dumb' })).toBe(false);
+  });
+});
+
+describe('error lines', () => {
+  it('fold a multi-line message onto one line', () => {
+    const error = new ConfigError(
+      'schema',
+      'the session tables do not match:\n- table a is missing\n- table b is missing',
+    );
+    expect(describeError(error)).toBe(
+      'schema: the session tables do not match:; table a is missing; table b is missing',
+    );
+  });
+
+  it('hide passwords, in URLs and given as secrets', () => {
+    const error = new StorageError(
+      'cannot connect (postgres://bob:pw12345@db/x): password authentication failed',
+    );
+    expect(describeError(error)).toContain('bob:***@db');
+    expect(describeError(new CliError('failed with s3cr3tpass inside'), ['s3cr3tpass'])).not.toContain(
+      's3cr3tpass',
+    );
+  });
+
+  it('mark errors that did not come from this package as database errors and name network codes', () => {
+    const refused = Object.assign(new Error('connect failed'), { code: 'ECONNREFUSED' });
+    expect(describeError(refused)).toBe('database error: connect failed (ECONNREFUSED)');
+  });
+});
+
+describe('export lines', () => {
+  const valid = {
+    format: 'agent-sessions/session@1',
+    appName: 'a',
+    userId: 'u',
+    sessionId: 's',
+    state: null,
+    createdAt: '2026-01-02T03:04:05.000001Z',
+    updatedAt: '2026-01-02T03:04:05.000001Z',
+    expiresAt: null,
+    deletedAt: null,
+    events: [
+      {
+        event: '{"id": "e1"}',
+        createdAt: '2026-01-02T03:04:05Z',
+        updatedAt: '2026-01-02T03:04:05Z',
+        expiresAt: null,
+        deletedAt: null,
+      },
+    ],
+    summaries: [],
+    trackEvents: [],
+  };
+
+  it('accept what export writes', () => {
+    expect(parseExportLine(JSON.stringify(valid))).toEqual(valid);
+  });
+
+  it('name the field at fault', () => {
+    const line = (patch: object) => JSON.stringify({ ...valid, ...patch });
+    expect(() => parseExportLine('{')).toThrow('is not valid JSON');
+    expect(() => parseExportLine(line({ format: 'other' }))).toThrow('session.format must be');
+    expect(() => parseExportLine(line({ userId: '' }))).toThrow('session.userId must not be empty');
+    expect(() => parseExportLine(line({ createdAt: 'yesterday' }))).toThrow(
+      'session.createdAt must be a UTC timestamp',
+    );
+    expect(() => parseExportLine(line({ events: [{ ...valid.events[0], event: '{' }] }))).toThrow(
+      'session.events[0].event must hold a JSON document',
+    );
+    expect(() => parseExportLine(line({ sessionId: 'a\u0000b' }))).toThrow('NUL');
+  });
+});
+
+describe('numbers', () => {
+  it('format counts and sizes the same in every locale', () => {
+    expect(formatCount(1234567)).toBe('1,234,567');
+    expect(formatBytes(8192)).toBe('8192 bytes');
+    expect(formatBytes(57_344)).toBe('56 kB');
+    expect(formatBytes(3_355_443)).toBe('3.2 MB');
+  });
+});

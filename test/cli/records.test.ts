@@ -1,0 +1,116 @@
+/**
+ * Export records, in process on in-memory PGlite: sessions that share a key (a live one and
+ * soft-deleted ones) keep their own rows however the pages fall, and a record imported into
+ * another database reads back identical.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatExportLine } from '../../src/cli/records/format.js';
+import { readSessions, type SessionFilter, StateTracker } from '../../src/cli/records/read.js';
+import { importSession } from '../../src/cli/records/write.js';
+import { initSchema, tableNames } from '../../src/postgres/schema.js';
+import { PostgresSessionService } from '../../src/postgres/service.js';
+import { createEvent } from '../../src/session/event.js';
+import { stateOf } from '../../src/session/state.js';
+import type { SqlClient } from '../../src/sql/client.js';
+import { pgliteClient } from '../../src/sql/pglite-client.js';
+
+const tables = tableNames('', '');
+const say = (content: string) =>
+  createEvent({ author: 'user', invocationId: 'i', message: { role: 'user', content } });
+
+async function readAll(db: SqlClient, filter: SessionFilter, pageSize: number) {
+  const out = [];
+  for await (const r of readSessions(db, tables, filter, { pageSize, tracker: new StateTracker() }))
+    out.push(r);
+  return out;
+}
+
+describe('export records', () => {
+  let source: SqlClient;
+  let target: SqlClient;
+
+  // One source for all tests (they only read it); the import target is filled by one test only.
+  beforeAll(async () => {
+    source = await pgliteClient();
+    target = await pgliteClient();
+    const service = await PostgresSessionService.create({ client: source });
+    const key = { appName: 'app', userId: 'u', sessionId: 'same' };
+    // Three incarnations of one key: two deleted, the last live.
+    for (const round of [1, 2, 3]) {
+      const session = await service.createSession(key);
+      await service.appendEvent(session, say(`round ${round} first`));
+      await service.appendEvent(session, say(`round ${round} second`));
+      await service.appendTrackEvent(session, { track: 't', payload: { round }, timestamp: new Date() });
+      if (round < 3) await service.deleteSession(key);
+    }
+    const other = await service.createSession({ appName: 'app', userId: 'v', sessionId: 'other' });
+    await service.appendEvent(other, say('hello'));
+    await service.updateAppState('app', stateOf({ counter: '7' }));
+    await service.updateUserState({ appName: 'app', userId: 'u' }, stateOf({ lang: 'en' }));
+    await service.close();
+  });
+
+  afterAll(async () => {
+    await source.close();
+    await target.close();
+  });
+
+  it('keeps each stored session of a key with its own events, whatever the page size', async () => {
+    for (const pageSize of [1, 2, 100]) {
+      const records = await readAll(source, { includeDeleted: true }, pageSize);
+      expect(records.map((r) => `${r.sessionId}:${r.deletedAt === null ? 'live' : 'deleted'}`)).toEqual([
+        'same:deleted',
+        'same:deleted',
+        'same:live',
+        'other:live',
+      ]);
+      records.slice(0, 3).forEach((r, i) => {
+        expect(r.events.map((e) => JSON.parse(e.event).choices[0].message.content)).toEqual([
+          `round ${i + 1} first`,
+          `round ${i + 1} second`,
+        ]);
+        expect(r.trackEvents.map((e) => JSON.parse(e.event).payload.round)).toEqual([i + 1]);
+      });
+      // Each app's and user's state once per export.
+      expect(records.filter((r) => r.appState).map((r) => r.appState!.length)).toEqual([1]);
+      expect(records.filter((r) => r.userState).length).toBe(2);
+    }
+  });
+
+  it('reads back identical after an import, and a second import writes nothing', async () => {
+    await initSchema(target, tables);
+    const records = await readAll(source, { includeDeleted: true }, 2);
+    for (const r of records) await importSession(target, tables, r);
+    const again = await readAll(target, { includeDeleted: true }, 2);
+    expect(again.map(formatExportLine)).toEqual(records.map(formatExportLine));
+    for (const r of records) {
+      const counts = await importSession(target, tables, r);
+      expect(counts).toMatchObject({
+        sessionsCreated: 0,
+        sessionsUpdated: 0,
+        eventsAdded: 0,
+        trackEventsAdded: 0,
+      });
+      expect(counts.summariesWritten + counts.stateRowsWritten).toBe(0);
+    }
+  });
+
+  it('updates a live session only from a newer record', async () => {
+    const fresh = await pgliteClient();
+    try {
+      await initSchema(fresh, tables);
+      const [live] = await readAll(source, { includeDeleted: false, sessionId: 'same' }, 10);
+      expect(await importSession(fresh, tables, live!)).toMatchObject({ sessionsCreated: 1, eventsAdded: 2 });
+      const older = {
+        ...live!,
+        updatedAt: '2000-01-01T00:00:00.000000Z',
+        state: '{"id": "same", "state": {}}',
+      };
+      expect(await importSession(fresh, tables, older)).toMatchObject({ sessionsUnchanged: 1 });
+      const newer = { ...live!, updatedAt: '2999-01-01T00:00:00.000000Z' };
+      expect(await importSession(fresh, tables, newer)).toMatchObject({ sessionsUpdated: 1, eventsAdded: 0 });
+    } finally {
+      await fresh.close();
+    }
+  });
+});
