@@ -1,6 +1,7 @@
 /**
- * `agent-sessions/postgres`: the PostgreSQL session service, its options, and the two clients it
- * runs on (node-postgres and embedded PGlite), re-exported for convenience.
+ * `agent-sessions/postgres`: the PostgreSQL session service, its options, the errors of its
+ * asynchronous persistence, and the two clients it runs on (node-postgres and embedded PGlite),
+ * re-exported for convenience.
  */
 
 export type { SqlClient } from '../sql/client.js';
@@ -8,4 +9,5 @@ export { pgClient } from '../sql/pg-client.js';
 export { pgliteClient } from '../sql/pglite-client.js';
 export type { SweepReport } from './cleanup.js';
 export type { PostgresSessionServiceOptions, SslMode } from './options.js';
+export { AsyncWriteError, EnqueueAbortedError } from './persister-errors.js';
 export { PostgresSessionService } from './service.js';

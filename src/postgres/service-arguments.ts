@@ -86,3 +86,9 @@ export function addTrackEvent(tracks: Record<string, TrackEvents>, event: TrackE
 /** Standard padded base64, as the envelope stores byte values. */
 export const base64 = (bytes: Uint8Array) =>
   Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+
+/** An `AbortSignal` option must be one when given (checked before anything changes). */
+export function checkSignal(field: string, signal: unknown): asserts signal is AbortSignal | undefined {
+  if (signal === undefined) return;
+  if (!(signal instanceof AbortSignal)) throw new InvalidArgumentError(field, 'must be an AbortSignal');
+}

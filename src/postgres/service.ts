@@ -84,6 +84,7 @@ import {
   type ResolvedPostgresOptions,
   resolvePostgresOptions,
 } from './options.js';
+import { EnqueueAbortedError } from './persister-errors.js';
 import * as q from './queries/index.js';
 import {
   buildSession,
@@ -100,11 +101,13 @@ import {
   checkFilterKey,
   checkForce,
   checkOptionsObject,
+  checkSignal,
   notFound,
   scopedValues,
   sessionArgKey,
   trackNamesOf,
 } from './service-arguments.js';
+import { AsyncWrites } from './service-async.js';
 
 /** Background failures go here when the caller gives no `onError`: never silently lost. */
 const warnOnError: ErrorReporter = (error, context) => {
@@ -125,6 +128,25 @@ function run<Row>(db: SqlExecutor, query: q.SqlQuery) {
  * up front. `close()` drains what is in flight, stops the sweeper and the summary workers, and
  * ends the pool only when the service created it.
  *
+ * With `asyncPersist: true`, appendEvent and appendTrackEvent change the caller's session at
+ * once, exactly as without it, and resolve as soon as the write is accepted by a background
+ * worker (`asyncPersisterNum` of them; a session's writes always go to the same one, so they keep
+ * their order; each worker writes what has queued up as one multi-row statement). What that
+ * changes for a caller:
+ * - Reads do not wait for accepted writes (as in Go): `await flush()` first to read your own
+ *   writes. Writes do: deleteSession, updateSessionState and createSession of a session first
+ *   wait until that session's accepted appends are stored, so they apply in the order called.
+ * - A write that fails for good (after retrying transient errors) cannot reject its append, which
+ *   has already resolved. It goes to `onError` (with `key`, `item`, and `event` or `trackEvent`)
+ *   and makes the next `flush()` reject. This is how a missing or deleted session shows up: the
+ *   synchronous append rejects with NOT_FOUND, the asynchronous one cannot know at append time.
+ * - When a worker's queue is full, the append waits for room (memory stays bounded); the
+ *   `signal` of appendEvent (and of appendTrackEvent's options) gives up waiting, rejecting
+ *   with an `AbortError` (code INVALID_ARGUMENT) and storing nothing. The caller's session has
+ *   changed by then, as it has when a synchronous write fails.
+ * - `close()` drains every accepted write before ending the pool; an append after it fails with
+ *   CLOSED (the Go code drops it silently).
+ *
  * @example
  * ```ts
  * const sessions = await PostgresSessionService.create({ dsn: process.env.DATABASE_URL, sessionTtlMs: 86_400_000 });
@@ -136,6 +158,8 @@ function run<Row>(db: SqlExecutor, query: q.SqlQuery) {
 export class PostgresSessionService implements SessionService {
   readonly #o: ResolvedPostgresOptions;
   readonly #summaryJobs: SummaryJobQueue | undefined;
+  /** The background writers, when `asyncPersist` is on. */
+  readonly #async: AsyncWrites | undefined;
   /** Every call that may touch the database, so flush() and close() can wait for them. */
   readonly #inFlight = new Set<Promise<unknown>>();
   #connection: OpenedConnection | undefined;
@@ -155,6 +179,16 @@ export class PostgresSessionService implements SessionService {
         workers: o.asyncSummaryNum,
         queueSize: o.summaryQueueSize,
         jobTimeoutMs: o.summaryJobTimeoutMs,
+        onError: o.onError ?? warnOnError,
+      });
+    }
+    if (o.asyncPersist) {
+      this.#async = new AsyncWrites({
+        client: () => this.#client(),
+        tables: o.tables,
+        workers: o.asyncPersisterNum,
+        sessionTtlMs: o.sessionTtlMs,
+        trackEventTtlMs: o.trackEventTtlMs,
         onError: o.onError ?? warnOnError,
       });
     }
@@ -180,6 +214,19 @@ export class PostgresSessionService implements SessionService {
     return this.#o.tables;
   }
 
+  /**
+   * Writes accepted by the background workers and not yet taken into a batch (events and track
+   * events; always 0 without `asyncPersist`). Bounded: a full queue makes appends wait instead.
+   */
+  get asyncQueueDepth(): number {
+    return this.#async?.depth ?? 0;
+  }
+
+  /** Appends waiting for room in a full background queue (always 0 without `asyncPersist`). */
+  get asyncQueueWaiting(): number {
+    return this.#async?.waiting ?? 0;
+  }
+
   // ---- sessions ----
 
   async createSession(key: CreateSessionKey, state?: StateMap): Promise<Session> {
@@ -199,6 +246,8 @@ export class PostgresSessionService implements SessionService {
     return this.#run(
       'createSession',
       async (db) => {
+        // Appends still queued for an earlier session with this id go to that session first.
+        await this.#async?.settled(sessionKey);
         const sqlNow = toSqlTimestamp(now);
         // One transaction: the sweep of an expired session with this key and the insert commit
         // together. The partial unique index, not a prior SELECT, decides between racing creates.
@@ -287,6 +336,8 @@ export class PostgresSessionService implements SessionService {
     checkSessionKey(key);
     const deleteKey = sessionKeyOf(key);
     await this.#run('deleteSession', async (db) => {
+      // The session's accepted appends land first, as they would have without asyncPersist.
+      await this.#async?.settled(deleteKey);
       await run(db, q.deleteSession(this.#o.tables, this.#mode, deleteKey, toSqlTimestamp(this.#now())));
     });
   }
@@ -314,6 +365,8 @@ export class PostgresSessionService implements SessionService {
     const delta = encodeStateMap(state, 'state');
     const updateKey = sessionKeyOf(key);
     await this.#run('updateSessionState', async (db) => {
+      // Accepted appends first: an older delta must not land over this newer state.
+      await this.#async?.settled(updateKey);
       const now = this.#now();
       const query = q.updateSessionState(this.#o.tables, {
         key: updateKey,
@@ -409,11 +462,25 @@ export class PostgresSessionService implements SessionService {
 
   // ---- events and tracks ----
 
+  /**
+   * Applies the event to the caller's session (state delta, events filtered by `eventNum` and
+   * `eventTime`) and stores it with the session's new state, in one statement; with
+   * `asyncPersist`, hands it to the background writer instead (see the class description).
+   *
+   * @throws NOT_FOUND (synchronous mode) when the session does not exist; CLOSED after close();
+   *   with `asyncPersist`, an `AbortError` (code INVALID_ARGUMENT) when `options.signal` aborts
+   *   before the event is accepted, in which case nothing of it is stored.
+   */
   async appendEvent(session: Session, event: Event, options: AppendEventOptions = {}): Promise<void> {
     this.#checkOpen('appendEvent');
     const key = sessionArgKey(session);
     checkOptionsObject(options);
     checkAppendEventOptions(options);
+    checkSignal('options.signal', options.signal);
+    // A caller that has already given up changes nothing, not even its own copy.
+    if (this.#async && options.signal?.aborted) {
+      throw new EnqueueAbortedError('appendEvent', options.signal.reason);
+    }
     const json = encodeEvent(event);
     const hooks = this.#o.appendEventHooks;
     const ctx: AppendEventContext = { session, event, key, options: { ...options } };
@@ -430,20 +497,33 @@ export class PostgresSessionService implements SessionService {
         { eventNum: c.options.eventNum, eventTime: c.options.eventTime },
         now,
       );
-      await this.#persistEvent(sessionKeyOf(c.key), {
-        event: isPersistableEvent(c.event) ? stored : null,
-        delta,
-        now,
-      });
+      await this.#persistEvent(
+        sessionKeyOf(c.key),
+        { event: isPersistableEvent(c.event) ? stored : null, delta, now, source: c.event },
+        c.options.signal,
+      );
     });
   }
 
   /**
-   * Where an accepted event goes to storage: here, at once, in one statement. This is the seam
-   * where asynchronous persistence hands `write` to the persister instead (the caller's session
-   * has already changed by then, in both modes).
+   * Where an accepted event goes to storage: here, at once, in one statement; or, with
+   * `asyncPersist`, to the background writer, resolving once it is accepted (the caller's session
+   * has already changed by then, in both modes). `event` is the JSON snapshot, `source` the event
+   * itself (for the failure report).
    */
-  #persistEvent(key: SessionKey, write: { event: string | null; delta: string; now: Date }): Promise<void> {
+  #persistEvent(
+    key: SessionKey,
+    write: { event: string | null; delta: string; now: Date; source: Event },
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    if (this.#async) {
+      const accepted = this.#async.appendEvent(
+        key,
+        { event: write.source, eventJson: write.event, delta: write.delta, now: write.now },
+        signal,
+      );
+      return this.#track(accepted);
+    }
     return this.#run('appendEvent', async (db) => {
       const query = q.appendEvent(this.#o.tables, {
         key,
@@ -457,11 +537,25 @@ export class PostgresSessionService implements SessionService {
     });
   }
 
-  async appendTrackEvent(session: Session, trackEvent: TrackEvent): Promise<void> {
+  /**
+   * Adds the track event to the caller's session (and its `tracks` index) and stores it; with
+   * `asyncPersist`, hands it to the background writer instead, and `options.signal` gives up
+   * waiting for room in a full queue, as appendEvent's does (ignored otherwise).
+   */
+  async appendTrackEvent(
+    session: Session,
+    trackEvent: TrackEvent,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<void> {
     this.#checkOpen('appendTrackEvent');
     const key = sessionArgKey(session);
     if (trackEvent === null || typeof trackEvent !== 'object') {
       throw new InvalidArgumentError('trackEvent', 'is required');
+    }
+    checkOptionsObject(options);
+    checkSignal('options.signal', options.signal);
+    if (this.#async && options.signal?.aborted) {
+      throw new EnqueueAbortedError('appendTrackEvent', options.signal.reason);
     }
     checkStateKey('trackEvent.track', trackEvent.track);
     const json = encodeTrackEvent(trackEvent, 'trackEvent');
@@ -481,6 +575,12 @@ export class PostgresSessionService implements SessionService {
     addTrackEvent(session.tracks, trackEvent);
     session.updatedAt = now;
 
+    if (this.#async) {
+      await this.#track(
+        this.#async.appendTrackEvent(key, { trackEvent, eventJson: json, now }, options.signal),
+      );
+      return;
+    }
     await this.#persistTrackEvent(key, {
       track,
       event: json,
@@ -718,17 +818,34 @@ export class PostgresSessionService implements SessionService {
     return this.#run('sweepNow', async () => this.#sweeper!.sweepNow());
   }
 
-  /** Resolves when every write accepted before the call is durable, queued summary jobs included. */
+  /**
+   * Resolves when every write accepted before the call is durable, queued summary jobs included.
+   *
+   * With `asyncPersist`, rejects when background writes failed for good since the last flush
+   * (each was also given to `onError`): with an AsyncWriteError (code STORAGE, `failed` counting
+   * them, the first failure as `cause`), or an AggregateError of two when both events and track
+   * events failed. The failures are then cleared; the next flush reports only new ones. It still
+   * waits for everything else first, so a rejected flush has settled all the same.
+   */
   async flush(): Promise<void> {
     this.#checkOpen('flush');
+    // Appends still waiting for room are in flight: once they are accepted, they count too.
     await Promise.allSettled([...this.#inFlight]);
-    await this.#summaryJobs?.drain();
+    const [writes] = await Promise.allSettled([this.#async?.flush(), this.#summaryJobs?.drain()]);
+    if (writes.status === 'rejected') throw writes.reason;
   }
 
   /**
-   * Takes no more calls (they fail with CLOSED), waits for the calls in flight and the queued
-   * summary jobs, stops the sweeper, and ends the pool if the service created it; a pool or
-   * client the caller passed in stays open. Idempotent: every call returns the same promise.
+   * Takes no more calls (they fail with CLOSED), waits for the calls in flight, writes every
+   * accepted background write, finishes the queued summary jobs (aborting what still runs after
+   * one `summaryJobTimeoutMs`), stops the sweeper, and ends the pool if the service created it; a
+   * pool or client the caller passed in stays open. Idempotent: every call returns the same
+   * promise.
+   *
+   * close() resolves after the drain even when background writes failed: those failures went to
+   * `onError`, and a caller that must know whether everything was stored calls `flush()` first.
+   * It does not reject for them because it has shut everything down all the same; a rejection
+   * would leave the caller unsure whether it had.
    */
   close(): Promise<void> {
     this.#closing ??= this.#close();
@@ -738,6 +855,7 @@ export class PostgresSessionService implements SessionService {
   async #close(): Promise<void> {
     this.#closed = true;
     await Promise.allSettled([...this.#inFlight]);
+    await this.#async?.close();
     await this.#summaryJobs?.close();
     await this.#sweeper?.stop();
     // Jobs drained above may have written; anything they started has settled by now.
@@ -851,6 +969,11 @@ export class PostgresSessionService implements SessionService {
         throw new StorageError(`${operation} failed: ${redactSecrets(message)}`, { cause: error });
       }
     })();
+    return this.#track(work);
+  }
+
+  /** Counts `work` as in flight until it settles, so flush() and close() wait for it. */
+  #track<T>(work: Promise<T>): Promise<T> {
     this.#inFlight.add(work);
     const settle = () => this.#inFlight.delete(work);
     work.then(settle, settle);
