@@ -18,7 +18,7 @@ import { TRACKS_STATE_KEY } from '../../session/state.js';
 import { formatRfc3339Nano, toSqlTimestamp } from '../../session/time.js';
 import type { SqlClient, SqlExecutor } from '../../sql/client.js';
 import type { TableNames } from '../schema.js';
-import { MONOTONIC_UPDATED_AT, mergedEnvelope, type SqlQuery } from './sql.js';
+import { MONOTONIC_UPDATED_AT, mergedEnvelope, RENEWED_EXPIRES_AT, type SqlQuery } from './sql.js';
 
 /** One appendEvent, as the asynchronous writer hands it over. */
 export interface EventBatchItem {
@@ -177,7 +177,7 @@ function updateSessionsCtes(t: TableNames): string {
   UPDATE ${states} AS t
   SET state = ${mergedEnvelope('s.delta', 's.stamp')},
       updated_at = ${MONOTONIC_UPDATED_AT('s.at')},
-      expires_at = s.expires
+      expires_at = ${RENEWED_EXPIRES_AT('s.expires')}
   FROM locked l JOIN s ON s.n = l.n
   WHERE t.id = l.id
   RETURNING s.n, updated_at

@@ -9,6 +9,7 @@ import {
   type KeyParams,
   keyParams,
   MONOTONIC_UPDATED_AT,
+  RENEWED_EXPIRES_AT,
   matchesKey,
   mergedEnvelope,
   Params,
@@ -48,7 +49,7 @@ export function appendEvent(
   const update = `UPDATE ${t.sessionStates.qualified}
   SET state = ${mergedEnvelope(p.add(a.delta, 'jsonb'), p.add(a.updatedAtJson, 'text'))},
       updated_at = ${MONOTONIC_UPDATED_AT(p.add(a.now, 'timestamp'))},
-      expires_at = ${p.add(a.expiresAt, 'timestamp')}
+      expires_at = ${RENEWED_EXPIRES_AT(p.add(a.expiresAt, 'timestamp'))}
   WHERE ${matchesKey(k)} AND deleted_at IS NULL
   RETURNING updated_at`;
   if (a.event === null) return { text: update, params: p.values };

@@ -7,6 +7,7 @@ import {
   isLive,
   keyParams,
   MONOTONIC_UPDATED_AT,
+  RENEWED_EXPIRES_AT,
   matchesKey,
   mergedEnvelope,
   Params,
@@ -127,7 +128,7 @@ export function updateSessionState(
   const text = `UPDATE ${t.sessionStates.qualified}
 SET state = ${mergedEnvelope(p.add(a.delta, 'jsonb'), p.add(a.updatedAtJson, 'text'))},
     updated_at = ${MONOTONIC_UPDATED_AT(p.add(a.now, 'timestamp'))},
-    expires_at = ${p.add(a.expiresAt, 'timestamp')}
+    expires_at = ${RENEWED_EXPIRES_AT(p.add(a.expiresAt, 'timestamp'))}
 WHERE ${matchesKey(k)} AND deleted_at IS NULL
 RETURNING 1 AS found`;
   return { text, params: p.values };

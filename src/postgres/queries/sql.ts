@@ -74,3 +74,12 @@ export function mergedEnvelope(delta: string, updatedAt: string): string {
  * one's cannot insert an event that sorts before one already stored (reads order by created_at).
  */
 export const MONOTONIC_UPDATED_AT = (now: string) => `GREATEST(${now}, updated_at)`;
+
+/**
+ * The session row's new `expires_at`: `expires` (now + TTL, or NULL when the TTL is off), but
+ * never earlier than the current value. Event and track writes of one session run on different
+ * workers (and services on different clocks), so the later-landing write may carry the earlier
+ * `now`; without this it would shorten a lifetime another write had just extended.
+ */
+export const RENEWED_EXPIRES_AT = (expires: string) =>
+  `CASE WHEN ${expires} IS NULL THEN NULL ELSE GREATEST(${expires}, expires_at) END`;

@@ -7,6 +7,7 @@ import {
   isLive,
   keyParams,
   MONOTONIC_UPDATED_AT,
+  RENEWED_EXPIRES_AT,
   matchesKey,
   mergedEnvelope,
   Params,
@@ -44,7 +45,7 @@ export function appendTrackEvent(
   UPDATE ${t.sessionStates.qualified}
   SET state = ${mergedEnvelope(p.add(a.delta, 'jsonb'), p.add(a.updatedAtJson, 'text'))},
       updated_at = ${MONOTONIC_UPDATED_AT(p.add(a.now, 'timestamp'))},
-      expires_at = ${p.add(a.sessionExpiresAt, 'timestamp')}
+      expires_at = ${RENEWED_EXPIRES_AT(p.add(a.sessionExpiresAt, 'timestamp'))}
   WHERE ${matchesKey(k)} AND deleted_at IS NULL
     AND (state #>> '{state,tracks}') IS NOT DISTINCT FROM ${p.add(a.expectedIndex, 'text')}
   RETURNING 1
