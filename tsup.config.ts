@@ -8,7 +8,10 @@ export default defineConfig({
     'summary/index': 'src/summary/index.ts',
     'cli/main': 'src/cli/main.ts',
     'examples/demo': 'examples/demo.ts',
+    'examples/telemetry': 'examples/telemetry.ts',
   },
+  // The OpenTelemetry SDK of examples/telemetry is a dev dependency: imported at run time, never bundled.
+  external: [/^@opentelemetry\//],
   format: ['esm'],
   target: 'node20',
   dts: true,

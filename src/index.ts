@@ -1,2 +1,2 @@
-export * from './session/index.js';
 export * from './inmemory/index.js';
+export * from './session/index.js';

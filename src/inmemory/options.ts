@@ -1,3 +1,4 @@
+import { loggerErrorReporter } from '../observability/logger.js';
 import { type Clock, systemClock } from '../session/clock.js';
 import { ConfigError } from '../session/errors.js';
 import type { AppendEventHook, GetSessionHook } from '../session/hooks.js';
@@ -137,6 +138,6 @@ export function resolveOptions(options: SessionServiceOptions = {}): ResolvedOpt
     appendEventHooks: functions<AppendEventHook>(options, 'appendEventHooks'),
     getSessionHooks: functions<GetSessionHook>(options, 'getSessionHooks'),
     clock,
-    onError: options.onError ?? warnOnError,
+    onError: options.onError ?? loggerErrorReporter(options.logger) ?? warnOnError,
   };
 }

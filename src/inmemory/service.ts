@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { attachTelemetry, instrumentService, memoryBackend } from '../observability/index.js';
 import { decodeEvent, decodeTrackEvent, encodeEvent, encodeTrackEvent } from '../session/codec.js';
 import { ClosedError, ConflictError, InvalidArgumentError, NotFoundError } from '../session/errors.js';
 import { type Event, isPersistableEvent } from '../session/event.js';
@@ -111,12 +112,14 @@ export class InMemorySessionService implements SessionService {
   constructor(options: SessionServiceOptions = {}) {
     this.#options = resolveOptions(options);
     const o = this.#options;
+    const telemetry = attachTelemetry(this, options, memoryBackend);
     if (o.summarizer) {
       this.#summaryJobs = new SummaryJobQueue({
         workers: o.asyncSummaryNum,
         queueSize: o.summaryQueueSize,
         jobTimeoutMs: o.summaryJobTimeoutMs,
         onError: o.onError,
+        observer: telemetry.summaryJobs,
       });
     }
     if (o.cleanupIntervalMs > 0) {
@@ -554,3 +557,5 @@ export class InMemorySessionService implements SessionService {
     record.expiresAt = expiryOf(now.getTime(), this.#options.sessionTtlMs);
   }
 }
+
+instrumentService(InMemorySessionService.prototype);

@@ -21,6 +21,17 @@ export { DEFAULT_BATCH_SIZE, type PurgeOptions, purgeSoftDeleted } from './clean
 export { type RestoreCounts, type RestoreOptions, restoreSession } from './cleanup-restore.js';
 export type { SweepCounts, SweepReport } from './cleanup-sweep.js';
 
+/**
+ * Told of every pass, for metrics and logs. Called synchronously from the sweeper, so it must be
+ * quick and must never throw.
+ */
+export interface SweeperObserver {
+  /** A pass ended: `report.ran` is false when another instance held the lock. */
+  swept?(report: SweepReport, durationMs: number): void;
+  /** A pass failed (what earlier batches committed stays done). */
+  failed?(error: unknown, durationMs: number): void;
+}
+
 /** Options of {@link Sweeper}. Durations are milliseconds; a TTL of 0 leaves its tables alone. */
 export interface SweeperOptions {
   client: SqlClient;
@@ -46,6 +57,8 @@ export interface SweeperOptions {
   lockKey: string;
   /** Told about failed passes started by the timer (default: a process warning). */
   onError?: ErrorReporter;
+  /** Told of every pass, on demand or by the timer, and how it ended (metrics, logs). */
+  observer?: SweeperObserver;
 }
 
 // setInterval turns a longer delay into 1 ms (with only a warning): a typo would sweep nonstop.
@@ -180,6 +193,20 @@ export class Sweeper {
 
   async #sweep(): Promise<SweepReport> {
     if (this.#stopped) throw new ClosedError('Sweeper.sweepNow');
+    const observer = this.#options.observer;
+    if (!observer) return this.#pass();
+    const started = performance.now();
+    try {
+      const report = await this.#pass();
+      observer.swept?.(report, performance.now() - started);
+      return report;
+    } catch (error) {
+      observer.failed?.(error, performance.now() - started);
+      throw error;
+    }
+  }
+
+  async #pass(): Promise<SweepReport> {
     const o = this.#options;
     if (o.sessionTtlMs <= 0 && o.appStateTtlMs <= 0 && o.userStateTtlMs <= 0 && o.trackEventTtlMs <= 0) {
       return { ran: true, ...emptyCounts() };

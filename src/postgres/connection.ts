@@ -16,10 +16,14 @@ import {
   redactSecrets,
 } from './connection-string.js';
 import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_DATABASE,
   DEFAULT_HOST,
+  DEFAULT_LOCK_TIMEOUT_MS,
   DEFAULT_PORT,
   DEFAULT_SSL_MODE,
+  DEFAULT_STATEMENT_TIMEOUT_MS,
+  maskSecrets,
   type ResolvedPostgresOptions,
   type SslMode,
 } from './options.js';
@@ -44,14 +48,89 @@ export interface OpenedConnection {
   readonly describe: string;
 }
 
+// Node timers take at most 2^31-1 ms.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * How long the client waits for the answer to a statement before it gives up on the connection:
+ * a little longer than the server's statement_timeout, so a statement the server cancels fails
+ * with the server's error (57014) and keeps its connection, while a server that has stopped
+ * answering (frozen, or cut off by the network without a reset) still fails the call instead of
+ * leaving it waiting for TCP to notice, which can take many minutes.
+ */
+export function clientReadTimeoutMs(statementTimeoutMs: number): number {
+  return Math.min(MAX_TIMER_MS, statementTimeoutMs + Math.max(2_000, Math.ceil(statementTimeoutMs / 10)));
+}
+
+/**
+ * The server settings (libpq's `options`, `-c name=value`) and client timers that bound every
+ * statement and lock wait. Sent in `options` rather than as separate startup parameters so a DSN's
+ * own `-c statement_timeout=...` (appended after these) still wins, as the server applies the
+ * last `-c` for a name.
+ */
+function timeoutSettings(statementTimeoutMs: number, lockTimeoutMs: number): pg.PoolConfig {
+  const settings: string[] = [];
+  if (statementTimeoutMs > 0) settings.push(`-c statement_timeout=${statementTimeoutMs}`);
+  if (lockTimeoutMs > 0) settings.push(`-c lock_timeout=${lockTimeoutMs}`);
+  const config: pg.PoolConfig = {};
+  if (settings.length > 0) config.options = settings.join(' ');
+  if (statementTimeoutMs > 0) config.query_timeout = clientReadTimeoutMs(statementTimeoutMs);
+  return config;
+}
+
 /**
  * Settings used when neither the options nor extraOptions say otherwise. node-postgres waits
- * forever for a connection by default; a bounded wait turns an unreachable server into an error.
+ * forever for a connection, and PostgreSQL lets a statement run and wait for a lock forever, by
+ * default; bounded waits turn an unreachable server, a stalled one or a row another connection
+ * keeps locked into an error (STORAGE, with the driver's error as its cause) instead of a hang.
  */
 export const DEFAULT_POOL_SETTINGS: Readonly<pg.PoolConfig> = Object.freeze({
-  connectionTimeoutMillis: 10_000,
+  connectionTimeoutMillis: DEFAULT_CONNECT_TIMEOUT_MS,
   application_name: 'agent-sessions',
+  ...timeoutSettings(DEFAULT_STATEMENT_TIMEOUT_MS, DEFAULT_LOCK_TIMEOUT_MS),
 });
+
+/** The default settings with the service's own timeouts (`connectTimeoutMs`, ...) applied. */
+function baseSettings(o: ResolvedPostgresOptions): pg.PoolConfig {
+  if (o.connectTimeoutMs === undefined && o.statementTimeoutMs === undefined && o.lockTimeoutMs === undefined)
+    return { ...DEFAULT_POOL_SETTINGS };
+  const { options: _options, query_timeout: _queryTimeout, ...rest } = DEFAULT_POOL_SETTINGS;
+  return {
+    ...rest,
+    connectionTimeoutMillis: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    ...timeoutSettings(
+      o.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+      o.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+    ),
+  };
+}
+
+const UNIT_MS: Readonly<Record<string, number>> = { '': 1, ms: 1, s: 1000, min: 60_000, h: 3_600_000 };
+
+/** A statement_timeout setting's value in milliseconds, or undefined when it is not plain. */
+function settingMs(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  const m = typeof value === 'string' ? /^(\d+)\s*(ms|s|min|h)?$/.exec(value.trim()) : null;
+  return m ? Number(m[1]) * UNIT_MS[m[2] ?? '']! : undefined;
+}
+
+/**
+ * Keeps the client's read timeout in step with the statement timeout the server will apply, when
+ * a DSN or extraOptions set one of their own: longer than it (a DSN asking for 5 minutes must not
+ * be cut at our 33 s), or none when it is 0 or cannot be read. extraOptions.query_timeout wins.
+ */
+function alignReadTimeout(config: pg.PoolConfig, extra: readonly Readonly<Record<string, unknown>>[]): void {
+  if (extra.some((e) => e.query_timeout !== undefined)) return;
+  let statement: unknown;
+  // The server applies `options` first and separate startup parameters after them.
+  for (const m of (config.options ?? '').matchAll(/(?:^|\s)(?:-c\s*|--)statement_timeout=(\S+)/g))
+    statement = m[1];
+  if (config.statement_timeout !== undefined) statement = config.statement_timeout;
+  if (statement === undefined) return;
+  const ms = settingMs(statement);
+  if (ms !== undefined && ms > 0) config.query_timeout = clientReadTimeoutMs(ms);
+  else delete config.query_timeout;
+}
 
 type TlsOptions = Exclude<pg.PoolConfig['ssl'], boolean | undefined>;
 
@@ -116,14 +195,20 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Layers pool settings; a later `ssl` object is merged over an earlier one (a CA over a mode). */
+/**
+ * Layers pool settings; a later `ssl` object is merged over an earlier one (a CA over a mode), and
+ * a later `options` string is appended to an earlier one (its `-c` settings then win over ours).
+ */
 function layer(...configs: Readonly<object>[]): pg.PoolConfig {
   const out: Record<string, unknown> = {};
   for (const config of configs) {
     for (const [key, value] of Object.entries(config)) {
       if (value === undefined) continue;
-      out[key] =
-        key === 'ssl' && isPlainObject(out.ssl) && isPlainObject(value) ? { ...out.ssl, ...value } : value;
+      if (key === 'ssl' && isPlainObject(out.ssl) && isPlainObject(value))
+        out[key] = { ...out.ssl, ...value };
+      else if (key === 'options' && typeof out.options === 'string' && typeof value === 'string')
+        out[key] = `${out.options} ${value}`;
+      else out[key] = value;
     }
   }
   return out as pg.PoolConfig;
@@ -142,11 +227,9 @@ function plan(
   poolConfig: pg.PoolConfig | undefined,
   describe: string,
 ): ConnectionPlan {
-  const hidden = (config: pg.PoolConfig) => ({
-    ...config,
-    ...(config.password !== undefined ? { password: '***' } : {}),
-    ...(isPlainObject(config.ssl) && config.ssl.key ? { ssl: { ...config.ssl, key: '***' } } : {}),
-  });
+  // Every secret-looking setting, not only the password and the TLS key: a TLS `passphrase` (or
+  // `pfx`, or a password in extraOptions) was printed as given.
+  const hidden = (config: pg.PoolConfig) => maskSecrets(config);
   const view = () => ({ source, describe, poolConfig: poolConfig && hidden(poolConfig) });
   const result = { source, poolConfig: poolConfig && Object.freeze(poolConfig), describe };
   Object.defineProperties(result, { toJSON: { value: view }, [inspect.custom]: { value: view } });
@@ -165,11 +248,8 @@ export function planConnection(o: ResolvedPostgresOptions): ConnectionPlan {
 
   if (o.dsn !== undefined) {
     const parsed = parseConnectionString(o.dsn, 'dsn');
-    const config = layer(
-      DEFAULT_POOL_SETTINGS,
-      fromConnectionString(parsed, o.sslMode, 'dsn'),
-      o.extraOptions,
-    );
+    const config = layer(baseSettings(o), fromConnectionString(parsed, o.sslMode, 'dsn'), o.extraOptions);
+    alignReadTimeout(config, [o.extraOptions]);
     return plan('dsn', config, redactSecrets(o.dsn));
   }
 
@@ -184,7 +264,8 @@ export function planConnection(o: ResolvedPostgresOptions): ConnectionPlan {
       password: o.password,
       ssl: sslFor(sslMode),
     };
-    const config = layer(DEFAULT_POOL_SETTINGS, settings, o.extraOptions);
+    const config = layer(baseSettings(o), settings, o.extraOptions);
+    alignReadTimeout(config, [o.extraOptions]);
     return plan(source, config, describeSettings(config, sslMode));
   }
 
@@ -194,11 +275,12 @@ export function planConnection(o: ResolvedPostgresOptions): ConnectionPlan {
   }
   const parsed = parseConnectionString(instance.connectionString, 'connectionString');
   const config = layer(
-    DEFAULT_POOL_SETTINGS,
+    baseSettings(o),
     fromConnectionString(parsed, o.sslMode, 'connectionString'),
     instance.extraOptions,
     o.extraOptions,
   );
+  alignReadTimeout(config, [instance.extraOptions, o.extraOptions]);
   return plan(
     'instance',
     config,

@@ -1,5 +1,6 @@
 import { inspect } from 'node:util';
 import type pg from 'pg';
+import { loggerErrorReporter } from '../observability/logger.js';
 import { type Clock, systemClock } from '../session/clock.js';
 import { ConfigError } from '../session/errors.js';
 import type { AppendEventHook, GetSessionHook } from '../session/hooks.js';
@@ -58,6 +59,29 @@ export interface PostgresSessionServiceOptions extends SessionServiceOptions {
    * the options above (e.g. `{ max: 20, statement_timeout: 5000, idleTimeoutMillis: 30000 }`).
    */
   extraOptions?: Record<string, unknown>;
+  /**
+   * How long opening a connection may take before the call fails with a StorageError (default
+   * 10000; 0 waits forever). A DSN's `connect_timeout` wins over it, as its `sslmode` does.
+   */
+  connectTimeoutMs?: number;
+  /**
+   * How long one statement may run (default 30000; 0 means no limit). Sent as the server's
+   * `statement_timeout`, so a statement stuck behind a lock or a slow plan is cancelled there and
+   * the call fails with a StorageError (SQLSTATE 57014 as its `cause`). The client also stops
+   * waiting a little after it (and drops that connection), so a server that has stopped answering
+   * cannot hang a caller either. A DSN's `statement_timeout` wins over it.
+   */
+  statementTimeoutMs?: number;
+  /**
+   * How long a statement may wait for a row or table lock (default 10000; 0 means as long as the
+   * statement timeout allows). Sent as the server's `lock_timeout`; the call fails with a
+   * StorageError (SQLSTATE 55P03 as its `cause`). A DSN's `lock_timeout` wins over it.
+   *
+   * The three timeouts apply to the pool the service creates. A `pool` or `client` you pass in
+   * keeps its own settings; behind a connection pooler that refuses the `options` startup
+   * parameter, set `statementTimeoutMs` and `lockTimeoutMs` to 0 and configure them on the server.
+   */
+  lockTimeoutMs?: number;
   /** Your own pg.Pool; the service uses it and does not end it on close(). */
   pool?: pg.Pool;
   /** Any SqlClient, e.g. `pgliteClient(...)` for embedded PostgreSQL; not closed by close(). */
@@ -87,6 +111,9 @@ export const DEFAULT_HOST = 'localhost';
 export const DEFAULT_PORT = 5432;
 export const DEFAULT_DATABASE = 'trpc-agent-go-pgsession';
 export const DEFAULT_SSL_MODE: SslMode = 'disable';
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
+export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
 
 const SSL_MODES: readonly SslMode[] = ['disable', 'require', 'verify-ca', 'verify-full'];
 
@@ -109,6 +136,12 @@ export interface ResolvedPostgresOptions {
   readonly sslMode: SslMode | undefined;
   readonly instance: string | undefined;
   readonly extraOptions: Readonly<Record<string, unknown>>;
+  /** As given; undefined means the default (DEFAULT_CONNECT_TIMEOUT_MS), applied by the pool settings. */
+  readonly connectTimeoutMs: number | undefined;
+  /** As given; undefined means the default (DEFAULT_STATEMENT_TIMEOUT_MS). */
+  readonly statementTimeoutMs: number | undefined;
+  /** As given; undefined means the default (DEFAULT_LOCK_TIMEOUT_MS). */
+  readonly lockTimeoutMs: number | undefined;
   readonly pool: pg.Pool | undefined;
   readonly client: SqlClient | undefined;
 
@@ -212,7 +245,8 @@ function allowlist(value: unknown): readonly string[] | undefined {
 
 const SECRET_KEY = /pass(word|phrase)?|secret|token|^key$|^pfx$|^cert$/i;
 
-function maskSecrets(value: unknown, depth = 0): unknown {
+/** A copy of plain-object settings with every secret-looking value (password, key, ...) as `***`. */
+export function maskSecrets(value: unknown, depth = 0): unknown {
   if (!isPlainObject(value) || depth > 4) return value;
   return Object.fromEntries(
     Object.entries(value).map(([k, v]) => [
@@ -313,6 +347,17 @@ export function resolvePostgresOptions(options: PostgresSessionServiceOptions = 
     );
   }
 
+  // Timeouts become timers (node-postgres) and server settings (int milliseconds): both must fit.
+  const timeout = (field: string, value: unknown) => {
+    const ms = duration(field, value);
+    if (ms !== undefined && ms > MAX_TIMER_MS)
+      throw new ConfigError(field, `must be at most ${MAX_TIMER_MS}, got ${ms}`);
+    return ms;
+  };
+  const connectTimeoutMs = timeout('connectTimeoutMs', o.connectTimeoutMs);
+  const statementTimeoutMs = timeout('statementTimeoutMs', o.statementTimeoutMs);
+  const lockTimeoutMs = timeout('lockTimeoutMs', o.lockTimeoutMs);
+
   const sessionTtlMs = duration('sessionTtlMs', o.sessionTtlMs) ?? 0;
   const appStateTtlMs = duration('appStateTtlMs', o.appStateTtlMs) ?? 0;
   const userStateTtlMs = duration('userStateTtlMs', o.userStateTtlMs) ?? 0;
@@ -350,6 +395,9 @@ export function resolvePostgresOptions(options: PostgresSessionServiceOptions = 
     sslMode,
     instance,
     extraOptions: Object.freeze({ ...(o.extraOptions ?? {}) }),
+    connectTimeoutMs,
+    statementTimeoutMs,
+    lockTimeoutMs,
     pool: o.pool,
     client: o.client,
     sessionEventLimit: count('sessionEventLimit', o.sessionEventLimit, DEFAULT_SESSION_EVENT_LIMIT),
@@ -373,7 +421,7 @@ export function resolvePostgresOptions(options: PostgresSessionServiceOptions = 
     appendEventHooks: functions<AppendEventHook>('appendEventHooks', o.appendEventHooks),
     getSessionHooks: functions<GetSessionHook>('getSessionHooks', o.getSessionHooks),
     clock: o.clock ?? systemClock,
-    onError: o.onError,
+    onError: o.onError ?? loggerErrorReporter(o.logger),
     tables: tableNames(schema, tablePrefix),
   };
   return Object.freeze(hideSecrets(resolved, () => printable(resolved)));

@@ -37,6 +37,8 @@ export interface RetryPolicy {
   isTransient(error: unknown): boolean;
   /** Turns a failure into the error reported for each item. */
   failure(error: unknown, gaveUpAfterMs: number | undefined): Error;
+  /** Told of each transient failure that is about to be retried, after `delayMs` (for metrics). */
+  onRetry?(error: unknown, attempt: number, delayMs: number): void;
 }
 
 /**
@@ -83,7 +85,9 @@ export async function writeReliably<Item>(
         outage.since ??= Date.now();
         const elapsed = Date.now() - outage.since;
         if (elapsed < policy.maxRetryMs) {
-          await sleep(Math.min(backoffDelay(attempt, policy), policy.maxRetryMs - elapsed));
+          const delay = Math.min(backoffDelay(attempt, policy), policy.maxRetryMs - elapsed);
+          policy.onRetry?.(error, attempt, delay);
+          await sleep(delay);
           continue;
         }
         // Past the deadline the outage is not brief; every item is reported rather than held.

@@ -33,6 +33,21 @@ export type PersistFailure<Item> = {
   item: Item;
 };
 
+/**
+ * Told what a persister does, for metrics and logs. Called synchronously from the persister's own
+ * work, so it must be quick and must never throw.
+ */
+export interface PersisterObserver {
+  /** An item was accepted after waiting `waitMs` for room in a full queue (0 when there was room). */
+  accepted?(operation: string, waitMs: number): void;
+  /** A worker wrote (or reported) a batch of `size` items, retries included, in `durationMs`. */
+  batch?(operation: string, size: number, durationMs: number): void;
+  /** An item's write failed for good (it also goes to onError). */
+  failed?(operation: string, error: Error): void;
+  /** A batch failed transiently and is retried after `delayMs`. */
+  retrying?(operation: string, error: unknown, attempt: number, delayMs: number): void;
+}
+
 export interface AsyncPersisterOptions<Item extends { readonly key: SessionKey }> {
   /** Names the writes in errors and reports, e.g. `appendEvent`. */
   operation: string;
@@ -68,10 +83,14 @@ export interface AsyncPersisterOptions<Item extends { readonly key: SessionKey }
   retryCapMs?: number;
   /** Which writer errors are worth retrying; default: lost connections, deadlocks and the like. */
   isTransient?: (error: unknown) => boolean;
+  /** Told of acceptances, batches, failures and retries (metrics, logs). */
+  observer?: PersisterObserver;
 }
 
 interface Waiter<Item> {
   item: Item;
+  /** performance.now() when it began waiting (for the observer). */
+  since: number;
   resolve(): void;
   reject(error: Error): void;
   detach(): void;
@@ -124,6 +143,7 @@ export class AsyncPersister<Item extends { readonly key: SessionKey }> {
   readonly #maxWeight: number;
   readonly #policy: RetryPolicy;
   readonly #workers: Worker<Item>[];
+  readonly #observer: PersisterObserver | undefined;
   #failed = 0;
   #firstFailure: Error | undefined;
   #closed = false;
@@ -144,12 +164,17 @@ export class AsyncPersister<Item extends { readonly key: SessionKey }> {
     this.#shardOf = options.shardOf;
     this.#write = options.writeBatch;
     this.#onError = options.onError;
+    const observer = options.observer;
+    this.#observer = observer;
     this.#policy = {
       baseMs: positiveInt('retryBaseMs', options.retryBaseMs, 50),
       capMs: positiveInt('retryCapMs', options.retryCapMs, 5_000),
       maxRetryMs: positiveInt('maxRetryMs', options.maxRetryMs, DEFAULT_PERSISTER_MAX_RETRY_MS),
       isTransient: options.isTransient ?? isTransientError,
       failure: (error, gaveUpAfterMs) => asStorageError(operation, error, gaveUpAfterMs),
+      onRetry: observer?.retrying
+        ? (error, attempt, delayMs) => observer.retrying?.(operation, error, attempt, delayMs)
+        : undefined,
     };
     this.#workers = Array.from({ length: workers }, () => ({
       queue: [],
@@ -192,6 +217,7 @@ export class AsyncPersister<Item extends { readonly key: SessionKey }> {
     // session's later event could be written before its earlier one.
     if (w.waiters.size === 0 && w.queue.length < this.#capacity) {
       this.#accept(w, item);
+      this.#observer?.accepted?.(this.#operation, 0);
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
@@ -201,6 +227,7 @@ export class AsyncPersister<Item extends { readonly key: SessionKey }> {
       };
       const waiter: Waiter<Item> = {
         item,
+        since: this.#observer ? performance.now() : 0,
         resolve,
         reject,
         detach: () => signal?.removeEventListener('abort', onAbort),
@@ -256,6 +283,7 @@ export class AsyncPersister<Item extends { readonly key: SessionKey }> {
       w.waiters.delete(waiter);
       waiter.detach();
       this.#accept(w, waiter.item);
+      this.#observer?.accepted?.(this.#operation, performance.now() - waiter.since);
       waiter.resolve();
     }
   }
@@ -265,12 +293,14 @@ export class AsyncPersister<Item extends { readonly key: SessionKey }> {
       while (w.queue.length > 0) {
         const batch = w.queue.splice(0, this.#batchLength(w.queue));
         this.#admit(w);
+        const started = performance.now();
         const results = await writeReliably(batch, this.#write, this.#policy, w.outage).catch(
           (error: unknown) => batch.map(() => this.#policy.failure(error, undefined)),
         );
         results.forEach((error, i) => {
           if (error) this.#fail(error, batch[i]!);
         });
+        this.#observer?.batch?.(this.#operation, batch.length, performance.now() - started);
         w.settled += batch.length;
         this.#reachMilestones(w);
       }
@@ -295,6 +325,7 @@ export class AsyncPersister<Item extends { readonly key: SessionKey }> {
     this.#failed++;
     this.#firstFailure ??= error;
     try {
+      this.#observer?.failed?.(this.#operation, error);
       this.#onError(error, { operation: this.#operation, key: item.key, item });
     } catch {
       // A reporter that throws must not stop the worker; the failure still reaches flush().

@@ -94,12 +94,30 @@ export function planRead(
   };
 }
 
-/** Decodes a stored JSON value, turning a malformed one into a StorageError naming the row. */
-function decodeStored<T>(what: string, where: string, body: string, decode: (json: string) => T): T {
+/**
+ * How an error names a session: every part of its key, so a row another program wrote badly can
+ * be found (a session id alone is not unique across apps and users).
+ */
+export function describeSessionKey(key: SessionKey): string {
+  return `(appName: ${key.appName}, userId: ${key.userId}, sessionId: ${key.sessionId})`;
+}
+
+/**
+ * Decodes a stored JSON value, turning a malformed one (or one that cannot be decoded at all)
+ * into a StorageError naming the row: what it is, its table row when known, and the session's key.
+ */
+export function decodeStored<T>(
+  what: string,
+  key: SessionKey,
+  row: string | undefined,
+  body: string,
+  decode: (json: string) => T,
+): T {
   try {
     return decode(body);
   } catch (error) {
-    throw new StorageError(`stored ${what} ${where} cannot be read: ${(error as Error).message}`, {
+    const where = `${row === undefined ? '' : ` (row ${row})`} of session ${describeSessionKey(key)}`;
+    throw new StorageError(`stored ${what}${where} cannot be read: ${(error as Error).message}`, {
       cause: error,
     });
   }
@@ -152,7 +170,7 @@ function earlierEvents(ctx: ReadContext, key: SessionKey): EarlierEvents {
       const q = lastUserEventBefore(ctx.tables, key, rowId);
       const { rows } = await ctx.db.query<{ row_id: string; body: string }>(q.text, q.params);
       const row = rows[0];
-      return row ? decodeStored('event', `(row ${row.row_id})`, row.body, decodeEvent) : undefined;
+      return row ? decodeStored('event', key, row.row_id, row.body, decodeEvent) : undefined;
     },
   };
 }
@@ -211,10 +229,11 @@ export async function buildSession(
   ctx: ReadContext,
   onlyMeta = false,
 ): Promise<Session> {
-  const where = `of session ${JSON.stringify(key.sessionId)}`;
   const { session: row } = rows;
   const envelope =
-    row.body === null ? undefined : decodeStored('session state', where, row.body, decodeSessionState);
+    row.body === null
+      ? undefined
+      : decodeStored('session state', key, row.row_id ?? undefined, row.body, decodeSessionState);
   const own = envelope?.state ?? newStateMap();
   const names = trackNames(own);
   const state = mergeScopedState(own, copyState(shared.appState), copyState(shared.userState));
@@ -227,7 +246,7 @@ export async function buildSession(
 
   const window: WindowEvent[] = [...rows.events].sort(byStoredOrder).map((r) => ({
     rowId: r.row_id!,
-    event: decodeStored('event', `(row ${r.row_id})`, r.body!, decodeEvent),
+    event: decodeStored('event', key, r.row_id!, r.body!, decodeEvent),
   }));
   if (plan.events.kind === 'page') {
     session.events = window.map((w) => w.event);
@@ -242,8 +261,9 @@ export async function buildSession(
     for (const r of rows.summaries) {
       if (r.body === null || r.name === null) continue;
       const summary: Summary = decodeStored(
-        'summary',
-        `${JSON.stringify(r.name)} ${where}`,
+        `summary ${JSON.stringify(r.name)}`,
+        key,
+        r.row_id ?? undefined,
         r.body,
         decodeSummary,
       );
@@ -256,13 +276,13 @@ export async function buildSession(
     const events: TrackEvent[] = rows.tracks
       .filter((r) => r.name === track)
       .sort(byStoredOrder)
-      .map((r) => decodeStored('track event', `(row ${r.row_id})`, r.body!, decodeTrackEvent));
+      .map((r) => decodeStored('track event', key, r.row_id!, r.body!, decodeTrackEvent));
     session.tracks[track] = { track, events };
   }
   return session;
 }
 
-/** The decoded events of a window, for callers that apply no anchor. */
-export function decodeEvents(rows: readonly { row_id: string; body: string }[]): Event[] {
-  return rows.map((r) => decodeStored('event', `(row ${r.row_id})`, r.body, decodeEvent));
+/** The decoded events of a window, for callers that apply no anchor; `key` names a bad row's session. */
+export function decodeEvents(rows: readonly { row_id: string; body: string }[], key: SessionKey): Event[] {
+  return rows.map((r) => decodeStored('event', key, r.row_id, r.body, decodeEvent));
 }

@@ -17,7 +17,7 @@ import type { SessionKey } from '../session/keys.js';
 import type { ErrorReporter } from '../session/service-options.js';
 import type { TrackEvent } from '../session/track.js';
 import type { SqlClient } from '../sql/client.js';
-import type { AsyncPersister, PersistFailure } from './persister.js';
+import type { AsyncPersister, PersisterObserver, PersistFailure } from './persister.js';
 import { AsyncWriteError } from './persister-errors.js';
 import { createEventPersister, createTrackPersister } from './persister-writers.js';
 import type { EventBatchItem, TrackBatchItem } from './queries/append-batch.js';
@@ -42,6 +42,8 @@ export interface AsyncWritesOptions {
   sessionTtlMs: number;
   trackEventTtlMs: number;
   onError: ErrorReporter;
+  /** Told of acceptances, batches, failures and retries of both persisters (metrics, logs). */
+  observer?: PersisterObserver;
 }
 
 /** What the service hands over for one accepted appendEvent. */
@@ -108,11 +110,12 @@ export class AsyncWrites {
 
   constructor(options: AsyncWritesOptions) {
     this.#o = options;
-    const { client, tables, workers, onError } = options;
+    const { client, tables, workers, onError, observer } = options;
     this.#events = createEventPersister({
       client,
       tables,
       workers,
+      observer,
       onError: (error, failure: PersistFailure<EventBatchItem>) =>
         onError(error, { ...failure, event: (failure.item as QueuedEvent).event }),
     });
@@ -120,6 +123,7 @@ export class AsyncWrites {
       client,
       tables,
       workers,
+      observer,
       onError: (error, failure: PersistFailure<TrackBatchItem>) =>
         onError(error, { ...failure, trackEvent: (failure.item as QueuedTrackEvent).trackEvent }),
     });

@@ -8,6 +8,7 @@
  * fetches only the newest `limit` events instead of the whole history.
  */
 import { randomUUID } from 'node:crypto';
+import { attachTelemetry, instrumentService, postgresBackend, telemetryOf } from '../observability/index.js';
 import {
   decodeSummary,
   decodeTrackEvent,
@@ -90,6 +91,7 @@ import {
   buildSession,
   byStoredOrder,
   decodeEvents,
+  decodeStored,
   groupRows,
   planRead,
   type ReadContext,
@@ -174,12 +176,14 @@ export class PostgresSessionService implements SessionService {
   constructor(options: PostgresSessionServiceOptions = {}) {
     this.#o = resolvePostgresOptions(options);
     const o = this.#o;
+    const telemetry = attachTelemetry(this, options, postgresBackend(o));
     if (o.summarizer) {
       this.#summaryJobs = new SummaryJobQueue({
         workers: o.asyncSummaryNum,
         queueSize: o.summaryQueueSize,
         jobTimeoutMs: o.summaryJobTimeoutMs,
         onError: o.onError ?? warnOnError,
+        observer: telemetry.summaryJobs,
       });
     }
     if (o.asyncPersist) {
@@ -190,6 +194,7 @@ export class PostgresSessionService implements SessionService {
         sessionTtlMs: o.sessionTtlMs,
         trackEventTtlMs: o.trackEventTtlMs,
         onError: o.onError ?? warnOnError,
+        observer: telemetry.persister,
       });
     }
   }
@@ -666,7 +671,13 @@ export class PostgresSessionService implements SessionService {
         limit: options.eventNum && options.eventNum > 0 ? options.eventNum : null,
       });
       const { rows } = await run<q.TrackEventRow>(db, query);
-      return { track, events: rows.map((row) => decodeTrackEvent(row.body)) };
+      // decodeStored: a row another program wrote badly is reported with the session's key.
+      return {
+        track,
+        events: rows.map((row) =>
+          decodeStored('track event', readKey, undefined, row.body, decodeTrackEvent),
+        ),
+      };
     });
   }
 
@@ -694,7 +705,7 @@ export class PostgresSessionService implements SessionService {
       const { rows } = await run<q.EventWindowRow>(db, query);
       if (rows.length === 0)
         throw new NotFoundError(`anchor event not found: ${anchorId}`, { field: 'anchorEventId' });
-      return decodeEvents([...rows].sort(byStoredOrder));
+      return decodeEvents([...rows].sort(byStoredOrder), readKey);
     });
   }
 
@@ -793,15 +804,18 @@ export class PostgresSessionService implements SessionService {
     }
     const own = pickSummaryText(session.summaries, filterKey, session.createdAt);
     if (own !== undefined) return own;
+    const readKey = sessionKeyOf(key);
     return this.#run('getSessionSummaryText', async (db) => {
       const query = q.selectSummaries(this.#o.tables, {
-        key: sessionKeyOf(key),
+        key: readKey,
         filterKey,
         now: toSqlTimestamp(this.#now()),
       });
       const stored = new Map<string, Summary>();
       for (const row of (await run<q.SummaryRow>(db, query)).rows) {
-        if (row.body !== null) stored.set(row.filter_key, decodeSummary(row.body));
+        if (row.body === null) continue;
+        const what = `summary ${JSON.stringify(row.filter_key)}`;
+        stored.set(row.filter_key, decodeStored(what, readKey, undefined, row.body, decodeSummary));
       }
       return pickSummaryText(stored, filterKey, session.createdAt);
     });
@@ -925,6 +939,7 @@ export class PostgresSessionService implements SessionService {
     } catch (error) {
       throw connectionError(error, describe, 'cannot connect');
     }
+    telemetryOf(this)?.connected(database);
     if (!this.#o.skipDbInit) await initSchema(client, this.#o.tables);
     if (!this.#sweeper) {
       const o = this.#o;
@@ -941,6 +956,7 @@ export class PostgresSessionService implements SessionService {
         intervalMs: o.cleanupIntervalMs > 0 ? o.cleanupIntervalMs : 5 * 60_000,
         lockKey: `${database}.${o.tables.schema || 'current_schema'}.${o.tables.prefix}`,
         onError: o.onError ?? warnOnError,
+        observer: telemetryOf(this)?.sweeper,
       });
       if (o.cleanupIntervalMs > 0 && !this.#closed) this.#sweeper.start();
     }
@@ -980,3 +996,5 @@ export class PostgresSessionService implements SessionService {
     return work;
   }
 }
+
+instrumentService(PostgresSessionService.prototype);

@@ -169,9 +169,44 @@ function decodeBase64(text: string): Uint8Array | null {
   const padding = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
   const firstPad = s.indexOf('=');
   if (firstPad !== -1 && firstPad < length - padding) return null;
-  const bytes = new Uint8Array((length / 4) * 3 - padding);
+  const size = (length / 4) * 3 - padding;
+  if (length <= SMALL_BASE64) return decodeSmallBase64(s, size);
+  const bytes = new Uint8Array(size);
   // Decode straight into a right-sized array of our own: no pooled Buffer slab is shared or kept.
   if (bytes.length > 0) Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).write(s, 'base64');
+  return bytes;
+}
+
+/**
+ * Up to this many characters, base64 is decoded in JavaScript. Handing a value to Node's decoder
+ * needs an ArrayBuffer of its own, and for the many short values of a session list (a few per
+ * session, a thousand sessions) allocating and collecting those cost ten times the decoding:
+ * about a third of the CPU time of listSessions({ onlyMeta: true }).
+ */
+const SMALL_BASE64 = 256;
+
+/** Each base64 character's 6 bits; `=` (only ever padding here) counts as 0. */
+const SEXTETS = (() => {
+  const table = new Uint8Array(128);
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  for (let i = 0; i < alphabet.length; i++) table[alphabet.charCodeAt(i)] = i;
+  return table;
+})();
+
+/** Decodes validated, padded base64 of `size` bytes (bits beyond them ignored, as Go and Node do). */
+function decodeSmallBase64(s: string, size: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  let o = 0;
+  for (let i = 0; i < s.length; i += 4) {
+    const n =
+      (SEXTETS[s.charCodeAt(i)]! << 18) |
+      (SEXTETS[s.charCodeAt(i + 1)]! << 12) |
+      (SEXTETS[s.charCodeAt(i + 2)]! << 6) |
+      SEXTETS[s.charCodeAt(i + 3)]!;
+    bytes[o++] = n >>> 16;
+    if (o < size) bytes[o++] = (n >>> 8) & 0xff;
+    if (o < size) bytes[o++] = n & 0xff;
+  }
   return bytes;
 }
 

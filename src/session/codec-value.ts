@@ -19,6 +19,15 @@ export function writeJsonValue(
   new ValueWriter(w, path, name, sortKeys).top(value);
 }
 
+/**
+ * How deeply arrays and objects may nest in such a value. Without a bound, a deeply nested value
+ * (a few thousand levels) overflowed the call stack of this recursive writer and escaped as a bare
+ * RangeError instead of an INVALID_ARGUMENT; deeper still (tens of thousands) PostgreSQL refuses
+ * the JSONB ("stack depth limit exceeded"). 1000 levels is far beyond any real payload and well
+ * within what the writer, PostgreSQL and Go's decoder (10000) handle.
+ */
+export const MAX_JSON_DEPTH = 1000;
+
 /** Holds the state of one value walk; the path is kept as segments and only joined on error. */
 class ValueWriter {
   private readonly segments: (string | number)[] = [];
@@ -100,6 +109,8 @@ class ValueWriter {
 
   private enter(container: object): void {
     if (this.ancestors.has(container)) throw this.fail('must not contain a cycle');
+    if (this.ancestors.size >= MAX_JSON_DEPTH)
+      throw this.fail(`must not nest arrays and objects more than ${MAX_JSON_DEPTH} levels deep`);
     this.ancestors.add(container);
   }
 

@@ -1,4 +1,5 @@
 export * from './clock.js';
+export * from './codec.js';
 export * from './errors.js';
 export * from './event.js';
 export * from './hooks.js';
@@ -12,4 +13,3 @@ export * from './summarizer.js';
 export * from './summary.js';
 export * from './time.js';
 export * from './track.js';
-export * from './codec.js';

@@ -5,6 +5,40 @@ import type { SessionSummarizer } from './summarizer.js';
 /** Receives what went wrong in background work (sweeps, async writes, summary jobs). */
 export type ErrorReporter = (error: Error, context: { operation: string; [detail: string]: unknown }) => void;
 
+/** Structured fields of a log record, e.g. `{ err, operation }`. */
+export type LogFields = Record<string, unknown>;
+
+/**
+ * Where the service's diagnostics go: any object with `debug`, `info`, `warn` and `error`. Each is
+ * called as `(fields, message)`, pino's order (`logger.error({ err, operation }, 'sweep failed')`);
+ * `console` fits too and prints both.
+ */
+export interface Logger {
+  debug(fields: LogFields, message: string): void;
+  info(fields: LogFields, message: string): void;
+  warn(fields: LogFields, message: string): void;
+  error(fields: LogFields, message: string): void;
+}
+
+/**
+ * OpenTelemetry settings. Spans and metrics go through `@opentelemetry/api` (an optional peer
+ * dependency): without it, or without an SDK registered, they cost nothing measurable.
+ */
+export interface TelemetryOptions {
+  /** Where spans go (default: the global provider, `trace.getTracerProvider()`). */
+  tracerProvider?: { getTracer(name: string, version?: string): object };
+  /**
+   * Where metrics go (default: the global provider, `metrics.getMeterProvider()`, as it is when
+   * the service is created: register the SDK first).
+   */
+  meterProvider?: { getMeter(name: string, version?: string): object };
+  /**
+   * Put `session.id` on spans (default false: session ids may identify a person, so they are
+   * kept out of traces unless asked for).
+   */
+  recordSessionIds?: boolean;
+}
+
 /**
  * Options every backend takes, with the same names and defaults, so one configuration (and one
  * conformance suite) works across them. Durations are milliseconds; 0 means "never".
@@ -35,8 +69,18 @@ export interface SessionServiceOptions {
   getSessionHooks?: GetSessionHook[];
   /** Source of the current time (default: the system clock). */
   clock?: Clock;
-  /** Called for failures in background work; they are never thrown from a timer. */
+  /**
+   * Called for failures in background work; they are never thrown from a timer. Without it they
+   * are logged at error level through `logger`, and without either they are printed as warnings.
+   */
   onError?: ErrorReporter;
+  /** Diagnostics (background failures, retries, sweeps); default: silent. */
+  logger?: Logger;
+  /**
+   * OpenTelemetry spans and metrics, through the global providers unless given here; `false`
+   * turns them off. See docs/observability.md.
+   */
+  telemetry?: TelemetryOptions | false;
 }
 
 export const DEFAULT_SESSION_EVENT_LIMIT = 1000;

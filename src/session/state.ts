@@ -24,7 +24,9 @@ export function newStateMap(): StateMap {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: keep a leading U+FEFF as part of the text. The default strips it, so an app or user
+// state value starting with a byte-order mark was stored (and read by readText) without it.
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Text as a state value (UTF-8). */
 export function textValue(text: string): Uint8Array {
@@ -118,7 +120,10 @@ export function stateValueToText(field: string, value: Uint8Array | null): strin
   try {
     text = decoder.decode(value);
   } catch {
-    throw new InvalidArgumentError(field, 'must be valid UTF-8 text (app and user state values are stored as TEXT)');
+    throw new InvalidArgumentError(
+      field,
+      'must be valid UTF-8 text (app and user state values are stored as TEXT)',
+    );
   }
   if (text.includes('\u0000')) throw new InvalidArgumentError(field, 'must not contain NUL characters');
   return text;

@@ -76,9 +76,12 @@ const NETWORK_CODES = new Set([
   'EAI_AGAIN',
 ]);
 
-// node-postgres reports some connection failures with a message only.
+// node-postgres reports some connection failures with a message only. 'Query read timeout' is
+// its client-side statement timer (query_timeout): the server did not answer in time, the
+// connection is discarded, and the statement may or may not have run.
 const NETWORK_MESSAGES = [
   'Connection terminated',
+  'Query read timeout',
   'connection timeout',
   'timeout exceeded when trying to connect',
   'Client has encountered a connection error',

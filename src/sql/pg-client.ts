@@ -3,6 +3,7 @@
  */
 import pg from 'pg';
 import type { SqlClient, SqlExecutor, SqlResult } from './client.js';
+import { isConnectionError } from './errors.js';
 import { resultParsers } from './parsers.js';
 
 /**
@@ -91,7 +92,13 @@ export interface CreatePgPoolOptions {
  */
 export function createPgPool(config: pg.PoolConfig, options: CreatePgPoolOptions = {}): pg.Pool {
   const pool = new pg.Pool(config);
-  pool.on('error', (error) => options.onError?.(error));
+  pool.on('error', (error) => {
+    // pg-pool hangs the failed connection on its error (`error.client`). It is closed and useless,
+    // and it holds the connection settings, password included (only hidden from a plain inspect),
+    // so a report that logs the error in full would print it. The error is ours to pass on.
+    delete (error as Error & { client?: unknown }).client;
+    options.onError?.(error);
+  });
   return pool;
 }
 
@@ -130,6 +137,13 @@ export function pgClient(pool: pg.Pool, { owned }: { owned: boolean }): SqlClien
         return value;
       } catch (error) {
         finished = true;
+        if (isConnectionError(error)) {
+          // The connection is gone or not answering (a read timeout): a ROLLBACK would fail the
+          // same way, or wait out a second timeout on a silent server. Discarding the connection
+          // ends its server session, which rolls the transaction back.
+          broken.release(asError(error));
+          throw error;
+        }
         try {
           await conn.query('ROLLBACK');
         } catch (rollbackError) {

@@ -5,6 +5,21 @@ import { raceAbort, timeoutError } from './abort.js';
 /** One unit of background work; it should stop when `signal` aborts (timeout or close). */
 export type SummaryJob = (signal: AbortSignal) => Promise<void>;
 
+/** How a job ran: on a worker, or in the caller because its worker's queue was full. */
+export type SummaryJobMode = 'queued' | 'inline';
+
+/** How a job ended; `dropped`: still queued when close() gave up waiting, so never started. */
+export type SummaryJobOutcome = 'ok' | 'failed' | 'timed_out' | 'dropped';
+
+/**
+ * Told of every job, for metrics and logs. Called synchronously from the queue, so it must be
+ * quick and must never throw.
+ */
+export interface SummaryJobObserver {
+  enqueued?(mode: SummaryJobMode): void;
+  finished?(mode: SummaryJobMode, outcome: SummaryJobOutcome, durationMs: number, error?: unknown): void;
+}
+
 export interface SummaryJobQueueOptions {
   /** Worker count, at least 1. A session always goes to the same worker, so its jobs run in order. */
   workers: number;
@@ -14,6 +29,8 @@ export interface SummaryJobQueueOptions {
   jobTimeoutMs: number;
   /** Receives the failures of queued jobs (a job run in the caller rejects to the caller instead). */
   onError: ErrorReporter;
+  /** Told of every job and how it ended (metrics, logs). */
+  observer?: SummaryJobObserver;
 }
 
 interface Entry {
@@ -75,8 +92,10 @@ export class SummaryJobQueue {
     const worker = this.#workers[Math.abs(Math.trunc(hash)) % this.#workers.length]!;
     this.#pending++;
     if (worker.queue.length >= this.#options.queueSize) {
-      return this.#execute(job).finally(() => this.#settle());
+      this.#options.observer?.enqueued?.('inline');
+      return this.#execute(job, 'inline').finally(() => this.#settle());
     }
+    this.#options.observer?.enqueued?.('queued');
     worker.queue.push({ job, context });
     if (!worker.busy) {
       worker.busy = true;
@@ -117,7 +136,9 @@ export class SummaryJobQueue {
     if (!timedOut) return;
     for (const worker of this.#workers) {
       for (const entry of worker.queue.splice(0)) {
-        this.#report(new ClosedError('summary job (dropped unstarted)'), entry.context);
+        const dropped = new ClosedError('summary job (dropped unstarted)');
+        this.#options.observer?.finished?.('queued', 'dropped', 0, dropped);
+        this.#report(dropped, entry.context);
         this.#settle();
       }
     }
@@ -132,7 +153,7 @@ export class SummaryJobQueue {
     try {
       for (let entry = worker.queue.shift(); entry; entry = worker.queue.shift()) {
         try {
-          await this.#execute(entry.job);
+          await this.#execute(entry.job, 'queued');
         } catch (error) {
           this.#report(error, entry.context);
         } finally {
@@ -145,8 +166,10 @@ export class SummaryJobQueue {
   }
 
   /** Runs one job with its own signal, aborted at the timeout; settles no later than that. */
-  async #execute(job: SummaryJob): Promise<void> {
+  async #execute(job: SummaryJob, mode: SummaryJobMode): Promise<void> {
     const controller = new AbortController();
+    const observer = this.#options.observer;
+    const started = observer ? performance.now() : 0;
     const limit = this.#options.jobTimeoutMs;
     const timer =
       limit > 0 ? setTimeout(() => controller.abort(timeoutError('summary job', limit)), limit) : undefined;
@@ -156,6 +179,12 @@ export class SummaryJobQueue {
         Promise.resolve().then(() => job(controller.signal)),
         controller.signal,
       );
+      observer?.finished?.(mode, 'ok', performance.now() - started);
+    } catch (error) {
+      const timedOut =
+        controller.signal.aborted && (controller.signal.reason as Error)?.name === 'TimeoutError';
+      observer?.finished?.(mode, timedOut ? 'timed_out' : 'failed', performance.now() - started, error);
+      throw error;
     } finally {
       clearTimeout(timer);
       this.#running.delete(controller);

@@ -9,10 +9,10 @@ import {
   type KeyParams,
   keyParams,
   MONOTONIC_UPDATED_AT,
-  RENEWED_EXPIRES_AT,
   matchesKey,
   mergedEnvelope,
   Params,
+  RENEWED_EXPIRES_AT,
   type SqlQuery,
 } from './sql.js';
 

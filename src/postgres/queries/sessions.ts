@@ -7,10 +7,10 @@ import {
   isLive,
   keyParams,
   MONOTONIC_UPDATED_AT,
-  RENEWED_EXPIRES_AT,
   matchesKey,
   mergedEnvelope,
   Params,
+  RENEWED_EXPIRES_AT,
   type SqlQuery,
 } from './sql.js';
 
