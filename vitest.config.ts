@@ -2,11 +2,33 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Timestamps are written as UTC wall-clock values; running the suite in a non-UTC zone
     // is what catches a driver that silently uses local time.
     env: { TZ: process.env.TZ ?? 'Asia/Shanghai' },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'default',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/reliability/serial/**'],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        // Tests that restart the PostgreSQL server: they would kill the connections of any test
+        // running beside them, so they run on their own, one file at a time, after the rest (a
+        // later group, even when one `vitest run` runs both projects).
+        extends: true,
+        test: {
+          name: 'serial',
+          include: ['test/reliability/serial/**/*.test.ts'],
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });
