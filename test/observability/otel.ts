@@ -1,0 +1,118 @@
+/**
+ * An OpenTelemetry SDK for tests: spans into an InMemorySpanExporter, metrics collected on demand
+ * by a MetricReader, both registered as the global providers (as an application would), with an
+ * AsyncLocalStorage context manager so child spans find their parent across awaits.
+ */
+import { context, metrics, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  type DataPoint,
+  type Histogram,
+  MeterProvider,
+  type MetricData,
+  MetricReader,
+} from '@opentelemetry/sdk-metrics';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  type ReadableSpan,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+
+class TestMetricReader extends MetricReader {
+  protected async onShutdown(): Promise<void> {}
+  protected async onForceFlush(): Promise<void> {}
+}
+
+export interface TestOtel {
+  readonly exporter: InMemorySpanExporter;
+  /** The spans ended so far. */
+  spans(): ReadableSpan[];
+  /** The span named `name` (the only one, or the last one). */
+  span(name: string): ReadableSpan;
+  /** Collects the metrics now. */
+  collect(): Promise<MetricData[]>;
+  /** The data points of metric `name` at the last collection. */
+  points(name: string): Promise<DataPoint<unknown>[]>;
+  uninstall(): Promise<void>;
+}
+
+/** Registers the test SDK globally; `uninstall()` removes it again. */
+export function installOtel(): TestOtel {
+  const exporter = new InMemorySpanExporter();
+  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const contextManager = new AsyncLocalStorageContextManager().enable();
+  context.setGlobalContextManager(contextManager);
+  trace.setGlobalTracerProvider(tracerProvider);
+  const reader = new TestMetricReader();
+  const meterProvider = new MeterProvider({ readers: [reader] });
+  metrics.setGlobalMeterProvider(meterProvider);
+
+  const collect = async () => {
+    const { resourceMetrics } = await reader.collect();
+    return resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics);
+  };
+  return {
+    exporter,
+    spans: () => exporter.getFinishedSpans(),
+    span(name) {
+      const found = exporter.getFinishedSpans().filter((s) => s.name === name);
+      if (found.length === 0) {
+        const names = exporter.getFinishedSpans().map((s) => s.name);
+        throw new Error(`no span named ${name}; spans: ${names.join(', ')}`);
+      }
+      return found[found.length - 1]!;
+    },
+    collect,
+    async points(name) {
+      const metric = (await collect()).find((m) => m.descriptor.name === name);
+      return (metric?.dataPoints ?? []) as DataPoint<unknown>[];
+    },
+    async uninstall() {
+      trace.disable();
+      metrics.disable();
+      context.disable();
+      await tracerProvider.shutdown();
+      await meterProvider.shutdown();
+    },
+  };
+}
+
+/** A MeterProvider of its own (not global), for counts that must start from zero. */
+export function ownMeter() {
+  const reader = new TestMetricReader();
+  const meterProvider = new MeterProvider({ readers: [reader] });
+  return {
+    meterProvider,
+    async points(name: string): Promise<DataPoint<unknown>[]> {
+      const { resourceMetrics } = await reader.collect();
+      const metric = resourceMetrics.scopeMetrics
+        .flatMap((scope) => scope.metrics)
+        .find((m) => m.descriptor.name === name);
+      return (metric?.dataPoints ?? []) as DataPoint<unknown>[];
+    },
+    shutdown: () => meterProvider.shutdown(),
+  };
+}
+
+/** The data point whose attributes include `attributes`. */
+export function pointWith<T>(
+  points: DataPoint<T>[],
+  attributes: Record<string, unknown>,
+): DataPoint<T> | undefined {
+  return points.find((p) => Object.entries(attributes).every(([k, v]) => p.attributes[k] === v));
+}
+
+/** A histogram data point's count. */
+export function countOf(point: DataPoint<unknown> | undefined): number {
+  return (point?.value as Histogram | undefined)?.count ?? 0;
+}
+
+/** A logger that keeps every call. */
+export function recordingLogger() {
+  const records: { level: string; fields: Record<string, unknown>; message: string }[] = [];
+  const at = (level: string) => (fields: Record<string, unknown>, message: string) => {
+    records.push({ level, fields, message });
+  };
+  return { records, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
