@@ -1,0 +1,136 @@
+/**
+ * W3 (getSession of a long session) and W4 (listSessions of a user with many sessions), against
+ * one SELECT each. Every sample runs ours and then the floor back to back (A B A B ...), after a
+ * few untimed warmup calls of each, and the reported figure is the median.
+ */
+import type { SessionKey, UserKey } from '../../src/session/keys.js';
+import { textValue } from '../../src/session/state.js';
+import { APP, analyze, freshKey, seedEvents, seedUser } from '../data.js';
+import { floorList, floorListWithEvents, floorRead } from '../floor.js';
+import { type Figure, median, timed } from '../measure.js';
+import type { Run } from '../run.js';
+
+/** A pair of operations measured alternately. */
+export interface Pair {
+  ours: () => Promise<unknown>;
+  floor: () => Promise<unknown>;
+}
+
+/** Median latencies (ms) of each pair, the pairs interleaved so noise hits them all alike. */
+export async function interleave(
+  pairs: readonly Pair[],
+  samples: number,
+  warmup: number,
+): Promise<{ ours: number[]; floor: number[] }[]> {
+  const times = pairs.map(() => ({ ours: [] as number[], floor: [] as number[] }));
+  for (let i = -warmup; i < samples; i++) {
+    for (const [k, pair] of pairs.entries()) {
+      const a = await timed(pair.ours);
+      const b = await timed(pair.floor);
+      if (i < 0) continue;
+      times[k]!.ours.push(a);
+      times[k]!.floor.push(b);
+    }
+  }
+  return times;
+}
+
+export function latencyFigure(
+  base: Pick<Figure, 'workload' | 'backend' | 'name' | 'target'>,
+  t: { ours: number[]; floor: number[] },
+): Figure {
+  const ours = median(t.ours);
+  const floor = median(t.floor);
+  return { ...base, unit: 'ms', ours, floor, ratio: ours / floor, samples: t.ours.length };
+}
+
+/** A session of `events` stored events, created by our service and filled in bulk. */
+export async function seededSession(run: Run, events: number, label: string): Promise<SessionKey> {
+  const { backend } = run;
+  const service = await backend.service('sync');
+  const session = await service.createSession(freshKey(label));
+  const key = { appName: session.appName, userId: session.userId, sessionId: session.id };
+  await seedEvents(backend.floor, backend.tables, key, events);
+  await analyze(backend.floor, backend.tables);
+  return key;
+}
+
+/** W3: getSession of a 5,000-event session with limit 1,000 and limit 20. */
+export async function w3(run: Run): Promise<Figure[]> {
+  const { backend, sizes } = run;
+  const { events, limits, samples } = sizes.w3;
+  const service = await backend.service('sync');
+  const key = await seededSession(run, events, 'w3');
+  const pairs = limits.map(
+    (limit): Pair => ({
+      ours: async () => {
+        const session = await service.getSession(key, { eventNum: limit });
+        if (!session || session.events.length === 0) throw new Error('W3: the session read back empty');
+      },
+      floor: () => floorRead(backend.floor, backend.tables, key, limit),
+    }),
+  );
+  // One limit after the other: the garbage of a 1,000-event read would land on the next call.
+  const times: { ours: number[]; floor: number[] }[] = [];
+  for (const pair of pairs) times.push(...(await interleave([pair], samples, sizes.warmup)));
+  return limits.map((limit, k) =>
+    latencyFigure(
+      {
+        workload: 'W3',
+        backend: backend.name,
+        name: `getSession of ${events.toLocaleString('en-US')} events, limit ${limit.toLocaleString('en-US')}: p50`,
+      },
+      times[k]!,
+    ),
+  );
+}
+
+/** W4: listSessions of a user with 1,000 sessions, metadata only and with 10 events each. */
+export async function w4(run: Run): Promise<Figure[]> {
+  const { backend, sizes } = run;
+  const { sessions, eventsEach, listEvents, samples } = sizes.w4;
+  const service = await backend.service('sync');
+  const user: UserKey = { appName: APP, userId: freshKey('w4').userId };
+  await seedUser(backend.floor, backend.tables, user, sessions, eventsEach);
+  await analyze(backend.floor, backend.tables);
+  // A little app and user state, which listSessions merges into every session.
+  await service.updateAppState(APP, { 'app:plan': textValue('pro'), 'app:region': textValue('eu') });
+  await service.updateUserState(user, { 'user:name': textValue('Ada'), 'user:tier': textValue('gold') });
+
+  const expect = (n: number) => (list: unknown[]) => {
+    if (list.length !== n) throw new Error(`W4: expected ${n} sessions, got ${list.length}`);
+  };
+  const pairs: Pair[] = [
+    {
+      ours: async () => expect(sessions)(await service.listSessions(user, { onlyMeta: true })),
+      floor: () => floorList(backend.floor, backend.tables, user),
+    },
+    {
+      ours: async () => expect(sessions)(await service.listSessions(user, { eventNum: listEvents })),
+      floor: () => floorListWithEvents(backend.floor, backend.tables, user, listEvents),
+    },
+  ];
+  // One variant after the other: the garbage of listing 10,000 events would land on the next call.
+  const times: { ours: number[]; floor: number[] }[] = [];
+  for (const pair of pairs) times.push(...(await interleave([pair], samples, Math.min(3, sizes.warmup))));
+  const n = sessions.toLocaleString('en-US');
+  return [
+    latencyFigure(
+      {
+        workload: 'W4',
+        backend: backend.name,
+        name: `listSessions of ${n} sessions, onlyMeta: p50`,
+        target: { op: '<=', value: 1.5 },
+      },
+      times[0]!,
+    ),
+    latencyFigure(
+      {
+        workload: 'W4',
+        backend: backend.name,
+        name: `listSessions of ${n} sessions, last ${listEvents} events each: p50`,
+      },
+      times[1]!,
+    ),
+  ];
+}
