@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { attachTelemetry, instrumentService, memoryBackend } from '../observability/index.js';
+import { checkFilterKey, checkOptionsObject, sessionArgKey } from '../session/arguments.js';
 import { decodeEvent, decodeTrackEvent, encodeEvent, encodeTrackEvent } from '../session/codec.js';
 import { ClosedError, ConflictError, InvalidArgumentError, NotFoundError } from '../session/errors.js';
 import { type Event, isPersistableEvent } from '../session/event.js';
@@ -10,7 +11,6 @@ import {
   checkStateKey,
   checkUserKey,
   type SessionKey,
-  sessionHash,
   sessionKeyOf,
   type UserKey,
 } from '../session/keys.js';
@@ -41,44 +41,19 @@ import {
   trimPrefix,
   USER_PREFIX,
 } from '../session/state.js';
-import type { SessionSummarizer } from '../session/summarizer.js';
 import type { Summary } from '../session/summary.js';
 import { compareTime } from '../session/time.js';
 import type { TrackEvent, TrackEvents } from '../session/track.js';
-import { copySummary, runSummaryCascade, summarizeTarget } from '../summary/cascade.js';
+import { copySummary } from '../summary/cascade.js';
 import { SummaryJobQueue } from '../summary/job-queue.js';
 import { pickSummaryText } from '../summary/pick.js';
-import { isFilterKeyAllowed } from '../summary/policy.js';
+import { SummaryRunner } from '../summary/summary-runner.js';
 import { type ResolvedOptions, resolveOptions } from './options.js';
 import { type ReadContext, readSession, readTrackEvents } from './read.js';
 import { type SessionRecord, SessionTable } from './records.js';
 import { appScope, expiryOf, isLive, ScopedStateTable, userScope } from './state-table.js';
 import { startSweeper, sweepExpired } from './sweep.js';
 import { addTrackEvent, indexWithTrack } from './tracks.js';
-
-function checkOptionsObject(options: unknown): void {
-  if (options === null || typeof options !== 'object')
-    throw new InvalidArgumentError('options', 'must be an object');
-}
-
-/** The key of a session object passed to a write, validated (appName, userId, sessionId). */
-function sessionArgKey(session: Session): SessionKey {
-  if (session === null || typeof session !== 'object')
-    throw new InvalidArgumentError('session', 'is required');
-  const key = keyOfSession(session);
-  checkSessionKey(key);
-  return key;
-}
-
-/** A filter key names a summary row (VARCHAR(255)); `''` is the full session. */
-function checkFilterKey(filterKey: unknown): asserts filterKey is string {
-  if (typeof filterKey !== 'string') throw new InvalidArgumentError('filterKey', 'must be a string');
-  if (filterKey !== '') checkStateKey('filterKey', filterKey);
-}
-
-function checkForce(force: unknown): asserts force is boolean {
-  if (typeof force !== 'boolean') throw new InvalidArgumentError('force', 'must be a boolean');
-}
 
 /** Validates a whole app or user state update before any of it is written, keys trimmed of `prefix`. */
 function scopedEntries(state: StateMap, prefix: string): [string, Uint8Array | null][] {
@@ -105,6 +80,7 @@ export class InMemorySessionService implements SessionService {
   readonly #appStates = new ScopedStateTable();
   readonly #userStates = new ScopedStateTable();
   readonly #summaryJobs: SummaryJobQueue | undefined;
+  readonly #summaries: SummaryRunner;
   readonly #stopSweeper: (() => void) | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -122,6 +98,14 @@ export class InMemorySessionService implements SessionService {
         observer: telemetry.summaryJobs,
       });
     }
+    this.#summaries = new SummaryRunner({
+      summarizer: o.summarizer,
+      allowlist: o.summaryFilterAllowlist,
+      cascade: o.cascadeFullSessionSummary,
+      clock: o.clock,
+      jobs: this.#summaryJobs,
+      store: (key) => this.#summaryStore(key),
+    });
     if (o.cleanupIntervalMs > 0) {
       this.#stopSweeper = startSweeper(o.cleanupIntervalMs, () => this.sweepNow(), o.onError);
     }
@@ -384,55 +368,12 @@ export class InMemorySessionService implements SessionService {
 
   async createSessionSummary(session: Session, filterKey = '', force = false): Promise<void> {
     this.#checkOpen('createSessionSummary');
-    const summarizer = this.#options.summarizer;
-    if (!summarizer) return;
-    const key = sessionArgKey(session);
-    checkFilterKey(filterKey);
-    checkForce(force);
-    if (!isFilterKeyAllowed(filterKey, this.#options.summaryFilterAllowlist)) return;
-    await summarizeTarget({
-      session,
-      filterKey,
-      force,
-      summarizer,
-      clock: this.#options.clock,
-      store: this.#summaryStore(key),
-    });
+    await this.#summaries.createNow(session, filterKey, force);
   }
 
   async enqueueSummaryJob(session: Session, filterKey = '', force = false): Promise<void> {
     this.#checkOpen('enqueueSummaryJob');
-    const summarizer = this.#options.summarizer;
-    if (!summarizer || !this.#summaryJobs) return;
-    const key = sessionArgKey(session);
-    checkFilterKey(filterKey);
-    checkForce(force);
-    await this.#summaryJobs.enqueue(
-      sessionHash(key),
-      (signal) => this.#summaryJob(session, key, filterKey, force, summarizer, signal),
-      { ...key, filterKey },
-    );
-  }
-
-  #summaryJob(
-    session: Session,
-    key: SessionKey,
-    filterKey: string,
-    force: boolean,
-    summarizer: SessionSummarizer,
-    signal: AbortSignal,
-  ): Promise<void> {
-    return runSummaryCascade({
-      session,
-      filterKey,
-      force,
-      summarizer,
-      signal,
-      clock: this.#options.clock,
-      allowlist: this.#options.summaryFilterAllowlist,
-      cascade: this.#options.cascadeFullSessionSummary,
-      store: this.#summaryStore(key),
-    });
+    await this.#summaries.enqueue(session, filterKey, force);
   }
 
   /**

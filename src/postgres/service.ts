@@ -35,7 +35,6 @@ import {
   checkStateKey,
   checkUserKey,
   type SessionKey,
-  sessionHash,
   sessionKeyOf,
   type UserKey,
   userKeyOf,
@@ -67,16 +66,14 @@ import {
   textValue,
   USER_PREFIX,
 } from '../session/state.js';
-import type { SessionSummarizer } from '../session/summarizer.js';
 import type { Summary } from '../session/summary.js';
 import { formatRfc3339Nano, toSqlTimestamp } from '../session/time.js';
 import type { TrackEvent, TrackEvents } from '../session/track.js';
 import type { SqlClient, SqlExecutor } from '../sql/client.js';
 import { isUniqueViolation } from '../sql/errors.js';
-import { runSummaryCascade, summarizeTarget } from '../summary/cascade.js';
 import { SummaryJobQueue } from '../summary/job-queue.js';
 import { pickSummaryText } from '../summary/pick.js';
-import { isFilterKeyAllowed } from '../summary/policy.js';
+import { SummaryRunner } from '../summary/summary-runner.js';
 import { Sweeper, type SweepReport } from './cleanup.js';
 import { connectionError, type OpenedConnection, openConnection } from './connection.js';
 import { redactSecrets } from './connection-string.js';
@@ -101,7 +98,6 @@ import {
   addTrackEvent,
   base64,
   checkFilterKey,
-  checkForce,
   checkOptionsObject,
   checkSignal,
   notFound,
@@ -160,6 +156,7 @@ function run<Row>(db: SqlExecutor, query: q.SqlQuery) {
 export class PostgresSessionService implements SessionService {
   readonly #o: ResolvedPostgresOptions;
   readonly #summaryJobs: SummaryJobQueue | undefined;
+  readonly #summaries: SummaryRunner;
   /** The background writers, when `asyncPersist` is on. */
   readonly #async: AsyncWrites | undefined;
   /** Every call that may touch the database, so flush() and close() can wait for them. */
@@ -186,6 +183,14 @@ export class PostgresSessionService implements SessionService {
         observer: telemetry.summaryJobs,
       });
     }
+    this.#summaries = new SummaryRunner({
+      summarizer: o.summarizer,
+      allowlist: o.summaryFilterAllowlist,
+      cascade: o.cascadeFullSessionSummary,
+      clock: o.clock,
+      jobs: this.#summaryJobs,
+      store: (key) => this.#summaryStore(key),
+    });
     if (o.asyncPersist) {
       this.#async = new AsyncWrites({
         client: () => this.#client(),
@@ -713,55 +718,12 @@ export class PostgresSessionService implements SessionService {
 
   async createSessionSummary(session: Session, filterKey = '', force = false): Promise<void> {
     this.#checkOpen('createSessionSummary');
-    const summarizer = this.#o.summarizer;
-    if (!summarizer) return;
-    const key = sessionArgKey(session);
-    checkFilterKey(filterKey);
-    checkForce(force);
-    if (!isFilterKeyAllowed(filterKey, this.#o.summaryFilterAllowlist)) return;
-    await summarizeTarget({
-      session,
-      filterKey,
-      force,
-      summarizer,
-      clock: this.#o.clock,
-      store: this.#summaryStore(key),
-    });
+    await this.#summaries.createNow(session, filterKey, force);
   }
 
   async enqueueSummaryJob(session: Session, filterKey = '', force = false): Promise<void> {
     this.#checkOpen('enqueueSummaryJob');
-    const summarizer = this.#o.summarizer;
-    if (!summarizer || !this.#summaryJobs) return;
-    const key = sessionArgKey(session);
-    checkFilterKey(filterKey);
-    checkForce(force);
-    await this.#summaryJobs.enqueue(
-      sessionHash(key),
-      (signal) => this.#summaryJob(session, key, filterKey, force, summarizer, signal),
-      { ...key, filterKey },
-    );
-  }
-
-  #summaryJob(
-    session: Session,
-    key: SessionKey,
-    filterKey: string,
-    force: boolean,
-    summarizer: SessionSummarizer,
-    signal: AbortSignal,
-  ): Promise<void> {
-    return runSummaryCascade({
-      session,
-      filterKey,
-      force,
-      summarizer,
-      signal,
-      clock: this.#o.clock,
-      allowlist: this.#o.summaryFilterAllowlist,
-      cascade: this.#o.cascadeFullSessionSummary,
-      store: this.#summaryStore(key),
-    });
+    await this.#summaries.enqueue(session, filterKey, force);
   }
 
   /** Upserts a summary by filter key; the row's updated_at is the summary's own (its cutoff). */
