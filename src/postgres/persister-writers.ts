@@ -4,7 +4,7 @@
  * the generic {@link AsyncPersister} to its batch statement.
  */
 import { NotFoundError } from '../session/errors.js';
-import { fnv1a32, type SessionKey, sessionHash } from '../session/keys.js';
+import { type SessionKey, sessionHash } from '../session/keys.js';
 import type { SqlClient } from '../sql/client.js';
 import { AsyncPersister, type AsyncPersisterOptions } from './persister.js';
 import {
@@ -31,10 +31,14 @@ export function eventShard(item: { key: SessionKey }): number {
   return sessionHash(item.key);
 }
 
-/** The worker of a track event: FNV-1a of `app:user:session:track`, as Go. */
-export function trackShard(item: { key: SessionKey; track: string }): number {
-  const { appName, userId, sessionId } = item.key;
-  return fnv1a32(`${appName}:${userId}:${sessionId}:${item.track}`);
+/**
+ * The worker of a track event: the session's, like its events (FNV-1a of `app:user:session`).
+ * Go shards by `app:user:session:track`, which keeps each track's order but lets two tracks of one
+ * session land in either order, and the session's `tracks` index then lists them in landing order
+ * rather than first-append order. One worker per session keeps both orders.
+ */
+export function trackShard(item: { key: SessionKey }): number {
+  return sessionHash(item.key);
 }
 
 function connector(client: SqlClient | (() => Promise<SqlClient>)): () => Promise<SqlClient> {
