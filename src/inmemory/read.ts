@@ -1,7 +1,7 @@
-import { decodeEvent, decodeTrackEvent, decodeTrackNames } from '../session/codec.js';
+import { decodeEvent, decodeTrackEvent, readTrackNames } from '../session/codec.js';
 import type { Event } from '../session/event.js';
 import { filterEvents, newSession, type Session } from '../session/session.js';
-import { copyState, mergeScopedState, type StateMap, TRACKS_STATE_KEY } from '../session/state.js';
+import { copyState, mergeScopedState, type StateMap } from '../session/state.js';
 import type { Summary } from '../session/summary.js';
 import { compareTime } from '../session/time.js';
 import type { TrackEvents } from '../session/track.js';
@@ -84,17 +84,6 @@ export function readTrackEvents(
   return newest.map((entry) => decodeTrackEvent(entry.json));
 }
 
-/** The track names of the `tracks` index; an index that does not decode lists none. */
-export function trackNames(state: StateMap): string[] {
-  const raw = state[TRACKS_STATE_KEY];
-  if (!raw) return [];
-  try {
-    return decodeTrackNames(raw);
-  } catch {
-    return [];
-  }
-}
-
 /**
  * The summaries a read returns: a copy of each, except those older than the session itself (left
  * by an earlier session with the same id), which PostgreSQL hides the same way.
@@ -122,7 +111,7 @@ export function readSession(record: SessionRecord, options: ReadOptions, ctx: Re
   session.events = readEvents(record, options, ctx);
   if (session.events.length > 0) session.summaries = readSummaries(record);
   const trackOptions = { eventNum: options.eventNum, eventTime: options.eventTime };
-  for (const track of trackNames(record.state)) {
+  for (const track of readTrackNames(record.state)) {
     session.tracks[track] = {
       track,
       events: readTrackEvents(record.tracks.get(track), trackOptions, ctx.nowMs),

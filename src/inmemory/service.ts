@@ -43,7 +43,7 @@ import {
 } from '../session/state.js';
 import type { Summary } from '../session/summary.js';
 import { compareTime } from '../session/time.js';
-import type { TrackEvent, TrackEvents } from '../session/track.js';
+import { addTrackEvent, type TrackEvent, type TrackEvents } from '../session/track.js';
 import { copySummary } from '../summary/cascade.js';
 import { SummaryJobQueue } from '../summary/job-queue.js';
 import { pickSummaryText } from '../summary/pick.js';
@@ -53,7 +53,7 @@ import { type ReadContext, readSession, readTrackEvents } from './read.js';
 import { type SessionRecord, SessionTable } from './records.js';
 import { appScope, expiryOf, isLive, ScopedStateTable, userScope } from './state-table.js';
 import { startSweeper, sweepExpired } from './sweep.js';
-import { addTrackEvent, indexWithTrack } from './tracks.js';
+import { indexWithTrack } from './tracks.js';
 
 /** Validates a whole app or user state update before any of it is written, keys trimmed of `prefix`. */
 function scopedEntries(state: StateMap, prefix: string): [string, Uint8Array | null][] {

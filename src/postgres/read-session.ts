@@ -8,20 +8,13 @@ import {
   decodeSessionState,
   decodeSummary,
   decodeTrackEvent,
-  decodeTrackNames,
+  readTrackNames,
 } from '../session/codec.js';
 import { StorageError } from '../session/errors.js';
 import type { Event } from '../session/event.js';
 import type { SessionKey } from '../session/keys.js';
 import { newSession, type Session } from '../session/session.js';
-import {
-  copyState,
-  mergeScopedState,
-  newStateMap,
-  type StateMap,
-  TRACKS_STATE_KEY,
-  textValue,
-} from '../session/state.js';
+import { copyState, mergeScopedState, newStateMap, type StateMap, textValue } from '../session/state.js';
 import type { Summary } from '../session/summary.js';
 import {
   compareTime,
@@ -144,17 +137,6 @@ function stateMapOf(rows: readonly ReadRow[], kind: 'a' | 'u'): StateMap {
   return state;
 }
 
-/** The track names of the session's `tracks` index; an index that does not decode lists none. */
-function trackNames(state: StateMap): string[] {
-  const raw = state[TRACKS_STATE_KEY];
-  if (!raw) return [];
-  try {
-    return decodeTrackNames(raw);
-  } catch {
-    return [];
-  }
-}
-
 /** The rare-case lookups of the anchored read, each one query before a window's first row. */
 function earlierEvents(ctx: ReadContext, key: SessionKey): EarlierEvents {
   return {
@@ -235,7 +217,7 @@ export async function buildSession(
       ? undefined
       : decodeStored('session state', key, row.row_id ?? undefined, row.body, decodeSessionState);
   const own = envelope?.state ?? newStateMap();
-  const names = trackNames(own);
+  const names = readTrackNames(own);
   const state = mergeScopedState(own, copyState(shared.appState), copyState(shared.userState));
   const created = instant(envelope?.createdAt, row.created_at!);
   const session = newSession(key, created, state);

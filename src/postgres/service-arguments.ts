@@ -6,7 +6,6 @@ import { decodeTrackNames } from '../session/codec.js';
 import { InvalidArgumentError, NotFoundError } from '../session/errors.js';
 import { checkStateKey, type SessionKey } from '../session/keys.js';
 import { checkStateMap, type StateMap, stateValueToText, trimPrefix } from '../session/state.js';
-import type { TrackEvent, TrackEvents } from '../session/track.js';
 
 export { checkFilterKey, checkForce, checkOptionsObject, sessionArgKey } from '../session/arguments.js';
 
@@ -43,19 +42,6 @@ export function trackNamesOf(raw: Uint8Array | null | undefined, fail: (rule: st
   } catch (error) {
     throw fail(`must be a JSON list of track names (${(error as Error).message})`);
   }
-}
-
-/** Adds a track event to a caller's session object as an own property (a track may be named `__proto__`). */
-export function addTrackEvent(tracks: Record<string, TrackEvents>, event: TrackEvent): void {
-  if (!Object.hasOwn(tracks, event.track)) {
-    Object.defineProperty(tracks, event.track, {
-      value: { track: event.track, events: [] },
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
-  tracks[event.track]!.events.push(event);
 }
 
 /** Standard padded base64, as the envelope stores byte values. */

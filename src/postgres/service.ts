@@ -68,7 +68,7 @@ import {
 } from '../session/state.js';
 import type { Summary } from '../session/summary.js';
 import { formatRfc3339Nano, toSqlTimestamp } from '../session/time.js';
-import type { TrackEvent, TrackEvents } from '../session/track.js';
+import { addTrackEvent, type TrackEvent, type TrackEvents } from '../session/track.js';
 import type { SqlClient, SqlExecutor } from '../sql/client.js';
 import { isUniqueViolation } from '../sql/errors.js';
 import { SummaryJobQueue } from '../summary/job-queue.js';
@@ -95,7 +95,6 @@ import {
 } from './read-session.js';
 import { initSchema, type TableNames } from './schema.js';
 import {
-  addTrackEvent,
   base64,
   checkFilterKey,
   checkOptionsObject,

@@ -16,7 +16,7 @@ import { writeJsonValue } from './codec-value.js';
 import { JsonWriter, quoteGo, textProblem } from './codec-writer.js';
 import { InvalidArgumentError } from './errors.js';
 import type { Event } from './event.js';
-import type { StateMap } from './state.js';
+import { type StateMap, TRACKS_STATE_KEY } from './state.js';
 import type { Summary } from './summary.js';
 import type { TrackEvent } from './track.js';
 
@@ -240,6 +240,17 @@ export function decodeTrackNames(bytes: Uint8Array | null | undefined): string[]
   if (value === null) return [];
   if (!Array.isArray(value)) throw new TypeError('tracks: expected a JSON array of track names');
   return value.map((name, i) => stringItem(name, 'tracks', i));
+}
+
+/** The track names of a state map's `tracks` index, for reads: an index that does not decode lists none. */
+export function readTrackNames(state: StateMap): string[] {
+  const raw = state[TRACKS_STATE_KEY];
+  if (!raw) return [];
+  try {
+    return decodeTrackNames(raw);
+  } catch {
+    return [];
+  }
 }
 
 const textEncoder = new TextEncoder();

@@ -11,3 +11,19 @@ export interface TrackEvents {
   track: string;
   events: TrackEvent[];
 }
+
+/**
+ * Adds a track event to a caller's session object: it may be a plain object, so the track is set
+ * as an own property (a track named `__proto__` must not replace the object's prototype).
+ */
+export function addTrackEvent(tracks: Record<string, TrackEvents>, event: TrackEvent): void {
+  if (!Object.hasOwn(tracks, event.track)) {
+    Object.defineProperty(tracks, event.track, {
+      value: { track: event.track, events: [] },
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  tracks[event.track]!.events.push(event);
+}
