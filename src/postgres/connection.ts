@@ -297,7 +297,7 @@ export function openConnection(o: ResolvedPostgresOptions): OpenedConnection {
   if (o.client) return Object.freeze({ client: o.client, owned: false, describe: decided.describe });
   if (o.pool)
     return Object.freeze({
-      client: pgClient(o.pool, { owned: false }),
+      client: pgClient(o.pool, { owned: false, preparedStatements: o.preparedStatements }),
       owned: false,
       describe: decided.describe,
     });
@@ -307,7 +307,11 @@ export function openConnection(o: ResolvedPostgresOptions): OpenedConnection {
         operation: 'pool',
       }),
   });
-  return Object.freeze({ client: pgClient(pool, { owned: true }), owned: true, describe: decided.describe });
+  return Object.freeze({
+    client: pgClient(pool, { owned: true, preparedStatements: o.preparedStatements }),
+    owned: true,
+    describe: decided.describe,
+  });
 }
 
 /**

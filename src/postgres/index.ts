@@ -5,7 +5,7 @@
  */
 
 export type { SqlClient } from '../sql/client.js';
-export { pgClient } from '../sql/pg-client.js';
+export { type PgClientOptions, pgClient } from '../sql/pg-client.js';
 export { pgliteClient } from '../sql/pglite-client.js';
 export type { SweepReport } from './cleanup.js';
 export type { PostgresSessionServiceOptions, SslMode } from './options.js';

@@ -82,6 +82,14 @@ export interface PostgresSessionServiceOptions extends SessionServiceOptions {
    * parameter, set `statementTimeoutMs` and `lockTimeoutMs` to 0 and configure them on the server.
    */
   lockTimeoutMs?: number;
+  /**
+   * Run statements as named prepared statements, which each connection parses and plans once
+   * (default true; about a third off a synchronous append or a limited read). Set false behind a
+   * pooler that moves a client between server connections without carrying its prepared
+   * statements: PgBouncer in transaction mode before 1.21, or without `max_prepared_statements`.
+   * Applies to the pool the service builds and to a `pool` you pass; a `client` keeps its own.
+   */
+  preparedStatements?: boolean;
   /** Your own pg.Pool; the service uses it and does not end it on close(). */
   pool?: pg.Pool;
   /** Any SqlClient, e.g. `pgliteClient(...)` for embedded PostgreSQL; not closed by close(). */
@@ -142,6 +150,7 @@ export interface ResolvedPostgresOptions {
   readonly statementTimeoutMs: number | undefined;
   /** As given; undefined means the default (DEFAULT_LOCK_TIMEOUT_MS). */
   readonly lockTimeoutMs: number | undefined;
+  readonly preparedStatements: boolean;
   readonly pool: pg.Pool | undefined;
   readonly client: SqlClient | undefined;
 
@@ -398,6 +407,7 @@ export function resolvePostgresOptions(options: PostgresSessionServiceOptions = 
     connectTimeoutMs,
     statementTimeoutMs,
     lockTimeoutMs,
+    preparedStatements: flag('preparedStatements', o.preparedStatements, true),
     pool: o.pool,
     client: o.client,
     sessionEventLimit: count('sessionEventLimit', o.sessionEventLimit, DEFAULT_SESSION_EVENT_LIMIT),

@@ -7,5 +7,5 @@ export {
   UNIQUE_VIOLATION,
 } from './errors.js';
 export { parseTimestampAsUtc, parseTimestampTz } from './parsers.js';
-export { type CreatePgPoolOptions, createPgPool, pgClient } from './pg-client.js';
+export { type CreatePgPoolOptions, createPgPool, type PgClientOptions, pgClient } from './pg-client.js';
 export { pgliteClient } from './pglite-client.js';

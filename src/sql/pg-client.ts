@@ -5,6 +5,7 @@ import pg from 'pg';
 import type { SqlClient, SqlExecutor, SqlResult } from './client.js';
 import { isConnectionError } from './errors.js';
 import { resultParsers } from './parsers.js';
+import { statementName } from './statement-names.js';
 
 /**
  * Per-query type parsers. Passing them with each query (instead of `pg.types.setTypeParser`)
@@ -25,16 +26,46 @@ interface Queryable {
   query(config: pg.QueryConfig): Promise<pg.QueryResult>;
 }
 
+/** SQLSTATE invalid_sql_statement_name: the server does not know the prepared statement. */
+const UNKNOWN_STATEMENT = '26000';
+
+/**
+ * Runs one statement. With `prepare`, a statement with parameters runs as a named prepared
+ * statement (see statement-names.ts); a statement without parameters may hold several statements
+ * (schema DDL), which the server only accepts unnamed.
+ */
 async function run<Row>(
   target: Queryable,
   text: string,
-  params?: readonly unknown[],
+  params: readonly unknown[] | undefined,
+  { prepare, pooled }: { prepare: boolean; pooled: boolean },
 ): Promise<SqlResult<Row>> {
-  const result = await target.query({ text, values: params ? [...params] : [], types: queryTypes });
+  const values = params ? [...params] : [];
+  const name = prepare && values.length > 0 ? statementName(text) : undefined;
+  let result: pg.QueryResult | pg.QueryResult[];
+  try {
+    result = await target.query({ text, values, types: queryTypes, name });
+  } catch (error) {
+    if (name === undefined || (error as { code?: unknown }).code !== UNKNOWN_STATEMENT) throw error;
+    // Something dropped our statement on the server (DEALLOCATE ALL, DISCARD ALL, a pooler that
+    // switched server connections) while node-postgres still counts it as prepared there.
+    forgetStatement(target, name);
+    // The statement failed at Bind, before it ran. On the pool, which discarded that connection,
+    // running it once more unnamed is safe; inside a transaction the error has aborted it.
+    if (!pooled) throw error;
+    result = await target.query({ text, values, types: queryTypes });
+  }
   // A parameterless query runs over the simple protocol and may carry several statements; the
   // last one is the answer the caller asked for.
   const last = (Array.isArray(result) ? result[result.length - 1] : result) as pg.QueryResult;
   return { rows: last.rows as Row[], rowCount: last.rowCount ?? last.rows.length };
+}
+
+/** Makes a checked-out connection parse `name` again on its next use. */
+function forgetStatement(target: Queryable, name: string): void {
+  const parsed = (target as { connection?: { parsedStatements?: Record<string, string> } }).connection
+    ?.parsedStatements;
+  if (parsed) delete parsed[name];
 }
 
 const asError = (e: unknown) => (e instanceof Error ? e : new Error(String(e)));
@@ -102,19 +133,29 @@ export function createPgPool(config: pg.PoolConfig, options: CreatePgPoolOptions
   return pool;
 }
 
-/**
- * Wraps a pg.Pool as a {@link SqlClient}.
- *
- * @param pool the pool to run statements on.
- * @param owned whether close() ends the pool: true for a pool we created, false for the caller's.
- */
-export function pgClient(pool: pg.Pool, { owned }: { owned: boolean }): SqlClient {
+/** Options of {@link pgClient}. */
+export interface PgClientOptions {
+  /** Whether close() ends the pool: true for a pool we created, false for the caller's. */
+  owned: boolean;
+  /**
+   * Run statements with parameters as named prepared statements, parsed and planned once per
+   * connection (default true). Turn it off behind a pooler that moves a client between server
+   * connections without carrying its prepared statements (PgBouncer in transaction mode before
+   * 1.21, or without `max_prepared_statements`).
+   */
+  preparedStatements?: boolean;
+}
+
+/** Wraps a pg.Pool as a {@link SqlClient}. */
+export function pgClient(pool: pg.Pool, { owned, preparedStatements = true }: PgClientOptions): SqlClient {
   let closing: Promise<void> | undefined;
   guardCheckouts(pool);
+  const onConnection = { prepare: preparedStatements, pooled: false };
 
   return {
     kind: 'pg',
-    query: <Row>(text: string, params?: readonly unknown[]) => run<Row>(pool, text, params),
+    query: <Row>(text: string, params?: readonly unknown[]) =>
+      run<Row>(pool, text, params, { prepare: preparedStatements, pooled: true }),
 
     async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
       const conn = await pool.connect();
@@ -125,7 +166,7 @@ export function pgClient(pool: pg.Pool, { owned }: { owned: boolean }): SqlClien
           // A statement issued after the transaction ended would run on a connection that is
           // back in the pool, outside any transaction, or inside someone else's.
           if (finished) return Promise.reject(new Error('the transaction has already ended'));
-          return run<Row>(conn, text, params);
+          return run<Row>(conn, text, params, onConnection);
         },
       };
       try {
@@ -165,7 +206,7 @@ export function pgClient(pool: pg.Pool, { owned }: { owned: boolean }): SqlClien
         const value = await fn({
           query: <Row>(text: string, params?: readonly unknown[]) => {
             if (finished) return Promise.reject(new Error('the connection has been released'));
-            return run<Row>(conn, text, params);
+            return run<Row>(conn, text, params, onConnection);
           },
         });
         finished = true;

@@ -41,6 +41,7 @@ describe('option defaults', () => {
       sslMode: undefined,
       instance: undefined,
       extraOptions: {},
+      preparedStatements: true,
       pool: undefined,
       client: undefined,
       sessionEventLimit: 1000,
@@ -242,6 +243,7 @@ describe('option validation', () => {
     ['asyncPersist', { asyncPersist: 1 }],
     ['cascadeFullSessionSummary', { cascadeFullSessionSummary: null }],
     ['skipDbInit', { skipDbInit: 'true' }],
+    ['preparedStatements', { preparedStatements: 'off' }],
     ['host', { host: 5 }],
     ['password', { password: 123456 }],
   ])('rejects a bad %s, naming it', (field, options) => {

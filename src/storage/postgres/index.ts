@@ -6,7 +6,12 @@
 export { redactConnectionString } from '../../postgres/connection-string.js';
 export type { SqlClient, SqlExecutor, SqlResult } from '../../sql/client.js';
 export { isConnectionError, isTransientError, isUniqueViolation, sqlState } from '../../sql/errors.js';
-export { type CreatePgPoolOptions, createPgPool, pgClient } from '../../sql/pg-client.js';
+export {
+  type CreatePgPoolOptions,
+  createPgPool,
+  type PgClientOptions,
+  pgClient,
+} from '../../sql/pg-client.js';
 export { pgliteClient } from '../../sql/pglite-client.js';
 export {
   getPostgresInstance,
