@@ -14,7 +14,14 @@ import { StorageError } from '../session/errors.js';
 import type { Event } from '../session/event.js';
 import type { SessionKey } from '../session/keys.js';
 import { newSession, type Session } from '../session/session.js';
-import { copyState, mergeScopedState, newStateMap, type StateMap, textValue } from '../session/state.js';
+import {
+  addScopedState,
+  newStateMap,
+  type ScopedState,
+  type StateMap,
+  scopedState,
+  textValue,
+} from '../session/state.js';
 import type { Summary } from '../session/summary.js';
 import {
   compareTime,
@@ -166,11 +173,7 @@ export interface SessionRows {
 }
 
 /** Groups a read's rows by session (by `sid`; getSession's rows all have sid null). */
-export function groupRows(rows: readonly ReadRow[]): {
-  sessions: SessionRows[];
-  appState: StateMap;
-  userState: StateMap;
-} {
+export function groupRows(rows: readonly ReadRow[]): { sessions: SessionRows[]; scoped: ScopedState } {
   const bySid = new Map<string | null, SessionRows>();
   const pending: ReadRow[] = [];
   for (const row of rows) {
@@ -185,7 +188,7 @@ export function groupRows(rows: readonly ReadRow[]): {
     else if (row.kind === 't') group.tracks.push(row);
   }
   const sessions = [...bySid.values()].sort((a, b) => (a.session.ord ?? 0) - (b.session.ord ?? 0));
-  return { sessions, appState: stateMapOf(rows, 'a'), userState: stateMapOf(rows, 'u') };
+  return { sessions, scoped: scopedState(stateMapOf(rows, 'a'), stateMapOf(rows, 'u')) };
 }
 
 /**
@@ -200,31 +203,36 @@ function instant(json: Date | undefined, column: Date): Date {
 }
 
 /**
- * Builds one session from its rows. `appState`/`userState` are copied in, so sessions of one
- * list never share a value's bytes.
+ * The session a read's `s` row describes, its own state merged with the app and user state, and
+ * no events, summaries or tracks yet (all that listSessions with `onlyMeta` returns). The app and
+ * user values are the read's own, decoded from its rows; the sessions of one list share them, as
+ * in trpc-agent-go and the in-memory service.
  */
-export async function buildSession(
-  key: SessionKey,
-  rows: SessionRows,
-  shared: { appState: StateMap; userState: StateMap },
-  plan: ReadPlan,
-  ctx: ReadContext,
-  onlyMeta = false,
-): Promise<Session> {
-  const { session: row } = rows;
+export function sessionOfRow(key: SessionKey, row: ReadRow, scoped: ScopedState): Session {
   const envelope =
     row.body === null
       ? undefined
       : decodeStored('session state', key, row.row_id ?? undefined, row.body, decodeSessionState);
-  const own = envelope?.state ?? newStateMap();
-  const names = readTrackNames(own);
-  const state = mergeScopedState(own, copyState(shared.appState), copyState(shared.userState));
-  const created = instant(envelope?.createdAt, row.created_at!);
-  const session = newSession(key, created, state);
+  const state = addScopedState(envelope?.state ?? newStateMap(), scoped);
+  const session = newSession(key, instant(envelope?.createdAt, row.created_at!), state);
   session.updatedAt = instant(envelope?.updatedAt, row.updated_at!);
   session.tracks = Object.create(null) as Session['tracks'];
   session.summaries = Object.create(null) as Session['summaries'];
-  if (onlyMeta) return session;
+  return session;
+}
+
+/** Builds one session from its rows: {@link sessionOfRow} with its events, summaries and tracks. */
+export async function buildSession(
+  key: SessionKey,
+  rows: SessionRows,
+  scoped: ScopedState,
+  plan: ReadPlan,
+  ctx: ReadContext,
+): Promise<Session> {
+  const session = sessionOfRow(key, rows.session, scoped);
+  const created = session.createdAt;
+  // App and user keys carry their prefixes, so `tracks` is the session's own index.
+  const names = readTrackNames(session.state);
 
   const window: WindowEvent[] = [...rows.events].sort(byStoredOrder).map((r) => ({
     rowId: r.row_id!,

@@ -92,6 +92,8 @@ import {
   groupRows,
   planRead,
   type ReadContext,
+  type SessionRows,
+  sessionOfRow,
 } from './read-session.js';
 import { initSchema, type TableNames } from './schema.js';
 import {
@@ -308,7 +310,7 @@ export class PostgresSessionService implements SessionService {
         });
         const grouped = groupRows((await run<q.ReadRow>(db, query)).rows);
         const rows = grouped.sessions[0];
-        return rows ? buildSession(readKey, rows, grouped, plan, read) : null;
+        return rows ? buildSession(readKey, rows, grouped.scoped, plan, read) : null;
       });
     });
   }
@@ -331,12 +333,13 @@ export class PostgresSessionService implements SessionService {
         eventLimit: plan.events.limit,
         tracks: plan.tracks,
       });
-      const grouped = groupRows((await run<q.ReadRow>(db, query)).rows);
-      return Promise.all(
-        grouped.sessions.map((rows) =>
-          buildSession({ ...userKey, sessionId: rows.session.sid! }, rows, grouped, plan, read, onlyMeta),
-        ),
-      );
+      const { sessions, scoped } = groupRows((await run<q.ReadRow>(db, query)).rows);
+      // A literal, not a spread of userKey: spreading cost more than decoding a session's state.
+      const { appName, userId } = userKey;
+      const keyOf = (rows: SessionRows): SessionKey => ({ appName, userId, sessionId: rows.session.sid! });
+      // Metadata needs no further query, so it is built without a promise per session.
+      if (onlyMeta) return sessions.map((rows) => sessionOfRow(keyOf(rows), rows.session, scoped));
+      return Promise.all(sessions.map((rows) => buildSession(keyOf(rows), rows, scoped, plan, read)));
     });
   }
 

@@ -100,8 +100,27 @@ export function checkStateMap(field: string, state: unknown): asserts state is S
  * mergeState: the shared value wins over a same-named key stored in the session itself.
  */
 export function mergeScopedState(sessionState: StateMap, appState: StateMap, userState: StateMap): StateMap {
-  for (const [key, value] of Object.entries(appState)) sessionState[APP_PREFIX + key] = value;
-  for (const [key, value] of Object.entries(userState)) sessionState[USER_PREFIX + key] = value;
+  return addScopedState(sessionState, scopedState(appState, userState));
+}
+
+/** App and user state as entries of a session's state, keys already prefixed. */
+export type ScopedState = readonly (readonly [key: string, value: Uint8Array | null])[];
+
+/**
+ * App and user state as the entries every session of a read receives. A list builds them once:
+ * concatenating the prefixed keys anew for each of a thousand sessions (and looking each new
+ * string up as a property name) cost more than decoding the sessions' own state.
+ */
+export function scopedState(appState: StateMap, userState: StateMap): ScopedState {
+  const entries: [string, Uint8Array | null][] = [];
+  for (const key of Object.keys(appState)) entries.push([APP_PREFIX + key, appState[key]!]);
+  for (const key of Object.keys(userState)) entries.push([USER_PREFIX + key, userState[key]!]);
+  return entries;
+}
+
+/** Adds scoped entries to a session's state, the shared value winning as in mergeScopedState. */
+export function addScopedState(sessionState: StateMap, scoped: ScopedState): StateMap {
+  for (const [key, value] of scoped) sessionState[key] = value;
   return sessionState;
 }
 

@@ -130,12 +130,14 @@ export function sessionCases(h: Harness): void {
         await t.create(id);
         t.tick();
       }
-      const page = async (offset: number, limit: number) =>
-        (await t.list({ page: { offset, limit } })).map((s) => s.id);
-      expect(await page(0, 2)).toEqual(['s5', 's4']);
-      expect(await page(1, 3)).toEqual(['s4', 's3', 's2']);
-      expect(await page(4, 10)).toEqual(['s1']);
-      expect(await page(5, 1)).toEqual([]);
+      for (const onlyMeta of [false, true]) {
+        const page = async (offset: number, limit: number) =>
+          (await t.list({ page: { offset, limit }, onlyMeta })).map((s) => s.id);
+        expect(await page(0, 2)).toEqual(['s5', 's4']);
+        expect(await page(1, 3)).toEqual(['s4', 's3', 's2']);
+        expect(await page(4, 10)).toEqual(['s1']);
+        expect(await page(5, 1)).toEqual([]);
+      }
     }));
 
   it('lists only metadata and merged state with onlyMeta', () =>
@@ -316,6 +318,29 @@ export function sessionCases(h: Harness): void {
       expect(text(again.state, 'extra')).toBeUndefined();
       expect(again.events).toEqual([]);
       expect(again.summaries.x).toBeUndefined();
+    }));
+
+  it('returns copies from listSessions: changing a listed value changes no later read', () =>
+    h.run({}, async (t) => {
+      await t.create('a', textState({ own: 'v' }));
+      await t.create('b');
+      await t.svc.updateAppState(t.app, textState({ shared: 'app' }));
+      await t.svc.updateUserState(t.userKey(), textState({ pref: 'user' }));
+      for (const onlyMeta of [true, false]) {
+        const listed = await t.list({ onlyMeta });
+        for (const session of listed) {
+          session.state['app:shared']!.fill(0x78);
+          session.state['user:pref']!.fill(0x78);
+          session.state.own?.fill(0x78);
+        }
+        const again = await t.list({ onlyMeta });
+        expect(again.map((s) => [text(s.state, 'app:shared'), text(s.state, 'user:pref')])).toEqual([
+          ['app', 'user'],
+          ['app', 'user'],
+        ]);
+        expect(text(again.find((s) => s.id === 'a')?.state, 'own')).toBe('v');
+        expect(text((await t.mustGet('a')).state, 'app:shared')).toBe('app');
+      }
     }));
 
   it('leaves updatedAt alone on reads', () =>
