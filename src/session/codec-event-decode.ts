@@ -96,8 +96,10 @@ export function decodeEventValue(value: unknown, field = 'event'): Event {
   set(event, 'tag', readOptString(o, 'tag', p));
   set(event, 'requiresCompletion', readOptBool(o, 'requiresCompletion', p));
   set(event, 'longRunningToolIDs', readToolIdSet(o, p));
-  const delta = readStateMap(readObject(o, 'stateDelta', p), `${p}.stateDelta`);
-  if (Object.keys(delta).length > 0) event.stateDelta = delta;
+  // Most events carry no delta: a map is only built for one with keys.
+  const deltaJson = readObject(o, 'stateDelta', p);
+  if (deltaJson && Object.keys(deltaJson).length > 0)
+    event.stateDelta = readStateMap(deltaJson, `${p}.stateDelta`);
   set(event, 'extensions', readValueMap(o, 'extensions', p));
   const actions = readObject(o, 'actions', p);
   if (actions) {

@@ -22,6 +22,8 @@ export class PreciseDate extends Date {
 /** Go's zero `time.Time` (0001-01-01T00:00:00Z), which Go writes for unset non-pointer times. */
 export const GO_ZERO_TIME_MS = -62135596800000;
 
+const GO_ZERO_TIME_TEXT = '0001-01-01T00:00:00Z';
+
 export function isGoZeroTime(date: Date): boolean {
   return date.getTime() === GO_ZERO_TIME_MS && subMillisecondNanos(date) === 0;
 }
@@ -152,6 +154,8 @@ const dateOf = (ms: number, nanos: number): Date => (nanos === 0 ? new Date(ms) 
  * Returns null when the text is not such a timestamp.
  */
 export function parseRfc3339(text: string): Date | null {
+  // Go writes its zero time for every unset time.Time (every event's response.timestamp).
+  if (text === GO_ZERO_TIME_TEXT) return new Date(GO_ZERO_TIME_MS);
   let ms = scanDateTime(text, RFC3339_SEPARATORS);
   if (Number.isNaN(ms)) return null;
   const { nanos, end } = scanned;
