@@ -22,7 +22,7 @@ export interface Sizes {
 export const FULL: Sizes = {
   w1: { events: 2000, rounds: 3 },
   w2: { sessions: 50, events: 100, concurrency: 16, rounds: 3 },
-  w3: { events: 5000, limits: [1000, 20], samples: 40 },
+  w3: { events: 5000, limits: [1000, 20], samples: 200 },
   w4: { sessions: 1000, eventsEach: 12, listEvents: 10, samples: 20 },
   w5: { lengths: [100, 1000, 10_000], readSamples: 200, appendSamples: 150 },
   w6: { readSamples: 20, appendEvents: 100_000, appendSessions: 10 },

@@ -16,7 +16,12 @@ export interface Pair {
   floor: () => Promise<unknown>;
 }
 
-/** Median latencies (ms) of each pair, the pairs interleaved so noise hits them all alike. */
+/**
+ * Latencies (ms) of each pair, the pairs interleaved so noise hits them all alike. Each round
+ * starts at the next pair and swaps which side goes first: a call that leaves the machine busy
+ * or its caches cold (the floor's 1,000-event read sorts a megabyte on the server) would
+ * otherwise always slow down the same call after it.
+ */
 export async function interleave(
   pairs: readonly Pair[],
   samples: number,
@@ -24,12 +29,16 @@ export async function interleave(
 ): Promise<{ ours: number[]; floor: number[] }[]> {
   const times = pairs.map(() => ({ ours: [] as number[], floor: [] as number[] }));
   for (let i = -warmup; i < samples; i++) {
-    for (const [k, pair] of pairs.entries()) {
-      const a = await timed(pair.ours);
-      const b = await timed(pair.floor);
+    const round = i + warmup;
+    for (let j = 0; j < pairs.length; j++) {
+      const k = (round + j) % pairs.length;
+      const pair = pairs[k]!;
+      const oursFirst = round % 2 === 0;
+      const first = await timed(oursFirst ? pair.ours : pair.floor);
+      const second = await timed(oursFirst ? pair.floor : pair.ours);
       if (i < 0) continue;
-      times[k]!.ours.push(a);
-      times[k]!.floor.push(b);
+      times[k]!.ours.push(oursFirst ? first : second);
+      times[k]!.floor.push(oursFirst ? second : first);
     }
   }
   return times;
