@@ -55,6 +55,9 @@ SELECT 'u', NULL, key, value, NULL, NULL, NULL, NULL FROM ${t.userStates.qualifi
 WHERE app_name = ${k.app} AND user_id = ${k.user} AND ${isLive(now)}${only}`;
 }
 
+/** The session row `s` has a `tracks` index in its state: only then does a read return tracks. */
+const HAS_TRACKS = `(state -> 'state') ? 'tracks'`;
+
 /**
  * The distinct track names with live rows, per session in `from` (a relation with `session_id`),
  * found by a loose index scan: one probe of the (app, user, session, track, created_at) index per
@@ -120,8 +123,11 @@ function newestEvents(select: string, from: string, where: string, limit: string
 /**
  * Everything getSession returns, in one statement: the live session row, the live app and user
  * state, the selected events (newest first, at most the limit, so the cost does not grow with
- * the session's length), the live summaries, and the live track events of each track. Nothing
- * but the `s` row is read when the session is missing or expired.
+ * the session's length), the live summaries, and the live track events of each track (probed
+ * only when the session's state has a `tracks` index). When the session is missing or expired,
+ * its events are not read; the few rows of the small lookups that still come are ignored. Those
+ * lookups are not gated: each gate is one more plan node to start on every call, which cost more
+ * than the index probe it saves.
  */
 export function selectSession(
   t: TableNames,
@@ -148,17 +154,17 @@ export function selectSession(
   WHERE ${matchesKey(k)} AND ${isLive(now)}
 ), e AS (
   ${events}
-), ${trackNamesCte(t, k, `(SELECT ${k.session} AS session_id WHERE ${exists}) one`, 'one.session_id')}
+), ${trackNamesCte(t, k, `(SELECT ${k.session} AS session_id FROM s WHERE ${HAS_TRACKS}) one`, 'one.session_id')}
 SELECT ${COLUMNS} FROM (
 SELECT 's' AS kind, NULL::text AS sid, NULL::text AS name, state::text AS body, created_at, updated_at,
   NULL::text AS row_id, NULL::int AS ord FROM s
 UNION ALL
-${stateBranches(t, k, now, exists)}
+${stateBranches(t, k, now)}
 UNION ALL
 SELECT 'e', NULL, NULL, event::text, created_at, NULL, id::text, NULL FROM e
 UNION ALL
 SELECT 'm', NULL, filter_key, summary::text, NULL, updated_at, NULL, NULL FROM ${t.sessionSummaries.qualified}
-WHERE ${matchesKey(k)} AND ${isLive(now)} AND ${exists}
+WHERE ${matchesKey(k)} AND ${isLive(now)}
 UNION ALL
 ${trackBranch(t, k, now, a.tracks, p, 'NULL')}
 ) r`;
@@ -221,7 +227,7 @@ ${stateBranches(t, k, now, 'EXISTS (SELECT 1 FROM s)')}`;
   // session, this saves the planner's estimate: it assumes 10 rounds of the recursive probe per
   // seed row, which for 1,000 sessions put the statement past jit_optimize_above_cost, and the
   // server spent 1.5 s compiling a statement that runs in 0.1 s.
-  const withTracks = `(SELECT session_id FROM s WHERE (state -> 'state') ? 'tracks') ts`;
+  const withTracks = `(SELECT session_id FROM s WHERE ${HAS_TRACKS}) ts`;
   const text = `WITH RECURSIVE ${sessions}, ${trackNamesCte(t, k, withTracks, 'ts.session_id')}
 SELECT ${COLUMNS} FROM (
 ${head}
