@@ -1,27 +1,11 @@
 /**
  * The conformance suite on a PostgreSQL server with asynchronous persistence (skipped without
- * AGENT_SESSIONS_TEST_DATABASE_URL).
+ * AGENT_SESSIONS_TEST_DATABASE_URL). Appends resolve once accepted; an append to a missing session
+ * is reported by the next flush() (deferredWriteErrors).
  */
-import { beforeEach } from 'vitest';
 import { PostgresSessionService } from '../../src/postgres/service.js';
 import { describeServer, withServerSchema } from '../support/database.js';
 import { runConformanceSuite } from './suite.js';
-
-/**
- * The cases that expect an append to a missing session to reject with NOT_FOUND. With
- * asyncPersist that cannot be known when the append is accepted: the failure goes to onError
- * and makes the next flush() reject instead, which test/postgres/async-service.test.ts checks
- * (for a missing, a deleted and a swept session). Every other case runs unchanged.
- */
-const APPEND_TIME_NOT_FOUND = new Set([
-  'refuses to append to a missing or deleted session with NOT_FOUND',
-  'refuses a track event for a missing session with NOT_FOUND',
-  'sweeps expired data and leaves live data',
-]);
-
-beforeEach((context) => {
-  if (APPEND_TIME_NOT_FOUND.has(context.task.name)) context.skip();
-});
 
 type ServerSchema = Awaited<ReturnType<typeof withServerSchema>>;
 
@@ -52,6 +36,7 @@ describeServer('server PostgreSQL, asyncPersist', () => {
     sweepNow: async (service) => {
       await (service as PostgresSessionService).sweepNow();
     },
+    deferredWriteErrors: true,
     teardown: async () => {
       await (await fixture)?.drop();
     },

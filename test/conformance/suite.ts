@@ -24,6 +24,12 @@ export interface ConformanceBackend {
   teardown?(): Promise<void>;
   /** Runs one sweep of expired data now (backends expose sweepNow()). */
   sweepNow?(service: SessionService): Promise<void>;
+  /**
+   * Appends resolve once accepted and are written later (asyncPersist), so an append to a missing
+   * session cannot fail with NOT_FOUND itself: the next flush() rejects, its error's cause being
+   * the NOT_FOUND.
+   */
+  deferredWriteErrors?: boolean;
 }
 
 /**

@@ -4,7 +4,7 @@ import { filterEvents } from '../../../src/session/session.js';
 import { stateOf } from '../../../src/session/state.js';
 import { PreciseDate, subMillisecondNanos } from '../../../src/session/time.js';
 import { contentOf } from '../fakes.js';
-import { type Env, expectError, type Harness, ids, text } from './harness.js';
+import { type Env, expectWriteNotFound, type Harness, ids, text } from './harness.js';
 
 /** Events that are not stored, each carrying a state delta that must still be applied. */
 const NOT_STORED: [string, (t: Env) => Event][] = [
@@ -135,10 +135,10 @@ export function eventCases(h: Harness): void {
     h.run({}, async (t) => {
       const session = await t.create('s');
       const ghost = { ...session, id: 'missing', events: [], state: {} };
-      await expectError(() => t.svc.appendEvent(ghost, t.user('hi')), 'NOT_FOUND');
+      await expectWriteNotFound(h, t.svc, () => t.svc.appendEvent(ghost, t.user('hi')));
       expect(await t.get('missing')).toBeNull();
       await t.svc.deleteSession(t.key('s'));
-      await expectError(() => t.svc.appendEvent(session, t.user('hi')), 'NOT_FOUND');
+      await expectWriteNotFound(h, t.svc, () => t.svc.appendEvent(session, t.user('hi')));
       expect(await t.get('s')).toBeNull();
     }));
 

@@ -173,6 +173,29 @@ export async function expectError(
   return typed;
 }
 
+/**
+ * A write (appendEvent, appendTrackEvent) to a missing or deleted session fails with NOT_FOUND: at
+ * once, or, on a backend with deferred write errors, at the next flush(), whose error carries the
+ * NOT_FOUND as its cause.
+ */
+export async function expectWriteNotFound(
+  h: Harness,
+  svc: SessionService,
+  write: () => Promise<unknown>,
+): Promise<void> {
+  if (!h.backend.deferredWriteErrors) {
+    await expectError(write, 'NOT_FOUND');
+    return;
+  }
+  await write();
+  const error = await svc.flush().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error, 'expected flush() to report the failed write').toBeInstanceOf(Error);
+  expect(isAgentSessionsError((error as Error).cause, 'NOT_FOUND'), String(error)).toBe(true);
+}
+
 export const expectInvalid = (call: () => Promise<unknown>, field?: string | RegExp) =>
   expectError(call, 'INVALID_ARGUMENT', field);
 

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { readJson, TRACKS_STATE_KEY } from '../../../src/session/state.js';
 import type { TrackEvent } from '../../../src/session/track.js';
-import { type Env, expectError, type Harness } from './harness.js';
+import { type Env, expectWriteNotFound, type Harness } from './harness.js';
 
 function trackEvent(t: Env, track: string, payload: unknown): TrackEvent {
   return { track, payload, timestamp: t.tick() };
@@ -111,7 +111,7 @@ export function trackCases(h: Harness): void {
     h.run({}, async (t) => {
       const session = await t.create('s');
       const ghost = { ...session, id: 'missing', state: {}, tracks: {} };
-      await expectError(() => t.svc.appendTrackEvent(ghost, trackEvent(t, 'agui', 1)), 'NOT_FOUND');
+      await expectWriteNotFound(h, t.svc, () => t.svc.appendTrackEvent(ghost, trackEvent(t, 'agui', 1)));
       expect(await t.get('missing')).toBeNull();
     }));
 }

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { expectError, type Harness, ids, MINUTE, text, textState } from './harness.js';
+import { expectWriteNotFound, type Harness, ids, MINUTE, text, textState } from './harness.js';
 
 const TTL = 10 * MINUTE;
 const YEAR = 365 * 24 * 60 * MINUTE;
@@ -180,7 +180,7 @@ export function ttlCases(h: Harness): void {
       await h.backend.sweepNow!(t.svc);
 
       expect(await t.get('stale')).toBeNull();
-      await expectError(() => t.svc.appendEvent(stale, t.user('too late')), 'NOT_FOUND');
+      await expectWriteNotFound(h, t.svc, () => t.svc.appendEvent(stale, t.user('too late')));
       const read = await t.mustGet('live');
       expect(ids(read.events)).toEqual([liveQuestion.id]);
       expect(text(read.state, 'app:liveApp')).toBe('2');
