@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { attachTelemetry, instrumentService, memoryBackend } from '../observability/index.js';
-import { checkFilterKey, checkOptionsObject, sessionArgKey } from '../session/arguments.js';
+import {
+  anchorIdArg,
+  checkOptionsObject,
+  checkTrackEventArg,
+  checkTrackEventsArgs,
+  sessionArgKey,
+  summaryTextArgs,
+} from '../session/arguments.js';
 import { decodeEvent, decodeTrackEvent, encodeEvent, encodeTrackEvent } from '../session/codec.js';
 import { ClosedError, ConflictError, InvalidArgumentError, NotFoundError } from '../session/errors.js';
 import { type Event, isPersistableEvent } from '../session/event.js';
@@ -20,7 +27,6 @@ import {
   checkEventWindowOptions,
   checkGetSessionOptions,
   checkListSessionsOptions,
-  checkTrackEventsOptions,
   type EventWindowOptions,
   type GetSessionOptions,
   type ListSessionsOptions,
@@ -29,7 +35,7 @@ import {
 } from '../session/options.js';
 import type { CreateSessionKey, SessionService } from '../session/service.js';
 import type { SessionServiceOptions } from '../session/service-options.js';
-import { applyEventToSession, keyOfSession, type Session } from '../session/session.js';
+import { applyEventToSession, type Session } from '../session/session.js';
 import {
   APP_PREFIX,
   checkStateMap,
@@ -299,10 +305,7 @@ export class InMemorySessionService implements SessionService {
   async appendTrackEvent(session: Session, trackEvent: TrackEvent): Promise<void> {
     this.#checkOpen('appendTrackEvent');
     const key = sessionArgKey(session);
-    if (trackEvent === null || typeof trackEvent !== 'object') {
-      throw new InvalidArgumentError('trackEvent', 'is required');
-    }
-    checkStateKey('trackEvent.track', trackEvent.track);
+    checkTrackEventArg(trackEvent);
     const json = encodeTrackEvent(trackEvent, 'trackEvent');
     const now = this.#now();
     const record = this.#sessions.get(key);
@@ -333,10 +336,7 @@ export class InMemorySessionService implements SessionService {
     options: TrackEventsOptions = {},
   ): Promise<TrackEvents> {
     this.#checkOpen('getTrackEvents');
-    checkSessionKey(key);
-    checkStateKey('track', track);
-    checkOptionsObject(options);
-    checkTrackEventsOptions(options);
+    checkTrackEventsArgs(key, track, options);
     // Track events have their own expiry, so they are read whether or not the session has expired.
     const record = this.#sessions.get(key);
     return { track, events: readTrackEvents(record?.tracks.get(track), options, this.#nowMs()) };
@@ -349,11 +349,8 @@ export class InMemorySessionService implements SessionService {
   ): Promise<Event[]> {
     this.#checkOpen('getEventWindow');
     checkSessionKey(key);
-    if (typeof anchorEventId !== 'string' || anchorEventId.trim() === '') {
-      throw new InvalidArgumentError('anchorEventId', 'is required');
-    }
+    const anchorId = anchorIdArg(anchorEventId);
     checkEventWindowOptions(options);
-    const anchorId = anchorEventId.trim();
     const record = this.#liveRecord(key, this.#nowMs());
     const anchor = record ? record.events.findIndex((stored) => stored.event.id === anchorId) : -1;
     if (!record || anchor < 0) {
@@ -391,17 +388,9 @@ export class InMemorySessionService implements SessionService {
     options: SummaryTextOptions = {},
   ): Promise<string | undefined> {
     this.#checkOpen('getSessionSummaryText');
-    checkOptionsObject(options);
-    const filterKey = options.filterKey ?? '';
-    checkFilterKey(filterKey);
-    // As trpc-agent-go: a missing session or a bad key has no summary rather than an error.
-    if (session === null || typeof session !== 'object') return undefined;
-    const key = keyOfSession(session);
-    try {
-      checkSessionKey(key);
-    } catch {
-      return undefined;
-    }
+    const args = summaryTextArgs(session, options);
+    if (!args) return undefined;
+    const { key, filterKey } = args;
     const own = pickSummaryText(session.summaries, filterKey, session.createdAt);
     if (own !== undefined) return own;
     return pickSummaryText(this.#sessions.get(key)?.summaries, filterKey, session.createdAt);

@@ -7,7 +7,16 @@ import { InvalidArgumentError, NotFoundError } from '../session/errors.js';
 import { checkStateKey, type SessionKey } from '../session/keys.js';
 import { checkStateMap, type StateMap, stateValueToText, trimPrefix } from '../session/state.js';
 
-export { checkFilterKey, checkForce, checkOptionsObject, sessionArgKey } from '../session/arguments.js';
+export {
+  anchorIdArg,
+  checkFilterKey,
+  checkForce,
+  checkOptionsObject,
+  checkTrackEventArg,
+  checkTrackEventsArgs,
+  sessionArgKey,
+  summaryTextArgs,
+} from '../session/arguments.js';
 
 /**
  * An app or user state update as the JSON object the upsert reads (key without `prefix` to text

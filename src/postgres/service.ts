@@ -45,7 +45,6 @@ import {
   checkEventWindowOptions,
   checkGetSessionOptions,
   checkListSessionsOptions,
-  checkTrackEventsOptions,
   type EventWindowOptions,
   type GetSessionOptions,
   type ListSessionsOptions,
@@ -54,7 +53,7 @@ import {
 } from '../session/options.js';
 import type { CreateSessionKey, SessionService } from '../session/service.js';
 import type { ErrorReporter } from '../session/service-options.js';
-import { applyEventToSession, keyOfSession, newSession, type Session } from '../session/session.js';
+import { applyEventToSession, newSession, type Session } from '../session/session.js';
 import {
   APP_PREFIX,
   checkStateMap,
@@ -97,13 +96,16 @@ import {
 } from './read-session.js';
 import { initSchema, type TableNames } from './schema.js';
 import {
+  anchorIdArg,
   base64,
-  checkFilterKey,
   checkOptionsObject,
   checkSignal,
+  checkTrackEventArg,
+  checkTrackEventsArgs,
   notFound,
   scopedValues,
   sessionArgKey,
+  summaryTextArgs,
   trackNamesOf,
 } from './service-arguments.js';
 import { AsyncWrites } from './service-async.js';
@@ -561,15 +563,12 @@ export class PostgresSessionService implements SessionService {
   ): Promise<void> {
     this.#checkOpen('appendTrackEvent');
     const key = sessionArgKey(session);
-    if (trackEvent === null || typeof trackEvent !== 'object') {
-      throw new InvalidArgumentError('trackEvent', 'is required');
-    }
+    checkTrackEventArg(trackEvent);
     checkOptionsObject(options);
     checkSignal('options.signal', options.signal);
     if (this.#async && options.signal?.aborted) {
       throw new EnqueueAbortedError('appendTrackEvent', options.signal.reason);
     }
-    checkStateKey('trackEvent.track', trackEvent.track);
     const json = encodeTrackEvent(trackEvent, 'trackEvent');
     const { track } = trackEvent;
     const callerRaw = session.state?.[TRACKS_STATE_KEY] ?? null;
@@ -664,10 +663,7 @@ export class PostgresSessionService implements SessionService {
     options: TrackEventsOptions = {},
   ): Promise<TrackEvents> {
     this.#checkOpen('getTrackEvents');
-    checkSessionKey(key);
-    checkStateKey('track', track);
-    checkOptionsObject(options);
-    checkTrackEventsOptions(options);
+    checkTrackEventsArgs(key, track, options);
     const readKey = sessionKeyOf(key);
     return this.#run('getTrackEvents', async (db) => {
       const query = q.selectTrackEvents(this.#o.tables, {
@@ -695,11 +691,8 @@ export class PostgresSessionService implements SessionService {
   ): Promise<Event[]> {
     this.#checkOpen('getEventWindow');
     checkSessionKey(key);
-    if (typeof anchorEventId !== 'string' || anchorEventId.trim() === '') {
-      throw new InvalidArgumentError('anchorEventId', 'is required');
-    }
+    const anchorId = anchorIdArg(anchorEventId);
     checkEventWindowOptions(options);
-    const anchorId = anchorEventId.trim();
     const readKey = sessionKeyOf(key);
     return this.#run('getEventWindow', async (db) => {
       const query = q.eventWindow(this.#o.tables, {
@@ -756,16 +749,10 @@ export class PostgresSessionService implements SessionService {
     options: SummaryTextOptions = {},
   ): Promise<string | undefined> {
     this.#checkOpen('getSessionSummaryText');
-    checkOptionsObject(options);
-    const filterKey = options.filterKey ?? '';
-    checkFilterKey(filterKey);
-    if (session === null || typeof session !== 'object') return undefined;
-    const key = keyOfSession(session);
-    try {
-      checkSessionKey(key);
-    } catch {
-      return undefined;
-    }
+    // As trpc-agent-go: a missing session or a bad key has no summary rather than an error.
+    const args = summaryTextArgs(session, options);
+    if (!args) return undefined;
+    const { key, filterKey } = args;
     const own = pickSummaryText(session.summaries, filterKey, session.createdAt);
     if (own !== undefined) return own;
     const readKey = sessionKeyOf(key);

@@ -4,7 +4,9 @@
  */
 import { InvalidArgumentError } from './errors.js';
 import { checkSessionKey, checkStateKey, type SessionKey } from './keys.js';
+import { checkTrackEventsOptions, type SummaryTextOptions, type TrackEventsOptions } from './options.js';
 import { keyOfSession, type Session } from './session.js';
+import type { TrackEvent } from './track.js';
 
 /** Per-call options must be an object when given. */
 export function checkOptionsObject(options: unknown): void {
@@ -30,4 +32,48 @@ export function checkFilterKey(filterKey: unknown): asserts filterKey is string 
 /** `force` of the summary calls must be a boolean. */
 export function checkForce(force: unknown): asserts force is boolean {
   if (typeof force !== 'boolean') throw new InvalidArgumentError('force', 'must be a boolean');
+}
+
+/** The track event of appendTrackEvent: an object whose `track` is a valid state key. */
+export function checkTrackEventArg(trackEvent: unknown): asserts trackEvent is TrackEvent {
+  if (trackEvent === null || typeof trackEvent !== 'object')
+    throw new InvalidArgumentError('trackEvent', 'is required');
+  checkStateKey('trackEvent.track', (trackEvent as TrackEvent).track);
+}
+
+/** The arguments of getTrackEvents, in the order they are reported: key, track, options. */
+export function checkTrackEventsArgs(key: SessionKey, track: unknown, options: TrackEventsOptions): void {
+  checkSessionKey(key);
+  checkStateKey('track', track);
+  checkOptionsObject(options);
+  checkTrackEventsOptions(options);
+}
+
+/** The anchor of getEventWindow: a non-blank event id, trimmed. */
+export function anchorIdArg(anchorEventId: unknown): string {
+  if (typeof anchorEventId !== 'string' || anchorEventId.trim() === '')
+    throw new InvalidArgumentError('anchorEventId', 'is required');
+  return anchorEventId.trim();
+}
+
+/**
+ * What getSessionSummaryText looks up: the filter key (checked first, so a bad one is always an
+ * error) and the session's key; undefined when the session is missing or its key is not valid,
+ * which, as in trpc-agent-go, means no summary rather than an error.
+ */
+export function summaryTextArgs(
+  session: Session | null | undefined,
+  options: SummaryTextOptions,
+): { key: SessionKey; filterKey: string } | undefined {
+  checkOptionsObject(options);
+  const filterKey = options.filterKey ?? '';
+  checkFilterKey(filterKey);
+  if (session === null || typeof session !== 'object') return undefined;
+  const key = keyOfSession(session);
+  try {
+    checkSessionKey(key);
+  } catch {
+    return undefined;
+  }
+  return { key, filterKey };
 }
