@@ -3,13 +3,14 @@ import { attachTelemetry, instrumentService, memoryBackend } from '../observabil
 import {
   anchorIdArg,
   checkOptionsObject,
+  checkSessionStateUpdate,
   checkTrackEventArg,
   checkTrackEventsArgs,
   sessionArgKey,
   summaryTextArgs,
 } from '../session/arguments.js';
 import { decodeEvent, decodeTrackEvent, encodeEvent, encodeTrackEvent } from '../session/codec.js';
-import { ClosedError, ConflictError, InvalidArgumentError, NotFoundError } from '../session/errors.js';
+import { ClosedError, ConflictError, NotFoundError } from '../session/errors.js';
 import { type Event, isPersistableEvent } from '../session/event.js';
 import { type AppendEventContext, type GetSessionContext, runHookChain } from '../session/hooks.js';
 import {
@@ -197,21 +198,7 @@ export class InMemorySessionService implements SessionService {
   async updateSessionState(key: SessionKey, state: StateMap): Promise<void> {
     this.#checkOpen('updateSessionState');
     checkSessionKey(key);
-    checkStateMap('state', state);
-    for (const stateKey of Object.keys(state)) {
-      if (stateKey.startsWith(APP_PREFIX)) {
-        throw new InvalidArgumentError(
-          `state[${JSON.stringify(stateKey)}]`,
-          'is not allowed: use updateAppState',
-        );
-      }
-      if (stateKey.startsWith(USER_PREFIX)) {
-        throw new InvalidArgumentError(
-          `state[${JSON.stringify(stateKey)}]`,
-          'is not allowed: use updateUserState',
-        );
-      }
-    }
+    checkSessionStateUpdate(state);
     const record = this.#writableRecord(key);
     for (const [stateKey, value] of Object.entries(state))
       record.state[stateKey] = value === null ? null : value.slice();

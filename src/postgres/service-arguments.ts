@@ -12,6 +12,7 @@ export {
   checkFilterKey,
   checkForce,
   checkOptionsObject,
+  checkSessionStateUpdate,
   checkTrackEventArg,
   checkTrackEventsArgs,
   sessionArgKey,

@@ -99,6 +99,7 @@ import {
   anchorIdArg,
   base64,
   checkOptionsObject,
+  checkSessionStateUpdate,
   checkSignal,
   checkTrackEventArg,
   checkTrackEventsArgs,
@@ -361,21 +362,7 @@ export class PostgresSessionService implements SessionService {
   async updateSessionState(key: SessionKey, state: StateMap): Promise<void> {
     this.#checkOpen('updateSessionState');
     checkSessionKey(key);
-    checkStateMap('state', state);
-    for (const stateKey of Object.keys(state)) {
-      if (stateKey.startsWith(APP_PREFIX)) {
-        throw new InvalidArgumentError(
-          `state[${JSON.stringify(stateKey)}]`,
-          'is not allowed: use updateAppState',
-        );
-      }
-      if (stateKey.startsWith(USER_PREFIX)) {
-        throw new InvalidArgumentError(
-          `state[${JSON.stringify(stateKey)}]`,
-          'is not allowed: use updateUserState',
-        );
-      }
-    }
+    checkSessionStateUpdate(state);
     const delta = encodeStateMap(state, 'state');
     const updateKey = sessionKeyOf(key);
     await this.#run('updateSessionState', async (db) => {

@@ -6,6 +6,7 @@ import { InvalidArgumentError } from './errors.js';
 import { checkSessionKey, checkStateKey, type SessionKey } from './keys.js';
 import { checkTrackEventsOptions, type SummaryTextOptions, type TrackEventsOptions } from './options.js';
 import { keyOfSession, type Session } from './session.js';
+import { APP_PREFIX, checkStateMap, type StateMap, USER_PREFIX } from './state.js';
 import type { TrackEvent } from './track.js';
 
 /** Per-call options must be an object when given. */
@@ -76,4 +77,21 @@ export function summaryTextArgs(
     return undefined;
   }
   return { key, filterKey };
+}
+
+/** The prefixes updateSessionState refuses, with the call their keys belong to. */
+const SCOPED_PREFIXES: readonly (readonly [prefix: string, owner: string])[] = [
+  [APP_PREFIX, 'updateAppState'],
+  [USER_PREFIX, 'updateUserState'],
+];
+
+/** The state of updateSessionState: a state map without `app:` or `user:` keys. */
+export function checkSessionStateUpdate(state: unknown): asserts state is StateMap {
+  checkStateMap('state', state);
+  for (const key of Object.keys(state)) {
+    for (const [prefix, owner] of SCOPED_PREFIXES) {
+      if (key.startsWith(prefix))
+        throw new InvalidArgumentError(`state[${JSON.stringify(key)}]`, `is not allowed: use ${owner}`);
+    }
+  }
 }
