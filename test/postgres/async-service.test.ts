@@ -15,33 +15,9 @@ import { createEvent, type Event } from '../../src/session/event.js';
 import type { Session } from '../../src/session/session.js';
 import { readText, stateOf } from '../../src/session/state.js';
 import type { SqlClient } from '../../src/sql/client.js';
-import { newPglite, serverUrl, withServerSchema } from '../support/database.js';
+import { type TestDatabase, testDatabases } from '../support/database.js';
 
-interface Db {
-  /** The database as a service reaches it (wrapped by the cases that gate or slow it). */
-  client: SqlClient;
-  schema?: string;
-  close(): Promise<void>;
-}
-
-const databases: [string, () => Promise<Db>][] = [
-  [
-    'PGlite',
-    async () => {
-      const db = await newPglite();
-      return { client: db.client, close: db.close };
-    },
-  ],
-];
-if (serverUrl) {
-  databases.push([
-    'server PostgreSQL',
-    async () => {
-      const s = await withServerSchema();
-      return { client: s.client, schema: s.schema, close: s.drop };
-    },
-  ]);
-}
+const databases = testDatabases;
 
 /** A persister's queue capacity per worker (AsyncPersister's default, which the service keeps). */
 const CAPACITY = 1000;
@@ -112,12 +88,12 @@ const user = (text: string, extra: Partial<Event> = {}): Event =>
   createEvent({ author: 'user', message: { role: 'user', content: text }, ...extra });
 
 describe.each(databases)('asyncPersist on %s', (_name, open) => {
-  let db: Db;
+  let db: TestDatabase;
   const services: PostgresSessionService[] = [];
 
   beforeAll(async () => {
     db = await open();
-    await (await PostgresSessionService.create({ client: db.client, schema: db.schema })).close();
+    await (await PostgresSessionService.create({ client: db.sql, schema: db.schema })).close();
   });
   afterAll(async () => {
     await Promise.all(services.map((s) => s.close()));
@@ -127,7 +103,7 @@ describe.each(databases)('asyncPersist on %s', (_name, open) => {
   /** An asynchronous service (unless told otherwise) over `client`, under a fresh app name. */
   async function service(
     options: PostgresSessionServiceOptions = {},
-    client: SqlClient = db.client,
+    client: SqlClient = db.sql,
   ): Promise<{ svc: PostgresSessionService; app: string; failures: [Error, Record<string, unknown>][] }> {
     const failures: [Error, Record<string, unknown>][] = [];
     const svc = await PostgresSessionService.create({
@@ -144,7 +120,7 @@ describe.each(databases)('asyncPersist on %s', (_name, open) => {
 
   /** The ids of a session's stored events, in stored order, read straight from the table. */
   async function storedIds(svc: PostgresSessionService, session: Session): Promise<string[]> {
-    const { rows } = await db.client.query<{ event_id: string }>(
+    const { rows } = await db.sql.query<{ event_id: string }>(
       `SELECT e.event->>'id' AS event_id FROM ${svc.tables.sessionEvents.qualified} e
        WHERE e.app_name = $1 AND e.user_id = $2 AND e.session_id = $3 AND e.deleted_at IS NULL
        ORDER BY e.created_at, e.id`,
@@ -164,7 +140,7 @@ describe.each(databases)('asyncPersist on %s', (_name, open) => {
   }
 
   it('changes the caller’s session at once, before the write reaches the database', async () => {
-    const g = gated(db.client);
+    const g = gated(db.sql);
     const { svc, app } = await service({}, g.client);
     const session = await svc.createSession({ appName: app, userId: 'u' });
     const held = g.hold();
@@ -200,7 +176,7 @@ describe.each(databases)('asyncPersist on %s', (_name, open) => {
   });
 
   it('reports an append whose session was deleted meanwhile to onError, and rejects the next flush', async () => {
-    const g = gated(db.client);
+    const g = gated(db.sql);
     const { svc, app, failures } = await service({}, g.client);
     // Another process (a synchronous service on the same tables) deletes the session.
     const other = await service({ asyncPersist: false });
@@ -260,7 +236,7 @@ describe.each(databases)('asyncPersist on %s', (_name, open) => {
   });
 
   it('keeps a delete and a state update after the session’s earlier appends', async () => {
-    const g = gated(db.client);
+    const g = gated(db.sql);
     const { svc, app, failures } = await service({}, g.client);
     const key = (sessionId: string) => ({ appName: app, userId: 'u', sessionId });
     const doomed = await svc.createSession(key('doomed'));
@@ -301,7 +277,7 @@ describe.each(databases)('asyncPersist on %s', (_name, open) => {
   });
 
   it('makes appends wait for room when the queue is full, so the queue stays within its capacity', async () => {
-    const { svc, app, failures } = await service({ asyncPersisterNum: 1 }, slow(db.client, 15));
+    const { svc, app, failures } = await service({ asyncPersisterNum: 1 }, slow(db.sql, 15));
     const producers = 4;
     const perProducer = 1000;
     let maxDepth = 0;
@@ -336,7 +312,7 @@ describe.each(databases)('asyncPersist on %s', (_name, open) => {
   });
 
   it('gives up waiting for room when the signal aborts, storing nothing of that event', async () => {
-    const g = gated(db.client);
+    const g = gated(db.sql);
     const { svc, app, failures } = await service({ asyncPersisterNum: 1 }, g.client);
     const session = await svc.createSession({ appName: app, userId: 'u' });
     const held = g.hold();
@@ -373,7 +349,7 @@ describe.each(databases)('asyncPersist on %s', (_name, open) => {
   });
 
   it('drains on close(), resolving even when a write failed (reported to onError)', async () => {
-    const g = gated(db.client);
+    const g = gated(db.sql);
     const { svc, app, failures } = await service({}, g.client);
     const session = await svc.createSession({ appName: app, userId: 'u' });
     const ghost: Session = { ...session, id: 'missing', events: [], state: {}, tracks: {} };

@@ -7,39 +7,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PostgresSessionServiceOptions } from '../../src/postgres/options.js';
 import { PostgresSessionService } from '../../src/postgres/service.js';
 import { ManualClock } from '../../src/session/clock.js';
 import { createEvent } from '../../src/session/event.js';
 import { stateOf } from '../../src/session/state.js';
 import { formatRfc3339Nano } from '../../src/session/time.js';
-import type { SqlClient } from '../../src/sql/client.js';
-import { newPglite, serverUrl, withServerSchema } from '../support/database.js';
+import { type TestDatabase, testDatabases } from '../support/database.js';
 
-interface Db {
-  connect: Pick<PostgresSessionServiceOptions, 'client' | 'pool' | 'schema'>;
-  sql: SqlClient;
-  close(): Promise<void>;
-}
-
-const databases: [string, () => Promise<Db>][] = [
-  [
-    'PGlite',
-    async () => {
-      const db = await newPglite();
-      return { connect: { client: db.client }, sql: db.client, close: db.close };
-    },
-  ],
-];
-if (serverUrl) {
-  databases.push([
-    'server PostgreSQL',
-    async () => {
-      const s = await withServerSchema();
-      return { connect: { pool: s.pool, schema: s.schema }, sql: s.client, close: s.drop };
-    },
-  ]);
-}
+const databases = testDatabases;
 
 // What a Go service running with TZ=Asia/Shanghai writes: JSON times carry +08:00, and pgx
 // stores the TIMESTAMP columns as local wall-clock time (03:04:05Z is 11:04:05 there).
@@ -78,7 +53,7 @@ const TRACK_EVENT =
   '{"track":"agui","payload":{"type":"RUN_STARTED","runId":"r1"},"timestamp":"2026-01-02T11:04:06+08:00"}';
 
 describe.each(databases)('rows written by trpc-agent-go, on %s', (_name, open) => {
-  let db: Db;
+  let db: TestDatabase;
   let svc: PostgresSessionService;
   const app = `app-${randomUUID()}`;
   const key = { appName: app, userId: 'user-1', sessionId: 'sess-1' };

@@ -30,36 +30,17 @@ import type { SessionKey } from '../../src/session/keys.js';
 import type { ErrorReporter } from '../../src/session/service-options.js';
 import { newStateMap, type StateMap, stateOf, TRACKS_STATE_KEY, textValue } from '../../src/session/state.js';
 import { toSqlTimestamp } from '../../src/session/time.js';
-import type { SqlClient, SqlExecutor } from '../../src/sql/client.js';
-import { newPglite, serverUrl, withServerSchema } from '../support/database.js';
+import type { SqlExecutor } from '../../src/sql/client.js';
+import { type TestDatabase, testDatabases } from '../support/database.js';
 
-interface Db {
-  client: SqlClient;
-  tables: TableNames;
-  close(): Promise<void>;
-}
-
-const databases: [string, () => Promise<Db>][] = [
-  [
-    'PGlite',
-    async () => {
-      const db = await newPglite();
-      const tables = tableNames('', '');
-      await initSchema(db.client, tables);
-      return { client: db.client, tables, close: db.close };
-    },
-  ],
-];
-if (serverUrl) {
-  databases.push([
-    'server PostgreSQL',
-    async () => {
-      const s = await withServerSchema();
-      const tables = tableNames(s.schema, 'tp');
-      await initSchema(s.client, tables);
-      return { client: s.client, tables, close: s.drop };
-    },
-  ]);
+/** A test database with the tables created; on the server under a prefix, to exercise it. */
+async function openWithTables(
+  open: () => Promise<TestDatabase>,
+): Promise<TestDatabase & { tables: TableNames }> {
+  const db = await open();
+  const tables = db.schema === undefined ? tableNames('', '') : tableNames(db.schema, 'tp');
+  await initSchema(db.sql, tables);
+  return { ...db, tables };
 }
 
 const T0 = Date.UTC(2026, 0, 2, 3, 4, 5, 123);
@@ -77,10 +58,10 @@ function counting(inner: SqlExecutor): SqlExecutor & { count: number } {
   return c as SqlExecutor & { count: number };
 }
 
-describe.each(databases)('batch appends on %s', (_name, open) => {
-  let db: Db;
+describe.each(testDatabases)('batch appends on %s', (_name, open) => {
+  let db: TestDatabase & { tables: TableNames };
   beforeAll(async () => {
-    db = await open();
+    db = await openWithTables(open);
   });
   afterAll(async () => {
     await db?.close();
@@ -95,7 +76,7 @@ describe.each(databases)('batch appends on %s', (_name, open) => {
       now: toSqlTimestamp(now),
       expiresAt: null,
     });
-    await db.client.query(q.text, q.params);
+    await db.sql.query(q.text, q.params);
   }
 
   function eventItem(key: SessionKey, label: string, opts: Partial<EventBatchItem> = {}): EventBatchItem {
@@ -105,7 +86,7 @@ describe.each(databases)('batch appends on %s', (_name, open) => {
 
   /** The stored events of a session in read order, as their message content. */
   async function storedLabels(key: SessionKey): Promise<string[]> {
-    const { rows } = await db.client.query<{ label: string }>(
+    const { rows } = await db.sql.query<{ label: string }>(
       `SELECT event->'choices'->0->'message'->>'content' AS label FROM ${db.tables.sessionEvents.qualified}
        WHERE app_name = $1 AND user_id = $2 AND session_id = $3 ORDER BY created_at, id`,
       [key.appName, key.userId, key.sessionId],
@@ -114,7 +95,7 @@ describe.each(databases)('batch appends on %s', (_name, open) => {
   }
 
   async function sessionRow(key: SessionKey) {
-    const { rows } = await db.client.query<{ state: string; updated_at: Date; expires_at: Date | null }>(
+    const { rows } = await db.sql.query<{ state: string; updated_at: Date; expires_at: Date | null }>(
       `SELECT state::text AS state, updated_at, expires_at FROM ${db.tables.sessionStates.qualified}
        WHERE app_name = $1 AND user_id = $2 AND session_id = $3 AND deleted_at IS NULL`,
       [key.appName, key.userId, key.sessionId],
@@ -127,7 +108,7 @@ describe.each(databases)('batch appends on %s', (_name, open) => {
     for (const k of keys) await createSession(k);
     const items: EventBatchItem[] = [];
     for (let n = 0; n < 30; n++) items.push(eventItem(keys[n % 3]!, `e${n}`));
-    const exec = counting(db.client);
+    const exec = counting(db.sql);
     const outcomes = await appendEventsBatch(exec, db.tables, items);
     expect(exec.count).toBe(1);
     expect(outcomes).toEqual(Array(30).fill('stored'));
@@ -162,7 +143,7 @@ describe.each(databases)('batch appends on %s', (_name, open) => {
       }),
       eventItem(key, 'three', { delta: delta([['c', null]]), now: at(3000), ttlMs: 60_000 }),
     ];
-    expect(await appendEventsBatch(db.client, db.tables, items)).toEqual(['stored', 'stored', 'stored']);
+    expect(await appendEventsBatch(db.sql, db.tables, items)).toEqual(['stored', 'stored', 'stored']);
     const row = await sessionRow(key);
     const envelope = decodeSessionState(row.state);
     const text = (k: string) => {
@@ -187,7 +168,7 @@ describe.each(databases)('batch appends on %s', (_name, open) => {
     const deleted = newKey();
     await createSession(live);
     await createSession(deleted);
-    await db.client.query(
+    await db.sql.query(
       `UPDATE ${db.tables.sessionStates.qualified} SET deleted_at = $2::timestamp WHERE session_id = $1`,
       [deleted.sessionId, toSqlTimestamp(at(0))],
     );
@@ -197,7 +178,7 @@ describe.each(databases)('batch appends on %s', (_name, open) => {
       eventItem(deleted, 'c'),
       eventItem(live, 'd'),
     ];
-    expect(await appendEventsBatch(db.client, db.tables, items)).toEqual([
+    expect(await appendEventsBatch(db.sql, db.tables, items)).toEqual([
       'stored',
       'missing',
       'missing',
@@ -212,9 +193,9 @@ describe.each(databases)('batch appends on %s', (_name, open) => {
     const key = newKey();
     // Another writer whose clock runs ahead left updated_at in our future.
     await createSession(key, newStateMap(), at(600_000));
-    await appendEventsBatch(db.client, db.tables, [eventItem(key, 'x', { now: at(1000) })]);
-    await appendEventsBatch(db.client, db.tables, [eventItem(key, 'y', { now: at(2000) })]);
-    const { rows } = await db.client.query<{ created_at: Date }>(
+    await appendEventsBatch(db.sql, db.tables, [eventItem(key, 'x', { now: at(1000) })]);
+    await appendEventsBatch(db.sql, db.tables, [eventItem(key, 'y', { now: at(2000) })]);
+    const { rows } = await db.sql.query<{ created_at: Date }>(
       `SELECT created_at FROM ${db.tables.sessionEvents.qualified} WHERE session_id = $1 ORDER BY created_at, id`,
       [key.sessionId],
     );
@@ -225,7 +206,7 @@ describe.each(databases)('batch appends on %s', (_name, open) => {
   it('leaves updated_at at the latest append time even when the clock stepped back within a batch', async () => {
     const key = newKey();
     await createSession(key);
-    await appendEventsBatch(db.client, db.tables, [
+    await appendEventsBatch(db.sql, db.tables, [
       eventItem(key, 'late', { now: at(3000) }),
       eventItem(key, 'early', { now: at(2000) }),
     ]);
@@ -243,16 +224,16 @@ describe.each(databases)('batch appends on %s', (_name, open) => {
     await createSession(b);
     const same = eventItem(a, 'twice');
     const items = [same, eventItem(b, 'b1'), same, eventItem(a, 'a2'), eventItem(b, 'b2')];
-    await appendEventsBatch(db.client, db.tables, items);
+    await appendEventsBatch(db.sql, db.tables, items);
     // The connection died after COMMIT: the same batch comes again, marked as a retry.
-    expect(await appendEventsBatch(db.client, db.tables, items, { retried: true })).toEqual(
+    expect(await appendEventsBatch(db.sql, db.tables, items, { retried: true })).toEqual(
       Array(5).fill('stored'),
     );
     expect(await storedLabels(a)).toEqual(['twice', 'twice', 'a2']);
     expect(await storedLabels(b)).toEqual(['b1', 'b2']);
     // A retry whose first attempt never committed stores everything.
     const fresh = [eventItem(a, 'a3'), eventItem(b, 'b3')];
-    await appendEventsBatch(db.client, db.tables, fresh, { retried: true });
+    await appendEventsBatch(db.sql, db.tables, fresh, { retried: true });
     expect(await storedLabels(a)).toEqual(['twice', 'twice', 'a2', 'a3']);
     expect(await storedLabels(b)).toEqual(['b1', 'b2', 'b3']);
   });
@@ -270,7 +251,7 @@ describe.each(databases)('batch appends on %s', (_name, open) => {
   }
 
   async function trackRows(key: SessionKey) {
-    const { rows } = await db.client.query<{
+    const { rows } = await db.sql.query<{
       track: string;
       label: string;
       created_at: Date;
@@ -301,7 +282,7 @@ describe.each(databases)('batch appends on %s', (_name, open) => {
       trackItem(a, 'custom', 'a3', 50),
       trackItem(a, 'agui', 'a4', 60),
     ];
-    expect(await appendTrackEventsBatch(db.client, db.tables, items)).toEqual([
+    expect(await appendTrackEventsBatch(db.sql, db.tables, items)).toEqual([
       'stored',
       'stored',
       'missing',
@@ -319,7 +300,7 @@ describe.each(databases)('batch appends on %s', (_name, open) => {
     expect((await sessionRow(a)).updated_at.getTime()).toBe(at(5000).getTime());
     expect(await trackRows(missing)).toEqual([]);
     // A retry after an unknown outcome stores nothing twice and leaves the index as it is.
-    await appendTrackEventsBatch(db.client, db.tables, items, { retried: true });
+    await appendTrackEventsBatch(db.sql, db.tables, items, { retried: true });
     expect((await trackRows(a)).map((r) => r.label)).toEqual(['a1', 'a2', 'a3', 'a4']);
     expect(await storedTracks(a)).toEqual(['old', 'agui', 'custom']);
   });
@@ -333,13 +314,13 @@ describe.each(databases)('batch appends on %s', (_name, open) => {
     const reporter: ErrorReporter = (error, context) =>
       failures.push(`${(context.key as SessionKey).sessionId}:${error.name}`);
     const events = createEventPersister({
-      client: db.client,
+      client: db.sql,
       tables: db.tables,
       workers: 4,
       onError: reporter,
     });
     const tracks = createTrackPersister({
-      client: async () => db.client,
+      client: async () => db.sql,
       tables: db.tables,
       workers: 4,
       onError: (error, { key }) => failures.push(`${key.sessionId}:${error.name}`),

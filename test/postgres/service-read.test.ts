@@ -7,41 +7,17 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PostgresSessionServiceOptions } from '../../src/postgres/options.js';
 import { PostgresSessionService } from '../../src/postgres/service.js';
 import { ManualClock } from '../../src/session/clock.js';
 import { decodeEvent } from '../../src/session/codec.js';
 import { createEvent, type Event, type Message } from '../../src/session/event.js';
 import { filterEvents } from '../../src/session/session.js';
 import type { SqlClient, SqlExecutor } from '../../src/sql/client.js';
-import { newPglite, serverUrl, withServerSchema } from '../support/database.js';
+import { type TestDatabase, testDatabases } from '../support/database.js';
 
-interface Db {
-  connect: Pick<PostgresSessionServiceOptions, 'client' | 'pool' | 'schema'>;
-  sql: SqlClient;
-  close(): Promise<void>;
-}
-
-const databases: [string, () => Promise<Db>, number][] = [
-  [
-    'PGlite',
-    async () => {
-      const db = await newPglite();
-      return { connect: { client: db.client }, sql: db.client, close: db.close };
-    },
-    60,
-  ],
-];
-if (serverUrl) {
-  databases.push([
-    'server PostgreSQL',
-    async () => {
-      const s = await withServerSchema();
-      return { connect: { pool: s.pool, schema: s.schema }, sql: s.client, close: s.drop };
-    },
-    40,
-  ]);
-}
+/** Property runs per database (fewer on the server, where each run costs round trips). */
+const RUNS: Readonly<Record<string, number>> = { PGlite: 60, 'server PostgreSQL': 40 };
+const databases = testDatabases.map(([name, open]) => [name, open, RUNS[name]!] as const);
 
 /** Wraps a client to count the statements whose text contains each of `marks`. */
 function counting(inner: SqlClient, marks: Record<string, string>) {
@@ -97,7 +73,7 @@ const optionsArb = fc.record({
 });
 
 describe.each(databases)('user-anchored reads on %s', (_name, open, runs) => {
-  let db: Db;
+  let db: TestDatabase;
   let counts: Record<string, number>;
   const clock = new ManualClock(NOW);
   const app = `app-${randomUUID()}`;

@@ -12,34 +12,9 @@ import { createEvent, type Event } from '../../src/session/event.js';
 import { stateOf } from '../../src/session/state.js';
 import type { SessionSummarizer } from '../../src/session/summarizer.js';
 import type { SqlClient, SqlExecutor } from '../../src/sql/client.js';
-import { newPglite, serverUrl, withServerSchema } from '../support/database.js';
+import { type TestDatabase, testDatabases } from '../support/database.js';
 
-interface Db {
-  /** Options that point a service at this database. */
-  connect: Pick<PostgresSessionServiceOptions, 'client' | 'pool' | 'schema'>;
-  /** Raw access, to read rows back. */
-  sql: SqlClient;
-  close(): Promise<void>;
-}
-
-const databases: [string, () => Promise<Db>][] = [
-  [
-    'PGlite',
-    async () => {
-      const db = await newPglite();
-      return { connect: { client: db.client }, sql: db.client, close: db.close };
-    },
-  ],
-];
-if (serverUrl) {
-  databases.push([
-    'server PostgreSQL',
-    async () => {
-      const s = await withServerSchema();
-      return { connect: { pool: s.pool, schema: s.schema }, sql: s.client, close: s.drop };
-    },
-  ]);
-}
+const databases = testDatabases;
 
 const T0 = Date.UTC(2026, 0, 2, 3, 4, 5, 123);
 const MINUTE = 60_000;
@@ -86,7 +61,7 @@ const toolCall = (now: Date): Event =>
   });
 
 describe.each(databases)('PostgresSessionService on %s', (_name, open) => {
-  let db: Db;
+  let db: TestDatabase;
   let clock: ManualClock;
   let app: string;
   const services: PostgresSessionService[] = [];

@@ -14,33 +14,9 @@ import { createEvent, type Event } from '../../src/session/event.js';
 import type { SessionKey } from '../../src/session/keys.js';
 import type { Session } from '../../src/session/session.js';
 import type { SessionSummarizer } from '../../src/session/summarizer.js';
-import type { SqlClient } from '../../src/sql/client.js';
-import { newPglite, serverUrl, withServerSchema } from '../support/database.js';
+import { type TestDatabase, testDatabases } from '../support/database.js';
 
-interface Db {
-  client: SqlClient;
-  schema?: string;
-  close(): Promise<void>;
-}
-
-const databases: [string, () => Promise<Db>][] = [
-  [
-    'PGlite',
-    async () => {
-      const db = await newPglite();
-      return { client: db.client, close: db.close };
-    },
-  ],
-];
-if (serverUrl) {
-  databases.push([
-    'server PostgreSQL',
-    async () => {
-      const s = await withServerSchema();
-      return { client: s.client, schema: s.schema, close: s.drop };
-    },
-  ]);
-}
+const databases = testDatabases;
 
 /** A promise with its resolver. */
 function deferred(): { promise: Promise<void>; resolve(): void } {
@@ -77,12 +53,12 @@ const message = (author: 'user' | 'assistant', content: string, extra: Partial<E
 };
 
 describe.each(databases)('summaries on %s', (_name, open) => {
-  let db: Db;
+  let db: TestDatabase;
   const services: PostgresSessionService[] = [];
 
   beforeAll(async () => {
     db = await open();
-    await (await PostgresSessionService.create({ client: db.client, schema: db.schema })).close();
+    await (await PostgresSessionService.create({ client: db.sql, schema: db.schema })).close();
   });
   afterAll(async () => {
     await Promise.all(services.map((s) => s.close()));
@@ -92,7 +68,7 @@ describe.each(databases)('summaries on %s', (_name, open) => {
   async function service(options: PostgresSessionServiceOptions) {
     const failures: [Error, Record<string, unknown>][] = [];
     const svc = await PostgresSessionService.create({
-      client: db.client,
+      client: db.sql,
       schema: db.schema,
       skipDbInit: true,
       asyncPersist: true,
@@ -117,7 +93,7 @@ describe.each(databases)('summaries on %s', (_name, open) => {
 
   /** The stored summaries of a session (filter key to text), straight from the table. */
   async function stored(svc: PostgresSessionService, key: SessionKey): Promise<Record<string, string>> {
-    const { rows } = await db.client.query<{ filter_key: string; text: string }>(
+    const { rows } = await db.sql.query<{ filter_key: string; text: string }>(
       `SELECT filter_key, summary->>'summary' AS text FROM ${svc.tables.sessionSummaries.qualified}
        WHERE app_name = $1 AND user_id = $2 AND session_id = $3 AND deleted_at IS NULL
        ORDER BY filter_key`,
@@ -215,7 +191,7 @@ describe.each(databases)('summaries on %s', (_name, open) => {
       expect(await stored(svc, key('first'))).toEqual({});
       expect(await stored(svc, key('second'))).toEqual({});
       // The events appended before close() were drained, as every accepted write is.
-      const { rows } = await db.client.query<{ n: number }>(
+      const { rows } = await db.sql.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM ${svc.tables.sessionEvents.qualified} WHERE app_name = $1`,
         [key('first').appName],
       );
@@ -315,7 +291,7 @@ describe.each(databases)('summaries on %s', (_name, open) => {
         // A summary older than the session is an earlier session's with the same id: hidden.
         const createdAt = read.createdAt.getTime();
         const stale = new Date(createdAt - 3_600_000).toISOString();
-        await db.client.query(
+        await db.sql.query(
           `INSERT INTO ${svc.tables.sessionSummaries.qualified}
              (app_name, user_id, session_id, filter_key, summary, updated_at, expires_at, deleted_at)
            VALUES ($1, $2, $3, 'old', $4, $5, NULL, NULL)`,
@@ -348,7 +324,7 @@ describe.each(databases)('summaries on %s', (_name, open) => {
         createdAt: '2026-01-02T11:04:05.5+08:00',
         updatedAt: '2026-01-02T11:04:07+08:00',
       });
-      await db.client.query(
+      await db.sql.query(
         `INSERT INTO ${t.sessionStates.qualified} (app_name, user_id, session_id, state, created_at, updated_at, expires_at)
          VALUES ($1, $2, $3, $4, '2026-01-02 11:04:05.5', '2026-01-02 11:04:07', NULL)`,
         [k.appName, k.userId, k.sessionId, envelope],
@@ -367,7 +343,7 @@ describe.each(databases)('summaries on %s', (_name, open) => {
           timestamp,
           version: 1,
         });
-        await db.client.query(
+        await db.sql.query(
           `INSERT INTO ${t.sessionEvents.qualified} (app_name, user_id, session_id, event, created_at, updated_at)
            VALUES ($1, $2, $3, $4, $5, $5)`,
           [k.appName, k.userId, k.sessionId, event, timestamp.slice(0, 19).replace('T', ' ')],
@@ -381,7 +357,7 @@ describe.each(databases)('summaries on %s', (_name, open) => {
 
       // The summary row's column is the cutoff in UTC (03:04:07), earlier than the session's
       // local-time column (11:04:05): comparing the columns, as Go did, would hide it.
-      const { rows } = await db.client.query<{ hidden_by_columns: boolean }>(
+      const { rows } = await db.sql.query<{ hidden_by_columns: boolean }>(
         `SELECT m.updated_at < s.created_at AS hidden_by_columns
          FROM ${t.sessionSummaries.qualified} m JOIN ${t.sessionStates.qualified} s
            ON s.app_name = m.app_name AND s.user_id = m.user_id AND s.session_id = m.session_id

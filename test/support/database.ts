@@ -64,3 +64,44 @@ export async function newPglite(): Promise<{ client: SqlClient; close(): Promise
   const client = await pgliteClient();
   return { client, close: () => client.close() };
 }
+
+/** A fresh database for one test file's cases: PGlite, or a schema of its own on the server. */
+export interface TestDatabase {
+  /** Options that point a service at it: PGlite's client, or the server's pool and schema. */
+  connect: { client?: SqlClient; pool?: pg.Pool; schema?: string };
+  /** A client on it, to read rows back, or to wrap before handing it to a service. */
+  sql: SqlClient;
+  /** The schema of the server's tables; undefined on PGlite (its current schema). */
+  schema: string | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * The databases the PostgreSQL tests run on, for `describe.each`: PGlite always, server
+ * PostgreSQL when AGENT_SESSIONS_TEST_DATABASE_URL is set.
+ */
+export const testDatabases: readonly (readonly [name: string, open: () => Promise<TestDatabase>])[] = [
+  [
+    'PGlite',
+    async () => {
+      const db = await newPglite();
+      return { connect: { client: db.client }, sql: db.client, schema: undefined, close: db.close };
+    },
+  ],
+  ...(serverUrl
+    ? [
+        [
+          'server PostgreSQL',
+          async (): Promise<TestDatabase> => {
+            const s = await withServerSchema();
+            return {
+              connect: { pool: s.pool, schema: s.schema },
+              sql: s.client,
+              schema: s.schema,
+              close: s.drop,
+            };
+          },
+        ] as const,
+      ]
+    : []),
+];
