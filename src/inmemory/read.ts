@@ -1,7 +1,7 @@
 import { decodeEvent, decodeTrackEvent, readTrackNames } from '../session/codec.js';
 import type { Event } from '../session/event.js';
 import { filterEvents, newSession, type Session } from '../session/session.js';
-import { copyState, mergeScopedState, type StateMap } from '../session/state.js';
+import { addScopedState, copyState, type ScopedState } from '../session/state.js';
 import type { Summary } from '../session/summary.js';
 import { compareTime } from '../session/time.js';
 import type { TrackEvents } from '../session/track.js';
@@ -15,8 +15,8 @@ export interface ReadContext {
   nowMs: number;
   sessionTtlMs: number;
   sessionEventLimit: number;
-  appState: StateMap;
-  userState: StateMap;
+  /** The live app and user state, prefixed once for every session the read returns. */
+  scoped: ScopedState;
 }
 
 export interface ReadOptions {
@@ -102,7 +102,7 @@ export function readSummaries(record: SessionRecord): Record<string, Summary> {
  * event is returned, every indexed track with its live events.
  */
 export function readSession(record: SessionRecord, options: ReadOptions, ctx: ReadContext): Session {
-  const state = mergeScopedState(copyState(record.state), ctx.appState, ctx.userState);
+  const state = addScopedState(copyState(record.state), ctx.scoped);
   const session = newSession(record.key, copyTime(record.createdAt), state);
   session.updatedAt = copyTime(record.updatedAt);
   session.tracks = newRecordMap();

@@ -43,6 +43,7 @@ import {
   copyState,
   newStateMap,
   type StateMap,
+  scopedState,
   stateValueToText,
   TRACKS_STATE_KEY,
   trimPrefix,
@@ -443,8 +444,10 @@ export class InMemorySessionService implements SessionService {
       nowMs,
       sessionTtlMs: this.#options.sessionTtlMs,
       sessionEventLimit: this.#options.sessionEventLimit,
-      appState: this.#appStates.list(appScope(key.appName), nowMs),
-      userState: this.#userStates.list(userScope(key.appName, key.userId), nowMs),
+      scoped: scopedState(
+        this.#appStates.list(appScope(key.appName), nowMs),
+        this.#userStates.list(userScope(key.appName, key.userId), nowMs),
+      ),
     };
   }
 
