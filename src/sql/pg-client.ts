@@ -150,12 +150,12 @@ export interface PgClientOptions {
 export function pgClient(pool: pg.Pool, { owned, preparedStatements = true }: PgClientOptions): SqlClient {
   let closing: Promise<void> | undefined;
   guardCheckouts(pool);
+  const onPool = { prepare: preparedStatements, pooled: true };
   const onConnection = { prepare: preparedStatements, pooled: false };
 
   return {
     kind: 'pg',
-    query: <Row>(text: string, params?: readonly unknown[]) =>
-      run<Row>(pool, text, params, { prepare: preparedStatements, pooled: true }),
+    query: <Row>(text: string, params?: readonly unknown[]) => run<Row>(pool, text, params, onPool),
 
     async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
       const conn = await pool.connect();
