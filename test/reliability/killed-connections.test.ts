@@ -16,7 +16,7 @@ import type { SessionKey } from '../../src/session/keys.js';
 import type { Session } from '../../src/session/session.js';
 import { stateOf } from '../../src/session/state.js';
 import { createPgPool, pgClient } from '../../src/sql/pg-client.js';
-import { type FaultyProxy, startProxy } from './support/proxy.js';
+import { proxyTestServer, type TestServerProxy } from './support/proxy.js';
 import {
   createTestSchema,
   describeServer,
@@ -340,26 +340,19 @@ describeServer('connections killed under the service', () => {
 
 describeServer('an answer lost after the server committed', () => {
   let db: TestSchema;
-  let proxy: FaultyProxy;
+  let proxy: TestServerProxy;
   beforeAll(async () => {
     db = await createTestSchema();
-    const url = new URL(serverUrl!);
-    proxy = await startProxy({ host: url.hostname, port: Number(url.port || 5432) });
+    proxy = await proxyTestServer();
   });
   afterAll(async () => {
     await proxy?.close();
     await db?.drop();
   });
 
-  const viaProxy = () => {
-    const url = new URL(serverUrl!);
-    url.host = `127.0.0.1:${proxy.port}`;
-    return url.toString();
-  };
-
   it('reports a synchronous append as failed (STORAGE) though it was stored, once, with its update', async () => {
     const name = randomName('lost1');
-    const service = await db.service(name, { dsn: viaProxy(), extraOptions: { max: 1 } });
+    const service = await db.service(name, { dsn: proxy.dsn, extraOptions: { max: 1 } });
     try {
       const session = await service.createSession({ appName: name, userId: 'u', sessionId: 's' });
       const event = marked('lost');
@@ -382,7 +375,7 @@ describeServer('an answer lost after the server committed', () => {
     const name = randomName('lost3');
     const failures: Error[] = [];
     const service = await db.service(name, {
-      dsn: viaProxy(),
+      dsn: proxy.dsn,
       asyncPersist: true,
       asyncPersisterNum: 1,
       extraOptions: { max: 1 },
@@ -416,7 +409,7 @@ describeServer('an answer lost after the server committed', () => {
     const name = randomName('lost2');
     const setup: PostgresSessionService = await db.service(name);
     const pool = createPgPool(
-      { connectionString: viaProxy(), max: 1, options: `-c search_path=${db.name}` },
+      { connectionString: proxy.dsn, max: 1, options: `-c search_path=${db.name}` },
       { onError: () => {} },
     );
     const client = pgClient(pool, { owned: true });

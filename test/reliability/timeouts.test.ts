@@ -13,7 +13,7 @@ import { ManualClock } from '../../src/session/clock.js';
 import { createEvent } from '../../src/session/event.js';
 import { stateOf } from '../../src/session/state.js';
 import { sqlState } from '../../src/sql/errors.js';
-import { closedPort, type FaultyProxy, startProxy, startSilentServer } from './support/proxy.js';
+import { closedPort, proxyTestServer, startSilentServer, type TestServerProxy } from './support/proxy.js';
 import {
   createTestSchema,
   describeServer,
@@ -242,11 +242,10 @@ describeServer('a row locked by another connection', () => {
 
 describeServer('a server that stops answering', () => {
   let db: TestSchema;
-  let proxy: FaultyProxy;
+  let proxy: TestServerProxy;
   beforeAll(async () => {
     db = await createTestSchema();
-    const url = new URL(serverUrl!);
-    proxy = await startProxy({ host: url.hostname, port: Number(url.port || 5432) });
+    proxy = await proxyTestServer();
   });
   afterAll(async () => {
     await proxy?.close();
@@ -254,11 +253,9 @@ describeServer('a server that stops answering', () => {
   });
 
   function throughProxy(name: string) {
-    const url = new URL(serverUrl!);
-    url.host = `127.0.0.1:${proxy.port}`;
     return PostgresSessionService.create({
       ...db.options(name, { statementTimeoutMs: 500, connectTimeoutMs: 1_000 }),
-      dsn: url.toString(),
+      dsn: proxy.dsn,
     });
   }
 

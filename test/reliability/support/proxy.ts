@@ -13,6 +13,7 @@
  * exact, not a guess about TCP chunks.
  */
 import net from 'node:net';
+import { serverUrl } from '../../support/database.js';
 
 interface Link {
   client: net.Socket;
@@ -122,6 +123,17 @@ export async function startProxy(target: { host: string; port: number }): Promis
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** A proxy in front of the test server, with `dsn`: the test server's URL routed through it. */
+export type TestServerProxy = FaultyProxy & { dsn: string };
+
+/** Starts a proxy in front of the test server (AGENT_SESSIONS_TEST_DATABASE_URL). */
+export async function proxyTestServer(): Promise<TestServerProxy> {
+  const url = new URL(serverUrl!);
+  const proxy = await startProxy({ host: url.hostname, port: Number(url.port || 5432) });
+  url.host = `127.0.0.1:${proxy.port}`;
+  return Object.assign(proxy, { dsn: url.toString() });
 }
 
 /**
