@@ -76,32 +76,23 @@ export interface TestDatabase {
   close(): Promise<void>;
 }
 
+/** A fresh in-memory PGlite as a TestDatabase. */
+export async function openPgliteDatabase(): Promise<TestDatabase> {
+  const db = await newPglite();
+  return { connect: { client: db.client }, sql: db.client, schema: undefined, close: db.close };
+}
+
+/** A fresh schema on the test server as a TestDatabase; close() drops it. */
+export async function openServerDatabase(): Promise<TestDatabase> {
+  const s = await withServerSchema();
+  return { connect: { pool: s.pool, schema: s.schema }, sql: s.client, schema: s.schema, close: s.drop };
+}
+
 /**
  * The databases the PostgreSQL tests run on, for `describe.each`: PGlite always, server
  * PostgreSQL when AGENT_SESSIONS_TEST_DATABASE_URL is set.
  */
 export const testDatabases: readonly (readonly [name: string, open: () => Promise<TestDatabase>])[] = [
-  [
-    'PGlite',
-    async () => {
-      const db = await newPglite();
-      return { connect: { client: db.client }, sql: db.client, schema: undefined, close: db.close };
-    },
-  ],
-  ...(serverUrl
-    ? [
-        [
-          'server PostgreSQL',
-          async (): Promise<TestDatabase> => {
-            const s = await withServerSchema();
-            return {
-              connect: { pool: s.pool, schema: s.schema },
-              sql: s.client,
-              schema: s.schema,
-              close: s.drop,
-            };
-          },
-        ] as const,
-      ]
-    : []),
+  ['PGlite', openPgliteDatabase],
+  ...(serverUrl ? [['server PostgreSQL', openServerDatabase] as const] : []),
 ];
