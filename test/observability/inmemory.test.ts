@@ -1,12 +1,20 @@
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { InMemorySessionService } from '../../src/inmemory/service.js';
-import { INSTRUMENTED_METHODS, ORIGINAL, telemetryOf } from '../../src/observability/index.js';
+import { ORIGINAL, telemetryOf } from '../../src/observability/index.js';
 import { ConfigError } from '../../src/session/errors.js';
 import { createEvent } from '../../src/session/event.js';
-import { textValue } from '../../src/session/state.js';
 import { FakeSummarizer } from '../conformance/fakes.js';
-import { countOf, installOtel, ownMeter, pointWith, recordingLogger, type TestOtel } from './otel.js';
+import {
+  callEveryMethod,
+  countOf,
+  EVERY_SPAN_NAME,
+  installOtel,
+  ownMeter,
+  pointWith,
+  recordingLogger,
+  type TestOtel,
+} from './otel.js';
 
 const app = 'obs-app';
 const user = { appName: app, userId: 'u1' };
@@ -22,35 +30,10 @@ beforeEach(() => otel.exporter.reset());
 describe('spans of the in-memory service', () => {
   it('makes one span per call, named agent_sessions.<operation>, with the database attributes', async () => {
     const svc = new InMemorySessionService({ summarizer: new FakeSummarizer() });
-    const session = await svc.createSession({ ...user, sessionId: 's1' });
-    const key = { ...user, sessionId: 's1' };
-    const first = userMessage('hello');
-    await svc.appendEvent(session, first);
-    await svc.appendTrackEvent(session, { track: 'audit', payload: { a: 1 }, timestamp: new Date() });
-    await svc.getSession(key);
-    await svc.listSessions(user);
-    await svc.updateSessionState(key, { mood: textValue('calm') });
-    await svc.updateAppState(app, { flag: textValue('on') });
-    await svc.listAppStates(app);
-    await svc.deleteAppState(app, 'flag');
-    await svc.updateUserState(user, { lang: textValue('en') });
-    await svc.listUserStates(user);
-    await svc.deleteUserState(user, 'lang');
-    await svc.getTrackEvents(key, 'audit');
-    await svc.getEventWindow(key, first.id, { before: 1, after: 1 });
-    await svc.createSessionSummary(session, '', true);
-    await svc.enqueueSummaryJob(session, '', true);
-    await svc.getSessionSummaryText(session);
-    await svc.sweepNow();
-    await svc.flush();
-    await svc.deleteSession(key);
-    await svc.close();
+    await callEveryMethod(svc, user);
 
     const names = otel.spans().map((s) => s.name);
-    for (const method of INSTRUMENTED_METHODS) {
-      const operation = method.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-      expect(names).toContain(`agent_sessions.${operation}`);
-    }
+    for (const name of EVERY_SPAN_NAME) expect(names).toContain(name);
     const append = otel.span('agent_sessions.append_event');
     expect(append.kind).toBe(SpanKind.INTERNAL);
     expect(append.instrumentationScope.name).toBe('agent-sessions');

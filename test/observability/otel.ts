@@ -18,6 +18,11 @@ import {
   type ReadableSpan,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
+import { INSTRUMENTED_METHODS } from '../../src/observability/index.js';
+import { createEvent } from '../../src/session/event.js';
+import type { UserKey } from '../../src/session/keys.js';
+import type { SessionService } from '../../src/session/service.js';
+import { textValue } from '../../src/session/state.js';
 
 class TestMetricReader extends MetricReader {
   protected async onShutdown(): Promise<void> {}
@@ -116,3 +121,41 @@ export function recordingLogger() {
   };
   return { records, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
+
+/**
+ * Calls every instrumented method of `svc` once on the session `s1` of `user`, and closes it.
+ * The service needs a summarizer (for the summary calls) and sweepNow().
+ */
+export async function callEveryMethod(
+  svc: SessionService & { sweepNow(): Promise<unknown> },
+  user: UserKey,
+): Promise<void> {
+  const key = { ...user, sessionId: 's1' };
+  const session = await svc.createSession(key);
+  const first = createEvent({ author: 'user', message: { role: 'user', content: 'hello' } });
+  await svc.appendEvent(session, first);
+  await svc.appendTrackEvent(session, { track: 'audit', payload: { a: 1 }, timestamp: new Date() });
+  await svc.getSession(key);
+  await svc.listSessions(user);
+  await svc.updateSessionState(key, { mood: textValue('calm') });
+  await svc.updateAppState(user.appName, { flag: textValue('on') });
+  await svc.listAppStates(user.appName);
+  await svc.deleteAppState(user.appName, 'flag');
+  await svc.updateUserState(user, { lang: textValue('en') });
+  await svc.listUserStates(user);
+  await svc.deleteUserState(user, 'lang');
+  await svc.getTrackEvents(key, 'audit');
+  await svc.getEventWindow(key, first.id, { before: 1, after: 1 });
+  await svc.createSessionSummary(session, '', true);
+  await svc.enqueueSummaryJob(session, '', true);
+  await svc.getSessionSummaryText(session);
+  await svc.sweepNow();
+  await svc.flush();
+  await svc.deleteSession(key);
+  await svc.close();
+}
+
+/** The span names of every instrumented method: `agent_sessions.<method in snake case>`. */
+export const EVERY_SPAN_NAME: readonly string[] = INSTRUMENTED_METHODS.map(
+  (method) => `agent_sessions.${method.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`,
+);

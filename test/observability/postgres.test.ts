@@ -1,15 +1,22 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { INSTRUMENTED_METHODS } from '../../src/observability/index.js';
 import type { PostgresSessionServiceOptions } from '../../src/postgres/options.js';
 import { PostgresSessionService } from '../../src/postgres/service.js';
 import { ManualClock } from '../../src/session/clock.js';
 import { createEvent } from '../../src/session/event.js';
-import { textValue } from '../../src/session/state.js';
 import type { SqlClient, SqlExecutor } from '../../src/sql/client.js';
 import { FakeSummarizer } from '../conformance/fakes.js';
 import { newPglite } from '../support/database.js';
-import { countOf, installOtel, ownMeter, pointWith, recordingLogger, type TestOtel } from './otel.js';
+import {
+  callEveryMethod,
+  countOf,
+  EVERY_SPAN_NAME,
+  installOtel,
+  ownMeter,
+  pointWith,
+  recordingLogger,
+  type TestOtel,
+} from './otel.js';
 
 const message = (content: string) => createEvent({ author: 'user', message: { role: 'user', content } });
 
@@ -64,34 +71,10 @@ describe('spans on PGlite', () => {
   it('makes one CLIENT span per call with db.system postgresql and the database as db.namespace', async () => {
     const user = nextUser();
     const svc = await service({ summarizer: new FakeSummarizer(), sessionTtlMs: 60_000 });
-    const session = await svc.createSession({ ...user, sessionId: 's1' });
-    const key = { ...user, sessionId: 's1' };
-    const first = message('hello');
-    await svc.appendEvent(session, first);
-    await svc.appendTrackEvent(session, { track: 'audit', payload: { a: 1 }, timestamp: new Date() });
-    await svc.getSession(key);
-    await svc.listSessions(user);
-    await svc.updateSessionState(key, { mood: textValue('calm') });
-    await svc.updateAppState(user.appName, { flag: textValue('on') });
-    await svc.listAppStates(user.appName);
-    await svc.deleteAppState(user.appName, 'flag');
-    await svc.updateUserState(user, { lang: textValue('en') });
-    await svc.listUserStates(user);
-    await svc.deleteUserState(user, 'lang');
-    await svc.getTrackEvents(key, 'audit');
-    await svc.getEventWindow(key, first.id, { before: 1, after: 1 });
-    await svc.createSessionSummary(session, '', true);
-    await svc.enqueueSummaryJob(session, '', true);
-    await svc.getSessionSummaryText(session);
-    await svc.sweepNow();
-    await svc.flush();
-    await svc.deleteSession(key);
-    await svc.close();
+    await callEveryMethod(svc, user);
 
     const names = otel.spans().map((s) => s.name);
-    for (const method of INSTRUMENTED_METHODS) {
-      expect(names).toContain(`agent_sessions.${method.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`);
-    }
+    for (const name of EVERY_SPAN_NAME) expect(names).toContain(name);
     const get = otel.span('agent_sessions.get_session');
     expect(get.kind).toBe(SpanKind.CLIENT);
     expect(get.attributes).toMatchObject({
