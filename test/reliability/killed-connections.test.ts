@@ -125,14 +125,7 @@ describeServer('connections killed under the service', () => {
           service.createSession({ appName: name, userId: 'u', sessionId: `s${i}` }),
         ),
       );
-      let done = false;
-      let kills = 0;
-      const killer = (async () => {
-        while (!done) {
-          kills += await db.terminate(name);
-          await sleep(15 + Math.floor(Math.random() * 20));
-        }
-      })();
+      const killer = db.keepTerminating(name, [15, 35]);
       const outcomes = await Promise.all(
         sessions.map(async (session) => {
           const resolved: string[] = [];
@@ -150,8 +143,7 @@ describeServer('connections killed under the service', () => {
           return { session, resolved, failed };
         }),
       );
-      done = true;
-      await killer;
+      const kills = await killer.stop();
       expect(kills).toBeGreaterThan(0);
       expect(
         outcomes.some((o) => o.failed.length > 0),
@@ -239,14 +231,7 @@ describeServer('connections killed under the service', () => {
           service.createSession({ appName: name, userId: 'u', sessionId: `s${i}` }),
         ),
       );
-      let done = false;
-      let kills = 0;
-      const killer = (async () => {
-        while (!done) {
-          kills += await db.terminate(name);
-          await sleep(10 + Math.floor(Math.random() * 20));
-        }
-      })();
+      const killer = db.keepTerminating(name, [10, 30]);
       const appended = await Promise.all(
         sessions.map(async (session) => {
           const ids: string[] = [];
@@ -261,8 +246,7 @@ describeServer('connections killed under the service', () => {
         }),
       );
       await sleep(100);
-      done = true;
-      await killer;
+      const kills = await killer.stop();
       await service.flush();
       expect(kills).toBeGreaterThan(0);
       expect(failures).toEqual([]);

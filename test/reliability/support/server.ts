@@ -39,6 +39,11 @@ export interface TestSchema {
   connections(applicationName: string): Promise<number>;
   /** Terminates every backend of `applicationName`; returns how many. */
   terminate(applicationName: string): Promise<number>;
+  /**
+   * Keeps terminating the backends of `applicationName`, pausing a random `pauseMs[0]` to
+   * `pauseMs[1]` ms between rounds, until `stop()`, which resolves to how many it terminated.
+   */
+  keepTerminating(applicationName: string, pauseMs: readonly [number, number]): { stop(): Promise<number> };
   drop(): Promise<void>;
 }
 
@@ -54,6 +59,14 @@ export async function createTestSchema(): Promise<TestSchema> {
     ...extra,
     extraOptions: { application_name: applicationName, ...(extra.extraOptions ?? {}) },
   });
+  const terminate = async (applicationName: string) => {
+    const { rows } = await admin.query<{ n: number }>(
+      `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+       WHERE application_name = $1 AND pid <> pg_backend_pid()`,
+      [applicationName],
+    );
+    return rows[0]!.n;
+  };
   return {
     name,
     admin,
@@ -66,13 +79,23 @@ export async function createTestSchema(): Promise<TestSchema> {
       );
       return rows[0]!.n;
     },
-    async terminate(applicationName) {
-      const { rows } = await admin.query<{ n: number }>(
-        `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
-         WHERE application_name = $1 AND pid <> pg_backend_pid()`,
-        [applicationName],
-      );
-      return rows[0]!.n;
+    terminate,
+    keepTerminating(applicationName, [least, most]) {
+      let done = false;
+      const killer = (async () => {
+        let kills = 0;
+        while (!done) {
+          kills += await terminate(applicationName);
+          await sleep(least + Math.floor(Math.random() * (most - least)));
+        }
+        return kills;
+      })();
+      return {
+        stop() {
+          done = true;
+          return killer;
+        },
+      };
     },
     async drop() {
       try {
