@@ -5,7 +5,8 @@
  * written once it is back); and the same services work again without being rebuilt.
  *
  * This file restarts the server, so it runs in the `serial` project, after every other test file
- * (npm test). It needs AGENT_SESSIONS_TEST_DATABASE_URL on this machine and a way to restart the
+ * (npm test). It runs only with AGENT_SESSIONS_TEST_RESTART=1 (set by .ci/run), and needs
+ * AGENT_SESSIONS_TEST_DATABASE_URL on this machine and a way to restart the
  * server: AGENT_SESSIONS_TEST_RESTART_COMMAND, or `pg_ctlcluster` (Debian's PostgreSQL). The
  * server is running again when the file ends, whatever happened.
  */
@@ -35,6 +36,9 @@ const run = promisify(exec);
 /** How to restart the server, or why this file cannot. */
 function restartPlan(): { restart: string; start: string } | { skip: string } {
   if (!serverUrl) return { skip: 'AGENT_SESSIONS_TEST_DATABASE_URL is not set' };
+  // A developer's `npm test` must never restart their database: only an explicit opt-in does.
+  if (process.env.AGENT_SESSIONS_TEST_RESTART !== '1')
+    return { skip: 'set AGENT_SESSIONS_TEST_RESTART=1 to let this file restart the server' };
   const own = process.env.AGENT_SESSIONS_TEST_RESTART_COMMAND;
   if (own) return { restart: own, start: process.env.AGENT_SESSIONS_TEST_START_COMMAND ?? own };
   const host = new URL(serverUrl).hostname;
