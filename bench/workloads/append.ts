@@ -7,7 +7,7 @@
  * median of those. Synchronous W1 alternates append by append within each round. An async run
  * counts until flush() resolves, so its events are durable like the floor's.
  */
-import { encodeEvent } from '../../src/session/codec.js';
+import { encodeEvent } from '../../src/session/codec/index.js';
 import type { Event } from '../../src/session/event.js';
 import type { SessionKey } from '../../src/session/keys.js';
 import type { Session } from '../../src/session/session.js';

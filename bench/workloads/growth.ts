@@ -3,7 +3,7 @@
  * are measured at 100, 1,000 and 10,000 stored events, all lengths interleaved (and ours with
  * the floor), so that noise hits every point of the curve alike.
  */
-import { encodeEvent } from '../../src/session/codec.js';
+import { encodeEvent } from '../../src/session/codec/index.js';
 import type { SessionKey } from '../../src/session/keys.js';
 import type { Session } from '../../src/session/session.js';
 import { analyze, freshKey, makeEvents, seedEvents } from '../data.js';

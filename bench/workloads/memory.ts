@@ -6,7 +6,7 @@
  *
  * The heap figures need `--expose-gc` (the bench script passes it); without it they are noise.
  */
-import { encodeEvent } from '../../src/session/codec.js';
+import { encodeEvent } from '../../src/session/codec/index.js';
 import type { Session } from '../../src/session/session.js';
 import { freshKey, makeEvent } from '../data.js';
 import { floorRead } from '../floor.js';

@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { redactConnectionString } from '../../src/postgres/connection-string.js';
+import { redactConnectionString } from '../../src/postgres/connection/connection-string.js';
 import type { PostgresSessionServiceOptions } from '../../src/postgres/options.js';
 import { pgliteClient } from '../../src/sql/pglite-client.js';
 

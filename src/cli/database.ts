@@ -3,10 +3,10 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkConnection, openConnection } from '../postgres/connection.js';
-import { parseConnectionString } from '../postgres/connection-string.js';
+import { parseConnectionString } from '../postgres/connection/connection-string.js';
+import { checkConnection, openConnection } from '../postgres/connection/open.js';
 import { resolvePostgresOptions } from '../postgres/options.js';
-import { type TableNames, tableNames } from '../postgres/schema.js';
+import { type TableNames, tableNames } from '../postgres/schema/schema.js';
 import type { SqlClient } from '../sql/client.js';
 import { pgliteClient } from '../sql/pglite-client.js';
 import { type ConnectionFlags, tableFlags, targetOf } from './connection-options.js';

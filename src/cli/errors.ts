@@ -2,7 +2,7 @@
  * How the command reports failure: one line on stderr, never a stack, never a password.
  */
 
-import { redactSecrets } from '../postgres/connection-string.js';
+import { redactSecrets } from '../postgres/connection/connection-string.js';
 import { isAgentSessionsError } from '../session/errors.js';
 
 /** A failure the command explains itself (bad flag value, unknown session, missing tables). */

@@ -1,4 +1,4 @@
-import { decodeEvent, decodeTrackEvent, readTrackNames } from '../session/codec.js';
+import { decodeEvent, decodeTrackEvent, readTrackNames } from '../session/codec/index.js';
 import type { Event } from '../session/event.js';
 import { filterEvents, newSession, type Session } from '../session/session.js';
 import { addScopedState, copyState, type ScopedState } from '../session/state.js';

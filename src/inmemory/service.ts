@@ -9,7 +9,7 @@ import {
   sessionArgKey,
   summaryTextArgs,
 } from '../session/arguments.js';
-import { decodeEvent, decodeTrackEvent, encodeEvent, encodeTrackEvent } from '../session/codec.js';
+import { decodeEvent, decodeTrackEvent, encodeEvent, encodeTrackEvent } from '../session/codec/index.js';
 import { ClosedError, ConflictError, NotFoundError } from '../session/errors.js';
 import { type Event, isPersistableEvent } from '../session/event.js';
 import { type AppendEventContext, type GetSessionContext, runHookChain } from '../session/hooks.js';

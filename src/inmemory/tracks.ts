@@ -1,4 +1,4 @@
-import { decodeTrackNames, encodeTrackNames } from '../session/codec.js';
+import { decodeTrackNames, encodeTrackNames } from '../session/codec/index.js';
 import { type StateMap, TRACKS_STATE_KEY } from '../session/state.js';
 
 /**

@@ -5,8 +5,8 @@
  * `logger` options; read by the instrumented methods through a symbol on the instance.
  */
 import type { Attributes, Meter, Span, Tracer } from '@opentelemetry/api';
-import type { SweeperObserver } from '../postgres/cleanup.js';
-import type { PersisterObserver } from '../postgres/persister.js';
+import type { PersisterObserver } from '../postgres/async/persister.js';
+import type { SweeperObserver } from '../postgres/cleanup/sweeper.js';
 import { ConfigError } from '../session/errors.js';
 import type { Logger, SessionServiceOptions, TelemetryOptions } from '../session/service-options.js';
 import type { SummaryJobObserver } from '../summary/job-queue.js';

@@ -7,7 +7,7 @@
 export type { SqlClient } from '../sql/client.js';
 export { type PgClientOptions, pgClient } from '../sql/pg-client.js';
 export { pgliteClient } from '../sql/pglite-client.js';
-export type { SweepReport } from './cleanup.js';
+export { AsyncWriteError, EnqueueAbortedError } from './async/errors.js';
+export type { SweepReport } from './cleanup/sweeper.js';
 export type { PostgresSessionServiceOptions, SslMode } from './options.js';
-export { AsyncWriteError, EnqueueAbortedError } from './persister-errors.js';
 export { PostgresSessionService } from './service.js';

@@ -16,8 +16,8 @@ import {
 import type { SessionSummarizer } from '../session/summarizer.js';
 import type { SqlClient } from '../sql/client.js';
 import { getPostgresInstance } from '../storage/postgres/registry.js';
-import { parseConnectionString, redactConnectionString } from './connection-string.js';
-import { type TableNames, tableNames } from './schema.js';
+import { parseConnectionString, redactConnectionString } from './connection/connection-string.js';
+import { type TableNames, tableNames } from './schema/schema.js';
 
 export type SslMode = 'disable' | 'require' | 'verify-ca' | 'verify-full';
 

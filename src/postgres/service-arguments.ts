@@ -2,7 +2,7 @@
  * The argument checks and small helpers of PostgresSessionService's methods: each check throws an
  * InvalidArgumentError naming the argument before anything is written.
  */
-import { decodeTrackNames } from '../session/codec.js';
+import { decodeTrackNames } from '../session/codec/index.js';
 import { InvalidArgumentError, NotFoundError } from '../session/errors.js';
 import { checkStateKey, type SessionKey } from '../session/keys.js';
 import { checkStateMap, type StateMap, stateValueToText, trimPrefix } from '../session/state.js';

@@ -18,7 +18,7 @@ import {
   encodeSummary,
   encodeTrackEvent,
   encodeTrackNames,
-} from '../session/codec.js';
+} from '../session/codec/index.js';
 import {
   ClosedError,
   ConflictError,
@@ -73,15 +73,16 @@ import { isUniqueViolation } from '../sql/errors.js';
 import { SummaryJobQueue } from '../summary/job-queue.js';
 import { pickSummaryText } from '../summary/pick.js';
 import { SummaryRunner } from '../summary/summary-runner.js';
-import { Sweeper, type SweepReport } from './cleanup.js';
-import { connectionError, type OpenedConnection, openConnection } from './connection.js';
-import { redactSecrets } from './connection-string.js';
+import { AsyncWrites } from './async/async-writes.js';
+import { EnqueueAbortedError } from './async/errors.js';
+import { Sweeper, type SweepReport } from './cleanup/sweeper.js';
+import { redactSecrets } from './connection/connection-string.js';
+import { connectionError, type OpenedConnection, openConnection } from './connection/open.js';
 import {
   type PostgresSessionServiceOptions,
   type ResolvedPostgresOptions,
   resolvePostgresOptions,
 } from './options.js';
-import { EnqueueAbortedError } from './persister-errors.js';
 import * as q from './queries/index.js';
 import {
   buildSession,
@@ -93,8 +94,8 @@ import {
   type ReadContext,
   type SessionRows,
   sessionOfRow,
-} from './read-session.js';
-import { initSchema, type TableNames } from './schema.js';
+} from './read/session-rows.js';
+import { initSchema, type TableNames } from './schema/schema.js';
 import {
   anchorIdArg,
   base64,
@@ -109,7 +110,6 @@ import {
   summaryTextArgs,
   trackNamesOf,
 } from './service-arguments.js';
-import { AsyncWrites } from './service-async.js';
 
 /** Background failures go here when the caller gives no `onError`: never silently lost. */
 const warnOnError: ErrorReporter = (error, context) => {

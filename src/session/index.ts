@@ -1,5 +1,5 @@
 export * from './clock.js';
-export * from './codec.js';
+export * from './codec/index.js';
 export * from './errors.js';
 export * from './event.js';
 export * from './hooks.js';

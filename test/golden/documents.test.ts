@@ -12,7 +12,7 @@ import {
   encodeTrackNames,
   goJsonString,
   type SessionStateEnvelope,
-} from '../../src/session/codec.js';
+} from '../../src/session/codec/index.js';
 import type { Summary } from '../../src/session/summary.js';
 import type { TrackEvent } from '../../src/session/track.js';
 import { bytes, comparable, fixture, goZero, mapOf, utc } from './helpers.js';

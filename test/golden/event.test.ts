@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cloneEvent, decodeEvent, encodeEvent } from '../../src/session/codec.js';
+import { cloneEvent, decodeEvent, encodeEvent } from '../../src/session/codec/index.js';
 import { hasResponse, isPersistableEvent } from '../../src/session/event.js';
 import { PreciseDate } from '../../src/session/time.js';
 import { decodeOnlyEvents, expectedEvents } from './expected-events.js';

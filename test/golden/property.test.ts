@@ -7,8 +7,8 @@ import {
   encodeEvent,
   encodeSessionState,
   goJsonString,
-} from '../../src/session/codec.js';
-import { compareUtf8 } from '../../src/session/codec-writer.js';
+} from '../../src/session/codec/index.js';
+import { compareUtf8 } from '../../src/session/codec/writer.js';
 import type { Event } from '../../src/session/event.js';
 import { PreciseDate } from '../../src/session/time.js';
 import { bytes, comparable, mapOf, utc } from './helpers.js';

@@ -7,7 +7,7 @@ import {
   encodeTrackEvent,
   encodeTrackNames,
   goJsonString,
-} from '../../src/session/codec.js';
+} from '../../src/session/codec/index.js';
 import { InvalidArgumentError } from '../../src/session/errors.js';
 import type { Event } from '../../src/session/event.js';
 import { bytes, mapOf, utc } from './helpers.js';

@@ -7,8 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AsyncWriteError } from '../../src/postgres/async/persister.js';
 import type { PostgresSessionServiceOptions } from '../../src/postgres/options.js';
-import { AsyncWriteError } from '../../src/postgres/persister.js';
 import { PostgresSessionService } from '../../src/postgres/service.js';
 import { isAgentSessionsError } from '../../src/session/errors.js';
 import { createEvent, type Event } from '../../src/session/event.js';

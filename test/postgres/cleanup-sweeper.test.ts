@@ -3,8 +3,8 @@
  * A scripted SqlClient stands in for the database, so timing is under the test's control.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Sweeper, type SweeperOptions } from '../../src/postgres/cleanup.js';
-import { tableNames } from '../../src/postgres/schema.js';
+import { Sweeper, type SweeperOptions } from '../../src/postgres/cleanup/sweeper.js';
+import { tableNames } from '../../src/postgres/schema/schema.js';
 import { ManualClock } from '../../src/session/clock.js';
 import type { SqlClient, SqlExecutor, SqlResult } from '../../src/sql/client.js';
 

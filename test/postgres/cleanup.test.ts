@@ -11,8 +11,8 @@ import {
   Sweeper,
   type SweeperOptions,
   type SweepReport,
-} from '../../src/postgres/cleanup.js';
-import { initSchema, type TableKey, type TableNames, tableNames } from '../../src/postgres/schema.js';
+} from '../../src/postgres/cleanup/sweeper.js';
+import { initSchema, type TableKey, type TableNames, tableNames } from '../../src/postgres/schema/schema.js';
 import { ManualClock } from '../../src/session/clock.js';
 import { isAgentSessionsError } from '../../src/session/errors.js';
 import type { SessionKey } from '../../src/session/keys.js';

@@ -2,13 +2,16 @@ import { inspect } from 'node:util';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  parseConnectionString,
+  redactConnectionString,
+} from '../../src/postgres/connection/connection-string.js';
+import {
   checkConnection,
   DEFAULT_POOL_SETTINGS,
   openConnection,
   planConnection,
   sslFor,
-} from '../../src/postgres/connection.js';
-import { parseConnectionString, redactConnectionString } from '../../src/postgres/connection-string.js';
+} from '../../src/postgres/connection/open.js';
 import { type PostgresSessionServiceOptions, resolvePostgresOptions } from '../../src/postgres/options.js';
 import { ConfigError, StorageError } from '../../src/session/errors.js';
 import type { SqlClient } from '../../src/sql/client.js';

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEventPersister, createTrackPersister } from '../../src/postgres/persister-writers.js';
+import { createEventPersister, createTrackPersister } from '../../src/postgres/async/writers.js';
 import {
   appendEventsBatch,
   appendTrackEventsBatch,
@@ -14,7 +14,7 @@ import {
   type TrackBatchItem,
 } from '../../src/postgres/queries/append-batch.js';
 import { insertSession } from '../../src/postgres/queries/sessions.js';
-import { initSchema, type TableNames, tableNames } from '../../src/postgres/schema.js';
+import { initSchema, type TableNames, tableNames } from '../../src/postgres/schema/schema.js';
 import {
   decodeSessionState,
   decodeTrackNames,
@@ -23,7 +23,7 @@ import {
   encodeStateMap,
   encodeTrackEvent,
   encodeTrackNames,
-} from '../../src/session/codec.js';
+} from '../../src/session/codec/index.js';
 import { isAgentSessionsError } from '../../src/session/errors.js';
 import { createEvent } from '../../src/session/event.js';
 import type { SessionKey } from '../../src/session/keys.js';

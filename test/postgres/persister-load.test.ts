@@ -7,11 +7,11 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createEventPersister, createTrackPersister } from '../../src/postgres/persister-writers.js';
+import { createEventPersister, createTrackPersister } from '../../src/postgres/async/writers.js';
 import type { EventBatchItem, TrackBatchItem } from '../../src/postgres/queries/append-batch.js';
 import { insertSession } from '../../src/postgres/queries/sessions.js';
-import { initSchema, type TableNames, tableNames } from '../../src/postgres/schema.js';
-import { encodeEvent, encodeSessionState, encodeTrackEvent } from '../../src/session/codec.js';
+import { initSchema, type TableNames, tableNames } from '../../src/postgres/schema/schema.js';
+import { encodeEvent, encodeSessionState, encodeTrackEvent } from '../../src/session/codec/index.js';
 import { createEvent } from '../../src/session/event.js';
 import type { SessionKey } from '../../src/session/keys.js';
 import { newStateMap } from '../../src/session/state.js';

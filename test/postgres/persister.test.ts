@@ -10,7 +10,7 @@ import {
   type BatchWriter,
   EnqueueAbortedError,
   type PersistFailure,
-} from '../../src/postgres/persister.js';
+} from '../../src/postgres/async/persister.js';
 import { isAgentSessionsError } from '../../src/session/errors.js';
 import { type SessionKey, sessionHash } from '../../src/session/keys.js';
 

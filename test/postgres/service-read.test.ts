@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresSessionService } from '../../src/postgres/service.js';
 import { ManualClock } from '../../src/session/clock.js';
-import { decodeEvent } from '../../src/session/codec.js';
+import { decodeEvent } from '../../src/session/codec/index.js';
 import { createEvent, type Event, type Message } from '../../src/session/event.js';
 import { filterEvents } from '../../src/session/session.js';
 import type { SqlClient, SqlExecutor } from '../../src/sql/client.js';

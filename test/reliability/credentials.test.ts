@@ -8,8 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { format, inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planConnection } from '../../src/postgres/connection.js';
-import { redactConnectionString } from '../../src/postgres/connection-string.js';
+import { redactConnectionString } from '../../src/postgres/connection/connection-string.js';
+import { planConnection } from '../../src/postgres/connection/open.js';
 import { resolvePostgresOptions } from '../../src/postgres/options.js';
 import { PostgresSessionService } from '../../src/postgres/service.js';
 import {

@@ -5,12 +5,12 @@
  * working without being rebuilt.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { restoreSession } from '../../src/postgres/cleanup.js';
-import { createEventPersister } from '../../src/postgres/persister-writers.js';
+import { createEventPersister } from '../../src/postgres/async/writers.js';
+import { restoreSession } from '../../src/postgres/cleanup/sweeper.js';
 import type { EventBatchItem } from '../../src/postgres/queries/append-batch.js';
-import { tableNames } from '../../src/postgres/schema.js';
+import { tableNames } from '../../src/postgres/schema/schema.js';
 import type { PostgresSessionService } from '../../src/postgres/service.js';
-import { decodeSessionState, encodeEvent, encodeStateMap } from '../../src/session/codec.js';
+import { decodeSessionState, encodeEvent, encodeStateMap } from '../../src/session/codec/index.js';
 import { createEvent, type Event } from '../../src/session/event.js';
 import type { SessionKey } from '../../src/session/keys.js';
 import type { Session } from '../../src/session/session.js';

@@ -6,8 +6,8 @@
  * closed service leaves nothing behind: its process exits by itself and its connections are gone.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { advisoryLockKey } from '../../src/postgres/cleanup.js';
-import { decodeSessionState } from '../../src/session/codec.js';
+import { advisoryLockKey } from '../../src/postgres/cleanup/sweeper.js';
+import { decodeSessionState } from '../../src/session/codec/index.js';
 import { buildWorker, startWorker, type Worker } from './support/processes.js';
 import {
   createTestSchema,

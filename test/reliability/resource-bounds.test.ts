@@ -6,9 +6,9 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AsyncPersister } from '../../src/postgres/persister.js';
+import { AsyncPersister } from '../../src/postgres/async/persister.js';
 import { PostgresSessionService } from '../../src/postgres/service.js';
-import { encodeEvent } from '../../src/session/codec.js';
+import { encodeEvent } from '../../src/session/codec/index.js';
 import { createEvent } from '../../src/session/event.js';
 import type { SessionKey } from '../../src/session/keys.js';
 import type { SqlClient } from '../../src/sql/client.js';

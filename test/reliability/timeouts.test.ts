@@ -6,7 +6,7 @@
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openConnection } from '../../src/postgres/connection.js';
+import { openConnection } from '../../src/postgres/connection/open.js';
 import { resolvePostgresOptions } from '../../src/postgres/options.js';
 import { PostgresSessionService } from '../../src/postgres/service.js';
 import { ManualClock } from '../../src/session/clock.js';

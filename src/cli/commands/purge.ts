@@ -2,7 +2,7 @@
  * `agent-sessions purge --older-than 30d`: hard-delete rows soft-deleted long enough ago.
  */
 import type { Command } from 'commander';
-import { purgeSoftDeleted, type SweepCounts } from '../../postgres/cleanup.js';
+import { purgeSoftDeleted, type SweepCounts } from '../../postgres/cleanup/sweeper.js';
 import { addConnectionOptions, type ConnectionFlags } from '../connection-options.js';
 import { type Database, withDatabase } from '../database.js';
 import { formatDuration } from '../duration.js';

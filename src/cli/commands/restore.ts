@@ -2,7 +2,7 @@
  * `agent-sessions restore <app> <user> <session>`: undo a soft delete.
  */
 import type { Command } from 'commander';
-import { restoreSession } from '../../postgres/cleanup.js';
+import { restoreSession } from '../../postgres/cleanup/sweeper.js';
 import { isAgentSessionsError } from '../../session/errors.js';
 import { addConnectionOptions, type ConnectionFlags } from '../connection-options.js';
 import { withDatabase } from '../database.js';

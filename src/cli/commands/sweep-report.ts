@@ -1,8 +1,8 @@
 /**
  * The per-table report of `cleanup` and `purge`.
  */
-import type { SweepCounts } from '../../postgres/cleanup.js';
-import type { TableNames } from '../../postgres/schema.js';
+import type { SweepCounts } from '../../postgres/cleanup/sweeper.js';
+import type { TableNames } from '../../postgres/schema/schema.js';
 import type { Colors } from '../output/colors.js';
 import { formatCount } from '../output/format.js';
 import { renderTable } from '../output/table.js';

@@ -4,7 +4,12 @@
  * out what a service would hide (expired rows). Rows that do not decode are reported, not fatal:
  * an operator looking at a damaged session needs to see the rest of it.
  */
-import { decodeEvent, decodeSessionState, decodeSummary, decodeTrackEvent } from '../../session/codec.js';
+import {
+  decodeEvent,
+  decodeSessionState,
+  decodeSummary,
+  decodeTrackEvent,
+} from '../../session/codec/index.js';
 import type { Session } from '../../session/session.js';
 import { mergeScopedState, newStateMap, textValue } from '../../session/state.js';
 import { fromSqlTimestamp } from '../../session/time.js';

@@ -12,12 +12,12 @@
  * around COMMIT). With `retried`, rows such an attempt would have stored are recognised and not
  * inserted again; re-merging the same delta is harmless.
  */
-import { decodeTrackNames, encodeStateMap, encodeTrackNames } from '../../session/codec.js';
+import { decodeTrackNames, encodeStateMap, encodeTrackNames } from '../../session/codec/index.js';
 import type { SessionKey } from '../../session/keys.js';
 import { TRACKS_STATE_KEY } from '../../session/state.js';
 import { formatRfc3339Nano, toSqlTimestamp } from '../../session/time.js';
 import type { SqlClient, SqlExecutor } from '../../sql/client.js';
-import type { TableNames } from '../schema.js';
+import type { TableNames } from '../schema/schema.js';
 import { MONOTONIC_UPDATED_AT, mergedEnvelope, RENEWED_EXPIRES_AT, type SqlQuery } from './sql.js';
 
 /** One appendEvent, as the asynchronous writer hands it over. */

@@ -3,7 +3,7 @@
  * session service runs on.
  */
 
-export { redactConnectionString } from '../../postgres/connection-string.js';
+export { redactConnectionString } from '../../postgres/connection/connection-string.js';
 export type { SqlClient, SqlExecutor, SqlResult } from '../../sql/client.js';
 export { isConnectionError, isTransientError, isUniqueViolation, sqlState } from '../../sql/errors.js';
 export {

@@ -3,7 +3,10 @@
  * from any service (`new PostgresSessionService({ instance: 'main' })`). The TypeScript face of
  * trpc-agent-go's `RegisterPostgresInstance(name, WithClientConnString(...))`.
  */
-import { parseConnectionString, redactConnectionString } from '../../postgres/connection-string.js';
+import {
+  parseConnectionString,
+  redactConnectionString,
+} from '../../postgres/connection/connection-string.js';
 import { ConfigError } from '../../session/errors.js';
 
 /** What a registered instance holds. */

@@ -15,7 +15,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PostgresSessionService } from '../../../src/postgres/service.js';
-import { decodeSessionState } from '../../../src/session/codec.js';
+import { decodeSessionState } from '../../../src/session/codec/index.js';
 import { isAgentSessionsError } from '../../../src/session/errors.js';
 import { createEvent, type Event } from '../../../src/session/event.js';
 import type { SessionKey } from '../../../src/session/keys.js';

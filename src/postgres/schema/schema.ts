@@ -4,9 +4,9 @@
  * Columns, types, defaults, indexes and index names are exactly Go's, so a Go and a TypeScript
  * service can share the tables.
  */
-import { ConfigError, StorageError } from '../session/errors.js';
-import type { SqlClient, SqlExecutor } from '../sql/client.js';
-import { isUniqueViolation, sqlState } from '../sql/errors.js';
+import { ConfigError, StorageError } from '../../session/errors.js';
+import type { SqlClient, SqlExecutor } from '../../sql/client.js';
+import { isUniqueViolation, sqlState } from '../../sql/errors.js';
 
 /** The six tables, by the keys the rest of the code uses. */
 export type TableKey =

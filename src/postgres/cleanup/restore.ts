@@ -7,13 +7,13 @@ import {
   isAgentSessionsError,
   NotFoundError,
   StorageError,
-} from '../session/errors.js';
-import { checkSessionKey, type SessionKey } from '../session/keys.js';
-import { toSqlTimestamp } from '../session/time.js';
-import type { SqlClient } from '../sql/client.js';
-import { isUniqueViolation } from '../sql/errors.js';
-import { selectDeletedIncarnation, selectLiveSession, sqlTableNames, undeleteRows } from './cleanup-sql.js';
-import type { TableNames } from './schema.js';
+} from '../../session/errors.js';
+import { checkSessionKey, type SessionKey } from '../../session/keys.js';
+import { toSqlTimestamp } from '../../session/time.js';
+import type { SqlClient } from '../../sql/client.js';
+import { isUniqueViolation } from '../../sql/errors.js';
+import type { TableNames } from '../schema/schema.js';
+import { selectDeletedIncarnation, selectLiveSession, sqlTableNames, undeleteRows } from './sql.js';
 
 /** Options of {@link restoreSession}. */
 export interface RestoreOptions {

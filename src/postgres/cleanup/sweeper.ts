@@ -7,19 +7,19 @@
  * (keyed by database, schema and prefix), so a fleet of services sweeps once per interval instead
  * of racing each other over the same rows.
  */
-import type { Clock } from '../session/clock.js';
-import { ClosedError, ConfigError, isAgentSessionsError, StorageError } from '../session/errors.js';
-import type { ErrorReporter } from '../session/service-options.js';
-import type { SqlClient } from '../sql/client.js';
-import { advisoryLockKey, withAdvisoryLock } from './cleanup-lock.js';
-import { DEFAULT_BATCH_SIZE } from './cleanup-purge.js';
-import { emptyCounts, runSweep, type SweepReport } from './cleanup-sweep.js';
-import type { TableNames } from './schema.js';
+import type { Clock } from '../../session/clock.js';
+import { ClosedError, ConfigError, isAgentSessionsError, StorageError } from '../../session/errors.js';
+import type { ErrorReporter } from '../../session/service-options.js';
+import type { SqlClient } from '../../sql/client.js';
+import type { TableNames } from '../schema/schema.js';
+import { advisoryLockKey, withAdvisoryLock } from './lock.js';
+import { DEFAULT_BATCH_SIZE } from './purge.js';
+import { emptyCounts, runSweep, type SweepReport } from './sweep.js';
 
-export { advisoryLockKey } from './cleanup-lock.js';
-export { DEFAULT_BATCH_SIZE, type PurgeOptions, purgeSoftDeleted } from './cleanup-purge.js';
-export { type RestoreCounts, type RestoreOptions, restoreSession } from './cleanup-restore.js';
-export type { SweepCounts, SweepReport } from './cleanup-sweep.js';
+export { advisoryLockKey } from './lock.js';
+export { DEFAULT_BATCH_SIZE, type PurgeOptions, purgeSoftDeleted } from './purge.js';
+export { type RestoreCounts, type RestoreOptions, restoreSession } from './restore.js';
+export type { SweepCounts, SweepReport } from './sweep.js';
 
 /**
  * Told of every pass, for metrics and logs. Called synchronously from the sweeper, so it must be

@@ -2,12 +2,12 @@
  * Hard-deletes rows that were soft-deleted long enough ago: soft delete keeps rows for audit and
  * undo, and this is how they eventually leave.
  */
-import { InvalidArgumentError } from '../session/errors.js';
-import { toSqlTimestamp } from '../session/time.js';
-import type { SqlClient } from '../sql/client.js';
-import { purgeDeletedRows, sqlTableNames } from './cleanup-sql.js';
-import { emptyCounts, repeatBatches, type SweepCounts, type SweepReport } from './cleanup-sweep.js';
-import type { TableNames } from './schema.js';
+import { InvalidArgumentError } from '../../session/errors.js';
+import { toSqlTimestamp } from '../../session/time.js';
+import type { SqlClient } from '../../sql/client.js';
+import type { TableNames } from '../schema/schema.js';
+import { purgeDeletedRows, sqlTableNames } from './sql.js';
+import { emptyCounts, repeatBatches, type SweepCounts, type SweepReport } from './sweep.js';
 
 /** Rows per statement unless told otherwise. */
 export const DEFAULT_BATCH_SIZE = 1000;

@@ -2,7 +2,7 @@
  * The errors asynchronous persistence adds: a caller that gave up waiting for room in a full
  * queue, and the report `flush()` makes of writes that failed in the background.
  */
-import { AgentSessionsError, StorageError } from '../session/errors.js';
+import { AgentSessionsError, StorageError } from '../../session/errors.js';
 
 /**
  * The caller's AbortSignal fired while its write waited for room in a full queue. The write was

@@ -1,5 +1,5 @@
-import { childPath, formatFloat, type JsonWriter, quoteGo, sortedKeys, textProblem } from './codec-writer.js';
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError } from '../errors.js';
+import { childPath, formatFloat, type JsonWriter, quoteGo, sortedKeys, textProblem } from './writer.js';
 
 /**
  * Writes an arbitrary JavaScript value as JSON, for the fields Go keeps as raw JSON (event

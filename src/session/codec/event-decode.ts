@@ -1,3 +1,16 @@
+import type {
+  Choice,
+  ContentPart,
+  Event,
+  Logprobs,
+  Message,
+  ResponseMeta,
+  TokenLogprob,
+  ToolCall,
+  TopLogprob,
+  Usage,
+} from '../event.js';
+import { goZeroTime, parseRfc3339 } from '../time.js';
 import {
   itemObject,
   type JsonObject,
@@ -17,20 +30,7 @@ import {
   readTime,
   readValueMap,
   rootObject,
-} from './codec-reader.js';
-import type {
-  Choice,
-  ContentPart,
-  Event,
-  Logprobs,
-  Message,
-  ResponseMeta,
-  TokenLogprob,
-  ToolCall,
-  TopLogprob,
-  Usage,
-} from './event.js';
-import { goZeroTime, parseRfc3339 } from './time.js';
+} from './reader.js';
 
 /** The keys that make Go allocate the embedded *model.Response when it reads an event. */
 const RESPONSE_KEYS = [

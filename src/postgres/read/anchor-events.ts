@@ -13,10 +13,10 @@
  *    the last user message of the whole history goes in front: found in the window's cut-off
  *    part when there is one, else by one lookup of the newest user message before the window.
  */
-import type { Event } from '../session/event.js';
-import { isUserMessage } from '../session/event.js';
-import { filterEvents } from '../session/session.js';
-import { compareTime } from '../session/time.js';
+import type { Event } from '../../session/event.js';
+import { isUserMessage } from '../../session/event.js';
+import { filterEvents } from '../../session/session.js';
+import { compareTime } from '../../session/time.js';
 
 /** A fetched event with its row id (the keyset cursor for the lookups before it). */
 export interface WindowEvent {

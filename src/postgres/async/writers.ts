@@ -3,18 +3,18 @@
  * events, sharded by session, and one for track events, sharded by session and track. Each binds
  * the generic {@link AsyncPersister} to its batch statement.
  */
-import { NotFoundError } from '../session/errors.js';
-import { type SessionKey, sessionHash } from '../session/keys.js';
-import type { SqlClient } from '../sql/client.js';
-import { AsyncPersister, type AsyncPersisterOptions } from './persister.js';
+import { NotFoundError } from '../../session/errors.js';
+import { type SessionKey, sessionHash } from '../../session/keys.js';
+import type { SqlClient } from '../../sql/client.js';
 import {
   appendEventsBatch,
   appendTrackEventsBatch,
   type BatchOutcome,
   type EventBatchItem,
   type TrackBatchItem,
-} from './queries/append-batch.js';
-import type { TableNames } from './schema.js';
+} from '../queries/append-batch.js';
+import type { TableNames } from '../schema/schema.js';
+import { AsyncPersister, type AsyncPersisterOptions } from './persister.js';
 
 /** Options shared by both persisters; the defaults are {@link AsyncPersister}'s. */
 export type PostgresPersisterOptions<Item extends { readonly key: SessionKey }> = Omit<

@@ -8,7 +8,7 @@
  * does not read the `key=value` form Go services often use; (3) its URL errors carry the whole
  * string, password included.
  */
-import { ConfigError } from '../session/errors.js';
+import { ConfigError } from '../../session/errors.js';
 
 /** libpq's sslmode values. `allow` and `prefer` are accepted and connect without TLS (see sslFor). */
 export type DsnSslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';

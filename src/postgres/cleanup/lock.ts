@@ -2,7 +2,7 @@
  * The advisory lock that makes one sweeper at a time work on a set of tables, across processes.
  */
 import { createHash } from 'node:crypto';
-import type { SqlClient, SqlExecutor } from '../sql/client.js';
+import type { SqlClient, SqlExecutor } from '../../sql/client.js';
 
 /**
  * The bigint advisory-lock key of a lock name, as decimal text (it does not fit a JS number).

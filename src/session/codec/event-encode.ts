@@ -1,8 +1,8 @@
-import { writeJsonValue } from './codec-value.js';
-import { entryPath, JsonWriter, sortedKeys } from './codec-writer.js';
-import { InvalidArgumentError } from './errors.js';
-import { type Event, hasResponse } from './event.js';
-import { GO_ZERO_TIME_MS } from './time.js';
+import { InvalidArgumentError } from '../errors.js';
+import { type Event, hasResponse } from '../event.js';
+import { GO_ZERO_TIME_MS } from '../time.js';
+import { writeJsonValue } from './value.js';
+import { entryPath, JsonWriter, sortedKeys } from './writer.js';
 
 /**
  * Writes an event exactly as Go's encoding/json writes trpc-agent-go's event.Event: the embedded

@@ -5,16 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import type pg from 'pg';
-import { ConfigError, StorageError } from '../session/errors.js';
-import type { SqlClient } from '../sql/client.js';
-import { createPgPool, pgClient } from '../sql/pg-client.js';
-import { getPostgresInstance } from '../storage/postgres/registry.js';
-import {
-  type DsnSslMode,
-  type ParsedConnectionString,
-  parseConnectionString,
-  redactSecrets,
-} from './connection-string.js';
+import { ConfigError, StorageError } from '../../session/errors.js';
+import type { SqlClient } from '../../sql/client.js';
+import { createPgPool, pgClient } from '../../sql/pg-client.js';
+import { getPostgresInstance } from '../../storage/postgres/registry.js';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_DATABASE,
@@ -26,7 +20,13 @@ import {
   maskSecrets,
   type ResolvedPostgresOptions,
   type SslMode,
-} from './options.js';
+} from '../options.js';
+import {
+  type DsnSslMode,
+  type ParsedConnectionString,
+  parseConnectionString,
+  redactSecrets,
+} from './connection-string.js';
 
 /** Where the connection came from, in precedence order. */
 export type ConnectionSource = 'client' | 'pool' | 'dsn' | 'host' | 'instance' | 'default';

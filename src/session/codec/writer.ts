@@ -1,5 +1,5 @@
-import { InvalidArgumentError } from './errors.js';
-import { formatRfc3339Nano } from './time.js';
+import { InvalidArgumentError } from '../errors.js';
+import { formatRfc3339Nano } from '../time.js';
 
 /**
  * The low-level half of the Go-compatible JSON codec: a writer that emits JSON text exactly as

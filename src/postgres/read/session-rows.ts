@@ -9,11 +9,11 @@ import {
   decodeSummary,
   decodeTrackEvent,
   readTrackNames,
-} from '../session/codec.js';
-import { StorageError } from '../session/errors.js';
-import type { Event } from '../session/event.js';
-import type { SessionKey } from '../session/keys.js';
-import { newSession, type Session } from '../session/session.js';
+} from '../../session/codec/index.js';
+import { StorageError } from '../../session/errors.js';
+import type { Event } from '../../session/event.js';
+import type { SessionKey } from '../../session/keys.js';
+import { newSession, type Session } from '../../session/session.js';
 import {
   addScopedState,
   newStateMap,
@@ -21,26 +21,26 @@ import {
   type StateMap,
   scopedState,
   textValue,
-} from '../session/state.js';
-import type { Summary } from '../session/summary.js';
+} from '../../session/state.js';
+import type { Summary } from '../../session/summary.js';
 import {
   compareTime,
   formatRfc3339Nano,
   isGoZeroTime,
   parseRfc3339,
   toSqlTimestamp,
-} from '../session/time.js';
-import type { TrackEvent } from '../session/track.js';
-import type { SqlExecutor } from '../sql/client.js';
+} from '../../session/time.js';
+import type { TrackEvent } from '../../session/track.js';
+import type { SqlExecutor } from '../../sql/client.js';
 import {
   type EventSelection,
   lastUserEventBefore,
   type ReadRow,
   type TrackSelection,
   timestampsAtOrAfter,
-} from './queries/index.js';
-import { anchorEvents, type EarlierEvents, type WindowEvent } from './read-events.js';
-import type { TableNames } from './schema.js';
+} from '../queries/index.js';
+import type { TableNames } from '../schema/schema.js';
+import { anchorEvents, type EarlierEvents, type WindowEvent } from './anchor-events.js';
 
 /** The read options of getSession and listSessions, as the read path uses them. */
 export interface ReadOptions {

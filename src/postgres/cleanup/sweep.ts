@@ -2,9 +2,10 @@
  * One pass of the TTL sweep over the six tables, in bounded batches that each commit on their own.
  * The lock, the timer and error reporting are the caller's (see cleanup.ts).
  */
-import { StorageError } from '../session/errors.js';
-import { toSqlTimestamp } from '../session/time.js';
-import type { SqlExecutor } from '../sql/client.js';
+import { StorageError } from '../../session/errors.js';
+import { toSqlTimestamp } from '../../session/time.js';
+import type { SqlExecutor } from '../../sql/client.js';
+import type { TableNames } from '../schema/schema.js';
 import {
   type BatchRow,
   type KeyTuple,
@@ -18,8 +19,7 @@ import {
   sweepEventsOfSessions,
   sweepExpiredRows,
   sweepSessionsByIds,
-} from './cleanup-sql.js';
-import type { TableNames } from './schema.js';
+} from './sql.js';
 
 /** Rows soft- or hard-deleted by a sweep (or purged), per table. */
 export interface SweepCounts {

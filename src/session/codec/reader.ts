@@ -1,6 +1,6 @@
-import { childPath, entryPath } from './codec-writer.js';
-import { newStateMap, type StateMap } from './state.js';
-import { goZeroTime, parseRfc3339 } from './time.js';
+import { newStateMap, type StateMap } from '../state.js';
+import { goZeroTime, parseRfc3339 } from '../time.js';
+import { childPath, entryPath } from './writer.js';
 
 /**
  * The reading half of the codec: typed accessors over a parsed JSON document that apply Go's

@@ -1,5 +1,10 @@
-import { encodeEvent, writeStateMapEntries } from './codec-event.js';
-import { decodeEventValue } from './codec-event-decode.js';
+import { InvalidArgumentError } from '../errors.js';
+import type { Event } from '../event.js';
+import { type StateMap, TRACKS_STATE_KEY } from '../state.js';
+import type { Summary } from '../summary.js';
+import type { TrackEvent } from '../track.js';
+import { decodeEventValue } from './event-decode.js';
+import { encodeEvent, writeStateMapEntries } from './event-encode.js';
 import {
   parseJson,
   readArray,
@@ -11,14 +16,9 @@ import {
   readTime,
   rootObject,
   stringItem,
-} from './codec-reader.js';
-import { writeJsonValue } from './codec-value.js';
-import { JsonWriter, quoteGo, textProblem } from './codec-writer.js';
-import { InvalidArgumentError } from './errors.js';
-import type { Event } from './event.js';
-import { type StateMap, TRACKS_STATE_KEY } from './state.js';
-import type { Summary } from './summary.js';
-import type { TrackEvent } from './track.js';
+} from './reader.js';
+import { writeJsonValue } from './value.js';
+import { JsonWriter, quoteGo, textProblem } from './writer.js';
 
 /**
  * The JSON codec for everything stored in trpc-agent-go's PostgreSQL tables. Encoders write the
@@ -28,8 +28,8 @@ import type { TrackEvent } from './track.js';
  * TypeError naming the path when the stored JSON is malformed.
  */
 
-export { encodeEvent } from './codec-event.js';
-export { decodeEventValue } from './codec-event-decode.js';
+export { decodeEventValue } from './event-decode.js';
+export { encodeEvent } from './event-encode.js';
 
 /** Reads an event as Go writes it (or an older flat payload without `response`). */
 export function decodeEvent(json: string): Event {

@@ -8,15 +8,15 @@
  * flush), transient failures are retried, a write after close() is refused with CLOSED rather
  * than dropped, and close() drains every accepted item.
  */
-import { AgentSessionsError, ClosedError, StorageError } from '../session/errors.js';
-import type { SessionKey } from '../session/keys.js';
-import { isTransientError } from '../sql/errors.js';
-import { redactSecrets } from './connection-string.js';
-import { AsyncWriteError, EnqueueAbortedError } from './persister-errors.js';
-import { type BatchWriter, type Outage, type RetryPolicy, writeReliably } from './persister-retry.js';
+import { AgentSessionsError, ClosedError, StorageError } from '../../session/errors.js';
+import type { SessionKey } from '../../session/keys.js';
+import { isTransientError } from '../../sql/errors.js';
+import { redactSecrets } from '../connection/connection-string.js';
+import { AsyncWriteError, EnqueueAbortedError } from './errors.js';
+import { type BatchWriter, type Outage, type RetryPolicy, writeReliably } from './retry.js';
 
-export { AsyncWriteError, EnqueueAbortedError } from './persister-errors.js';
-export type { BatchAttempt, BatchWriter } from './persister-retry.js';
+export { AsyncWriteError, EnqueueAbortedError } from './errors.js';
+export type { BatchAttempt, BatchWriter } from './retry.js';
 
 export const DEFAULT_PERSISTER_CAPACITY = 1000;
 export const DEFAULT_PERSISTER_MAX_BATCH = 500;

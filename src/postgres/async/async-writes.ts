@@ -12,16 +12,16 @@
  * covering everything accepted until then; a session with nothing pending does not wait at all,
  * so creating a new session never waits.
  */
-import type { Event } from '../session/event.js';
-import type { SessionKey } from '../session/keys.js';
-import type { ErrorReporter } from '../session/service-options.js';
-import type { TrackEvent } from '../session/track.js';
-import type { SqlClient } from '../sql/client.js';
+import type { Event } from '../../session/event.js';
+import type { SessionKey } from '../../session/keys.js';
+import type { ErrorReporter } from '../../session/service-options.js';
+import type { TrackEvent } from '../../session/track.js';
+import type { SqlClient } from '../../sql/client.js';
+import type { EventBatchItem, TrackBatchItem } from '../queries/append-batch.js';
+import type { TableNames } from '../schema/schema.js';
+import { AsyncWriteError } from './errors.js';
 import type { AsyncPersister, PersisterObserver, PersistFailure } from './persister.js';
-import { AsyncWriteError } from './persister-errors.js';
-import { createEventPersister, createTrackPersister } from './persister-writers.js';
-import type { EventBatchItem, TrackBatchItem } from './queries/append-batch.js';
-import type { TableNames } from './schema.js';
+import { createEventPersister, createTrackPersister } from './writers.js';
 
 /** An event on its way to storage: the batch item, plus the event itself for failure reports. */
 interface QueuedEvent extends EventBatchItem {
