@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { PostgresSessionService, type PostgresSessionServiceOptions } from '../src/postgres/index.js';
-import { type TableNames, tableNames } from '../src/postgres/schema/schema.js';
+import { type TableNames, tableNames } from '../src/postgres/schema/index.js';
 import { pgliteClient } from '../src/sql/pglite-client.js';
 
 /** What the floor needs of a driver: one statement, rows as the driver returns them. */

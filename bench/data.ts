@@ -5,7 +5,7 @@
  * session costs one statement per thousand events rather than ten thousand appends.
  */
 import { randomUUID } from 'node:crypto';
-import type { TableNames } from '../src/postgres/schema/schema.js';
+import type { TableNames } from '../src/postgres/schema/index.js';
 import { encodeEvent, encodeSessionState } from '../src/session/codec/index.js';
 import { createEvent, type Event } from '../src/session/event.js';
 import type { SessionKey, UserKey } from '../src/session/keys.js';

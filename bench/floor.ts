@@ -9,7 +9,7 @@
  * merge app and user state, read summaries and tracks (reads).
  */
 
-import type { TableNames } from '../src/postgres/schema/schema.js';
+import type { TableNames } from '../src/postgres/schema/index.js';
 import type { SessionKey, UserKey } from '../src/session/keys.js';
 import { toSqlTimestamp } from '../src/session/time.js';
 import type { RawDb } from './backends.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parseConnectionString } from '../postgres/connection/connection-string.js';
 import { checkConnection, openConnection } from '../postgres/connection/open.js';
 import { resolvePostgresOptions } from '../postgres/options.js';
-import { type TableNames, tableNames } from '../postgres/schema/schema.js';
+import { type TableNames, tableNames } from '../postgres/schema/index.js';
 import type { SqlClient } from '../sql/client.js';
 import { pgliteClient } from '../sql/pglite-client.js';
 import { type ConnectionFlags, tableFlags, targetOf } from './connection-options.js';

@@ -17,7 +17,7 @@ import type { SessionSummarizer } from '../session/summarizer.js';
 import type { SqlClient } from '../sql/client.js';
 import { getPostgresInstance } from '../storage/postgres/registry.js';
 import { parseConnectionString, redactConnectionString } from './connection/connection-string.js';
-import { type TableNames, tableNames } from './schema/schema.js';
+import { type TableNames, tableNames } from './schema/index.js';
 
 export type SslMode = 'disable' | 'require' | 'verify-ca' | 'verify-full';
 

@@ -95,7 +95,7 @@ import {
   type SessionRows,
   sessionOfRow,
 } from './read/session-rows.js';
-import { initSchema, type TableNames } from './schema/schema.js';
+import { initSchema, type TableNames } from './schema/index.js';
 import {
   anchorIdArg,
   base64,

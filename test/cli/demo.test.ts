@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tableNames } from '../../src/postgres/schema/schema.js';
+import { tableNames } from '../../src/postgres/schema/index.js';
 import type { SqlClient } from '../../src/sql/client.js';
 import { pgClient } from '../../src/sql/pg-client.js';
 import {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatExportLine } from '../../src/cli/records/format.js';
 import { readSessions, type SessionFilter, StateTracker } from '../../src/cli/records/read.js';
 import { importSession } from '../../src/cli/records/write.js';
-import { initSchema, tableNames } from '../../src/postgres/schema/schema.js';
+import { initSchema, tableNames } from '../../src/postgres/schema/index.js';
 import { PostgresSessionService } from '../../src/postgres/service.js';
 import { createEvent } from '../../src/session/event.js';
 import { stateOf } from '../../src/session/state.js';

@@ -4,7 +4,7 @@
  * days ago, and expired app and user state.
  */
 
-import { tableNames } from '../../src/postgres/schema/schema.js';
+import { tableNames } from '../../src/postgres/schema/index.js';
 import { PostgresSessionService } from '../../src/postgres/service.js';
 import { createEvent } from '../../src/session/event.js';
 import { stateOf } from '../../src/session/state.js';

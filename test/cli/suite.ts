@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tableNames } from '../../src/postgres/schema/schema.js';
+import { tableNames } from '../../src/postgres/schema/index.js';
 import type { SqlClient } from '../../src/sql/client.js';
 import { SEED_APP, SEED_USER, seedOperations } from './seed.js';
 import {

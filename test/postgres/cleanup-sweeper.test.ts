@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Sweeper, type SweeperOptions } from '../../src/postgres/cleanup/sweeper.js';
-import { tableNames } from '../../src/postgres/schema/schema.js';
+import { tableNames } from '../../src/postgres/schema/index.js';
 import { ManualClock } from '../../src/session/clock.js';
 import type { SqlClient, SqlExecutor, SqlResult } from '../../src/sql/client.js';
 

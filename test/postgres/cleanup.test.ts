@@ -12,7 +12,7 @@ import {
   type SweeperOptions,
   type SweepReport,
 } from '../../src/postgres/cleanup/sweeper.js';
-import { initSchema, type TableKey, type TableNames, tableNames } from '../../src/postgres/schema/schema.js';
+import { initSchema, type TableKey, type TableNames, tableNames } from '../../src/postgres/schema/index.js';
 import { ManualClock } from '../../src/session/clock.js';
 import { isAgentSessionsError } from '../../src/session/errors.js';
 import type { SessionKey } from '../../src/session/keys.js';

@@ -14,7 +14,7 @@ import {
   type TrackBatchItem,
 } from '../../src/postgres/queries/append-batch.js';
 import { insertSession } from '../../src/postgres/queries/sessions.js';
-import { initSchema, type TableNames, tableNames } from '../../src/postgres/schema/schema.js';
+import { initSchema, type TableNames, tableNames } from '../../src/postgres/schema/index.js';
 import {
   decodeSessionState,
   decodeTrackNames,

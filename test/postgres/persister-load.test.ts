@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createEventPersister, createTrackPersister } from '../../src/postgres/async/writers.js';
 import type { EventBatchItem, TrackBatchItem } from '../../src/postgres/queries/append-batch.js';
 import { insertSession } from '../../src/postgres/queries/sessions.js';
-import { initSchema, type TableNames, tableNames } from '../../src/postgres/schema/schema.js';
+import { initSchema, type TableNames, tableNames } from '../../src/postgres/schema/index.js';
 import { encodeEvent, encodeSessionState, encodeTrackEvent } from '../../src/session/codec/index.js';
 import { createEvent } from '../../src/session/event.js';
 import type { SessionKey } from '../../src/session/keys.js';

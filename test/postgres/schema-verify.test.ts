@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initSchema, type TableNames, tableNames, verifySchema } from '../../src/postgres/schema/schema.js';
+import { initSchema, type TableNames, tableNames, verifySchema } from '../../src/postgres/schema/index.js';
 import { ConfigError } from '../../src/session/errors.js';
 import type { SqlClient } from '../../src/sql/client.js';
 import { describeServer, newPglite, withServerSchema } from '../support/database.js';

@@ -6,7 +6,7 @@ import {
   type TableNames,
   tableNames,
   verifySchema,
-} from '../../src/postgres/schema/schema.js';
+} from '../../src/postgres/schema/index.js';
 import { ConfigError } from '../../src/session/errors.js';
 import type { SqlClient, SqlExecutor } from '../../src/sql/client.js';
 import { createPgPool, pgClient } from '../../src/sql/pg-client.js';

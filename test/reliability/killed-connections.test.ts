@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createEventPersister } from '../../src/postgres/async/writers.js';
 import { restoreSession } from '../../src/postgres/cleanup/sweeper.js';
 import type { EventBatchItem } from '../../src/postgres/queries/append-batch.js';
-import { tableNames } from '../../src/postgres/schema/schema.js';
+import { tableNames } from '../../src/postgres/schema/index.js';
 import type { PostgresSessionService } from '../../src/postgres/service.js';
 import { decodeSessionState, encodeEvent, encodeStateMap } from '../../src/session/codec/index.js';
 import { createEvent, type Event } from '../../src/session/event.js';

@@ -7,7 +7,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restoreSession } from '../../src/postgres/cleanup/sweeper.js';
-import { tableNames } from '../../src/postgres/schema/schema.js';
+import { tableNames } from '../../src/postgres/schema/index.js';
 import { PostgresSessionService } from '../../src/postgres/service.js';
 import { ManualClock } from '../../src/session/clock.js';
 import { createEvent } from '../../src/session/event.js';

@@ -7,7 +7,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
-import { initSchema } from '../../postgres/schema/schema.js';
+import { initSchema } from '../../postgres/schema/index.js';
 import { addConnectionOptions, type ConnectionFlags } from '../connection-options.js';
 import { withDatabase } from '../database.js';
 import { CliError } from '../errors.js';

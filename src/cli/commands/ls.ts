@@ -3,7 +3,7 @@
  * (`--app --user`), with counts and the last update, as a table or JSON.
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import type { TableNames } from '../../postgres/schema/schema.js';
+import type { TableNames } from '../../postgres/schema/index.js';
 import type { SqlExecutor } from '../../sql/client.js';
 import { addConnectionOptions, type ConnectionFlags } from '../connection-options.js';
 import { withDatabase } from '../database.js';

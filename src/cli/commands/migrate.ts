@@ -3,7 +3,7 @@
  * that all of them are as trpc-agent-go defines them. `--dry-run` prints the DDL instead.
  */
 import type { Command } from 'commander';
-import { initSchema, quoteIdentifier, schemaDdl, tableNames } from '../../postgres/schema/schema.js';
+import { initSchema, quoteIdentifier, schemaDdl, tableNames } from '../../postgres/schema/index.js';
 import { addConnectionOptions, type ConnectionFlags } from '../connection-options.js';
 import type { Database } from '../database.js';
 import { withDatabase } from '../database.js';

@@ -2,7 +2,7 @@
  * `agent-sessions stats`: per table, rows live, soft-deleted and expired, and the size on disk.
  */
 import type { Command } from 'commander';
-import type { TableName } from '../../postgres/schema/schema.js';
+import type { TableName } from '../../postgres/schema/index.js';
 import { addConnectionOptions, type ConnectionFlags } from '../connection-options.js';
 import { withDatabase } from '../database.js';
 import { print } from '../io.js';

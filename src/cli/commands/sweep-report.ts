@@ -2,7 +2,7 @@
  * The per-table report of `cleanup` and `purge`.
  */
 import type { SweepCounts } from '../../postgres/cleanup/sweeper.js';
-import type { TableNames } from '../../postgres/schema/schema.js';
+import type { TableNames } from '../../postgres/schema/index.js';
 import type { Colors } from '../output/colors.js';
 import { formatCount } from '../output/format.js';
 import { renderTable } from '../output/table.js';

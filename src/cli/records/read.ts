@@ -3,7 +3,7 @@
  * in byte order, then creation), a page of sessions at a time, with one query per table per page.
  */
 
-import type { TableNames } from '../../postgres/schema/schema.js';
+import type { TableNames } from '../../postgres/schema/index.js';
 import type { SqlExecutor } from '../../sql/client.js';
 import { exportedToSql, isoColumn, sqlNow } from '../timestamps.js';
 import {

@@ -8,7 +8,7 @@
  * Soft-deleted rows (from `export --include-deleted`) are inserted unless the same deleted row
  * exists; they never touch live rows.
  */
-import type { TableNames } from '../../postgres/schema/schema.js';
+import type { TableNames } from '../../postgres/schema/index.js';
 import type { SqlClient, SqlExecutor } from '../../sql/client.js';
 import { exportedToSql } from '../timestamps.js';
 import type { ExportedSession, ExportedState, RowTimes } from './format.js';

@@ -18,7 +18,7 @@ import type { ErrorReporter } from '../../session/service-options.js';
 import type { TrackEvent } from '../../session/track.js';
 import type { SqlClient } from '../../sql/client.js';
 import type { EventBatchItem, TrackBatchItem } from '../queries/append-batch.js';
-import type { TableNames } from '../schema/schema.js';
+import type { TableNames } from '../schema/index.js';
 import { AsyncWriteError } from './errors.js';
 import type { AsyncPersister, PersisterObserver, PersistFailure } from './persister.js';
 import { createEventPersister, createTrackPersister } from './writers.js';

@@ -13,7 +13,7 @@ import {
   type EventBatchItem,
   type TrackBatchItem,
 } from '../queries/append-batch.js';
-import type { TableNames } from '../schema/schema.js';
+import type { TableNames } from '../schema/index.js';
 import { AsyncPersister, type AsyncPersisterOptions } from './persister.js';
 
 /** Options shared by both persisters; the defaults are {@link AsyncPersister}'s. */

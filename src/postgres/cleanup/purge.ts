@@ -5,7 +5,7 @@
 import { InvalidArgumentError } from '../../session/errors.js';
 import { toSqlTimestamp } from '../../session/time.js';
 import type { SqlClient } from '../../sql/client.js';
-import type { TableNames } from '../schema/schema.js';
+import type { TableNames } from '../schema/index.js';
 import { purgeDeletedRows, sqlTableNames } from './sql.js';
 import { emptyCounts, repeatBatches, type SweepCounts, type SweepReport } from './sweep.js';
 

@@ -12,7 +12,7 @@ import { checkSessionKey, type SessionKey } from '../../session/keys.js';
 import { toSqlTimestamp } from '../../session/time.js';
 import type { SqlClient } from '../../sql/client.js';
 import { isUniqueViolation } from '../../sql/errors.js';
-import type { TableNames } from '../schema/schema.js';
+import type { TableNames } from '../schema/index.js';
 import { selectDeletedIncarnation, selectLiveSession, sqlTableNames, undeleteRows } from './sql.js';
 
 /** Options of {@link restoreSession}. */

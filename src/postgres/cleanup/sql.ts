@@ -9,7 +9,7 @@
  * never holds them for long, and never stalls behind (or stalls) a request.
  */
 
-import type { TableKey, TableNames } from '../schema/schema.js';
+import type { TableKey, TableNames } from '../schema/index.js';
 
 /** The SQL-ready (quoted, schema-qualified) name of each table. */
 export type SqlTableNames = Readonly<Record<TableKey, string>>;

@@ -5,7 +5,7 @@
 import { StorageError } from '../../session/errors.js';
 import { toSqlTimestamp } from '../../session/time.js';
 import type { SqlExecutor } from '../../sql/client.js';
-import type { TableNames } from '../schema/schema.js';
+import type { TableNames } from '../schema/index.js';
 import {
   type BatchRow,
   type KeyTuple,

@@ -11,7 +11,7 @@ import type { Clock } from '../../session/clock.js';
 import { ClosedError, ConfigError, isAgentSessionsError, StorageError } from '../../session/errors.js';
 import type { ErrorReporter } from '../../session/service-options.js';
 import type { SqlClient } from '../../sql/client.js';
-import type { TableNames } from '../schema/schema.js';
+import type { TableNames } from '../schema/index.js';
 import { advisoryLockKey, withAdvisoryLock } from './lock.js';
 import { DEFAULT_BATCH_SIZE } from './purge.js';
 import { emptyCounts, runSweep, type SweepReport } from './sweep.js';

@@ -17,7 +17,7 @@ import type { SessionKey } from '../../session/keys.js';
 import { TRACKS_STATE_KEY } from '../../session/state.js';
 import { formatRfc3339Nano, toSqlTimestamp } from '../../session/time.js';
 import type { SqlClient, SqlExecutor } from '../../sql/client.js';
-import type { TableNames } from '../schema/schema.js';
+import type { TableNames } from '../schema/index.js';
 import { MONOTONIC_UPDATED_AT, mergedEnvelope, RENEWED_EXPIRES_AT, type SqlQuery } from './sql.js';
 
 /** One appendEvent, as the asynchronous writer hands it over. */

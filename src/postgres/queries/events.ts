@@ -3,7 +3,7 @@
  * needs in its rare cases, and the event window around an anchor.
  */
 import type { SessionKey } from '../../session/keys.js';
-import type { TableNames } from '../schema/schema.js';
+import type { TableNames } from '../schema/index.js';
 import {
   isLive,
   type KeyParams,

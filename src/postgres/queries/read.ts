@@ -4,7 +4,7 @@
  * typed rows of a UNION ALL, so a read is one round trip whatever the session holds.
  */
 import type { SessionKey, UserKey } from '../../session/keys.js';
-import type { TableNames } from '../schema/schema.js';
+import type { TableNames } from '../schema/index.js';
 import { isLive, type KeyParams, keyParams, matchesKey, Params, type SqlQuery } from './sql.js';
 
 /**

@@ -2,7 +2,7 @@
  * Statements on whole sessions: create, delete, and the merge of session state.
  */
 import type { SessionKey } from '../../session/keys.js';
-import type { TableNames } from '../schema/schema.js';
+import type { TableNames } from '../schema/index.js';
 import {
   isLive,
   keyParams,

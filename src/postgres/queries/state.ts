@@ -3,7 +3,7 @@
  * without their `app:`/`user:` prefix, values as raw text, as trpc-agent-go stores them.
  */
 import type { UserKey } from '../../session/keys.js';
-import type { TableNames } from '../schema/schema.js';
+import type { TableNames } from '../schema/index.js';
 import type { DeleteMode } from './sessions.js';
 import { isLive, Params, type SqlQuery } from './sql.js';
 

@@ -2,7 +2,7 @@
  * Statements on session summaries (session_summaries).
  */
 import type { SessionKey } from '../../session/keys.js';
-import type { TableNames } from '../schema/schema.js';
+import type { TableNames } from '../schema/index.js';
 import { isLive, keyParams, matchesKey, Params, type SqlQuery } from './sql.js';
 
 /**

@@ -2,7 +2,7 @@
  * Statements on track events (session_track_events) and the session's `tracks` index.
  */
 import type { SessionKey } from '../../session/keys.js';
-import type { TableNames } from '../schema/schema.js';
+import type { TableNames } from '../schema/index.js';
 import {
   isLive,
   keyParams,

@@ -39,7 +39,7 @@ import {
   type TrackSelection,
   timestampsAtOrAfter,
 } from '../queries/index.js';
-import type { TableNames } from '../schema/schema.js';
+import type { TableNames } from '../schema/index.js';
 import { anchorEvents, type EarlierEvents, type WindowEvent } from './anchor-events.js';
 
 /** The read options of getSession and listSessions, as the read path uses them. */

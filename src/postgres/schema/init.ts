@@ -1,0 +1,140 @@
+/** Creating what is missing at start-up, safe against other services creating the same objects. */
+import { ConfigError, StorageError } from '../../session/errors.js';
+import type { SqlClient, SqlExecutor } from '../../sql/client.js';
+import { isUniqueViolation, sqlState } from '../../sql/errors.js';
+import { ddlPlan, lockTables } from './ddl.js';
+import { quoteIdentifier, type TableNames } from './names.js';
+import { existingRelations, type SchemaReport, schemaInfo, verifySchema } from './verify.js';
+
+function asStorageError(error: unknown, tables: TableNames): Error {
+  if (error instanceof ConfigError || error instanceof StorageError) return error;
+  const state = sqlState(error);
+  const message = error instanceof Error ? error.message : String(error);
+  if (state === '3F000') {
+    return new ConfigError(
+      'schema',
+      `${message}; create the schema first (CREATE SCHEMA ${quoteIdentifier(tables.schema || 'public')})`,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (state === '42501') {
+    return new StorageError(
+      `creating the session tables failed: ${message}; grant CREATE on the schema, or create the tables with \`agent-sessions migrate\` as an owner and start with skipDbInit`,
+      { cause: error },
+    );
+  }
+  return new StorageError(`creating the session tables failed: ${message}`, { cause: error });
+}
+
+// Codes a CREATE ... IF NOT EXISTS can still raise when another session (e.g. a Go service, which
+// takes no lock) creates the same object at the same moment: unique_violation on the catalog,
+// duplicate_table, duplicate_object.
+const RACE_STATES = new Set(['42P07', '42710']);
+
+// How often a statement (or the whole creation) is tried again after colliding with a service
+// that creates the same objects without our lock (trpc-agent-go).
+const CREATE_ATTEMPTS = 5;
+
+async function createWhatIsMissing(client: SqlClient, tables: TableNames): Promise<string[]> {
+  const info = await schemaInfo(client, tables);
+  const plan = ddlPlan(tables);
+  const existing =
+    info.name !== null && info.exists
+      ? await existingRelations(
+          client,
+          info.name,
+          plan.map((s) => s.object),
+        )
+      : new Set<string>();
+  if (plan.every((s) => existing.has(s.object))) return [];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await createMissing(client, tables);
+    } catch (error) {
+      if (!isRace(error) || attempt >= CREATE_ATTEMPTS) throw error;
+    }
+  }
+}
+
+const isRace = (error: unknown) => isUniqueViolation(error) || RACE_STATES.has(sqlState(error) ?? '');
+
+/**
+ * Runs one CREATE ... IF NOT EXISTS inside a savepoint. When a service that takes no lock created
+ * the same object at the same moment, only this statement is rolled back and run again (now a
+ * no-op), so the work done so far is kept. Returns whether this call created the object.
+ */
+async function createRacing(tx: SqlExecutor, sql: string): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    await tx.query('SAVEPOINT agent_sessions_create');
+    try {
+      await tx.query(sql);
+      await tx.query('RELEASE SAVEPOINT agent_sessions_create');
+      return attempt === 1;
+    } catch (error) {
+      if (!isRace(error) || attempt >= CREATE_ATTEMPTS) throw error;
+      await tx.query('ROLLBACK TO SAVEPOINT agent_sessions_create');
+    }
+  }
+}
+
+async function createMissing(client: SqlClient, tables: TableNames): Promise<string[]> {
+  return client.transaction(async (tx) => {
+    await lockTables(tx, tables, 'init');
+    const info = await schemaInfo(tx, tables);
+    if (info.name === null || !info.exists) return [];
+    const plan = ddlPlan(tables);
+    // Checked again under the lock: another service may have created everything meanwhile.
+    const existing = await existingRelations(
+      tx,
+      info.name,
+      plan.map((s) => s.object),
+    );
+    const created: string[] = [];
+    for (const statement of plan) {
+      if (existing.has(statement.object)) continue;
+      if (await createRacing(tx, statement.sql)) created.push(statement.object);
+    }
+    return created;
+  });
+}
+
+/**
+ * Creates whatever of the tables and indexes is missing, then verifies them (see verifySchema).
+ *
+ * Nothing is run when everything exists: CREATE INDEX IF NOT EXISTS locks its table against
+ * writes even when the index exists, so a restarting service would otherwise stall traffic.
+ * Creation runs in one transaction holding an advisory lock keyed by database, schema and prefix,
+ * because several services starting at once on an empty database would otherwise race and fail
+ * (concurrent CREATE TABLE IF NOT EXISTS can raise a unique violation on pg_type).
+ *
+ * @param options.skipCreate only verify.
+ * @throws ConfigError when the tables do not match; StorageError when the database fails.
+ */
+export async function initSchema(
+  client: SqlClient,
+  tables: TableNames,
+  options: { skipCreate?: boolean } = {},
+): Promise<SchemaReport> {
+  let created: string[] = [];
+  if (!options.skipCreate) {
+    try {
+      created = await createWhatIsMissing(client, tables);
+    } catch (error) {
+      // A CREATE INDEX fails on a table that exists with other columns; the verifier's account
+      // of what is wrong (and how to fix it) is more useful than the DDL error.
+      await verifySchema(client, tables).catch((verification: unknown) => {
+        if (verification instanceof ConfigError) throw verification;
+      });
+      throw asStorageError(error, tables);
+    }
+  }
+  let report: SchemaReport;
+  try {
+    report = await verifySchema(client, tables);
+  } catch (error) {
+    throw asStorageError(error, tables);
+  }
+  return Object.freeze({ created: Object.freeze(created), warnings: report.warnings });
+}

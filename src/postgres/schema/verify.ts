@@ -1,0 +1,179 @@
+/** The check that an existing database has the tables as we need them (skipDbInit). */
+import { ConfigError } from '../../session/errors.js';
+import type { SqlExecutor } from '../../sql/client.js';
+import { indexDdl } from './ddl.js';
+import { EXPECTED, VARCHAR } from './expected.js';
+import { quoteIdentifier, type TableName, type TableNames } from './names.js';
+
+export async function schemaInfo(
+  db: SqlExecutor,
+  tables: TableNames,
+): Promise<{ name: string | null; exists: boolean }> {
+  const { rows } = await db.query<{ name: string | null; exists: boolean }>(
+    `SELECT coalesce(nullif($1::text, ''), current_schema()) AS name,
+       EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = coalesce(nullif($1::text, ''), current_schema())) AS exists`,
+    [tables.schema],
+  );
+  return rows[0] ?? { name: null, exists: false };
+}
+
+export async function existingRelations(
+  db: SqlExecutor,
+  schema: string,
+  names: string[],
+): Promise<Set<string>> {
+  const { rows } = await db.query<{ relname: string }>(
+    `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = $1 AND c.relname = ANY (string_to_array($2::text, ','))`,
+    [schema, names.join(',')],
+  );
+  return new Set(rows.map((r) => r.relname));
+}
+
+/** What verification found that does not stop the service: missing or different non-unique indexes. */
+export interface SchemaReport {
+  /** Tables and indexes this call created (empty when everything existed). */
+  readonly created: readonly string[];
+  readonly warnings: readonly string[];
+}
+
+const normalizeDef = (def: string) => def.toLowerCase().replace(/"/g, '').replace(/\s+/g, ' ').trim();
+
+/** Splits pg_get_indexdef's `... USING btree (a, b) WHERE (p)` into columns and predicate. */
+function parseIndexDef(def: string): { columns: string[]; where: string | undefined } | undefined {
+  const m = / using \w+ \((.+?)\)(?: where (.+))?$/.exec(normalizeDef(def));
+  if (!m) return undefined;
+  const where = m[2]?.replace(/^\((.*)\)$/, '$1');
+  return { columns: m[1]!.split(',').map((c) => c.trim()), where };
+}
+
+function describeColumn(c: { dataType: string; nullable: boolean }): string {
+  return `${c.dataType}${c.nullable ? ' NULL' : ' NOT NULL'}`;
+}
+
+const MIGRATE_HINT = 'run `agent-sessions migrate`, or start the service without skipDbInit, to create it';
+
+/**
+ * Checks that the tables exist with the columns and indexes the service needs. Extra columns and
+ * indexes are fine. A missing or different non-unique index only slows queries and is returned as
+ * a warning; anything else throws.
+ *
+ * @throws ConfigError (field `schema`) listing every problem, each with the statement that fixes it.
+ */
+export async function verifySchema(db: SqlExecutor, tables: TableNames): Promise<SchemaReport> {
+  const info = await schemaInfo(db, tables);
+  if (info.name === null) {
+    throw new ConfigError(
+      'schema',
+      'no schema is selected (the search_path names no existing schema); set the schema option',
+    );
+  }
+  if (!info.exists) {
+    throw new ConfigError(
+      'schema',
+      `schema ${info.name} does not exist; create it with CREATE SCHEMA ${quoteIdentifier(info.name)}`,
+    );
+  }
+  const schema = info.name;
+  const names = tables.all.map((t) => t.name);
+
+  const existing = await existingRelations(db, schema, names);
+  const columns = await db.query<{
+    table_name: string;
+    column_name: string;
+    data_type: string;
+    is_nullable: string;
+  }>(
+    `SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns
+     WHERE table_schema = $1 AND table_name = ANY (string_to_array($2::text, ','))`,
+    [schema, names.join(',')],
+  );
+  const indexes = await db.query<{ table_name: string; index_name: string; is_unique: boolean; def: string }>(
+    `SELECT t.relname AS table_name, i.relname AS index_name, ix.indisunique AS is_unique,
+       pg_get_indexdef(i.oid) AS def
+     FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace
+     JOIN pg_index ix ON ix.indrelid = t.oid JOIN pg_class i ON i.oid = ix.indexrelid
+     WHERE n.nspname = $1 AND t.relname = ANY (string_to_array($2::text, ','))`,
+    [schema, names.join(',')],
+  );
+
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const display = (t: TableName) => `${schema}.${t.name}`;
+  const sqlName = (t: TableName) => `${quoteIdentifier(schema)}.${quoteIdentifier(t.name)}`;
+
+  for (const def of EXPECTED.tables) {
+    const t = tables[def.key];
+    if (!existing.has(t.name)) {
+      problems.push(`table ${display(t)} does not exist; ${MIGRATE_HINT}`);
+      continue;
+    }
+    const actual = new Map(
+      columns.rows.filter((r) => r.table_name === t.name).map((r) => [r.column_name, r]),
+    );
+    for (const c of def.columns) {
+      const got = actual.get(c.name);
+      if (!got) {
+        problems.push(
+          `table ${display(t)} is missing column ${c.name} (${describeColumn(c)}); add it: ALTER TABLE ${sqlName(t)} ADD COLUMN ${c.name} ${c.definition.replace(' PRIMARY KEY', '')}`,
+        );
+        continue;
+      }
+      if (got.data_type !== c.dataType) {
+        problems.push(
+          `column ${display(t)}.${c.name} has type ${got.data_type}, expected ${c.dataType}; change it: ALTER TABLE ${sqlName(t)} ALTER COLUMN ${c.name} TYPE ${c.definition.split(' ')[0]!.replace('BIGSERIAL', 'BIGINT')} USING ${c.name}::${c.dataType === VARCHAR ? 'varchar(255)' : c.dataType}`,
+        );
+      }
+      const nullable = got.is_nullable === 'YES';
+      if (nullable !== c.nullable) {
+        problems.push(
+          `column ${display(t)}.${c.name} is ${nullable ? 'nullable' : 'NOT NULL'}, expected ${c.nullable ? 'nullable' : 'NOT NULL'}; change it: ALTER TABLE ${sqlName(t)} ALTER COLUMN ${c.name} ${c.nullable ? 'DROP' : 'SET'} NOT NULL`,
+        );
+      }
+    }
+  }
+
+  const byName = new Map(indexes.rows.map((r) => [r.index_name, r]));
+  for (const i of EXPECTED.indexes) {
+    const t = tables[i.table];
+    if (!existing.has(t.name)) continue;
+    const name = t.indexes[i.suffix]!;
+    const got = byName.get(name);
+    const expectedText = `(${i.columns.join(', ')})${i.where ? ` WHERE ${i.where}` : ''}`;
+    const create = indexDdl(tables, i).replace(' IF NOT EXISTS', '');
+    let problem: string | undefined;
+    if (!got) {
+      problem = `index ${name} on ${display(t)} ${expectedText} does not exist`;
+    } else if (got.table_name !== t.name) {
+      problem = `index ${name} is on table ${schema}.${got.table_name}, expected ${display(t)}`;
+    } else {
+      const parsed = parseIndexDef(got.def);
+      const wrongShape =
+        !parsed ||
+        parsed.columns.join(', ') !== i.columns.join(', ') ||
+        (parsed.where ?? '') !== (i.where ?? '').toLowerCase();
+      if (i.unique && !got.is_unique) problem = `index ${name} on ${display(t)} is not unique`;
+      else if (wrongShape)
+        problem = `index ${name} on ${display(t)} is "${got.def}", expected ${expectedText}`;
+    }
+    if (!problem) continue;
+    if (i.unique) {
+      // Upserts name these indexes' columns in ON CONFLICT and creates rely on them to reject a
+      // second live row, so without them the service would corrupt data; refuse to start.
+      const fix = got
+        ? `replace it: DROP INDEX ${quoteIdentifier(schema)}.${quoteIdentifier(name)}; ${create}`
+        : `${MIGRATE_HINT}, or run: ${create}`;
+      problems.push(`${problem}; ${fix}`);
+    } else {
+      warnings.push(`${problem}; queries will be slower (${got ? 'recreate' : 'create'} it: ${create})`);
+    }
+  }
+
+  if (problems.length > 0) {
+    throw new ConfigError(
+      'schema',
+      `the session tables do not match trpc-agent-go's schema:\n- ${problems.join('\n- ')}`,
+    );
+  }
+  return Object.freeze({ created: Object.freeze([]), warnings: Object.freeze(warnings) });
+}
