@@ -2,10 +2,10 @@
  * The argument checks and small helpers of PostgresSessionService's methods: each check throws an
  * InvalidArgumentError naming the argument before anything is written.
  */
-import { decodeTrackNames } from '../session/codec/index.js';
-import { InvalidArgumentError, NotFoundError } from '../session/errors.js';
-import { checkStateKey, type SessionKey } from '../session/keys.js';
-import { checkStateMap, type StateMap, stateValueToText, trimPrefix } from '../session/state.js';
+import { decodeTrackNames } from '../../session/codec/index.js';
+import { InvalidArgumentError, NotFoundError } from '../../session/errors.js';
+import { checkStateKey, type SessionKey } from '../../session/keys.js';
+import { checkStateMap, type StateMap, stateValueToText, trimPrefix } from '../../session/state.js';
 
 export {
   anchorIdArg,
@@ -17,7 +17,7 @@ export {
   checkTrackEventsArgs,
   sessionArgKey,
   summaryTextArgs,
-} from '../session/arguments.js';
+} from '../../session/arguments.js';
 
 /**
  * An app or user state update as the JSON object the upsert reads (key without `prefix` to text

@@ -1,0 +1,119 @@
+/**
+ * The event operations of PostgresSessionService: appendEvent (hooks, the caller's copy, then one
+ * statement or the background writer) and getEventWindow.
+ */
+import { encodeEvent, encodeStateMap } from '../../session/codec/index.js';
+import { NotFoundError } from '../../session/errors.js';
+import { type Event, isPersistableEvent } from '../../session/event.js';
+import { type AppendEventContext, runHookChain } from '../../session/hooks.js';
+import { checkSessionKey, type SessionKey, sessionKeyOf } from '../../session/keys.js';
+import {
+  type AppendEventOptions,
+  checkAppendEventOptions,
+  checkEventWindowOptions,
+  type EventWindowOptions,
+} from '../../session/options.js';
+import { applyEventToSession, type Session } from '../../session/session.js';
+import { formatRfc3339Nano, toSqlTimestamp } from '../../session/time.js';
+import { EnqueueAbortedError } from '../async/errors.js';
+import * as q from '../queries/index.js';
+import { byStoredOrder, decodeEvents } from '../read/session-rows.js';
+import { anchorIdArg, checkOptionsObject, checkSignal, notFound, sessionArgKey } from './arguments.js';
+import { exec, type ServiceContext } from './context.js';
+
+export async function appendEvent(
+  ctx: ServiceContext,
+  session: Session,
+  event: Event,
+  options: AppendEventOptions,
+): Promise<void> {
+  const key = sessionArgKey(session);
+  checkOptionsObject(options);
+  checkAppendEventOptions(options);
+  checkSignal('options.signal', options.signal);
+  // A caller that has already given up changes nothing, not even its own copy.
+  if (ctx.async && options.signal?.aborted) {
+    throw new EnqueueAbortedError('appendEvent', options.signal.reason);
+  }
+  const json = encodeEvent(event);
+  const hooks = ctx.options.appendEventHooks;
+  const hookContext: AppendEventContext = { session, event, key, options: { ...options } };
+  await runHookChain(hooks, hookContext, async (c) => {
+    // Hooks may replace or edit the event and the key: what is stored is validated as it is now.
+    const stored = hooks.length === 0 ? json : encodeEvent(c.event);
+    if (hooks.length > 0) checkSessionKey(c.key);
+    const delta = c.event.stateDelta ? encodeStateMap(c.event.stateDelta, 'event.stateDelta') : '{}';
+    const now = ctx.now();
+    // The caller's copy changes first, even when the session turns out to be gone (as in Go).
+    applyEventToSession(
+      c.session,
+      c.event,
+      { eventNum: c.options.eventNum, eventTime: c.options.eventTime },
+      now,
+    );
+    await persistEvent(
+      ctx,
+      sessionKeyOf(c.key),
+      { event: isPersistableEvent(c.event) ? stored : null, delta, now, source: c.event },
+      c.options.signal,
+    );
+  });
+}
+
+/**
+ * Where an accepted event goes to storage: here, at once, in one statement; or, with
+ * `asyncPersist`, to the background writer, resolving once it is accepted (the caller's session
+ * has already changed by then, in both modes). `event` is the JSON snapshot, `source` the event
+ * itself (for the failure report).
+ */
+function persistEvent(
+  ctx: ServiceContext,
+  key: SessionKey,
+  write: { event: string | null; delta: string; now: Date; source: Event },
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  if (ctx.async) {
+    const accepted = ctx.async.appendEvent(
+      key,
+      { event: write.source, eventJson: write.event, delta: write.delta, now: write.now },
+      signal,
+    );
+    return ctx.track(accepted);
+  }
+  return ctx.run('appendEvent', async (db) => {
+    const query = q.appendEvent(ctx.tables, {
+      key,
+      delta: write.delta,
+      event: write.event,
+      now: toSqlTimestamp(write.now),
+      updatedAtJson: formatRfc3339Nano(write.now),
+      expiresAt: ctx.expiry(write.now, ctx.options.sessionTtlMs),
+    });
+    if ((await exec(db, query)).rows.length === 0) throw notFound(key);
+  });
+}
+
+export function getEventWindow(
+  ctx: ServiceContext,
+  key: SessionKey,
+  anchorEventId: string,
+  options: EventWindowOptions,
+): Promise<Event[]> {
+  checkSessionKey(key);
+  const anchorId = anchorIdArg(anchorEventId);
+  checkEventWindowOptions(options);
+  const readKey = sessionKeyOf(key);
+  return ctx.run('getEventWindow', async (db) => {
+    const query = q.eventWindow(ctx.tables, {
+      key: readKey,
+      anchorId,
+      before: options.before,
+      after: options.after,
+      now: toSqlTimestamp(ctx.now()),
+    });
+    const { rows } = await exec<q.EventWindowRow>(db, query);
+    if (rows.length === 0)
+      throw new NotFoundError(`anchor event not found: ${anchorId}`, { field: 'anchorEventId' });
+    return decodeEvents([...rows].sort(byStoredOrder), readKey);
+  });
+}
