@@ -9,7 +9,7 @@ import {
   sessionArgKey,
   summaryTextArgs,
 } from '../session/arguments.js';
-import { decodeEvent, decodeTrackEvent, encodeEvent, encodeTrackEvent } from '../session/codec/index.js';
+import { decodeEvent, encodeEvent, encodeTrackEvent } from '../session/codec/index.js';
 import { ClosedError, ConflictError, NotFoundError } from '../session/errors.js';
 import { type Event, isPersistableEvent } from '../session/event.js';
 import { type AppendEventContext, type GetSessionContext, runHookChain } from '../session/hooks.js';
@@ -43,10 +43,7 @@ import {
   copyState,
   newStateMap,
   type StateMap,
-  scopedState,
-  stateValueToText,
   TRACKS_STATE_KEY,
-  trimPrefix,
   USER_PREFIX,
 } from '../session/state.js';
 import type { Summary } from '../session/summary.js';
@@ -57,23 +54,12 @@ import { SummaryJobQueue } from '../summary/job-queue.js';
 import { pickSummaryText } from '../summary/pick.js';
 import { SummaryRunner } from '../summary/summary-runner.js';
 import { type ResolvedOptions, resolveOptions } from './options.js';
-import { type ReadContext, readSession, readTrackEvents } from './read.js';
-import { type SessionRecord, SessionTable } from './records.js';
-import { appScope, expiryOf, isLive, ScopedStateTable, userScope } from './state-table.js';
-import { startSweeper, sweepExpired } from './sweep.js';
+import { readSession, readTrackEvents } from './read.js';
+import type { SessionRecord } from './records.js';
+import { appScope, expiryOf, isLive, scopedEntries, userScope } from './state-table.js';
+import { MemoryStore, notFound } from './store.js';
+import { startSweeper } from './sweep.js';
 import { indexWithTrack } from './tracks.js';
-
-/** Validates a whole app or user state update before any of it is written, keys trimmed of `prefix`. */
-function scopedEntries(state: StateMap, prefix: string): [string, Uint8Array | null][] {
-  checkStateMap('state', state);
-  return Object.entries(state).map(([rawKey, value]) => {
-    const field = `state[${JSON.stringify(rawKey)}]`;
-    const key = trimPrefix(rawKey, prefix);
-    checkStateKey(field, key);
-    stateValueToText(field, value);
-    return [key, value];
-  });
-}
 
 /**
  * A SessionService that keeps everything in this process, with exactly the behaviour of the
@@ -84,9 +70,7 @@ function scopedEntries(state: StateMap, prefix: string): [string, Uint8Array | n
  */
 export class InMemorySessionService implements SessionService {
   readonly #options: ResolvedOptions;
-  readonly #sessions = new SessionTable();
-  readonly #appStates = new ScopedStateTable();
-  readonly #userStates = new ScopedStateTable();
+  readonly #store: MemoryStore;
   readonly #summaryJobs: SummaryJobQueue | undefined;
   readonly #summaries: SummaryRunner;
   readonly #stopSweeper: (() => void) | undefined;
@@ -96,6 +80,7 @@ export class InMemorySessionService implements SessionService {
   constructor(options: SessionServiceOptions = {}) {
     this.#options = resolveOptions(options);
     const o = this.#options;
+    this.#store = new MemoryStore(o);
     const telemetry = attachTelemetry(this, options, memoryBackend);
     if (o.summarizer) {
       this.#summaryJobs = new SummaryJobQueue({
@@ -128,8 +113,8 @@ export class InMemorySessionService implements SessionService {
     const sessionKey: SessionKey = { appName: key.appName, userId: key.userId, sessionId };
     checkSessionKey(sessionKey);
     if (state !== undefined && state !== null) checkStateMap('state', state);
-    const now = this.#now();
-    const existing = this.#sessions.get(sessionKey);
+    const now = this.#store.now();
+    const existing = this.#store.sessions.get(sessionKey);
     if (existing && isLive(existing.expiresAt, now.getTime())) {
       throw new ConflictError(`session ${JSON.stringify(sessionId)} already exists and has not expired`, {
         field: 'sessionId',
@@ -146,8 +131,8 @@ export class InMemorySessionService implements SessionService {
       updatedAt: now,
       expiresAt: expiryOf(now.getTime(), this.#options.sessionTtlMs),
     };
-    this.#sessions.set(record);
-    return readSession(record, { onlyMeta: true }, this.#readContext(sessionKey, now.getTime()));
+    this.#store.sessions.set(record);
+    return readSession(record, { onlyMeta: true }, this.#store.readContext(sessionKey, now.getTime()));
   }
 
   async getSession(key: SessionKey, options: GetSessionOptions = {}): Promise<Session | null> {
@@ -160,9 +145,9 @@ export class InMemorySessionService implements SessionService {
       // A hook may have changed the key or the options: they are checked again as they reach storage.
       checkSessionKey(c.key);
       checkGetSessionOptions(c.options);
-      const nowMs = this.#nowMs();
-      const record = this.#liveRecord(c.key, nowMs);
-      return record ? readSession(record, c.options, this.#readContext(c.key, nowMs)) : null;
+      const nowMs = this.#store.nowMs();
+      const record = this.#store.liveRecord(c.key, nowMs);
+      return record ? readSession(record, c.options, this.#store.readContext(c.key, nowMs)) : null;
     });
   }
 
@@ -171,8 +156,8 @@ export class InMemorySessionService implements SessionService {
     checkUserKey(key);
     checkOptionsObject(options);
     checkListSessionsOptions(options);
-    const nowMs = this.#nowMs();
-    const records = this.#sessions
+    const nowMs = this.#store.nowMs();
+    const records = this.#store.sessions
       .ofUser(key)
       .filter((record) => isLive(record.expiresAt, nowMs))
       .sort(
@@ -183,7 +168,7 @@ export class InMemorySessionService implements SessionService {
     const page = options.page
       ? records.slice(options.page.offset, options.page.offset + options.page.limit)
       : records;
-    const ctx = this.#readContext(key, nowMs);
+    const ctx = this.#store.readContext(key, nowMs);
     const read = { eventNum: options.eventNum, eventTime: options.eventTime, onlyMeta: options.onlyMeta };
     return page.map((record) => readSession(record, read, ctx));
   }
@@ -191,7 +176,7 @@ export class InMemorySessionService implements SessionService {
   async deleteSession(key: SessionKey): Promise<void> {
     this.#checkOpen('deleteSession');
     checkSessionKey(key);
-    this.#sessions.delete(key);
+    this.#store.sessions.delete(key);
   }
 
   // ---- state ----
@@ -200,24 +185,24 @@ export class InMemorySessionService implements SessionService {
     this.#checkOpen('updateSessionState');
     checkSessionKey(key);
     checkSessionStateUpdate(state);
-    const record = this.#writableRecord(key);
+    const record = this.#store.writableRecord(key);
     for (const [stateKey, value] of Object.entries(state))
       record.state[stateKey] = value === null ? null : value.slice();
-    this.#touch(record);
+    this.#store.touch(record);
   }
 
   async updateAppState(appName: string, state: StateMap): Promise<void> {
     this.#checkOpen('updateAppState');
     checkAppName(appName);
     const entries = scopedEntries(state, APP_PREFIX);
-    const nowMs = this.#nowMs();
-    this.#appStates.set(appScope(appName), entries, expiryOf(nowMs, this.#options.appStateTtlMs));
+    const nowMs = this.#store.nowMs();
+    this.#store.appStates.set(appScope(appName), entries, expiryOf(nowMs, this.#options.appStateTtlMs));
   }
 
   async listAppStates(appName: string): Promise<StateMap> {
     this.#checkOpen('listAppStates');
     checkAppName(appName);
-    return this.#appStates.list(appScope(appName), this.#nowMs());
+    return this.#store.appStates.list(appScope(appName), this.#store.nowMs());
   }
 
   async deleteAppState(appName: string, key: string): Promise<void> {
@@ -225,15 +210,15 @@ export class InMemorySessionService implements SessionService {
     checkAppName(appName);
     checkStateKey('key', key);
     // The key is used as given (no `app:` trimming), as the PostgreSQL backend does.
-    this.#appStates.delete(appScope(appName), key);
+    this.#store.appStates.delete(appScope(appName), key);
   }
 
   async updateUserState(key: UserKey, state: StateMap): Promise<void> {
     this.#checkOpen('updateUserState');
     checkUserKey(key);
     const entries = scopedEntries(state, USER_PREFIX);
-    const nowMs = this.#nowMs();
-    this.#userStates.set(
+    const nowMs = this.#store.nowMs();
+    this.#store.userStates.set(
       userScope(key.appName, key.userId),
       entries,
       expiryOf(nowMs, this.#options.userStateTtlMs),
@@ -243,14 +228,14 @@ export class InMemorySessionService implements SessionService {
   async listUserStates(key: UserKey): Promise<StateMap> {
     this.#checkOpen('listUserStates');
     checkUserKey(key);
-    return this.#userStates.list(userScope(key.appName, key.userId), this.#nowMs());
+    return this.#store.userStates.list(userScope(key.appName, key.userId), this.#store.nowMs());
   }
 
   async deleteUserState(key: UserKey, stateKey: string): Promise<void> {
     this.#checkOpen('deleteUserState');
     checkUserKey(key);
     checkStateKey('key', stateKey);
-    this.#userStates.delete(userScope(key.appName, key.userId), stateKey);
+    this.#store.userStates.delete(userScope(key.appName, key.userId), stateKey);
   }
 
   // ---- events and tracks ----
@@ -276,18 +261,11 @@ export class InMemorySessionService implements SessionService {
    * no other call can interleave and a concurrent append is never lost.
    */
   #storeEvent(c: AppendEventContext, json: string): void {
-    const now = this.#now();
+    const now = this.#store.now();
     // The caller's copy changes first, even when the session turns out to be gone (as in Go).
     const filter = { eventNum: c.options.eventNum, eventTime: c.options.eventTime };
     applyEventToSession(c.session, c.event, filter, new Date(now.getTime()));
-    const record = this.#writableRecord(c.key);
-    if (isPersistableEvent(c.event))
-      record.events.push({ json, event: decodeEvent(json), storedAt: now.getTime() });
-    // Every delta key is written verbatim, app:/user:/temp: included, as the PostgreSQL backend does.
-    for (const [stateKey, value] of Object.entries(c.event.stateDelta ?? {})) {
-      record.state[stateKey] = value === null ? null : value.slice();
-    }
-    this.#touch(record, now);
+    this.#store.storeEvent(c.key, c.event, isPersistableEvent(c.event) ? json : null, now);
   }
 
   async appendTrackEvent(session: Session, trackEvent: TrackEvent): Promise<void> {
@@ -295,8 +273,8 @@ export class InMemorySessionService implements SessionService {
     const key = sessionArgKey(session);
     checkTrackEventArg(trackEvent);
     const json = encodeTrackEvent(trackEvent, 'trackEvent');
-    const now = this.#now();
-    const record = this.#sessions.get(key);
+    const now = this.#store.now();
+    const record = this.#store.sessions.get(key);
     const callerIndex = indexWithTrack(session.state, trackEvent.track);
     const storedIndex = record ? indexWithTrack(record.state, trackEvent.track) : undefined;
 
@@ -306,16 +284,8 @@ export class InMemorySessionService implements SessionService {
     addTrackEvent(session.tracks, trackEvent);
     session.updatedAt = new Date(now.getTime());
 
-    if (!record) throw this.#notFound(key);
-    if (storedIndex) record.state[TRACKS_STATE_KEY] = storedIndex;
-    const stored = record.tracks.get(trackEvent.track) ?? [];
-    stored.push({
-      json,
-      event: decodeTrackEvent(json),
-      expiresAt: expiryOf(now.getTime(), this.#options.trackEventTtlMs),
-    });
-    record.tracks.set(trackEvent.track, stored);
-    this.#touch(record, now);
+    if (!record) throw notFound(key);
+    this.#store.storeTrackEvent(record, trackEvent, json, storedIndex, now);
   }
 
   async getTrackEvents(
@@ -326,8 +296,8 @@ export class InMemorySessionService implements SessionService {
     this.#checkOpen('getTrackEvents');
     checkTrackEventsArgs(key, track, options);
     // Track events have their own expiry, so they are read whether or not the session has expired.
-    const record = this.#sessions.get(key);
-    return { track, events: readTrackEvents(record?.tracks.get(track), options, this.#nowMs()) };
+    const record = this.#store.sessions.get(key);
+    return { track, events: readTrackEvents(record?.tracks.get(track), options, this.#store.nowMs()) };
   }
 
   async getEventWindow(
@@ -339,7 +309,7 @@ export class InMemorySessionService implements SessionService {
     checkSessionKey(key);
     const anchorId = anchorIdArg(anchorEventId);
     checkEventWindowOptions(options);
-    const record = this.#liveRecord(key, this.#nowMs());
+    const record = this.#store.liveRecord(key, this.#store.nowMs());
     const anchor = record ? record.events.findIndex((stored) => stored.event.id === anchorId) : -1;
     if (!record || anchor < 0) {
       throw new NotFoundError(`anchor event not found: ${anchorId}`, { field: 'anchorEventId' });
@@ -367,7 +337,7 @@ export class InMemorySessionService implements SessionService {
    */
   #summaryStore(key: SessionKey): (filterKey: string, summary: Summary) => void {
     return (filterKey, summary) => {
-      this.#sessions.get(key)?.summaries.set(filterKey, copySummary(summary));
+      this.#store.sessions.get(key)?.summaries.set(filterKey, copySummary(summary));
     };
   }
 
@@ -381,7 +351,7 @@ export class InMemorySessionService implements SessionService {
     const { key, filterKey } = args;
     const own = pickSummaryText(session.summaries, filterKey, session.createdAt);
     if (own !== undefined) return own;
-    return pickSummaryText(this.#sessions.get(key)?.summaries, filterKey, session.createdAt);
+    return pickSummaryText(this.#store.sessions.get(key)?.summaries, filterKey, session.createdAt);
   }
 
   // ---- lifecycle ----
@@ -389,15 +359,7 @@ export class InMemorySessionService implements SessionService {
   /** Removes expired data now (the sweeper does this every `cleanupIntervalMs`). */
   async sweepNow(): Promise<void> {
     this.#checkOpen('sweepNow');
-    sweepExpired(
-      {
-        sessions: this.#sessions,
-        appStates: this.#appStates,
-        userStates: this.#userStates,
-        sessionTtlMs: this.#options.sessionTtlMs,
-      },
-      this.#nowMs(),
-    );
+    this.#store.sweep();
   }
 
   /** Resolves when queued summary jobs have finished (every other write is done when its call resolves). */
@@ -425,56 +387,8 @@ export class InMemorySessionService implements SessionService {
     return this.close();
   }
 
-  // ---- helpers ----
-
   #checkOpen(operation: string): void {
     if (this.#closed) throw new ClosedError(operation);
-  }
-
-  #now(): Date {
-    return new Date(this.#options.clock.now().getTime());
-  }
-
-  #nowMs(): number {
-    return this.#options.clock.now().getTime();
-  }
-
-  #readContext(key: UserKey, nowMs: number): ReadContext {
-    return {
-      nowMs,
-      sessionTtlMs: this.#options.sessionTtlMs,
-      sessionEventLimit: this.#options.sessionEventLimit,
-      scoped: scopedState(
-        this.#appStates.list(appScope(key.appName), nowMs),
-        this.#userStates.list(userScope(key.appName, key.userId), nowMs),
-      ),
-    };
-  }
-
-  #liveRecord(key: SessionKey, nowMs: number): SessionRecord | undefined {
-    const record = this.#sessions.get(key);
-    return record && isLive(record.expiresAt, nowMs) ? record : undefined;
-  }
-
-  /**
-   * The record a write goes to. An expired session that was not swept yet is written to (and so
-   * revived), as PostgreSQL's `SELECT ... FOR UPDATE` without an expiry filter does; once swept,
-   * or never created, it is NOT_FOUND.
-   */
-  #writableRecord(key: SessionKey): SessionRecord {
-    const record = this.#sessions.get(key);
-    if (!record) throw this.#notFound(key);
-    return record;
-  }
-
-  #notFound(key: SessionKey): NotFoundError {
-    return new NotFoundError(`session not found: ${key.sessionId}`, { field: 'sessionId' });
-  }
-
-  /** A write moves updatedAt and renews the session's TTL. */
-  #touch(record: SessionRecord, now: Date = this.#now()): void {
-    record.updatedAt = now;
-    record.expiresAt = expiryOf(now.getTime(), this.#options.sessionTtlMs);
   }
 }
 

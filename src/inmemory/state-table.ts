@@ -1,4 +1,5 @@
-import { newStateMap, type StateMap } from '../session/state.js';
+import { checkStateKey } from '../session/keys.js';
+import { checkStateMap, newStateMap, type StateMap, stateValueToText, trimPrefix } from '../session/state.js';
 
 interface Entry {
   value: Uint8Array | null;
@@ -69,4 +70,16 @@ export function appScope(appName: string): string {
 /** The scope of a user's shared state. */
 export function userScope(appName: string, userId: string): string {
   return JSON.stringify([appName, userId]);
+}
+
+/** Validates a whole app or user state update before any of it is written, keys trimmed of `prefix`. */
+export function scopedEntries(state: StateMap, prefix: string): [string, Uint8Array | null][] {
+  checkStateMap('state', state);
+  return Object.entries(state).map(([rawKey, value]) => {
+    const field = `state[${JSON.stringify(rawKey)}]`;
+    const key = trimPrefix(rawKey, prefix);
+    checkStateKey(field, key);
+    stateValueToText(field, value);
+    return [key, value];
+  });
 }

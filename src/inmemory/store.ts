@@ -1,0 +1,119 @@
+/**
+ * The data of an InMemorySessionService and the rules every operation shares: what is live at a
+ * given time, which record a write goes to, how a write renews a session's TTL, and what a read
+ * merges in. The service's methods validate and run hooks; the records change here.
+ */
+import { decodeEvent, decodeTrackEvent } from '../session/codec/index.js';
+import { NotFoundError } from '../session/errors.js';
+import type { Event } from '../session/event.js';
+import type { SessionKey, UserKey } from '../session/keys.js';
+import { scopedState, TRACKS_STATE_KEY } from '../session/state.js';
+import type { TrackEvent } from '../session/track.js';
+import type { ResolvedOptions } from './options.js';
+import type { ReadContext } from './read.js';
+import { type SessionRecord, SessionTable } from './records.js';
+import { appScope, expiryOf, isLive, ScopedStateTable, userScope } from './state-table.js';
+import { sweepExpired } from './sweep.js';
+
+/** The error of a write to a session that does not exist (or was swept). */
+export function notFound(key: SessionKey): NotFoundError {
+  return new NotFoundError(`session not found: ${key.sessionId}`, { field: 'sessionId' });
+}
+
+export class MemoryStore {
+  readonly sessions = new SessionTable();
+  readonly appStates = new ScopedStateTable();
+  readonly userStates = new ScopedStateTable();
+  readonly #options: ResolvedOptions;
+
+  constructor(options: ResolvedOptions) {
+    this.#options = options;
+  }
+
+  /** The clock's time, as a Date of our own. */
+  now(): Date {
+    return new Date(this.#options.clock.now().getTime());
+  }
+
+  nowMs(): number {
+    return this.#options.clock.now().getTime();
+  }
+
+  /** What a read of `key`'s sessions needs: the limits and the live app and user state. */
+  readContext(key: UserKey, nowMs: number): ReadContext {
+    return {
+      nowMs,
+      sessionTtlMs: this.#options.sessionTtlMs,
+      sessionEventLimit: this.#options.sessionEventLimit,
+      scoped: scopedState(
+        this.appStates.list(appScope(key.appName), nowMs),
+        this.userStates.list(userScope(key.appName, key.userId), nowMs),
+      ),
+    };
+  }
+
+  liveRecord(key: SessionKey, nowMs: number): SessionRecord | undefined {
+    const record = this.sessions.get(key);
+    return record && isLive(record.expiresAt, nowMs) ? record : undefined;
+  }
+
+  /**
+   * The record a write goes to. An expired session that was not swept yet is written to (and so
+   * revived), as PostgreSQL's `SELECT ... FOR UPDATE` without an expiry filter does; once swept,
+   * or never created, it is NOT_FOUND.
+   */
+  writableRecord(key: SessionKey): SessionRecord {
+    const record = this.sessions.get(key);
+    if (!record) throw notFound(key);
+    return record;
+  }
+
+  /** A write moves updatedAt and renews the session's TTL. */
+  touch(record: SessionRecord, now: Date = this.now()): void {
+    record.updatedAt = now;
+    record.expiresAt = expiryOf(now.getTime(), this.#options.sessionTtlMs);
+  }
+
+  /** Stores an appended event (`json`, or null when it is not persisted) and its state delta. */
+  storeEvent(key: SessionKey, event: Event, json: string | null, now: Date): void {
+    const record = this.writableRecord(key);
+    if (json !== null) record.events.push({ json, event: decodeEvent(json), storedAt: now.getTime() });
+    // Every delta key is written verbatim, app:/user:/temp: included, as the PostgreSQL backend does.
+    for (const [stateKey, value] of Object.entries(event.stateDelta ?? {})) {
+      record.state[stateKey] = value === null ? null : value.slice();
+    }
+    this.touch(record, now);
+  }
+
+  /** Stores a track event in `record`, with the record's new `tracks` index when it changed. */
+  storeTrackEvent(
+    record: SessionRecord,
+    trackEvent: TrackEvent,
+    json: string,
+    index: Uint8Array | undefined,
+    now: Date,
+  ): void {
+    if (index) record.state[TRACKS_STATE_KEY] = index;
+    const stored = record.tracks.get(trackEvent.track) ?? [];
+    stored.push({
+      json,
+      event: decodeTrackEvent(json),
+      expiresAt: expiryOf(now.getTime(), this.#options.trackEventTtlMs),
+    });
+    record.tracks.set(trackEvent.track, stored);
+    this.touch(record, now);
+  }
+
+  /** Removes expired data now. */
+  sweep(): void {
+    sweepExpired(
+      {
+        sessions: this.sessions,
+        appStates: this.appStates,
+        userStates: this.userStates,
+        sessionTtlMs: this.#options.sessionTtlMs,
+      },
+      this.nowMs(),
+    );
+  }
+}
