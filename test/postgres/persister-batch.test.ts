@@ -6,13 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventPersister, createTrackPersister } from '../../src/postgres/async/writers.js';
+import { appendEventsBatch, type EventBatchItem } from '../../src/postgres/queries/append-batch.js';
 import {
-  appendEventsBatch,
   appendTrackEventsBatch,
-  combineDeltas,
-  type EventBatchItem,
   type TrackBatchItem,
-} from '../../src/postgres/queries/append-batch.js';
+} from '../../src/postgres/queries/append-track-batch.js';
+import { combineDeltas } from '../../src/postgres/queries/batch.js';
 import { insertSession } from '../../src/postgres/queries/sessions.js';
 import { initSchema, type TableNames, tableNames } from '../../src/postgres/schema/index.js';
 import {

@@ -6,13 +6,9 @@
 import { NotFoundError } from '../../session/errors.js';
 import { type SessionKey, sessionHash } from '../../session/keys.js';
 import type { SqlClient } from '../../sql/client.js';
-import {
-  appendEventsBatch,
-  appendTrackEventsBatch,
-  type BatchOutcome,
-  type EventBatchItem,
-  type TrackBatchItem,
-} from '../queries/append-batch.js';
+import { appendEventsBatch, type EventBatchItem } from '../queries/append-batch.js';
+import { appendTrackEventsBatch, type TrackBatchItem } from '../queries/append-track-batch.js';
+import type { BatchOutcome } from '../queries/batch.js';
 import type { TableNames } from '../schema/index.js';
 import { AsyncPersister, type AsyncPersisterOptions } from './persister.js';
 

@@ -1,0 +1,167 @@
+/**
+ * The multi-row append of track events for asynchronous persistence: one short transaction writes
+ * a whole batch of track events for many sessions and tracks (see batch.ts for what a batch does
+ * per session, and for retries).
+ */
+import { decodeTrackNames, encodeStateMap, encodeTrackNames } from '../../session/codec/index.js';
+import type { SessionKey } from '../../session/keys.js';
+import { TRACKS_STATE_KEY } from '../../session/state.js';
+import { toSqlTimestamp } from '../../session/time.js';
+import type { SqlClient } from '../../sql/client.js';
+import type { TableNames } from '../schema/index.js';
+import {
+  type BatchOptions,
+  type BatchOutcome,
+  expiry,
+  groupBySession,
+  latest,
+  outcomes,
+  type SessionGroup,
+  sessionArrays,
+  sessionParams,
+  skipStored,
+  updateSessionsCtes,
+} from './batch.js';
+import type { SqlQuery } from './sql.js';
+
+/** One appendTrackEvent, as the asynchronous writer hands it over. */
+export interface TrackBatchItem {
+  key: SessionKey;
+  track: string;
+  /** The track event JSON (encodeTrackEvent). */
+  eventJson: string;
+  /** The track event's own timestamp: its row's created_at and updated_at, as Go writes them. */
+  timestamp: Date;
+  now: Date;
+  /** The session TTL: the session's expires_at = now + sessionTtlMs, or NULL when 0. */
+  sessionTtlMs: number;
+  /** The track TTL: the row's expires_at = now + trackTtlMs, or NULL when 0. */
+  trackTtlMs: number;
+}
+
+/** The stored `tracks` index of each live session of the batch, locking the rows in id order. */
+function lockTrackIndexes(t: TableNames, groups: SessionGroup<TrackBatchItem>[]): SqlQuery {
+  const text = `SELECT s.n::int AS n, x.state #>> '{state,tracks}' AS tracks
+FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS s(app, usr, sid, n)
+JOIN ${t.sessionStates.qualified} x
+  ON x.app_name = s.app AND x.user_id = s.usr AND x.session_id = s.sid AND x.deleted_at IS NULL
+ORDER BY x.id
+FOR UPDATE OF x`;
+  return {
+    text,
+    params: [
+      groups.map((g) => g.key.appName),
+      groups.map((g) => g.key.userId),
+      groups.map((g) => g.key.sessionId),
+    ],
+  };
+}
+
+/** The track names of a stored index (base64 text); one that does not decode counts as none. */
+function storedTrackNames(base64: string | null): string[] {
+  if (base64 === null) return [];
+  try {
+    return decodeTrackNames(Buffer.from(base64, 'base64'));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The delta that adds the batch's new tracks, in first-append order, to the stored index; `{}`
+ * when every track is listed already.
+ */
+function trackIndexDelta(stored: string | null, tracks: readonly string[]): string {
+  const names = storedTrackNames(stored);
+  let changed = false;
+  for (const track of tracks) {
+    if (names.includes(track)) continue;
+    names.push(track);
+    changed = true;
+  }
+  return changed ? encodeStateMap({ [TRACKS_STATE_KEY]: encodeTrackNames(names) }, 'tracks') : '{}';
+}
+
+/**
+ * The statement that updates the (locked, live) sessions of a track batch and inserts their
+ * track events in item order.
+ */
+function appendTrackEventsBatchQuery(
+  t: TableNames,
+  groups: SessionGroup<TrackBatchItem>[],
+  storedIndex: Map<number, string | null>,
+  options: BatchOptions = {},
+): SqlQuery {
+  const live = groups.filter((g) => storedIndex.has(g.n));
+  const sessions = sessionArrays(
+    live.map((g) => {
+      const last = g.items[g.items.length - 1]!.item;
+      const delta = trackIndexDelta(
+        storedIndex.get(g.n) ?? null,
+        g.items.map((i) => i.item.track),
+      );
+      return { key: g.key, delta, now: last.now, latest: latest(g.items), ttlMs: last.sessionTtlMs };
+    }),
+  );
+  // The statement numbers the live sessions 1..k in the order passed; map the rows to that.
+  const position = new Map(live.map((g, i) => [g.n, i + 1]));
+  const rows = live
+    .flatMap((g) => g.items.map((i) => ({ ...i, sn: position.get(g.n)! })))
+    .sort((a, b) => a.index - b.index);
+  const tracks = t.sessionTrackEvents.qualified;
+  // A track row's created_at is its event's own timestamp, so an earlier attempt's row is found
+  // exactly by (track, created_at) on the lookup index, and told apart by its JSON.
+  const dedupe = options.retried
+    ? skipStored(tracks, 'tr.rank', 'x.track = tr.track AND x.created_at = tr.ts AND x.event = tr.event')
+    : '';
+  const text = `WITH ${updateSessionsCtes(t)}, tr AS (
+  SELECT e.*, row_number() OVER (PARTITION BY e.sn, e.track, e.ts, e.event ORDER BY e.ord) AS rank
+  FROM unnest($8::int[], $9::text[], $10::jsonb[], $11::timestamp[], $12::timestamp[])
+    WITH ORDINALITY AS e(sn, track, event, ts, expires, ord)
+), inserted AS (
+  INSERT INTO ${tracks} (app_name, user_id, session_id, track, event, created_at, updated_at, expires_at)
+  SELECT s.app, s.usr, s.sid, tr.track, tr.event, tr.ts, tr.ts, tr.expires
+  FROM tr JOIN updated u ON u.n = tr.sn JOIN s ON s.n = tr.sn${dedupe}
+  ORDER BY tr.ord
+  RETURNING 1
+)
+SELECT n::int AS n FROM updated`;
+  const params = [
+    ...sessionParams(sessions),
+    rows.map((r) => r.sn),
+    rows.map((r) => r.item.track),
+    rows.map((r) => r.item.eventJson),
+    rows.map((r) => toSqlTimestamp(r.item.timestamp)),
+    rows.map((r) => expiry(r.item.now, r.item.trackTtlMs)),
+  ];
+  return { text, params };
+}
+
+/**
+ * Appends a batch of track events (any number of sessions and tracks) in one transaction of two
+ * statements: the first locks the sessions' rows and reads their `tracks` index, the second
+ * updates each session once (the index extended by the batch's new tracks, updated_at,
+ * expires_at) and inserts every track event in item order. The index is computed here from the
+ * locked row, not from the caller's copy, so a track another writer added is never dropped.
+ *
+ * For each item: `stored`, or `missing` when its session does not exist (nothing written for it).
+ */
+export async function appendTrackEventsBatch(
+  client: SqlClient,
+  tables: TableNames,
+  items: readonly TrackBatchItem[],
+  options: BatchOptions = {},
+): Promise<BatchOutcome[]> {
+  if (items.length === 0) return [];
+  const groups = groupBySession(items);
+  const found = await client.transaction(async (tx) => {
+    const lock = lockTrackIndexes(tables, groups);
+    const locked = await tx.query<{ n: number; tracks: string | null }>(lock.text, lock.params);
+    const storedIndex = new Map(locked.rows.map((r) => [Number(r.n), r.tracks]));
+    if (storedIndex.size === 0) return storedIndex;
+    const write = appendTrackEventsBatchQuery(tables, groups, storedIndex, options);
+    await tx.query(write.text, write.params);
+    return storedIndex;
+  });
+  return outcomes(items.length, groups, new Set(found.keys()));
+}

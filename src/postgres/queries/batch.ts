@@ -1,0 +1,180 @@
+/**
+ * What the multi-row appends of asynchronous persistence share: grouping a batch's items by
+ * session, the session arrays and the CTEs that update every session of a batch once (as the
+ * same appends one by one would), the retry check, and the outcome of each item.
+ *
+ * Per session, a batch does what the same appends one by one would have done: the state deltas
+ * are merged in order (later keys win) into the envelope's `state`, updated_at moves forward
+ * (never back, see MONOTONIC_UPDATED_AT), expires_at is renewed, and the stored rows take their
+ * ids from the sequence in append order, so the read order (created_at, id) is the append order.
+ *
+ * Retries: a batch whose earlier attempt failed may have committed anyway (the connection died
+ * around COMMIT). With `retried`, rows such an attempt would have stored are recognised and not
+ * inserted again; re-merging the same delta is harmless.
+ */
+import type { SessionKey } from '../../session/keys.js';
+import { formatRfc3339Nano, toSqlTimestamp } from '../../session/time.js';
+import type { TableNames } from '../schema/index.js';
+import { MONOTONIC_UPDATED_AT, mergedEnvelope, RENEWED_EXPIRES_AT } from './sql.js';
+
+/** What became of one item: written, or its session does not exist (nothing was written for it). */
+export type BatchOutcome = 'stored' | 'missing';
+
+export interface BatchOptions {
+  /**
+   * An earlier attempt at these same items failed and may have committed: skip event rows that
+   * attempt would have stored. Leave unset on a first attempt (see `skipStored`).
+   */
+  retried?: boolean;
+}
+
+/**
+ * Column names of the session list; none may be a column of session_states, which the UPDATE
+ * reads unqualified.
+ */
+const SESSION_COLUMNS = 'app, usr, sid, delta, stamp, at, expires, n';
+
+export interface SessionGroup<Item> {
+  key: SessionKey;
+  items: { item: Item; index: number }[];
+  /** 1-based position in the statement's session arrays. */
+  n: number;
+}
+
+/** Groups items by session, sessions in order of first appearance. */
+export function groupBySession<Item extends { key: SessionKey }>(
+  items: readonly Item[],
+): SessionGroup<Item>[] {
+  const groups = new Map<string, SessionGroup<Item>>();
+  items.forEach((item, index) => {
+    const id = JSON.stringify([item.key.appName, item.key.userId, item.key.sessionId]);
+    let group = groups.get(id);
+    if (!group) {
+      group = { key: item.key, items: [], n: 0 };
+      groups.set(id, group);
+    }
+    group.items.push({ item, index });
+  });
+  const list = [...groups.values()];
+  list.forEach((g, i) => {
+    g.n = i + 1;
+  });
+  return list;
+}
+
+/**
+ * The deltas of one session merged in order into one JSON object, later keys winning. A Map,
+ * not an object: a key such as `__proto__` must stay an ordinary key.
+ */
+export function combineDeltas(deltas: readonly (string | undefined)[]): string {
+  const merged = new Map<string, unknown>();
+  for (const delta of deltas) {
+    if (delta === undefined || delta === '{}') continue;
+    const parsed: unknown = JSON.parse(delta);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new TypeError('a state delta must be a JSON object');
+    }
+    for (const [k, v] of Object.entries(parsed)) merged.set(k, v);
+  }
+  return `{${[...merged].map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`;
+}
+
+/** The latest of the items' append times. */
+export const latest = (items: readonly { item: { now: Date } }[]): Date =>
+  items.reduce((max, { item }) => (item.now.getTime() > max.getTime() ? item.now : max), items[0]!.item.now);
+
+export const expiry = (now: Date, ttlMs: number): string | null =>
+  ttlMs > 0 ? toSqlTimestamp(new Date(now.getTime() + ttlMs)) : null;
+
+/**
+ * The session arrays of a batch: key, combined delta, the last append's time (the envelope's
+ * updatedAt) and expiry, and the latest time of any append (updated_at), which is what the same
+ * appends one by one would leave even if the clock stepped back between them.
+ */
+interface SessionArrays {
+  app: string[];
+  usr: string[];
+  sid: string[];
+  delta: string[];
+  stamp: string[];
+  at: string[];
+  expires: (string | null)[];
+}
+
+export function sessionArrays(
+  rows: { key: SessionKey; delta: string; now: Date; latest: Date; ttlMs: number }[],
+): SessionArrays {
+  const a: SessionArrays = { app: [], usr: [], sid: [], delta: [], stamp: [], at: [], expires: [] };
+  for (const r of rows) {
+    a.app.push(r.key.appName);
+    a.usr.push(r.key.userId);
+    a.sid.push(r.key.sessionId);
+    a.delta.push(r.delta);
+    a.stamp.push(formatRfc3339Nano(r.now));
+    a.at.push(toSqlTimestamp(r.latest));
+    a.expires.push(expiry(r.now, r.ttlMs));
+  }
+  return a;
+}
+
+/**
+ * The CTEs `s` (the batch's sessions, $1..$7), `locked` and `updated` (the live ones among them,
+ * updated as one append would: delta merged into the envelope, updated_at monotonic, expires_at
+ * renewed), which returns each found session's `n` and new updated_at. An expired session that
+ * no sweep has removed yet is written to, and so revived, as the synchronous append does.
+ *
+ * The rows are locked in id order first. An UPDATE joined to a list locks rows in whatever order
+ * its plan visits them, so the event and track workers, which share sessions, would lock the same
+ * rows in different orders and deadlock (each deadlock then costs deadlock_timeout, 1 s by
+ * default, before a retry). Every multi-row lock here goes by id, so no cycle can form.
+ */
+export function updateSessionsCtes(t: TableNames): string {
+  const states = t.sessionStates.qualified;
+  return `s AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::text[], $6::timestamp[], $7::timestamp[])
+    WITH ORDINALITY AS s(${SESSION_COLUMNS})
+), locked AS (
+  SELECT x.id, s.n FROM ${states} x
+  JOIN s ON x.app_name = s.app AND x.user_id = s.usr AND x.session_id = s.sid
+  WHERE x.deleted_at IS NULL
+  ORDER BY x.id
+  FOR UPDATE OF x
+), updated AS (
+  UPDATE ${states} AS t
+  SET state = ${mergedEnvelope('s.delta', 's.stamp')},
+      updated_at = ${MONOTONIC_UPDATED_AT('s.at')},
+      expires_at = ${RENEWED_EXPIRES_AT('s.expires')}
+  FROM locked l JOIN s ON s.n = l.n
+  WHERE t.id = l.id
+  RETURNING s.n, updated_at
+)`;
+}
+
+export function sessionParams(a: SessionArrays): unknown[] {
+  return [a.app, a.usr, a.sid, a.delta, a.stamp, a.at, a.expires];
+}
+
+/**
+ * On a retry, an item is inserted only when fewer rows matching it (`match`, a condition on the
+ * stored row `x`) are already stored than the item's rank among the batch's identical items: if
+ * the earlier attempt committed, every item finds its own row and is skipped; if it did not,
+ * nothing of the batch is there and every item is inserted. Counting, rather than "skip if any
+ * exists", keeps two identical items of one batch (an event appended twice) as two rows.
+ */
+export function skipStored(table: string, rank: string, match: string): string {
+  return `\n  WHERE ${rank} > (SELECT count(*) FROM ${table} x
+    WHERE x.app_name = s.app AND x.user_id = s.usr AND x.session_id = s.sid AND ${match})`;
+}
+
+export function outcomes<Item>(
+  count: number,
+  groups: SessionGroup<Item>[],
+  found: Set<number>,
+): BatchOutcome[] {
+  const result: BatchOutcome[] = new Array(count);
+  for (const g of groups) {
+    const outcome = found.has(g.n) ? 'stored' : 'missing';
+    for (const { index } of g.items) result[index] = outcome;
+  }
+  return result;
+}
