@@ -6,6 +6,7 @@ export default defineConfig({
     'postgres/index': 'src/postgres/index.ts',
     'storage/postgres/index': 'src/storage/postgres/index.ts',
     'summary/index': 'src/summary/index.ts',
+    'adapters/adk/index': 'src/adapters/adk/index.ts',
     'cli/main': 'src/cli/main.ts',
     'examples/demo': 'examples/demo.ts',
     'examples/telemetry': 'examples/telemetry.ts',

@@ -1,0 +1,70 @@
+import type { Event as AdkEvent } from '@google/adk';
+import {
+  CURRENT_EVENT_VERSION,
+  InvalidArgumentError,
+  type StateMap,
+  type Event as StoredEvent,
+} from '../../index.js';
+import { goChoices, goUsage } from './go-fields.js';
+import { eventFromGoFields } from './go-import.js';
+
+/** The key under which a stored event's extensions keep the whole ADK event. */
+export const ADK_EXTENSION_KEY = 'agent-sessions/adk';
+
+/** ADK marks the events it makes with this symbol (createEvent); loaded events carry it again. */
+const ADK_EVENT_SIGNATURE = Symbol.for('google.adk.event');
+
+/**
+ * One ADK event as one stored event: Go-visible fields (author, role, content, tool calls and
+ * results, usage, timestamps) for a Go service reading the session, the whole ADK event, as JSON,
+ * in `extensions[ADK_EXTENSION_KEY]`, and the event's session-scoped state delta (app:/user: keys
+ * go to the shared rows, temp: keys nowhere).
+ */
+export function toStoredEvent(event: AdkEvent, sessionDelta: StateMap): StoredEvent {
+  checkAdkEvent(event);
+  const stored: StoredEvent = {
+    object: 'chat.completion',
+    created: Math.floor(event.timestamp / 1000),
+    choices: goChoices(event),
+    done: true,
+    invocationId: event.invocationId ?? '',
+    author: event.author ?? '',
+    id: event.id,
+    timestamp: new Date(event.timestamp),
+    version: CURRENT_EVENT_VERSION,
+    extensions: { [ADK_EXTENSION_KEY]: event },
+  };
+  const usage = goUsage(event);
+  if (usage) stored.usage = usage;
+  if (event.modelVersion) stored.model = event.modelVersion;
+  if (event.branch) stored.branch = event.branch;
+  if (event.errorCode || event.errorMessage)
+    stored.error = { message: event.errorMessage ?? '', type: event.errorCode ?? '' };
+  const longRunning = event.longRunningToolIds ?? [];
+  if (longRunning.length > 0)
+    stored.longRunningToolIDs = Object.fromEntries(longRunning.map((id) => [id, {}]));
+  if (Object.keys(sessionDelta).length > 0) stored.stateDelta = sessionDelta;
+  return stored;
+}
+
+/**
+ * The ADK event a stored event holds: the one this adapter saved (deep-equal to it, as JSON keeps
+ * it: properties whose value is undefined are not kept), or, for an event another writer stored
+ * (a Go service), one built from its Go fields.
+ */
+export function fromStoredEvent(stored: StoredEvent): AdkEvent {
+  const saved = stored.extensions?.[ADK_EXTENSION_KEY];
+  if (saved === undefined || saved === null || typeof saved !== 'object') return eventFromGoFields(stored);
+  (saved as Record<symbol, unknown>)[ADK_EVENT_SIGNATURE] = true;
+  return saved as AdkEvent;
+}
+
+function checkAdkEvent(event: AdkEvent): void {
+  if (event === null || typeof event !== 'object') throw new InvalidArgumentError('event', 'is required');
+  if (typeof event.id !== 'string' || event.id === '')
+    throw new InvalidArgumentError('event.id', 'must be a non-empty string');
+  if (typeof event.timestamp !== 'number' || !Number.isFinite(event.timestamp))
+    throw new InvalidArgumentError('event.timestamp', 'must be a finite number of milliseconds');
+  if (Number.isNaN(new Date(event.timestamp).getTime()))
+    throw new InvalidArgumentError('event.timestamp', 'must be a representable date');
+}

@@ -1,0 +1,6 @@
+/**
+ * agent-sessions for Google's Agent Development Kit (`@google/adk`): a `BaseSessionService` on any
+ * agent-sessions store, for ADK's `Runner`.
+ */
+export { ADK_EXTENSION_KEY, fromStoredEvent, toStoredEvent } from './event-codec.js';
+export { AdkSessionService, type AdkSessionServiceOptions } from './service.js';

@@ -1,0 +1,203 @@
+import {
+  type Event as AdkEvent,
+  type Session as AdkSession,
+  type AppendEventRequest,
+  BaseSessionService,
+  type CreateSessionRequest,
+  type DeleteSessionRequest,
+  type GetSessionRequest,
+  type ListSessionsRequest,
+  type ListSessionsResponse,
+  trimTempDeltaState,
+} from '@google/adk';
+import {
+  type Session as CoreSession,
+  InvalidArgumentError,
+  isAgentSessionsError,
+  type SessionKey,
+  type SessionService,
+  type StateMap,
+} from '../../index.js';
+import { fromStoredEvent, toStoredEvent } from './event-codec.js';
+import { pageSessions } from './list.js';
+import { readGetSessionConfig } from './read-options.js';
+import { hasKeys, readAdkState, splitAdkState } from './state.js';
+import { eventsForModel } from './window.js';
+
+/** Options of {@link AdkSessionService}. */
+export interface AdkSessionServiceOptions {
+  /**
+   * Wait for the store's queued writes (`flush()`) before each getSession, so a session read right
+   * after a turn holds that turn's events even when the store persists asynchronously. A sync
+   * store's flush costs nothing. Default true; false reads what is already stored.
+   */
+  readYourWrites?: boolean;
+}
+
+/**
+ * ADK's `BaseSessionService` on an agent-sessions store (in-memory, PGlite or PostgreSQL, sync or
+ * async): hand it to ADK's `Runner` as `sessionService`.
+ *
+ * Identity is one to one: ADK's appName, userId and session id are the store's appName, userId and
+ * sessionId. Each ADK event is one stored event (see {@link toStoredEvent}); ADK state maps onto the
+ * store's scopes: session keys on the session, `app:` and `user:` keys in the shared app and user
+ * state (read back at every getSession), `temp:` keys never stored.
+ */
+export class AdkSessionService extends BaseSessionService {
+  readonly #store: SessionService;
+  readonly #readYourWrites: boolean;
+
+  constructor(store: SessionService, options: AdkSessionServiceOptions = {}) {
+    super();
+    if (store === null || typeof store !== 'object')
+      throw new InvalidArgumentError('store', 'must be a SessionService');
+    this.#store = store;
+    this.#readYourWrites = options.readYourWrites ?? true;
+  }
+
+  /** The store this service writes to (for its summaries, state API, flush and close). */
+  get store(): SessionService {
+    return this.#store;
+  }
+
+  /**
+   * Creates a session. A live session with the same id is a CONFLICT error (as ADK's database
+   * service, not its in-memory one, which overwrites). Initial `app:`/`user:` keys go to the shared
+   * state, as ADK's database service does; `temp:` keys are dropped.
+   */
+  async createSession(request: CreateSessionRequest): Promise<AdkSession> {
+    const { appName, userId } = request;
+    const scoped = splitAdkState('state', request.state);
+    const created = await this.#store.createSession(
+      { appName, userId, ...(request.sessionId ? { sessionId: request.sessionId } : {}) },
+      scoped.session,
+    );
+    await this.#writeShared(appName, userId, scoped);
+    // The shared values just written are the newest: they win over what the create read.
+    const state = { ...created.state };
+    for (const [key, value] of Object.entries(scoped.app)) state[`app:${key}`] = value;
+    for (const [key, value] of Object.entries(scoped.user)) state[`user:${key}`] = value;
+    return toAdkSession({ ...created, state }, []);
+  }
+
+  /**
+   * The session, or undefined. `config.numRecentEvents` (> 0) and `config.afterTimestamp` (ms,
+   * inclusive) select a window by the store's rule (it starts at a user message); without a config
+   * the store's session event limit applies. `numRecentEvents: 0` returns no events.
+   */
+  async getSession(request: GetSessionRequest): Promise<AdkSession | undefined> {
+    const key = sessionKey(request);
+    const read = readGetSessionConfig(request.config);
+    if (this.#readYourWrites) await this.#store.flush();
+    const session = await this.#store.getSession(key, read.options);
+    if (!session) return undefined;
+    return toAdkSession(session, read.withEvents ? session.events : []);
+  }
+
+  /**
+   * The session, created when missing. Race-free: when two first requests create the same session
+   * at once, the store lets one create it and the other reads what it created.
+   */
+  override async getOrCreateSession(request: CreateSessionRequest): Promise<AdkSession> {
+    if (!request.sessionId) return this.createSession(request);
+    const existing = await this.getSession(sessionKey({ ...request, sessionId: request.sessionId }));
+    if (existing) return existing;
+    try {
+      return await this.createSession(request);
+    } catch (error) {
+      if (!isAgentSessionsError(error, 'CONFLICT')) throw error;
+      const winner = await this.getSession(sessionKey({ ...request, sessionId: request.sessionId }));
+      if (!winner) throw error;
+      return winner;
+    }
+  }
+
+  /**
+   * One user's sessions, without events, state merged. `userId` is required: the store lists one
+   * user's sessions (there is no cross-user listing). The user's whole list (metadata only) is
+   * read to count `totalItems`, then paged as ADK pages.
+   */
+  async listSessions(request: ListSessionsRequest): Promise<ListSessionsResponse> {
+    if (request === null || typeof request !== 'object')
+      throw new InvalidArgumentError('request', 'is required');
+    if (request.userId === undefined)
+      throw new InvalidArgumentError('userId', 'is required (sessions are listed per user)');
+    const sessions = await this.#store.listSessions(
+      { appName: request.appName, userId: request.userId },
+      { onlyMeta: true },
+    );
+    return pageSessions(
+      sessions.map((session) => toAdkSession(session, [])),
+      request,
+    );
+  }
+
+  /** Deletes the session with its events; a missing one is not an error. */
+  async deleteSession(request: DeleteSessionRequest): Promise<void> {
+    await this.#store.deleteSession(sessionKey(request));
+  }
+
+  /**
+   * Stores the event (a partial, streaming event is not stored, as in ADK), then updates the given
+   * session as ADK does: events (an event with a known id replaces it), state (temp: keys dropped),
+   * and `lastUpdateTime`, the store's update time. When the store refuses the event (a missing
+   * session, a value it cannot hold) the session object is left as it was.
+   */
+  override async appendEvent(request: AppendEventRequest): Promise<AdkEvent> {
+    const { session, event } = request;
+    if (event?.partial) return event;
+    if (session === null || typeof session !== 'object')
+      throw new InvalidArgumentError('session', 'is required');
+    trimTempDeltaState(event);
+    const scoped = splitAdkState('event.actions.stateDelta', event.actions?.stateDelta);
+    const stored = toStoredEvent(event, scoped.session);
+    const target = storeSessionOf(session);
+    await this.#store.appendEvent(target, stored);
+    await this.#writeShared(session.appName, session.userId, scoped);
+    await super.appendEvent({ session, event });
+    session.lastUpdateTime = target.updatedAt.getTime();
+    return event;
+  }
+
+  async #writeShared(appName: string, userId: string, scoped: { app: StateMap; user: StateMap }) {
+    if (hasKeys(scoped.app)) await this.#store.updateAppState(appName, scoped.app);
+    if (hasKeys(scoped.user)) await this.#store.updateUserState({ appName, userId }, scoped.user);
+  }
+}
+
+function sessionKey(request: { appName: string; userId: string; sessionId: string }): SessionKey {
+  if (request === null || typeof request !== 'object')
+    throw new InvalidArgumentError('request', 'is required');
+  return { appName: request.appName, userId: request.userId, sessionId: request.sessionId };
+}
+
+function toAdkSession(session: CoreSession, events: CoreSession['events']): AdkSession {
+  return {
+    id: session.id,
+    appName: session.appName,
+    userId: session.userId,
+    state: readAdkState(session.state),
+    events: eventsForModel(events.map(fromStoredEvent)),
+    lastUpdateTime: session.updatedAt.getTime(),
+  };
+}
+
+/**
+ * The store's appendEvent applies the event to a store session; the adapter keeps ADK's session
+ * object itself, so it hands the store a bare one carrying only the key (and reads back the
+ * update time the store gives it).
+ */
+function storeSessionOf(session: AdkSession): CoreSession {
+  const now = new Date(session.lastUpdateTime || 0);
+  return {
+    id: session.id,
+    appName: session.appName,
+    userId: session.userId,
+    state: Object.create(null) as StateMap,
+    events: [],
+    tracks: {},
+    summaries: {},
+    createdAt: now,
+    updatedAt: now,
+  };
+}

@@ -1,0 +1,253 @@
+/**
+ * The adapter's BaseSessionService contract, on every backend: the edge cases where ADK's own two
+ * services disagree (as chosen in docs/adapters/adk.md), windows, paging, identity and refusals.
+ */
+import { type Event as AdkEvent, createEvent } from '@google/adk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AdkSessionService } from '../../../src/adapters/adk/index.js';
+import type { SessionService } from '../../../src/index.js';
+import { adapterBackends } from './backends.js';
+
+const userText = (text: string, timestamp?: number): AdkEvent =>
+  createEvent({
+    author: 'user',
+    content: { role: 'user', parts: [{ text }] },
+    ...(timestamp ? { timestamp } : {}),
+  });
+const modelText = (text: string, timestamp?: number): AdkEvent =>
+  createEvent({
+    author: 'bot',
+    content: { role: 'model', parts: [{ text }] },
+    ...(timestamp ? { timestamp } : {}),
+  });
+const modelCall = (id: string): AdkEvent =>
+  createEvent({
+    author: 'bot',
+    content: { role: 'model', parts: [{ functionCall: { id, name: 'f', args: { n: 1 } } }] },
+  });
+const toolResult = (id: string): AdkEvent =>
+  createEvent({
+    author: 'bot',
+    content: { role: 'user', parts: [{ functionResponse: { id, name: 'f', response: { ok: true } } }] },
+  });
+
+describe.each(adapterBackends)('AdkSessionService on %s', (name, makeBackend) => {
+  const backend = makeBackend();
+  const isAsync = name.includes('async');
+  let store: SessionService;
+  let sessions: AdkSessionService;
+  let app: string;
+  beforeAll(async () => {
+    store = await backend.open();
+    sessions = new AdkSessionService(store);
+  });
+  afterAll(async () => {
+    await store.close();
+    await backend.teardown();
+  });
+  const newApp = () => {
+    app = `app-${Math.random().toString(36).slice(2)}`;
+    return app;
+  };
+  async function sessionWith(events: AdkEvent[], userId = 'u') {
+    const session = await sessions.createSession({ appName: newApp(), userId });
+    for (const event of events) await sessions.appendEvent({ session, event });
+    return session;
+  }
+  const load = (session: { appName: string; userId: string; id: string }, config?: object) =>
+    sessions.getSession({ appName: session.appName, userId: session.userId, sessionId: session.id, config });
+
+  it('refuses a second create of a live session with CONFLICT (as ADK database service)', async () => {
+    const first = await sessions.createSession({ appName: newApp(), userId: 'u', sessionId: 's' });
+    await sessions.appendEvent({ session: first, event: userText('kept') });
+    await expect(sessions.createSession({ appName: app, userId: 'u', sessionId: 's' })).rejects.toMatchObject(
+      {
+        code: 'CONFLICT',
+      },
+    );
+    expect((await load(first))!.events).toHaveLength(1);
+  });
+
+  it('creates once when two first requests race through getOrCreateSession', async () => {
+    newApp();
+    const results = await Promise.all(
+      [1, 2, 3].map(() => sessions.getOrCreateSession({ appName: app, userId: 'u', sessionId: 'first-use' })),
+    );
+    expect(results.map((s) => s.id)).toEqual(['first-use', 'first-use', 'first-use']);
+    expect((await sessions.listSessions({ appName: app, userId: 'u' })).totalItems).toBe(1);
+  });
+
+  it('returns no events for numRecentEvents: 0, with the state', async () => {
+    const session = await sessions.createSession({ appName: newApp(), userId: 'u', state: { k: 'v' } });
+    await sessions.appendEvent({ session, event: userText('a') });
+    const loaded = await load(session, { numRecentEvents: 0 });
+    expect(loaded!.events).toEqual([]);
+    expect(loaded!.state).toEqual({ k: 'v' });
+  });
+
+  it('keeps the last n events starting at a user message for numRecentEvents', async () => {
+    const session = await sessionWith([userText('q1'), modelText('a1'), userText('q2'), modelText('a2')]);
+    expect((await load(session, { numRecentEvents: 2 }))!.events.map(textOf)).toEqual(['q2', 'a2']);
+    // The last three start with a reply: the window starts at the user message inside it.
+    expect((await load(session, { numRecentEvents: 3 }))!.events.map(textOf)).toEqual(['q2', 'a2']);
+  });
+
+  it('keeps events at exactly afterTimestamp (inclusive)', async () => {
+    const t = 1_760_000_000_000;
+    const session = await sessionWith([userText('a', t), userText('b', t + 5), userText('c', t + 10)]);
+    expect((await load(session, { afterTimestamp: t + 5 }))!.events.map(textOf)).toEqual(['b', 'c']);
+    expect((await load(session, { afterTimestamp: t + 6 }))!.events.map(textOf)).toEqual(['c']);
+    expect((await load(session, { afterTimestamp: 0 }))!.events.map(textOf)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('keeps append order for events that share a millisecond', async () => {
+    const t = 1_760_000_000_000;
+    const events = Array.from({ length: 12 }, (_, i) =>
+      i % 3 === 0 ? userText(`m${i}`, t) : modelText(`m${i}`, t),
+    );
+    const session = await sessionWith(events);
+    expect((await load(session))!.events.map(textOf)).toEqual(events.map(textOf));
+  });
+
+  it('never starts a window with a function response whose call was cut off', async () => {
+    const session = await sessionWith([userText('q'), modelCall('c1'), toolResult('c1'), modelText('done')]);
+    const window = (await load(session, { numRecentEvents: 2 }))!.events;
+    expect(window.map(textOf)).toEqual(['q', 'done']);
+    const full = (await load(session))!.events;
+    expect(full).toHaveLength(4);
+  });
+
+  it('pages listSessions as ADK does, one user at a time', async () => {
+    newApp();
+    for (let i = 0; i < 5; i++)
+      await sessions.createSession({ appName: app, userId: 'u', sessionId: `s${i}` });
+    await sessions.createSession({ appName: app, userId: 'other', sessionId: 'x' });
+    const page2 = await sessions.listSessions({ appName: app, userId: 'u', limit: 2, page: 2, order: 'asc' });
+    expect(page2).toMatchObject({ page: 2, limit: 2, totalItems: 5, totalPages: 3 });
+    expect(page2.sessions.map((s) => s.id)).toEqual(['s2', 's3']);
+    const all = await sessions.listSessions({ appName: app, userId: 'u' });
+    expect(all).toMatchObject({ page: 1, limit: 5, totalItems: 5, totalPages: 1 });
+    expect(all.sessions.every((s) => s.events.length === 0)).toBe(true);
+    const newestFirst = await sessions.listSessions({ appName: app, userId: 'u', order: 'desc' });
+    const byOffset = await sessions.listSessions({
+      appName: app,
+      userId: 'u',
+      limit: 2,
+      offset: 4,
+      order: 'desc',
+    });
+    expect(byOffset).toMatchObject({ page: 3, totalItems: 5 });
+    expect(byOffset.sessions).toEqual(newestFirst.sessions.slice(4));
+    await expect(sessions.listSessions({ appName: app })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'userId',
+    });
+  });
+
+  it('keeps ids with %, _, quotes and shared prefixes apart', async () => {
+    newApp();
+    const ids = ['a%', 'a_', "a'", 'ab', 'a'];
+    for (const id of ids) {
+      const session = await sessions.createSession({ appName: app, userId: id, sessionId: id });
+      await sessions.appendEvent({ session, event: userText(`from ${id}`) });
+    }
+    for (const id of ids) {
+      const listed = await sessions.listSessions({ appName: app, userId: id });
+      expect(listed.sessions.map((s) => s.id)).toEqual([id]);
+      const loaded = await sessions.getSession({ appName: app, userId: id, sessionId: id });
+      expect(loaded!.events.map(textOf)).toEqual([`from ${id}`]);
+    }
+  });
+
+  it('deletes a session, and deleting it again is not an error', async () => {
+    const session = await sessionWith([userText('bye')]);
+    const key = { appName: session.appName, userId: 'u', sessionId: session.id };
+    await sessions.deleteSession(key);
+    expect(await sessions.getSession(key)).toBeUndefined();
+    await sessions.deleteSession(key);
+  });
+
+  it('stores no temp: key and shares app:/user: keys of a created session', async () => {
+    const session = await sessions.createSession({
+      appName: newApp(),
+      userId: 'u',
+      state: { 'temp:t': 1, 'app:a': { x: 1 }, 'user:u': [1, 2], own: 'yes' },
+    });
+    expect(session.state).toEqual({ 'app:a': { x: 1 }, 'user:u': [1, 2], own: 'yes' });
+    const other = await sessions.createSession({ appName: app, userId: 'u' });
+    expect(other.state).toEqual({ 'app:a': { x: 1 }, 'user:u': [1, 2] });
+    const event = createEvent({ author: 'user', actions: { stateDelta: { 'temp:x': 1, y: 2 } } });
+    await sessions.appendEvent({ session, event });
+    expect(session.state).toEqual({ 'app:a': { x: 1 }, 'user:u': [1, 2], own: 'yes', y: 2 });
+    expect((await load(session))!.state).toEqual(session.state);
+    expect((await load(session))!.events[0]!.actions.stateDelta).toEqual({ y: 2 });
+  });
+
+  it('does not store a partial event, and replaces an event appended again with the same id', async () => {
+    const session = await sessionWith([userText('q')]);
+    const partial = { ...modelText('stream…'), partial: true };
+    await sessions.appendEvent({ session, event: partial });
+    const answer = modelText('first draft');
+    await sessions.appendEvent({ session, event: answer });
+    const revised = { ...answer, content: { role: 'model', parts: [{ text: 'final' }] } };
+    await sessions.appendEvent({ session, event: revised });
+    expect(session.events.map(textOf)).toEqual(['q', 'final']);
+    expect((await load(session))!.events.map(textOf)).toEqual(['q', 'final']);
+  });
+
+  it.skipIf(isAsync)(
+    'refuses an append to a deleted session and leaves the session object as it was',
+    async () => {
+      const session = await sessionWith([userText('q')]);
+      await sessions.deleteSession({ appName: session.appName, userId: 'u', sessionId: session.id });
+      const before = { events: [...session.events], state: { ...session.state } };
+      const event = createEvent({ author: 'bot', actions: { stateDelta: { k: 1 } } });
+      await expect(sessions.appendEvent({ session, event })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      expect({ events: session.events, state: session.state }).toEqual(before);
+    },
+  );
+
+  it('refuses what PostgreSQL cannot hold with INVALID_ARGUMENT, storing nothing', async () => {
+    const session = await sessionWith([userText('q')]);
+    for (const bad of ['nul \u0000 here', 'lone \ud800 surrogate']) {
+      await expect(sessions.appendEvent({ session, event: modelText(bad) })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+      });
+    }
+    const undefinedValue = createEvent({ author: 'bot', actions: { stateDelta: { k: undefined } } });
+    await expect(sessions.appendEvent({ session, event: undefinedValue })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'event.actions.stateDelta["k"]',
+    });
+    const badAppKey = createEvent({ author: 'bot', actions: { stateDelta: { 'app:\u0000': 1 } } });
+    await expect(sessions.appendEvent({ session, event: badAppKey })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+    expect((await load(session))!.events.map(textOf)).toEqual(['q']);
+    expect((await load(session))!.state).toEqual({});
+  });
+
+  it('round-trips emoji, right-to-left text, 1 MB messages and __proto__ keys exactly', async () => {
+    const big = 'x'.repeat(1024 * 1024);
+    const custom = JSON.parse('{"__proto__": {"polluted": true}, "n": 1}') as Record<string, unknown>;
+    const events = [
+      userText('emoji 👩‍👩‍👧 and مرحبا بالعالم and עברית'),
+      { ...modelText(big), customMetadata: custom },
+      createEvent({
+        author: 'bot',
+        actions: { stateDelta: JSON.parse('{"__proto__": "state", "🔑": "✓"}') },
+      }),
+    ];
+    const session = await sessionWith(events);
+    const loaded = await load(session);
+    expect(loaded!.events).toEqual(events);
+    expect(Object.hasOwn(loaded!.events[1]!.customMetadata!, '__proto__')).toBe(true);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.hasOwn(loaded!.state, '__proto__')).toBe(true);
+    expect(loaded!.state['🔑']).toBe('✓');
+  });
+});
+
+function textOf(event: AdkEvent): string {
+  return event.content?.parts?.map((p) => p.text ?? '').join('') ?? '';
+}
