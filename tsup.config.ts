@@ -7,6 +7,7 @@ export default defineConfig({
     'storage/postgres/index': 'src/storage/postgres/index.ts',
     'summary/index': 'src/summary/index.ts',
     'adapters/adk/index': 'src/adapters/adk/index.ts',
+    'adapters/ai-sdk/index': 'src/adapters/ai-sdk/index.ts',
     'cli/main': 'src/cli/main.ts',
     'examples/demo': 'examples/demo.ts',
     'examples/telemetry': 'examples/telemetry.ts',

@@ -1,6 +1,26 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Frameworks whose newest release needs Node 22+: the devDependency under the framework's own name
+ * is the newest release that runs on Node 20, and the newest is installed as `<name>-latest`. On
+ * Node 22+ the tests import the newest through the framework's own name.
+ */
+const latestAliases: Record<string, string> = {
+  ai: 'ai-latest',
+};
+
+const nodeMajor = Number(process.versions.node.split('.')[0]);
+
 export default defineConfig({
+  resolve: {
+    alias:
+      nodeMajor >= 22
+        ? Object.entries(latestAliases).map(([name, latest]) => ({
+            find: new RegExp(`^${name}(/.*)?$`),
+            replacement: `${latest}$1`,
+          }))
+        : [],
+  },
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,
