@@ -1,0 +1,107 @@
+import { InvalidArgumentError, type Session, type SessionKey, type SessionService } from '../../index.js';
+import { sessionForWrite } from './chat-session.js';
+import { checkMessages, checkStorable } from './check-messages.js';
+import { sameJson } from './same-json.js';
+import { type Authors, messageEvent, removalEvent, type UIMessageLike } from './stored-message.js';
+
+/** What a save wrote. */
+export interface SaveResult {
+  /** The ids of the messages stored by this save (new, or changed since the chat was read). */
+  written: string[];
+}
+
+/**
+ * One chat as a request read it: its messages, and the means to save the request's outcome.
+ * Saving compares each message with the version this request read (or last saved) and stores only
+ * the new and changed ones, each as a new version of its id; unchanged messages are not written.
+ * Because the comparison is with what this request saw, a message another request changed in the
+ * meantime is left alone unless this request changed it too (then the later save wins, per message),
+ * and messages another request added are never lost: nothing is overwritten or deleted by a save.
+ */
+export class ChatHistory<M extends UIMessageLike> {
+  /** The chat's messages when it was read, oldest first: `[]` for a chat not stored yet. */
+  readonly messages: M[];
+  readonly #service: SessionService;
+  readonly #key: SessionKey;
+  readonly #authors: Authors;
+  readonly #seen = new Map<string, M>();
+  #session: Session | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  /** @internal Built by {@link UIMessageStore.open}. */
+  constructor(
+    service: SessionService,
+    key: SessionKey,
+    authors: Authors,
+    session: Session | undefined,
+    messages: M[],
+  ) {
+    this.#service = service;
+    this.#key = key;
+    this.#authors = authors;
+    this.#session = session;
+    this.messages = messages;
+    // A copy, so a caller changing a loaded message in place still has its change saved.
+    for (const message of messages) this.#seen.set(message.id, structuredClone(message));
+  }
+
+  /** The chat's id (the session id). */
+  get chatId(): string {
+    return this.#key.sessionId;
+  }
+
+  /**
+   * Stores the new and changed messages of `messages` (typically `onFinish`'s `messages`), creating
+   * the chat on first use. Either every changed message is accepted or, on a bad message, none is.
+   * Saves of one ChatHistory run one after another.
+   */
+  save(messages: readonly M[]): Promise<SaveResult> {
+    const run = this.#queue.then(() => this.#save(messages));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Removes messages from the chat by id (for example the assistant message a `regenerate`
+   * replaces): a removal record is appended, and later loads no longer return them.
+   */
+  remove(messageIds: readonly string[]): Promise<void> {
+    const run = this.#queue.then(() => this.#remove(messageIds));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #save(messages: readonly M[]): Promise<SaveResult> {
+    checkMessages(messages);
+    const changed: M[] = [];
+    messages.forEach((message, i) => {
+      if (sameJson(message, this.#seen.get(message.id))) return;
+      checkStorable(message, `messages[${i}]`);
+      changed.push(message);
+    });
+    if (changed.length === 0) return { written: [] };
+    const session = await this.#writableSession();
+    const written: string[] = [];
+    for (const message of changed) {
+      await this.#service.appendEvent(session, messageEvent(message, this.#authors, new Date()));
+      this.#seen.set(message.id, structuredClone(message));
+      written.push(message.id);
+    }
+    return { written };
+  }
+
+  async #remove(messageIds: readonly string[]): Promise<void> {
+    if (!Array.isArray(messageIds) || messageIds.some((id) => typeof id !== 'string' || id === ''))
+      throw new InvalidArgumentError('messageIds', 'must be an array of non-empty message ids');
+    const session = await this.#writableSession();
+    for (const id of messageIds) {
+      await this.#service.appendEvent(session, removalEvent(id, new Date()));
+      this.#seen.delete(id);
+    }
+  }
+
+  async #writableSession(): Promise<Session> {
+    this.#session ??= await sessionForWrite(this.#service, this.#key);
+    return this.#session;
+  }
+}

@@ -1,0 +1,61 @@
+import { encodeEvent, InvalidArgumentError, isAgentSessionsError } from '../../index.js';
+import { EXTENSION_KEY, type UIMessageLike } from './stored-message.js';
+
+const ROLES = new Set(['system', 'user', 'assistant']);
+
+/**
+ * Checks a list of UI messages before anything of it is written, so a save stores all of its
+ * messages or none: each is an object with a non-empty string `id` (the key a save upserts by; the
+ * AI SDK leaves a streamed response's id empty unless the route passes `generateMessageId`), a known
+ * role, and a `parts` array; no id appears twice.
+ */
+export function checkMessages<M extends UIMessageLike>(messages: readonly M[], field = 'messages'): void {
+  if (!Array.isArray(messages)) throw new InvalidArgumentError(field, 'must be an array of UI messages');
+  const seen = new Map<string, number>();
+  messages.forEach((message, i) => {
+    const at = `${field}[${i}]`;
+    if (message === null || typeof message !== 'object')
+      throw new InvalidArgumentError(at, 'must be a UI message object');
+    if (typeof message.id !== 'string' || message.id === '')
+      throw new InvalidArgumentError(
+        `${at}.id`,
+        'must be a non-empty string (pass generateMessageId to toUIMessageStreamResponse so responses get ids)',
+      );
+    if (!ROLES.has(message.role))
+      throw new InvalidArgumentError(`${at}.role`, 'must be "system", "user" or "assistant"');
+    if (!Array.isArray(message.parts)) throw new InvalidArgumentError(`${at}.parts`, 'must be an array');
+    const earlier = seen.get(message.id);
+    if (earlier !== undefined)
+      throw new InvalidArgumentError(
+        `${at}.id`,
+        `must be unique in the list (${field}[${earlier}] has it too)`,
+      );
+    seen.set(message.id, i);
+  });
+}
+
+const STORED_PATH = `event.extensions[${JSON.stringify(EXTENSION_KEY)}].message`;
+
+/**
+ * Checks that a message can be stored exactly (JSON that PostgreSQL accepts: no NUL, no unpaired
+ * surrogates, no functions, cycles or non-finite numbers), naming the offending value by its path
+ * in the caller's list, e.g. `messages[2].parts[0].text`.
+ */
+export function checkStorable(message: UIMessageLike, at: string): void {
+  try {
+    encodeEvent({
+      author: '',
+      id: '',
+      invocationId: '',
+      timestamp: new Date(0),
+      extensions: { [EXTENSION_KEY]: { message } },
+    });
+  } catch (error) {
+    if (isAgentSessionsError(error, 'INVALID_ARGUMENT') && error.field?.startsWith(STORED_PATH)) {
+      const field = at + error.field.slice(STORED_PATH.length);
+      const rule = error.message.slice(error.field.length + 1);
+      throw new InvalidArgumentError(field, rule, { cause: error });
+    }
+    throw error;
+  }
+}
