@@ -4,6 +4,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     'postgres/index': 'src/postgres/index.ts',
+    'postgres/admin/index': 'src/postgres/admin/index.ts',
     'storage/postgres/index': 'src/storage/postgres/index.ts',
     'summary/index': 'src/summary/index.ts',
     'adapters/adk/index': 'src/adapters/adk/index.ts',

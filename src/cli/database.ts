@@ -3,6 +3,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { findMissingTables } from '../postgres/admin/index.js';
 import { parseConnectionString } from '../postgres/connection/connection-string.js';
 import { checkConnection, openConnection } from '../postgres/connection/open.js';
 import { resolvePostgresOptions } from '../postgres/options.js';
@@ -115,16 +116,7 @@ export async function openDatabase(
  * (read commands say so instead of failing on the first query with a raw SQL error).
  */
 export async function requireTables(db: Database): Promise<void> {
-  const names = db.tables.all.map((t) => t.name);
-  const { rows } = await db.client.query<{ schema: string | null; relname: string | null }>(
-    `SELECT s.name AS schema, c.relname FROM (SELECT coalesce(nullif($1::text, ''), current_schema()) AS name) s
-     LEFT JOIN pg_namespace n ON n.nspname = s.name
-     LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = ANY (string_to_array($2::text, ','))`,
-    [db.tables.schema, names.join(',')],
-  );
-  const schema = rows[0]?.schema ?? (db.tables.schema || 'public');
-  const present = new Set(rows.map((r) => r.relname).filter((n): n is string => n !== null));
-  const missing = names.filter((n) => !present.has(n));
+  const { schema, missing } = await findMissingTables(db);
   if (missing.length === 0) return;
   const more = missing.length > 1 ? ` (and ${missing.length - 1} more)` : '';
   throw missingTablesError(db.flags, `table ${schema}.${missing[0]} does not exist${more} in ${db.describe}`);

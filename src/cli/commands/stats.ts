@@ -2,56 +2,21 @@
  * `agent-sessions stats`: per table, rows live, soft-deleted and expired, and the size on disk.
  */
 import type { Command } from 'commander';
-import type { TableName } from '../../postgres/schema/index.js';
+import { type TableStats, tableStats } from '../../postgres/admin/index.js';
 import { addConnectionOptions, type ConnectionFlags } from '../connection-options.js';
 import { withDatabase } from '../database.js';
 import { print } from '../io.js';
 import { colorsFor } from '../output/colors.js';
 import { formatBytes, formatCount } from '../output/format.js';
 import { renderTable } from '../output/table.js';
-import { sqlNow } from '../timestamps.js';
 
 interface StatsFlags extends ConnectionFlags {
   json?: boolean;
 }
 
-interface TableStats {
-  table: string;
-  rows: number;
-  live: number;
-  softDeleted: number;
-  expired: number;
-  /** pg_total_relation_size: the table with its indexes and TOAST data. */
-  bytes: number;
-}
-
-function statsQuery(t: TableName): string {
-  return `SELECT '${t.name}' AS "table", count(*)::int AS "rows",
-    count(*) FILTER (WHERE deleted_at IS NULL AND (expires_at IS NULL OR expires_at > $1::timestamp))::int AS live,
-    count(*) FILTER (WHERE deleted_at IS NOT NULL)::int AS soft_deleted,
-    count(*) FILTER (WHERE deleted_at IS NULL AND expires_at <= $1::timestamp)::int AS expired,
-    pg_total_relation_size('${t.qualified.replace(/'/g, "''")}'::regclass)::bigint::text AS bytes
-    FROM ${t.qualified}`;
-}
-
 async function stats(flags: StatsFlags): Promise<void> {
   await withDatabase(flags, { create: false, requireTables: true }, async (db) => {
-    const { rows } = await db.client.query<{
-      table: string;
-      rows: number;
-      live: number;
-      soft_deleted: number;
-      expired: number;
-      bytes: string;
-    }>(db.tables.all.map(statsQuery).join('\nUNION ALL\n'), [sqlNow()]);
-    const list: TableStats[] = rows.map((r) => ({
-      table: r.table,
-      rows: r.rows,
-      live: r.live,
-      softDeleted: r.soft_deleted,
-      expired: r.expired,
-      bytes: Number(r.bytes),
-    }));
+    const list = await tableStats(db);
     if (flags.json) {
       await print(
         JSON.stringify({ database: db.describe, schema: db.tables.schema || null, tables: list }, null, 2),

@@ -1,0 +1,82 @@
+/**
+ * The operator API on every PostgreSQL test database: listings count what a service would return
+ * (or everything, with includeInactive), statistics split rows into live, soft-deleted and
+ * expired, and missing tables are named.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type AdminDatabase,
+  adminDatabase,
+  findMissingTables,
+  listApps,
+  listSessions,
+  listUsers,
+  tableStats,
+} from '../../src/postgres/admin/index.js';
+import { SEED_APP, SEED_USER, seedOperations } from '../cli/seed.js';
+import { type TestDatabase, testDatabases } from '../support/database.js';
+
+describe.each(testDatabases)('operator API on %s', (_name, open) => {
+  let test: TestDatabase;
+  let db: AdminDatabase;
+
+  beforeAll(async () => {
+    test = await open();
+    await seedOperations(test.sql, test.schema ?? '');
+    db = adminDatabase(test.sql, { schema: test.schema });
+  });
+
+  afterAll(async () => {
+    await test.close();
+  });
+
+  it('lists the sessions a service would return, and all of them with includeInactive', async () => {
+    const live = await listSessions(db, { appName: SEED_APP, userId: SEED_USER });
+    // s-old has expired; s-del and s-purge are soft-deleted.
+    expect(live.rows.map((r) => r.sessionId)).toEqual([]);
+    const all = await listSessions(db, { appName: SEED_APP, userId: SEED_USER, includeInactive: true });
+    expect(all.total).toBe(3);
+    expect(Object.fromEntries(all.rows.map((r) => [r.sessionId, r.status]))).toEqual({
+      's-old': 'expired',
+      's-del': 'deleted',
+      's-purge': 'deleted',
+    });
+    const old = all.rows.find((r) => r.sessionId === 's-old')!;
+    expect(old).toMatchObject({ appName: SEED_APP, userId: SEED_USER, events: 2, turns: 1 });
+    expect(old.createdAt).toBeInstanceOf(Date);
+    expect(old.expiresAt).toBeInstanceOf(Date);
+  });
+
+  it('limits a listing and still counts the total', async () => {
+    const page = await listSessions(db, { userId: SEED_USER, includeInactive: true, limit: 1 });
+    expect(page.rows).toHaveLength(1);
+    expect(page.total).toBe(3);
+  });
+
+  it('lists apps and users with their session counts', async () => {
+    const apps = await listApps(db, { includeInactive: true });
+    expect(apps.rows).toEqual([expect.objectContaining({ appName: SEED_APP, users: 1, sessions: 3 })]);
+    expect(apps.total).toBe(1);
+    expect((await listApps(db)).total).toBe(0);
+    const users = await listUsers(db, { appName: SEED_APP, includeInactive: true });
+    expect(users.rows).toEqual([expect.objectContaining({ userId: SEED_USER, sessions: 3 })]);
+  });
+
+  it('splits each table into live, soft-deleted and expired rows', async () => {
+    const stats = await tableStats(db);
+    expect(stats.map((s) => s.table)).toEqual(db.tables.all.map((t) => t.name));
+    const sessions = stats.find((s) => s.table === db.tables.sessionStates.name)!;
+    expect(sessions).toMatchObject({ rows: 3, live: 0, softDeleted: 2, expired: 1 });
+    expect(sessions.bytes).toBeGreaterThan(0);
+    const appStates = stats.find((s) => s.table === db.tables.appStates.name)!;
+    expect(appStates).toMatchObject({ rows: 2, live: 1, expired: 1 });
+  });
+
+  it('names the tables that are missing', async () => {
+    expect((await findMissingTables(db)).missing).toEqual([]);
+    const other = adminDatabase(test.sql, { schema: test.schema, tablePrefix: 'absent_' });
+    const found = await findMissingTables(other);
+    expect(found.missing).toEqual(other.tables.all.map((t) => t.name));
+    expect(found.schema).toBe(test.schema ?? 'public');
+  });
+});
