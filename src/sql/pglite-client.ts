@@ -4,6 +4,7 @@
 import type { PGlite, QueryOptions, Results, Transaction } from '@electric-sql/pglite';
 import type { SqlClient, SqlExecutor, SqlResult } from './client.js';
 import { resultParsers } from './parsers.js';
+import { PglitePrepared } from './pglite-prepared.js';
 
 // Per-query parsers, so an instance the caller shares with us keeps its own configuration.
 const queryOptions: QueryOptions = { rowMode: 'object', parsers: { ...resultParsers } };
@@ -14,11 +15,30 @@ function toResult<Row>(result: Results<Row>): SqlResult<Row> {
   return { rows: result.rows, rowCount: result.rowCount ?? result.affectedRows ?? result.rows.length };
 }
 
-function executor(target: Pick<PGlite, 'query'> | Transaction): SqlExecutor {
+/**
+ * Runs statements on `target`; those with parameters as prepared statements when `prepared` is
+ * given (`inTransaction`: `target` is the transaction PGlite handed us).
+ */
+function executor(
+  target: Pick<PGlite, 'query'> | Transaction,
+  prepared?: PglitePrepared,
+  inTransaction = false,
+): SqlExecutor {
   return {
-    query: async <Row>(text: string, params?: readonly unknown[]) =>
-      toResult(await target.query<Row>(text, params ? [...params] : [], queryOptions)),
+    async query<Row>(text: string, params?: readonly unknown[]) {
+      const named = prepared && params ? await prepared.query<Row>(text, params, inTransaction) : undefined;
+      return toResult(named ?? (await target.query<Row>(text, params ? [...params] : [], queryOptions)));
+    },
   };
+}
+
+/** Options of {@link pgliteClient}. */
+export interface PgliteClientOptions {
+  /**
+   * Run statements with parameters as named prepared statements, planned once per instance
+   * (default true): on PGlite, planning the service's statements costs more than running them.
+   */
+  preparedStatements?: boolean;
 }
 
 function isPglite(value: unknown): value is PGlite {
@@ -36,19 +56,23 @@ function isPglite(value: unknown): value is PGlite {
  * Inside `transaction(fn)`, use the executor `fn` receives: awaiting the client itself there
  * would wait for the transaction that is waiting for it.
  */
-export async function pgliteClient(target?: string | PGlite): Promise<SqlClient> {
+export async function pgliteClient(
+  target?: string | PGlite,
+  { preparedStatements = true }: PgliteClientOptions = {},
+): Promise<SqlClient> {
+  // Loaded on demand, so code that only talks to a server never loads the WebAssembly build.
+  const module = await import('@electric-sql/pglite');
   let db: PGlite;
   let owned: boolean;
   if (isPglite(target)) {
     db = target;
     owned = false;
   } else {
-    // Loaded on demand, so code that only talks to a server never loads the WebAssembly build.
-    const { PGlite } = await import('@electric-sql/pglite');
-    db = await PGlite.create(target === undefined || target === '' ? 'memory://' : target);
+    db = await module.PGlite.create(target === undefined || target === '' ? 'memory://' : target);
     owned = true;
   }
-  const outside = executor(db);
+  const prepared = preparedStatements ? new PglitePrepared(db, module, queryOptions) : undefined;
+  const outside = executor(db, prepared);
   let closing: Promise<void> | undefined;
   // withConnection callers take turns on the single connection; plain queries are not held up.
   let connectionTurn: Promise<unknown> = Promise.resolve();
@@ -56,7 +80,8 @@ export async function pgliteClient(target?: string | PGlite): Promise<SqlClient>
   return {
     kind: 'pglite',
     query: outside.query,
-    transaction: <T>(fn: (tx: SqlExecutor) => Promise<T>) => db.transaction((tx) => fn(executor(tx))),
+    transaction: <T>(fn: (tx: SqlExecutor) => Promise<T>) =>
+      db.transaction((tx) => fn(executor(tx, prepared, true))),
     withConnection<T>(fn: (conn: SqlExecutor) => Promise<T>): Promise<T> {
       const turn = connectionTurn.then(() => fn(outside));
       connectionTurn = turn.catch(() => undefined);
