@@ -3,8 +3,8 @@ import { PGlite } from '@electric-sql/pglite';
 import { PostgresSessionService } from '../../src/postgres/index.js';
 import { selectSession } from '../../src/postgres/queries/index.js';
 import { tableNames } from '../../src/postgres/schema/index.js';
-import { pgliteClient } from '../../src/sql/pglite-client.js';
 import { toSqlTimestamp } from '../../src/session/time.js';
+import { pgliteClient } from '../../src/sql/pglite-client.js';
 import { freshKey, seedEvents } from '../data.js';
 
 const db = await PGlite.create('memory://');
@@ -27,7 +27,8 @@ async function time(label: string, fn: () => Promise<unknown>) {
   for (let i = 0; i < n; i++) await fn();
   console.log(`${label}: ${((performance.now() - start) / n).toFixed(3)} ms`);
 }
-const lit = (v: unknown) => (v === null ? 'NULL' : typeof v === 'number' ? String(v) : `'${String(v).replace(/'/g, "''")}'`);
+const lit = (v: unknown) =>
+  v === null ? 'NULL' : typeof v === 'number' ? String(v) : `'${String(v).replace(/'/g, "''")}'`;
 await db.query(`PREPARE rd AS ${q.text}`);
 const exec = `EXECUTE rd(${q.params.map(lit).join(', ')})`;
 await time('service.getSession limit 20', () => service.getSession(key, { eventNum: 20 }));
