@@ -6,6 +6,7 @@ import {
   checkSessionStateUpdate,
   checkTrackEventArg,
   checkTrackEventsArgs,
+  encodeEventsArg,
   sessionArgKey,
   summaryTextArgs,
 } from '../session/arguments.js';
@@ -254,6 +255,40 @@ export class InMemorySessionService implements SessionService {
       if (hooks.length > 0) checkSessionKey(c.key);
       this.#storeEvent(c, stored);
     });
+  }
+
+  async appendEvents(
+    session: Session,
+    events: readonly Event[],
+    options: AppendEventOptions = {},
+  ): Promise<void> {
+    this.#checkOpen('appendEvents');
+    const key = sessionArgKey(session);
+    checkOptionsObject(options);
+    checkAppendEventOptions(options);
+    const jsons = encodeEventsArg(events);
+    const hooks = this.#options.appendEventHooks;
+    const accepted: { c: AppendEventContext; json: string }[] = [];
+    for (const [i, event] of events.entries()) {
+      const ctx: AppendEventContext = { session, event, key, options: { ...options } };
+      await runHookChain(hooks, ctx, async (c) => {
+        const json = hooks.length === 0 ? jsons[i]! : encodeEvent(c.event);
+        if (hooks.length > 0) checkSessionKey(c.key);
+        accepted.push({ c, json });
+      });
+    }
+    // From here on nothing awaits: the caller's copy, then every record, or none when a session
+    // is missing, so no other call sees half of the batch.
+    const now = this.#store.now();
+    for (const { c } of accepted) {
+      const filter = { eventNum: c.options.eventNum, eventTime: c.options.eventTime };
+      applyEventToSession(c.session, c.event, filter, new Date(now.getTime()));
+    }
+    // Every session must exist before the first event is stored (NOT_FOUND stores nothing).
+    for (const { c } of accepted) this.#store.writableRecord(c.key);
+    for (const { c, json } of accepted) {
+      this.#store.storeEvent(c.key, c.event, isPersistableEvent(c.event) ? json : null, now);
+    }
   }
 
   /**

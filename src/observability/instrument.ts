@@ -37,6 +37,7 @@ export const INSTRUMENTED_METHODS = [
   'listUserStates',
   'deleteUserState',
   'appendEvent',
+  'appendEvents',
   'appendTrackEvent',
   'getTrackEvents',
   'getEventWindow',
@@ -111,6 +112,9 @@ const SPECS: Partial<
   },
   // An event without content (a partial chunk, a state-only event) applies its delta but is not stored.
   appendEvent: appendSpec((args) => (isPersistableEvent(args[1] as Event) ? 1 : 0)),
+  appendEvents: appendSpec((args) =>
+    Array.isArray(args[1]) ? args[1].filter((e) => isPersistableEvent(e as Event)).length : 0,
+  ),
   appendTrackEvent: appendSpec(() => 1),
   close: { sameResult: true },
 };

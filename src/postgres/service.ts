@@ -26,7 +26,7 @@ import type { StateMap } from '../session/state.js';
 import type { TrackEvent, TrackEvents } from '../session/track.js';
 import { SummaryRunner } from '../summary/summary-runner.js';
 import type { SweepReport } from './cleanup/sweeper.js';
-import { appendEvent, getEventWindow } from './operations/events.js';
+import { appendEvent, appendEvents, getEventWindow } from './operations/events.js';
 import { createSession, deleteSession, getSession, listSessions } from './operations/sessions.js';
 import * as state from './operations/state.js';
 import { getSessionSummaryText, summaryStore } from './operations/summaries.js';
@@ -200,6 +200,23 @@ export class PostgresSessionService implements SessionService {
   async appendEvent(session: Session, event: Event, options: AppendEventOptions = {}): Promise<void> {
     this.#rt.checkOpen('appendEvent');
     return appendEvent(this.#rt, session, event, options);
+  }
+
+  /**
+   * Applies the events to the caller's session in order, as appendEvent does, and stores them all
+   * or none, in one statement. With `asyncPersist` the batch is not queued: the session's accepted
+   * appends are stored first, and the call resolves once the batch is durable.
+   *
+   * @throws NOT_FOUND when the session does not exist (nothing of the batch is stored); CLOSED
+   *   after close().
+   */
+  async appendEvents(
+    session: Session,
+    events: readonly Event[],
+    options: AppendEventOptions = {},
+  ): Promise<void> {
+    this.#rt.checkOpen('appendEvents');
+    return appendEvents(this.#rt, session, events, options);
   }
 
   /**

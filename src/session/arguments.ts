@@ -2,7 +2,10 @@
  * Checks of arguments every backend's methods share; each throws an InvalidArgumentError naming
  * the argument before anything is written.
  */
+
+import { encodeEvent } from './codec/index.js';
 import { InvalidArgumentError } from './errors.js';
+import type { Event } from './event.js';
 import { checkSessionKey, checkStateKey, type SessionKey } from './keys.js';
 import { checkTrackEventsOptions, type SummaryTextOptions, type TrackEventsOptions } from './options.js';
 import { keyOfSession, type Session } from './session.js';
@@ -22,6 +25,19 @@ export function sessionArgKey(session: Session): SessionKey {
   const key = keyOfSession(session);
   checkSessionKey(key);
   return key;
+}
+
+/**
+ * The events of appendEvents, each encoded (which validates it): an array of event objects. The
+ * JSON texts come back in order, so no event is refused after another was written.
+ */
+export function encodeEventsArg(events: unknown): string[] {
+  if (!Array.isArray(events)) throw new InvalidArgumentError('events', 'must be an array of events');
+  return events.map((event: unknown, i) => {
+    if (event === null || typeof event !== 'object')
+      throw new InvalidArgumentError(`events[${i}]`, 'must be an event object');
+    return encodeEvent(event as Event, `events[${i}]`);
+  });
 }
 
 /** A filter key names a summary row (VARCHAR(255)); `''` is the full session. */

@@ -49,6 +49,18 @@ export interface SessionService extends AsyncDisposable {
    * complete event with content; its state delta is stored in any case.
    */
   appendEvent(session: Session, event: Event, options?: AppendEventOptions): Promise<void>;
+  /**
+   * Appends several events as one write: all of them are stored, or none. Each event runs the
+   * append hooks and changes the caller's session as {@link appendEvent} would, in list order;
+   * then the events the hooks passed on are stored together, in list order, in one atomic step
+   * (one statement on PostgreSQL). A framework's tool call and its result, handed over in one
+   * batch, are therefore never stored one without the other. Every event is validated before
+   * any hook runs. With `asyncPersist` the batch is not queued: the session's accepted appends
+   * are stored first, then the batch, and the call resolves once it is durable. A hook's `next()`
+   * resolves when its event is accepted into the batch, before the batch is written.
+   * @throws NOT_FOUND when the session does not exist (nothing of the batch is stored).
+   */
+  appendEvents(session: Session, events: readonly Event[], options?: AppendEventOptions): Promise<void>;
   /** Appends an event to one of the session's tracks. */
   appendTrackEvent(session: Session, event: TrackEvent): Promise<void>;
   getTrackEvents(key: SessionKey, track: string, options?: TrackEventsOptions): Promise<TrackEvents>;

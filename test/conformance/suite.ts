@@ -2,6 +2,7 @@ import { afterAll, describe } from 'vitest';
 import type { ManualClock } from '../../src/session/clock.js';
 import type { SessionService } from '../../src/session/service.js';
 import type { SessionServiceOptions } from '../../src/session/service-options.js';
+import { appendEventsCases } from './cases/append-events.js';
 import { concurrencyCases } from './cases/concurrency.js';
 import { eventCases } from './cases/events.js';
 import { createHarness } from './cases/harness.js';
@@ -47,6 +48,7 @@ export function runConformanceSuite(backend: ConformanceBackend): void {
     describe('sessions', () => sessionCases(h));
     describe('state in three scopes', () => stateCases(h));
     describe('events', () => eventCases(h));
+    describe('appending a batch of events', () => appendEventsCases(h));
     describe('tracks', () => trackCases(h));
     describe('event windows', () => windowCases(h));
     describe('summaries', () => summaryCases(h));

@@ -146,6 +146,9 @@ export async function callEveryMethod(
   await svc.deleteUserState(user, 'lang');
   await svc.getTrackEvents(key, 'audit');
   await svc.getEventWindow(key, first.id, { before: 1, after: 1 });
+  await svc.appendEvents(session, [
+    createEvent({ author: 'agent', message: { role: 'assistant', content: 'hi' } }),
+  ]);
   await svc.createSessionSummary(session, '', true);
   await svc.enqueueSummaryJob(session, '', true);
   await svc.getSessionSummaryText(session);

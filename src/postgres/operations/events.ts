@@ -1,7 +1,10 @@
 /**
  * The event operations of PostgresSessionService: appendEvent (hooks, the caller's copy, then one
- * statement or the background writer) and getEventWindow.
+ * statement or the background writer), appendEvents (the same for a list, written in one
+ * statement) and getEventWindow.
  */
+
+import { encodeEventsArg } from '../../session/arguments.js';
 import { encodeEvent, encodeStateMap } from '../../session/codec/index.js';
 import { NotFoundError } from '../../session/errors.js';
 import { type Event, isPersistableEvent } from '../../session/event.js';
@@ -15,7 +18,9 @@ import {
 } from '../../session/options.js';
 import { applyEventToSession, type Session } from '../../session/session.js';
 import { formatRfc3339Nano, toSqlTimestamp } from '../../session/time.js';
+import type { SqlExecutor } from '../../sql/client.js';
 import { EnqueueAbortedError } from '../async/errors.js';
+import { appendEventsBatch, type EventBatchItem } from '../queries/append-batch.js';
 import * as q from '../queries/index.js';
 import { byStoredOrder, decodeEvents } from '../read/session-rows.js';
 import { anchorIdArg, checkOptionsObject, checkSignal, notFound, sessionArgKey } from './arguments.js';
@@ -58,6 +63,69 @@ export async function appendEvent(
       c.options.signal,
     );
   });
+}
+
+/**
+ * appendEvents: every event through the hooks and into the caller's copy, then the whole list in
+ * one multi-row statement (the asynchronous writer's batch statement), so a failure or a crash
+ * stores nothing of it. Never queued: with `asyncPersist` the session's accepted appends are
+ * stored first, so the batch lands after them.
+ */
+export async function appendEvents(
+  ctx: ServiceContext,
+  session: Session,
+  events: readonly Event[],
+  options: AppendEventOptions,
+): Promise<void> {
+  const key = sessionArgKey(session);
+  checkOptionsObject(options);
+  checkAppendEventOptions(options);
+  checkSignal('options.signal', options.signal);
+  const jsons = encodeEventsArg(events);
+  const hooks = ctx.options.appendEventHooks;
+  const writes: EventBatchItem[] = [];
+  for (const [i, event] of events.entries()) {
+    const hookContext: AppendEventContext = { session, event, key, options: { ...options } };
+    await runHookChain(hooks, hookContext, async (c) => {
+      const stored = hooks.length === 0 ? jsons[i]! : encodeEvent(c.event);
+      if (hooks.length > 0) checkSessionKey(c.key);
+      const delta = c.event.stateDelta ? encodeStateMap(c.event.stateDelta, 'event.stateDelta') : undefined;
+      const now = ctx.now();
+      applyEventToSession(
+        c.session,
+        c.event,
+        { eventNum: c.options.eventNum, eventTime: c.options.eventTime },
+        now,
+      );
+      writes.push({
+        key: sessionKeyOf(c.key),
+        eventJson: isPersistableEvent(c.event) ? stored : null,
+        delta,
+        now,
+        ttlMs: ctx.options.sessionTtlMs,
+      });
+    });
+  }
+  if (writes.length === 0) return;
+  await ctx.run('appendEvents', async (db) => {
+    const keys = distinctKeys(writes);
+    for (const k of keys) await ctx.async?.settled(k);
+    const write = async (tx: SqlExecutor) => {
+      const outcomes = await appendEventsBatch(tx, ctx.tables, writes);
+      const missing = outcomes.indexOf('missing');
+      // Throwing inside the transaction rolls back what was written for the other sessions.
+      if (missing >= 0) throw notFound(writes[missing]!.key);
+    };
+    // One session (the usual case, unless a hook moved events elsewhere): one statement, atomic
+    // by itself; several: one transaction, so a missing session stores nothing of the batch.
+    await (keys.length === 1 ? write(db) : db.transaction(write));
+  });
+}
+
+function distinctKeys(writes: readonly EventBatchItem[]): SessionKey[] {
+  const byId = new Map<string, SessionKey>();
+  for (const { key } of writes) byId.set(JSON.stringify([key.appName, key.userId, key.sessionId]), key);
+  return [...byId.values()];
 }
 
 /**

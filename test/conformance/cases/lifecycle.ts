@@ -18,6 +18,7 @@ const CALLS_AFTER_CLOSE: [string, Call][] = [
   ['listUserStates', (t) => t.svc.listUserStates(t.userKey())],
   ['deleteUserState', (t) => t.svc.deleteUserState(t.userKey(), 'a')],
   ['appendEvent', (t, s) => t.svc.appendEvent(s, t.user('late'))],
+  ['appendEvents', (t, s) => t.svc.appendEvents(s, [t.user('late')])],
   [
     'appendTrackEvent',
     (t, s) => t.svc.appendTrackEvent(s, { track: 'agui', payload: 1, timestamp: t.tick() }),
