@@ -202,6 +202,77 @@ describe.each(testDatabases)('batch appends on %s', (_name, open) => {
     expect(await storedLabels(key)).toEqual(['x', 'y']);
   });
 
+  it('gives every event of a batch its own increasing created_at, the last at the session updated_at', async () => {
+    const key = newKey();
+    await createSession(key, newStateMap(), at(0));
+    // Same millisecond for most, one clock step back, one event that is not stored (delta only).
+    const items = [
+      eventItem(key, 'a', { now: at(5000) }),
+      eventItem(key, 'b', { now: at(5000) }),
+      eventItem(key, 'c', { now: at(4000) }),
+      { ...eventItem(key, 'skip', { now: at(5000) }), eventJson: null },
+      eventItem(key, 'd', { now: at(6000) }),
+      eventItem(key, 'e', { now: at(6000) }),
+    ];
+    await appendEventsBatch(db.sql, db.tables, items);
+    const { rows } = await db.sql.query<{ label: string; created: string }>(
+      `SELECT event->'choices'->0->'message'->>'content' AS label, created_at::text AS created
+       FROM ${db.tables.sessionEvents.qualified} WHERE session_id = $1 ORDER BY created_at, id`,
+      [key.sessionId],
+    );
+    expect(rows.map((r) => r.label)).toEqual(['a', 'b', 'c', 'd', 'e']);
+    const micros = (text: string) =>
+      BigInt(Date.parse(`${text.slice(0, 19)}Z`)) * 1000n + BigInt(text.slice(20).padEnd(6, '0') || '0');
+    const stamps = rows.map((r) => micros(r.created));
+    // As one by one: the latest append time so far (the clock step back does not go back), plus a
+    // microsecond per event stored before it in the batch.
+    const base = BigInt(T0) * 1000n;
+    expect(stamps).toEqual([
+      base + 5_000_000n,
+      base + 5_000_001n,
+      base + 5_000_002n,
+      base + 6_000_003n,
+      base + 6_000_004n,
+    ]);
+    const session = await db.sql.query<{ updated: string }>(
+      `SELECT updated_at::text AS updated FROM ${db.tables.sessionStates.qualified} WHERE session_id = $1`,
+      [key.sessionId],
+    );
+    expect(micros(session.rows[0]!.updated)).toBe(stamps[stamps.length - 1]);
+    // A later batch sorts after, even at an earlier clock.
+    await appendEventsBatch(db.sql, db.tables, [
+      eventItem(key, 'f', { now: at(1000) }),
+      eventItem(key, 'g', { now: at(1000) }),
+    ]);
+    expect(await storedLabels(key)).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+    const after = await db.sql.query<{ created: string }>(
+      `SELECT created_at::text AS created FROM ${db.tables.sessionEvents.qualified} WHERE session_id = $1 ORDER BY created_at, id`,
+      [key.sessionId],
+    );
+    // Its first event takes the stored updated_at (a tie with 'e' that the id breaks, as a
+    // synchronous append at that clock would), the next one a microsecond more.
+    const all = after.rows.map((r) => micros(r.created));
+    expect(all.slice(4)).toEqual([base + 6_000_004n, base + 6_000_004n, base + 6_000_005n]);
+  });
+
+  it('stores a retried batch once whatever created_at its rows were given', async () => {
+    const key = newKey();
+    await createSession(key, newStateMap(), at(0));
+    const items = [
+      eventItem(key, 'x', { now: at(2000) }),
+      eventItem(key, 'y', { now: at(3000) }),
+      eventItem(key, 'z', { now: at(3000) }),
+    ];
+    await appendEventsBatch(db.sql, db.tables, items);
+    // The answer was lost; the writer tries the same items again.
+    expect(await appendEventsBatch(db.sql, db.tables, items, { retried: true })).toEqual([
+      'stored',
+      'stored',
+      'stored',
+    ]);
+    expect(await storedLabels(key)).toEqual(['x', 'y', 'z']);
+  });
+
   it('leaves updated_at at the latest append time even when the clock stepped back within a batch', async () => {
     const key = newKey();
     await createSession(key);

@@ -1,10 +1,17 @@
 /**
  * The multi-row append of events for asynchronous persistence: one statement writes a whole batch
  * of events for many sessions, instead of one statement per event (see batch.ts for what a batch
- * does per session, and for retries). The stored events take their session's new updated_at as
- * their created_at.
+ * does per session, and for retries).
+ *
+ * Each stored event gets its own created_at, as if the appends had run one by one: the latest
+ * append time so far in its session (never earlier than the session's updated_at before the
+ * batch), plus one microsecond per event of the session stored before it in the batch; the last
+ * one lands on the session's new updated_at. Giving the whole batch one created_at (as before)
+ * made a read of the newest N events fetch and sort every tied row of a batch of hundreds.
  */
+
 import type { SessionKey } from '../../session/keys.js';
+import { toSqlTimestamp } from '../../session/time.js';
 import type { SqlExecutor } from '../../sql/client.js';
 import type { TableNames } from '../schema/index.js';
 import {
@@ -59,6 +66,7 @@ function appendEventsBatchQuery(
         now: last.now,
         latest: latest(g.items),
         ttlMs: last.ttlMs,
+        stored: g.items.reduce((n, { item }) => (item.eventJson === null ? n : n + 1), 0),
       };
     }),
   );
@@ -67,37 +75,52 @@ function appendEventsBatchQuery(
   for (const g of groups) for (const { index } of g.items) sessionOf[index] = g.n;
   const eventSession: number[] = [];
   const eventJson: string[] = [];
+  const eventTime: string[] = [];
+  // The latest append time so far, per session: what updated_at would be after each append.
+  const latestSoFar = new Map<number, number>();
   for (const [index, item] of items.entries()) {
+    const n = sessionOf[index]!;
+    const time = Math.max(latestSoFar.get(n) ?? Number.NEGATIVE_INFINITY, item.now.getTime());
+    latestSoFar.set(n, time);
     if (item.eventJson === null) continue;
-    eventSession.push(sessionOf[index]!);
+    eventSession.push(n);
     eventJson.push(item.eventJson);
+    eventTime.push(toSqlTimestamp(new Date(time)));
   }
   const events = t.sessionEvents.qualified;
-  // Rows an earlier attempt stored carry the same event id and were stamped with the session's
-  // new updated_at, which is at least s.at: the created_at bound lets the lookup index
+  // Rows an earlier attempt stored carry the same event id and a created_at at least the
+  // session's first append time of the batch: the bound lets the lookup index
   // (app_name, user_id, session_id, created_at) confine the check to this batch's time.
   const dedupe = options.retried
     ? skipStored(
         events,
         'ev.rank',
-        `x.created_at >= s.at AND (x.event->>'id') IS NOT DISTINCT FROM (ev.event->>'id')`,
+        `x.created_at >= ev.first AND (x.event->>'id') IS NOT DISTINCT FROM (ev.event->>'id')`,
       )
     : '';
   const text = `WITH ${updateSessionsCtes(t)}, ev AS (
-  SELECT e.sn, e.event, e.ord,
-    row_number() OVER (PARTITION BY e.sn, e.event->>'id' ORDER BY e.ord) AS rank
-  FROM unnest($8::int[], $9::jsonb[]) WITH ORDINALITY AS e(sn, event, ord)
+  SELECT e.sn, e.event, e.ord, e.at,
+    row_number() OVER (PARTITION BY e.sn, e.event->>'id' ORDER BY e.ord) AS rank,
+    row_number() OVER (PARTITION BY e.sn ORDER BY e.ord) - 1 AS k,
+    min(e.at) OVER (PARTITION BY e.sn) AS first
+  FROM unnest($9::int[], $10::jsonb[], $11::timestamp[]) WITH ORDINALITY AS e(sn, event, at, ord)
+), stamped AS (
+  SELECT ev.*, GREATEST(ev.at, l.before) + ev.k * interval '1 microsecond' AS created
+  FROM ev JOIN locked l ON l.n = ev.sn
 ), inserted AS (
   INSERT INTO ${events} (app_name, user_id, session_id, event, created_at, updated_at)
-  SELECT s.app, s.usr, s.sid, ev.event, u.updated_at, u.updated_at
-  FROM ev JOIN updated u ON u.n = ev.sn JOIN s ON s.n = ev.sn${dedupe}
+  SELECT s.app, s.usr, s.sid, ev.event, ev.created, ev.created
+  FROM stamped ev JOIN updated u ON u.n = ev.sn JOIN s ON s.n = ev.sn${dedupe}
   ORDER BY ev.ord
   RETURNING 1
 )
 SELECT n::int AS n FROM updated`;
   // ORDER BY ev.ord: the INSERT takes its rows from the sorted SELECT one by one, so the ids the
   // sequence hands out follow the append order.
-  return { query: { text, params: [...sessionParams(sessions), eventSession, eventJson] }, groups };
+  return {
+    query: { text, params: [...sessionParams(sessions), eventSession, eventJson, eventTime] },
+    groups,
+  };
 }
 
 /**

@@ -116,7 +116,7 @@ function appendTrackEventsBatchQuery(
     : '';
   const text = `WITH ${updateSessionsCtes(t)}, tr AS (
   SELECT e.*, row_number() OVER (PARTITION BY e.sn, e.track, e.ts, e.event ORDER BY e.ord) AS rank
-  FROM unnest($8::int[], $9::text[], $10::jsonb[], $11::timestamp[], $12::timestamp[])
+  FROM unnest($9::int[], $10::text[], $11::jsonb[], $12::timestamp[], $13::timestamp[])
     WITH ORDINALITY AS e(sn, track, event, ts, expires, ord)
 ), inserted AS (
   INSERT INTO ${tracks} (app_name, user_id, session_id, track, event, created_at, updated_at, expires_at)

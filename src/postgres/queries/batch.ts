@@ -32,7 +32,7 @@ export interface BatchOptions {
  * Column names of the session list; none may be a column of session_states, which the UPDATE
  * reads unqualified.
  */
-const SESSION_COLUMNS = 'app, usr, sid, delta, stamp, at, expires, n';
+const SESSION_COLUMNS = 'app, usr, sid, delta, stamp, at, expires, spread, n';
 
 export interface SessionGroup<Item> {
   key: SessionKey;
@@ -99,12 +99,23 @@ interface SessionArrays {
   stamp: string[];
   at: string[];
   expires: (string | null)[];
+  /** Microseconds the session's updated_at moves past its latest append time: see below. */
+  spread: number[];
 }
 
 export function sessionArrays(
-  rows: { key: SessionKey; delta: string; now: Date; latest: Date; ttlMs: number }[],
+  rows: { key: SessionKey; delta: string; now: Date; latest: Date; ttlMs: number; stored?: number }[],
 ): SessionArrays {
-  const a: SessionArrays = { app: [], usr: [], sid: [], delta: [], stamp: [], at: [], expires: [] };
+  const a: SessionArrays = {
+    app: [],
+    usr: [],
+    sid: [],
+    delta: [],
+    stamp: [],
+    at: [],
+    expires: [],
+    spread: [],
+  };
   for (const r of rows) {
     a.app.push(r.key.appName);
     a.usr.push(r.key.userId);
@@ -113,14 +124,19 @@ export function sessionArrays(
     a.stamp.push(formatRfc3339Nano(r.now));
     a.at.push(toSqlTimestamp(r.latest));
     a.expires.push(expiry(r.now, r.ttlMs));
+    // A batch stores its events one microsecond apart (see append-batch.ts), the last one at the
+    // session's new updated_at, which therefore moves (stored - 1) microseconds past the latest
+    // append time, as many appends one by one within a microsecond each would have left it.
+    a.spread.push(Math.max(0, (r.stored ?? 0) - 1));
   }
   return a;
 }
 
 /**
- * The CTEs `s` (the batch's sessions, $1..$7), `locked` and `updated` (the live ones among them,
- * updated as one append would: delta merged into the envelope, updated_at monotonic, expires_at
- * renewed), which returns each found session's `n` and new updated_at. An expired session that
+ * The CTEs `s` (the batch's sessions, $1..$8), `locked` (with each live session's updated_at
+ * `before` the batch) and `updated` (the live ones, updated as one append would: delta merged into
+ * the envelope, updated_at monotonic and moved by the batch's spread, expires_at renewed), which
+ * returns each found session's `n` and new updated_at. An expired session that
  * no sweep has removed yet is written to, and so revived, as the synchronous append does.
  *
  * The rows are locked in id order first. An UPDATE joined to a list locks rows in whatever order
@@ -131,10 +147,10 @@ export function sessionArrays(
 export function updateSessionsCtes(t: TableNames): string {
   const states = t.sessionStates.qualified;
   return `s AS (
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::text[], $6::timestamp[], $7::timestamp[])
-    WITH ORDINALITY AS s(${SESSION_COLUMNS})
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::text[], $6::timestamp[], $7::timestamp[],
+    $8::int[]) WITH ORDINALITY AS s(${SESSION_COLUMNS})
 ), locked AS (
-  SELECT x.id, s.n FROM ${states} x
+  SELECT x.id, s.n, x.updated_at AS before FROM ${states} x
   JOIN s ON x.app_name = s.app AND x.user_id = s.usr AND x.session_id = s.sid
   WHERE x.deleted_at IS NULL
   ORDER BY x.id
@@ -142,7 +158,7 @@ export function updateSessionsCtes(t: TableNames): string {
 ), updated AS (
   UPDATE ${states} AS t
   SET state = ${mergedEnvelope('s.delta', 's.stamp')},
-      updated_at = ${MONOTONIC_UPDATED_AT('s.at')},
+      updated_at = ${MONOTONIC_UPDATED_AT('s.at')} + s.spread * interval '1 microsecond',
       expires_at = ${RENEWED_EXPIRES_AT('s.expires')}
   FROM locked l JOIN s ON s.n = l.n
   WHERE t.id = l.id
@@ -151,7 +167,7 @@ export function updateSessionsCtes(t: TableNames): string {
 }
 
 export function sessionParams(a: SessionArrays): unknown[] {
-  return [a.app, a.usr, a.sid, a.delta, a.stamp, a.at, a.expires];
+  return [a.app, a.usr, a.sid, a.delta, a.stamp, a.at, a.expires, a.spread];
 }
 
 /**
