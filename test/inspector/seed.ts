@@ -1,0 +1,124 @@
+/**
+ * The sessions the inspector tests look at: the demo's conversation (a tool call and its result,
+ * state in three scopes, a track, a summary), one full of hostile text, a long one, a deleted one
+ * and an expired one.
+ */
+
+import { APP_NAME, playConversation, USER_ID } from '../../examples/demo/conversation.js';
+import { PostgresSessionService } from '../../src/postgres/service.js';
+import { ManualClock } from '../../src/session/clock.js';
+import { createEvent } from '../../src/session/event.js';
+import type { Session } from '../../src/session/session.js';
+import { stateOf } from '../../src/session/state.js';
+import { ExtractiveSummarizer } from '../../src/summary/extractive-summarizer.js';
+import type { TestDatabase } from '../support/database.js';
+
+export { APP_NAME, USER_ID };
+
+/** Text that runs code or changes the page if anything renders it as HTML. */
+export const HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
+
+export const HOSTILE_USER = 'mallory<b>';
+export const LONG_USER = 'long-reader';
+export const LONG_EVENTS = 450;
+
+export interface Seeded {
+  demo: Session;
+  hostile: Session;
+  long: Session;
+  deletedId: string;
+  expiredId: string;
+  /** The service that wrote them, still open: tests append through it. */
+  service: PostgresSessionService;
+}
+
+/** Writes the sessions into `db`; the caller closes `seeded.service`. */
+export async function seed(db: TestDatabase): Promise<Seeded> {
+  const service = await PostgresSessionService.create({
+    ...db.connect,
+    summarizer: new ExtractiveSummarizer(),
+  });
+  const demo = await playConversation(service);
+
+  const hostile = await service.createSession(
+    { appName: APP_NAME, userId: HOSTILE_USER, sessionId: 'hostile-<i>session</i>' },
+    stateOf({ [`note${HOSTILE}`]: HOSTILE }),
+  );
+  await service.appendEvent(
+    hostile,
+    createEvent({ author: `author${HOSTILE}`, message: { role: 'user', content: HOSTILE }, done: true }),
+  );
+  await service.appendEvent(
+    hostile,
+    createEvent({
+      author: 'agent',
+      done: true,
+      message: {
+        role: 'assistant',
+        content: '',
+        tool_calls: [
+          { type: 'function', id: 'call_x', function: { name: `tool${HOSTILE}`, arguments: HOSTILE } },
+        ],
+      },
+    }),
+  );
+  await service.appendEvent(
+    hostile,
+    createEvent({
+      author: 'agent',
+      done: true,
+      message: { role: 'tool', tool_id: 'call_x', tool_name: `tool${HOSTILE}`, content: HOSTILE },
+      stateDelta: stateOf({ [`k${HOSTILE}`]: HOSTILE }),
+    }),
+  );
+  await service.appendTrackEvent(hostile, {
+    track: `lane${HOSTILE}`,
+    payload: { x: HOSTILE },
+    timestamp: new Date(),
+  });
+
+  const long = await service.createSession({ appName: APP_NAME, userId: LONG_USER, sessionId: 'long' });
+  for (let i = 1; i <= LONG_EVENTS; i++) {
+    await service.appendEvent(
+      long,
+      createEvent({
+        author: i % 2 ? 'user' : 'agent',
+        done: true,
+        message: { role: i % 2 ? 'user' : 'assistant', content: `message ${i}` },
+      }),
+    );
+  }
+
+  const deleted = await service.createSession({
+    appName: APP_NAME,
+    userId: USER_ID,
+    sessionId: 'deleted-one',
+  });
+  await service.appendEvent(
+    deleted,
+    createEvent({ author: 'user', done: true, message: { role: 'user', content: 'soon gone' } }),
+  );
+  await service.deleteSession({ appName: APP_NAME, userId: USER_ID, sessionId: 'deleted-one' });
+
+  // Written a year ago with a one-hour TTL: expired, not yet swept.
+  const past = await PostgresSessionService.create({
+    ...db.connect,
+    skipDbInit: true,
+    sessionTtlMs: 3_600_000,
+    clock: new ManualClock(Date.now() - 365 * 24 * 3_600_000),
+  });
+  try {
+    const expired = await past.createSession({
+      appName: APP_NAME,
+      userId: USER_ID,
+      sessionId: 'expired-one',
+    });
+    await past.appendEvent(
+      expired,
+      createEvent({ author: 'user', done: true, message: { role: 'user', content: 'long ago' } }),
+    );
+  } finally {
+    await past.close();
+  }
+  return { demo, hostile, long, deletedId: 'deleted-one', expiredId: 'expired-one', service };
+}
