@@ -1,4 +1,23 @@
-import { defineConfig } from 'tsup';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { defineConfig, type Options } from 'tsup';
+
+// `import text from './file.css?raw'` gives the file's text, as under Vite (the tests): the
+// inspector's page is built into the command this way.
+const rawImports: NonNullable<Options['esbuildPlugins']>[number] = {
+  name: 'raw-imports',
+  setup(build) {
+    // The path keeps its `?raw`, so loaders that match on the extension (.css) leave it alone.
+    build.onResolve({ filter: /\?raw$/ }, (args) => ({
+      path: resolve(args.resolveDir, args.path),
+      namespace: 'raw',
+    }));
+    build.onLoad({ filter: /\?raw$/, namespace: 'raw' }, async (args) => ({
+      contents: await readFile(args.path.slice(0, -'?raw'.length), 'utf8'),
+      loader: 'text',
+    }));
+  },
+};
 
 export default defineConfig({
   entry: {
@@ -21,4 +40,5 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   splitting: true,
+  esbuildPlugins: [rawImports],
 });

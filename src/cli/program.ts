@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { registerCleanup } from './commands/cleanup.js';
 import { registerExport } from './commands/export.js';
 import { registerImport } from './commands/import.js';
+import { registerInspect } from './commands/inspect.js';
 import { registerLs } from './commands/ls.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerPurge } from './commands/purge.js';
@@ -22,7 +23,8 @@ Examples:
   agent-sessions export --app demo > sessions.jsonl
   DATABASE_URL=postgres://user@host/db agent-sessions import sessions.jsonl
   agent-sessions cleanup --session-ttl 24h
-  agent-sessions purge --older-than 30d`;
+  agent-sessions purge --older-than 30d
+  agent-sessions inspect`;
 
 /** Builds the command tree; subcommands inherit the settings made here before they are added. */
 export function buildProgram(version: string): Command {
@@ -42,6 +44,7 @@ export function buildProgram(version: string): Command {
   registerRestore(program);
   registerPurge(program);
   registerStats(program);
+  registerInspect(program);
   program.addHelpText('after', EXAMPLES);
   return program;
 }

@@ -1,0 +1,224 @@
+// How one stored event reads: who wrote it and when, its text, tool calls with their arguments
+// and the results joined to them, state deltas, errors and token usage; the full stored JSON on
+// demand. Track events and summary boundaries are drawn here too.
+import { clock, folded, h, prettyJson, stateValue, statusBadge } from './dom.js';
+
+/** The messages of an event: each choice's message, or its delta when the message is empty. */
+export function messagesOf(event) {
+  const out = [];
+  for (const choice of event?.choices ?? []) {
+    const m = choice?.message;
+    const useDelta = (!m || (!m.role && !m.content && !m.tool_calls)) && choice?.delta;
+    if (useDelta) out.push(choice.delta);
+    else if (m) out.push(m);
+  }
+  return out;
+}
+
+/** Calls and results of the loaded events, by call id: how a call finds its result and back. */
+export function joinToolCalls(rows) {
+  const calls = new Map();
+  const results = new Map();
+  for (const row of rows) {
+    for (const m of messagesOf(row.event)) {
+      for (const call of m.tool_calls ?? []) if (call?.id) calls.set(call.id, { row, call });
+      if (m.tool_id) results.set(m.tool_id, { row, message: m });
+    }
+  }
+  return { calls, results };
+}
+
+function partText(part) {
+  if (part?.text) return part.text;
+  if (part?.image) return `[image${part.image.url ? ` ${part.image.url}` : ''}]`;
+  if (part?.file) return `[file ${part.file.filename || part.file.file_id || ''}]`;
+  if (part?.content_ref) return `[${part.content_ref.artifact_name || part.content_ref.artifact_ref}]`;
+  return `[${part?.type ?? 'part'}]`;
+}
+
+function messageText(m) {
+  return [m.content ?? '', ...(m.content_parts ?? []).map(partText)].filter(Boolean).join('\n');
+}
+
+function usageLine(usage) {
+  if (!usage || (!usage.total_tokens && !usage.prompt_tokens && !usage.completion_tokens)) return null;
+  const parts = [
+    `in ${usage.prompt_tokens ?? 0}`,
+    `out ${usage.completion_tokens ?? 0}`,
+    `total ${usage.total_tokens ?? 0}`,
+  ];
+  const cached = usage.prompt_tokens_details?.cached_tokens;
+  if (cached) parts.push(`cached ${cached}`);
+  const reasoning = usage.completion_tokens_details?.reasoning_tokens;
+  if (reasoning) parts.push(`reasoning ${reasoning}`);
+  return h('span', { class: 'usage', title: 'token usage' }, `tokens: ${parts.join(' · ')}`);
+}
+
+function toolCall(call, joins) {
+  const result = call.id ? joins.results.get(call.id) : undefined;
+  return h(
+    'div',
+    { class: 'tool-call' },
+    h(
+      'div',
+      { class: 'call-head' },
+      '→ ',
+      h('strong', null, call.function?.name ?? '(unnamed tool)'),
+      h('span', { class: 'muted' }, ` ${call.id ?? ''}`),
+    ),
+    folded(prettyJson(call.function?.arguments ?? ''), 'call-args'),
+    result
+      ? h(
+          'div',
+          { class: 'call-result' },
+          h(
+            'div',
+            { class: 'call-head' },
+            '← result',
+            h('span', { class: 'muted' }, ` at ${clock(result.row.createdAt)}`),
+          ),
+          folded(prettyJson(messageText(result.message)), 'result-text'),
+        )
+      : h('div', { class: 'call-result missing muted' }, 'no result among the loaded events'),
+  );
+}
+
+function messageBody(m, joins) {
+  const out = [];
+  if (m.reasoning_content) {
+    out.push(
+      h(
+        'div',
+        { class: 'reasoning' },
+        h('span', { class: 'label' }, 'reasoning'),
+        folded(m.reasoning_content),
+      ),
+    );
+  }
+  if (m.tool_id) {
+    const call = joins.calls.get(m.tool_id);
+    if (call) {
+      out.push(
+        h(
+          'div',
+          { class: 'tool-result-ref muted' },
+          `← result of ${m.tool_name || call.call.function?.name || 'a tool'} (${m.tool_id}), shown with its call at ${clock(call.row.createdAt)}`,
+        ),
+      );
+      return out;
+    }
+    out.push(h('div', { class: 'call-head' }, `← result of ${m.tool_name || 'a tool'} (${m.tool_id})`));
+  }
+  const text = messageText(m);
+  if (text) out.push(folded(m.tool_id ? prettyJson(text) : text));
+  for (const call of m.tool_calls ?? []) out.push(toolCall(call, joins));
+  return out;
+}
+
+function stateDelta(delta) {
+  const entries = Object.entries(delta ?? {});
+  if (entries.length === 0) return null;
+  return h(
+    'div',
+    { class: 'delta' },
+    h('span', { class: 'label' }, 'state Δ'),
+    h(
+      'dl',
+      null,
+      entries.map(([k, v]) => {
+        const value = stateValue(v);
+        return [
+          h('dt', null, k),
+          h(
+            'dd',
+            null,
+            value === null ? h('span', { class: 'muted' }, 'deleted (null)') : folded(value, 'value'),
+          ),
+        ];
+      }),
+    ),
+  );
+}
+
+/** The card of one stored event. `summary` names the summary that replaced it, if any. */
+export function eventCard(row, joins, summary) {
+  const e = row.event ?? {};
+  const messages = messagesOf(e);
+  const role = messages[0]?.role || (e.error ? 'error' : 'event');
+  const classes = ['event', `role-${String(role).replace(/[^a-z]/gi, '')}`];
+  if (row.status !== 'live') classes.push('hidden-row');
+  if (summary) classes.push('summarized');
+  return h(
+    'article',
+    { class: classes.join(' '), 'data-event-id': e.id ?? '' },
+    h(
+      'header',
+      null,
+      h('span', { class: 'role' }, role),
+      h('span', { class: 'author' }, e.author ?? ''),
+      e.model ? h('span', { class: 'muted' }, e.model) : null,
+      usageLine(e.usage),
+      statusBadge(row.status),
+      summary
+        ? h(
+            'span',
+            { class: 'badge summarized', title: 'replaced by this summary for readers of the summary' },
+            `in summary${summary.filterKey ? ` ${summary.filterKey}` : ''}`,
+          )
+        : null,
+      e.is_partial ? h('span', { class: 'badge' }, 'partial') : null,
+      e.branch ? h('span', { class: 'muted', title: 'branch' }, e.branch) : null,
+      e.filterKey ? h('span', { class: 'muted', title: 'filter key' }, `filter ${e.filterKey}`) : null,
+    ),
+    e.error
+      ? h(
+          'div',
+          { class: 'error' },
+          `${e.error.type ?? 'error'}${e.error.code ? ` (${e.error.code})` : ''}: ${e.error.message ?? ''}`,
+        )
+      : null,
+    messages.map((m) => messageBody(m, joins)),
+    stateDelta(e.stateDelta),
+    h(
+      'details',
+      { class: 'raw' },
+      h('summary', null, 'stored JSON'),
+      h(
+        'p',
+        { class: 'muted' },
+        `event ${e.id ?? ''} · invocation ${e.invocationId ?? ''} · timestamp ${e.timestamp ?? ''}`,
+      ),
+      h('pre', null, JSON.stringify(e, null, 2)),
+    ),
+  );
+}
+
+/** The card of one track event, for its lane. */
+export function trackCard(row) {
+  const payload = row.event?.payload;
+  return h(
+    'div',
+    { class: `track-event${row.status !== 'live' ? ' hidden-row' : ''}` },
+    h('span', { class: 'muted' }, row.track, ' ', statusBadge(row.status)),
+    folded(payload === undefined ? 'null' : JSON.stringify(payload, null, 2), 'payload'),
+  );
+}
+
+/** The line drawn where a summary's boundary falls. */
+export function summaryBoundary(s, covered, note) {
+  const summary = s.summary ?? {};
+  return h(
+    'div',
+    { class: `summary-boundary${s.status !== 'live' ? ' hidden-row' : ''}` },
+    h(
+      'div',
+      { class: 'summary-head' },
+      h('strong', null, s.filterKey ? `Summary (filter key ${s.filterKey})` : 'Summary'),
+      ` replaces ${covered} loaded event${covered === 1 ? '' : 's'} above · up to ${summary.boundary?.cutoff_at ?? summary.updated_at ?? '?'}`,
+      note ? h('span', { class: 'muted' }, ` · ${note}`) : null,
+      statusBadge(s.status),
+    ),
+    folded(summary.summary ?? ''),
+    summary.topics?.length ? h('p', { class: 'muted' }, `topics: ${summary.topics.join(', ')}`) : null,
+  );
+}
