@@ -5,11 +5,9 @@
  * `logger` options; read by the instrumented methods through a symbol on the instance.
  */
 import type { Attributes, Meter, Span, Tracer } from '@opentelemetry/api';
-import type { PersisterObserver } from '../postgres/async/persister.js';
-import type { SweeperObserver } from '../postgres/cleanup/sweeper.js';
 import { ConfigError } from '../session/errors.js';
+import type { PersisterObserver, SummaryJobObserver, SweeperObserver } from '../session/observers.js';
 import type { Logger, SessionServiceOptions, TelemetryOptions } from '../session/service-options.js';
-import type { SummaryJobObserver } from '../summary/job-queue.js';
 import { checkLogger, log } from './logger.js';
 import { type Instruments, instrumentsOf, type QueueSource } from './metrics.js';
 import { ATTR, SCOPE, SWEPT_TABLES, seconds, snakeCase } from './names.js';

@@ -4,10 +4,10 @@
  * re-exported for convenience.
  */
 
+export type { SweepCounts, SweepReport } from '../session/observers.js';
 export type { SqlClient } from '../sql/client.js';
 export { type PgClientOptions, pgClient } from '../sql/pg-client.js';
 export { pgliteClient } from '../sql/pglite-client.js';
 export { AsyncWriteError, EnqueueAbortedError } from './async/errors.js';
-export type { SweepReport } from './cleanup/sweeper.js';
 export type { PostgresSessionServiceOptions, SslMode } from './options.js';
 export { PostgresSessionService } from './service.js';

@@ -9,12 +9,13 @@
  */
 import type { Telemetry } from '../observability/index.js';
 import { ClosedError, isAgentSessionsError, StorageError } from '../session/errors.js';
+import type { SweepReport } from '../session/observers.js';
 import type { ErrorReporter } from '../session/service-options.js';
 import { toSqlTimestamp } from '../session/time.js';
 import type { SqlClient } from '../sql/client.js';
 import { SummaryJobQueue } from '../summary/job-queue.js';
 import { AsyncWrites } from './async/async-writes.js';
-import { Sweeper, type SweepReport } from './cleanup/sweeper.js';
+import { Sweeper } from './cleanup/sweeper.js';
 import { redactSecrets } from './connection/connection-string.js';
 import { connectionError, type OpenedConnection, openConnection } from './connection/open.js';
 import type { ServiceContext } from './operations/context.js';

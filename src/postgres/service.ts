@@ -12,6 +12,7 @@
 import { attachTelemetry, instrumentService, postgresBackend } from '../observability/index.js';
 import type { Event } from '../session/event.js';
 import type { SessionKey, UserKey } from '../session/keys.js';
+import type { SweepReport } from '../session/observers.js';
 import type {
   AppendEventOptions,
   EventWindowOptions,
@@ -25,7 +26,6 @@ import type { Session } from '../session/session.js';
 import type { StateMap } from '../session/state.js';
 import type { TrackEvent, TrackEvents } from '../session/track.js';
 import { SummaryRunner } from '../summary/summary-runner.js';
-import type { SweepReport } from './cleanup/sweeper.js';
 import { appendEvent, appendEvents, getEventWindow } from './operations/events.js';
 import { createSession, deleteSession, getSession, listSessions } from './operations/sessions.js';
 import * as state from './operations/state.js';

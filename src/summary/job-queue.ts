@@ -1,24 +1,10 @@
 import { ClosedError } from '../session/errors.js';
+import type { SummaryJobMode, SummaryJobObserver } from '../session/observers.js';
 import type { ErrorReporter } from '../session/service-options.js';
 import { raceAbort, timeoutError } from './abort.js';
 
 /** One unit of background work; it should stop when `signal` aborts (timeout or close). */
 export type SummaryJob = (signal: AbortSignal) => Promise<void>;
-
-/** How a job ran: on a worker, or in the caller because its worker's queue was full. */
-export type SummaryJobMode = 'queued' | 'inline';
-
-/** How a job ended; `dropped`: still queued when close() gave up waiting, so never started. */
-export type SummaryJobOutcome = 'ok' | 'failed' | 'timed_out' | 'dropped';
-
-/**
- * Told of every job, for metrics and logs. Called synchronously from the queue, so it must be
- * quick and must never throw.
- */
-export interface SummaryJobObserver {
-  enqueued?(mode: SummaryJobMode): void;
-  finished?(mode: SummaryJobMode, outcome: SummaryJobOutcome, durationMs: number, error?: unknown): void;
-}
 
 export interface SummaryJobQueueOptions {
   /** Worker count, at least 1. A session always goes to the same worker, so its jobs run in order. */

@@ -10,12 +10,12 @@ import {
   restoreSession,
   Sweeper,
   type SweeperOptions,
-  type SweepReport,
 } from '../../src/postgres/cleanup/sweeper.js';
 import { initSchema, type TableKey, type TableNames, tableNames } from '../../src/postgres/schema/index.js';
 import { ManualClock } from '../../src/session/clock.js';
 import { isAgentSessionsError } from '../../src/session/errors.js';
 import type { SessionKey } from '../../src/session/keys.js';
+import type { SweepReport } from '../../src/session/observers.js';
 import { toSqlTimestamp } from '../../src/session/time.js';
 import type { SqlClient, SqlExecutor, SqlResult } from '../../src/sql/client.js';
 import { describeServer, newPglite, withServerSchema } from '../support/database.js';

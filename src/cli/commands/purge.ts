@@ -2,7 +2,8 @@
  * `agent-sessions purge --older-than 30d`: hard-delete rows soft-deleted long enough ago.
  */
 import type { Command } from 'commander';
-import { purgeSoftDeleted, type SweepCounts } from '../../postgres/cleanup/sweeper.js';
+import { purgeSoftDeleted } from '../../postgres/cleanup/sweeper.js';
+import type { SweepCounts } from '../../session/observers.js';
 import { addConnectionOptions, type ConnectionFlags } from '../connection-options.js';
 import { type Database, withDatabase } from '../database.js';
 import { formatDuration } from '../duration.js';

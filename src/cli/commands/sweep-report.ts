@@ -1,8 +1,9 @@
 /**
  * The per-table report of `cleanup` and `purge`.
  */
-import type { SweepCounts } from '../../postgres/cleanup/sweeper.js';
+
 import type { TableNames } from '../../postgres/schema/index.js';
+import type { SweepCounts } from '../../session/observers.js';
 import type { Colors } from '../output/colors.js';
 import { formatCount } from '../output/format.js';
 import { renderTable } from '../output/table.js';

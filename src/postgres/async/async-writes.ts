@@ -14,6 +14,7 @@
  */
 import type { Event } from '../../session/event.js';
 import type { SessionKey } from '../../session/keys.js';
+import type { PersisterObserver } from '../../session/observers.js';
 import type { ErrorReporter } from '../../session/service-options.js';
 import type { TrackEvent } from '../../session/track.js';
 import type { SqlClient } from '../../sql/client.js';
@@ -21,7 +22,7 @@ import type { EventBatchItem } from '../queries/append-batch.js';
 import type { TrackBatchItem } from '../queries/append-track-batch.js';
 import type { TableNames } from '../schema/index.js';
 import { AsyncWriteError } from './errors.js';
-import type { AsyncPersister, PersisterObserver, PersistFailure } from './persister.js';
+import type { AsyncPersister, PersistFailure } from './persister.js';
 import { createEventPersister, createTrackPersister } from './writers.js';
 
 /** An event on its way to storage: the batch item, plus the event itself for failure reports. */

@@ -10,6 +10,7 @@
  */
 import { AgentSessionsError, ClosedError, StorageError } from '../../session/errors.js';
 import type { SessionKey } from '../../session/keys.js';
+import type { PersisterObserver } from '../../session/observers.js';
 import { isTransientError } from '../../sql/errors.js';
 import { redactSecrets } from '../connection/connection-string.js';
 import { AsyncWriteError, EnqueueAbortedError } from './errors.js';
@@ -32,21 +33,6 @@ export type PersistFailure<Item> = {
   key: SessionKey;
   item: Item;
 };
-
-/**
- * Told what a persister does, for metrics and logs. Called synchronously from the persister's own
- * work, so it must be quick and must never throw.
- */
-export interface PersisterObserver {
-  /** An item was accepted after waiting `waitMs` for room in a full queue (0 when there was room). */
-  accepted?(operation: string, waitMs: number): void;
-  /** A worker wrote (or reported) a batch of `size` items, retries included, in `durationMs`. */
-  batch?(operation: string, size: number, durationMs: number): void;
-  /** An item's write failed for good (it also goes to onError). */
-  failed?(operation: string, error: Error): void;
-  /** A batch failed transiently and is retried after `delayMs`. */
-  retrying?(operation: string, error: unknown, attempt: number, delayMs: number): void;
-}
 
 export interface AsyncPersisterOptions<Item extends { readonly key: SessionKey }> {
   /** Names the writes in errors and reports, e.g. `appendEvent`. */

@@ -3,11 +3,12 @@
  * undo, and this is how they eventually leave.
  */
 import { InvalidArgumentError } from '../../session/errors.js';
+import type { SweepCounts, SweepReport } from '../../session/observers.js';
 import { toSqlTimestamp } from '../../session/time.js';
 import type { SqlClient } from '../../sql/client.js';
 import type { TableNames } from '../schema/index.js';
 import { purgeDeletedRows, sqlTableNames } from './sql.js';
-import { emptyCounts, repeatBatches, type SweepCounts, type SweepReport } from './sweep.js';
+import { emptyCounts, repeatBatches } from './sweep.js';
 
 /** Rows per statement unless told otherwise. */
 export const DEFAULT_BATCH_SIZE = 1000;

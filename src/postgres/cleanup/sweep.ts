@@ -3,6 +3,7 @@
  * The lock, the timer and error reporting are the caller's (see cleanup.ts).
  */
 import { StorageError } from '../../session/errors.js';
+import type { SweepCounts } from '../../session/observers.js';
 import { toSqlTimestamp } from '../../session/time.js';
 import type { SqlExecutor } from '../../sql/client.js';
 import type { TableNames } from '../schema/index.js';
@@ -20,22 +21,6 @@ import {
   sweepExpiredRows,
   sweepSessionsByIds,
 } from './sql.js';
-
-/** Rows soft- or hard-deleted by a sweep (or purged), per table. */
-export interface SweepCounts {
-  sessions: number;
-  events: number;
-  trackEvents: number;
-  summaries: number;
-  appStates: number;
-  userStates: number;
-}
-
-/** The outcome of one sweep (or purge): rows soft- or hard-deleted per table. */
-export interface SweepReport extends SweepCounts {
-  /** False when another instance held the sweep lock, so this one did nothing. */
-  ran: boolean;
-}
 
 /** What one pass does: TTLs of 0 leave their tables alone. */
 export interface SweepPlan {

@@ -9,28 +9,17 @@
  */
 import type { Clock } from '../../session/clock.js';
 import { ClosedError, ConfigError, isAgentSessionsError, StorageError } from '../../session/errors.js';
+import type { SweeperObserver, SweepReport } from '../../session/observers.js';
 import type { ErrorReporter } from '../../session/service-options.js';
 import type { SqlClient } from '../../sql/client.js';
 import type { TableNames } from '../schema/index.js';
 import { advisoryLockKey, withAdvisoryLock } from './lock.js';
 import { DEFAULT_BATCH_SIZE } from './purge.js';
-import { emptyCounts, runSweep, type SweepReport } from './sweep.js';
+import { emptyCounts, runSweep } from './sweep.js';
 
 export { advisoryLockKey } from './lock.js';
 export { DEFAULT_BATCH_SIZE, type PurgeOptions, purgeSoftDeleted } from './purge.js';
 export { type RestoreCounts, type RestoreOptions, restoreSession } from './restore.js';
-export type { SweepCounts, SweepReport } from './sweep.js';
-
-/**
- * Told of every pass, for metrics and logs. Called synchronously from the sweeper, so it must be
- * quick and must never throw.
- */
-export interface SweeperObserver {
-  /** A pass ended: `report.ran` is false when another instance held the lock. */
-  swept?(report: SweepReport, durationMs: number): void;
-  /** A pass failed (what earlier batches committed stays done). */
-  failed?(error: unknown, durationMs: number): void;
-}
 
 /** Options of {@link Sweeper}. Durations are milliseconds; a TTL of 0 leaves its tables alone. */
 export interface SweeperOptions {
