@@ -5,8 +5,9 @@
  */
 
 export type { SweepCounts, SweepReport } from '../session/observers.js';
-export type { SqlClient } from '../sql/client.js';
-export { type PgClientOptions, pgClient } from '../sql/pg-client.js';
+export type { SqlClient, SqlExecutor, SqlResult } from '../sql/client.js';
+export { redactConnectionString } from '../sql/connection-string.js';
+export { type CreatePgPoolOptions, createPgPool, type PgClientOptions, pgClient } from '../sql/pg-client.js';
 export { pgliteClient } from '../sql/pglite-client.js';
 export { AsyncWriteError, EnqueueAbortedError } from './async/errors.js';
 export type { PostgresSessionServiceOptions, SslMode } from './options.js';

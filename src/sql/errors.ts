@@ -118,3 +118,19 @@ export function isTransientError(error: unknown): boolean {
   if (state !== undefined && TRANSIENT_STATES.has(state)) return true;
   return isConnectionError(error);
 }
+
+/**
+ * A connection string that breaks a rule: `field` names the option that held it, `rule` says
+ * what is wrong. The message never quotes the string (its password could not be hidden).
+ */
+export class ConnectionStringError extends Error {
+  override readonly name = 'ConnectionStringError';
+  readonly field: string;
+  readonly rule: string;
+
+  constructor(field: string, rule: string) {
+    super(`${field}: ${rule}`);
+    this.field = field;
+    this.rule = rule;
+  }
+}

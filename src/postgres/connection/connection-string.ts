@@ -1,248 +1,35 @@
 /**
- * Connection strings: parsing both forms trpc-agent-go accepts (a `postgres://` URL and libpq's
- * `key=value` list) into node-postgres settings, and hiding their passwords in anything printed.
- *
- * We parse them ourselves instead of handing them to node-postgres because (1) its parser
- * treats `sslmode=require` as full certificate verification, unlike libpq and pgx, so a DSN
- * copied from a Go service would fail against a server with a self-signed certificate; (2) it
- * does not read the `key=value` form Go services often use; (3) its URL errors carry the whole
- * string, password included.
+ * The connection-string parser of sql/ as the service's options see it: a malformed string is a
+ * ConfigError naming the option, as every other bad option is.
  */
 import { ConfigError } from '../../session/errors.js';
+import {
+  type ParsedConnectionString,
+  parseConnectionString as parseDsn,
+} from '../../sql/connection-string.js';
+import { ConnectionStringError } from '../../sql/errors.js';
 
-/** libpq's sslmode values. `allow` and `prefer` are accepted and connect without TLS (see sslFor). */
-export type DsnSslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
+export {
+  type DsnSslMode,
+  type ParsedConnectionString,
+  redactConnectionString,
+  redactSecrets,
+} from '../../sql/connection-string.js';
 
-const SSL_MODES: readonly DsnSslMode[] = [
-  'disable',
-  'allow',
-  'prefer',
-  'require',
-  'verify-ca',
-  'verify-full',
-];
-
-/** The settings a connection string holds; absent fields fall back to node-postgres (PG* env vars). */
-export interface ParsedConnectionString {
-  host?: string;
-  port?: number;
-  user?: string;
-  password?: string;
-  database?: string;
-  sslMode?: DsnSslMode;
-  /** Paths of PEM files (libpq's sslrootcert, sslcert, sslkey). */
-  sslRootCert?: string;
-  sslCert?: string;
-  sslKey?: string;
-  applicationName?: string;
-  connectTimeoutMs?: number;
-  /** libpq `options` plus `-c name=value` for every parameter libpq itself does not know. */
-  options?: string;
-  /** pgxpool's pool_max_conns, so a Go DSN keeps its pool size. */
-  maxConnections?: number;
-}
-
-// libpq/pgx parameters that are not server settings and have no node-postgres equivalent; they
-// are accepted and ignored rather than sent to the server, where they would fail the connection.
-const IGNORED = new Set([
-  'hostaddr',
-  'passfile',
-  'service',
-  'target_session_attrs',
-  'fallback_application_name',
-  'keepalives',
-  'keepalives_idle',
-  'keepalives_interval',
-  'keepalives_count',
-  'tcp_user_timeout',
-  'sslcompression',
-  'sslpassword',
-  'sslcrl',
-  'sslcrldir',
-  'sslsni',
-  'sslnegotiation',
-  'ssl_min_protocol_version',
-  'ssl_max_protocol_version',
-  'requirepeer',
-  'gssencmode',
-  'krbsrvname',
-  'gsslib',
-  'gssdelegation',
-  'channel_binding',
-  'require_auth',
-  'load_balance_hosts',
-  'replication',
-  'pool_min_conns',
-  'pool_max_conn_lifetime',
-  'pool_max_conn_lifetime_jitter',
-  'pool_max_conn_idle_time',
-  'pool_health_check_period',
-  'default_query_exec_mode',
-  'statement_cache_capacity',
-  'description_cache_capacity',
-]);
-
-const URL_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
-
-/**
- * The error for a DSN that breaks a rule. It never quotes the DSN: a string we cannot parse is
- * one whose password we cannot reliably find and hide.
- */
-function invalid(field: string, _dsn: string, rule: string): ConfigError {
-  return new ConfigError(field, rule);
-}
-
-// libpq's quoting for option values: spaces and backslashes are escaped with a backslash.
-const escapeOptionValue = (value: string) => value.replace(/[\\ ]/g, (c) => `\\${c}`);
-
-function apply(field: string, dsn: string, out: ParsedConnectionString, key: string, value: string): void {
-  switch (key) {
-    case 'host':
-      if (value.includes(',')) throw invalid(field, dsn, 'several hosts are not supported');
-      out.host = value;
-      return;
-    case 'port': {
-      const port = Number(value);
-      if (!/^\d+$/.test(value) || port < 1 || port > 65535)
-        throw invalid(field, dsn, `port must be 1..65535, not "${value}"`);
-      out.port = port;
-      return;
-    }
-    case 'user':
-      out.user = value;
-      return;
-    case 'password':
-      out.password = value;
-      return;
-    case 'dbname':
-      out.database = value;
-      return;
-    case 'sslmode':
-      if (!SSL_MODES.includes(value as DsnSslMode))
-        throw invalid(field, dsn, `sslmode must be one of ${SSL_MODES.join(', ')}, not "${value}"`);
-      out.sslMode = value as DsnSslMode;
-      return;
-    case 'sslrootcert':
-      out.sslRootCert = value;
-      return;
-    case 'sslcert':
-      out.sslCert = value;
-      return;
-    case 'sslkey':
-      out.sslKey = value;
-      return;
-    case 'application_name':
-      out.applicationName = value;
-      return;
-    case 'connect_timeout': {
-      if (!/^\d+$/.test(value))
-        throw invalid(field, dsn, `connect_timeout must be whole seconds, not "${value}"`);
-      // libpq: zero (or absent) means wait indefinitely; node-postgres spells that 0 as well.
-      out.connectTimeoutMs = Number(value) * 1000;
-      return;
-    }
-    case 'options':
-      out.options = out.options ? `${value} ${out.options}` : value;
-      return;
-    case 'pool_max_conns': {
-      if (!/^\d+$/.test(value) || Number(value) < 1)
-        throw invalid(field, dsn, `pool_max_conns must be a positive integer, not "${value}"`);
-      out.maxConnections = Number(value);
-      return;
-    }
-    default: {
-      if (IGNORED.has(key)) return;
-      // pgx sends unknown parameters to the server as run-time settings (search_path=...,
-      // statement_timeout=...); node-postgres does the same through the startup `options`.
-      const setting = `-c ${key}=${escapeOptionValue(value)}`;
-      out.options = out.options ? `${out.options} ${setting}` : setting;
-    }
-  }
-}
-
-function parseUrl(field: string, dsn: string): ParsedConnectionString {
-  let url: URL;
-  try {
-    url = new URL(dsn);
-  } catch {
-    throw invalid(field, dsn, 'is not a valid connection string');
-  }
-  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw invalid(field, dsn, `scheme must be postgres:// or postgresql://, not ${url.protocol}//`);
-  }
-  const out: ParsedConnectionString = {};
-  const decode = (text: string) => {
-    try {
-      return decodeURIComponent(text);
-    } catch {
-      throw invalid(field, dsn, 'has an invalid percent-encoding');
-    }
-  };
-  // URL keeps IPv6 hosts in brackets and socket paths percent-encoded.
-  const host = decode(url.hostname).replace(/^\[(.*)\]$/, '$1');
-  if (host) apply(field, dsn, out, 'host', host);
-  if (url.port) apply(field, dsn, out, 'port', url.port);
-  if (url.username) out.user = decode(url.username);
-  if (url.password) out.password = decode(url.password);
-  const path = decode(url.pathname.replace(/^\//, ''));
-  if (path) out.database = path;
-  for (const [key, value] of url.searchParams) apply(field, dsn, out, key, value);
-  return out;
-}
-
-// key = value, where value is bare (backslash escapes) or single-quoted ('it\'s').
-const PAIR = /\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?:'((?:\\.|[^'\\])*)'|((?:\\.|[^\s'\\])*))/y;
-
-function parseKeyValue(field: string, dsn: string): ParsedConnectionString {
-  const out: ParsedConnectionString = {};
-  PAIR.lastIndex = 0;
-  let position = 0;
-  while (position < dsn.length) {
-    if (/^\s*$/.test(dsn.slice(position))) break;
-    PAIR.lastIndex = position;
-    const m = PAIR.exec(dsn);
-    if (!m) throw invalid(field, dsn, 'is not a valid connection string (expected key=value pairs)');
-    position = PAIR.lastIndex;
-    const raw = m[2] ?? m[3] ?? '';
-    apply(field, dsn, out, m[1]!, raw.replace(/\\(.)/g, '$1'));
-  }
-  return out;
+/** A ConnectionStringError as the ConfigError of its option; any other error unchanged. */
+function asConfigError(error: unknown): unknown {
+  return error instanceof ConnectionStringError ? new ConfigError(error.field, error.rule) : error;
 }
 
 /**
- * Parses `postgres://user:pass@host:5432/db?sslmode=require` or
- * `host=localhost port=5432 dbname=db user=u password=p sslmode=disable`.
+ * Parses a `postgres://` URL or libpq's `key=value` list (see sql/connection-string.ts).
  *
- * @param field the option named in the ConfigError thrown for a malformed string.
+ * @throws ConfigError naming `field` when the string is empty or malformed.
  */
 export function parseConnectionString(dsn: string, field = 'dsn'): ParsedConnectionString {
-  if (typeof dsn !== 'string' || dsn.trim() === '')
-    throw new ConfigError(field, 'must be a non-empty string');
-  return URL_FORM.test(dsn.trim()) ? parseUrl(field, dsn.trim()) : parseKeyValue(field, dsn);
-}
-
-const MASK = '***';
-
-/**
- * Hides passwords in a connection string, or in any text that contains one (an error message):
- * the password of `scheme://user:password@`, `password=...` parameters in URLs and in libpq's
- * key=value form. `secrets` are further strings to hide wherever they appear (a password given
- * as an option).
- */
-export function redactSecrets(text: string, secrets: readonly (string | undefined)[] = []): string {
-  let out = text
-    // scheme://user:password@host — the password may itself contain '@' when not percent-encoded,
-    // so the user info runs to the last '@' before the host part.
-    .replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/[^:/?#@\s]*):[^\s/?#]*@(?=[^@\s]*(?:[\s/?#]|$))/g, `$1:${MASK}@`)
-    .replace(/([?&]password=)[^&#\s]*/gi, `$1${MASK}`)
-    .replace(/(\bpassword\s*=\s*)(?:'(?:\\.|[^'\\])*'|(?:\\.|[^\s'\\&])+)/gi, `$1${MASK}`);
-  for (const secret of secrets) {
-    if (secret && secret.length >= 3) out = out.split(secret).join(MASK);
+  try {
+    return parseDsn(dsn, field);
+  } catch (error) {
+    throw asConfigError(error);
   }
-  return out;
-}
-
-/** A connection string with its password replaced by `***`, safe to log. */
-export function redactConnectionString(dsn: string): string {
-  return redactSecrets(dsn);
 }

@@ -1,18 +1,8 @@
 /**
- * `agent-sessions/storage/postgres`: named PostgreSQL instances and the database clients the
- * session service runs on.
+ * `agent-sessions/storage/postgres`: named PostgreSQL instances, registered once at start-up and
+ * referred to by name from any service (`new PostgresSessionService({ instance: 'main' })`). The
+ * clients the service runs on are exported by `agent-sessions/postgres`.
  */
-
-export { redactConnectionString } from '../../postgres/connection/connection-string.js';
-export type { SqlClient, SqlExecutor, SqlResult } from '../../sql/client.js';
-export { isConnectionError, isTransientError, isUniqueViolation, sqlState } from '../../sql/errors.js';
-export {
-  type CreatePgPoolOptions,
-  createPgPool,
-  type PgClientOptions,
-  pgClient,
-} from '../../sql/pg-client.js';
-export { pgliteClient } from '../../sql/pglite-client.js';
 export {
   getPostgresInstance,
   type PostgresInstance,

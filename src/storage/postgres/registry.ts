@@ -3,11 +3,10 @@
  * from any service (`new PostgresSessionService({ instance: 'main' })`). The TypeScript face of
  * trpc-agent-go's `RegisterPostgresInstance(name, WithClientConnString(...))`.
  */
-import {
-  parseConnectionString,
-  redactConnectionString,
-} from '../../postgres/connection/connection-string.js';
+
 import { ConfigError } from '../../session/errors.js';
+import { parseConnectionString, redactConnectionString } from '../../sql/connection-string.js';
+import { ConnectionStringError } from '../../sql/errors.js';
 
 /** What a registered instance holds. */
 export interface PostgresInstanceOptions {
@@ -61,7 +60,11 @@ export function registerPostgresInstance(name: string, options: PostgresInstance
   if (!isPlainObject(options))
     throw new ConfigError('options', 'must be { connectionString, extraOptions? }');
   const { connectionString, extraOptions = {} } = options;
-  parseConnectionString(connectionString, 'connectionString');
+  try {
+    parseConnectionString(connectionString, 'connectionString');
+  } catch (error) {
+    throw error instanceof ConnectionStringError ? new ConfigError(error.field, error.rule) : error;
+  }
   if (!isPlainObject(extraOptions))
     throw new ConfigError('extraOptions', 'must be an object of pg.Pool settings');
   // A second registration replaces the first, as assigning to Go's registry map does.
