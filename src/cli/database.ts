@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { findMissingTables } from '../postgres/admin/index.js';
 import { parseConnectionString } from '../postgres/connection/connection-string.js';
 import { checkConnection, openConnection } from '../postgres/connection/open.js';
+import { secretsOf as secretsOfOptions } from '../postgres/connection/secrets.js';
 import { resolvePostgresOptions } from '../postgres/options.js';
 import { type TableNames, tableNames } from '../postgres/schema/index.js';
 import type { SqlClient } from '../sql/client.js';
@@ -24,16 +25,9 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/** Strings that must never be printed: the DSN's password. */
-export function secretsOf(flags: ConnectionFlags): string[] {
-  const dsn = flags.dsn?.trim();
-  if (!dsn) return [];
-  try {
-    const password = parseConnectionString(dsn).password;
-    return password ? [password] : [];
-  } catch {
-    return [];
-  }
+/** Strings that must never be printed: the DSN's password and PGPASSWORD. */
+export function secretsOf(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): string[] {
+  return secretsOfOptions({ dsn: flags.dsn?.trim() || undefined }, env);
 }
 
 /**

@@ -2,7 +2,7 @@
  * How the command reports failure: one line on stderr, never a stack, never a password.
  */
 
-import { redactSecrets } from '../postgres/connection/connection-string.js';
+import { hideSecrets } from '../postgres/connection/secrets.js';
 import { isAgentSessionsError } from '../session/errors.js';
 
 /** A failure the command explains itself (bad flag value, unknown session, missing tables). */
@@ -54,5 +54,8 @@ export function describeError(error: unknown, secrets: readonly (string | undefi
     .map((line) => line.trim().replace(/^- /, ''))
     .filter(Boolean)
     .join('; ');
-  return redactSecrets(oneLine, secrets);
+  return hideSecrets(
+    oneLine,
+    secrets.filter((s): s is string => typeof s === 'string'),
+  );
 }

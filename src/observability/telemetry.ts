@@ -25,6 +25,8 @@ export interface Backend {
   asyncPersist?: boolean;
   /** Reads the service's async queue, for the queue gauges (only with `asyncPersist`). */
   queue?: (service: object) => { depth: number; waiting: number };
+  /** Hides the backend's secrets (its passwords) in text recorded on spans. */
+  redactText?: (text: string) => string;
 }
 
 /**
@@ -82,6 +84,7 @@ export class Telemetry {
   /** False when there is nothing to trace with (no `@opentelemetry/api`, or `telemetry: false`). */
   readonly enabled: boolean;
   readonly logger: Logger | undefined;
+  readonly #redactText: ((text: string) => string) | undefined;
   readonly recordSessionIds: boolean;
   /** Span kind: CLIENT for a database, INTERNAL for the in-process store. */
   readonly spanKind: number;
@@ -115,6 +118,7 @@ export class Telemetry {
     this.spanKind = backend.system === 'memory' ? 0 /* INTERNAL */ : 2; /* CLIENT */
     this.asyncPersist = backend.asyncPersist === true;
     this.#system = backend.system;
+    this.#redactText = backend.redactText;
     this.#schema = backend.schema || undefined;
     this.#namespace = backend.namespace || undefined;
     this.#base = this.#baseAttributes();
@@ -226,10 +230,16 @@ export class Telemetry {
     span.setStatus({ code: 2 /* SpanStatusCode.ERROR */, message });
   }
 
-  /** Removes the session id from text going to a trace, unless session ids may be recorded. */
+  /**
+   * Text going to a trace: the backend's secrets hidden, and the session id replaced where it
+   * stands as a whole token (unless session ids may be recorded). Only whole tokens: a session
+   * id `s` must not turn `postgres` into `po<session.id>tgres`.
+   */
   redact<T extends string | undefined>(text: T, sessionId: string | undefined): T {
-    if (text === undefined || this.recordSessionIds || !sessionId) return text;
-    return text.split(sessionId).join('<session.id>') as T;
+    if (text === undefined) return text;
+    const hidden = this.#redactText ? this.#redactText(text) : text;
+    if (this.recordSessionIds || !sessionId) return hidden as T;
+    return replaceToken(hidden, sessionId, '<session.id>') as T;
   }
 
   #baseAttributes(): Attributes {
@@ -334,4 +344,24 @@ export class Telemetry {
       }),
     };
   }
+}
+
+const TOKEN_CHAR = /[\p{L}\p{N}_-]/u;
+
+/** `text` with each occurrence of `token` that is not part of a longer word replaced. */
+export function replaceToken(text: string, token: string, replacement: string): string {
+  let out = '';
+  let from = 0;
+  for (let at = text.indexOf(token); at !== -1; at = text.indexOf(token, at + 1)) {
+    const end = at + token.length;
+    if (at < from) continue;
+    const before = at > 0 ? text[at - 1]! : '';
+    const after = end < text.length ? text[end]! : '';
+    const startsWord = TOKEN_CHAR.test(token[0]!);
+    const endsWord = TOKEN_CHAR.test(token[token.length - 1]!);
+    if ((startsWord && TOKEN_CHAR.test(before)) || (endsWord && TOKEN_CHAR.test(after))) continue;
+    out += text.slice(from, at) + replacement;
+    from = end;
+  }
+  return out + text.slice(from);
 }

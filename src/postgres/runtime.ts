@@ -16,8 +16,8 @@ import type { SqlClient } from '../sql/client.js';
 import { SummaryJobQueue } from '../summary/job-queue.js';
 import { AsyncWrites } from './async/async-writes.js';
 import { Sweeper } from './cleanup/sweeper.js';
-import { redactSecrets } from './connection/connection-string.js';
 import { connectionError, type OpenedConnection, openConnection } from './connection/open.js';
+import { type Redactor, redactCause, redactorFor } from './connection/secrets.js';
 import type { ServiceContext } from './operations/context.js';
 import type { ResolvedPostgresOptions } from './options.js';
 import type { DeleteMode } from './queries/index.js';
@@ -41,6 +41,8 @@ export class ServiceRuntime implements ServiceContext {
   readonly summaryJobs: SummaryJobQueue | undefined;
   readonly #telemetry: Telemetry;
   readonly #onError: ErrorReporter;
+  /** Hides every secret of the options in text that leaves the service (see secrets.ts). */
+  readonly #redact: Redactor;
   /** Every call that may touch the database, so flush() and close() can wait for them. */
   readonly #inFlight = new Set<Promise<unknown>>();
   #connection: OpenedConnection | undefined;
@@ -55,6 +57,7 @@ export class ServiceRuntime implements ServiceContext {
     this.mode = options.softDelete ? 'soft' : 'hard';
     this.#telemetry = telemetry;
     this.#onError = options.onError ?? warnOnError;
+    this.#redact = redactorFor(options);
     if (options.summarizer) {
       this.summaryJobs = new SummaryJobQueue({
         workers: options.asyncSummaryNum,
@@ -72,6 +75,7 @@ export class ServiceRuntime implements ServiceContext {
         sessionTtlMs: options.sessionTtlMs,
         trackEventTtlMs: options.trackEventTtlMs,
         onError: this.#onError,
+        redact: this.#redact,
         observer: telemetry.persister,
       });
     }
@@ -107,13 +111,13 @@ export class ServiceRuntime implements ServiceContext {
   async #start(): Promise<SqlClient> {
     const o = this.options;
     this.#connection ??= openConnection(o);
-    const { client, describe } = this.#connection;
+    const { client, describe, redact } = this.#connection;
     let database: string;
     try {
       const { rows } = await client.query<{ database: string }>('SELECT current_database() AS database');
       database = rows[0]?.database ?? '';
     } catch (error) {
-      throw connectionError(error, describe, 'cannot connect');
+      throw connectionError(error, describe, 'cannot connect', redact);
     }
     this.#telemetry.connected(database);
     if (!o.skipDbInit) await initSchema(client, o.tables);
@@ -156,7 +160,9 @@ export class ServiceRuntime implements ServiceContext {
         const mapped = mapError?.(error);
         if (mapped) throw mapped;
         const message = error instanceof Error ? error.message || error.name : String(error);
-        throw new StorageError(`${operation} failed: ${redactSecrets(message)}`, { cause: error });
+        throw new StorageError(this.#redact(`${operation} failed: ${message}`), {
+          cause: redactCause(error, this.#redact),
+        });
       }
     })();
     return this.track(work);

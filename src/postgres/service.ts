@@ -26,6 +26,7 @@ import type { Session } from '../session/session.js';
 import type { StateMap } from '../session/state.js';
 import type { TrackEvent, TrackEvents } from '../session/track.js';
 import { SummaryRunner } from '../summary/summary-runner.js';
+import { redactorFor } from './connection/secrets.js';
 import { appendEvent, appendEvents, getEventWindow } from './operations/events.js';
 import { createSession, deleteSession, getSession, listSessions } from './operations/sessions.js';
 import * as state from './operations/state.js';
@@ -81,7 +82,8 @@ export class PostgresSessionService implements SessionService {
    */
   constructor(options: PostgresSessionServiceOptions = {}) {
     const o = resolvePostgresOptions(options);
-    const telemetry = attachTelemetry(this, options, postgresBackend(o));
+    const redact = redactorFor(o);
+    const telemetry = attachTelemetry(this, options, { ...postgresBackend(o), redactText: redact });
     const rt = new ServiceRuntime(o, telemetry);
     this.#rt = rt;
     this.#summaries = new SummaryRunner({

@@ -294,9 +294,9 @@ describe('describing and printing a connection', () => {
       plan({ client: fakeClient }).describe,
     ];
     expect(described).toEqual([
-      'postgres://alice:***@h/db',
+      'postgres://alice:***@h/db?sslmode=disable',
       'postgres://alice:***@h:5432/trpc-agent-go-pgsession?sslmode=disable',
-      'postgres://alice:***@inst/db (instance "main")',
+      'postgres://alice:***@inst/db?sslmode=disable (instance "main")',
       'a pglite client supplied by the caller',
     ]);
   });

@@ -44,6 +44,8 @@ export interface AsyncWritesOptions {
   sessionTtlMs: number;
   trackEventTtlMs: number;
   onError: ErrorReporter;
+  /** Hides the service's secrets in the messages of failed writes. */
+  redact?: (text: string) => string;
   /** Told of acceptances, batches, failures and retries of both persisters (metrics, logs). */
   observer?: PersisterObserver;
 }
@@ -112,12 +114,13 @@ export class AsyncWrites {
 
   constructor(options: AsyncWritesOptions) {
     this.#o = options;
-    const { client, tables, workers, onError, observer } = options;
+    const { client, tables, workers, onError, observer, redact } = options;
     this.#events = createEventPersister({
       client,
       tables,
       workers,
       observer,
+      redact,
       onError: (error, failure: PersistFailure<EventBatchItem>) =>
         onError(error, { ...failure, event: (failure.item as QueuedEvent).event }),
     });
@@ -126,6 +129,7 @@ export class AsyncWrites {
       tables,
       workers,
       observer,
+      redact,
       onError: (error, failure: PersistFailure<TrackBatchItem>) =>
         onError(error, { ...failure, trackEvent: (failure.item as QueuedTrackEvent).trackEvent }),
     });

@@ -13,6 +13,7 @@ import type { SessionKey } from '../../session/keys.js';
 import type { PersisterObserver } from '../../session/observers.js';
 import { isTransientError } from '../../sql/errors.js';
 import { redactSecrets } from '../connection/connection-string.js';
+import { redactCause } from '../connection/secrets.js';
 import { AsyncWriteError, EnqueueAbortedError } from './errors.js';
 import { type BatchWriter, type Outage, type RetryPolicy, writeReliably } from './retry.js';
 
@@ -49,6 +50,8 @@ export interface AsyncPersisterOptions<Item extends { readonly key: SessionKey }
    * whatever it throws is ignored.
    */
   onError: (error: Error, context: PersistFailure<Item>) => void;
+  /** Hides the service's secrets in the messages of the errors it reports (default: patterns only). */
+  redact?: (text: string) => string;
   /** Worker count (asyncPersisterNum), default 10. */
   workers?: number;
   /** Items each worker may hold queued before enqueue waits, default 1000. */
@@ -157,7 +160,8 @@ export class AsyncPersister<Item extends { readonly key: SessionKey }> {
       capMs: positiveInt('retryCapMs', options.retryCapMs, 5_000),
       maxRetryMs: positiveInt('maxRetryMs', options.maxRetryMs, DEFAULT_PERSISTER_MAX_RETRY_MS),
       isTransient: options.isTransient ?? isTransientError,
-      failure: (error, gaveUpAfterMs) => asStorageError(operation, error, gaveUpAfterMs),
+      failure: (error, gaveUpAfterMs) =>
+        asStorageError(operation, error, gaveUpAfterMs, options.redact ?? redactSecrets),
       onRetry: observer?.retrying
         ? (error, attempt, delayMs) => observer.retrying?.(operation, error, attempt, delayMs)
         : undefined,
@@ -350,9 +354,16 @@ export class AsyncPersister<Item extends { readonly key: SessionKey }> {
 }
 
 /** The error reported for an item: ours as they are, a driver's wrapped with the operation named. */
-function asStorageError(operation: string, error: unknown, gaveUpAfterMs: number | undefined): Error {
+function asStorageError(
+  operation: string,
+  error: unknown,
+  gaveUpAfterMs: number | undefined,
+  redact: (text: string) => string,
+): Error {
   if (error instanceof AgentSessionsError) return error;
   const message = error instanceof Error ? error.message || error.name : String(error);
   const after = gaveUpAfterMs === undefined ? '' : ` (still failing after retrying for ${gaveUpAfterMs} ms)`;
-  return new StorageError(`${operation} failed${after}: ${redactSecrets(message)}`, { cause: error });
+  return new StorageError(redact(`${operation} failed${after}: ${message}`), {
+    cause: redactCause(error, redact),
+  });
 }

@@ -21,12 +21,8 @@ import {
   type ResolvedPostgresOptions,
   type SslMode,
 } from '../options.js';
-import {
-  type DsnSslMode,
-  type ParsedConnectionString,
-  parseConnectionString,
-  redactSecrets,
-} from './connection-string.js';
+import { type DsnSslMode, type ParsedConnectionString, parseConnectionString } from './connection-string.js';
+import { type Redactor, redactCause, redactorFor } from './secrets.js';
 
 /** Where the connection came from, in precedence order. */
 export type ConnectionSource = 'client' | 'pool' | 'dsn' | 'host' | 'instance' | 'default';
@@ -38,6 +34,8 @@ export interface ConnectionPlan {
   readonly poolConfig: pg.PoolConfig | undefined;
   /** Where the service connects, password hidden: for messages and logs. */
   readonly describe: string;
+  /** Hides every secret of these options in a text (see secrets.ts). */
+  readonly redact: Redactor;
 }
 
 /** An open connection: the client to run statements on and whether the service must close it. */
@@ -46,6 +44,8 @@ export interface OpenedConnection {
   /** True when the service created the pool, so its close() ends it. */
   readonly owned: boolean;
   readonly describe: string;
+  /** Hides every secret of the options in a text (see secrets.ts). */
+  readonly redact: Redactor;
 }
 
 // Node timers take at most 2^31-1 ms.
@@ -215,23 +215,26 @@ function layer(...configs: Readonly<object>[]): pg.PoolConfig {
 }
 
 /** A URL for messages, built from settings, with the password shown as `***`. */
-function describeSettings(config: pg.PoolConfig, sslMode: SslMode): string {
+function describeSettings(config: pg.PoolConfig, sslMode: SslMode | DsnSslMode): string {
   const user = config.user ? `${encodeURIComponent(config.user)}${config.password ? ':***' : ''}@` : '';
-  const host = config.host?.includes(':') ? `[${config.host}]` : config.host;
-  return `postgres://${user}${host}:${config.port}/${encodeURIComponent(config.database ?? '')}?sslmode=${sslMode}`;
+  const host = config.host?.includes(':') ? `[${config.host}]` : (config.host ?? '');
+  const port = config.port === undefined ? '' : `:${config.port}`;
+  return `postgres://${user}${host}${port}/${encodeURIComponent(config.database ?? '')}?sslmode=${sslMode}`;
 }
 
 /** Freezes a plan whose printed form hides the password of its pool settings. */
 function plan(
   source: ConnectionSource,
   poolConfig: pg.PoolConfig | undefined,
-  describe: string,
+  described: string,
+  redact: Redactor,
 ): ConnectionPlan {
+  const describe = redact(described);
   // Every secret-looking setting, not only the password and the TLS key: a TLS `passphrase` (or
   // `pfx`, or a password in extraOptions) was printed as given.
   const hidden = (config: pg.PoolConfig) => maskSecrets(config);
   const view = () => ({ source, describe, poolConfig: poolConfig && hidden(poolConfig) });
-  const result = { source, poolConfig: poolConfig && Object.freeze(poolConfig), describe };
+  const result = { source, poolConfig: poolConfig && Object.freeze(poolConfig), describe, redact };
   Object.defineProperties(result, { toJSON: { value: view }, [inspect.custom]: { value: view } });
   return Object.freeze(result);
 }
@@ -243,14 +246,18 @@ function plan(
  * @throws ConfigError when the chosen instance is not registered or a certificate file is unreadable.
  */
 export function planConnection(o: ResolvedPostgresOptions): ConnectionPlan {
-  if (o.client) return plan('client', undefined, `a ${o.client.kind} client supplied by the caller`);
-  if (o.pool) return plan('pool', undefined, 'a pg.Pool supplied by the caller');
+  const redact = redactorFor(o);
+  if (o.client) return plan('client', undefined, `a ${o.client.kind} client supplied by the caller`, redact);
+  if (o.pool) return plan('pool', undefined, 'a pg.Pool supplied by the caller', redact);
 
   if (o.dsn !== undefined) {
     const parsed = parseConnectionString(o.dsn, 'dsn');
     const config = layer(baseSettings(o), fromConnectionString(parsed, o.sslMode, 'dsn'), o.extraOptions);
     alignReadTimeout(config, [o.extraOptions]);
-    return plan('dsn', config, redactSecrets(o.dsn));
+    // Described from the parsed settings, never from the text: a password holding a space or
+    // an `@` defeats any pattern that guesses where it ends.
+    const sslMode = parsed.sslMode ?? o.sslMode ?? DEFAULT_SSL_MODE;
+    return plan('dsn', config, describeSettings(config, sslMode), redact);
   }
 
   if (o.host !== undefined || o.instance === undefined) {
@@ -266,7 +273,7 @@ export function planConnection(o: ResolvedPostgresOptions): ConnectionPlan {
     };
     const config = layer(baseSettings(o), settings, o.extraOptions);
     alignReadTimeout(config, [o.extraOptions]);
-    return plan(source, config, describeSettings(config, sslMode));
+    return plan(source, config, describeSettings(config, sslMode), redact);
   }
 
   const instance = getPostgresInstance(o.instance);
@@ -281,10 +288,12 @@ export function planConnection(o: ResolvedPostgresOptions): ConnectionPlan {
     o.extraOptions,
   );
   alignReadTimeout(config, [instance.extraOptions, o.extraOptions]);
+  const sslMode = parsed.sslMode ?? o.sslMode ?? DEFAULT_SSL_MODE;
   return plan(
     'instance',
     config,
-    `${redactSecrets(instance.connectionString)} (instance "${instance.name}")`,
+    `${describeSettings(config, sslMode)} (instance "${instance.name}")`,
+    redact,
   );
 }
 
@@ -294,23 +303,26 @@ export function planConnection(o: ResolvedPostgresOptions): ConnectionPlan {
  */
 export function openConnection(o: ResolvedPostgresOptions): OpenedConnection {
   const decided = planConnection(o);
-  if (o.client) return Object.freeze({ client: o.client, owned: false, describe: decided.describe });
+  const { describe, redact } = decided;
+  if (o.client) return Object.freeze({ client: o.client, owned: false, describe, redact });
   if (o.pool)
     return Object.freeze({
       client: pgClient(o.pool, { owned: false, preparedStatements: o.preparedStatements }),
       owned: false,
-      describe: decided.describe,
+      describe,
+      redact,
     });
   const pool = createPgPool(decided.poolConfig!, {
     onError: (error) =>
-      o.onError?.(connectionError(error, decided.describe, 'an idle connection failed'), {
+      o.onError?.(connectionError(error, describe, 'an idle connection failed', redact), {
         operation: 'pool',
       }),
   });
   return Object.freeze({
     client: pgClient(pool, { owned: true, preparedStatements: o.preparedStatements }),
     owned: true,
-    describe: decided.describe,
+    describe,
+    redact,
   });
 }
 
@@ -319,9 +331,16 @@ export function openConnection(o: ResolvedPostgresOptions): OpenedConnection {
  * a password: the description is redacted, and so is the driver's message (the driver's error
  * stays available as `cause`).
  */
-export function connectionError(error: unknown, describe: string, action: string): StorageError {
+export function connectionError(
+  error: unknown,
+  describe: string,
+  action: string,
+  redact: Redactor,
+): StorageError {
   const message = error instanceof Error ? error.message || error.name : String(error);
-  return new StorageError(`${action} (${describe}): ${redactSecrets(message)}`, { cause: error });
+  return new StorageError(redact(`${action} (${describe}): ${message}`), {
+    cause: redactCause(error, redact),
+  });
 }
 
 /**
@@ -332,6 +351,6 @@ export async function checkConnection(connection: OpenedConnection): Promise<voi
   try {
     await connection.client.query('SELECT 1');
   } catch (error) {
-    throw connectionError(error, connection.describe, 'cannot connect');
+    throw connectionError(error, connection.describe, 'cannot connect', connection.redact);
   }
 }

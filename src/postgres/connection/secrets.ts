@@ -1,0 +1,126 @@
+/**
+ * The secrets a service knows, and hiding them in text that leaves the library.
+ *
+ * Masking by pattern alone (`user:password@`, `password=...`) guesses where a password ends from
+ * the text around it, and a password holding a space, a quote or an `@` defeats the guess: the
+ * rest of it was printed. So the service collects every secret it was given, from every source
+ * (the `password` option, the DSN, a registered instance, extraOptions, `PGPASSWORD`), and hides
+ * each of them, in every spelling a message could carry, wherever it appears. The patterns stay
+ * as a second net for text that holds a secret the service was never told about.
+ */
+import { getPostgresInstance } from '../../storage/postgres/registry.js';
+import { parseConnectionString, redactSecrets } from './connection-string.js';
+
+/** What a text is turned into before it leaves the library: every known secret replaced by `***`. */
+export type Redactor = (text: string) => string;
+
+const MASK = '***';
+
+/** Keys of extraOptions (and its nested `ssl`) whose string values are secrets. */
+const SECRET_KEY = /^(password|passphrase|sslpassword)$/i;
+
+/** The options that can carry a secret. */
+export interface SecretSources {
+  readonly password?: string | undefined;
+  readonly dsn?: string | undefined;
+  readonly instance?: string | undefined;
+  readonly extraOptions?: unknown;
+}
+
+function passwordOf(connectionString: string | undefined): string | undefined {
+  if (!connectionString) return undefined;
+  try {
+    return parseConnectionString(connectionString).password;
+  } catch {
+    // An unparsable string is never quoted in errors (see connection-string.ts), so there is
+    // nothing to hide.
+    return undefined;
+  }
+}
+
+function secretValuesOf(value: unknown, out: string[], depth = 0): void {
+  if (value === null || typeof value !== 'object' || depth > 4) return;
+  for (const [key, v] of Object.entries(value)) {
+    if (typeof v === 'string' && SECRET_KEY.test(key)) out.push(v);
+    else secretValuesOf(v, out, depth + 1);
+  }
+}
+
+/**
+ * Every secret the options hold, from every source: the `password` option, the DSN's password,
+ * the registered instance's password and extraOptions, the service's extraOptions, and
+ * `PGPASSWORD` (which node-postgres reads when nothing else gives a password).
+ */
+export function secretsOf(o: SecretSources, env: NodeJS.ProcessEnv = process.env): string[] {
+  const out: string[] = [];
+  if (typeof o.password === 'string') out.push(o.password);
+  const fromDsn = passwordOf(o.dsn);
+  if (fromDsn !== undefined) out.push(fromDsn);
+  if (o.instance !== undefined) {
+    const instance = getPostgresInstance(o.instance);
+    const fromInstance = passwordOf(instance?.connectionString);
+    if (fromInstance !== undefined) out.push(fromInstance);
+    secretValuesOf(instance?.extraOptions, out);
+  }
+  secretValuesOf(o.extraOptions, out);
+  if (env.PGPASSWORD) out.push(env.PGPASSWORD);
+  return [...new Set(out.filter((s) => s !== ''))];
+}
+
+/** How `secret` may be spelled in a message: as given, URL-encoded, libpq-escaped, JSON-escaped. */
+export function spellingsOf(secret: string): string[] {
+  const spellings = new Set<string>([secret]);
+  try {
+    spellings.add(encodeURIComponent(secret));
+    const url = new URL('postgres://h');
+    url.password = secret;
+    spellings.add(url.password);
+    spellings.add(url.password.replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase()));
+  } catch {
+    // A lone surrogate cannot be URL-encoded, so it cannot appear encoded either.
+  }
+  spellings.add(secret.replace(/[\\' ]/g, (c) => `\\${c}`));
+  spellings.add(JSON.stringify(secret).slice(1, -1));
+  // Longest first, so a spelling that contains another is replaced whole.
+  return [...spellings].sort((a, b) => b.length - a.length);
+}
+
+/**
+ * `text` with every spelling of every secret replaced by `***`, then the password patterns of
+ * connection strings masked as well. A secret that is part of `***` itself cannot be hidden
+ * and is not searched for (it would turn every mask into a longer one).
+ */
+export function hideSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret === '' || MASK.includes(secret)) continue;
+    for (const spelling of spellingsOf(secret)) {
+      if (out.includes(spelling)) out = out.split(spelling).join(MASK);
+    }
+  }
+  return redactSecrets(out);
+}
+
+/**
+ * The redactor of a service with these options. The secrets are collected on each call, because
+ * an instance may be registered after the service is built; errors are rare, so this costs nothing.
+ */
+export function redactorFor(o: SecretSources): Redactor {
+  return (text) => hideSecrets(text, secretsOf(o));
+}
+
+/**
+ * Hides the secrets in a driver's error that becomes the `cause` of ours, in place: its message
+ * and stack are printed wherever our error is inspected (`console.error`, a logger's `err`), and
+ * a server or pooler may echo what it was sent. Returns the error.
+ */
+export function redactCause<E>(error: E, redact: Redactor): E {
+  if (!(error instanceof Error)) return error;
+  try {
+    if (typeof error.message === 'string') error.message = redact(error.message);
+    if (typeof error.stack === 'string') error.stack = redact(error.stack);
+  } catch {
+    // A frozen error keeps its text; ours (the message shown) is redacted regardless.
+  }
+  return error;
+}
