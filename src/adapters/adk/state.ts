@@ -1,5 +1,6 @@
 import {
   APP_PREFIX,
+  checkStateKey,
   checkStateMap,
   InvalidArgumentError,
   jsonValue,
@@ -41,10 +42,11 @@ export function splitAdkState(field: string, state: Record<string, unknown> | un
     else if (key.startsWith(USER_PREFIX)) scoped.user[key.slice(USER_PREFIX.length)] = value;
     else scoped.session[key] = value;
   }
-  // The keys are checked here too, so a bad app/user key fails before the event is stored.
+  // The keys are checked here too, so a bad app:/user: key (`app:` alone names no row) fails
+  // before the event is stored rather than after.
   checkStateMap(field, scoped.session);
-  checkStateMap(`${field} (app: keys)`, scoped.app);
-  checkStateMap(`${field} (user: keys)`, scoped.user);
+  for (const key of Object.keys(scoped.app)) checkStateKey(`${field} key "app:${key}"`, key);
+  for (const key of Object.keys(scoped.user)) checkStateKey(`${field} key "user:${key}"`, key);
   return scoped;
 }
 

@@ -219,10 +219,12 @@ describe.each(adapterBackends)('AdkSessionService on %s', (name, makeBackend) =>
       code: 'INVALID_ARGUMENT',
       field: 'event.actions.stateDelta["k"]',
     });
-    const badAppKey = createEvent({ author: 'bot', actions: { stateDelta: { 'app:\u0000': 1 } } });
-    await expect(sessions.appendEvent({ session, event: badAppKey })).rejects.toMatchObject({
-      code: 'INVALID_ARGUMENT',
-    });
+    for (const key of ['app:\u0000', 'user:']) {
+      const badSharedKey = createEvent({ author: 'bot', actions: { stateDelta: { [key]: 1 } } });
+      await expect(sessions.appendEvent({ session, event: badSharedKey })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+      });
+    }
     expect((await load(session))!.events.map(textOf)).toEqual(['q']);
     expect((await load(session))!.state).toEqual({});
   });

@@ -1,0 +1,183 @@
+/**
+ * Property-based round trips: generated ADK conversations (text, thoughts, function calls with
+ * their responses, inline data, metadata, state deltas in every scope, events sharing a
+ * millisecond) are appended through the adapter and read back deep-equal, on every backend; windows
+ * of any size start at a user message and never hold a response without its call.
+ */
+import { type Event as AdkEvent, createEvent, getFunctionCalls, getFunctionResponses } from '@google/adk';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AdkSessionService } from '../../../src/adapters/adk/index.js';
+import type { SessionService } from '../../../src/index.js';
+import { adapterBackends } from './backends.js';
+
+type Part = NonNullable<NonNullable<AdkEvent['content']>['parts']>[number];
+
+/** Text PostgreSQL can hold: any well-formed Unicode but NUL. */
+const text = fc.string({ unit: 'grapheme', maxLength: 24 }).map((s) => s.replaceAll('\u0000', ''));
+/** JSON as a model or a tool produces it: what survives JSON, without NUL. */
+const json = fc
+  .jsonValue({ maxDepth: 2, stringUnit: 'grapheme' })
+  .map((v) => JSON.parse(JSON.stringify(v).replaceAll('\\u0000', '')) as unknown);
+const jsonObject = fc.dictionary(text, json, { maxKeys: 3 });
+const callId = fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 8 }).map((s) => `call-${s}`);
+
+const plainPart: fc.Arbitrary<Part> = fc.oneof(
+  text.map((t) => ({ text: t })),
+  text.map((t) => ({ text: t, thought: true })),
+  fc.uint8Array({ maxLength: 32 }).map((bytes) => ({
+    inlineData: { mimeType: 'image/png', data: Buffer.from(bytes).toString('base64') },
+  })),
+);
+/** State keys in every scope; `app:`/`user:` always name a key (the bare prefix is refused). */
+const stateKey = fc
+  .tuple(fc.constantFrom('', 'app:', 'user:', 'temp:'), text)
+  .map(([prefix, rest]) =>
+    /^(app|user|temp):/.test(rest) ? `x${rest}` : prefix + (prefix && !rest ? 'k' : rest),
+  );
+const stateDelta = fc
+  .array(fc.tuple(stateKey, json), { maxLength: 3 })
+  .map((entries) => Object.fromEntries(entries) as Record<string, unknown>);
+
+interface Shape {
+  author: string;
+  parts: Part[];
+  role: string;
+  delta: Record<string, unknown>;
+  tick: number;
+  meta?: Record<string, unknown>;
+}
+
+/** One step of an agent: a reply, or a call followed by its response. */
+const step: fc.Arbitrary<Shape[]> = fc.oneof(
+  fc
+    .record({
+      parts: fc.array(plainPart, { minLength: 1, maxLength: 3 }),
+      delta: stateDelta,
+      tick: fc.nat(2),
+    })
+    .map((s) => [{ author: 'agent', role: 'model', ...s }]),
+  fc
+    .record({
+      id: callId,
+      name: text,
+      args: jsonObject,
+      response: jsonObject,
+      delta: stateDelta,
+      meta: jsonObject,
+    })
+    .map((c) => [
+      {
+        author: 'agent',
+        role: 'model',
+        parts: [{ functionCall: { id: c.id, name: c.name, args: c.args } }],
+        delta: {},
+        tick: 1,
+      },
+      {
+        author: 'agent',
+        role: 'user',
+        parts: [{ functionResponse: { id: c.id, name: c.name, response: c.response } }],
+        delta: c.delta,
+        tick: 0,
+        meta: c.meta,
+      },
+    ]),
+);
+const turn: fc.Arbitrary<Shape[]> = fc
+  .tuple(text, stateDelta, fc.array(step, { maxLength: 3 }))
+  .map(([question, delta, steps]) => [
+    { author: 'user', role: 'user', parts: [{ text: question }], delta, tick: 1 },
+    ...steps.flat(),
+  ]);
+const conversation = fc.array(turn, { minLength: 1, maxLength: 4 }).map((turns) => turns.flat());
+
+/** Builds the events; `tick` 0 keeps the previous event's millisecond, so ties are common. */
+function toEvents(shapes: Shape[]): AdkEvent[] {
+  let timestamp = 1_760_000_000_000;
+  return shapes.map((s) => {
+    timestamp += s.tick;
+    return createEvent({
+      author: s.author,
+      invocationId: 'inv',
+      timestamp,
+      content: { role: s.role, parts: s.parts },
+      actions: { stateDelta: { ...s.delta } },
+      ...(s.meta ? { customMetadata: s.meta } : {}),
+    });
+  });
+}
+
+describe.each(adapterBackends)('generated conversations on %s', (name, makeBackend) => {
+  const backend = makeBackend();
+  const numRuns = name === 'in-memory' ? 60 : 12;
+  let store: SessionService;
+  let sessions: AdkSessionService;
+  let n = 0;
+  beforeAll(async () => {
+    store = await backend.open();
+    sessions = new AdkSessionService(store);
+  });
+  afterAll(async () => {
+    await store.close();
+    await backend.teardown();
+  });
+
+  async function play(shapes: Shape[]) {
+    const session = await sessions.createSession({ appName: `prop-${++n}-${Date.now()}`, userId: 'u' });
+    const events = toEvents(shapes);
+    for (const event of events) await sessions.appendEvent({ session, event });
+    return { session, events };
+  }
+
+  it('reads back every event deep-equal, and the state the live session object holds', async () => {
+    await fc.assert(
+      fc.asyncProperty(conversation, async (shapes) => {
+        const { session, events } = await play(shapes);
+        const loaded = await sessions.getSession({
+          appName: session.appName,
+          userId: 'u',
+          sessionId: session.id,
+        });
+        expect(loaded!.events).toEqual(events);
+        expect(loaded!.events).toEqual(session.events);
+        expect(loaded!.state).toEqual(session.state);
+        expect(Object.keys(loaded!.state).some((k) => k.startsWith('temp:'))).toBe(false);
+      }),
+      { numRuns },
+    );
+  });
+
+  it('starts every window at a user message and keeps each response with its call', async () => {
+    await fc.assert(
+      fc.asyncProperty(conversation, fc.integer({ min: 1, max: 12 }), async (shapes, numRecentEvents) => {
+        const { session, events } = await play(shapes);
+        const window = (await sessions.getSession({
+          appName: session.appName,
+          userId: 'u',
+          sessionId: session.id,
+          config: { numRecentEvents },
+        }))!.events;
+        const ids = events.map((e) => e.id);
+        const positions = window.map((e) => ids.indexOf(e.id));
+        expect(positions.every((p, i) => p >= 0 && (i === 0 || p > positions[i - 1]!))).toBe(true);
+        expect(window[0]!.author).toBe('user');
+        // Apart from a user message put in front, the window lies within the last n events.
+        const recent = events.length - numRecentEvents;
+        expect(positions.slice(1).every((p) => p >= recent)).toBe(true);
+        const called = new Set<string>();
+        for (const event of window) {
+          for (const call of getFunctionCalls(event)) called.add(call.id!);
+          for (const response of getFunctionResponses(event)) expect(called.has(response.id!)).toBe(true);
+        }
+        // ... and misses none of them after its start but responses whose calls were cut off.
+        const kept = new Set(window.map((e) => e.id));
+        for (const event of events.slice(Math.max(recent, positions[0]! + 1))) {
+          const cutOff = getFunctionResponses(event).some((r) => !called.has(r.id!));
+          expect(kept.has(event.id) || cutOff).toBe(true);
+        }
+      }),
+      { numRuns },
+    );
+  });
+});
