@@ -4,3 +4,4 @@
  */
 export { ADK_EXTENSION_KEY, fromStoredEvent, toStoredEvent } from './event-codec.js';
 export { AdkSessionService, type AdkSessionServiceOptions } from './service.js';
+export { type AdkSummaryContext, SUMMARY_PREFIX, summaryContextOf } from './summary.js';

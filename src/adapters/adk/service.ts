@@ -12,6 +12,7 @@ import {
 } from '@google/adk';
 import {
   type Session as CoreSession,
+  FULL_SESSION_FILTER_KEY,
   InvalidArgumentError,
   isAgentSessionsError,
   type SessionKey,
@@ -22,6 +23,7 @@ import { fromStoredEvent, toStoredEvent } from './event-codec.js';
 import { pageSessions } from './list.js';
 import { readGetSessionConfig } from './read-options.js';
 import { hasKeys, readAdkState, splitAdkState } from './state.js';
+import { type AdkSummaryContext, summaryContextOf } from './summary.js';
 import { eventsForModel } from './window.js';
 
 /** Options of {@link AdkSessionService}. */
@@ -32,6 +34,14 @@ export interface AdkSessionServiceOptions {
    * store's flush costs nothing. Default true; false reads what is already stored.
    */
   readYourWrites?: boolean;
+  /**
+   * Give the runner "latest summary + the events after it" instead of the whole history: a
+   * getSession without config returns, when the session has a summary, a first user event holding
+   * it followed by the events after its boundary (see {@link summaryContextOf}). Summaries are
+   * written by the store's summarizer ({@link AdkSessionService.summarize} or its own triggers).
+   * Default false.
+   */
+  useSummaries?: boolean;
 }
 
 /**
@@ -46,6 +56,7 @@ export interface AdkSessionServiceOptions {
 export class AdkSessionService extends BaseSessionService {
   readonly #store: SessionService;
   readonly #readYourWrites: boolean;
+  readonly #useSummaries: boolean;
 
   constructor(store: SessionService, options: AdkSessionServiceOptions = {}) {
     super();
@@ -53,6 +64,7 @@ export class AdkSessionService extends BaseSessionService {
       throw new InvalidArgumentError('store', 'must be a SessionService');
     this.#store = store;
     this.#readYourWrites = options.readYourWrites ?? true;
+    this.#useSummaries = options.useSummaries ?? false;
   }
 
   /** The store this service writes to (for its summaries, state API, flush and close). */
@@ -91,7 +103,32 @@ export class AdkSessionService extends BaseSessionService {
     if (this.#readYourWrites) await this.#store.flush();
     const session = await this.#store.getSession(key, read.options);
     if (!session) return undefined;
+    if (this.#useSummaries && !request.config) {
+      return { ...toAdkSession(session, []), events: summaryContextOf(session).events };
+    }
     return toAdkSession(session, read.withEvents ? session.events : []);
+  }
+
+  /**
+   * The session's latest summary and the events after it, as ADK events (undefined when the
+   * session does not exist): the context to give a model when the whole history is too long.
+   */
+  async getSummaryContext(request: GetSessionRequest): Promise<AdkSummaryContext | undefined> {
+    const key = sessionKey(request);
+    if (this.#readYourWrites) await this.#store.flush();
+    const session = await this.#store.getSession(key);
+    return session ? summaryContextOf(session) : undefined;
+  }
+
+  /**
+   * Summarizes the session now with the store's summarizer (a no-op without one); `force`
+   * summarizes even when the summarizer's own check says it is not worth it yet.
+   */
+  async summarize(request: GetSessionRequest, force = false): Promise<void> {
+    const key = sessionKey(request);
+    if (this.#readYourWrites) await this.#store.flush();
+    const session = await this.#store.getSession(key);
+    if (session) await this.#store.createSessionSummary(session, FULL_SESSION_FILTER_KEY, force);
   }
 
   /**

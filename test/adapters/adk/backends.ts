@@ -4,6 +4,7 @@
  */
 import { InMemorySessionService, type SessionService } from '../../../src/index.js';
 import { PostgresSessionService } from '../../../src/postgres/index.js';
+import type { SessionSummarizer } from '../../../src/summary/index.js';
 import {
   openPgliteDatabase,
   openServerDatabase,
@@ -11,10 +12,15 @@ import {
   type TestDatabase,
 } from '../../support/database.js';
 
+/** Store options the adapter tests set, on every backend. */
+export interface StoreOptions {
+  summarizer?: SessionSummarizer;
+}
+
 export interface AdapterBackend {
   name: string;
   /** A new store on the backend's database (the same database for every call of one backend). */
-  open(): Promise<SessionService>;
+  open(options?: StoreOptions): Promise<SessionService>;
   /**
    * Closes `store` and opens a new instance on the same data (a process restart); the in-memory
    * store has nothing beyond itself, so it is returned as it is.
@@ -27,7 +33,7 @@ export interface AdapterBackend {
 function memoryBackend(): AdapterBackend {
   return {
     name: 'in-memory',
-    open: async () => new InMemorySessionService(),
+    open: async (options) => new InMemorySessionService({ ...options }),
     reopen: async (store) => store,
     teardown: async () => {},
   };
@@ -44,8 +50,9 @@ function postgresBackend(
       await (await PostgresSessionService.create(db.connect)).close();
       return db;
     }));
-  const open = async () =>
+  const open = async (options?: StoreOptions) =>
     PostgresSessionService.create({
+      ...options,
       ...(await ready()).connect,
       skipDbInit: true,
       ...(asyncPersist ? { asyncPersist: true, asyncPersisterNum: 2 } : {}),
