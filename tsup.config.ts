@@ -31,6 +31,7 @@ export default defineConfig({
     'cli/main': 'src/cli/main.ts',
     'examples/demo': 'examples/demo.ts',
     'examples/telemetry': 'examples/telemetry.ts',
+    'examples/adk': 'examples/adk.ts',
   },
   // The OpenTelemetry SDK of examples/telemetry is a dev dependency: imported at run time, never bundled.
   external: [/^@opentelemetry\//],
