@@ -19,6 +19,8 @@ export interface StoreOptions {
 
 export interface AdapterBackend {
   name: string;
+  /** Creates the backend's database and tables (slow on a busy machine: call it in a hook). */
+  prepare(): Promise<void>;
   /** A new store on the backend's database (the same database for every call of one backend). */
   open(options?: StoreOptions): Promise<SessionService>;
   /**
@@ -34,6 +36,7 @@ function memoryBackend(): AdapterBackend {
   return {
     name: 'in-memory',
     open: async (options) => new InMemorySessionService({ ...options }),
+    prepare: async () => {},
     reopen: async (store) => store,
     teardown: async () => {},
   };
@@ -59,6 +62,9 @@ function postgresBackend(
     });
   return {
     name,
+    prepare: async () => {
+      await ready();
+    },
     open,
     reopen: async (store) => {
       await store.close();

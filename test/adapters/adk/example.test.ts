@@ -13,5 +13,5 @@ describe('examples/adk.ts', () => {
       'forecaster: That was message 2 of this chat.',
       'stored: 6 events, user:last_city = "Paris"',
     ]);
-  });
+  }, 120_000);
 });

@@ -3,7 +3,7 @@
  * a function-call round and a follow-up turn, on every backend.
  */
 import { type Event as AdkEvent, FunctionTool, LlmAgent, Runner } from '@google/adk';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdkSessionService } from '../../../src/adapters/adk/index.js';
 import { readText } from '../../../src/index.js';
 import { adapterBackends } from './backends.js';
@@ -33,6 +33,7 @@ async function collect(events: AsyncGenerator<AdkEvent>): Promise<AdkEvent[]> {
 
 describe.each(adapterBackends)('ADK Runner on %s', (_name, makeBackend) => {
   const backend = makeBackend();
+  beforeAll(() => backend.prepare());
   afterAll(() => backend.teardown());
 
   it('runs a function-call round and a follow-up turn, and the next turn sees the stored history', async () => {

@@ -3,7 +3,7 @@
  * "latest summary + the events after its boundary", on every backend.
  */
 import { type Event as AdkEvent, LlmAgent, Runner } from '@google/adk';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdkSessionService, SUMMARY_PREFIX } from '../../../src/adapters/adk/index.js';
 import { ExtractiveSummarizer } from '../../../src/summary/index.js';
 import { adapterBackends } from './backends.js';
@@ -15,6 +15,7 @@ async function drain(events: AsyncGenerator<AdkEvent>): Promise<void> {
 
 describe.each(adapterBackends)('summaries on %s', (_name, makeBackend) => {
   const backend = makeBackend();
+  beforeAll(() => backend.prepare());
   afterAll(() => backend.teardown());
 
   it('feeds the model the latest summary and only the turns after it', async () => {
