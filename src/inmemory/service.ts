@@ -180,6 +180,26 @@ export class InMemorySessionService implements SessionService {
     this.#store.sessions.delete(key);
   }
 
+  async popEvent(key: SessionKey): Promise<Event | undefined> {
+    this.#checkOpen('popEvent');
+    checkSessionKey(key);
+    const record = this.#store.writableRecord(key);
+    const last = record.events.pop();
+    this.#store.touch(record);
+    // A fresh copy from the stored JSON: the caller never shares objects with the store.
+    return last ? decodeEvent(last.json) : undefined;
+  }
+
+  async clearEvents(key: SessionKey): Promise<void> {
+    this.#checkOpen('clearEvents');
+    checkSessionKey(key);
+    const record = this.#store.writableRecord(key);
+    record.events = [];
+    // The summaries describe the events just removed.
+    record.summaries.clear();
+    this.#store.touch(record);
+  }
+
   // ---- state ----
 
   async updateSessionState(key: SessionKey, state: StateMap): Promise<void> {

@@ -29,6 +29,8 @@ export const INSTRUMENTED_METHODS = [
   'getSession',
   'listSessions',
   'deleteSession',
+  'popEvent',
+  'clearEvents',
   'updateSessionState',
   'updateAppState',
   'listAppStates',
@@ -103,6 +105,11 @@ const SPECS: Partial<
   getEventWindow: {
     after(result, span) {
       span.setAttribute(ATTR.eventsReturned, Array.isArray(result) ? result.length : 0);
+    },
+  },
+  popEvent: {
+    after(result, span) {
+      span.setAttribute(ATTR.eventsReturned, result === undefined ? 0 : 1);
     },
   },
   getTrackEvents: {

@@ -31,6 +31,25 @@ export interface SessionService extends AsyncDisposable {
   /** Deletes a session with its events, summaries and tracks; deleting a missing one is not an error. */
   deleteSession(key: SessionKey): Promise<void>;
 
+  /**
+   * Removes the session's newest stored event (in the store's own order, never by timestamp) and
+   * returns it, atomically: two concurrent pops never return the same event. `undefined` when the
+   * session has no events. The session, its state, summaries and tracks stay; the removal is a
+   * soft delete when the service soft-deletes. It is a write like an append: it moves the
+   * session's `updatedAt` and renews its TTL. With `asyncPersist`, appends accepted before the
+   * call are stored first, so the newest event is never one still queued.
+   * @throws NOT_FOUND when there is no such session.
+   */
+  popEvent(key: SessionKey): Promise<Event | undefined>;
+  /**
+   * Removes every stored event of the session, and the summaries made of them, keeping the
+   * session, its state and its tracks (soft delete when the service soft-deletes), in one atomic
+   * step. A write like an append (moves `updatedAt`, renews the TTL); with `asyncPersist`, appends
+   * accepted before the call are stored, and cleared, first.
+   * @throws NOT_FOUND when there is no such session.
+   */
+  clearEvents(key: SessionKey): Promise<void>;
+
   /** Merges keys into the session's own state; `app:` and `user:` keys are refused. */
   updateSessionState(key: SessionKey, state: StateMap): Promise<void>;
   /** Sets state shared by every session of the app (`app:` prefix optional). */

@@ -4,6 +4,7 @@ import type { SessionService } from '../../src/session/service.js';
 import type { SessionServiceOptions } from '../../src/session/service-options.js';
 import { appendEventsCases } from './cases/append-events.js';
 import { concurrencyCases } from './cases/concurrency.js';
+import { eventRemovalCases } from './cases/event-removal.js';
 import { eventCases } from './cases/events.js';
 import { createHarness } from './cases/harness.js';
 import { hookCases } from './cases/hooks.js';
@@ -49,6 +50,7 @@ export function runConformanceSuite(backend: ConformanceBackend): void {
     describe('state in three scopes', () => stateCases(h));
     describe('events', () => eventCases(h));
     describe('appending a batch of events', () => appendEventsCases(h));
+    describe('removing events', () => eventRemovalCases(h));
     describe('tracks', () => trackCases(h));
     describe('event windows', () => windowCases(h));
     describe('summaries', () => summaryCases(h));

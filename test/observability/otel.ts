@@ -149,6 +149,8 @@ export async function callEveryMethod(
   await svc.appendEvents(session, [
     createEvent({ author: 'agent', message: { role: 'assistant', content: 'hi' } }),
   ]);
+  await svc.popEvent(key);
+  await svc.clearEvents(key);
   await svc.createSessionSummary(session, '', true);
   await svc.enqueueSummaryJob(session, '', true);
   await svc.getSessionSummaryText(session);

@@ -2,6 +2,7 @@
  * Every SQL statement of the PostgreSQL session service, as small named functions of the table
  * names returning `{ text, params }`.
  */
+export * from './event-removal.js';
 export * from './events.js';
 export * from './read.js';
 export * from './sessions.js';

@@ -1,0 +1,135 @@
+/**
+ * popEvent and clearEvents on the PostgreSQL tables: soft delete marks the rows (the Go code's
+ * reads skip them), hard delete removes them, each call is one statement, and an event row a Go
+ * service wrote is popped like one of ours. Runs on PGlite, and on a server when configured.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PostgresSessionServiceOptions } from '../../src/postgres/options.js';
+import { PostgresSessionService } from '../../src/postgres/service.js';
+import { ManualClock } from '../../src/session/clock.js';
+import { createEvent } from '../../src/session/event.js';
+import type { SqlClient } from '../../src/sql/client.js';
+import { type TestDatabase, testDatabases } from '../support/database.js';
+
+const T0 = Date.UTC(2026, 0, 2, 3, 4, 5, 123);
+const summarizer = { shouldSummarize: () => true, summarize: async () => 'text' };
+
+describe.each(testDatabases)('popEvent and clearEvents on %s', (_name, open) => {
+  let db: TestDatabase;
+  let clock: ManualClock;
+  let app: string;
+  const services: PostgresSessionService[] = [];
+
+  beforeAll(async () => {
+    db = await open();
+    await (await PostgresSessionService.create({ ...db.connect })).close();
+  });
+  afterAll(async () => {
+    await Promise.all(services.map((s) => s.close()));
+    await db.close();
+  });
+
+  async function service(options: PostgresSessionServiceOptions = {}) {
+    clock = new ManualClock(T0);
+    app = `app-${randomUUID()}`;
+    const svc = await PostgresSessionService.create({ ...db.connect, clock, summarizer, ...options });
+    services.push(svc);
+    return svc;
+  }
+  const sessionKey = () => ({ appName: app, userId: 'u', sessionId: 's' });
+  const say = (content: string) =>
+    createEvent({ author: 'user', now: clock.now(), message: { role: 'user', content } });
+
+  async function eventRows(svc: PostgresSessionService) {
+    const { rows } = await db.sql.query<{ content: string; deleted: boolean }>(
+      `SELECT event->'choices'->0->'message'->>'content' AS content, deleted_at IS NOT NULL AS deleted
+       FROM ${svc.tables.sessionEvents.qualified} WHERE app_name = $1 ORDER BY id`,
+      [app],
+    );
+    return rows;
+  }
+
+  it('soft-deletes the popped and the cleared events (and the summaries) and keeps the rows', async () => {
+    const svc = await service();
+    const session = await svc.createSession(sessionKey());
+    for (const c of ['q1', 'q2', 'q3']) await svc.appendEvent(session, say(c));
+    await svc.createSessionSummary(session, '', true);
+    expect((await svc.popEvent(sessionKey()))?.choices?.[0]?.message?.content).toBe('q3');
+    expect(await eventRows(svc)).toEqual([
+      { content: 'q1', deleted: false },
+      { content: 'q2', deleted: false },
+      { content: 'q3', deleted: true },
+    ]);
+    clock.advance(1000);
+    await svc.clearEvents(sessionKey());
+    expect((await eventRows(svc)).map((r) => r.deleted)).toEqual([true, true, true]);
+    const { rows } = await db.sql.query<{ deleted: boolean }>(
+      `SELECT deleted_at IS NOT NULL AS deleted FROM ${svc.tables.sessionSummaries.qualified} WHERE app_name = $1`,
+      [app],
+    );
+    expect(rows).toEqual([{ deleted: true }]);
+  });
+
+  it('removes the rows with softDelete false', async () => {
+    const svc = await service({ softDelete: false });
+    const session = await svc.createSession(sessionKey());
+    for (const c of ['q1', 'q2', 'q3']) await svc.appendEvent(session, say(c));
+    await svc.popEvent(sessionKey());
+    expect(await eventRows(svc)).toEqual([
+      { content: 'q1', deleted: false },
+      { content: 'q2', deleted: false },
+    ]);
+    await svc.clearEvents(sessionKey());
+    expect(await eventRows(svc)).toEqual([]);
+  });
+
+  it('pops an event row another program (a Go service) inserted, decoded as ours', async () => {
+    const svc = await service();
+    await svc.createSession(sessionKey());
+    const goEvent = {
+      id: 'go-1',
+      invocationId: 'inv',
+      author: 'user',
+      timestamp: '2026-01-02T03:04:05.123456789Z',
+      object: '',
+      created: 0,
+      model: '',
+      choices: [{ index: 0, message: { role: 'user', content: 'from go' } }],
+      version: 0,
+    };
+    await db.sql.query(
+      `INSERT INTO ${svc.tables.sessionEvents.qualified} (app_name, user_id, session_id, event, created_at, updated_at)
+       VALUES ($1, 'u', 's', $2::jsonb, now(), now())`,
+      [app, JSON.stringify(goEvent)],
+    );
+    const popped = await svc.popEvent(sessionKey());
+    expect(popped?.id).toBe('go-1');
+    expect(popped?.choices?.[0]?.message?.content).toBe('from go');
+    expect(await svc.popEvent(sessionKey())).toBeUndefined();
+  });
+
+  it('takes one statement each', async () => {
+    const log: string[] = [];
+    const counting: SqlClient = {
+      ...db.sql,
+      kind: db.sql.kind,
+      query: (text, params) => {
+        log.push(text);
+        return db.sql.query(text, params);
+      },
+      transaction: (fn) => db.sql.transaction(fn),
+      withConnection: (fn) => db.sql.withConnection(fn),
+      close: () => db.sql.close(),
+    };
+    const svc = await service({ client: counting, pool: undefined, schema: db.connect.schema });
+    const session = await svc.createSession(sessionKey());
+    await svc.appendEvent(session, say('q1'));
+    log.length = 0;
+    await svc.popEvent(sessionKey());
+    expect(log).toHaveLength(1);
+    log.length = 0;
+    await svc.clearEvents(sessionKey());
+    expect(log).toHaveLength(1);
+  });
+});
