@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { type Backend, type BackendName, openPglite, openServer } from './backends.js';
-import { clock, collectGarbage, type Figure } from './measure.js';
+import { clock, collectGarbage, type Figure, MB, PeakMemory } from './measure.js';
 import { formatTable, LEGEND, type Meta, writeJson } from './report.js';
 import type { Run } from './run.js';
 import { FULL, QUICK } from './sizes.js';
@@ -90,7 +90,9 @@ async function runBackend(
   o: ReturnType<typeof options>,
   opened: Set<Backend>,
   versions: Record<string, string>,
-): Promise<{ figures: Figure[]; failed: boolean }> {
+): Promise<{ figures: Figure[]; failed: boolean; peakRssMb: number }> {
+  // Sampled from before the backend opens (PGlite's WebAssembly heap counts) to its close.
+  const memory = new PeakMemory(10);
   const backend = await open();
   opened.add(backend);
   versions[name] = backend.version;
@@ -120,7 +122,7 @@ async function runBackend(
     await backend.close();
     opened.delete(backend);
   }
-  return { figures, failed };
+  return { figures, failed, peakRssMb: Math.round(memory.stop().rss / MB) };
 }
 
 async function main(): Promise<void> {
@@ -145,10 +147,12 @@ async function main(): Promise<void> {
 
   const figures: Figure[] = [];
   let failed = false;
+  const peakRssMb: Record<string, number> = {};
   for (const b of plan) {
     const result = await runBackend(b.open, b.name, o, opened, versions);
     figures.push(...result.figures);
     failed ||= result.failed;
+    peakRssMb[b.name] = result.peakRssMb;
   }
   const order = (f: Figure) => `${f.backend === 'server' ? 0 : 1}${f.workload}`;
   const sorted = figures
@@ -165,6 +169,7 @@ async function main(): Promise<void> {
     loadAverage: { start: startLoad, end: os.loadavg() },
     commit: commit(),
     backends: versions,
+    peakRssMb,
     gcExposed: collectGarbage(),
     durationSeconds: Math.round((clock() - started) / 100) / 10,
   };
@@ -177,6 +182,11 @@ async function main(): Promise<void> {
   console.log(formatTable(sorted, o.markdown));
   console.log();
   console.log(LEGEND);
+  console.log(
+    `Peak RSS of this process: ${Object.entries(peakRssMb)
+      .map(([name, mb]) => `${name} ${mb} MB`)
+      .join(', ')} (each backend's run, from before it opens to its close).`,
+  );
   if (o.json) {
     await writeJson(o.json, meta, sorted);
     log(`wrote ${o.json}`);

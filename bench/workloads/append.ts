@@ -14,11 +14,9 @@ import type { Session } from '../../src/session/session.js';
 import type { PersistMode } from '../backends.js';
 import { freshKey, makeEvents } from '../data.js';
 import { floorAppend } from '../floor.js';
-import { clock, type Figure, median, percentile, type Target } from '../measure.js';
+import { clock, type Figure, median, percentile } from '../measure.js';
 import type { Run } from '../run.js';
-
-const SYNC_TARGET: Target = { op: '>=', value: 0.8 };
-const ASYNC_TARGET: Target = { op: '>=', value: 2 };
+import { targetFor } from '../targets.js';
 
 interface RunResult {
   ms: number;
@@ -187,7 +185,7 @@ export async function w1(run: Run, mode: PersistMode): Promise<Figure[]> {
       ours: median(r.ours),
       floor: median(r.floor),
       ratio: median(r.ratios),
-      target: mode === 'sync' ? SYNC_TARGET : ASYNC_TARGET,
+      target: targetFor(backend.name, mode === 'sync' ? 'syncAppend' : 'asyncAppend'),
       samples: r.ours.length,
       details: { oursRounds: r.ours, floorRounds: r.floor, ratios: r.ratios },
     },
@@ -239,7 +237,7 @@ export async function w2(run: Run, mode: PersistMode): Promise<Figure[]> {
       ours: median(r.ours),
       floor: median(r.floor),
       ratio: median(r.ratios),
-      target: mode === 'sync' ? SYNC_TARGET : ASYNC_TARGET,
+      target: targetFor(backend.name, mode === 'sync' ? 'syncAppend' : 'asyncAppend'),
       samples: r.ours.length,
       details: { oursRounds: r.ours, floorRounds: r.floor, ratios: r.ratios },
     },

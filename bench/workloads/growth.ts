@@ -11,6 +11,7 @@ import { floorAppend, floorRead } from '../floor.js';
 import { type Figure, median, type Target } from '../measure.js';
 import { type Run, sharedValue } from '../run.js';
 import { SMALL_LIMIT } from '../sizes.js';
+import { targetFor } from '../targets.js';
 import { interleave, latencyFigure, type Pair, seededSession } from './read.js';
 
 /** Sessions of each length: read by both sides, appended to by ours, appended to by the floor. */
@@ -116,7 +117,7 @@ export async function w5(run: Run): Promise<Figure[]> {
   const appendTimes = await interleave(appends, appendSamples, sizes.warmup);
 
   return [
-    ...curve(run, `getSession limit ${SMALL_LIMIT}`, lengths, readTimes, { op: '<=', value: 1.5 }),
+    ...curve(run, `getSession limit ${SMALL_LIMIT}`, lengths, readTimes, targetFor(backend.name, 'read')),
     ...curve(run, 'append', lengths, appendTimes, undefined),
   ];
 }
