@@ -9,8 +9,9 @@ import { isLive, type KeyParams, keyParams, matchesKey, Params, type SqlQuery } 
 
 /**
  * One row of a read. `kind`: `s` session (body = envelope JSON, created_at, updated_at, ord),
- * `a`/`u` app/user state (name = key, body = TEXT value), `e` event (body = event JSON,
- * created_at, row_id), `m` summary (name = filter key, body = summary JSON, updated_at),
+ * `a`/`u` app/user state (name = key, body = TEXT value), `e` event (body = event JSON, row_id,
+ * ord = its position counted from the newest, 1 first; no created_at: the read order is already
+ * known, and parsing a timestamp per event was a measurable part of a long read), `m` summary (name = filter key, body = summary JSON, updated_at),
  * `t` track event (name = track, body = track event JSON, created_at, row_id). `sid` is the
  * session id in listSessions, null in getSession.
  */
@@ -110,7 +111,8 @@ function trackBranch(
  * stop there whatever the estimate; the outer sort then orders that handful by id as well.
  */
 function newestEvents(select: string, from: string, where: string, limit: string, offset?: string): string {
-  return `SELECT id, event, created_at FROM (
+  return `SELECT id, event, created_at,
+    (row_number() OVER (ORDER BY created_at DESC, id DESC))::int AS pos FROM (
     SELECT ${select} FROM ${from}
     WHERE ${where}
     ORDER BY created_at DESC
@@ -161,7 +163,7 @@ SELECT 's' AS kind, NULL::text AS sid, NULL::text AS name, state::text AS body, 
 UNION ALL
 ${stateBranches(t, k, now)}
 UNION ALL
-SELECT 'e', NULL, NULL, event::text, created_at, NULL, id::text, NULL FROM e
+SELECT 'e', NULL, NULL, event::text, NULL, NULL, id::text, pos FROM e
 UNION ALL
 SELECT 'm', NULL, filter_key, summary::text, NULL, updated_at, NULL, NULL FROM ${t.sessionSummaries.qualified}
 WHERE ${matchesKey(k)} AND ${isLive(now)}
@@ -232,7 +234,7 @@ ${stateBranches(t, k, now, 'EXISTS (SELECT 1 FROM s)')}`;
 SELECT ${COLUMNS} FROM (
 ${head}
 UNION ALL
-SELECT 'e', s.session_id, NULL, y.event::text, y.created_at, NULL, y.id::text, NULL FROM s CROSS JOIN LATERAL (
+SELECT 'e', s.session_id, NULL, y.event::text, NULL, NULL, y.id::text, y.pos FROM s CROSS JOIN LATERAL (
   ${newestEvents(
     'x.id, x.event, x.created_at',
     `${t.sessionEvents.qualified} x`,

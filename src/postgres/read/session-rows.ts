@@ -234,7 +234,8 @@ export async function buildSession(
   // App and user keys carry their prefixes, so `tracks` is the session's own index.
   const names = readTrackNames(session.state);
 
-  const window: WindowEvent[] = [...rows.events].sort(byStoredOrder).map((r) => ({
+  // Oldest first: `ord` counts from the newest (see ReadRow).
+  const window: WindowEvent[] = [...rows.events].sort((a, b) => b.ord! - a.ord!).map((r) => ({
     rowId: r.row_id!,
     event: decodeStored('event', key, r.row_id!, r.body!, decodeEvent),
   }));
