@@ -8,7 +8,7 @@
  *   --only W1,W5       run only these workloads
  *   --backend NAME     only `server` or only `pglite`
  *   --keep             leave the server schema in place (for EXPLAIN), instead of dropping it
- *   --markdown         print the table as Markdown (as in docs/bench.md)
+ *   --markdown         print the table as Markdown (as in docs/benchmarks.md)
  */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
