@@ -14,10 +14,13 @@ import {
   APP_NAME,
   HOSTILE,
   HOSTILE_USER,
+  HUGE_EVENTS,
+  HUGE_USER,
   LONG_EVENTS,
   LONG_USER,
   type Seeded,
   seed,
+  seedHugeSession,
   USER_ID,
 } from './seed.js';
 import { hasChromium, launchChromium } from './support.js';
@@ -159,6 +162,18 @@ describe.skipIf(!hasChromium).each(testDatabases)('the inspector page in Chromiu
     expect(await page.locator('.event').first().textContent()).toContain(`message ${LONG_EVENTS - 399}`);
     await page.close();
   });
+
+  it('opens a 100,000-event session with one window of events on the page', async () => {
+    await seedHugeSession(db, seeded.service);
+    const { page, problems } = await newPage();
+    await page.goto(`${inspector.url}${sessionHash(HUGE_USER, 'huge')}`);
+    await page.locator('.event').first().waitFor();
+    expect(await page.locator('.event').count()).toBe(200);
+    expect(await page.locator('.facts').textContent()).toContain(`${HUGE_EVENTS} events (200 loaded)`);
+    expect(await page.locator('.event').last().textContent()).toContain(`message ${HUGE_EVENTS}`);
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 120_000);
 
   it('shows deleted and expired sessions only when asked, marked', async () => {
     const { page } = await newPage();

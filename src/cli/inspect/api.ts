@@ -3,13 +3,8 @@
  * parameters are checked here and turned into typed options; stored JSON documents are parsed so
  * the page gets objects, and the session-state envelope is decoded into readable text values.
  */
-import {
-  listApps,
-  listSessions,
-  listUsers,
-  readAppState,
-  readUserState,
-} from '../../postgres/admin/browse.js';
+import { browseSessions, readAppState, readUserState } from '../../postgres/admin/browse.js';
+import { listApps, listUsers } from '../../postgres/admin/list.js';
 import { readTimeline } from '../../postgres/admin/timeline.js';
 import type { TableNames } from '../../postgres/schema/index.js';
 import { decodeSessionState } from '../../session/codec/index.js';
@@ -18,7 +13,7 @@ import type { SqlClient } from '../../sql/client.js';
 import { stateValueText } from '../output/transcript.js';
 import { parseInstant } from '../timestamps.js';
 
-/** What the API reads from and may do. */
+/** What the API reads from (an operator API database: a client and the table names) and may do. */
 export interface ApiContext {
   readonly client: SqlClient;
   readonly tables: TableNames;
@@ -111,29 +106,37 @@ export function info(ctx: ApiContext): unknown {
   return { database: ctx.label, writable: ctx.allowWrites };
 }
 
-/** GET /api/apps?hidden&offset */
-export function apps(ctx: ApiContext, q: Query): Promise<unknown> {
-  return listApps(ctx.client, ctx.tables, { includeHidden: q.flag('hidden'), offset: q.int('offset') });
+/** Apps and users a listing shows at most: the page asks for more 50 at a time. */
+const MAX_LISTING = 1000;
+
+function listingLimit(q: Query): number {
+  const limit = q.int('limit') ?? 50;
+  if (limit < 1 || limit > MAX_LISTING) {
+    throw new InvalidArgumentError('limit', `must be from 1 to ${MAX_LISTING}, got ${limit}`);
+  }
+  return limit;
 }
 
-/** GET /api/users?app&hidden&offset: the app's users and the app's state. */
+/** GET /api/apps?hidden&limit */
+export function apps(ctx: ApiContext, q: Query): Promise<unknown> {
+  return listApps(ctx, { includeInactive: q.flag('hidden'), limit: listingLimit(q) });
+}
+
+/** GET /api/users?app&hidden&limit: the app's users and the app's state. */
 export async function users(ctx: ApiContext, q: Query): Promise<unknown> {
   const appName = q.required('app');
-  const includeHidden = q.flag('hidden');
-  const listing = await listUsers(ctx.client, ctx.tables, appName, {
-    includeHidden,
-    offset: q.int('offset'),
-  });
-  const appState = await readAppState(ctx.client, ctx.tables, appName, { includeHidden });
+  const includeInactive = q.flag('hidden');
+  const listing = await listUsers(ctx, { appName, includeInactive, limit: listingLimit(q) });
+  const appState = await readAppState(ctx, appName, { includeInactive });
   return { ...listing, appState };
 }
 
 /** GET /api/sessions?app&user&prefix&from&to&order&cursor&limit&hidden: a page and the user's state. */
 export async function sessions(ctx: ApiContext, q: Query): Promise<unknown> {
   const user = { appName: q.required('app'), userId: q.required('user') };
-  const includeHidden = q.flag('hidden');
-  const page = await listSessions(ctx.client, ctx.tables, user, {
-    includeHidden,
+  const includeInactive = q.flag('hidden');
+  const page = await browseSessions(ctx, user, {
+    includeInactive,
     idPrefix: q.text('prefix'),
     updatedFrom: q.instant('from'),
     updatedTo: q.instant('to'),
@@ -141,14 +144,14 @@ export async function sessions(ctx: ApiContext, q: Query): Promise<unknown> {
     cursor: q.text('cursor'),
     limit: q.int('limit'),
   });
-  const userState = await readUserState(ctx.client, ctx.tables, user, { includeHidden });
+  const userState = await readUserState(ctx, user, { includeInactive });
   return { ...page, userState };
 }
 
 /** GET /api/timeline?app&user&session&row&after&before&from&limit&trackAfter&hidden */
 export async function timeline(ctx: ApiContext, q: Query): Promise<unknown> {
-  const t = await readTimeline(ctx.client, ctx.tables, q.key(), {
-    includeHidden: q.flag('hidden'),
+  const t = await readTimeline(ctx, q.key(), {
+    includeInactive: q.flag('hidden'),
     rowId: q.text('row'),
     after: q.text('after'),
     before: q.text('before'),

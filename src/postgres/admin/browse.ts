@@ -1,15 +1,15 @@
 /**
- * Read queries for browsing a database of sessions: apps → users → sessions (paged, sortable,
- * filtered, with counts), and the app and user state beside them. Every query is bounded by a
- * page size, so a database with millions of rows answers each call in one small round trip.
+ * Reading a database of sessions a page at a time, for the inspector: a user's sessions (paged
+ * by cursor, sorted by last update, filtered by id prefix and update time, with counts of events,
+ * track events and summaries), and the app and user state beside them. Every query is bounded by
+ * a page size, so a database with millions of rows answers each call in one small round trip.
  *
  * What a service would hide (soft-deleted rows, rows past their `expires_at`) is left out unless
- * `includeHidden` asks for it; then each row says which it is in `status`.
+ * `includeInactive` asks for it; then each row says which it is in `status`.
  */
 import { InvalidArgumentError } from '../../session/errors.js';
 import { toSqlTimestamp } from '../../session/time.js';
-import type { SqlExecutor } from '../../sql/client.js';
-import type { TableNames } from '../schema/index.js';
+import type { AdminDatabase } from './database.js';
 
 /** Whether a row is what a service returns, or why it does not. */
 export type RowStatus = 'live' | 'expired' | 'deleted';
@@ -51,99 +51,25 @@ export function pageSize(limit: number | undefined, fallback: number, max = MAX_
   return limit;
 }
 
-/** Options every listing takes. */
-export interface ListOptions {
-  /** Also soft-deleted and expired rows, marked by their status. */
-  includeHidden?: boolean;
-  /** At most this many rows (1..200). */
-  limit?: number;
-  /** Skip this many rows (apps and users are few; sessions page by cursor instead). */
-  offset?: number;
-  /** The clock that decides what has expired (default: now). */
-  now?: Date;
-}
-
-/** One app and what it holds. */
-export interface AppListing {
-  appName: string;
-  users: number;
-  sessions: number;
-  /** The newest session update, ISO 8601 UTC. */
-  lastUpdate: string;
-}
-
-/** One user of an app and what they hold. */
-export interface UserListing {
-  userId: string;
-  sessions: number;
-  lastUpdate: string;
-}
-
-/** A page of a listing, and how many rows match in all. */
-export interface Listing<T> {
-  rows: T[];
-  total: number;
-}
-
 /** The application's clock as a TIMESTAMP parameter: what decides expiry, never the server's zone. */
 export function clockOf(options: { now?: Date | undefined }): string {
   return toSqlTimestamp(options.now ?? new Date());
 }
 
-function offsetOf(offset: number | undefined): number {
-  if (offset === undefined) return 0;
-  if (!Number.isSafeInteger(offset) || offset < 0) {
-    throw new InvalidArgumentError('offset', `must be a non-negative integer, got ${offset}`);
-  }
-  return offset;
-}
-
-/** The apps that have sessions, most recently updated first. */
-export async function listApps(
-  db: SqlExecutor,
-  tables: TableNames,
-  options: ListOptions = {},
-): Promise<Listing<AppListing>> {
-  const p = new Params();
-  const where = options.includeHidden ? '' : `WHERE ${visibleSql('s', p.add(clockOf(options), 'timestamp'))}`;
-  const { rows } = await db.query<AppListing & { total: number }>(
-    `SELECT s.app_name AS "appName", count(DISTINCT s.user_id)::int AS users, count(*)::int AS sessions,
-       ${isoSql('max(s.updated_at)')} AS "lastUpdate", count(*) OVER ()::int AS total
-     FROM ${tables.sessionStates.qualified} s ${where}
-     GROUP BY s.app_name ORDER BY max(s.updated_at) DESC, s.app_name COLLATE "C"
-     LIMIT ${p.add(pageSize(options.limit, 50), 'int')} OFFSET ${p.add(offsetOf(options.offset), 'int')}`,
-    p.values,
-  );
-  return { rows: rows.map(({ total: _, ...row }) => row), total: rows[0]?.total ?? 0 };
-}
-
-/** The users of an app that have sessions, most recently updated first. */
-export async function listUsers(
-  db: SqlExecutor,
-  tables: TableNames,
-  appName: string,
-  options: ListOptions = {},
-): Promise<Listing<UserListing>> {
-  const p = new Params();
-  const app = p.add(appName, 'text');
-  const hidden = options.includeHidden ? '' : `AND ${visibleSql('s', p.add(clockOf(options), 'timestamp'))}`;
-  const { rows } = await db.query<UserListing & { total: number }>(
-    `SELECT s.user_id AS "userId", count(*)::int AS sessions,
-       ${isoSql('max(s.updated_at)')} AS "lastUpdate", count(*) OVER ()::int AS total
-     FROM ${tables.sessionStates.qualified} s WHERE s.app_name = ${app} ${hidden}
-     GROUP BY s.user_id ORDER BY max(s.updated_at) DESC, s.user_id COLLATE "C"
-     LIMIT ${p.add(pageSize(options.limit, 50), 'int')} OFFSET ${p.add(offsetOf(options.offset), 'int')}`,
-    p.values,
-  );
-  return { rows: rows.map(({ total: _, ...row }) => row), total: rows[0]?.total ?? 0 };
+/** What decides which rows a read returns. */
+export interface VisibilityOptions {
+  /** Also soft-deleted and expired rows, marked by their status. */
+  includeInactive?: boolean | undefined;
+  /** The time expiry is judged at (default: the current time). */
+  now?: Date | undefined;
 }
 
 /** An app_states or user_states row: the key without its `app:`/`user:` prefix, the raw text value. */
 export interface StateRow {
   key: string;
   value: string | null;
-  updatedAt: string;
-  expiresAt: string | null;
+  updatedAt: Date;
+  expiresAt: Date | null;
   status: RowStatus;
 }
 
@@ -151,17 +77,16 @@ export interface StateRow {
 export const MAX_STATE_ROWS = 500;
 
 async function readState(
-  db: SqlExecutor,
+  db: AdminDatabase,
   table: string,
   match: (p: Params) => string,
-  options: { includeHidden?: boolean; now?: Date },
+  options: VisibilityOptions,
 ): Promise<StateRow[]> {
   const p = new Params();
   const now = p.add(clockOf(options), 'timestamp');
-  const hidden = options.includeHidden ? '' : `AND ${visibleSql('t', now)}`;
-  const { rows } = await db.query<StateRow>(
-    `SELECT t.key, t.value, ${isoSql('t.updated_at')} AS "updatedAt", ${isoSql('t.expires_at')} AS "expiresAt",
-       ${statusSql('t', now)} AS status
+  const hidden = options.includeInactive ? '' : `AND ${visibleSql('t', now)}`;
+  const { rows } = await db.client.query<StateRow>(
+    `SELECT t.key, t.value, t.updated_at AS "updatedAt", t.expires_at AS "expiresAt", ${statusSql('t', now)} AS status
      FROM ${table} t WHERE ${match(p)} ${hidden}
      ORDER BY t.key COLLATE "C", t.deleted_at DESC NULLS FIRST, t.id LIMIT ${MAX_STATE_ROWS}`,
     p.values,
@@ -171,52 +96,57 @@ async function readState(
 
 /** The app's state rows, by key. */
 export function readAppState(
-  db: SqlExecutor,
-  tables: TableNames,
+  db: AdminDatabase,
   appName: string,
-  options: { includeHidden?: boolean; now?: Date } = {},
+  options: VisibilityOptions = {},
 ): Promise<StateRow[]> {
-  return readState(db, tables.appStates.qualified, (p) => `t.app_name = ${p.add(appName, 'text')}`, options);
+  return readState(
+    db,
+    db.tables.appStates.qualified,
+    (p) => `t.app_name = ${p.add(appName, 'text')}`,
+    options,
+  );
 }
 
 /** The user's state rows, by key. */
 export function readUserState(
-  db: SqlExecutor,
-  tables: TableNames,
+  db: AdminDatabase,
   user: { appName: string; userId: string },
-  options: { includeHidden?: boolean; now?: Date } = {},
+  options: VisibilityOptions = {},
 ): Promise<StateRow[]> {
   return readState(
     db,
-    tables.userStates.qualified,
+    db.tables.userStates.qualified,
     (p) => `t.app_name = ${p.add(user.appName, 'text')} AND t.user_id = ${p.add(user.userId, 'text')}`,
     options,
   );
 }
 
-/** Which sessions of a user to list, in which order, from where. */
-export interface SessionListOptions extends ListOptions {
+/** Which sessions of a user to browse, in which order, from where. */
+export interface BrowseSessionsOptions extends VisibilityOptions {
   /** Only sessions whose id starts with this. */
-  idPrefix?: string;
+  idPrefix?: string | undefined;
   /** Only sessions updated at or after this instant. */
-  updatedFrom?: Date;
+  updatedFrom?: Date | undefined;
   /** Only sessions updated before this instant. */
-  updatedTo?: Date;
+  updatedTo?: Date | undefined;
   /** By last update: newest first (default) or oldest first. */
-  order?: 'newest' | 'oldest';
+  order?: 'newest' | 'oldest' | undefined;
   /** Where the previous page ended ({@link SessionPage.next}). */
-  cursor?: string;
+  cursor?: string | undefined;
+  /** At most this many sessions (1..200, default 50). */
+  limit?: number | undefined;
 }
 
 /** One stored session row with what it holds. */
-export interface SessionListing {
+export interface BrowsedSession {
   sessionId: string;
   /** The row's id: tells a live session from earlier, deleted ones with the same key. */
   rowId: string;
-  createdAt: string;
-  updatedAt: string;
-  expiresAt: string | null;
-  deletedAt: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  expiresAt: Date | null;
+  deletedAt: Date | null;
   status: RowStatus;
   events: number;
   trackEvents: number;
@@ -224,14 +154,21 @@ export interface SessionListing {
   summaries: number;
 }
 
-/** A page of sessions; `next` continues it, null at the end. */
-export interface SessionPage extends Listing<SessionListing> {
+/** A page of sessions, how many match in all, and the cursor of the next page (null at the end). */
+export interface SessionPage {
+  rows: BrowsedSession[];
+  total: number;
   next: string | null;
 }
 
 const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)\|(\d{1,19})$/;
 
-/** A cursor made of a row's time and id: `2026-01-02T03:04:05.123456Z|42`. */
+/** SQL for a cursor made of a row's time and id: `2026-01-02T03:04:05.123456Z|42`. */
+export function cursorSql(time: string, id: string): string {
+  return `${isoSql(time)} || '|' || ${id}::text`;
+}
+
+/** Reads a cursor made by {@link cursorSql}: its time as a TIMESTAMP parameter, and its id. */
 export function parseCursor(cursor: string, field = 'cursor'): { at: string; id: string } {
   const m = CURSOR.exec(cursor);
   if (!m)
@@ -249,15 +186,15 @@ export function ownedBySql(child: string, session: string): string {
     AND ${child}.deleted_at IS NOT DISTINCT FROM ${session}.deleted_at`;
 }
 
-/** The conditions selecting a user's sessions by the listing's filters. */
+/** The conditions selecting a user's sessions by the filters. */
 function sessionConditions(
   p: Params,
   clock: string,
   user: { appName: string; userId: string },
-  options: SessionListOptions,
+  options: BrowseSessionsOptions,
 ): string[] {
   const where = [`s.app_name = ${p.add(user.appName, 'text')}`, `s.user_id = ${p.add(user.userId, 'text')}`];
-  if (!options.includeHidden) where.push(visibleSql('s', p.add(clock, 'timestamp')));
+  if (!options.includeInactive) where.push(visibleSql('s', p.add(clock, 'timestamp')));
   if (options.idPrefix) {
     const prefix = p.add(options.idPrefix, 'text');
     where.push(`left(s.session_id, length(${prefix})) = ${prefix}`);
@@ -271,13 +208,18 @@ function sessionConditions(
   return where;
 }
 
-/** The sessions of a user, a page at a time, with counts of their events, tracks and summaries. */
-export async function listSessions(
-  db: SqlExecutor,
-  tables: TableNames,
+/**
+ * The sessions of a user, a page at a time, with counts of their events, track events, tracks
+ * and summaries.
+ *
+ * @throws InvalidArgumentError for a malformed cursor or a limit outside 1..200.
+ */
+export async function browseSessions(
+  db: AdminDatabase,
   user: { appName: string; userId: string },
-  options: SessionListOptions = {},
+  options: BrowseSessionsOptions = {},
 ): Promise<SessionPage> {
+  const t = db.tables;
   const limit = pageSize(options.limit, 50);
   const clock = clockOf(options);
   const p = new Params();
@@ -291,36 +233,36 @@ export async function listSessions(
     );
   }
   const dir = desc ? 'DESC' : 'ASC';
-  // A live session's counts leave out its expired rows unless hidden rows are asked for.
-  const fresh = options.includeHidden ? '' : `AND (c.expires_at IS NULL OR c.expires_at > ${now})`;
+  // A live session's counts leave out its expired rows unless inactive rows are asked for.
+  const fresh = options.includeInactive ? '' : `AND (c.expires_at IS NULL OR c.expires_at > ${now})`;
   const count = (table: string, what = 'count(*)') =>
     `(SELECT ${what}::int FROM ${table} c WHERE ${ownedBySql('c', 'page')} ${fresh})`;
   // The page first, then the counts: four index lookups per listed session, never per stored one.
-  const { rows } = await db.query<SessionListing>(
+  const { rows } = await db.client.query<BrowsedSession & { cursor: string }>(
     `WITH page AS (
-       SELECT s.* FROM ${tables.sessionStates.qualified} s WHERE ${where.join(' AND ')}
+       SELECT s.* FROM ${t.sessionStates.qualified} s WHERE ${where.join(' AND ')}
        ORDER BY s.updated_at ${dir}, s.id ${dir} LIMIT ${p.add(limit, 'int')}
      )
-     SELECT page.session_id AS "sessionId", page.id::text AS "rowId", ${isoSql('page.created_at')} AS "createdAt",
-       ${isoSql('page.updated_at')} AS "updatedAt", ${isoSql('page.expires_at')} AS "expiresAt",
-       ${isoSql('page.deleted_at')} AS "deletedAt", ${statusSql('page', now)} AS status,
-       ${count(tables.sessionEvents.qualified)} AS events,
-       ${count(tables.sessionTrackEvents.qualified)} AS "trackEvents",
-       ${count(tables.sessionTrackEvents.qualified, 'count(DISTINCT c.track)')} AS tracks,
-       ${count(tables.sessionSummaries.qualified)} AS summaries
+     SELECT page.session_id AS "sessionId", page.id::text AS "rowId", page.created_at AS "createdAt",
+       page.updated_at AS "updatedAt", page.expires_at AS "expiresAt", page.deleted_at AS "deletedAt",
+       ${statusSql('page', now)} AS status, ${cursorSql('page.updated_at', 'page.id')} AS cursor,
+       ${count(t.sessionEvents.qualified)} AS events,
+       ${count(t.sessionTrackEvents.qualified)} AS "trackEvents",
+       ${count(t.sessionTrackEvents.qualified, 'count(DISTINCT c.track)')} AS tracks,
+       ${count(t.sessionSummaries.qualified)} AS summaries
      FROM page ORDER BY page.updated_at ${dir}, page.id ${dir}`,
     p.values,
   );
   const q = new Params();
   const totalWhere = sessionConditions(q, clock, user, options);
-  const { rows: totals } = await db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM ${tables.sessionStates.qualified} s WHERE ${totalWhere.join(' AND ')}`,
+  const { rows: totals } = await db.client.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM ${t.sessionStates.qualified} s WHERE ${totalWhere.join(' AND ')}`,
     q.values,
   );
   const last = rows[rows.length - 1];
   return {
-    rows,
+    rows: rows.map(({ cursor: _, ...row }) => row),
     total: totals[0]?.n ?? 0,
-    next: rows.length === limit && last ? `${last.updatedAt}|${last.rowId}` : null,
+    next: rows.length === limit && last ? last.cursor : null,
   };
 }

@@ -11,6 +11,17 @@
  * input is a typed error from `session/errors.ts`. The CLI is one caller of these functions.
  */
 export {
+  type BrowsedSession,
+  type BrowseSessionsOptions,
+  browseSessions,
+  type RowStatus,
+  readAppState,
+  readUserState,
+  type SessionPage,
+  type StateRow,
+  type VisibilityOptions,
+} from './browse.js';
+export {
   type AdminDatabase,
   type AdminTableOptions,
   adminDatabase,
@@ -28,3 +39,12 @@ export {
   type UserListing,
 } from './list.js';
 export { type TableStats, tableStats } from './stats.js';
+export {
+  readTimeline,
+  type Timeline,
+  type TimelineEvent,
+  type TimelineOptions,
+  type TimelineSession,
+  type TimelineSummary,
+  type TimelineTrackEvent,
+} from './timeline.js';

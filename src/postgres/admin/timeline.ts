@@ -4,9 +4,8 @@
  * in rows and bytes, so a session of 100,000 events costs what a session of 200 does.
  */
 import { InvalidArgumentError } from '../../session/errors.js';
-import type { SqlExecutor } from '../../sql/client.js';
-import type { TableNames } from '../schema/index.js';
 import { clockOf, isoSql, Params, parseCursor, type RowStatus, statusSql, visibleSql } from './browse.js';
+import type { AdminDatabase } from './database.js';
 
 /** The largest window of events one call returns. */
 export const MAX_TIMELINE_EVENTS = 500;
@@ -23,7 +22,7 @@ export const TIMELINE_BYTE_BUDGET = 4 * 1024 * 1024;
 /** Which part of which session to read. */
 export interface TimelineOptions {
   /** Also soft-deleted and expired rows, marked by their status. */
-  includeHidden?: boolean;
+  includeInactive?: boolean;
   /** The stored row to read (a listing's `rowId`); default: the live session with the key. */
   rowId?: string;
   /** Events after this cursor, oldest first (following a live session, or reading on). */
@@ -47,10 +46,10 @@ export interface TimelineSession {
   sessionId: string;
   rowId: string;
   state: string | null;
-  createdAt: string;
-  updatedAt: string;
-  expiresAt: string | null;
-  deletedAt: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  expiresAt: Date | null;
+  deletedAt: Date | null;
   status: RowStatus;
 }
 
@@ -59,7 +58,7 @@ export interface TimelineEvent {
   /** Pass as `after`/`before` to continue from this event. */
   cursor: string;
   event: string;
-  createdAt: string;
+  createdAt: Date;
   status: RowStatus;
 }
 
@@ -68,7 +67,7 @@ export interface TimelineTrackEvent {
   cursor: string;
   track: string;
   event: string;
-  createdAt: string;
+  createdAt: Date;
   status: RowStatus;
 }
 
@@ -76,7 +75,7 @@ export interface TimelineTrackEvent {
 export interface TimelineSummary {
   filterKey: string;
   summary: string | null;
-  updatedAt: string;
+  updatedAt: Date;
   status: RowStatus;
 }
 
@@ -109,8 +108,7 @@ function windowSize(limit: number | undefined): number {
 }
 
 async function readSessionRow(
-  db: SqlExecutor,
-  tables: TableNames,
+  db: AdminDatabase,
   key: { appName: string; userId: string; sessionId: string },
   options: TimelineOptions,
 ): Promise<TimelineSession | null> {
@@ -130,13 +128,13 @@ async function readSessionRow(
     }
     where.push(`s.id = ${p.add(options.rowId, 'bigint')}`);
   }
-  if (!options.includeHidden) where.push(visibleSql('s', now));
-  const { rows } = await db.query<TimelineSession>(
+  if (!options.includeInactive) where.push(visibleSql('s', now));
+  const { rows } = await db.client.query<TimelineSession>(
     `SELECT s.app_name AS "appName", s.user_id AS "userId", s.session_id AS "sessionId", s.id::text AS "rowId",
-       s.state::text AS state, ${isoSql('s.created_at')} AS "createdAt", ${isoSql('s.updated_at')} AS "updatedAt",
-       ${isoSql('s.expires_at')} AS "expiresAt", ${isoSql('s.deleted_at')} AS "deletedAt",
+       s.state::text AS state, s.created_at AS "createdAt", s.updated_at AS "updatedAt",
+       s.expires_at AS "expiresAt", s.deleted_at AS "deletedAt",
        ${statusSql('s', now)} AS status
-     FROM ${tables.sessionStates.qualified} s WHERE ${where.join(' AND ')}
+     FROM ${db.tables.sessionStates.qualified} s WHERE ${where.join(' AND ')}
      ORDER BY s.deleted_at DESC NULLS FIRST, s.id DESC LIMIT 1`,
     p.values,
   );
@@ -158,7 +156,7 @@ function childrenOf(
   // Summaries have no created_at; their updated_at is when they were written.
   created = 'c.created_at',
 ): string {
-  const owned = options.includeHidden
+  const owned = options.includeInactive
     ? `(c.deleted_at IS NOT DISTINCT FROM s.deleted_at
         OR (s.deleted_at IS NULL AND c.deleted_at IS NOT NULL AND ${created} >= s.created_at))`
     : `c.deleted_at IS NOT DISTINCT FROM s.deleted_at
@@ -171,7 +169,9 @@ const cursorOf = (createdAt: string, id: string) => `${createdAt}|${id}`;
 
 interface ChildRow {
   id: string;
+  /** ISO text with every microsecond: cursors and spans are made of it. */
   created_at: string;
+  created: Date;
   body: string;
   status: RowStatus;
   track?: string;
@@ -189,13 +189,12 @@ function withinBudget<T extends { body: string }>(rows: T[]): { kept: T[]; cut: 
 
 /**
  * A window of one session's timeline, or null when no session row matches (none with the key,
- * or only hidden ones and `includeHidden` is not set).
+ * or only hidden ones and `includeInactive` is not set).
  *
  * @throws InvalidArgumentError for a malformed cursor, row id or limit, or both cursors at once.
  */
 export async function readTimeline(
-  db: SqlExecutor,
-  tables: TableNames,
+  db: AdminDatabase,
   key: { appName: string; userId: string; sessionId: string },
   options: TimelineOptions = {},
 ): Promise<Timeline | null> {
@@ -207,8 +206,9 @@ export async function readTimeline(
   const before = options.before === undefined ? undefined : parseCursor(options.before, 'before');
   const trackAfter =
     options.trackAfter === undefined ? undefined : parseCursor(options.trackAfter, 'trackAfter');
-  const session = await readSessionRow(db, tables, key, options);
+  const session = await readSessionRow(db, key, options);
   if (!session) return null;
+  const tables = db.tables;
   const S = tables.sessionStates.qualified;
 
   // Events: read from the anchor outwards (ascending after a cursor or from the start, otherwise
@@ -222,8 +222,8 @@ export async function readTimeline(
     ? `AND (c.created_at, c.id) ${after ? '>' : '<'} (${p.add(bound.at, 'timestamp')}, ${p.add(bound.id, 'bigint')})`
     : '';
   const dir = ascending ? 'ASC' : 'DESC';
-  const { rows: fetched } = await db.query<ChildRow>(
-    `SELECT c.id::text AS id, ${isoSql('c.created_at')} AS created_at, c.event::text AS body,
+  const { rows: fetched } = await db.client.query<ChildRow>(
+    `SELECT c.id::text AS id, ${isoSql('c.created_at')} AS created_at, c.created_at AS created, c.event::text AS body,
        ${statusSql('c', now)} AS status
      FROM ${from}
      WHERE true ${cursorCondition}
@@ -240,25 +240,25 @@ export async function readTimeline(
   const children = (p: Params, table: string, created?: string) =>
     childrenOf(p, table, S, session.rowId, options, created);
   const c = new Params();
-  const { rows: counted } = await db.query<{ n: number }>(
+  const { rows: counted } = await db.client.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM ${children(c, tables.sessionEvents.qualified)}`,
     c.values,
   );
   const m = new Params();
-  const { rows: summaries } = await db.query<TimelineSummary>(
-    `SELECT c.filter_key AS "filterKey", c.summary::text AS summary, ${isoSql('c.updated_at')} AS "updatedAt",
+  const { rows: summaries } = await db.client.query<TimelineSummary>(
+    `SELECT c.filter_key AS "filterKey", c.summary::text AS summary, c.updated_at AS "updatedAt",
        ${statusSql('c', m.add(clockOf(options), 'timestamp'))} AS status
      FROM ${children(m, tables.sessionSummaries.qualified, 'c.updated_at')}
      ORDER BY c.filter_key COLLATE "C", c.updated_at, c.id LIMIT ${MAX_TIMELINE_SUMMARIES}`,
     m.values,
   );
   const k = new Params();
-  const { rows: tracks } = await db.query<{ track: string; events: number }>(
+  const { rows: tracks } = await db.client.query<{ track: string; events: number }>(
     `SELECT c.track, count(*)::int AS events FROM ${children(k, tables.sessionTrackEvents.qualified)}
      GROUP BY c.track ORDER BY c.track COLLATE "C" LIMIT 100`,
     k.values,
   );
-  const track = await readTrackWindow(db, tables, session.rowId, options, {
+  const track = await readTrackWindow(db, session.rowId, options, {
     from:
       trackAfter ?? (hasEarlier && inOrder[0] ? { at: sqlTime(inOrder[0].created_at), id: '0' } : undefined),
     to: hasLater ? inOrder[inOrder.length - 1]?.created_at : undefined,
@@ -269,7 +269,7 @@ export async function readTimeline(
     events: inOrder.map((e) => ({
       cursor: cursorOf(e.created_at, e.id),
       event: e.body,
-      createdAt: e.created_at,
+      createdAt: e.created,
       status: e.status,
     })),
     hasEarlier,
@@ -287,8 +287,7 @@ const sqlTime = (iso: string) => iso.replace('T', ' ').replace('Z', '');
 
 /** The track events after `from` (exclusive) up to `to` (inclusive), the newest ones when there are too many. */
 async function readTrackWindow(
-  db: SqlExecutor,
-  tables: TableNames,
+  db: AdminDatabase,
   rowId: string,
   options: TimelineOptions,
   span: { from: { at: string; id: string } | undefined; to: string | undefined },
@@ -297,8 +296,8 @@ async function readTrackWindow(
   const now = p.add(clockOf(options), 'timestamp');
   const from = childrenOf(
     p,
-    tables.sessionTrackEvents.qualified,
-    tables.sessionStates.qualified,
+    db.tables.sessionTrackEvents.qualified,
+    db.tables.sessionStates.qualified,
     rowId,
     options,
   );
@@ -309,8 +308,9 @@ async function readTrackWindow(
     );
   }
   if (span.to) where.push(`c.created_at <= ${p.add(sqlTime(span.to), 'timestamp')}`);
-  const { rows } = await db.query<ChildRow & { track: string }>(
-    `SELECT c.id::text AS id, c.track, ${isoSql('c.created_at')} AS created_at, c.event::text AS body,
+  const { rows } = await db.client.query<ChildRow & { track: string }>(
+    `SELECT c.id::text AS id, c.track, ${isoSql('c.created_at')} AS created_at, c.created_at AS created,
+       c.event::text AS body,
        ${statusSql('c', now)} AS status
      FROM ${from}
      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
@@ -326,7 +326,7 @@ async function readTrackWindow(
         cursor: cursorOf(r.created_at, r.id),
         track: r.track,
         event: r.body,
-        createdAt: r.created_at,
+        createdAt: r.created,
         status: r.status,
       })),
     truncated,

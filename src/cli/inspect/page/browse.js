@@ -8,16 +8,17 @@ function more(label, onclick) {
   return h('button', { type: 'button', class: 'more', onclick }, label);
 }
 
+/** How many more apps or users "Show more" asks for. */
+const STEP = 50;
+
 /** Apps, most recently updated first. */
 export async function renderApps(main, context) {
-  const rows = [];
   const body = h('div');
-  const load = async (offset) => {
-    const page = await api('/api/apps', { hidden: hiddenParam(context), offset });
-    rows.push(...page.rows);
+  const load = async (limit) => {
+    const page = await api('/api/apps', { hidden: hiddenParam(context), limit });
     replace(
       body,
-      rows.length === 0
+      page.rows.length === 0
         ? h(
             'p',
             { class: 'muted' },
@@ -28,44 +29,44 @@ export async function renderApps(main, context) {
               { title: 'app', cell: (r) => h('a', { href: link(['a', r.appName]) }, r.appName) },
               { title: 'users', cell: (r) => r.users, class: 'num' },
               { title: 'sessions', cell: (r) => r.sessions, class: 'num' },
+              { title: 'events', cell: (r) => r.events, class: 'num' },
               { title: 'last update (UTC)', cell: (r) => when(r.lastUpdate) },
             ],
-            rows,
+            page.rows,
           ),
-      rows.length < page.total
-        ? more(`Show more (${page.total - rows.length} left)`, () => load(rows.length))
+      page.rows.length < page.total
+        ? more(`Show more (${page.total - page.rows.length} left)`, () => load(limit + STEP))
         : null,
     );
   };
-  await load(0);
+  await load(STEP);
   replace(main, h('h2', null, 'Apps'), body);
 }
 
 /** The users of an app, and the app's state. */
 export async function renderUsers(main, route, context) {
-  const rows = [];
   const body = h('div');
   const state = h('div');
-  const load = async (offset) => {
-    const page = await api('/api/users', { app: route.app, hidden: hiddenParam(context), offset });
-    rows.push(...page.rows);
-    if (offset === 0) replace(state, stateTable('App state (app:)', page.appState));
+  const load = async (limit) => {
+    const page = await api('/api/users', { app: route.app, hidden: hiddenParam(context), limit });
+    replace(state, stateTable('App state (app:)', page.appState));
     replace(
       body,
       table(
         [
           { title: 'user', cell: (r) => h('a', { href: link(['a', route.app, 'u', r.userId]) }, r.userId) },
           { title: 'sessions', cell: (r) => r.sessions, class: 'num' },
+          { title: 'events', cell: (r) => r.events, class: 'num' },
           { title: 'last update (UTC)', cell: (r) => when(r.lastUpdate) },
         ],
-        rows,
+        page.rows,
       ),
-      rows.length < page.total
-        ? more(`Show more (${page.total - rows.length} left)`, () => load(rows.length))
+      page.rows.length < page.total
+        ? more(`Show more (${page.total - page.rows.length} left)`, () => load(limit + STEP))
         : null,
     );
   };
-  await load(0);
+  await load(STEP);
   replace(
     main,
     h('h2', null, 'Users of ', h('code', null, route.app)),

@@ -255,7 +255,8 @@ export async function renderTimeline(main, route, context) {
         ...base(),
         after: last?.cursor,
         from: last ? undefined : 'start',
-        trackAfter: lastTrack?.cursor ?? (last ? `${last.createdAt}|0` : undefined),
+        // Without a track event yet: those after the last event's time.
+        trackAfter: lastTrack?.cursor ?? (last ? `${last.cursor.split('|')[0]}|0` : undefined),
         limit: WINDOW,
       });
       if (stopped) return;
