@@ -52,10 +52,12 @@ export function goView(message: { role: string; parts: readonly unknown[] }): Go
   if (text !== '') goMessage.content = text;
   if (contentParts.length > 0) goMessage.content_parts = contentParts;
   if (toolCalls.length > 0) goMessage.tool_calls = toolCalls;
-  if (reasoning.length > 0) goMessage.reasoning_content = reasoning.join('\n');
+  const thought = reasoning.join('\n');
+  if (thought !== '') goMessage.reasoning_content = thought;
   if (signature !== undefined) goMessage.reasoning_signature = signature;
-  // The core stores only events with some content; a message of data or source parts alone (or
-  // with empty text) is still one message of the chat, so it gets an empty text part.
+  // The core stores only events with some content (non-empty text, content parts, reasoning or
+  // tool calls); a message of data or source parts alone, or of empty text or reasoning, is still
+  // one message of the chat, so it gets an empty text part.
   if (
     goMessage.content === undefined &&
     goMessage.content_parts === undefined &&
