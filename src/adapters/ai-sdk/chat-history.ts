@@ -3,6 +3,7 @@ import { sessionForWrite } from './chat-session.js';
 import { checkMessages, checkStorable } from './check-messages.js';
 import { sameJson } from './same-json.js';
 import { type Authors, messageEvent, removalEvent, type UIMessageLike } from './stored-message.js';
+import { type SummarizedChat, summarizeChat } from './summary.js';
 
 /** What a save wrote. */
 export interface SaveResult {
@@ -25,6 +26,8 @@ export class ChatHistory<M extends UIMessageLike> {
   readonly #key: SessionKey;
   readonly #authors: Authors;
   readonly #seen = new Map<string, M>();
+  /** The chat as read: its events and summaries, for {@link ChatHistory.summarized}. */
+  readonly #read: Pick<Session, 'events' | 'summaries' | 'createdAt'> | undefined;
   #session: Session | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -40,6 +43,11 @@ export class ChatHistory<M extends UIMessageLike> {
     this.#key = key;
     this.#authors = authors;
     this.#session = session;
+    this.#read = session && {
+      events: session.events.slice(),
+      summaries: { ...session.summaries },
+      createdAt: session.createdAt,
+    };
     this.messages = messages;
     // A copy, so a caller changing a loaded message in place still has its change saved.
     for (const message of messages) this.#seen.set(message.id, structuredClone(message));
@@ -48,6 +56,17 @@ export class ChatHistory<M extends UIMessageLike> {
   /** The chat's id (the session id). */
   get chatId(): string {
     return this.#key.sessionId;
+  }
+
+  /**
+   * The model's context for a long chat, as it was read: the latest full-session summary as a
+   * system message, then the messages after the summary's boundary (see {@link summarizeChat});
+   * the whole chat when it has no summary. Pass `messages` to `convertToModelMessages`, keep
+   * {@link ChatHistory.messages} for the UI and for `originalMessages`.
+   */
+  summarized(): SummarizedChat<M> {
+    if (!this.#read) return { summary: undefined, messages: [] };
+    return summarizeChat<M>(this.#read.events, this.#read.summaries, this.#read.createdAt);
   }
 
   /**

@@ -8,3 +8,4 @@ export type { ChatKey } from './chat-key.js';
 export { foldMessages } from './history.js';
 export { type OpenChatOptions, UIMessageStore, type UIMessageStoreOptions } from './store.js';
 export { EXTENSION_KEY, type StoredRecord, storedRecord, type UIMessageLike } from './stored-message.js';
+export { SUMMARY_MESSAGE_ID, type SummarizedChat, summarizeChat } from './summary.js';

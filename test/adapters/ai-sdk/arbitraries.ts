@@ -11,7 +11,15 @@ import fc from 'fast-check';
 export const anyText = fc
   .oneof(
     fc.string({ unit: 'grapheme', maxLength: 30 }),
-    fc.constantFrom('שלום עולם', 'مرحبا', '👩‍👩‍👧‍👦🏳️‍🌈', 'e\u0301', '<script>&amp;</script>', '\u2028\u2029', '"\\\n\t'),
+    fc.constantFrom(
+      'שלום עולם',
+      'مرحبا',
+      '👩‍👩‍👧‍👦🏳️‍🌈',
+      'e\u0301',
+      '<script>&amp;</script>',
+      '\u2028\u2029',
+      '"\\\n\t',
+    ),
   )
   .filter((s) => !s.includes('\u0000'));
 
@@ -47,10 +55,17 @@ const approval = fc.record(
 
 const toolState = fc.oneof(
   fc.record({ state: fc.constant('input-streaming'), input: anyJson }, { requiredKeys: ['state'] }),
-  fc.record({ state: fc.constant('input-available'), input: anyJson, callProviderMetadata: providerMetadata }, {
-    requiredKeys: ['state', 'input'],
+  fc.record(
+    { state: fc.constant('input-available'), input: anyJson, callProviderMetadata: providerMetadata },
+    {
+      requiredKeys: ['state', 'input'],
+    },
+  ),
+  fc.record({
+    state: fc.constant('approval-requested'),
+    input: anyJson,
+    approval: fc.record({ id: fc.uuid() }),
   }),
-  fc.record({ state: fc.constant('approval-requested'), input: anyJson, approval: fc.record({ id: fc.uuid() }) }),
   fc.record({ state: fc.constant('approval-responded'), input: anyJson, approval }),
   fc.record(
     {
@@ -74,7 +89,12 @@ const toolPart = fc
 
 const dynamicToolPart = fc
   .tuple(toolName, fc.uuid(), toolState)
-  .map(([name, toolCallId, state]) => ({ type: 'dynamic-tool' as const, toolName: name, toolCallId, ...state }));
+  .map(([name, toolCallId, state]) => ({
+    type: 'dynamic-tool' as const,
+    toolName: name,
+    toolCallId,
+    ...state,
+  }));
 
 const sourceUrlPart = fc
   .tuple(fc.uuid(), fc.webUrl(), optional({ title: anyText, providerMetadata }))
@@ -134,5 +154,7 @@ const messageId = fc.oneof(fc.uuid(), fc.constantFrom('%', '_', "o'brien", 'a%_b
 /** A list of messages with unique ids. */
 export const messageList = fc
   .uniqueArray(messageId, { maxLength: 8 })
-  .chain((ids) => fc.tuple(fc.constant(ids), fc.array(messageBody, { minLength: ids.length, maxLength: ids.length })))
+  .chain((ids) =>
+    fc.tuple(fc.constant(ids), fc.array(messageBody, { minLength: ids.length, maxLength: ids.length })),
+  )
   .map(([ids, bodies]) => ids.map((id, i) => ({ id, ...bodies[i]! }) as UIMessage));

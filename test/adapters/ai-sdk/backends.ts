@@ -4,7 +4,7 @@
  * async persistence an append resolves once accepted, so `settle()` flushes before a later request
  * reads, as the next HTTP request of a real app would find the writes durable.
  */
-import { InMemorySessionService, type SessionService } from '../../../src/index.js';
+import { InMemorySessionService, type SessionService, type SessionSummarizer } from '../../../src/index.js';
 import { PostgresSessionService } from '../../../src/postgres/index.js';
 import {
   openPgliteDatabase,
@@ -20,12 +20,19 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-export type OpenBackend = () => Promise<Backend>;
+/** Service options a test may add: a summarizer, an event limit. */
+export interface BackendOptions {
+  summarizer?: SessionSummarizer;
+  sessionEventLimit?: number;
+}
+
+export type OpenBackend = (options?: BackendOptions) => Promise<Backend>;
 
 function postgres(open: () => Promise<TestDatabase>, asyncPersist: boolean): OpenBackend {
-  return async () => {
+  return async (options = {}) => {
     const db = await open();
     const service = await PostgresSessionService.create({
+      ...options,
       ...db.connect,
       ...(asyncPersist ? { asyncPersist: true, asyncPersisterNum: 4 } : {}),
     });
@@ -40,8 +47,8 @@ function postgres(open: () => Promise<TestDatabase>, asyncPersist: boolean): Ope
   };
 }
 
-const memory: OpenBackend = async () => {
-  const service = new InMemorySessionService();
+const memory: OpenBackend = async (options = {}) => {
+  const service = new InMemorySessionService(options);
   return { service, settle: () => service.flush(), close: () => service.close() };
 };
 

@@ -90,7 +90,11 @@ describe.each(backends)('generated AI SDK chats on %s', (name, open) => {
 
   it('keeps every message of two saves that read the same chat', async () => {
     const race = messageList.chain((base) =>
-      fc.tuple(fc.constant(base), fc.array(messageBody, { maxLength: 3 }), fc.array(messageBody, { maxLength: 3 })),
+      fc.tuple(
+        fc.constant(base),
+        fc.array(messageBody, { maxLength: 3 }),
+        fc.array(messageBody, { maxLength: 3 }),
+      ),
     );
     await fc.assert(
       fc.asyncProperty(race, async ([base, left, right]) => {
