@@ -33,6 +33,7 @@ export default defineConfig({
     'examples/demo': 'examples/demo.ts',
     'examples/telemetry': 'examples/telemetry.ts',
     'examples/adk': 'examples/adk.ts',
+    'examples/ai-sdk': 'examples/ai-sdk.ts',
   },
   // The OpenTelemetry SDK of examples/telemetry is a dev dependency: imported at run time, never bundled.
   external: [/^@opentelemetry\//],

@@ -72,9 +72,15 @@ export class ChatHistory<M extends UIMessageLike> {
   /**
    * Stores the new and changed messages of `messages` (typically `onFinish`'s `messages`), creating
    * the chat on first use. Either every changed message is accepted or, on a bad message, none is.
-   * Saves of one ChatHistory run one after another.
+   * Saves of one ChatHistory run one after another. Resolves to nothing, so it fits `onFinish`
+   * directly: `onFinish: ({ messages }) => chat.save(messages)`.
    */
-  save(messages: readonly M[]): Promise<SaveResult> {
+  async save(messages: readonly M[]): Promise<void> {
+    await this.saveChanges(messages);
+  }
+
+  /** {@link ChatHistory.save}, resolving to the ids of the messages it wrote. */
+  saveChanges(messages: readonly M[]): Promise<SaveResult> {
     const run = this.#queue.then(() => this.#save(messages));
     this.#queue = run.catch(() => undefined);
     return run;

@@ -84,8 +84,13 @@ export class UIMessageStore<M extends UIMessageLike = UIMessage> {
    * reads the chat first should save through {@link ChatHistory.save}: it compares with what that
    * request read, so it never writes back a message another request changed meanwhile.
    */
-  async save(chat: ChatKey, messages: readonly M[]): Promise<SaveResult> {
-    return (await this.open(chat)).save(messages);
+  async save(chat: ChatKey, messages: readonly M[]): Promise<void> {
+    await this.saveChanges(chat, messages);
+  }
+
+  /** {@link UIMessageStore.save}, resolving to the ids of the messages it wrote. */
+  async saveChanges(chat: ChatKey, messages: readonly M[]): Promise<SaveResult> {
+    return (await this.open(chat)).saveChanges(messages);
   }
 
   /** Removes messages from a chat by id; see {@link ChatHistory.remove}. */

@@ -87,14 +87,12 @@ const toolPart = fc
   .tuple(toolName, fc.uuid(), toolState, optional({ title: anyText }))
   .map(([name, toolCallId, state, rest]) => ({ type: `tool-${name}`, toolCallId, ...state, ...rest }));
 
-const dynamicToolPart = fc
-  .tuple(toolName, fc.uuid(), toolState)
-  .map(([name, toolCallId, state]) => ({
-    type: 'dynamic-tool' as const,
-    toolName: name,
-    toolCallId,
-    ...state,
-  }));
+const dynamicToolPart = fc.tuple(toolName, fc.uuid(), toolState).map(([name, toolCallId, state]) => ({
+  type: 'dynamic-tool' as const,
+  toolName: name,
+  toolCallId,
+  ...state,
+}));
 
 const sourceUrlPart = fc
   .tuple(fc.uuid(), fc.webUrl(), optional({ title: anyText, providerMetadata }))

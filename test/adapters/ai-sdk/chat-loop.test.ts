@@ -236,8 +236,8 @@ describe.each(backends)('AI SDK chats on %s', (_name, open) => {
     });
     await backend.settle();
     const chat = await store.open({ userId, chatId });
-    expect(await chat.save(turn.messages)).toEqual({ written: [] });
-    expect(await store.save({ userId, chatId }, turn.messages)).toEqual({ written: [] });
+    expect(await chat.saveChanges(turn.messages)).toEqual({ written: [] });
+    expect(await store.saveChanges({ userId, chatId }, turn.messages)).toEqual({ written: [] });
     expect(await storedEvents(backend, userId, chatId)).toHaveLength(2);
   });
 

@@ -66,7 +66,7 @@ export async function chatRoute(request: RouteRequest): Promise<RouteResult> {
     sendReasoning: true,
     sendSources: true,
     onFinish: ({ messages: finished }) => {
-      saved = chat.save(finished).then(({ written }) => ({ messages: finished, written }));
+      saved = chat.saveChanges(finished).then(({ written }) => ({ messages: finished, written }));
     },
   });
   for await (const _chunk of stream) {

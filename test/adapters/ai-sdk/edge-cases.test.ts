@@ -65,7 +65,9 @@ describe.each(backends)('AI SDK chat edge cases on %s', (_name, open) => {
       code: 'INVALID_ARGUMENT',
       field: 'messages[0].id',
     });
-    expect(await refusal(() => store.save(chat, [say('a', 'user', 'x'), say('a', 'assistant', 'y')]))).toEqual({
+    expect(
+      await refusal(() => store.save(chat, [say('a', 'user', 'x'), say('a', 'assistant', 'y')])),
+    ).toEqual({
       code: 'INVALID_ARGUMENT',
       field: 'messages[1].id',
     });
@@ -103,12 +105,15 @@ describe.each(backends)('AI SDK chat edge cases on %s', (_name, open) => {
 
   it('keeps chats whose ids share a prefix or hold wildcards and quotes apart', async () => {
     const ids = ['a', 'a%', 'a_', "a'b", 'a"b', 'ab', 'a\\'];
-    for (const chatId of ids) await store.save({ userId: 'u%', chatId }, [say(`m-${chatId}`, 'user', chatId)]);
+    for (const chatId of ids)
+      await store.save({ userId: 'u%', chatId }, [say(`m-${chatId}`, 'user', chatId)]);
     await store.save({ userId: 'u_', chatId: 'a' }, [say('other-user', 'user', 'other user')]);
     await backend.settle();
     for (const chatId of ids)
       expect(await store.load({ userId: 'u%', chatId })).toEqual([say(`m-${chatId}`, 'user', chatId)]);
-    expect(await store.load({ userId: 'u_', chatId: 'a' })).toEqual([say('other-user', 'user', 'other user')]);
+    expect(await store.load({ userId: 'u_', chatId: 'a' })).toEqual([
+      say('other-user', 'user', 'other user'),
+    ]);
   });
 
   it('removes a regenerated answer so the chat loads without it', async () => {
@@ -120,7 +125,10 @@ describe.each(backends)('AI SDK chat edge cases on %s', (_name, open) => {
     await handle.remove(['old']);
     await handle.save([say('q', 'user', 'question'), say('new', 'assistant', 'second try')]);
     await backend.settle();
-    expect(await store.load(chat)).toEqual([say('q', 'user', 'question'), say('new', 'assistant', 'second try')]);
+    expect(await store.load(chat)).toEqual([
+      say('q', 'user', 'question'),
+      say('new', 'assistant', 'second try'),
+    ]);
     expect(await refusal(() => handle.remove([''] as string[]))).toEqual({
       code: 'INVALID_ARGUMENT',
       field: 'messageIds',

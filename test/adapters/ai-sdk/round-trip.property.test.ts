@@ -75,7 +75,7 @@ describe.each(backends)('generated AI SDK chats on %s', (name, open) => {
         for (const list of lists) {
           const chat = await store.open(key);
           expect(chat.messages).toEqual(previous);
-          const { written } = await chat.save(list);
+          const { written } = await chat.saveChanges(list);
           const before = new Map(previous.map((m) => [m.id, m]));
           const changed = list.filter((m) => JSON.stringify(m) !== JSON.stringify(before.get(m.id)));
           expect(written).toEqual(changed.map((m) => m.id));
