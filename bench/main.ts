@@ -18,6 +18,7 @@ import { clock, collectGarbage, type Figure, MB, PeakMemory } from './measure.js
 import { formatTable, LEGEND, type Meta, writeJson } from './report.js';
 import type { Run } from './run.js';
 import { FULL, QUICK } from './sizes.js';
+import { adapterAiSdk } from './workloads/adapter-ai-sdk.js';
 import { w1, w2 } from './workloads/append.js';
 import { w5 } from './workloads/growth.js';
 import { w6Append, w6Read } from './workloads/memory.js';
@@ -39,6 +40,11 @@ const STEPS: Step[] = [
   { workload: 'W5', label: 'W5 growth', run: w5 },
   { workload: 'W6', label: 'W6 memory of a limited read', run: w6Read },
   { workload: 'W6', label: 'W6 memory of async appends', run: w6Append },
+  {
+    workload: 'AI-SDK',
+    label: 'AI SDK adapter: load a 1,000-message chat, save one turn',
+    run: adapterAiSdk,
+  },
 ];
 
 const USAGE = `usage: npm run bench -- [--quick] [--json FILE] [--only W1,W2,...] [--backend server|pglite] [--keep] [--markdown]

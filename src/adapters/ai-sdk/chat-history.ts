@@ -25,6 +25,11 @@ export class ChatHistory<M extends UIMessageLike> {
   readonly #service: SessionService;
   readonly #key: SessionKey;
   readonly #authors: Authors;
+  /**
+   * Each message as this request read or last saved it: the very objects `messages` holds (no
+   * copy, which would cost more than the read itself on a long chat), so a message must be changed
+   * by replacing it — as the AI SDK does — not by mutating it in place.
+   */
   readonly #seen = new Map<string, M>();
   /** The chat as read: its events and summaries, for {@link ChatHistory.summarized}. */
   readonly #read: Pick<Session, 'events' | 'summaries' | 'createdAt'> | undefined;
@@ -49,8 +54,7 @@ export class ChatHistory<M extends UIMessageLike> {
       createdAt: session.createdAt,
     };
     this.messages = messages;
-    // A copy, so a caller changing a loaded message in place still has its change saved.
-    for (const message of messages) this.#seen.set(message.id, structuredClone(message));
+    for (const message of messages) this.#seen.set(message.id, message);
   }
 
   /** The chat's id (the session id). */
@@ -109,7 +113,7 @@ export class ChatHistory<M extends UIMessageLike> {
     const written: string[] = [];
     for (const message of changed) {
       await this.#service.appendEvent(session, messageEvent(message, this.#authors, new Date()));
-      this.#seen.set(message.id, structuredClone(message));
+      this.#seen.set(message.id, message);
       written.push(message.id);
     }
     return { written };
