@@ -50,7 +50,7 @@ describe.each(backends)('AI SDK chat edge cases on %s', (_name, open) => {
       code: 'INVALID_ARGUMENT',
       field: 'messages[1].parts[0].text',
     });
-    const lone: UIMessage = { id: 'lone', role: 'user', parts: [], metadata: { ['k\ud800']: 1 } };
+    const lone: UIMessage = { id: 'lone', role: 'user', parts: [], metadata: { 'k\ud800': 1 } };
     expect(await refusal(() => store.save(chat, [good, lone]))).toMatchObject({
       code: 'INVALID_ARGUMENT',
       field: expect.stringMatching(/^messages\[1\]\.metadata/),
