@@ -48,10 +48,20 @@ export interface PostgresSessionServiceOptions extends SessionServiceOptions {
   /**
    * TLS, as libpq means it: `disable` (default), `require` (encrypted, certificate not checked),
    * `verify-ca` (certificate signed by a trusted CA), `verify-full` (and issued for the host).
-   * Applies to host settings, the defaults, and a DSN without its own `sslmode`. Custom CAs go in
-   * `extraOptions.ssl` (e.g. `{ ssl: { ca } }`), which is merged over what the mode sets.
+   * Applies to host settings, the defaults, and a DSN without its own `sslmode`. The trusted CAs
+   * are Node's unless `sslRootCert` names a file; `extraOptions.ssl` (e.g. `{ ssl: { ca } }`) is
+   * merged over what the mode and the files set.
    */
   sslMode?: SslMode;
+  /**
+   * Path of a PEM file with the CA certificate(s) to trust for `verify-ca` and `verify-full`
+   * (libpq's `sslrootcert`). A DSN's own `sslrootcert` wins.
+   */
+  sslRootCert?: string;
+  /** Path of a PEM client certificate, for servers that ask for one (libpq's `sslcert`). */
+  sslCert?: string;
+  /** Path of the PEM private key of `sslCert` (libpq's `sslkey`). */
+  sslKey?: string;
   /** A name given to registerPostgresInstance (agent-sessions/storage/postgres). */
   instance?: string;
   /**
@@ -77,17 +87,22 @@ export interface PostgresSessionServiceOptions extends SessionServiceOptions {
    * statement timeout allows). Sent as the server's `lock_timeout`; the call fails with a
    * StorageError (SQLSTATE 55P03 as its `cause`). A DSN's `lock_timeout` wins over it.
    *
-   * The three timeouts apply to the pool the service creates. A `pool` or `client` you pass in
-   * keeps its own settings; behind a connection pooler that refuses the `options` startup
-   * parameter, set `statementTimeoutMs` and `lockTimeoutMs` to 0 and configure them on the server.
+   * The statement and lock timeouts are never startup parameters (PgBouncer refuses `options`):
+   * on a direct connection they are set once per connection, behind a pooler with `SET LOCAL` in
+   * each transaction; single statements outside a transaction are then bounded by the client's
+   * read timeout only (set `statement_timeout`/`lock_timeout` for the role on the server for a
+   * server-side bound too). They apply to the pool the service creates; a `pool` or `client` you
+   * pass in keeps its own settings.
    */
   lockTimeoutMs?: number;
   /**
-   * Run statements as named prepared statements, which each connection parses and plans once
-   * (default true; in the benchmark a synchronous append went from 1.2 to 0.7 ms and a limit-20
-   * read from 4.0 to 1.2 ms). Set false behind a pooler that moves a client between server
-   * connections without carrying its prepared statements: PgBouncer in transaction mode before
-   * 1.21, or without `max_prepared_statements`.
+   * Run statements as named prepared statements, which each connection parses and plans once (in
+   * the benchmark a synchronous append went from 1.2 to 0.7 ms and a limit-20 read from 4.0 to
+   * 1.2 ms). Default: on for a direct connection, off behind a connection pooler, which each
+   * connection detects when it opens (the backend's pid differs from the one the start-up gave):
+   * PgBouncer in transaction mode before 1.21, or without `max_prepared_statements`, moves a client
+   * between server connections without its prepared statements. `true` forces them (PgBouncer
+   * 1.21+ with `max_prepared_statements` set), `false` turns them off.
    * Applies to the pool the service builds and to a `pool` you pass; a `client` keeps its own.
    */
   preparedStatements?: boolean;
@@ -143,6 +158,9 @@ export interface ResolvedPostgresOptions {
   readonly database: string | undefined;
   /** As given; undefined lets a DSN's own sslmode decide, and means `disable` otherwise. */
   readonly sslMode: SslMode | undefined;
+  readonly sslRootCert: string | undefined;
+  readonly sslCert: string | undefined;
+  readonly sslKey: string | undefined;
   readonly instance: string | undefined;
   readonly extraOptions: Readonly<Record<string, unknown>>;
   /** As given; undefined means the default (DEFAULT_CONNECT_TIMEOUT_MS), applied by the pool settings. */
@@ -151,7 +169,8 @@ export interface ResolvedPostgresOptions {
   readonly statementTimeoutMs: number | undefined;
   /** As given; undefined means the default (DEFAULT_LOCK_TIMEOUT_MS). */
   readonly lockTimeoutMs: number | undefined;
-  readonly preparedStatements: boolean;
+  /** As given; undefined: prepared on a direct connection, not behind a pooler. */
+  readonly preparedStatements: boolean | undefined;
   readonly pool: pg.Pool | undefined;
   readonly client: SqlClient | undefined;
 
@@ -403,12 +422,16 @@ export function resolvePostgresOptions(options: PostgresSessionServiceOptions = 
     password: text('password', o.password),
     database: text('database', o.database),
     sslMode,
+    sslRootCert: text('sslRootCert', o.sslRootCert),
+    sslCert: text('sslCert', o.sslCert),
+    sslKey: text('sslKey', o.sslKey),
     instance,
     extraOptions: Object.freeze({ ...(o.extraOptions ?? {}) }),
     connectTimeoutMs,
     statementTimeoutMs,
     lockTimeoutMs,
-    preparedStatements: flag('preparedStatements', o.preparedStatements, true),
+    preparedStatements:
+      o.preparedStatements === undefined ? undefined : flag('preparedStatements', o.preparedStatements, true),
     pool: o.pool,
     client: o.client,
     sessionEventLimit: count('sessionEventLimit', o.sessionEventLimit, DEFAULT_SESSION_EVENT_LIMIT),

@@ -5,6 +5,7 @@ import pg from 'pg';
 import type { SqlClient, SqlExecutor, SqlResult } from './client.js';
 import { isConnectionError } from './errors.js';
 import { resultParsers } from './parsers.js';
+import { beginStatement, type ConnectionFacts, connectionFacts, type ServerTimeouts } from './pg-session.js';
 import { statementName } from './statement-names.js';
 
 /**
@@ -139,86 +140,124 @@ export interface PgClientOptions {
   owned: boolean;
   /**
    * Run statements with parameters as named prepared statements, parsed and planned once per
-   * connection (default true). Turn it off behind a pooler that moves a client between server
-   * connections without carrying its prepared statements (PgBouncer in transaction mode before
-   * 1.21, or without `max_prepared_statements`).
+   * connection. Default: yes on a direct connection, no behind a connection pooler (found out per
+   * connection, see pg-session.ts), since PgBouncer in transaction mode before 1.21 (or without
+   * `max_prepared_statements`) moves a client between server connections without its prepared
+   * statements. `true` prepares behind a pooler too; `false` never prepares.
    */
   preparedStatements?: boolean;
+  /**
+   * Server timeouts for every statement: session settings on a direct connection, `SET LOCAL` in
+   * each transaction behind a pooler. Absent: the connection keeps whatever it has.
+   */
+  timeouts?: ServerTimeouts;
 }
 
 /** Wraps a pg.Pool as a {@link SqlClient}. */
-export function pgClient(pool: pg.Pool, { owned, preparedStatements = true }: PgClientOptions): SqlClient {
+export function pgClient(
+  pool: pg.Pool,
+  { owned, preparedStatements, timeouts = {} }: PgClientOptions,
+): SqlClient {
   let closing: Promise<void> | undefined;
   guardCheckouts(pool);
-  const onPool = { prepare: preparedStatements, pooled: true };
-  const onConnection = { prepare: preparedStatements, pooled: false };
+  const facts = new WeakMap<object, Promise<ConnectionFacts>>();
+  const prepareOn = (f: ConnectionFacts) => preparedStatements ?? !f.pooled;
+
+  /** Checks out a connection, learns what it reaches, runs `fn`, and gives it back (or drops it). */
+  async function onConnection<T>(
+    fn: (conn: pg.PoolClient, f: ConnectionFacts, release: (error?: Error) => void) => Promise<T>,
+  ): Promise<T> {
+    const conn = await pool.connect();
+    const broken = watchCheckedOut(conn);
+    let released = false;
+    const release = (error?: Error) => {
+      if (released) return;
+      released = true;
+      broken.release(error);
+    };
+    try {
+      return await fn(conn, await connectionFacts(facts, conn, timeouts), release);
+    } catch (error) {
+      // As pg.Pool's own query(): a connection whose statement failed is not reused, since it
+      // may be broken, still running the statement (a read timeout) or in an unknown state.
+      release(asError(error));
+      throw error;
+    } finally {
+      release();
+    }
+  }
 
   return {
     kind: 'pg',
-    query: <Row>(text: string, params?: readonly unknown[]) => run<Row>(pool, text, params, onPool),
+    query: <Row>(text: string, params?: readonly unknown[]) =>
+      onConnection((conn, f) => run<Row>(conn, text, params, { prepare: prepareOn(f), pooled: true })),
 
-    async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-      const conn = await pool.connect();
-      const broken = watchCheckedOut(conn);
-      let finished = false;
-      const tx: SqlExecutor = {
-        query: <Row>(text: string, params?: readonly unknown[]) => {
-          // A statement issued after the transaction ended would run on a connection that is
-          // back in the pool, outside any transaction, or inside someone else's.
-          if (finished) return Promise.reject(new Error('the transaction has already ended'));
-          return run<Row>(conn, text, params, onConnection);
-        },
-      };
-      try {
-        await conn.query('BEGIN ISOLATION LEVEL READ COMMITTED');
-        const value = await fn(tx);
-        await conn.query('COMMIT');
-        finished = true;
-        broken.release();
-        return value;
-      } catch (error) {
-        finished = true;
-        if (isConnectionError(error)) {
-          // The connection is gone or not answering (a read timeout): a ROLLBACK would fail the
-          // same way, or wait out a second timeout on a silent server. Discarding the connection
-          // ends its server session, which rolls the transaction back.
-          broken.release(asError(error));
-          throw error;
-        }
+    transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+      return onConnection(async (conn, f, release) => {
+        let finished = false;
+        const settings = { prepare: prepareOn(f), pooled: false };
+        const tx: SqlExecutor = {
+          query: <Row>(text: string, params?: readonly unknown[]) => {
+            // A statement issued after the transaction ended would run on a connection that is
+            // back in the pool, outside any transaction, or inside someone else's.
+            if (finished) return Promise.reject(new Error('the transaction has already ended'));
+            return run<Row>(conn, text, params, settings);
+          },
+        };
         try {
-          await conn.query('ROLLBACK');
-        } catch (rollbackError) {
-          // The connection itself is broken (or in an unknown state): destroy it rather than
-          // handing it to the next caller.
-          broken.release(asError(rollbackError));
+          await conn.query(beginStatement(f, timeouts));
+          const value = await fn(tx);
+          await conn.query('COMMIT');
+          finished = true;
+          return value;
+        } catch (error) {
+          finished = true;
+          if (isConnectionError(error)) {
+            // The connection is gone or not answering (a read timeout): a ROLLBACK would fail the
+            // same way, or wait out a second timeout on a silent server. Discarding the connection
+            // ends its server session, which rolls the transaction back.
+            release(asError(error));
+            throw error;
+          }
+          try {
+            await conn.query('ROLLBACK');
+          } catch (rollbackError) {
+            // The connection itself is broken (or in an unknown state): destroy it rather than
+            // handing it to the next caller.
+            release(asError(rollbackError));
+            throw error;
+          }
+          release();
           throw error;
         }
-        broken.release();
-        throw error;
-      }
+      });
     },
 
-    async withConnection<T>(fn: (conn: SqlExecutor) => Promise<T>): Promise<T> {
-      const conn = await pool.connect();
-      const broken = watchCheckedOut(conn);
-      let finished = false;
-      try {
-        const value = await fn({
+    withConnection<T>(fn: (conn: SqlExecutor) => Promise<T>): Promise<T> {
+      return onConnection(async (conn, f) => {
+        let finished = false;
+        const settings = { prepare: prepareOn(f), pooled: false };
+        const executor: SqlExecutor = {
           query: <Row>(text: string, params?: readonly unknown[]) => {
             if (finished) return Promise.reject(new Error('the connection has been released'));
-            return run<Row>(conn, text, params, onConnection);
+            return run<Row>(conn, text, params, settings);
           },
-        });
-        finished = true;
-        broken.release();
-        return value;
-      } catch (error) {
-        finished = true;
-        // fn may have failed half-way through (a transaction left open, a session setting
-        // changed, a broken socket); the safe choice is not to reuse this connection.
-        broken.release(asError(error));
-        throw error;
-      }
+        };
+        try {
+          if (!f.pooled) return await fn(executor);
+          // Behind a pooler, one server connection is ours only inside a transaction: without
+          // one, a session-level advisory lock could be taken on one server connection and
+          // released on another (or never). The statements inside then commit together.
+          await conn.query(beginStatement(f, timeouts));
+          const value = await fn(executor);
+          await conn.query('COMMIT');
+          return value;
+        } finally {
+          // fn may have failed half-way through (a transaction left open, a session setting
+          // changed, a broken socket); onConnection then drops this connection.
+          finished = true;
+        }
+      });
     },
 
     close(): Promise<void> {

@@ -67,8 +67,8 @@ export async function newPglite(): Promise<{ client: SqlClient; close(): Promise
 
 /** A fresh database for one test file's cases: PGlite, or a schema of its own on the server. */
 export interface TestDatabase {
-  /** Options that point a service at it: PGlite's client, or the server's pool and schema. */
-  connect: { client?: SqlClient; pool?: pg.Pool; schema?: string };
+  /** Options that point a service at it: PGlite's client, or the server's pool (or DSN) and schema. */
+  connect: { client?: SqlClient; pool?: pg.Pool; dsn?: string; schema?: string };
   /** A client on it, to read rows back, or to wrap before handing it to a service. */
   sql: SqlClient;
   /** The schema of the server's tables; undefined on PGlite (its current schema). */

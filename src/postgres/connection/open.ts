@@ -8,6 +8,7 @@ import type pg from 'pg';
 import { ConfigError, StorageError } from '../../session/errors.js';
 import type { SqlClient } from '../../sql/client.js';
 import { createPgPool, pgClient } from '../../sql/pg-client.js';
+import type { ServerTimeouts } from '../../sql/pg-session.js';
 import { getPostgresInstance } from '../../storage/postgres/registry.js';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -36,6 +37,8 @@ export interface ConnectionPlan {
   readonly describe: string;
   /** Hides every secret of these options in a text (see secrets.ts). */
   readonly redact: Redactor;
+  /** The server timeouts the client sets on each connection; undefined for `client` and `pool`. */
+  readonly timeouts: ServerTimeouts | undefined;
 }
 
 /** An open connection: the client to run statements on and whether the service must close it. */
@@ -63,46 +66,50 @@ export function clientReadTimeoutMs(statementTimeoutMs: number): number {
 }
 
 /**
- * The server settings (libpq's `options`, `-c name=value`) and client timers that bound every
- * statement and lock wait. Sent in `options` rather than as separate startup parameters so a DSN's
- * own `-c statement_timeout=...` (appended after these) still wins, as the server applies the
- * last `-c` for a name.
+ * The client timer that bounds every statement. The server-side timeouts are not startup
+ * parameters (PgBouncer refuses `options`): the client sets them once a connection is open, see
+ * {@link serverTimeouts}.
  */
-function timeoutSettings(statementTimeoutMs: number, lockTimeoutMs: number): pg.PoolConfig {
-  const settings: string[] = [];
-  if (statementTimeoutMs > 0) settings.push(`-c statement_timeout=${statementTimeoutMs}`);
-  if (lockTimeoutMs > 0) settings.push(`-c lock_timeout=${lockTimeoutMs}`);
-  const config: pg.PoolConfig = {};
-  if (settings.length > 0) config.options = settings.join(' ');
-  if (statementTimeoutMs > 0) config.query_timeout = clientReadTimeoutMs(statementTimeoutMs);
-  return config;
+function readTimeout(statementTimeoutMs: number): pg.PoolConfig {
+  return statementTimeoutMs > 0 ? { query_timeout: clientReadTimeoutMs(statementTimeoutMs) } : {};
 }
 
 /**
  * Settings used when neither the options nor extraOptions say otherwise. node-postgres waits
- * forever for a connection, and PostgreSQL lets a statement run and wait for a lock forever, by
- * default; bounded waits turn an unreachable server, a stalled one or a row another connection
- * keeps locked into an error (STORAGE, with the driver's error as its cause) instead of a hang.
+ * forever for a connection by default; bounded waits turn an unreachable server or a stalled one
+ * into an error (STORAGE, with the driver's error as its cause) instead of a hang.
  */
 export const DEFAULT_POOL_SETTINGS: Readonly<pg.PoolConfig> = Object.freeze({
   connectionTimeoutMillis: DEFAULT_CONNECT_TIMEOUT_MS,
   application_name: 'agent-sessions',
-  ...timeoutSettings(DEFAULT_STATEMENT_TIMEOUT_MS, DEFAULT_LOCK_TIMEOUT_MS),
+  ...readTimeout(DEFAULT_STATEMENT_TIMEOUT_MS),
 });
 
 /** The default settings with the service's own timeouts (`connectTimeoutMs`, ...) applied. */
 function baseSettings(o: ResolvedPostgresOptions): pg.PoolConfig {
-  if (o.connectTimeoutMs === undefined && o.statementTimeoutMs === undefined && o.lockTimeoutMs === undefined)
-    return { ...DEFAULT_POOL_SETTINGS };
-  const { options: _options, query_timeout: _queryTimeout, ...rest } = DEFAULT_POOL_SETTINGS;
+  const { query_timeout: _queryTimeout, ...rest } = DEFAULT_POOL_SETTINGS;
   return {
     ...rest,
     connectionTimeoutMillis: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-    ...timeoutSettings(
-      o.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
-      o.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
-    ),
+    ...readTimeout(o.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS),
   };
+}
+
+/**
+ * The statement and lock timeouts the client applies on each connection (PostgreSQL's defaults
+ * let a statement run, and wait for a lock, forever). A timeout the pool settings already send
+ * (a DSN's `statement_timeout=`, `-c lock_timeout=` in `options`, extraOptions.statement_timeout)
+ * is theirs to decide: the client does not override it.
+ */
+function serverTimeouts(o: ResolvedPostgresOptions, config: pg.PoolConfig): ServerTimeouts {
+  const given = (name: string) =>
+    (config as Record<string, unknown>)[name] !== undefined ||
+    new RegExp(`(?:^|\\s)(?:-c\\s*|--)${name}=`).test(config.options ?? '');
+  const timeouts: ServerTimeouts = {};
+  if (!given('statement_timeout'))
+    timeouts.statementTimeoutMs = o.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+  if (!given('lock_timeout')) timeouts.lockTimeoutMs = o.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+  return timeouts;
 }
 
 const UNIT_MS: Readonly<Record<string, number>> = { '': 1, ms: 1, s: 1000, min: 60_000, h: 3_600_000 };
@@ -163,10 +170,38 @@ function readPem(path: string, param: string, field: string): string {
   }
 }
 
-/** Settings from a parsed connection string; `sslMode` applies when the string has no sslmode. */
+/** PEM file paths of TLS, as libpq's sslrootcert, sslcert and sslkey. */
+interface TlsFiles {
+  rootCert?: string | undefined;
+  cert?: string | undefined;
+  key?: string | undefined;
+}
+
+/** node-postgres `ssl` for a mode and its files; the files matter only when TLS is on. */
+function tlsSettings(mode: SslMode | DsnSslMode, files: TlsFiles, field: string): false | TlsOptions {
+  const ssl = sslFor(mode);
+  if (!ssl) return false;
+  const out: TlsOptions = { ...ssl };
+  if (files.rootCert && files.rootCert !== 'system') out.ca = readPem(files.rootCert, 'sslrootcert', field);
+  if (files.cert) out.cert = readPem(files.cert, 'sslcert', field);
+  if (files.key) out.key = readPem(files.key, 'sslkey', field);
+  return out;
+}
+
+const optionFiles = (o: ResolvedPostgresOptions): TlsFiles => ({
+  rootCert: o.sslRootCert,
+  cert: o.sslCert,
+  key: o.sslKey,
+});
+
+/**
+ * Settings from a parsed connection string; `sslMode` and the options' TLS files apply when the
+ * string has no sslmode (or no file) of its own.
+ */
 function fromConnectionString(
   parsed: ParsedConnectionString,
   sslMode: SslMode | undefined,
+  files: TlsFiles,
   field: string,
 ): pg.PoolConfig {
   const config: pg.PoolConfig = {};
@@ -179,15 +214,15 @@ function fromConnectionString(
   if (parsed.connectTimeoutMs !== undefined) config.connectionTimeoutMillis = parsed.connectTimeoutMs;
   if (parsed.options !== undefined) config.options = parsed.options;
   if (parsed.maxConnections !== undefined) config.max = parsed.maxConnections;
-  let ssl = sslFor(parsed.sslMode ?? sslMode ?? DEFAULT_SSL_MODE);
-  if (ssl) {
-    ssl = { ...ssl };
-    if (parsed.sslRootCert && parsed.sslRootCert !== 'system')
-      ssl.ca = readPem(parsed.sslRootCert, 'sslrootcert', field);
-    if (parsed.sslCert) ssl.cert = readPem(parsed.sslCert, 'sslcert', field);
-    if (parsed.sslKey) ssl.key = readPem(parsed.sslKey, 'sslkey', field);
-  }
-  config.ssl = ssl;
+  config.ssl = tlsSettings(
+    parsed.sslMode ?? sslMode ?? DEFAULT_SSL_MODE,
+    {
+      rootCert: parsed.sslRootCert ?? files.rootCert,
+      cert: parsed.sslCert ?? files.cert,
+      key: parsed.sslKey ?? files.key,
+    },
+    field,
+  );
   return config;
 }
 
@@ -228,13 +263,20 @@ function plan(
   poolConfig: pg.PoolConfig | undefined,
   described: string,
   redact: Redactor,
+  timeouts?: ServerTimeouts,
 ): ConnectionPlan {
   const describe = redact(described);
   // Every secret-looking setting, not only the password and the TLS key: a TLS `passphrase` (or
   // `pfx`, or a password in extraOptions) was printed as given.
   const hidden = (config: pg.PoolConfig) => maskSecrets(config);
-  const view = () => ({ source, describe, poolConfig: poolConfig && hidden(poolConfig) });
-  const result = { source, poolConfig: poolConfig && Object.freeze(poolConfig), describe, redact };
+  const view = () => ({ source, describe, poolConfig: poolConfig && hidden(poolConfig), timeouts });
+  const result = {
+    source,
+    poolConfig: poolConfig && Object.freeze(poolConfig),
+    describe,
+    redact,
+    timeouts: timeouts && Object.freeze(timeouts),
+  };
   Object.defineProperties(result, { toJSON: { value: view }, [inspect.custom]: { value: view } });
   return Object.freeze(result);
 }
@@ -252,12 +294,16 @@ export function planConnection(o: ResolvedPostgresOptions): ConnectionPlan {
 
   if (o.dsn !== undefined) {
     const parsed = parseConnectionString(o.dsn, 'dsn');
-    const config = layer(baseSettings(o), fromConnectionString(parsed, o.sslMode, 'dsn'), o.extraOptions);
+    const config = layer(
+      baseSettings(o),
+      fromConnectionString(parsed, o.sslMode, optionFiles(o), 'dsn'),
+      o.extraOptions,
+    );
     alignReadTimeout(config, [o.extraOptions]);
     // Described from the parsed settings, never from the text: a password holding a space or
     // an `@` defeats any pattern that guesses where it ends.
     const sslMode = parsed.sslMode ?? o.sslMode ?? DEFAULT_SSL_MODE;
-    return plan('dsn', config, describeSettings(config, sslMode), redact);
+    return plan('dsn', config, describeSettings(config, sslMode), redact, serverTimeouts(o, config));
   }
 
   if (o.host !== undefined || o.instance === undefined) {
@@ -269,11 +315,11 @@ export function planConnection(o: ResolvedPostgresOptions): ConnectionPlan {
       database: o.database ?? DEFAULT_DATABASE,
       user: o.user,
       password: o.password,
-      ssl: sslFor(sslMode),
+      ssl: tlsSettings(sslMode, optionFiles(o), 'sslRootCert'),
     };
     const config = layer(baseSettings(o), settings, o.extraOptions);
     alignReadTimeout(config, [o.extraOptions]);
-    return plan(source, config, describeSettings(config, sslMode), redact);
+    return plan(source, config, describeSettings(config, sslMode), redact, serverTimeouts(o, config));
   }
 
   const instance = getPostgresInstance(o.instance);
@@ -283,7 +329,7 @@ export function planConnection(o: ResolvedPostgresOptions): ConnectionPlan {
   const parsed = parseConnectionString(instance.connectionString, 'connectionString');
   const config = layer(
     baseSettings(o),
-    fromConnectionString(parsed, o.sslMode, 'connectionString'),
+    fromConnectionString(parsed, o.sslMode, optionFiles(o), 'connectionString'),
     instance.extraOptions,
     o.extraOptions,
   );
@@ -294,6 +340,7 @@ export function planConnection(o: ResolvedPostgresOptions): ConnectionPlan {
     config,
     `${describeSettings(config, sslMode)} (instance "${instance.name}")`,
     redact,
+    serverTimeouts(o, config),
   );
 }
 
@@ -319,7 +366,11 @@ export function openConnection(o: ResolvedPostgresOptions): OpenedConnection {
       }),
   });
   return Object.freeze({
-    client: pgClient(pool, { owned: true, preparedStatements: o.preparedStatements }),
+    client: pgClient(pool, {
+      owned: true,
+      preparedStatements: o.preparedStatements,
+      timeouts: decided.timeouts ?? {},
+    }),
     owned: true,
     describe,
     redact,

@@ -14,6 +14,7 @@ import { exec, execSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PostgresSessionServiceOptions } from '../../../src/postgres/options.js';
 import type { PostgresSessionService } from '../../../src/postgres/service.js';
 import { decodeSessionState } from '../../../src/session/codec/index.js';
 import { isAgentSessionsError } from '../../../src/session/errors.js';
@@ -21,6 +22,7 @@ import { createEvent, type Event } from '../../../src/session/event.js';
 import type { SessionKey } from '../../../src/session/keys.js';
 import type { Session } from '../../../src/session/session.js';
 import { stateOf } from '../../../src/session/state.js';
+import { pgbouncerUnavailable, startPgBouncer } from '../../support/pgbouncer.js';
 import {
   createTestSchema,
   randomName,
@@ -153,9 +155,14 @@ describeRestart('a server restart under steady append load', () => {
     return attempts;
   }
 
-  it('fails calls fast while the server is down, stores every resolved append once, and recovers by itself', async () => {
+  /**
+   * Three services append steadily while the server restarts: failures during the outage are
+   * fast STORAGE errors, every resolved append is stored once and in order with its state update,
+   * and each service works again by itself. `extra` points the services elsewhere (a pooler).
+   */
+  async function steadyLoadAcrossRestart(extra: PostgresSessionServiceOptions = {}): Promise<void> {
     const services = await Promise.all(
-      [0, 1, 2].map((i) => db.service(randomName(`restart${i}`), { connectTimeoutMs: 3_000 })),
+      [0, 1, 2].map((i) => db.service(randomName(`restart${i}`), { connectTimeoutMs: 3_000, ...extra })),
     );
     try {
       const appName = randomName('restart');
@@ -208,7 +215,26 @@ describeRestart('a server restart under steady append load', () => {
     } finally {
       await Promise.all(services.map((s) => s.close()));
     }
+  }
+
+  it('fails calls fast while the server is down, stores every resolved append once, and recovers by itself', async () => {
+    await steadyLoadAcrossRestart();
   }, 120_000);
+
+  // The same outage seen through PgBouncer in transaction mode: the pooler stays up and its server
+  // connections die, so the services see the failures through it and recover without rebuilding.
+  it.skipIf(pgbouncerUnavailable !== undefined)(
+    'does the same through PgBouncer in transaction mode',
+    async () => {
+      const bouncer = await startPgBouncer('transaction');
+      try {
+        await steadyLoadAcrossRestart({ dsn: bouncer.url });
+      } finally {
+        await bouncer.stop();
+      }
+    },
+    120_000,
+  );
 
   it('accepts appends during the outage with asynchronous persistence and writes each once when the server is back', async () => {
     const reports: Error[] = [];

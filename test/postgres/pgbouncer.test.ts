@@ -1,0 +1,89 @@
+/**
+ * What the service does differently behind a connection pooler, checked against a real PgBouncer
+ * in transaction mode with one server connection shared by every client: no startup `options`,
+ * timeouts per transaction instead of per session, and no named prepared statements unless asked.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { openConnection } from '../../src/postgres/connection/open.js';
+import { type PostgresSessionServiceOptions, resolvePostgresOptions } from '../../src/postgres/options.js';
+import { sqlState } from '../../src/sql/errors.js';
+import { describePgBouncer, type PgBouncer, startPgBouncer } from '../support/pgbouncer.js';
+
+describePgBouncer('behind PgBouncer in transaction mode', () => {
+  let bouncer: PgBouncer | undefined;
+  beforeAll(async () => {
+    // One server connection: every client's statements meet on it, as under load in production.
+    bouncer = await startPgBouncer('transaction', { settings: { default_pool_size: '1' } });
+  });
+  afterAll(async () => {
+    await bouncer?.stop();
+  });
+
+  const open = (extra: PostgresSessionServiceOptions = {}) =>
+    openConnection(resolvePostgresOptions({ dsn: bouncer!.url, extraOptions: { max: 4 }, ...extra }));
+
+  it('sets the statement and lock timeouts inside each transaction, and leaves the shared server session alone', async () => {
+    const opened = open({ statementTimeoutMs: 1500, lockTimeoutMs: 700 });
+    try {
+      const inside = await opened.client.transaction(async (tx) => {
+        const { rows } = await tx.query<{ s: string; l: string }>(
+          "SELECT current_setting('statement_timeout') AS s, current_setting('lock_timeout') AS l",
+        );
+        return rows[0];
+      });
+      expect(inside).toEqual({ s: '1500ms', l: '700ms' });
+      // Outside a transaction the one server connection is shared with every other client: a
+      // session-level SET would have leaked to them.
+      const { rows } = await opened.client.query<{ s: string; l: string }>(
+        "SELECT current_setting('statement_timeout') AS s, current_setting('lock_timeout') AS l",
+      );
+      expect(rows[0]).toEqual({ s: '0', l: '0' });
+    } finally {
+      await opened.client.close();
+    }
+  });
+
+  it('cancels a statement in a transaction after statementTimeoutMs (57014)', async () => {
+    const opened = open({ statementTimeoutMs: 300 });
+    try {
+      const error = await opened.client
+        .transaction((tx) => tx.query('SELECT pg_sleep(5)'))
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(sqlState(error)).toBe('57014');
+    } finally {
+      await opened.client.close();
+    }
+  });
+
+  /** Runs concurrent parameterized statements from several client connections; returns the SQLSTATEs of failures. */
+  async function concurrentFailures(extra: PostgresSessionServiceOptions): Promise<string[]> {
+    const opened = open(extra);
+    try {
+      const results = await Promise.allSettled(
+        Array.from({ length: 40 }, (_, i) =>
+          i % 2 === 0
+            ? opened.client.query('SELECT $1::int + 1 AS n', [i])
+            : opened.client.transaction((tx) => tx.query('SELECT $1::text AS t', [String(i)])),
+        ),
+      );
+      return results.flatMap((r) =>
+        r.status === 'rejected' ? [sqlState(r.reason) ?? String(r.reason)] : [],
+      );
+    } finally {
+      await opened.client.close();
+    }
+  }
+
+  it('runs without named prepared statements by default, so clients sharing a server connection never collide', async () => {
+    expect(await concurrentFailures({})).toEqual([]);
+  });
+
+  it('shows why: forcing prepared statements on this pooler fails (42P05 or 26000)', async () => {
+    const failures = await concurrentFailures({ preparedStatements: true });
+    expect(failures.length).toBeGreaterThan(0);
+    for (const code of failures) expect(['42P05', '26000']).toContain(code);
+  });
+});
