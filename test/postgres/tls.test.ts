@@ -1,0 +1,256 @@
+/**
+ * TLS against a real server: a throwaway PostgreSQL cluster (test/support/cluster.ts) that accepts
+ * only TLS connections, with a CA, a server certificate for `localhost` and a client certificate
+ * made here by openssl. `require`, `verify-ca` and `verify-full` connect as they should; a wrong
+ * CA, a host name the certificate is not for, and a missing client certificate are refused.
+ * Skipped when initdb/pg_ctl or openssl are missing.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkConnection, openConnection } from '../../src/postgres/connection/open.js';
+import { type PostgresSessionServiceOptions, resolvePostgresOptions } from '../../src/postgres/options.js';
+import { PostgresSessionService } from '../../src/postgres/service.js';
+import { type Cluster, postgresBin, startCluster } from '../support/cluster.js';
+
+const hasOpenssl = (() => {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+const skip = !postgresBin
+  ? 'initdb/pg_ctl are not installed'
+  : !hasOpenssl
+    ? 'openssl is missing'
+    : undefined;
+if (skip) console.info(`TLS tests skipped: ${skip}`);
+
+/** A CA, a server certificate for DNS:localhost only, a client certificate for user postgres, and an unrelated CA. */
+function makeCertificates(dir: string): Record<string, string> {
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  const ca = (name: string) =>
+    ssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name}`,
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.crt`,
+    );
+  const signed = (name: string, subject: string, ext: string) => {
+    ssl(
+      'req',
+      '-new',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      subject,
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+    );
+    writeFileSync(join(dir, `${name}.ext`), ext);
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      `${name}.ext`,
+      '-out',
+      `${name}.crt`,
+    );
+  };
+  ca('ca');
+  ca('other-ca');
+  // No IP address in the certificate: connecting to 127.0.0.1 with verify-full is the wrong host name.
+  signed('server', '/CN=localhost', 'subjectAltName=DNS:localhost\n');
+  signed('client', '/CN=postgres', 'extendedKeyUsage=clientAuth\n');
+  const read = (name: string) => readFileSync(join(dir, name), 'utf8');
+  return Object.fromEntries(
+    ['ca.crt', 'other-ca.crt', 'server.crt', 'server.key', 'client.crt', 'client.key'].map((f) => [
+      f,
+      read(f),
+    ]),
+  );
+}
+
+describe.skipIf(skip !== undefined)('TLS to a server with a certificate made by the test', () => {
+  let cluster: Cluster;
+  let certs: string;
+  const file = (name: string) => join(certs, name);
+
+  beforeAll(async () => {
+    certs = mkdtempSync(join(tmpdir(), 'agent-sessions-certs-'));
+    const made = makeCertificates(certs);
+    cluster = await startCluster({
+      files: {
+        'server.crt': made['server.crt']!,
+        'server.key': made['server.key']!,
+        'ca.crt': made['ca.crt']!,
+      },
+      conf: {
+        ssl: 'on',
+        ssl_cert_file: "'../server.crt'",
+        ssl_key_file: "'../server.key'",
+        ssl_ca_file: "'../ca.crt'",
+        // `localhost` may resolve to ::1 first: listen on both.
+        listen_addresses: "'127.0.0.1,::1'",
+      },
+      // TLS only: a plain connection is turned away, so a connection that works is encrypted.
+      // Database `certdb` also wants a client certificate signed by the CA, for user postgres.
+      hba: [
+        'local all all trust',
+        'hostssl certdb all 127.0.0.1/32 cert',
+        'hostssl certdb all ::1/128 cert',
+        'hostssl all all 127.0.0.1/32 trust',
+        'hostssl all all ::1/128 trust',
+        'host all all all reject',
+      ].join('\n'),
+    });
+    execFileSync(
+      join(postgresBin!, 'psql'),
+      ['-h', cluster.dir, '-p', String(cluster.port), '-U', 'postgres', '-c', 'CREATE DATABASE certdb'],
+      {
+        stdio: 'pipe',
+        env: { ...process.env, PGSSLMODE: 'disable' },
+      },
+    );
+  }, 120_000);
+  afterAll(() => {
+    cluster?.stop();
+    if (certs) rmSync(certs, { recursive: true, force: true });
+  });
+
+  const base = (extra: PostgresSessionServiceOptions): PostgresSessionServiceOptions => ({
+    host: '127.0.0.1',
+    port: cluster.port,
+    user: 'postgres',
+    database: 'postgres',
+    connectTimeoutMs: 5_000,
+    ...extra,
+  });
+
+  /** Connects, and returns whether the connection is encrypted; rejects when refused. */
+  async function tlsInUse(options: PostgresSessionServiceOptions): Promise<boolean> {
+    const opened = openConnection(resolvePostgresOptions(options));
+    try {
+      await checkConnection(opened);
+      const { rows } = await opened.client.query<{ ssl: boolean }>(
+        'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()',
+      );
+      return rows[0]!.ssl;
+    } finally {
+      await opened.client.close();
+    }
+  }
+
+  /** The message of the StorageError a refused connection fails with. */
+  async function refusal(options: PostgresSessionServiceOptions): Promise<string> {
+    const error = await tlsInUse(options).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error, 'the connection must be refused').toBeInstanceOf(Error);
+    expect((error as { code?: string }).code).toBe('STORAGE');
+    return `${(error as Error).message} / ${String((error as Error).cause)}`;
+  }
+
+  it('is refused without TLS by this server (so the cases below are encrypted)', async () => {
+    expect(await refusal(base({ sslMode: 'disable' }))).toMatch(/pg_hba|reject|no encryption/i);
+  });
+
+  it('require: encrypts without checking the certificate', async () => {
+    expect(await tlsInUse(base({ sslMode: 'require' }))).toBe(true);
+  });
+
+  it('verify-ca: connects with the CA file, whatever the host name', async () => {
+    expect(await tlsInUse(base({ sslMode: 'verify-ca', sslRootCert: file('ca.crt') }))).toBe(true);
+  });
+
+  it('verify-ca: refuses a server whose certificate another CA signed', async () => {
+    expect(await refusal(base({ sslMode: 'verify-ca', sslRootCert: file('other-ca.crt') }))).toMatch(
+      /certificate/i,
+    );
+  });
+
+  it('verify-ca: refuses without a CA file, since Node does not trust the test CA', async () => {
+    expect(await refusal(base({ sslMode: 'verify-ca' }))).toMatch(/certificate/i);
+  });
+
+  it('verify-full: connects to the host name the certificate is for', async () => {
+    expect(
+      await tlsInUse(base({ host: 'localhost', sslMode: 'verify-full', sslRootCert: file('ca.crt') })),
+    ).toBe(true);
+  });
+
+  it('verify-full: refuses a host name the certificate is not for', async () => {
+    expect(await refusal(base({ sslMode: 'verify-full', sslRootCert: file('ca.crt') }))).toMatch(
+      /altnames|host ?name|does not match/i,
+    );
+  });
+
+  it('sends a client certificate to a database that requires one, and is refused without it', async () => {
+    const certOptions = base({
+      database: 'certdb',
+      sslMode: 'verify-full',
+      host: 'localhost',
+      sslRootCert: file('ca.crt'),
+    });
+    expect(await tlsInUse({ ...certOptions, sslCert: file('client.crt'), sslKey: file('client.key') })).toBe(
+      true,
+    );
+    expect(await refusal(certOptions)).toMatch(/certificate/i);
+  });
+
+  it('reads sslmode and the certificate files from a DSN the same way', async () => {
+    const dsn = `postgres://postgres@localhost:${cluster.port}/certdb?sslmode=verify-full&sslrootcert=${file('ca.crt')}&sslcert=${file('client.crt')}&sslkey=${file('client.key')}`;
+    expect(await tlsInUse({ dsn })).toBe(true);
+    const wrong = `postgres://postgres@127.0.0.1:${cluster.port}/postgres?sslmode=verify-full&sslrootcert=${file('ca.crt')}`;
+    expect(await refusal({ dsn: wrong })).toMatch(/altnames|host ?name|does not match/i);
+  });
+
+  it('runs a session service over verify-full TLS', async () => {
+    const service = await PostgresSessionService.create(
+      base({ host: 'localhost', sslMode: 'verify-full', sslRootCert: file('ca.crt'), tablePrefix: 'tls' }),
+    );
+    try {
+      const session = await service.createSession({ appName: 'tls', userId: 'u' });
+      expect((await service.getSession({ appName: 'tls', userId: 'u', sessionId: session.id }))?.id).toBe(
+        session.id,
+      );
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('names the option when a certificate file cannot be read', () => {
+    expect(() =>
+      openConnection(
+        resolvePostgresOptions(base({ sslMode: 'verify-ca', sslRootCert: file('missing.crt') })),
+      ),
+    ).toThrow(/sslrootcert.*missing\.crt/);
+  });
+});
