@@ -1,9 +1,11 @@
 /**
  * The options every database command takes, and which database they select: `--dsn` (or
- * DATABASE_URL) for a PostgreSQL server, otherwise the embedded PGlite database in `--data-dir`.
+ * DATABASE_URL, or libpq's PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE/PGSSLMODE when PGHOST is
+ * set) for a PostgreSQL server, otherwise the embedded PGlite database in `--data-dir`.
  */
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
+import { environmentDsn } from '../postgres/connection/environment.js';
 
 /** Where the embedded database lives unless `--data-dir` says otherwise (relative to the cwd). */
 export const DEFAULT_DATA_DIR = '.agent-sessions';
@@ -38,9 +40,17 @@ export function addConnectionOptions(command: Command): Command {
     .option('--table-prefix <prefix>', 'prefix of the table names, e.g. trpc (gives trpc_session_states)');
 }
 
-/** The database the flags select; an empty DSN (DATABASE_URL="") counts as none. */
+/**
+ * The server DSN the flags and the environment give, highest first: `--dsn`, DATABASE_URL, the
+ * PG* variables (when PGHOST is set); an empty value counts as none.
+ */
+export function dsnOf(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return flags.dsn?.trim() || environmentDsn(env) || undefined;
+}
+
+/** The database the flags (and the environment, see dsnOf) select. */
 export function targetOf(flags: ConnectionFlags): Target {
-  const dsn = flags.dsn?.trim();
+  const dsn = dsnOf(flags);
   if (dsn) return { kind: 'pg', dsn };
   return { kind: 'pglite', dataDir: resolve(flags.dataDir ?? DEFAULT_DATA_DIR) };
 }
@@ -53,7 +63,7 @@ export function tableFlags(flags: ConnectionFlags): string {
   const parts: string[] = [];
   if (flags.schema) parts.push(`--schema ${flags.schema}`);
   if (flags.tablePrefix) parts.push(`--table-prefix ${flags.tablePrefix}`);
-  if (!flags.dsn?.trim() && flags.dataDir && resolve(flags.dataDir) !== resolve(DEFAULT_DATA_DIR)) {
+  if (!dsnOf(flags) && flags.dataDir && resolve(flags.dataDir) !== resolve(DEFAULT_DATA_DIR)) {
     parts.push(`--data-dir ${flags.dataDir}`);
   }
   return parts.length > 0 ? ` ${parts.join(' ')}` : '';

@@ -11,7 +11,7 @@ import { resolvePostgresOptions } from '../postgres/options.js';
 import { type TableNames, tableNames } from '../postgres/schema/index.js';
 import type { SqlClient } from '../sql/client.js';
 import { pgliteClient } from '../sql/pglite-client.js';
-import { type ConnectionFlags, tableFlags, targetOf } from './connection-options.js';
+import { type ConnectionFlags, dsnOf, tableFlags, targetOf } from './connection-options.js';
 import { CliError } from './errors.js';
 
 /** An open database with the resolved table names. */
@@ -25,9 +25,9 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/** Strings that must never be printed: the DSN's password and PGPASSWORD. */
+/** Strings that must never be printed: the DSN's password (from --dsn or the environment) and PGPASSWORD. */
 export function secretsOf(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): string[] {
-  return secretsOfOptions({ dsn: flags.dsn?.trim() || undefined }, env);
+  return secretsOfOptions({ dsn: dsnOf(flags, env) }, env);
 }
 
 /**

@@ -10,5 +10,6 @@ export { redactConnectionString } from '../sql/connection-string.js';
 export { type CreatePgPoolOptions, createPgPool, type PgClientOptions, pgClient } from '../sql/pg-client.js';
 export { pgliteClient } from '../sql/pglite-client.js';
 export { AsyncWriteError, EnqueueAbortedError } from './async/errors.js';
+export { optionsFromEnv } from './connection/environment.js';
 export type { PostgresSessionServiceOptions, SslMode } from './options.js';
 export { PostgresSessionService } from './service.js';

@@ -93,10 +93,14 @@ export interface RunResult {
   stderr: string;
 }
 
-/** The environment of a subprocess: ours without DATABASE_URL (each test picks its database), no colours. */
+/**
+ * The environment of a subprocess: ours without DATABASE_URL or libpq's PG* variables (each test
+ * picks its database), no colours.
+ */
 export function baseEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   delete env.DATABASE_URL;
+  for (const key of Object.keys(env)) if (/^PG[A-Z]+$/.test(key)) delete env[key];
   delete env.FORCE_COLOR;
   for (const [key, value] of Object.entries(extra)) {
     if (value === undefined) delete env[key];

@@ -1,0 +1,135 @@
+/**
+ * Connection settings from the environment (DATABASE_URL, libpq's PG* variables) for the library
+ * (optionsFromEnv) and the command line, below the options given in code.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { environmentDsn, optionsFromEnv } from '../../src/postgres/connection/environment.js';
+import { planConnection } from '../../src/postgres/connection/open.js';
+import { resolvePostgresOptions } from '../../src/postgres/options.js';
+import { PostgresSessionService } from '../../src/postgres/service.js';
+import { cli, ensureBuilt, ok, serverSchema, tempDir } from '../cli/support.js';
+import { describeServer, serverUrl } from '../support/database.js';
+
+const PG = {
+  PGHOST: 'db.internal',
+  PGPORT: '6432',
+  PGUSER: 'agent',
+  PGPASSWORD: 's3cret',
+  PGDATABASE: 'sessions',
+  PGSSLMODE: 'require',
+};
+
+describe('optionsFromEnv', () => {
+  it('takes host, port, user, password, database and sslmode from the PG* variables', () => {
+    expect(optionsFromEnv({}, PG)).toEqual({
+      host: 'db.internal',
+      port: 6432,
+      user: 'agent',
+      password: 's3cret',
+      database: 'sessions',
+      sslMode: 'require',
+    });
+  });
+
+  it('prefers DATABASE_URL over the PG* variables', () => {
+    expect(optionsFromEnv({}, { ...PG, DATABASE_URL: 'postgres://u@h/db' })).toEqual({
+      dsn: 'postgres://u@h/db',
+    });
+  });
+
+  it('lets every option given in code win over the environment', () => {
+    expect(optionsFromEnv({ database: 'mine', sslMode: 'disable' }, PG)).toMatchObject({
+      host: 'db.internal',
+      database: 'mine',
+      sslMode: 'disable',
+    });
+    // A host in code is not moved elsewhere by PGHOST; the other PG* fields fill in, as libpq does.
+    expect(optionsFromEnv({ host: 'primary' }, { ...PG, DATABASE_URL: 'postgres://u@h/db' })).toEqual({
+      host: 'primary',
+      port: 6432,
+      user: 'agent',
+      password: 's3cret',
+      database: 'sessions',
+      sslMode: 'require',
+    });
+    for (const chosen of [{ dsn: 'postgres://x@y/z' }, { instance: 'main' }]) {
+      expect(optionsFromEnv(chosen, { ...PG, DATABASE_URL: 'postgres://u@h/db' })).toEqual(chosen);
+    }
+  });
+
+  it('keeps the non-connection options and ignores empty variables', () => {
+    expect(optionsFromEnv({ tablePrefix: 'agent' }, { PGHOST: ' ', DATABASE_URL: '' })).toEqual({
+      tablePrefix: 'agent',
+    });
+  });
+
+  it('reads libpq allow/prefer as disable, and refuses a PGPORT that is not a number, naming it', () => {
+    expect(optionsFromEnv({}, { PGSSLMODE: 'prefer' }).sslMode).toBe('disable');
+    expect(() => optionsFromEnv({}, { PGPORT: 'five' })).toThrow(/PGPORT/);
+  });
+
+  it('is what the connection plan uses, password hidden in its description', () => {
+    const plan = planConnection(resolvePostgresOptions(optionsFromEnv({}, PG)));
+    expect(plan.source).toBe('host');
+    expect(plan.poolConfig).toMatchObject({
+      host: 'db.internal',
+      port: 6432,
+      user: 'agent',
+      database: 'sessions',
+    });
+    expect(plan.describe).toBe('postgres://agent:***@db.internal:6432/sessions?sslmode=require');
+  });
+});
+
+describe('environmentDsn (the command line)', () => {
+  it('is DATABASE_URL when set, else the PG* variables as libpq key=value pairs when PGHOST is set', () => {
+    expect(environmentDsn({ ...PG, DATABASE_URL: 'postgres://u@h/db' })).toBe('postgres://u@h/db');
+    expect(environmentDsn({ ...PG, PGPASSWORD: "it's" })).toBe(
+      "host='db.internal' port='6432' user='agent' password='it\\'s' dbname='sessions' sslmode='require'",
+    );
+    expect(environmentDsn({ PGUSER: 'agent' })).toBeUndefined();
+  });
+});
+
+describeServer('the environment on a real server', () => {
+  const url = new URL(serverUrl ?? 'postgres://localhost/test');
+  const env = {
+    PGHOST: url.hostname,
+    PGPORT: url.port || '5432',
+    PGUSER: decodeURIComponent(url.username || 'postgres'),
+    PGDATABASE: url.pathname.slice(1),
+    ...(url.password ? { PGPASSWORD: decodeURIComponent(url.password) } : {}),
+  };
+  let schema: Awaited<ReturnType<typeof serverSchema>>;
+  beforeAll(async () => {
+    schema = await serverSchema();
+    ensureBuilt();
+  }, 300_000);
+  afterAll(async () => {
+    await schema?.drop();
+  });
+
+  it('connects a service with the PG* variables alone', async () => {
+    const service = await PostgresSessionService.create(optionsFromEnv({ schema: schema.schema }, env));
+    try {
+      const session = await service.createSession({ appName: 'env', userId: 'u' });
+      expect(session.id).not.toBe('');
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('points the command line at the server with the PG* variables (no DATABASE_URL)', async () => {
+    const dir = tempDir('agent-sessions-env-');
+    try {
+      ok(await cli(['migrate', '--schema', schema.schema], { cwd: dir.path, env }));
+      const { rows } = await schema.pool.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = $1 AND tablename = 'session_states'",
+        [schema.schema],
+      );
+      expect(rows[0]!.n).toBe(1);
+    } finally {
+      dir.remove();
+    }
+  }, 300_000);
+});
