@@ -24,7 +24,8 @@ export type SslMode = 'disable' | 'require' | 'verify-ca' | 'verify-full';
 /**
  * Options of PostgresSessionService. Each seed option of trpc-agent-go maps to one field (see the
  * README's table). Connection precedence: `client` > `pool` > `dsn` > host/port/user/password/database
- * (when `host` is set) > `instance` > the defaults (localhost:5432, database trpc-agent-go-pgsession).
+ * (when `host` is set) > `instance` > `dataDir` (embedded) > the defaults (localhost:5432, database
+ * trpc-agent-go-pgsession). `optionsFromEnv()` fills in what is left open from the environment.
  *
  * Numbers: Go replaces counts below 1 with their default; here a negative or fractional value is
  * a ConfigError (it is a mistake, not a request for the default) and 0 or absent means the default.
@@ -110,6 +111,15 @@ export interface PostgresSessionServiceOptions extends SessionServiceOptions {
   pool?: pg.Pool;
   /** Any SqlClient, e.g. `pgliteClient(...)` for embedded PostgreSQL; not closed by close(). */
   client?: SqlClient;
+  /**
+   * Embedded PostgreSQL (PGlite) in this directory, created when missing, kept between runs
+   * (`'memory://'`: in memory only). Used when no server is named (`client`, `pool`, `dsn`,
+   * `host`, `instance`), so `{ dsn: process.env.DATABASE_URL, dataDir: './data' }` means "the
+   * server when configured, else embedded". The service opens it on first use and closes it on
+   * close(), so a script exits by itself. One process at a time: a second process opening the
+   * same directory fails with a ConfigError. PGlite is imported only when this is used.
+   */
+  dataDir?: string;
 
   /** Rows are marked with deleted_at instead of removed (default true). */
   softDelete?: boolean;
@@ -173,6 +183,7 @@ export interface ResolvedPostgresOptions {
   readonly preparedStatements: boolean | undefined;
   readonly pool: pg.Pool | undefined;
   readonly client: SqlClient | undefined;
+  readonly dataDir: string | undefined;
 
   readonly sessionEventLimit: number;
   readonly sessionTtlMs: number;
@@ -434,6 +445,7 @@ export function resolvePostgresOptions(options: PostgresSessionServiceOptions = 
       o.preparedStatements === undefined ? undefined : flag('preparedStatements', o.preparedStatements, true),
     pool: o.pool,
     client: o.client,
+    dataDir: text('dataDir', o.dataDir),
     sessionEventLimit: count('sessionEventLimit', o.sessionEventLimit, DEFAULT_SESSION_EVENT_LIMIT),
     sessionTtlMs,
     appStateTtlMs,

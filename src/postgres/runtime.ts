@@ -117,6 +117,8 @@ export class ServiceRuntime implements ServiceContext {
       const { rows } = await client.query<{ database: string }>('SELECT current_database() AS database');
       database = rows[0]?.database ?? '';
     } catch (error) {
+      // Ours already (the embedded database's directory is held by another process): as it is.
+      if (isAgentSessionsError(error)) throw error;
       throw connectionError(error, describe, 'cannot connect', redact);
     }
     this.#telemetry.connected(database);

@@ -1,3 +1,7 @@
+/// <reference types="emscripten" preserve="true" />
+// PGlite's declarations use the Emscripten globals without referencing their types; the
+// reference (and @types/emscripten as a dependency) lets a user's strict type check pass
+// without skipLibCheck.
 /**
  * The PGlite (embedded PostgreSQL in WebAssembly) adapter of {@link SqlClient}.
  */
@@ -5,6 +9,7 @@ import type { PGlite, QueryOptions, Results, Transaction } from '@electric-sql/p
 import type { SqlClient, SqlExecutor, SqlResult } from './client.js';
 import { resultParsers } from './parsers.js';
 import { PglitePrepared } from './pglite-prepared.js';
+import { type DataDirLock, lockDataDir } from './pglite-lock.js';
 
 // Per-query parsers, so an instance the caller shares with us keeps its own configuration.
 const queryOptions: QueryOptions = { rowMode: 'object', parsers: { ...resultParsers } };
@@ -49,7 +54,9 @@ function isPglite(value: unknown): value is PGlite {
  * Opens PGlite behind the {@link SqlClient} contract.
  *
  * @param target a data directory to persist in; `'memory://'` or nothing for an in-memory
- *   database; or an existing PGlite instance, which close() leaves open.
+ *   database; or an existing PGlite instance, which close() leaves open. A data directory is
+ *   locked for this process until close() (see pglite-lock.ts): opening it again, here or in
+ *   another process, fails with a ConfigError instead of corrupting it.
  *
  * PGlite has a single connection. A query issued outside a running transaction waits until the
  * transaction ends (PGlite queues it behind its transaction lock) rather than running inside it.
@@ -64,11 +71,20 @@ export async function pgliteClient(
   const module = await import('@electric-sql/pglite');
   let db: PGlite;
   let owned: boolean;
+  let lock: DataDirLock | undefined;
   if (isPglite(target)) {
     db = target;
     owned = false;
   } else {
-    db = await module.PGlite.create(target === undefined || target === '' ? 'memory://' : target);
+    const dataDir = target === undefined || target === '' ? 'memory://' : target;
+    // A directory on disk takes a lock first: a second process on it would corrupt it.
+    lock = /^[a-z]+:\/\//.test(dataDir) ? undefined : lockDataDir(dataDir);
+    try {
+      db = await module.PGlite.create(dataDir);
+    } catch (error) {
+      lock?.release();
+      throw error;
+    }
     owned = true;
   }
   const prepared = preparedStatements ? new PglitePrepared(db, module, queryOptions) : undefined;
@@ -89,7 +105,7 @@ export async function pgliteClient(
     },
     close(): Promise<void> {
       if (!owned) return Promise.resolve();
-      closing ??= db.closed ? Promise.resolve() : db.close();
+      closing ??= (db.closed ? Promise.resolve() : db.close()).finally(() => lock?.release());
       return closing;
     },
   };

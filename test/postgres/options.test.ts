@@ -41,7 +41,8 @@ describe('option defaults', () => {
       sslMode: undefined,
       instance: undefined,
       extraOptions: {},
-      preparedStatements: true,
+      // Undefined: decided per connection (on when direct, off behind a pooler).
+      preparedStatements: undefined,
       pool: undefined,
       client: undefined,
       sessionEventLimit: 1000,

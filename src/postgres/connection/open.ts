@@ -24,9 +24,10 @@ import {
 } from '../options.js';
 import { type DsnSslMode, type ParsedConnectionString, parseConnectionString } from './connection-string.js';
 import { type Redactor, redactCause, redactorFor } from './secrets.js';
+import { embeddedClient } from './embedded.js';
 
 /** Where the connection came from, in precedence order. */
-export type ConnectionSource = 'client' | 'pool' | 'dsn' | 'host' | 'instance' | 'default';
+export type ConnectionSource = 'client' | 'pool' | 'dsn' | 'host' | 'instance' | 'dataDir' | 'default';
 
 /** The decided connection, before anything connects. */
 export interface ConnectionPlan {
@@ -306,6 +307,10 @@ export function planConnection(o: ResolvedPostgresOptions): ConnectionPlan {
     return plan('dsn', config, describeSettings(config, sslMode), redact, serverTimeouts(o, config));
   }
 
+  if (o.host === undefined && o.instance === undefined && o.dataDir !== undefined) {
+    return plan('dataDir', undefined, `the embedded database in ${o.dataDir}`, redact);
+  }
+
   if (o.host !== undefined || o.instance === undefined) {
     const source = o.host !== undefined ? 'host' : 'default';
     const sslMode = o.sslMode ?? DEFAULT_SSL_MODE;
@@ -359,6 +364,8 @@ export function openConnection(o: ResolvedPostgresOptions): OpenedConnection {
       describe,
       redact,
     });
+  if (decided.source === 'dataDir')
+    return Object.freeze({ client: embeddedClient(o.dataDir!), owned: true, describe, redact });
   const pool = createPgPool(decided.poolConfig!, {
     onError: (error) =>
       o.onError?.(connectionError(error, describe, 'an idle connection failed', redact), {
