@@ -39,7 +39,9 @@ export default defineConfig({
   external: [/^@opentelemetry\//],
   format: ['esm'],
   target: 'node20',
-  dts: true,
+  // Declarations come from tsc (tsconfig.build.json): one .d.ts per module, named as its source,
+  // instead of bundled chunks with hashed names.
+  dts: false,
   sourcemap: true,
   clean: true,
   splitting: true,
