@@ -8,8 +8,8 @@
 import type { PGlite, QueryOptions, Results, Transaction } from '@electric-sql/pglite';
 import type { SqlClient, SqlExecutor, SqlResult } from './client.js';
 import { resultParsers } from './parsers.js';
-import { PglitePrepared } from './pglite-prepared.js';
 import { type DataDirLock, lockDataDir } from './pglite-lock.js';
+import { PglitePrepared } from './pglite-prepared.js';
 
 // Per-query parsers, so an instance the caller shares with us keeps its own configuration.
 const queryOptions: QueryOptions = { rowMode: 'object', parsers: { ...resultParsers } };

@@ -23,8 +23,8 @@ import {
   type SslMode,
 } from '../options.js';
 import { type DsnSslMode, type ParsedConnectionString, parseConnectionString } from './connection-string.js';
-import { type Redactor, redactCause, redactorFor } from './secrets.js';
 import { embeddedClient } from './embedded.js';
+import { type Redactor, redactCause, redactorFor } from './secrets.js';
 
 /** Where the connection came from, in precedence order. */
 export type ConnectionSource = 'client' | 'pool' | 'dsn' | 'host' | 'instance' | 'dataDir' | 'default';

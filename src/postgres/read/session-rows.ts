@@ -235,10 +235,12 @@ export async function buildSession(
   const names = readTrackNames(session.state);
 
   // Oldest first: `ord` counts from the newest (see ReadRow).
-  const window: WindowEvent[] = [...rows.events].sort((a, b) => b.ord! - a.ord!).map((r) => ({
-    rowId: r.row_id!,
-    event: decodeStored('event', key, r.row_id!, r.body!, decodeEvent),
-  }));
+  const window: WindowEvent[] = [...rows.events]
+    .sort((a, b) => b.ord! - a.ord!)
+    .map((r) => ({
+      rowId: r.row_id!,
+      event: decodeStored('event', key, r.row_id!, r.body!, decodeEvent),
+    }));
   if (plan.events.kind === 'page') {
     session.events = window.map((w) => w.event);
   } else {
