@@ -28,6 +28,7 @@ export default defineConfig({
     'summary/index': 'src/summary/index.ts',
     'adapters/adk/index': 'src/adapters/adk/index.ts',
     'adapters/ai-sdk/index': 'src/adapters/ai-sdk/index.ts',
+    'adapters/openai-agents/index': 'src/adapters/openai-agents/index.ts',
     'adapters/langchain/index': 'src/adapters/langchain/index.ts',
     'cli/main': 'src/cli/main.ts',
     'examples/demo': 'examples/demo.ts',

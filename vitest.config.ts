@@ -7,6 +7,7 @@ import { defineConfig } from 'vitest/config';
  */
 const latestAliases: Record<string, string> = {
   ai: 'ai-latest',
+  '@openai/agents-core': '@openai/agents-core-latest',
 };
 
 const nodeMajor = Number(process.versions.node.split('.')[0]);

@@ -1,0 +1,210 @@
+/**
+ * AgentSessionsSession: the OpenAI Agents SDK's `Session` (conversation memory for
+ * `run(agent, input, { session })`) on any agent-sessions SessionService.
+ */
+import type { AgentInputItem, Session as AgentsSession } from '@openai/agents-core';
+import {
+  checkSessionKey,
+  type Event,
+  InvalidArgumentError,
+  isAgentSessionsError,
+  newSession,
+  type Session,
+  type SessionKey,
+  type SessionService,
+  type StateMap,
+} from '../../index.js';
+import { eventToItems, type Item, itemsOfEvents, itemToEvent } from './item-event.js';
+import { type StateValues, stateValues, writeStateValues } from './state.js';
+import { modelWindow } from './window.js';
+
+const DEFAULT_HISTORY_LIMIT = 1000;
+
+/** Options of {@link AgentSessionsSession}. */
+export interface AgentSessionsSessionOptions {
+  /** The store: InMemorySessionService, PostgresSessionService, or any SessionService. */
+  service: SessionService;
+  /** The application the conversation belongs to (trpc-agent-go's app name). */
+  appName: string;
+  /** The end user the conversation belongs to. */
+  userId: string;
+  /**
+   * The conversation's id, which `getSessionId()` returns; a UUID v4 is generated when absent.
+   * The store session is `{ appName, userId, sessionId }`; it is created on the first write.
+   */
+  sessionId?: string;
+  /** Session state the session starts with, when this object's first write creates it. */
+  initialState?: StateMap;
+  /** The `author` of the events of the model's items (default `assistant`). */
+  author?: string;
+  /**
+   * The most items `getItems()` returns (the newest; default 1000, the store's default
+   * `sessionEventLimit`); `getItems(n)` returns at most `min(n, historyLimit)`.
+   */
+  historyLimit?: number;
+}
+
+/**
+ * A `Session` of `@openai/agents-core` whose items are events of an agent-sessions store, one
+ * event per item, with the item kept whole (so `getItems` returns what `addItems` was given) and
+ * its text, tool calls and tool results in the fields a trpc-agent-go service reads.
+ *
+ * - `getItems()` returns the newest `historyLimit` items (default 1000), `getItems(n)` the newest
+ *   `n`, in store order; a window that does not reach the conversation's start is moved forward,
+ *   if needed, so that it starts neither with a tool result whose call was cut off nor in the
+ *   middle of one model response (so it may hold fewer items than asked).
+ * - `addItems(items)` stores the items as one atomic write: all of them, contiguous, or none.
+ * - `popItem()` removes and returns the newest item atomically; `undefined` when there is none.
+ * - `clearSession()` removes every item (and the session's summaries), keeping the session and
+ *   its state.
+ *
+ * The store session is created on the first write, once even when two requests race for it;
+ * reads of a session never written return no items.
+ *
+ * @example
+ * ```ts
+ * const session = new AgentSessionsSession({ service, appName: 'support', userId: 'u1', sessionId: 'chat-42' });
+ * const result = await run(agent, 'What is the weather in Paris?', { session });
+ * ```
+ */
+export class AgentSessionsSession implements AgentsSession {
+  readonly #service: SessionService;
+  readonly #key: SessionKey;
+  readonly #initialState: StateMap | undefined;
+  readonly #author: string;
+  readonly #historyLimit: number;
+
+  constructor(options: AgentSessionsSessionOptions) {
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidArgumentError('options', 'must be an object');
+    }
+    if (options.service === null || typeof options.service !== 'object') {
+      throw new InvalidArgumentError('options.service', 'must be a SessionService');
+    }
+    const sessionId = options.sessionId ?? globalThis.crypto.randomUUID();
+    this.#key = { appName: options.appName, userId: options.userId, sessionId };
+    checkSessionKey(this.#key);
+    if (options.author !== undefined && (typeof options.author !== 'string' || options.author === '')) {
+      throw new InvalidArgumentError('options.author', 'must be a non-empty string');
+    }
+    this.#service = options.service;
+    this.#initialState = options.initialState;
+    this.#author = options.author ?? 'assistant';
+    const historyLimit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
+    if (!Number.isInteger(historyLimit) || historyLimit < 1) {
+      throw new InvalidArgumentError('options.historyLimit', 'must be a positive integer');
+    }
+    this.#historyLimit = historyLimit;
+  }
+
+  /** The store key of this conversation. */
+  get key(): SessionKey {
+    return { ...this.#key };
+  }
+
+  async getSessionId(): Promise<string> {
+    return this.#key.sessionId;
+  }
+
+  async getItems(limit?: number): Promise<AgentInputItem[]> {
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
+      throw new InvalidArgumentError('limit', 'must be a non-negative integer');
+    }
+    const count = limit === undefined ? this.#historyLimit : Math.min(limit, this.#historyLimit);
+    if (count === 0) return [];
+    // One event more than asked: it tells whether the window would split a response. A page is
+    // read, not the store's user-anchored window, so items are never dropped for coming before
+    // the first user message.
+    const page = { offset: 0, limit: count + 1 };
+    const session = await this.#service.getSession(this.#key, { eventPage: page });
+    if (!session) return [];
+    const items = itemsOfEvents(session.events);
+    const previous = items.length > count ? items.slice(0, items.length - count) : [];
+    const newest = items.slice(previous.length);
+    return modelWindow(newest, previous.at(-1)) as AgentInputItem[];
+  }
+
+  async addItems(items: AgentInputItem[]): Promise<void> {
+    if (!Array.isArray(items)) throw new InvalidArgumentError('items', 'must be an array of items');
+    if (items.length === 0) return;
+    const now = new Date();
+    const events = items.map((item, i) => {
+      if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+        throw new InvalidArgumentError(`items[${i}]`, 'must be an item object');
+      }
+      return itemToEvent(item as unknown as Item, { author: this.#author, now });
+    });
+    try {
+      await this.#service.appendEvents(this.#handle(), events);
+    } catch (error) {
+      if (!isAgentSessionsError(error, 'NOT_FOUND')) throw error;
+      await this.#create();
+      await this.#service.appendEvents(this.#handle(), events);
+    }
+  }
+
+  async popItem(): Promise<AgentInputItem | undefined> {
+    let event: Event | undefined;
+    try {
+      event = await this.#service.popEvent(this.#key);
+    } catch (error) {
+      if (isAgentSessionsError(error, 'NOT_FOUND')) return undefined;
+      throw error;
+    }
+    if (!event) return undefined;
+    return eventToItems(event).at(-1) as AgentInputItem | undefined;
+  }
+
+  async clearSession(): Promise<void> {
+    try {
+      await this.#service.clearEvents(this.#key);
+    } catch (error) {
+      if (!isAgentSessionsError(error, 'NOT_FOUND')) throw error;
+    }
+  }
+
+  /**
+   * The conversation's state in the store's scopes, as JSON values: the session's own keys, and
+   * the app's and the user's under `app:` and `user:` (what a run's context may be built from).
+   * Before the session's first write, only the app and user values.
+   */
+  async getState(): Promise<StateValues> {
+    const session = await this.#service.getSession(this.#key, { eventPage: { offset: 0, limit: 1 } });
+    if (session) return stateValues(session.state);
+    const { appName, userId } = this.#key;
+    const [app, user] = await Promise.all([
+      this.#service.listAppStates(appName),
+      this.#service.listUserStates({ appName, userId }),
+    ]);
+    const prefixed: StateMap = {};
+    for (const [k, v] of Object.entries(app)) prefixed[`app:${k}`] = v;
+    for (const [k, v] of Object.entries(user)) prefixed[`user:${k}`] = v;
+    return stateValues(prefixed);
+  }
+
+  /**
+   * Writes state values (JSON) to their scopes: `app:` keys are shared by every session of the
+   * app, `user:` keys by every session of the user, other keys belong to this session (created
+   * if it does not exist yet); `temp:` keys are never stored, and `undefined` values are skipped.
+   */
+  async updateState(values: StateValues): Promise<void> {
+    if (values === null || typeof values !== 'object' || Array.isArray(values)) {
+      throw new InvalidArgumentError('values', 'must be an object of state values');
+    }
+    await writeStateValues(this.#service, this.#key, values, () => this.#create());
+  }
+
+  /** A Session object to append through: the key is all the store needs of it. */
+  #handle(): Session {
+    return newSession(this.#key, new Date());
+  }
+
+  /** Creates the store session; a session another request created first is just as good. */
+  async #create(): Promise<void> {
+    try {
+      await this.#service.createSession({ ...this.#key }, this.#initialState);
+    } catch (error) {
+      if (!isAgentSessionsError(error, 'CONFLICT')) throw error;
+    }
+  }
+}
