@@ -18,6 +18,7 @@ import { clock, collectGarbage, type Figure, MB, PeakMemory } from './measure.js
 import { formatTable, LEGEND, type Meta, writeJson } from './report.js';
 import type { Run } from './run.js';
 import { FULL, QUICK } from './sizes.js';
+import { adkAdapter } from './workloads/adapter-adk.js';
 import { adapterAiSdk } from './workloads/adapter-ai-sdk.js';
 import { w1, w2 } from './workloads/append.js';
 import { w5 } from './workloads/growth.js';
@@ -45,6 +46,7 @@ const STEPS: Step[] = [
     label: 'AI SDK adapter: load a 1,000-message chat, save one turn',
     run: adapterAiSdk,
   },
+  { workload: 'ADK', label: 'ADK adapter: load a 1,000-message chat, save one turn', run: adkAdapter },
 ];
 
 const USAGE = `usage: npm run bench -- [--quick] [--json FILE] [--only W1,W2,...] [--backend server|pglite] [--keep] [--markdown]

@@ -1,0 +1,86 @@
+/**
+ * The ADK adapter's cost: load a 1,000-message chat through AdkSessionService.getSession and save
+ * one turn (a user event and a model reply) with appendEvent, against the core service doing the
+ * same with its own events of the same text. Target: within 1.3x of the core service.
+ */
+import { createEvent as adkEvent } from '@google/adk';
+import { AdkSessionService } from '../../src/adapters/adk/index.js';
+import { createEvent, type Event } from '../../src/index.js';
+import { freshKey } from '../data.js';
+import type { Figure } from '../measure.js';
+import type { Run } from '../run.js';
+import { interleave, latencyFigure } from './read.js';
+
+const MESSAGES = 1000;
+
+/** A message of a typical chat's length, different each time. */
+function text(i: number): string {
+  return `message ${i}: ${'the quick brown fox jumps over the lazy dog, '.repeat(6)}`;
+}
+
+function coreEvent(i: number): Event {
+  const role = i % 2 === 0 ? 'user' : 'assistant';
+  return createEvent({ author: role === 'user' ? 'user' : 'bot', message: { role, content: text(i) } });
+}
+
+function adkMessage(i: number) {
+  const user = i % 2 === 0;
+  return adkEvent({
+    author: user ? 'user' : 'bot',
+    invocationId: `inv-${i >> 1}`,
+    content: { role: user ? 'user' : 'model', parts: [{ text: text(i) }] },
+  });
+}
+
+export async function adkAdapter(run: Run): Promise<Figure[]> {
+  const { backend, sizes } = run;
+  const samples = sizes.w3.samples >= 100 ? 60 : 10;
+  const core = await backend.service('sync');
+  const adk = new AdkSessionService(core);
+
+  const coreKey = freshKey('adk-core');
+  const coreSession = await core.createSession(coreKey);
+  const adkKey = freshKey('adk');
+  const adkSession = await adk.createSession({ ...adkKey });
+  run.log(`ADK: storing two ${MESSAGES}-message chats`);
+  for (let i = 0; i < MESSAGES; i++) {
+    await core.appendEvent(coreSession, coreEvent(i));
+    await adk.appendEvent({ session: adkSession, event: adkMessage(i) });
+  }
+
+  let n = MESSAGES;
+  const times = await interleave(
+    [
+      {
+        ours: async () => {
+          const session = await adk.getSession({ ...adkKey });
+          if (!session || session.events.length < MESSAGES) throw new Error('ADK: the chat read back short');
+          const i = n++;
+          await adk.appendEvent({ session, event: adkMessage(2 * i) });
+          await adk.appendEvent({ session, event: adkMessage(2 * i + 1) });
+        },
+        floor: async () => {
+          const session = await core.getSession(coreKey);
+          if (!session || session.events.length < MESSAGES)
+            throw new Error('ADK: the core chat read back short');
+          const i = n++;
+          await core.appendEvent(session, coreEvent(2 * i));
+          await core.appendEvent(session, coreEvent(2 * i + 1));
+        },
+      },
+    ],
+    samples,
+    sizes.warmup,
+  );
+  return [
+    latencyFigure(
+      {
+        workload: 'ADK',
+        backend: backend.name,
+        name: `load a ${MESSAGES.toLocaleString('en')}-message chat + save one turn (ADK adapter)`,
+        target: { op: '<=', value: 1.3 },
+      },
+      times[0]!,
+    ),
+  ].map((figure) => ({ ...figure, reference: 'core service' }));
+}
