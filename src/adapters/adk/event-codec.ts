@@ -59,7 +59,8 @@ export function fromStoredEvent(stored: StoredEvent): AdkEvent {
   return saved as AdkEvent;
 }
 
-function checkAdkEvent(event: AdkEvent): void {
+/** The fields every ADK event has and the store needs: refused with INVALID_ARGUMENT when missing. */
+export function checkAdkEvent(event: AdkEvent): void {
   if (event === null || typeof event !== 'object') throw new InvalidArgumentError('event', 'is required');
   if (typeof event.id !== 'string' || event.id === '')
     throw new InvalidArgumentError('event.id', 'must be a non-empty string');

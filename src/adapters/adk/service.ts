@@ -19,7 +19,7 @@ import {
   type SessionService,
   type StateMap,
 } from '../../index.js';
-import { fromStoredEvent, toStoredEvent } from './event-codec.js';
+import { checkAdkEvent, fromStoredEvent, toStoredEvent } from './event-codec.js';
 import { pageSessions } from './list.js';
 import { readGetSessionConfig } from './read-options.js';
 import { hasKeys, readAdkState, splitAdkState } from './state.js';
@@ -185,6 +185,7 @@ export class AdkSessionService extends BaseSessionService {
     if (event?.partial) return event;
     if (session === null || typeof session !== 'object')
       throw new InvalidArgumentError('session', 'is required');
+    checkAdkEvent(event);
     trimTempDeltaState(event);
     const scoped = splitAdkState('event.actions.stateDelta', event.actions?.stateDelta);
     const stored = toStoredEvent(event, scoped.session);

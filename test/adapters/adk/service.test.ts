@@ -225,6 +225,12 @@ describe.each(adapterBackends)('AdkSessionService on %s', (name, makeBackend) =>
         code: 'INVALID_ARGUMENT',
       });
     }
+    const noId = { ...modelText('no id'), id: '' };
+    await expect(sessions.appendEvent({ session, event: noId })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'event.id',
+    });
+    expect(session.events.map(textOf)).toEqual(['q']);
     expect((await load(session))!.events.map(textOf)).toEqual(['q']);
     expect((await load(session))!.state).toEqual({});
   });
