@@ -134,6 +134,16 @@ export class AgentSessionsChatMessageHistory extends BaseListChatMessageHistory 
     await this.#append(events);
   }
 
+  /** Removes every message; the session, its state and its tracks stay. */
+  override async clear(): Promise<void> {
+    try {
+      await this.#service.clearEvents(this.#key);
+    } catch (error) {
+      // A history never written to has nothing to clear.
+      if (!isAgentSessionsError(error, 'NOT_FOUND')) throw error;
+    }
+  }
+
   /** The session with its newest `count` events, unanchored and not cut to the service's event limit. */
   #read(count: number): Promise<Session | null> {
     return this.#service.getSession(this.#key, { eventPage: { offset: 0, limit: count } });
@@ -157,6 +167,10 @@ export class AgentSessionsChatMessageHistory extends BaseListChatMessageHistory 
     } catch (error) {
       if (!isAgentSessionsError(error, 'CONFLICT')) throw error;
     }
+    // Stamped again: an event must not be older than the session that holds it (a summary's
+    // boundary is an event's time, and one from before the session's creation is not read back).
+    const now = new Date();
+    for (const event of events) event.timestamp = now;
     await this.#service.appendEvents(this.#scratch(), events);
   }
 
