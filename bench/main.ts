@@ -20,6 +20,7 @@ import type { Run } from './run.js';
 import { FULL, QUICK } from './sizes.js';
 import { adkAdapter } from './workloads/adapter-adk.js';
 import { adapterAiSdk } from './workloads/adapter-ai-sdk.js';
+import { adapterOpenAIAgents } from './workloads/adapter-openai-agents.js';
 import { w1, w2 } from './workloads/append.js';
 import { w5 } from './workloads/growth.js';
 import { w6Append, w6Read } from './workloads/memory.js';
@@ -47,6 +48,11 @@ const STEPS: Step[] = [
     run: adapterAiSdk,
   },
   { workload: 'ADK', label: 'ADK adapter: load a 1,000-message chat, save one turn', run: adkAdapter },
+  {
+    workload: 'OPENAI-AGENTS',
+    label: 'OpenAI Agents adapter: load a 1,000-message chat, save one turn',
+    run: adapterOpenAIAgents,
+  },
 ];
 
 const USAGE = `usage: npm run bench -- [--quick] [--json FILE] [--only W1,W2,...] [--backend server|pglite] [--keep] [--markdown]
