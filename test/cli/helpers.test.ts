@@ -7,8 +7,9 @@ import { CliError, describeError } from '../../src/cli/errors.js';
 import { wantsColor } from '../../src/cli/output/colors.js';
 import { formatBytes, formatCount } from '../../src/cli/output/format.js';
 import { wrap } from '../../src/cli/output/transcript.js';
-import { parseExportLine } from '../../src/cli/records/format.js';
-import { exportedToSql, parseInstant } from '../../src/cli/timestamps.js';
+import { parseInstant } from '../../src/cli/timestamps.js';
+import { parseExportLine } from '../../src/postgres/admin/index.js';
+import { exportedToSql } from '../../src/postgres/admin/timestamps.js';
 import { ConfigError, StorageError } from '../../src/session/errors.js';
 
 describe('durations', () => {

@@ -6,8 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Inspector, type InspectorOptions, startInspector } from '../../src/cli/inspect/server.js';
-import { formatExportLine, parseExportLine } from '../../src/cli/records/format.js';
-import { readSessions } from '../../src/cli/records/read.js';
+import { exportSessions, formatExportLine, parseExportLine } from '../../src/postgres/admin/index.js';
 import { tableNames } from '../../src/postgres/schema/index.js';
 import type { SqlClient } from '../../src/sql/client.js';
 import { openPgliteDatabase, type TestDatabase } from '../support/database.js';
@@ -179,7 +178,7 @@ describe('the inspector server (PGlite)', () => {
     const record = parseExportLine(lines[0]!);
     expect(record.events).toHaveLength(8);
     const filter = { appName: APP_NAME, userId: USER_ID, sessionId: seeded.demo.id, includeDeleted: false };
-    for await (const expected of readSessions(db.sql, tableNames('', ''), filter)) {
+    for await (const expected of exportSessions({ client: db.sql, tables: tableNames('', '') }, filter)) {
       expect(lines[0]).toBe(formatExportLine(expected));
     }
 

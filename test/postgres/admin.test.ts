@@ -7,12 +7,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type AdminDatabase,
   adminDatabase,
+  countExpired,
+  countPurgeable,
   findMissingTables,
+  findSession,
+  lastDeletion,
   listApps,
   listSessions,
   listUsers,
+  migrate,
+  migrationStatements,
+  purge,
+  restore,
+  sweepNow,
   tableStats,
 } from '../../src/postgres/admin/index.js';
+import { isAgentSessionsError } from '../../src/session/errors.js';
 import { SEED_APP, SEED_USER, seedOperations } from '../cli/seed.js';
 import { type TestDatabase, testDatabases } from '../support/database.js';
 
@@ -78,5 +88,57 @@ describe.each(testDatabases)('operator API on %s', (_name, open) => {
     const found = await findMissingTables(other);
     expect(found.missing).toEqual(other.tables.all.map((t) => t.name));
     expect(found.schema).toBe(test.schema ?? 'public');
+  });
+
+  // The tests below change the data: they run after the read-only ones above, in this order.
+
+  it('shows a stored session, and tells when a missing one was soft-deleted', async () => {
+    const key = { appName: SEED_APP, userId: SEED_USER, sessionId: 's-old' };
+    const record = await findSession(db, key);
+    expect(record?.events).toHaveLength(2);
+    expect(record?.expiresAt).not.toBeNull();
+    const deleted = { ...key, sessionId: 's-del' };
+    expect(await findSession(db, deleted)).toBeUndefined();
+    expect(await lastDeletion(db, deleted)).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/);
+    expect(await lastDeletion(db, { ...key, sessionId: 'never' })).toBeNull();
+  });
+
+  it('restores a soft-deleted session with its rows, and refuses one that is not there', async () => {
+    const key = { appName: SEED_APP, userId: SEED_USER, sessionId: 's-del' };
+    expect(await restore(db, key)).toMatchObject({ sessions: 1, events: 2, trackEvents: 1 });
+    expect((await findSession(db, key))?.events).toHaveLength(2);
+    const error = await restore(db, { ...key, sessionId: 'never' }).catch((e: unknown) => e);
+    expect(isAgentSessionsError(error, 'NOT_FOUND')).toBe(true);
+  });
+
+  it('counts what a purge deletes, then purges exactly that', async () => {
+    const olderThan = new Date(Date.now() - 30 * 86_400_000);
+    const pending = await countPurgeable(db, olderThan);
+    expect(pending).toMatchObject({ sessions: 1, events: 1 });
+    const report = await purge(db, { olderThan });
+    expect(report).toMatchObject({ ...pending, ran: true });
+    expect(await countPurgeable(db, olderThan)).toMatchObject({ sessions: 0, events: 0 });
+  });
+
+  it('estimates what a sweep reaches, then sweeps it with a report', async () => {
+    const options = { sessionTtlMs: 86_400_000, appStateTtlMs: 86_400_000, userStateTtlMs: 86_400_000 };
+    // s-old (its row and two events), the banner app state, the tmp user state.
+    expect(await countExpired(db, options)).toBe(5);
+    expect(await countExpired(db, {})).toBe(0);
+    const report = await sweepNow(db, options);
+    expect(report).toMatchObject({ ran: true, sessions: 1, events: 2, appStates: 1, userStates: 1 });
+    expect(await countExpired(db, options)).toBe(0);
+  });
+
+  it('migrates a fresh schema, and lists the statements it runs', async () => {
+    const fresh = adminDatabase(test.sql, { schema: test.schema, tablePrefix: 'fresh_' });
+    const report = await migrate(fresh);
+    expect(report.created.length).toBeGreaterThanOrEqual(6);
+    expect(report.schema).toBe(test.schema ?? 'public');
+    expect((await findMissingTables(fresh)).missing).toEqual([]);
+    expect((await migrate(fresh)).created).toEqual([]);
+    const statements = migrationStatements({ schema: 'x', tablePrefix: 'p_' });
+    expect(statements[0]).toBe('CREATE SCHEMA IF NOT EXISTS "x"');
+    expect(statements.some((s) => s.includes('"x"."p_session_states"'))).toBe(true);
   });
 });

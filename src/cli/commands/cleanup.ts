@@ -4,15 +4,14 @@
  * at the same time as a service's sweep of the same tables).
  */
 import { type Command, InvalidArgumentError } from 'commander';
-import { PostgresSessionService } from '../../postgres/service.js';
+import { countExpired, type SweepOptions, sweepNow } from '../../postgres/admin/index.js';
 import { addConnectionOptions, type ConnectionFlags } from '../connection-options.js';
-import { type Database, withDatabase } from '../database.js';
+import { withDatabase } from '../database.js';
 import { parseDuration } from '../duration.js';
 import { CliError } from '../errors.js';
 import { print } from '../io.js';
 import { colorsFor } from '../output/colors.js';
 import { withPolledProgress } from '../output/progress.js';
-import { sqlNow } from '../timestamps.js';
 import { renderSweepCounts, sweepCountsJson } from './sweep-report.js';
 
 interface CleanupFlags extends ConnectionFlags {
@@ -32,27 +31,16 @@ export function parseDurationOption(value: string): number {
   }
 }
 
-/**
- * Rows the sweep will reach that can be counted up front: live rows past their expires_at (and
- * the events of expired sessions), in the tables whose TTL is set. The estimate drives the bar;
- * events swept for their age alone are not in it.
- */
-async function remainingExpired(db: Database, flags: CleanupFlags, now: string): Promise<number> {
-  const t = db.tables;
-  const parts: string[] = [];
-  const expired = (table: string) =>
-    `(SELECT count(*) FROM ${table} WHERE deleted_at IS NULL AND expires_at IS NOT NULL AND expires_at <= $1::timestamp)`;
-  if (flags.sessionTtl) {
-    parts.push(expired(t.sessionStates.qualified), expired(t.sessionSummaries.qualified));
-    parts.push(`(SELECT count(*) FROM ${t.sessionEvents.qualified} e JOIN ${t.sessionStates.qualified} s
-      ON s.app_name = e.app_name AND s.user_id = e.user_id AND s.session_id = e.session_id
-      WHERE e.deleted_at IS NULL AND s.deleted_at IS NULL AND s.expires_at <= $1::timestamp)`);
-  }
-  if (flags.sessionTtl || flags.trackEventTtl) parts.push(expired(t.sessionTrackEvents.qualified));
-  if (flags.appStateTtl) parts.push(expired(t.appStates.qualified));
-  if (flags.userStateTtl) parts.push(expired(t.userStates.qualified));
-  const { rows } = await db.client.query<{ n: number }>(`SELECT (${parts.join(' + ')})::int AS n`, [now]);
-  return rows[0]?.n ?? 0;
+/** The TTLs of the flags, as the operator API takes them. */
+function sweepOptions(flags: CleanupFlags): SweepOptions {
+  return {
+    sessionTtlMs: flags.sessionTtl,
+    appStateTtlMs: flags.appStateTtl,
+    userStateTtlMs: flags.userStateTtl,
+    // Absent, not 0: the sweep then uses the session TTL for track events, as services do.
+    trackEventTtlMs: flags.trackEventTtl,
+    hard: flags.hard === true,
+  };
 }
 
 async function cleanup(flags: CleanupFlags): Promise<void> {
@@ -62,28 +50,16 @@ async function cleanup(flags: CleanupFlags): Promise<void> {
     );
   }
   await withDatabase(flags, { create: false, requireTables: true }, async (db) => {
-    const service = new PostgresSessionService({
-      client: db.client,
-      schema: flags.schema,
-      tablePrefix: flags.tablePrefix,
-      // The tables were checked already; a sweep must not create anything.
-      skipDbInit: true,
-      softDelete: !flags.hard,
-      sessionTtlMs: flags.sessionTtl,
-      appStateTtlMs: flags.appStateTtl,
-      userStateTtlMs: flags.userStateTtl,
-      // Absent, not 0: the service then uses the session TTL for track events, as services do.
-      trackEventTtlMs: flags.trackEventTtl,
-    });
-    try {
-      const now = sqlNow();
-      const report = await withPolledProgress(
-        'Sweeping',
-        'rows',
-        () => remainingExpired(db, flags, now),
-        async (total) => total - (await remainingExpired(db, flags, now)),
-        () => service.sweepNow(),
-      );
+    const options = sweepOptions(flags);
+    const now = new Date();
+    const report = await withPolledProgress(
+      'Sweeping',
+      'rows',
+      () => countExpired(db, options, now),
+      async (total) => total - (await countExpired(db, options, now)),
+      () => sweepNow(db, options),
+    );
+    {
       const c = colorsFor(process.stdout);
       if (flags.json) {
         await print(
@@ -103,8 +79,6 @@ async function cleanup(flags: CleanupFlags): Promise<void> {
           c.dim('Soft-deleted rows stay until `agent-sessions purge --older-than <age>` removes them.'),
         );
       }
-    } finally {
-      await service.close();
     }
   });
 }

@@ -6,13 +6,18 @@ import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { type Command, InvalidArgumentError } from 'commander';
+import {
+  countSessions,
+  exportSessions,
+  formatExportLine,
+  type SessionFilter,
+  StateTracker,
+} from '../../postgres/admin/index.js';
 import { addConnectionOptions, type ConnectionFlags } from '../connection-options.js';
 import { withDatabase } from '../database.js';
 import { note, writeLine } from '../io.js';
 import { plural } from '../output/format.js';
 import { startProgress } from '../output/progress.js';
-import { formatExportLine } from '../records/format.js';
-import { countSessions, readSessions, type SessionFilter, StateTracker } from '../records/read.js';
 import { parseInstant } from '../timestamps.js';
 
 interface ExportFlags extends ConnectionFlags {
@@ -31,7 +36,7 @@ export function parseInstantOption(value: string): Date {
   }
 }
 
-async function exportSessions(flags: ExportFlags): Promise<void> {
+async function exportCommand(flags: ExportFlags): Promise<void> {
   await withDatabase(flags, { create: false, requireTables: true }, async (db) => {
     const filter: SessionFilter = {
       appName: flags.app,
@@ -40,13 +45,13 @@ async function exportSessions(flags: ExportFlags): Promise<void> {
       includeDeleted: flags.includeDeleted === true,
     };
     const out: Writable = flags.output ? createWriteStream(flags.output, { flags: 'w' }) : process.stdout;
-    const total = await countSessions(db.client, db.tables, filter);
+    const total = await countSessions(db, filter);
     const progress = startProgress('Exporting', total, 'sessions');
     let sessions = 0;
     let events = 0;
     try {
       const tracker = new StateTracker();
-      for await (const record of readSessions(db.client, db.tables, filter, { tracker })) {
+      for await (const record of exportSessions(db, filter, { tracker })) {
         await writeLine(out, formatExportLine(record));
         sessions++;
         events += record.events.length;
@@ -82,5 +87,5 @@ export function registerExport(program: Command): void {
       )
       .option('--include-deleted', 'also soft-deleted sessions and rows')
       .option('-o, --output <file>', 'write to this file instead of stdout'),
-  ).action((flags: ExportFlags) => exportSessions(flags));
+  ).action((flags: ExportFlags) => exportCommand(flags));
 }

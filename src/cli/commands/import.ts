@@ -7,16 +7,21 @@ import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
-import { initSchema } from '../../postgres/schema/index.js';
+import {
+  addImportCounts,
+  ExportLineError,
+  emptyImportCounts,
+  type ImportCounts,
+  importSession,
+  migrate,
+  parseExportLine,
+} from '../../postgres/admin/index.js';
 import { addConnectionOptions, type ConnectionFlags } from '../connection-options.js';
 import { withDatabase } from '../database.js';
 import { CliError } from '../errors.js';
 import { print } from '../io.js';
 import { formatCount, plural } from '../output/format.js';
 import { type Progress, startProgress } from '../output/progress.js';
-import { ExportLineError, parseExportLine } from '../records/format.js';
-import { addImportCounts, emptyImportCounts, type ImportCounts, importSession } from '../records/write.js';
-import { ensureSchema } from './migrate.js';
 
 function openInput(file: string | undefined): { stream: Readable; size: number | undefined; name: string } {
   if (file === undefined || file === '-') {
@@ -47,8 +52,7 @@ function report(counts: ImportCounts, sessions: number): string {
 async function importSessions(file: string | undefined, flags: ConnectionFlags): Promise<void> {
   const input = openInput(file);
   await withDatabase(flags, { create: true, requireTables: false }, async (db) => {
-    await ensureSchema(db);
-    await initSchema(db.client, db.tables);
+    await migrate(db);
     const counts = emptyImportCounts();
     const progress: Progress =
       input.size !== undefined
@@ -64,7 +68,7 @@ async function importSessions(file: string | undefined, flags: ConnectionFlags):
         bytes += Buffer.byteLength(line) + 1;
         if (line.trim() === '') continue;
         try {
-          addImportCounts(counts, await importSession(db.client, db.tables, parseExportLine(line)));
+          addImportCounts(counts, await importSession(db, parseExportLine(line)));
         } catch (error) {
           const done =
             sessions > 0

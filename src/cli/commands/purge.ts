@@ -2,15 +2,15 @@
  * `agent-sessions purge --older-than 30d`: hard-delete rows soft-deleted long enough ago.
  */
 import type { Command } from 'commander';
-import { purgeSoftDeleted } from '../../postgres/cleanup/sweeper.js';
+import { countPurgeable, purge } from '../../postgres/admin/index.js';
 import type { SweepCounts } from '../../session/observers.js';
 import { addConnectionOptions, type ConnectionFlags } from '../connection-options.js';
-import { type Database, withDatabase } from '../database.js';
+import { withDatabase } from '../database.js';
 import { formatDuration } from '../duration.js';
 import { print } from '../io.js';
 import { colorsFor } from '../output/colors.js';
 import { withPolledProgress } from '../output/progress.js';
-import { formatUtc, sqlNow } from '../timestamps.js';
+import { formatUtc } from '../timestamps.js';
 import { parseDurationOption } from './cleanup.js';
 import { renderSweepCounts, sweepCountsJson } from './sweep-report.js';
 
@@ -20,29 +20,14 @@ interface PurgeFlags extends ConnectionFlags {
   json?: boolean;
 }
 
-/** Rows soft-deleted before `before`, per table: exactly what the purge deletes. */
-async function purgeable(db: Database, before: string): Promise<SweepCounts> {
-  const t = db.tables;
-  const count = (table: string) =>
-    `(SELECT count(*)::int FROM ${table} WHERE deleted_at IS NOT NULL AND deleted_at < $1::timestamp)`;
-  const { rows } = await db.client.query<SweepCounts>(
-    `SELECT ${count(t.sessionStates.qualified)} AS "sessions", ${count(t.sessionEvents.qualified)} AS "events",
-       ${count(t.sessionSummaries.qualified)} AS "summaries", ${count(t.sessionTrackEvents.qualified)} AS "trackEvents",
-       ${count(t.appStates.qualified)} AS "appStates", ${count(t.userStates.qualified)} AS "userStates"`,
-    [before],
-  );
-  return rows[0]!;
-}
-
 const sum = (counts: SweepCounts) => Object.values(counts).reduce((a: number, b: number) => a + b, 0);
 
-async function purge(flags: PurgeFlags): Promise<void> {
+async function purgeCommand(flags: PurgeFlags): Promise<void> {
   await withDatabase(flags, { create: false, requireTables: true }, async (db) => {
     const olderThan = new Date(Date.now() - flags.olderThan);
-    const before = sqlNow(olderThan);
     const c = colorsFor(process.stdout);
     if (flags.dryRun) {
-      const pending = await purgeable(db, before);
+      const pending = await countPurgeable(db, olderThan);
       if (flags.json) await print(JSON.stringify({ dryRun: true, ...sweepCountsJson(pending) }));
       else {
         await print(renderSweepCounts(pending, db.tables, 'would delete', c));
@@ -55,9 +40,9 @@ async function purge(flags: PurgeFlags): Promise<void> {
     const counts = await withPolledProgress(
       'Purging',
       'rows',
-      async () => sum(await purgeable(db, before)),
-      async (total) => total - sum(await purgeable(db, before)),
-      () => purgeSoftDeleted(db.client, db.tables, { olderThan }),
+      async () => sum(await countPurgeable(db, olderThan)),
+      async (total) => total - sum(await countPurgeable(db, olderThan)),
+      () => purge(db, { olderThan }),
     );
     if (flags.json) {
       await print(JSON.stringify(sweepCountsJson(counts)));
@@ -85,5 +70,5 @@ export function registerPurge(program: Command): void {
       )
       .option('--dry-run', 'count what would be deleted, delete nothing')
       .option('--json', 'print the counts as JSON'),
-  ).action((flags: PurgeFlags) => purge(flags));
+  ).action((flags: PurgeFlags) => purgeCommand(flags));
 }

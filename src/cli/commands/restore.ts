@@ -2,7 +2,7 @@
  * `agent-sessions restore <app> <user> <session>`: undo a soft delete.
  */
 import type { Command } from 'commander';
-import { restoreSession } from '../../postgres/cleanup/sweeper.js';
+import { type RestoreCounts, restore } from '../../postgres/admin/index.js';
 import { isAgentSessionsError } from '../../session/errors.js';
 import { addConnectionOptions, type ConnectionFlags } from '../connection-options.js';
 import { withDatabase } from '../database.js';
@@ -16,17 +16,17 @@ interface RestoreFlags extends ConnectionFlags {
   deletedAt?: Date;
 }
 
-async function restore(app: string, user: string, sessionId: string, flags: RestoreFlags): Promise<void> {
+async function restoreCommand(
+  app: string,
+  user: string,
+  sessionId: string,
+  flags: RestoreFlags,
+): Promise<void> {
   await withDatabase(flags, { create: false, requireTables: true }, async (db) => {
     const key = { appName: app, userId: user, sessionId };
-    let counts: Awaited<ReturnType<typeof restoreSession>>;
+    let counts: RestoreCounts;
     try {
-      counts = await restoreSession(
-        db.client,
-        db.tables,
-        key,
-        flags.deletedAt ? { deletedAt: flags.deletedAt } : {},
-      );
+      counts = await restore(db, key, flags.deletedAt ? { deletedAt: flags.deletedAt } : {});
     } catch (error) {
       if (isAgentSessionsError(error, 'NOT_FOUND')) {
         throw new CliError(
@@ -59,6 +59,6 @@ export function registerRestore(program: Command): void {
         parseInstantOption,
       ),
   ).action((app: string, user: string, session: string, flags: RestoreFlags) =>
-    restore(app, user, session, flags),
+    restoreCommand(app, user, session, flags),
   );
 }

@@ -3,6 +3,7 @@
  * app and user state merged, summaries, tracks), or as JSON with the stored documents.
  */
 import type { Command } from 'commander';
+import { type ExportedSession, findSession, lastDeletion } from '../../postgres/admin/index.js';
 import { addConnectionOptions, type ConnectionFlags, tableFlags } from '../connection-options.js';
 import type { Database } from '../database.js';
 import { withDatabase } from '../database.js';
@@ -10,8 +11,6 @@ import { CliError } from '../errors.js';
 import { note, print } from '../io.js';
 import { colorsFor } from '../output/colors.js';
 import { outputWidth, renderSession, stateValueText } from '../output/transcript.js';
-import type { ExportedSession } from '../records/format.js';
-import { readSessions } from '../records/read.js';
 import { type SessionView, viewOf } from '../records/view.js';
 import { formatExported } from '../timestamps.js';
 
@@ -21,13 +20,8 @@ interface ShowFlags extends ConnectionFlags {
 
 /** Why a key has no live session: never existed, or soft-deleted (and how to undo that). */
 async function notFound(db: Database, app: string, user: string, session: string): Promise<CliError> {
-  const { rows } = await db.client.query<{ deleted_at: string | null }>(
-    `SELECT to_char(deleted_at, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS deleted_at FROM ${db.tables.sessionStates.qualified}
-     WHERE app_name = $1 AND user_id = $2 AND session_id = $3 ORDER BY deleted_at DESC NULLS FIRST LIMIT 1`,
-    [app, user, session],
-  );
+  const deletedAt = await lastDeletion(db, { appName: app, userId: user, sessionId: session });
   const name = `${app}/${user}/${session}`;
-  const deletedAt = rows[0]?.deleted_at;
   if (deletedAt) {
     return new CliError(
       `session ${name} was soft-deleted at ${formatExported(deletedAt)}; undo that with \`agent-sessions restore ${app} ${user} ${session}${tableFlags(db.flags)}\``,
@@ -67,12 +61,7 @@ function sessionJson(record: ExportedSession, view: SessionView): Record<string,
 
 async function show(app: string, user: string, sessionId: string, flags: ShowFlags): Promise<void> {
   await withDatabase(flags, { create: false, requireTables: true }, async (db) => {
-    const filter = { appName: app, userId: user, sessionId, includeDeleted: false };
-    let record: ExportedSession | undefined;
-    for await (const found of readSessions(db.client, db.tables, filter, { pageSize: 1 })) {
-      record = found;
-      break;
-    }
+    const record = await findSession(db, { appName: app, userId: user, sessionId });
     if (!record) throw await notFound(db, app, user, sessionId);
     const view = viewOf(record);
     if (flags.json) {

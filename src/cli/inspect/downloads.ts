@@ -3,10 +3,9 @@
  * back), or the transcript `agent-sessions show` prints, without colours.
  */
 import pc from 'picocolors';
+import { type ExportedSession, exportSessions, formatExportLine } from '../../postgres/admin/index.js';
 import { NotFoundError } from '../../session/errors.js';
 import { renderSession } from '../output/transcript.js';
-import { type ExportedSession, formatExportLine } from '../records/format.js';
-import { readSessions } from '../records/read.js';
 import { viewOf } from '../records/view.js';
 import type { ApiContext, KeyParams } from './api.js';
 
@@ -24,8 +23,7 @@ export interface Download {
 async function records(ctx: ApiContext, key: KeyParams, includeHidden: boolean): Promise<ExportedSession[]> {
   const found: ExportedSession[] = [];
   const filter = { ...key, includeDeleted: includeHidden };
-  for await (const record of readSessions(ctx.client, ctx.tables, filter, { pageSize: 10 }))
-    found.push(record);
+  for await (const record of exportSessions(ctx, filter, { pageSize: 10 })) found.push(record);
   if (found.length === 0) {
     throw new NotFoundError(`no stored session ${key.appName}/${key.userId}/${key.sessionId}`);
   }

@@ -4,6 +4,9 @@
  * out what a service would hide (expired rows). Rows that do not decode are reported, not fatal:
  * an operator looking at a damaged session needs to see the rest of it.
  */
+
+import type { ExportedSession, ExportedState, RowTimes } from '../../postgres/admin/index.js';
+import { exportedToSql } from '../../postgres/admin/timestamps.js';
 import {
   decodeEvent,
   decodeSessionState,
@@ -13,8 +16,6 @@ import {
 import type { Session } from '../../session/session.js';
 import { mergeScopedState, newStateMap, textValue } from '../../session/state.js';
 import { fromSqlTimestamp } from '../../session/time.js';
-import { exportedToSql } from '../timestamps.js';
-import type { ExportedSession, ExportedState, RowTimes } from './format.js';
 
 /** A decoded session with what the stored row says beyond the model. */
 export interface SessionView {

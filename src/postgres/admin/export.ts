@@ -1,11 +1,12 @@
 /**
- * Reads sessions with everything stored with them, as export records: in a fixed order (by key
+ * Export: sessions with everything stored with them, as export records: in a fixed order (by key
  * in byte order, then creation), a page of sessions at a time, with one query per table per page.
  */
 
-import type { TableNames } from '../../postgres/schema/index.js';
+import { toSqlTimestamp } from '../../session/time.js';
 import type { SqlExecutor } from '../../sql/client.js';
-import { exportedToSql, isoColumn, sqlNow } from '../timestamps.js';
+import type { TableNames } from '../schema/index.js';
+import type { AdminDatabase } from './database.js';
 import {
   EXPORT_FORMAT,
   type ExportedEvent,
@@ -13,7 +14,8 @@ import {
   type ExportedState,
   type ExportedSummary,
   type ExportedTrackEvent,
-} from './format.js';
+} from './export-format.js';
+import { exportedToSql, isoColumn } from './timestamps.js';
 
 /** Which sessions to read. */
 export interface SessionFilter {
@@ -97,15 +99,14 @@ function sessionWhere(filter: SessionFilter, p: Params): string[] {
   if (filter.userId !== undefined) where.push(`user_id = ${p.add(filter.userId, 'text')}`);
   if (filter.sessionId !== undefined) where.push(`session_id = ${p.add(filter.sessionId, 'text')}`);
   if (filter.updatedSince !== undefined) {
-    where.push(`updated_at >= ${p.add(sqlNow(filter.updatedSince), 'timestamp')}`);
+    where.push(`updated_at >= ${p.add(toSqlTimestamp(filter.updatedSince), 'timestamp')}`);
   }
   return where;
 }
 
-/** How many sessions {@link readSessions} will return (for a progress bar). */
+/** How many sessions {@link exportSessions} will yield (for a progress bar). */
 export async function countSessions(
-  db: SqlExecutor,
-  tables: TableNames,
+  { client: db, tables }: AdminDatabase,
   filter: SessionFilter,
 ): Promise<number> {
   const p = new Params();
@@ -379,9 +380,8 @@ async function assemble(
  * With a tracker, each app's and user's state rows come once, on the first session that has them;
  * without one, every record carries its app's and user's state.
  */
-export async function* readSessions(
-  db: SqlExecutor,
-  tables: TableNames,
+export async function* exportSessions(
+  { client: db, tables }: AdminDatabase,
   filter: SessionFilter,
   options: { pageSize?: number; tracker?: StateTracker } = {},
 ): AsyncGenerator<ExportedSession> {

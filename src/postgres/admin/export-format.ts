@@ -4,7 +4,7 @@
  * `summary`), so nothing is re-encoded on the way (large numbers, key order and Go's exact field
  * set survive), and timestamps travel with every microsecond.
  */
-import { isExportedTimestamp } from '../timestamps.js';
+import { isExportedTimestamp } from './timestamps.js';
 
 /** Written into every line, so an importer can refuse a file it does not understand. */
 export const EXPORT_FORMAT = 'agent-sessions/session@1';

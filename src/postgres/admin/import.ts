@@ -1,5 +1,5 @@
 /**
- * Writes an export record into the tables, in one transaction, so that importing the same
+ * Import: writes an export record into the tables, in one transaction, so that importing the same
  * record twice changes nothing:
  * - the session row is inserted, or updated when the record is newer than the stored row;
  * - events are added unless the session already holds an event with the same id;
@@ -8,10 +8,12 @@
  * Soft-deleted rows (from `export --include-deleted`) are inserted unless the same deleted row
  * exists; they never touch live rows.
  */
-import type { TableNames } from '../../postgres/schema/index.js';
-import type { SqlClient, SqlExecutor } from '../../sql/client.js';
-import { exportedToSql } from '../timestamps.js';
-import type { ExportedSession, ExportedState, RowTimes } from './format.js';
+
+import type { SqlExecutor } from '../../sql/client.js';
+import type { TableNames } from '../schema/index.js';
+import type { AdminDatabase } from './database.js';
+import type { ExportedSession, ExportedState, RowTimes } from './export-format.js';
+import { exportedToSql } from './timestamps.js';
 
 /** What importing one record did. */
 export interface ImportCounts {
@@ -221,8 +223,7 @@ async function writeState(
 
 /** Imports one record in one transaction: all of it, or (when it fails) none of it. */
 export async function importSession(
-  client: SqlClient,
-  tables: TableNames,
+  { client, tables }: AdminDatabase,
   s: ExportedSession,
 ): Promise<ImportCounts> {
   return client.transaction(async (tx) => {

@@ -4,9 +4,13 @@
  * another database reads back identical.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatExportLine } from '../../src/cli/records/format.js';
-import { readSessions, type SessionFilter, StateTracker } from '../../src/cli/records/read.js';
-import { importSession } from '../../src/cli/records/write.js';
+import {
+  exportSessions,
+  formatExportLine,
+  importSession,
+  type SessionFilter,
+  StateTracker,
+} from '../../src/postgres/admin/index.js';
 import { initSchema, tableNames } from '../../src/postgres/schema/index.js';
 import { PostgresSessionService } from '../../src/postgres/service.js';
 import { createEvent } from '../../src/session/event.js';
@@ -20,7 +24,10 @@ const say = (content: string) =>
 
 async function readAll(db: SqlClient, filter: SessionFilter, pageSize: number) {
   const out = [];
-  for await (const r of readSessions(db, tables, filter, { pageSize, tracker: new StateTracker() }))
+  for await (const r of exportSessions({ client: db, tables }, filter, {
+    pageSize,
+    tracker: new StateTracker(),
+  }))
     out.push(r);
   return out;
 }
@@ -80,11 +87,11 @@ describe('export records', () => {
   it('reads back identical after an import, and a second import writes nothing', async () => {
     await initSchema(target, tables);
     const records = await readAll(source, { includeDeleted: true }, 2);
-    for (const r of records) await importSession(target, tables, r);
+    for (const r of records) await importSession({ client: target, tables }, r);
     const again = await readAll(target, { includeDeleted: true }, 2);
     expect(again.map(formatExportLine)).toEqual(records.map(formatExportLine));
     for (const r of records) {
-      const counts = await importSession(target, tables, r);
+      const counts = await importSession({ client: target, tables }, r);
       expect(counts).toMatchObject({
         sessionsCreated: 0,
         sessionsUpdated: 0,
@@ -100,15 +107,21 @@ describe('export records', () => {
     try {
       await initSchema(fresh, tables);
       const [live] = await readAll(source, { includeDeleted: false, sessionId: 'same' }, 10);
-      expect(await importSession(fresh, tables, live!)).toMatchObject({ sessionsCreated: 1, eventsAdded: 2 });
+      expect(await importSession({ client: fresh, tables }, live!)).toMatchObject({
+        sessionsCreated: 1,
+        eventsAdded: 2,
+      });
       const older = {
         ...live!,
         updatedAt: '2000-01-01T00:00:00.000000Z',
         state: '{"id": "same", "state": {}}',
       };
-      expect(await importSession(fresh, tables, older)).toMatchObject({ sessionsUnchanged: 1 });
+      expect(await importSession({ client: fresh, tables }, older)).toMatchObject({ sessionsUnchanged: 1 });
       const newer = { ...live!, updatedAt: '2999-01-01T00:00:00.000000Z' };
-      expect(await importSession(fresh, tables, newer)).toMatchObject({ sessionsUpdated: 1, eventsAdded: 0 });
+      expect(await importSession({ client: fresh, tables }, newer)).toMatchObject({
+        sessionsUpdated: 1,
+        eventsAdded: 0,
+      });
     } finally {
       await fresh.close();
     }
