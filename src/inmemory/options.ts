@@ -1,4 +1,4 @@
-import { loggerErrorReporter } from '../observability/logger.js';
+import { loggerErrorReporter } from '../observability/index.js';
 import { type Clock, systemClock } from '../session/clock.js';
 import { ConfigError } from '../session/errors.js';
 import type { AppendEventHook, GetSessionHook } from '../session/hooks.js';

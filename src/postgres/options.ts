@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import type pg from 'pg';
-import { loggerErrorReporter } from '../observability/logger.js';
+import { loggerErrorReporter } from '../observability/index.js';
 import { type Clock, systemClock } from '../session/clock.js';
 import { ConfigError } from '../session/errors.js';
 import type { AppendEventHook, GetSessionHook } from '../session/hooks.js';

@@ -32,8 +32,15 @@ export function goZeroTime(): Date {
   return new Date(GO_ZERO_TIME_MS);
 }
 
+/**
+ * The nanoseconds a Date carries below its milliseconds: a PreciseDate's, or those of any Date
+ * with an integer `subMillisecondNanos` (the timestamps the driver seam reads from the database
+ * carry their microseconds that way); 0 for a plain Date.
+ */
 export function subMillisecondNanos(date: Date): number {
-  return date instanceof PreciseDate ? date.subMillisecondNanos : 0;
+  if (date instanceof PreciseDate) return date.subMillisecondNanos;
+  const nanos = (date as { subMillisecondNanos?: unknown }).subMillisecondNanos;
+  return typeof nanos === 'number' && Number.isInteger(nanos) && nanos >= 0 && nanos <= 999_999 ? nanos : 0;
 }
 
 /** Nanoseconds within the second, 0 to 999,999,999. */
@@ -145,7 +152,6 @@ function scanDateTime(text: string, separators: readonly number[]): number {
 }
 
 const RFC3339_SEPARATORS = [84, 116]; // T t
-const SQL_SEPARATORS = [32, 84]; // space T
 
 const dateOf = (ms: number, nanos: number): Date => (nanos === 0 ? new Date(ms) : new PreciseDate(ms, nanos));
 
@@ -191,11 +197,4 @@ export function toSqlTimestamp(date: Date): string {
   const nanos = nanosOfSecond(date);
   const micros = Math.floor(nanos / 1000);
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.${pad(micros, 6)}`;
-}
-
-/** Parses a `TIMESTAMP WITHOUT TIME ZONE` text value (`2026-01-02 03:04:05.123456`) as UTC. */
-export function fromSqlTimestamp(text: string): Date {
-  const ms = scanDateTime(text, SQL_SEPARATORS);
-  if (Number.isNaN(ms) || scanned.end !== text.length) throw new RangeError(`not a timestamp: ${text}`);
-  return dateOf(ms, scanned.nanos);
 }

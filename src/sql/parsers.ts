@@ -3,7 +3,7 @@
  * read it (see the contract in client.ts). They never touch a driver's global parsers: a pool the
  * caller shares with other code keeps its own behaviour.
  */
-import { fromSqlTimestamp, parseRfc3339 } from '../session/time.js';
+import { fromSqlTimestamp, fromSqlTimestampTz } from './timestamps.js';
 
 /** PostgreSQL type OIDs whose text the adapters parse themselves. */
 export const TypeOid = {
@@ -25,7 +25,7 @@ function special(text: string): Date | undefined {
 
 /**
  * `TIMESTAMP WITHOUT TIME ZONE` text read as UTC wall-clock. Microseconds survive as a
- * PreciseDate, so a value read back can be passed as a parameter again and still compare equal
+ * SqlTimestamp, so a value read back can be passed as a parameter again and still compare equal
  * to the stored one (keyset paging on created_at depends on that).
  */
 export function parseTimestampAsUtc(text: string): Date {
@@ -43,8 +43,7 @@ export function parseTimestampAsUtc(text: string): Date {
 export function parseTimestampTz(text: string): Date {
   const sentinel = special(text);
   if (sentinel) return sentinel;
-  const rfc = text.replace(' ', 'T').replace(/([+-]\d{2})$/, '$1:00');
-  return parseRfc3339(rfc) ?? new Date(rfc);
+  return fromSqlTimestampTz(text) ?? new Date(text.replace(' ', 'T').replace(/([+-]\d{2})$/, '$1:00'));
 }
 
 const identity = (text: string): string => text;

@@ -1,13 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  formatRfc3339Nano,
-  fromSqlTimestamp,
-  PreciseDate,
-  parseRfc3339,
-  subMillisecondNanos,
-  toSqlTimestamp,
-} from '../../src/session/time.js';
+import { formatRfc3339Nano, PreciseDate, parseRfc3339, subMillisecondNanos } from '../../src/session/time.js';
 
 /**
  * The straightforward reading of RFC 3339 (a regular expression and Date's own setters), kept
@@ -113,38 +106,5 @@ describe('parseRfc3339', () => {
     expect(parseRfc3339('2026-01-02T03:04:05.Z')).toBeNull();
     expect(parseRfc3339('2026-00-01T00:00:00Z')).toBeNull();
     expect(parseRfc3339('2026-13-01T00:00:00Z')).toBeNull();
-  });
-});
-
-describe('fromSqlTimestamp', () => {
-  it('reads back what toSqlTimestamp wrote, to the microsecond', () => {
-    const instant = fc.record({
-      ms: fc.integer({ min: -62_135_596_800_000, max: 253_402_300_799_999 }),
-      micros: fc.integer({ min: 0, max: 999 }),
-    });
-    fc.assert(
-      fc.property(instant, ({ ms, micros }) => {
-        const parsed = fromSqlTimestamp(toSqlTimestamp(new PreciseDate(ms, micros * 1000)));
-        expect(seen(parsed)).toStrictEqual({ ms, nanos: micros * 1000 });
-      }),
-    );
-  });
-
-  it('reads PostgreSQL output with fewer fractional digits or none', () => {
-    expect(fromSqlTimestamp('2026-01-02 03:04:05').toISOString()).toBe('2026-01-02T03:04:05.000Z');
-    expect(fromSqlTimestamp('2026-01-02 03:04:05.12').toISOString()).toBe('2026-01-02T03:04:05.120Z');
-    expect(subMillisecondNanos(fromSqlTimestamp('2026-01-02 03:04:05.123456'))).toBe(456_000);
-  });
-
-  it('refuses anything else with a RangeError naming the text', () => {
-    for (const text of [
-      '2026-01-02 03:04:05Z',
-      '2026-13-02 03:04:05',
-      '2026-01-02',
-      'infinity',
-      '2026-01-02 03:04:05 BC',
-    ]) {
-      expect(() => fromSqlTimestamp(text)).toThrow(new RangeError(`not a timestamp: ${text}`));
-    }
   });
 });

@@ -15,7 +15,7 @@ import {
 } from '../../session/codec/index.js';
 import type { Session } from '../../session/session.js';
 import { mergeScopedState, newStateMap, textValue } from '../../session/state.js';
-import { fromSqlTimestamp } from '../../session/time.js';
+import { fromSqlTimestamp } from '../../sql/timestamps.js';
 
 /** A decoded session with what the stored row says beyond the model. */
 export interface SessionView {
