@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { findMissingTables } from '../postgres/admin/index.js';
-import { parseConnectionString } from '../postgres/connection/connection-string.js';
+import { asConfigError, parseConnectionString } from '../postgres/connection/connection-string.js';
 import { checkConnection, openConnection } from '../postgres/connection/open.js';
 import { secretsOf as secretsOfOptions } from '../postgres/connection/secrets.js';
 import { resolvePostgresOptions } from '../postgres/options.js';
@@ -76,7 +76,9 @@ export async function openDatabase(
       if (!create) throw missingTablesError(flags, `there is no embedded database in ${target.dataDir} yet`);
       mkdirSync(target.dataDir, { recursive: true });
     }
-    const client = await pgliteClient(target.dataDir);
+    const client = await pgliteClient(target.dataDir).catch((error: unknown) => {
+      throw asConfigError(error);
+    });
     return { client, tables, describe, flags, close: () => client.close() };
   }
   checkDsn(target.dsn);

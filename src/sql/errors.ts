@@ -120,11 +120,13 @@ export function isTransientError(error: unknown): boolean {
 }
 
 /**
- * A connection string that breaks a rule: `field` names the option that held it, `rule` says
- * what is wrong. The message never quotes the string (its password could not be hidden).
+ * A setting of the driver seam that cannot work: `field` names it, `rule` says what is wrong.
+ * Its `code` is `CONFIG`, as the package's ConfigError's; the service reports it as a ConfigError
+ * (sql/ knows nothing of the package's error classes).
  */
-export class ConnectionStringError extends Error {
-  override readonly name = 'ConnectionStringError';
+export class SqlConfigError extends Error {
+  override readonly name: string = 'SqlConfigError';
+  readonly code = 'CONFIG';
   readonly field: string;
   readonly rule: string;
 
@@ -133,4 +135,12 @@ export class ConnectionStringError extends Error {
     this.field = field;
     this.rule = rule;
   }
+}
+
+/**
+ * A connection string that breaks a rule. The message never quotes the string (its password
+ * could not be hidden).
+ */
+export class ConnectionStringError extends SqlConfigError {
+  override readonly name = 'ConnectionStringError';
 }

@@ -7,7 +7,7 @@
  */
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ConfigError } from '../session/errors.js';
+import { SqlConfigError } from './errors.js';
 
 /** A held lock; release() is idempotent. */
 export interface DataDirLock {
@@ -47,7 +47,7 @@ function ownerOf(path: string): number | undefined {
 /**
  * Takes the lock of `dataDir` for this process.
  *
- * @throws ConfigError (field `dataDir`) when another live process holds it.
+ * @throws SqlConfigError (code CONFIG, field `dataDir`) when another live process holds it.
  */
 export function lockDataDir(dataDir: string): DataDirLock {
   const path = lockPathOf(dataDir);
@@ -60,13 +60,13 @@ export function lockDataDir(dataDir: string): DataDirLock {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = ownerOf(path);
       if (owner !== undefined && owner !== process.pid && isAlive(owner)) {
-        throw new ConfigError(
+        throw new SqlConfigError(
           'dataDir',
           `the embedded database in ${resolve(dataDir)} is already open in process ${owner}; PGlite allows one process per data directory (close it there, or use a PostgreSQL server to share sessions between processes)`,
         );
       }
       if (owner === process.pid) {
-        throw new ConfigError(
+        throw new SqlConfigError(
           'dataDir',
           `the embedded database in ${resolve(dataDir)} is already open in this process; share one service (or one pgliteClient) instead of opening it twice`,
         );
@@ -93,5 +93,5 @@ export function lockDataDir(dataDir: string): DataDirLock {
       },
     };
   }
-  throw new ConfigError('dataDir', `cannot take the lock ${path} of the embedded database`);
+  throw new SqlConfigError('dataDir', `cannot take the lock ${path} of the embedded database`);
 }

@@ -22,17 +22,6 @@
  */
 export type { SweepCounts, SweepReport } from '../../session/observers.js';
 export {
-  countExpired,
-  countPurgeable,
-  type PurgeOptions,
-  purge,
-  type RestoreCounts,
-  type RestoreOptions,
-  restore,
-  type SweepOptions,
-  sweepNow,
-} from './cleanup.js';
-export {
   type BrowsedSession,
   type BrowseSessionsOptions,
   browseSessions,
@@ -43,6 +32,17 @@ export {
   type StateRow,
   type VisibilityOptions,
 } from './browse.js';
+export {
+  countExpired,
+  countPurgeable,
+  type PurgeOptions,
+  purge,
+  type RestoreCounts,
+  type RestoreOptions,
+  restore,
+  type SweepOptions,
+  sweepNow,
+} from './cleanup.js';
 export {
   type AdminDatabase,
   type AdminTableOptions,

@@ -7,7 +7,7 @@ import {
   type ParsedConnectionString,
   parseConnectionString as parseDsn,
 } from '../../sql/connection-string.js';
-import { ConnectionStringError } from '../../sql/errors.js';
+import { SqlConfigError } from '../../sql/errors.js';
 
 export {
   type DsnSslMode,
@@ -16,9 +16,9 @@ export {
   redactSecrets,
 } from '../../sql/connection-string.js';
 
-/** A ConnectionStringError as the ConfigError of its option; any other error unchanged. */
-function asConfigError(error: unknown): unknown {
-  return error instanceof ConnectionStringError ? new ConfigError(error.field, error.rule) : error;
+/** A setting sql/ refused (SqlConfigError) as the ConfigError of its option; any other error unchanged. */
+export function asConfigError(error: unknown): unknown {
+  return error instanceof SqlConfigError ? new ConfigError(error.field, error.rule, { cause: error }) : error;
 }
 
 /**

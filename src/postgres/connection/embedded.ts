@@ -6,6 +6,7 @@
  */
 import type { SqlClient, SqlExecutor, SqlResult } from '../../sql/client.js';
 import { pgliteClient } from '../../sql/pglite-client.js';
+import { asConfigError } from './connection-string.js';
 
 /** A SqlClient that opens PGlite in `dataDir` ('memory://' for memory) when first used. */
 export function embeddedClient(dataDir: string): SqlClient {
@@ -16,7 +17,7 @@ export function embeddedClient(dataDir: string): SqlClient {
     opening ??= pgliteClient(dataDir).catch((error: unknown) => {
       // A failed open (the directory is locked by another process) is tried again next time.
       opening = undefined;
-      throw error;
+      throw asConfigError(error);
     });
     return opening;
   };
