@@ -36,6 +36,7 @@ export default defineConfig({
     'examples/adk': 'examples/adk.ts',
     'examples/ai-sdk': 'examples/ai-sdk.ts',
     'examples/openai-agents': 'examples/openai-agents.ts',
+    'examples/langchain': 'examples/langchain.ts',
   },
   // The OpenTelemetry SDK of examples/telemetry is a dev dependency: imported at run time, never bundled.
   external: [/^@opentelemetry\//],
