@@ -50,10 +50,17 @@ export interface SummaryTextOptions {
   filterKey?: string;
 }
 
+/**
+ * The largest count a read accepts: PostgreSQL's `integer`, the type its LIMIT and OFFSET
+ * parameters are sent as. Above it the PostgreSQL backends would fail with STORAGE while the
+ * in-memory one answered, so every backend refuses it alike.
+ */
+export const MAX_COUNT = 2_147_483_647;
+
 function checkCount(field: string, value: unknown, min: number): void {
   if (value === undefined) return;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new InvalidArgumentError(field, `must be an integer >= ${min}`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > MAX_COUNT) {
+    throw new InvalidArgumentError(field, `must be an integer from ${min} to ${MAX_COUNT}`);
   }
 }
 

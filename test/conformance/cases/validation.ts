@@ -111,7 +111,7 @@ export function validationCases(h: Harness): void {
   it('refuses a negative, fractional or NaN eventNum', () =>
     h.run({}, async (t) => {
       await t.create('s');
-      for (const eventNum of [-1, 1.5, Number.NaN]) {
+      for (const eventNum of [-1, 1.5, Number.NaN, 2 ** 31, Number.MAX_SAFE_INTEGER]) {
         await expectInvalid(() => t.svc.getSession(t.key('s'), { eventNum }), 'eventNum');
         await expectInvalid(() => t.svc.listSessions(t.userKey(), { eventNum }), 'eventNum');
         await expectInvalid(() => t.svc.getTrackEvents(t.key('s'), 'agui', { eventNum }), 'eventNum');
@@ -140,6 +140,19 @@ export function validationCases(h: Harness): void {
       await expectInvalid(
         () => t.svc.getSession(t.key('s'), { eventPage: { offset: 0, limit: Number.NaN } }),
         'eventPage.limit',
+      );
+      // Beyond PostgreSQL's integer: refused alike everywhere, never a STORAGE error.
+      await expectInvalid(
+        () => t.svc.getSession(t.key('s'), { eventPage: { offset: 0, limit: 2 ** 31 } }),
+        'eventPage.limit',
+      );
+      await expectInvalid(
+        () => t.svc.getSession(t.key('s'), { eventPage: { offset: 2 ** 31, limit: 1 } }),
+        'eventPage.offset',
+      );
+      await expectInvalid(
+        () => t.svc.listSessions(t.userKey(), { page: { offset: 0, limit: 2 ** 31 } }),
+        'page.limit',
       );
     }));
 
