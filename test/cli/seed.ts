@@ -53,6 +53,11 @@ export async function seedOperations(client: SqlClient, schema = ''): Promise<vo
     `UPDATE ${t.sessionStates.qualified} SET expires_at = $1::timestamp WHERE session_id = 's-old'`,
     [hourAgo],
   );
+  // Its events were last written two days ago, older than the 24 h session TTL of the tests.
+  await client.query(
+    `UPDATE ${t.sessionEvents.qualified} SET updated_at = $1::timestamp WHERE session_id = 's-old'`,
+    [toSqlTimestamp(new Date(Date.now() - 48 * 3_600_000))],
+  );
   await client.query(`UPDATE ${t.appStates.qualified} SET expires_at = $1::timestamp WHERE key = 'banner'`, [
     hourAgo,
   ]);

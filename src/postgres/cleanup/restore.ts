@@ -13,7 +13,13 @@ import { toSqlTimestamp } from '../../session/time.js';
 import type { SqlClient } from '../../sql/client.js';
 import { isUniqueViolation } from '../../sql/errors.js';
 import type { TableNames } from '../schema/index.js';
-import { selectDeletedIncarnation, selectLiveSession, sqlTableNames, undeleteRows } from './sql.js';
+import {
+  selectDeletedIncarnation,
+  selectDeletedOfLive,
+  selectLiveSession,
+  sqlTableNames,
+  undeleteRows,
+} from './sql.js';
 
 /** Options of {@link restoreSession}. */
 export interface RestoreOptions {
@@ -41,11 +47,16 @@ export interface RestoreCounts {
  * "rows with exactly that deleted_at" is exactly what that one call removed: events swept earlier
  * for their age, or an older incarnation of the same key, stay deleted.
  *
+ * While a live session holds the key, what a sweep took from that session (events whose newest
+ * was older than the TTL, expired track events) is restored instead, by the same rule: the rows
+ * of its latest removal (or the one at `deletedAt`); each call undoes one pass.
+ *
  * The restored session keeps its expires_at: one that was swept for its TTL is swept again by the
  * next sweep unless it is written to first.
  *
  * @throws NotFoundError when no such soft-deleted session exists (nothing was changed).
- * @throws ConflictError when a live session with the key exists (nothing was changed).
+ * @throws ConflictError when a live session with the key exists and nothing of it was
+ *   soft-deleted (nothing was changed).
  */
 export async function restoreSession(
   client: SqlClient,
@@ -64,6 +75,27 @@ export async function restoreSession(
   try {
     return await client.transaction(async (tx) => {
       const wanted = deletedAt === undefined ? undefined : toSqlTimestamp(deletedAt);
+      const undelete = async (table: string, at: string) => {
+        const query = undeleteRows(table, k, at);
+        return (await tx.query(query.text, query.params)).rowCount;
+      };
+      const live = selectLiveSession(names.sessionStates, k);
+      const createdAt = (await tx.query<{ created_at: string }>(live.text, live.params)).rows[0]?.created_at;
+      if (createdAt !== undefined) {
+        // A live session: what a sweep took from it for its age (its events, its track events)
+        // comes back; an earlier incarnation cannot, while this one holds the key.
+        const ofLive = selectDeletedOfLive(names, k, createdAt, wanted);
+        const at = (await tx.query<{ deleted_at: string | null }>(ofLive.text, ofLive.params)).rows[0]
+          ?.deleted_at;
+        if (at) {
+          return {
+            sessions: 0,
+            events: await undelete(names.sessionEvents, at),
+            summaries: await undelete(names.sessionSummaries, at),
+            trackEvents: await undelete(names.sessionTrackEvents, at),
+          };
+        }
+      }
       const found = selectDeletedIncarnation(names.sessionStates, k, wanted);
       const { rows } = await tx.query<{ deleted_at: string }>(found.text, found.params);
       const at = rows[0]?.deleted_at;
@@ -74,22 +106,17 @@ export async function restoreSession(
             : `session ${name}: no session soft-deleted at ${wanted}`,
         );
       }
-      const live = selectLiveSession(names.sessionStates, k);
-      if ((await tx.query(live.text, live.params)).rowCount > 0) {
+      if (createdAt !== undefined) {
         throw new ConflictError(
           `session ${name}: a live session with this key exists; delete it before restoring`,
         );
       }
-      const undelete = async (table: string) => {
-        const query = undeleteRows(table, k, at);
-        return (await tx.query(query.text, query.params)).rowCount;
-      };
       // The session row first: if a create won the key in the meantime, the unique index stops
       // the restore here, before anything else was touched.
-      const sessions = await undelete(names.sessionStates);
-      const events = await undelete(names.sessionEvents);
-      const summaries = await undelete(names.sessionSummaries);
-      const trackEvents = await undelete(names.sessionTrackEvents);
+      const sessions = await undelete(names.sessionStates, at);
+      const events = await undelete(names.sessionEvents, at);
+      const summaries = await undelete(names.sessionSummaries, at);
+      const trackEvents = await undelete(names.sessionTrackEvents, at);
       return { sessions, events, summaries, trackEvents };
     });
   } catch (error) {

@@ -64,81 +64,6 @@ export function sweepExpiredRows(mode: SweepMode, table: string, now: string, li
   return { text: change(mode, table, pick), params: [now, limit] };
 }
 
-/**
- * The next `limit` expired live sessions after the cursor, by id. Only ids: the rows are changed
- * by {@link sweepSessionsByIds} after their dependents, and re-checked there.
- */
-export function selectExpiredSessionIds(
-  sessions: string,
-  now: string,
-  after: string,
-  limit: number,
-): SqlQuery {
-  return {
-    // Plain `id`: BIGINT already comes back as text, and an `id::text AS id` alias would make
-    // ORDER BY sort the ids as text ('10' before '2'), so the cursor would skip sessions.
-    text: `SELECT id FROM ${sessions}
-      WHERE ${EXPIRED} AND id > $2::bigint ORDER BY id LIMIT $3`,
-    params: [now, after, limit],
-  };
-}
-
-/** PostgreSQL's text form of a bigint array: ids are digits, so no quoting is needed. */
-export function bigintArray(ids: readonly string[]): string {
-  return `{${ids.join(',')}}`;
-}
-
-/**
- * Up to `limit` live rows of a dependent table (events, summaries, track events) that belong to
- * the given session rows, as long as those sessions are still expired and live.
- *
- * The re-check, and the shared lock on the session row skipped when an application transaction
- * holds it, leave alone a session that a write is reviving right now (trpc-agent-go lets a write
- * to an expired, not yet swept session extend it).
- */
-export function sweepDependentsOfSessions(
-  mode: SweepMode,
-  table: string,
-  sessions: string,
-  now: string,
-  sessionIds: readonly string[],
-  limit: number,
-): SqlQuery {
-  const pick = `SELECT d.id FROM ${table} d
-      JOIN ${sessions} s
-        ON s.app_name = d.app_name AND s.user_id = d.user_id AND s.session_id = d.session_id
-      WHERE s.id = ANY($2::bigint[])
-        AND s.expires_at IS NOT NULL AND s.expires_at <= $1::timestamp AND s.deleted_at IS NULL
-        AND d.deleted_at IS NULL
-      LIMIT $3 FOR UPDATE OF d SKIP LOCKED FOR SHARE OF s SKIP LOCKED`;
-  return { text: change(mode, table, pick), params: [now, bigintArray(sessionIds), limit] };
-}
-
-/**
- * The given session rows that are still expired and live and have no live events, summaries or
- * track events left (at most as many rows as ids given). A session whose dependents were not all
- * swept (one was locked, or the pass stopped) stays expired, and the next pass finishes it: no
- * live rows of a deleted session are left behind to reappear under a new session with its key.
- */
-export function sweepSessionsByIds(
-  mode: SweepMode,
-  tables: SqlTableNames,
-  now: string,
-  sessionIds: readonly string[],
-): SqlQuery {
-  const none = (table: string) => `NOT EXISTS (SELECT 1 FROM ${table} d
-          WHERE d.app_name = s.app_name AND d.user_id = s.user_id AND d.session_id = s.session_id
-            AND d.deleted_at IS NULL)`;
-  const pick = `SELECT s.id FROM ${tables.sessionStates} s
-      WHERE s.id = ANY($2::bigint[])
-        AND s.expires_at IS NOT NULL AND s.expires_at <= $1::timestamp AND s.deleted_at IS NULL
-        AND ${none(tables.sessionEvents)}
-        AND ${none(tables.sessionSummaries)}
-        AND ${none(tables.sessionTrackEvents)}
-      FOR UPDATE OF s SKIP LOCKED`;
-  return { text: change(mode, tables.sessionStates, pick), params: [now, bigintArray(sessionIds)] };
-}
-
 /** A session's key columns, in index order: app_name, user_id, session_id. */
 export type KeyTuple = readonly [string, string, string];
 
@@ -232,11 +157,39 @@ export function selectDeletedIncarnation(
   };
 }
 
-/** Whether a live row of the session key exists. */
+/** The live row of the session key, if any, with its created_at as text; locked until commit. */
 export function selectLiveSession(sessions: string, key: readonly [string, string, string]): SqlQuery {
   return {
-    text: `SELECT 1 AS live FROM ${sessions} WHERE ${KEY} AND deleted_at IS NULL LIMIT 1`,
+    text: `SELECT created_at::text AS created_at FROM ${sessions}
+      WHERE ${KEY} AND deleted_at IS NULL LIMIT 1 FOR UPDATE`,
     params: [...key],
+  };
+}
+
+/**
+ * The deleted_at of the latest removal (or of exactly `deletedAt`) of events, summaries or track
+ * events of the live session created at `createdAt`: rows soft-deleted after the session was
+ * created, by a removal that took no session row with them (a sweep taking them for their age
+ * while the session stayed). An earlier incarnation's rows went with its session row, or when
+ * the live session was created.
+ */
+export function selectDeletedOfLive(
+  tables: SqlTableNames,
+  key: readonly [string, string, string],
+  createdAt: string,
+  deletedAt?: string,
+): SqlQuery {
+  const exact = deletedAt === undefined ? '' : ' AND deleted_at = $5::timestamp';
+  const from = (table: string) =>
+    `SELECT deleted_at FROM ${table} d WHERE ${KEY} AND deleted_at > $4::timestamp${exact}
+      AND NOT EXISTS (SELECT 1 FROM ${tables.sessionStates} s
+        WHERE s.app_name = d.app_name AND s.user_id = d.user_id AND s.session_id = d.session_id
+          AND s.deleted_at = d.deleted_at)`;
+  return {
+    text: `SELECT max(deleted_at)::text AS deleted_at FROM (
+      ${from(tables.sessionEvents)} UNION ALL ${from(tables.sessionSummaries)} UNION ALL ${from(tables.sessionTrackEvents)}
+    ) d`,
+    params: deletedAt === undefined ? [...key, createdAt] : [...key, createdAt, deletedAt],
   };
 }
 

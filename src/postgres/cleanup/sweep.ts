@@ -13,13 +13,10 @@ import {
   type SqlQuery,
   type SqlTableNames,
   type SweepMode,
-  selectExpiredSessionIds,
   selectStaleEventSessions,
   sqlTableNames,
-  sweepDependentsOfSessions,
   sweepEventsOfSessions,
   sweepExpiredRows,
-  sweepSessionsByIds,
 } from './sql.js';
 
 /** What one pass does: TTLs of 0 leave their tables alone. */
@@ -69,68 +66,6 @@ export async function repeatBatches(
     total += batch.count;
     if (batch.count < limit || batch.last === null || !keepGoing()) return total;
     after = batch.last;
-  }
-}
-
-/**
- * Expired sessions, with their events, summaries and track events.
- *
- * Per batch of session ids, the dependents go first and the session rows last, and a session row
- * goes only when nothing live of it is left. If the pass dies in between, the sessions are still
- * expired and the next pass finishes them; the other order would leave live events of a deleted
- * session behind, to show up again in a new session created with the same key. Each dependent
- * statement re-checks that its session is still expired, so a session revived by a write after it
- * was picked keeps everything.
- */
-async function sweepSessions(
-  conn: SqlExecutor,
-  plan: SweepPlan,
-  names: SqlTableNames,
-  now: string,
-  counts: SweepCounts,
-) {
-  const { mode, batchSize: limit, keepGoing } = plan;
-  const dependents = [
-    [names.sessionEvents, 'events'],
-    [names.sessionSummaries, 'summaries'],
-    [names.sessionTrackEvents, 'trackEvents'],
-  ] as const;
-  let after = '0';
-  for (;;) {
-    const ids = await selectIds(conn, selectExpiredSessionIds(names.sessionStates, now, after, limit));
-    if (ids.length === 0) return;
-    for (const [table, field] of dependents) {
-      // Stopping between statements is safe: these sessions are still expired (their rows go
-      // last), and the next pass resumes them.
-      if (!keepGoing()) return;
-      counts[field] += await repeatBatches(
-        conn,
-        limit,
-        keepGoing,
-        `sweep of ${field} of expired sessions`,
-        () => sweepDependentsOfSessions(mode, table, names.sessionStates, now, ids, limit),
-      );
-    }
-    if (!keepGoing()) return;
-    const swept = await runBatch(
-      conn,
-      sweepSessionsByIds(mode, names, now, ids),
-      'sweep of expired sessions',
-    );
-    counts.sessions += swept.count;
-    // The cursor, not "until nothing is expired": a session row an application transaction keeps
-    // locked stays expired, and without the cursor the pass would pick it again forever.
-    after = ids[ids.length - 1]!;
-    if (ids.length < limit || !keepGoing()) return;
-  }
-}
-
-async function selectIds(conn: SqlExecutor, query: SqlQuery): Promise<string[]> {
-  try {
-    const { rows } = await conn.query<{ id: string }>(query.text, query.params);
-    return rows.map((row) => row.id);
-  } catch (error) {
-    throw storageError('sweep of expired sessions', error);
   }
 }
 
@@ -192,8 +127,12 @@ export async function runSweep(conn: SqlExecutor, plan: SweepPlan): Promise<Swee
       sweepExpiredRows(mode, table, now, limit),
     );
 
+  // Each table by its own rule, as trpc-agent-go's cleanup: a session row by its expires_at
+  // alone. Its events, summaries and track events are not taken with it: they go by their own
+  // rules below (or with deleteSession, or when a new session takes the key), so a sweep never
+  // removes a row trpc-agent-go would keep.
   if (plan.sessionTtlMs > 0) {
-    await sweepSessions(conn, plan, names, now, counts);
+    counts.sessions += await expired(names.sessionStates, 'sessions');
     // Events have no expires_at: they go when their session's newest event is older than the
     // TTL, whether or not the session row itself expired (what trpc-agent-go does, and what its
     // reads already hide).
@@ -203,7 +142,7 @@ export async function runSweep(conn: SqlExecutor, plan: SweepPlan): Promise<Swee
     counts.trackEvents += await expired(names.sessionTrackEvents, 'track events');
   }
   // trpc-agent-go writes summaries without expires_at, so this finds only rows another writer
-  // gave one; summaries of expired sessions went with their session above.
+  // gave one: summaries go with deleteSession, never by age.
   if (plan.sessionTtlMs > 0 && keepGoing()) {
     counts.summaries += await expired(names.sessionSummaries, 'summaries');
   }
