@@ -138,14 +138,15 @@ describeServer('several processes on the same sessions', () => {
 
   it('lets one process sweep at a time and sweeps every expired row exactly once', async () => {
     const expiredApp = `${appName}_expired`;
-    // 120 expired sessions of two events each, written straight into the tables.
+    // 120 expired sessions of two events each, written a day ago straight into the tables.
     await db.admin.query(
       `WITH s AS (
          INSERT INTO "${db.name}".session_states (app_name, user_id, session_id, state, expires_at)
          SELECT $1, 'u', 'x' || g, '{}', now() - interval '1 day' FROM generate_series(1, 120) g
          RETURNING session_id)
-       INSERT INTO "${db.name}".session_events (app_name, user_id, session_id, event)
-       SELECT $1, 'u', s.session_id, '{"id":"e"}' FROM s, generate_series(1, 2)`,
+       INSERT INTO "${db.name}".session_events (app_name, user_id, session_id, event, created_at, updated_at)
+       SELECT $1, 'u', s.session_id, '{"id":"e"}', now() - interval '1 day', now() - interval '1 day'
+       FROM s, generate_series(1, 2)`,
       [expiredApp],
     );
     const countLive = async () => {

@@ -173,6 +173,11 @@ export async function deleteSession(ctx: ServiceContext, key: SessionKey): Promi
   await ctx.run('deleteSession', async (db) => {
     // The session's accepted appends land first, as they would have without asyncPersist.
     await ctx.async?.settled(deleteKey);
-    await exec(db, q.deleteSession(ctx.tables, ctx.mode, deleteKey, toSqlTimestamp(ctx.now())));
+    const now = toSqlTimestamp(ctx.now());
+    // Lock first, delete second, in one transaction: see queries/sessions.ts deleteSession.
+    await db.transaction(async (tx) => {
+      await exec(tx, q.lockLiveSession(ctx.tables, deleteKey));
+      await exec(tx, q.deleteSession(ctx.tables, ctx.mode, deleteKey, now));
+    });
   });
 }

@@ -94,9 +94,28 @@ WHERE app_name = ${k.app} AND user_id = ${k.user} AND ${isLive(now)} AND EXISTS 
 }
 
 /**
+ * Locks the key's live session row until the transaction ends, the first statement of a delete
+ * (see {@link deleteSession}).
+ */
+export function lockLiveSession(t: TableNames, key: SessionKey): SqlQuery {
+  const p = new Params();
+  const k = keyParams(p, key);
+  return {
+    text: `SELECT 1 AS locked FROM ${t.sessionStates.qualified} WHERE ${matchesKey(k)} AND deleted_at IS NULL FOR UPDATE`,
+    params: p.values,
+  };
+}
+
+/**
  * Deletes a session with its events, summaries and track events in one statement: data-modifying
- * CTEs run as one atomic statement, so a reader never sees the session half deleted, at the cost
- * of a single round trip instead of a transaction of four.
+ * CTEs run as one atomic statement, so a reader never sees the session half deleted.
+ *
+ * It must run after {@link lockLiveSession} in the same transaction. The statement reads the
+ * dependent tables in the snapshot it starts with; an append that committed while the statement
+ * waited for the session row would be missing from it and its event left live under a deleted
+ * session. Locking first waits for such appends to commit, so the statement's snapshot (taken
+ * after the lock) holds them; and every append, track, summary or state write that comes later
+ * waits for the lock, then finds the session gone and writes nothing (NOT_FOUND).
  */
 export function deleteSession(t: TableNames, mode: DeleteMode, key: SessionKey, now: string): SqlQuery {
   const p = new Params();

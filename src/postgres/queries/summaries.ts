@@ -9,7 +9,9 @@ import { isLive, keyParams, matchesKey, Params, type SqlQuery } from './sql.js';
  * Upserts the summary of one filter key, as trpc-agent-go does (updated_at = the summary's own
  * updated_at, the cutoff of what it covers; expires_at NULL: summaries go with their session).
  * Only while the session is live: a background job that finishes after the session was deleted
- * must not leave a summary behind for a later session with the same id.
+ * must not leave a summary behind for a later session with the same id. The session row is
+ * share-locked: a concurrent deleteSession (which locks it first) either waits for this summary
+ * and takes it with the session, or this statement waits for the delete and finds no live row.
  */
 export function upsertSummary(
   t: TableNames,
@@ -23,6 +25,7 @@ SELECT ${k.app}, ${k.user}, ${k.session}, ${p.add(a.filterKey, 'text')}, ${p.add
   ${p.add(a.updatedAt, 'timestamp')}, NULL, NULL
 WHERE EXISTS (
   SELECT 1 FROM ${t.sessionStates.qualified} WHERE ${matchesKey(k)} AND ${isLive(p.add(a.now, 'timestamp'))}
+  FOR SHARE
 )
 ON CONFLICT (app_name, user_id, session_id, filter_key) WHERE deleted_at IS NULL
 DO UPDATE SET summary = EXCLUDED.summary, updated_at = EXCLUDED.updated_at, expires_at = EXCLUDED.expires_at`;
