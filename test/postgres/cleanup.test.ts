@@ -3,7 +3,7 @@
  * configured) a PostgreSQL server. Rows are written by SQL, so these tests depend on the table
  * layout only, not on the service.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   advisoryLockKey,
   purgeSoftDeleted,

@@ -1,6 +1,7 @@
 /**
  * popEvent and clearEvents of PostgresSessionService: taking events out of a session that stays,
- * each in one statement, after the session's accepted background appends have landed.
+ * each in one statement after locking the session row, after the session's accepted background
+ * appends have landed.
  */
 import { decodeEvent } from '../../session/codec/index.js';
 import type { Event } from '../../session/event.js';
@@ -29,7 +30,13 @@ export function popEvent(ctx: ServiceContext, key: SessionKey): Promise<Event | 
     // The session's accepted appends land first: the newest event may still be queued.
     await ctx.async?.settled(popKey);
     const query = q.popEvent(ctx.tables, ctx.mode, removalArgs(ctx, popKey));
-    const { rows } = await exec<q.PopEventRow>(db, query);
+    // The session row is locked first, in the same transaction, as deleteSession does: the
+    // statement then reads the events in a snapshot that holds every append that committed
+    // while it waited, so the newest event is the one taken (see queries/sessions.ts).
+    const { rows } = await db.transaction(async (tx) => {
+      await exec(tx, q.lockLiveSession(ctx.tables, popKey));
+      return exec<q.PopEventRow>(tx, query);
+    });
     if (!rows.some((row) => row.kind === 's')) throw notFound(popKey);
     const removed = rows.find((row) => row.kind === 'e');
     if (!removed?.body) return undefined;
@@ -44,6 +51,11 @@ export async function clearEvents(ctx: ServiceContext, key: SessionKey): Promise
     // Accepted appends first, so an event appended before the call is cleared with the rest.
     await ctx.async?.settled(clearKey);
     const query = q.clearEvents(ctx.tables, ctx.mode, removalArgs(ctx, clearKey));
-    if ((await exec(db, query)).rows.length === 0) throw notFound(clearKey);
+    // Lock first, as deleteSession: an append that committed while this waited is cleared too.
+    const { rows } = await db.transaction(async (tx) => {
+      await exec(tx, q.lockLiveSession(ctx.tables, clearKey));
+      return exec(tx, query);
+    });
+    if (rows.length === 0) throw notFound(clearKey);
   });
 }
