@@ -127,6 +127,12 @@ export interface PostgresSessionServiceOptions extends SessionServiceOptions {
   asyncPersist?: boolean;
   /** Async persistence workers (default 10). */
   asyncPersisterNum?: number;
+  /**
+   * Close the service (draining the async queue) when the process ends by itself (`beforeExit`)
+   * or on SIGTERM/SIGINT, then let the signal end the process as it would have (default false).
+   * `process.exit()` cannot wait: close the service before calling it.
+   */
+  flushOnExit?: boolean;
 
   /**
    * PostgreSQL schema of the tables (must exist; default: the connection's current schema,
@@ -196,6 +202,7 @@ export interface ResolvedPostgresOptions {
   readonly softDelete: boolean;
   readonly asyncPersist: boolean;
   readonly asyncPersisterNum: number;
+  readonly flushOnExit: boolean;
   readonly summarizer: SessionSummarizer | undefined;
   readonly asyncSummaryNum: number;
   readonly summaryQueueSize: number;
@@ -455,6 +462,7 @@ export function resolvePostgresOptions(options: PostgresSessionServiceOptions = 
     softDelete: flag('softDelete', o.softDelete, true),
     asyncPersist: flag('asyncPersist', o.asyncPersist, false),
     asyncPersisterNum: count('asyncPersisterNum', o.asyncPersisterNum, DEFAULT_ASYNC_PERSISTER_NUM),
+    flushOnExit: flag('flushOnExit', o.flushOnExit, false),
     summarizer: o.summarizer,
     asyncSummaryNum: count('asyncSummaryNum', o.asyncSummaryNum, DEFAULT_ASYNC_SUMMARY_NUM),
     summaryQueueSize: count('summaryQueueSize', o.summaryQueueSize, DEFAULT_SUMMARY_QUEUE_SIZE),

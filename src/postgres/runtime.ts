@@ -15,6 +15,7 @@ import { toSqlTimestamp } from '../session/time.js';
 import type { SqlClient } from '../sql/client.js';
 import { SummaryJobQueue } from '../summary/job-queue.js';
 import { AsyncWrites } from './async/async-writes.js';
+import { installExitFlush } from './async/exit-flush.js';
 import { Sweeper } from './cleanup/sweeper.js';
 import { connectionError, type OpenedConnection, openConnection } from './connection/open.js';
 import { type Redactor, redactCause, redactorFor } from './connection/secrets.js';
@@ -50,6 +51,8 @@ export class ServiceRuntime implements ServiceContext {
   #sweeper: Sweeper | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
+  /** Removes the flushOnExit hooks from the process. */
+  #removeExitHooks: (() => void) | undefined;
 
   constructor(options: ResolvedPostgresOptions, telemetry: Telemetry) {
     this.options = options;
@@ -78,6 +81,13 @@ export class ServiceRuntime implements ServiceContext {
         redact: this.#redact,
         observer: telemetry.persister,
       });
+    }
+    if (options.flushOnExit) {
+      this.#removeExitHooks = installExitFlush(this, (error) =>
+        this.#onError(error instanceof Error ? error : new Error(String(error)), {
+          operation: 'flushOnExit',
+        }),
+      );
     }
   }
 
@@ -199,6 +209,7 @@ export class ServiceRuntime implements ServiceContext {
 
   async #close(): Promise<void> {
     this.#closed = true;
+    this.#removeExitHooks?.();
     await Promise.allSettled([...this.#inFlight]);
     await this.async?.close();
     await this.summaryJobs?.close();

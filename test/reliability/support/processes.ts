@@ -15,13 +15,13 @@ import type { WorkerConfig } from './worker.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../../..');
 
-/** Bundles the worker; returns its path and a function that removes it. */
-export async function buildWorker(): Promise<{ path: string; remove(): void }> {
+/** Bundles the worker (or another script of this folder); returns its path and a function that removes it. */
+export async function buildWorker(entry = 'worker.ts'): Promise<{ path: string; remove(): void }> {
   const dir = join(root, 'node_modules', '.cache', `reliability-${randomBytes(4).toString('hex')}`);
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'worker.mjs');
   await build({
-    entryPoints: [join(here, 'worker.ts')],
+    entryPoints: [join(here, entry)],
     outfile: path,
     bundle: true,
     platform: 'node',
