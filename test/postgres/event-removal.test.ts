@@ -109,7 +109,9 @@ describe.each(testDatabases)('popEvent and clearEvents on %s', (_name, open) => 
     expect(await svc.popEvent(sessionKey())).toBeUndefined();
   });
 
-  it('takes one statement each', async () => {
+  it('takes one transaction of two statements each: the session row locked, then the removal', async () => {
+    // Locking first is what makes a removal see an append that committed while it waited for
+    // the session row (see queries/sessions.ts deleteSession); one statement cannot.
     const log: string[] = [];
     const counting: SqlClient = {
       ...db.sql,
@@ -118,7 +120,16 @@ describe.each(testDatabases)('popEvent and clearEvents on %s', (_name, open) => 
         log.push(text);
         return db.sql.query(text, params);
       },
-      transaction: (fn) => db.sql.transaction(fn),
+      transaction: (fn) =>
+        db.sql.transaction((tx) =>
+          fn({
+            ...tx,
+            query: (text, params) => {
+              log.push(`tx: ${text}`);
+              return tx.query(text, params);
+            },
+          }),
+        ),
       withConnection: (fn) => db.sql.withConnection(fn),
       close: () => db.sql.close(),
     };
@@ -127,9 +138,11 @@ describe.each(testDatabases)('popEvent and clearEvents on %s', (_name, open) => 
     await svc.appendEvent(session, say('q1'));
     log.length = 0;
     await svc.popEvent(sessionKey());
-    expect(log).toHaveLength(1);
+    expect(log).toHaveLength(2);
+    expect(log[0]).toMatch(/^tx: SELECT 1 AS locked .* FOR UPDATE$/s);
     log.length = 0;
     await svc.clearEvents(sessionKey());
-    expect(log).toHaveLength(1);
+    expect(log).toHaveLength(2);
+    expect(log.every((text) => text.startsWith('tx: '))).toBe(true);
   });
 });
