@@ -1,0 +1,177 @@
+/**
+ * Resolving PostgresSessionService options: defaults applied, every field checked, the connection
+ * chosen, the result frozen and printable without secrets.
+ */
+import { inspect } from 'node:util';
+import { loggerErrorReporter } from '../../observability/index.js';
+import { systemClock } from '../../session/clock.js';
+import { ConfigError } from '../../session/errors.js';
+import type { AppendEventHook, GetSessionHook } from '../../session/hooks.js';
+import {
+  DEFAULT_ASYNC_SUMMARY_NUM,
+  DEFAULT_CLEANUP_INTERVAL_MS,
+  DEFAULT_SESSION_EVENT_LIMIT,
+  DEFAULT_SUMMARY_JOB_TIMEOUT_MS,
+  DEFAULT_SUMMARY_QUEUE_SIZE,
+} from '../../session/service-options.js';
+import { getPostgresInstance } from '../../storage/postgres/registry.js';
+import { parseConnectionString } from '../connection/connection-string.js';
+import { tableNames } from '../schema/index.js';
+import { allowlist, count, duration, flag, functions, hasMethods, isPlainObject, text } from './fields.js';
+import { hideSecrets, printable } from './secrets.js';
+import {
+  DEFAULT_ASYNC_PERSISTER_NUM,
+  type PostgresSessionServiceOptions,
+  type ResolvedPostgresOptions,
+  type SslMode,
+} from './types.js';
+
+const SSL_MODES: readonly SslMode[] = ['disable', 'require', 'verify-ca', 'verify-full'];
+
+// Node's timers take at most 2^31-1 ms; a longer interval fires at once, so a huge
+// cleanupIntervalMs would turn the sweeper into a busy loop instead of a rare one.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Applies defaults and checks every option, so a bad configuration fails at construction with a
+ * ConfigError naming the option, not at the first query.
+ *
+ * Rules: counts and durations are non-negative integers (0 or absent means the default, except
+ * TTLs where 0 means never); `cleanupIntervalMs` and `summaryJobTimeoutMs` fit a Node timer
+ * (<= 2^31-1); `port` is 1..65535; `sslMode` is one of disable/require/verify-ca/verify-full;
+ * `schema` and `tablePrefix` are identifiers that keep every table and index name within 63 bytes;
+ * `pool` and `client` are not both given; the `instance` is registered when it is the connection
+ * used; a `dsn` parses.
+ *
+ * `sessionEventLimit`: Go reads 0 as "no limit"; here 0 is the default (1000), so a forgotten
+ * value never makes every read load a whole session. Pass a large number for no practical limit.
+ */
+export function resolvePostgresOptions(options: PostgresSessionServiceOptions = {}): ResolvedPostgresOptions {
+  const o: PostgresSessionServiceOptions = options;
+  if (!isPlainObject(options as unknown)) throw new ConfigError('options', 'must be an object');
+
+  const dsn = text('dsn', o.dsn);
+  if (dsn !== undefined) parseConnectionString(dsn, 'dsn');
+  const host = text('host', o.host);
+  let port: number | undefined;
+  if (o.port !== undefined) {
+    if (typeof o.port !== 'number' || !Number.isInteger(o.port) || o.port < 1 || o.port > 65535) {
+      throw new ConfigError('port', `must be an integer from 1 to 65535, got ${inspect(o.port)}`);
+    }
+    port = o.port;
+  }
+  const sslMode = text('sslMode', o.sslMode) as SslMode | undefined;
+  if (sslMode !== undefined && !SSL_MODES.includes(sslMode)) {
+    throw new ConfigError('sslMode', `must be one of ${SSL_MODES.join(', ')}, got "${sslMode}"`);
+  }
+  if (o.extraOptions !== undefined && !isPlainObject(o.extraOptions)) {
+    throw new ConfigError('extraOptions', 'must be an object of pg.Pool settings');
+  }
+  if (o.pool !== undefined && !hasMethods(o.pool, ['connect', 'query'])) {
+    throw new ConfigError('pool', 'must be a pg.Pool');
+  }
+  if (o.client !== undefined && !hasMethods(o.client, ['query', 'transaction', 'close'])) {
+    throw new ConfigError('client', 'must be a SqlClient (pgClient(...) or pgliteClient(...))');
+  }
+  if (o.pool !== undefined && o.client !== undefined) {
+    throw new ConfigError('client', 'give either pool or client, not both');
+  }
+  const instance = text('instance', o.instance);
+  // Checked only when it is the connection used, as Go looks it up only then.
+  const usesInstance =
+    !o.client && !o.pool && dsn === undefined && host === undefined && instance !== undefined;
+  if (usesInstance && !getPostgresInstance(instance)) {
+    throw new ConfigError(
+      'instance',
+      `no PostgreSQL instance is registered as "${instance}"; call registerPostgresInstance("${instance}", { connectionString }) first`,
+    );
+  }
+
+  // Timeouts become timers (node-postgres) and server settings (int milliseconds): both must fit.
+  const timeout = (field: string, value: unknown) => {
+    const ms = duration(field, value);
+    if (ms !== undefined && ms > MAX_TIMER_MS)
+      throw new ConfigError(field, `must be at most ${MAX_TIMER_MS}, got ${ms}`);
+    return ms;
+  };
+  const connectTimeoutMs = timeout('connectTimeoutMs', o.connectTimeoutMs);
+  const statementTimeoutMs = timeout('statementTimeoutMs', o.statementTimeoutMs);
+  const lockTimeoutMs = timeout('lockTimeoutMs', o.lockTimeoutMs);
+
+  const sessionTtlMs = duration('sessionTtlMs', o.sessionTtlMs) ?? 0;
+  const appStateTtlMs = duration('appStateTtlMs', o.appStateTtlMs) ?? 0;
+  const userStateTtlMs = duration('userStateTtlMs', o.userStateTtlMs) ?? 0;
+  const trackEventTtlMs = duration('trackEventTtlMs', o.trackEventTtlMs) ?? sessionTtlMs;
+  const anyTtl = sessionTtlMs > 0 || appStateTtlMs > 0 || userStateTtlMs > 0 || trackEventTtlMs > 0;
+  const interval = duration('cleanupIntervalMs', o.cleanupIntervalMs) ?? 0;
+  if (interval > MAX_TIMER_MS)
+    throw new ConfigError('cleanupIntervalMs', `must be at most ${MAX_TIMER_MS}, got ${interval}`);
+  const summaryJobTimeoutMs = count(
+    'summaryJobTimeoutMs',
+    o.summaryJobTimeoutMs,
+    DEFAULT_SUMMARY_JOB_TIMEOUT_MS,
+    MAX_TIMER_MS,
+  );
+
+  if (o.summarizer !== undefined && !hasMethods(o.summarizer, ['summarize', 'shouldSummarize'])) {
+    throw new ConfigError('summarizer', 'must be a SessionSummarizer (with summarize and shouldSummarize)');
+  }
+  if (o.clock !== undefined && !hasMethods(o.clock, ['now'])) {
+    throw new ConfigError('clock', 'must have a now() method returning a Date');
+  }
+  if (o.onError !== undefined && typeof o.onError !== 'function') {
+    throw new ConfigError('onError', 'must be a function');
+  }
+  const schema = text('schema', o.schema) ?? '';
+  const tablePrefix = text('tablePrefix', o.tablePrefix) ?? '';
+
+  const resolved: ResolvedPostgresOptions = {
+    dsn,
+    host,
+    port,
+    user: text('user', o.user),
+    password: text('password', o.password),
+    database: text('database', o.database),
+    sslMode,
+    sslRootCert: text('sslRootCert', o.sslRootCert),
+    sslCert: text('sslCert', o.sslCert),
+    sslKey: text('sslKey', o.sslKey),
+    instance,
+    extraOptions: Object.freeze({ ...(o.extraOptions ?? {}) }),
+    connectTimeoutMs,
+    statementTimeoutMs,
+    lockTimeoutMs,
+    preparedStatements:
+      o.preparedStatements === undefined ? undefined : flag('preparedStatements', o.preparedStatements, true),
+    pool: o.pool,
+    client: o.client,
+    dataDir: text('dataDir', o.dataDir),
+    sessionEventLimit: count('sessionEventLimit', o.sessionEventLimit, DEFAULT_SESSION_EVENT_LIMIT),
+    sessionTtlMs,
+    appStateTtlMs,
+    userStateTtlMs,
+    trackEventTtlMs,
+    cleanupIntervalMs: interval > 0 ? interval : anyTtl ? DEFAULT_CLEANUP_INTERVAL_MS : 0,
+    softDelete: flag('softDelete', o.softDelete, true),
+    asyncPersist: flag('asyncPersist', o.asyncPersist, false),
+    asyncPersisterNum: count('asyncPersisterNum', o.asyncPersisterNum, DEFAULT_ASYNC_PERSISTER_NUM),
+    flushOnExit: flag('flushOnExit', o.flushOnExit, false),
+    summarizer: o.summarizer,
+    asyncSummaryNum: count('asyncSummaryNum', o.asyncSummaryNum, DEFAULT_ASYNC_SUMMARY_NUM),
+    summaryQueueSize: count('summaryQueueSize', o.summaryQueueSize, DEFAULT_SUMMARY_QUEUE_SIZE),
+    summaryJobTimeoutMs,
+    summaryFilterAllowlist: allowlist(o.summaryFilterAllowlist),
+    cascadeFullSessionSummary: flag('cascadeFullSessionSummary', o.cascadeFullSessionSummary, true),
+    schema,
+    tablePrefix,
+    skipDbInit: flag('skipDbInit', o.skipDbInit, false),
+    appendEventHooks: functions<AppendEventHook>('appendEventHooks', o.appendEventHooks),
+    getSessionHooks: functions<GetSessionHook>('getSessionHooks', o.getSessionHooks),
+    clock: o.clock ?? systemClock,
+    onError: o.onError ?? loggerErrorReporter(o.logger),
+    tables: tableNames(schema, tablePrefix),
+  };
+  return Object.freeze(hideSecrets(resolved, () => printable(resolved)));
+}
