@@ -5,13 +5,9 @@ import {
   parseConnectionString,
   redactConnectionString,
 } from '../../src/postgres/connection/connection-string.js';
-import {
-  checkConnection,
-  DEFAULT_POOL_SETTINGS,
-  openConnection,
-  planConnection,
-  sslFor,
-} from '../../src/postgres/connection/open.js';
+import { checkConnection, openConnection, planConnection } from '../../src/postgres/connection/open.js';
+import { DEFAULT_POOL_SETTINGS } from '../../src/postgres/connection/pool-settings.js';
+import { sslFor } from '../../src/postgres/connection/tls.js';
 import { type PostgresSessionServiceOptions, resolvePostgresOptions } from '../../src/postgres/options.js';
 import { ConfigError, StorageError } from '../../src/session/errors.js';
 import type { SqlClient } from '../../src/sql/client.js';

@@ -1,3 +1,7 @@
+/**
+ * The options of PostgresSessionService as the user writes them, their defaults, and the resolved,
+ * validated form the service runs on.
+ */
 import type pg from 'pg';
 import type { Clock } from '../../session/clock.js';
 import type { AppendEventHook, GetSessionHook } from '../../session/hooks.js';

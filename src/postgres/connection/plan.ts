@@ -1,0 +1,169 @@
+/**
+ * Which database a service talks to, decided from its options with trpc-agent-go's precedence:
+ * `client` > `pool` > `dsn` > host settings (when `host` is set) > `instance` > the defaults.
+ * Planning connects to nothing.
+ */
+import { inspect } from 'node:util';
+import type pg from 'pg';
+import { ConfigError } from '../../session/errors.js';
+import type { ServerTimeouts } from '../../sql/pg-session.js';
+import { getPostgresInstance } from '../../storage/postgres/registry.js';
+import {
+  DEFAULT_DATABASE,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  DEFAULT_SSL_MODE,
+  maskSecrets,
+  type ResolvedPostgresOptions,
+  type SslMode,
+} from '../options.js';
+import { type DsnSslMode, type ParsedConnectionString, parseConnectionString } from './connection-string.js';
+import { alignReadTimeout, baseSettings, layer, serverTimeouts } from './pool-settings.js';
+import { type Redactor, redactorFor } from './secrets.js';
+import { optionFiles, type TlsFiles, tlsSettings } from './tls.js';
+
+/** Where the connection came from, in precedence order. */
+export type ConnectionSource = 'client' | 'pool' | 'dsn' | 'host' | 'instance' | 'dataDir' | 'default';
+
+/** The decided connection, before anything connects. */
+export interface ConnectionPlan {
+  readonly source: ConnectionSource;
+  /** The settings of the pool the service will create; undefined for `client` and `pool`. */
+  readonly poolConfig: pg.PoolConfig | undefined;
+  /** Where the service connects, password hidden: for messages and logs. */
+  readonly describe: string;
+  /** Hides every secret of these options in a text (see secrets.ts). */
+  readonly redact: Redactor;
+  /** The server timeouts the client sets on each connection; undefined for `client` and `pool`. */
+  readonly timeouts: ServerTimeouts | undefined;
+}
+
+/**
+ * Settings from a parsed connection string; `sslMode` and the options' TLS files apply when the
+ * string has no sslmode (or no file) of its own.
+ */
+export function fromConnectionString(
+  parsed: ParsedConnectionString,
+  sslMode: SslMode | undefined,
+  files: TlsFiles,
+  field: string,
+): pg.PoolConfig {
+  const config: pg.PoolConfig = {};
+  if (parsed.host !== undefined) config.host = parsed.host;
+  if (parsed.port !== undefined) config.port = parsed.port;
+  if (parsed.user !== undefined) config.user = parsed.user;
+  if (parsed.password !== undefined) config.password = parsed.password;
+  if (parsed.database !== undefined) config.database = parsed.database;
+  if (parsed.applicationName !== undefined) config.application_name = parsed.applicationName;
+  if (parsed.connectTimeoutMs !== undefined) config.connectionTimeoutMillis = parsed.connectTimeoutMs;
+  if (parsed.options !== undefined) config.options = parsed.options;
+  if (parsed.maxConnections !== undefined) config.max = parsed.maxConnections;
+  config.ssl = tlsSettings(
+    parsed.sslMode ?? sslMode ?? DEFAULT_SSL_MODE,
+    {
+      rootCert: parsed.sslRootCert ?? files.rootCert,
+      cert: parsed.sslCert ?? files.cert,
+      key: parsed.sslKey ?? files.key,
+    },
+    field,
+  );
+  return config;
+}
+/** A URL for messages, built from settings, with the password shown as `***`. */
+export function describeSettings(config: pg.PoolConfig, sslMode: SslMode | DsnSslMode): string {
+  const user = config.user ? `${encodeURIComponent(config.user)}${config.password ? ':***' : ''}@` : '';
+  const host = config.host?.includes(':') ? `[${config.host}]` : (config.host ?? '');
+  const port = config.port === undefined ? '' : `:${config.port}`;
+  return `postgres://${user}${host}${port}/${encodeURIComponent(config.database ?? '')}?sslmode=${sslMode}`;
+}
+
+/** Freezes a plan whose printed form hides the password of its pool settings. */
+export function plan(
+  source: ConnectionSource,
+  poolConfig: pg.PoolConfig | undefined,
+  described: string,
+  redact: Redactor,
+  timeouts?: ServerTimeouts,
+): ConnectionPlan {
+  const describe = redact(described);
+  // Every secret-looking setting, not only the password and the TLS key: a TLS `passphrase` (or
+  // `pfx`, or a password in extraOptions) was printed as given.
+  const hidden = (config: pg.PoolConfig) => maskSecrets(config);
+  const view = () => ({ source, describe, poolConfig: poolConfig && hidden(poolConfig), timeouts });
+  const result = {
+    source,
+    poolConfig: poolConfig && Object.freeze(poolConfig),
+    describe,
+    redact,
+    timeouts: timeouts && Object.freeze(timeouts),
+  };
+  Object.defineProperties(result, { toJSON: { value: view }, [inspect.custom]: { value: view } });
+  return Object.freeze(result);
+}
+
+/**
+ * Decides the connection without connecting: which option wins and the exact pool settings.
+ * extraOptions (the instance's, then the service's) are merged over everything else.
+ *
+ * @throws ConfigError when the chosen instance is not registered or a certificate file is unreadable.
+ */
+export function planConnection(o: ResolvedPostgresOptions): ConnectionPlan {
+  const redact = redactorFor(o);
+  if (o.client) return plan('client', undefined, `a ${o.client.kind} client supplied by the caller`, redact);
+  if (o.pool) return plan('pool', undefined, 'a pg.Pool supplied by the caller', redact);
+
+  if (o.dsn !== undefined) {
+    const parsed = parseConnectionString(o.dsn, 'dsn');
+    const config = layer(
+      baseSettings(o),
+      fromConnectionString(parsed, o.sslMode, optionFiles(o), 'dsn'),
+      o.extraOptions,
+    );
+    alignReadTimeout(config, [o.extraOptions]);
+    // Described from the parsed settings, never from the text: a password holding a space or
+    // an `@` defeats any pattern that guesses where it ends.
+    const sslMode = parsed.sslMode ?? o.sslMode ?? DEFAULT_SSL_MODE;
+    return plan('dsn', config, describeSettings(config, sslMode), redact, serverTimeouts(o, config));
+  }
+
+  if (o.host === undefined && o.instance === undefined && o.dataDir !== undefined) {
+    return plan('dataDir', undefined, `the embedded database in ${o.dataDir}`, redact);
+  }
+
+  if (o.host !== undefined || o.instance === undefined) {
+    const source = o.host !== undefined ? 'host' : 'default';
+    const sslMode = o.sslMode ?? DEFAULT_SSL_MODE;
+    const settings: pg.PoolConfig = {
+      host: o.host ?? DEFAULT_HOST,
+      port: o.port ?? DEFAULT_PORT,
+      database: o.database ?? DEFAULT_DATABASE,
+      user: o.user,
+      password: o.password,
+      ssl: tlsSettings(sslMode, optionFiles(o), 'sslRootCert'),
+    };
+    const config = layer(baseSettings(o), settings, o.extraOptions);
+    alignReadTimeout(config, [o.extraOptions]);
+    return plan(source, config, describeSettings(config, sslMode), redact, serverTimeouts(o, config));
+  }
+
+  const instance = getPostgresInstance(o.instance);
+  if (!instance) {
+    throw new ConfigError('instance', `no PostgreSQL instance is registered as "${o.instance}"`);
+  }
+  const parsed = parseConnectionString(instance.connectionString, 'connectionString');
+  const config = layer(
+    baseSettings(o),
+    fromConnectionString(parsed, o.sslMode, optionFiles(o), 'connectionString'),
+    instance.extraOptions,
+    o.extraOptions,
+  );
+  alignReadTimeout(config, [instance.extraOptions, o.extraOptions]);
+  const sslMode = parsed.sslMode ?? o.sslMode ?? DEFAULT_SSL_MODE;
+  return plan(
+    'instance',
+    config,
+    `${describeSettings(config, sslMode)} (instance "${instance.name}")`,
+    redact,
+    serverTimeouts(o, config),
+  );
+}
