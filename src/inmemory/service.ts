@@ -1,66 +1,42 @@
-import { randomUUID } from 'node:crypto';
 import { attachTelemetry, instrumentService, memoryBackend } from '../observability/index.js';
-import {
-  anchorIdArg,
-  checkOptionsObject,
-  checkSessionStateUpdate,
-  checkTrackEventArg,
-  checkTrackEventsArgs,
-  encodeEventsArg,
-  sessionArgKey,
-  summaryTextArgs,
-} from '../session/arguments.js';
-import { decodeEvent, encodeEvent, encodeTrackEvent } from '../session/codec/index.js';
-import { ClosedError, ConflictError, NotFoundError } from '../session/errors.js';
-import { type Event, isPersistableEvent } from '../session/event.js';
-import { type AppendEventContext, type GetSessionContext, runHookChain } from '../session/hooks.js';
+import { checkSessionStateUpdate, checkTrackEventsArgs, summaryTextArgs } from '../session/arguments.js';
+import { decodeEvent } from '../session/codec/index.js';
+import { ClosedError } from '../session/errors.js';
+import type { Event } from '../session/event.js';
 import {
   checkAppName,
   checkSessionKey,
   checkStateKey,
   checkUserKey,
   type SessionKey,
-  sessionKeyOf,
   type UserKey,
 } from '../session/keys.js';
-import {
-  type AppendEventOptions,
-  checkAppendEventOptions,
-  checkEventWindowOptions,
-  checkGetSessionOptions,
-  checkListSessionsOptions,
-  type EventWindowOptions,
-  type GetSessionOptions,
-  type ListSessionsOptions,
-  type SummaryTextOptions,
-  type TrackEventsOptions,
+import type {
+  AppendEventOptions,
+  EventWindowOptions,
+  GetSessionOptions,
+  ListSessionsOptions,
+  SummaryTextOptions,
+  TrackEventsOptions,
 } from '../session/options.js';
 import type { CreateSessionKey, SessionService } from '../session/service.js';
 import type { SessionServiceOptions } from '../session/service-options.js';
-import { applyEventToSession, type Session } from '../session/session.js';
-import {
-  APP_PREFIX,
-  checkStateMap,
-  copyState,
-  newStateMap,
-  type StateMap,
-  TRACKS_STATE_KEY,
-  USER_PREFIX,
-} from '../session/state.js';
+import type { Session } from '../session/session.js';
+import { APP_PREFIX, type StateMap, USER_PREFIX } from '../session/state.js';
 import type { Summary } from '../session/summary.js';
-import { compareTime } from '../session/time.js';
-import { addTrackEvent, type TrackEvent, type TrackEvents } from '../session/track.js';
+import type { TrackEvent, TrackEvents } from '../session/track.js';
 import { copySummary } from '../summary/cascade.js';
 import { SummaryJobQueue } from '../summary/job-queue.js';
 import { pickSummaryText } from '../summary/pick.js';
 import { SummaryRunner } from '../summary/summary-runner.js';
+import type { MemoryContext } from './context.js';
+import { appendEvent, appendEvents, appendTrackEvent, getEventWindow } from './events.js';
 import { type ResolvedOptions, resolveOptions } from './options.js';
-import { readSession, readTrackEvents } from './read.js';
-import type { SessionRecord } from './records.js';
-import { appScope, expiryOf, isLive, scopedEntries, userScope } from './state-table.js';
-import { MemoryStore, notFound } from './store.js';
+import { readTrackEvents } from './read.js';
+import { createSession, getSession, listSessions } from './sessions.js';
+import { appScope, expiryOf, scopedEntries, userScope } from './state-table.js';
+import { MemoryStore } from './store.js';
 import { startSweeper } from './sweep.js';
-import { indexWithTrack } from './tracks.js';
 
 /**
  * A SessionService that keeps everything in this process, with exactly the behaviour of the
@@ -72,6 +48,7 @@ import { indexWithTrack } from './tracks.js';
 export class InMemorySessionService implements SessionService {
   readonly #options: ResolvedOptions;
   readonly #store: MemoryStore;
+  readonly #mem: MemoryContext;
   readonly #summaryJobs: SummaryJobQueue | undefined;
   readonly #summaries: SummaryRunner;
   readonly #stopSweeper: (() => void) | undefined;
@@ -82,6 +59,7 @@ export class InMemorySessionService implements SessionService {
     this.#options = resolveOptions(options);
     const o = this.#options;
     this.#store = new MemoryStore(o);
+    this.#mem = { store: this.#store, options: o };
     const telemetry = attachTelemetry(this, options, memoryBackend);
     if (o.summarizer) {
       this.#summaryJobs = new SummaryJobQueue({
@@ -109,69 +87,17 @@ export class InMemorySessionService implements SessionService {
 
   async createSession(key: CreateSessionKey, state?: StateMap): Promise<Session> {
     this.#checkOpen('createSession');
-    checkUserKey(key);
-    const sessionId = key.sessionId === undefined || key.sessionId === '' ? randomUUID() : key.sessionId;
-    const sessionKey: SessionKey = { appName: key.appName, userId: key.userId, sessionId };
-    checkSessionKey(sessionKey);
-    if (state !== undefined && state !== null) checkStateMap('state', state);
-    const now = this.#store.now();
-    const existing = this.#store.sessions.get(sessionKey);
-    if (existing && isLive(existing.expiresAt, now.getTime())) {
-      throw new ConflictError(`session ${JSON.stringify(sessionId)} already exists and has not expired`, {
-        field: 'sessionId',
-      });
-    }
-    // An expired session with the same key is replaced whole: the new one starts empty.
-    const record: SessionRecord = {
-      key: sessionKey,
-      state: copyState(state),
-      events: [],
-      tracks: new Map(),
-      summaries: new Map(),
-      createdAt: now,
-      updatedAt: now,
-      expiresAt: expiryOf(now.getTime(), this.#options.sessionTtlMs),
-    };
-    this.#store.sessions.set(record);
-    return readSession(record, { onlyMeta: true }, this.#store.readContext(sessionKey, now.getTime()));
+    return createSession(this.#mem, key, state);
   }
 
   async getSession(key: SessionKey, options: GetSessionOptions = {}): Promise<Session | null> {
     this.#checkOpen('getSession');
-    checkSessionKey(key);
-    checkOptionsObject(options);
-    checkGetSessionOptions(options);
-    const ctx: GetSessionContext = { key: sessionKeyOf(key), options: { ...options } };
-    return runHookChain(this.#options.getSessionHooks, ctx, async (c) => {
-      // A hook may have changed the key or the options: they are checked again as they reach storage.
-      checkSessionKey(c.key);
-      checkGetSessionOptions(c.options);
-      const nowMs = this.#store.nowMs();
-      const record = this.#store.liveRecord(c.key, nowMs);
-      return record ? readSession(record, c.options, this.#store.readContext(c.key, nowMs)) : null;
-    });
+    return getSession(this.#mem, key, options);
   }
 
   async listSessions(key: UserKey, options: ListSessionsOptions = {}): Promise<Session[]> {
     this.#checkOpen('listSessions');
-    checkUserKey(key);
-    checkOptionsObject(options);
-    checkListSessionsOptions(options);
-    const nowMs = this.#store.nowMs();
-    const records = this.#store.sessions
-      .ofUser(key)
-      .filter((record) => isLive(record.expiresAt, nowMs))
-      .sort(
-        (a, b) =>
-          compareTime(b.updatedAt, a.updatedAt) ||
-          (a.key.sessionId < b.key.sessionId ? 1 : a.key.sessionId > b.key.sessionId ? -1 : 0),
-      );
-    const page = options.page
-      ? records.slice(options.page.offset, options.page.offset + options.page.limit)
-      : records;
-    const ctx = this.#store.readContext(key, nowMs);
-    const read = { eventNum: options.eventNum, eventTime: options.eventTime, onlyMeta: options.onlyMeta };
-    return page.map((record) => readSession(record, read, ctx));
+    return listSessions(this.#mem, key, options);
   }
 
   async deleteSession(key: SessionKey): Promise<void> {
@@ -263,18 +189,7 @@ export class InMemorySessionService implements SessionService {
 
   async appendEvent(session: Session, event: Event, options: AppendEventOptions = {}): Promise<void> {
     this.#checkOpen('appendEvent');
-    const key = sessionArgKey(session);
-    checkOptionsObject(options);
-    checkAppendEventOptions(options);
-    const json = encodeEvent(event);
-    const hooks = this.#options.appendEventHooks;
-    const ctx: AppendEventContext = { session, event, key, options: { ...options } };
-    await runHookChain(hooks, ctx, async (c) => {
-      // Hooks may replace or edit the event and the key: what is stored is validated as it is now.
-      const stored = hooks.length === 0 ? json : encodeEvent(c.event);
-      if (hooks.length > 0) checkSessionKey(c.key);
-      this.#storeEvent(c, stored);
-    });
+    return appendEvent(this.#mem, session, event, options);
   }
 
   async appendEvents(
@@ -283,64 +198,12 @@ export class InMemorySessionService implements SessionService {
     options: AppendEventOptions = {},
   ): Promise<void> {
     this.#checkOpen('appendEvents');
-    const key = sessionArgKey(session);
-    checkOptionsObject(options);
-    checkAppendEventOptions(options);
-    const jsons = encodeEventsArg(events);
-    const hooks = this.#options.appendEventHooks;
-    const accepted: { c: AppendEventContext; json: string }[] = [];
-    for (const [i, event] of events.entries()) {
-      const ctx: AppendEventContext = { session, event, key, options: { ...options } };
-      await runHookChain(hooks, ctx, async (c) => {
-        const json = hooks.length === 0 ? jsons[i]! : encodeEvent(c.event);
-        if (hooks.length > 0) checkSessionKey(c.key);
-        accepted.push({ c, json });
-      });
-    }
-    // From here on nothing awaits: the caller's copy, then every record, or none when a session
-    // is missing, so no other call sees half of the batch.
-    const now = this.#store.now();
-    for (const { c } of accepted) {
-      const filter = { eventNum: c.options.eventNum, eventTime: c.options.eventTime };
-      applyEventToSession(c.session, c.event, filter, new Date(now.getTime()));
-    }
-    // Every session must exist before the first event is stored (NOT_FOUND stores nothing).
-    for (const { c } of accepted) this.#store.writableRecord(c.key);
-    for (const { c, json } of accepted) {
-      this.#store.storeEvent(c.key, c.event, isPersistableEvent(c.event) ? json : null, now);
-    }
-  }
-
-  /**
-   * The storage step of appendEvent. Synchronous from the caller's copy to the stored record, so
-   * no other call can interleave and a concurrent append is never lost.
-   */
-  #storeEvent(c: AppendEventContext, json: string): void {
-    const now = this.#store.now();
-    // The caller's copy changes first, even when the session turns out to be gone (as in Go).
-    const filter = { eventNum: c.options.eventNum, eventTime: c.options.eventTime };
-    applyEventToSession(c.session, c.event, filter, new Date(now.getTime()));
-    this.#store.storeEvent(c.key, c.event, isPersistableEvent(c.event) ? json : null, now);
+    return appendEvents(this.#mem, session, events, options);
   }
 
   async appendTrackEvent(session: Session, trackEvent: TrackEvent): Promise<void> {
     this.#checkOpen('appendTrackEvent');
-    const key = sessionArgKey(session);
-    checkTrackEventArg(trackEvent);
-    const json = encodeTrackEvent(trackEvent, 'trackEvent');
-    const now = this.#store.now();
-    const record = this.#store.sessions.get(key);
-    const callerIndex = indexWithTrack(session.state, trackEvent.track);
-    const storedIndex = record ? indexWithTrack(record.state, trackEvent.track) : undefined;
-
-    session.state ??= newStateMap();
-    if (callerIndex) session.state[TRACKS_STATE_KEY] = callerIndex;
-    session.tracks ??= Object.create(null) as Session['tracks'];
-    addTrackEvent(session.tracks, trackEvent);
-    session.updatedAt = new Date(now.getTime());
-
-    if (!record) throw notFound(key);
-    this.#store.storeTrackEvent(record, trackEvent, json, storedIndex, now);
+    return appendTrackEvent(this.#mem, session, trackEvent);
   }
 
   async getTrackEvents(
@@ -361,17 +224,7 @@ export class InMemorySessionService implements SessionService {
     options: EventWindowOptions,
   ): Promise<Event[]> {
     this.#checkOpen('getEventWindow');
-    checkSessionKey(key);
-    const anchorId = anchorIdArg(anchorEventId);
-    checkEventWindowOptions(options);
-    const record = this.#store.liveRecord(key, this.#store.nowMs());
-    const anchor = record ? record.events.findIndex((stored) => stored.event.id === anchorId) : -1;
-    if (!record || anchor < 0) {
-      throw new NotFoundError(`anchor event not found: ${anchorId}`, { field: 'anchorEventId' });
-    }
-    return record.events
-      .slice(Math.max(0, anchor - options.before), anchor + options.after + 1)
-      .map((stored) => decodeEvent(stored.json));
+    return getEventWindow(this.#mem, key, anchorEventId, options);
   }
 
   // ---- summaries ----

@@ -1,0 +1,136 @@
+/**
+ * The event operations of InMemorySessionService: appendEvent and appendEvents (hooks, the
+ * caller's copy, then the store), appendTrackEvent and getEventWindow.
+ */
+import {
+  anchorIdArg,
+  checkOptionsObject,
+  checkTrackEventArg,
+  encodeEventsArg,
+  sessionArgKey,
+} from '../session/arguments.js';
+import { decodeEvent, encodeEvent, encodeTrackEvent } from '../session/codec/index.js';
+import { NotFoundError } from '../session/errors.js';
+import { type Event, isPersistableEvent } from '../session/event.js';
+import { type AppendEventContext, runHookChain } from '../session/hooks.js';
+import { checkSessionKey, type SessionKey } from '../session/keys.js';
+import {
+  type AppendEventOptions,
+  checkAppendEventOptions,
+  checkEventWindowOptions,
+  type EventWindowOptions,
+} from '../session/options.js';
+import { applyEventToSession, type Session } from '../session/session.js';
+import { newStateMap, TRACKS_STATE_KEY } from '../session/state.js';
+import { addTrackEvent, type TrackEvent } from '../session/track.js';
+import type { MemoryContext } from './context.js';
+import { notFound } from './store.js';
+import { indexWithTrack } from './tracks.js';
+
+export async function appendEvent(
+  mem: MemoryContext,
+  session: Session,
+  event: Event,
+  options: AppendEventOptions = {},
+): Promise<void> {
+  const key = sessionArgKey(session);
+  checkOptionsObject(options);
+  checkAppendEventOptions(options);
+  const json = encodeEvent(event);
+  const hooks = mem.options.appendEventHooks;
+  const ctx: AppendEventContext = { session, event, key, options: { ...options } };
+  await runHookChain(hooks, ctx, async (c) => {
+    // Hooks may replace or edit the event and the key: what is stored is validated as it is now.
+    const stored = hooks.length === 0 ? json : encodeEvent(c.event);
+    if (hooks.length > 0) checkSessionKey(c.key);
+    storeEvent(mem, c, stored);
+  });
+}
+
+export async function appendEvents(
+  mem: MemoryContext,
+  session: Session,
+  events: readonly Event[],
+  options: AppendEventOptions = {},
+): Promise<void> {
+  const key = sessionArgKey(session);
+  checkOptionsObject(options);
+  checkAppendEventOptions(options);
+  const jsons = encodeEventsArg(events);
+  const hooks = mem.options.appendEventHooks;
+  const accepted: { c: AppendEventContext; json: string }[] = [];
+  for (const [i, event] of events.entries()) {
+    const ctx: AppendEventContext = { session, event, key, options: { ...options } };
+    await runHookChain(hooks, ctx, async (c) => {
+      const json = hooks.length === 0 ? jsons[i]! : encodeEvent(c.event);
+      if (hooks.length > 0) checkSessionKey(c.key);
+      accepted.push({ c, json });
+    });
+  }
+  // From here on nothing awaits: the caller's copy, then every record, or none when a session
+  // is missing, so no other call sees half of the batch.
+  const now = mem.store.now();
+  for (const { c } of accepted) {
+    const filter = { eventNum: c.options.eventNum, eventTime: c.options.eventTime };
+    applyEventToSession(c.session, c.event, filter, new Date(now.getTime()));
+  }
+  // Every session must exist before the first event is stored (NOT_FOUND stores nothing).
+  for (const { c } of accepted) mem.store.writableRecord(c.key);
+  for (const { c, json } of accepted) {
+    mem.store.storeEvent(c.key, c.event, isPersistableEvent(c.event) ? json : null, now);
+  }
+}
+
+/**
+ * The storage step of appendEvent. Synchronous from the caller's copy to the stored record, so
+ * no other call can interleave and a concurrent append is never lost.
+ */
+function storeEvent(mem: MemoryContext, c: AppendEventContext, json: string): void {
+  const now = mem.store.now();
+  // The caller's copy changes first, even when the session turns out to be gone (as in Go).
+  const filter = { eventNum: c.options.eventNum, eventTime: c.options.eventTime };
+  applyEventToSession(c.session, c.event, filter, new Date(now.getTime()));
+  mem.store.storeEvent(c.key, c.event, isPersistableEvent(c.event) ? json : null, now);
+}
+
+export async function appendTrackEvent(
+  mem: MemoryContext,
+  session: Session,
+  trackEvent: TrackEvent,
+): Promise<void> {
+  const key = sessionArgKey(session);
+  checkTrackEventArg(trackEvent);
+  const json = encodeTrackEvent(trackEvent, 'trackEvent');
+  const now = mem.store.now();
+  const record = mem.store.sessions.get(key);
+  const callerIndex = indexWithTrack(session.state, trackEvent.track);
+  const storedIndex = record ? indexWithTrack(record.state, trackEvent.track) : undefined;
+
+  session.state ??= newStateMap();
+  if (callerIndex) session.state[TRACKS_STATE_KEY] = callerIndex;
+  session.tracks ??= Object.create(null) as Session['tracks'];
+  addTrackEvent(session.tracks, trackEvent);
+  session.updatedAt = new Date(now.getTime());
+
+  if (!record) throw notFound(key);
+  mem.store.storeTrackEvent(record, trackEvent, json, storedIndex, now);
+}
+
+export async function getEventWindow(
+  mem: MemoryContext,
+  key: SessionKey,
+  anchorEventId: string,
+  options: EventWindowOptions,
+): Promise<Event[]> {
+  checkSessionKey(key);
+  const anchorId = anchorIdArg(anchorEventId);
+  checkEventWindowOptions(options);
+  const record = mem.store.liveRecord(key, mem.store.nowMs());
+  const anchor = record ? record.events.findIndex((stored) => stored.event.id === anchorId) : -1;
+  if (!record || anchor < 0) {
+    throw new NotFoundError(`anchor event not found: ${anchorId}`, { field: 'anchorEventId' });
+  }
+  return record.events
+    .slice(Math.max(0, anchor - options.before), anchor + options.after + 1)
+    .map((stored) => decodeEvent(stored.json));
+}
