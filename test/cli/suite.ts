@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableNames } from '../../src/postgres/schema/index.js';
 import type { SqlClient } from '../../src/sql/client.js';
-import { SEED_APP, SEED_USER, seedOperations } from './seed.js';
+import { SEED_APP, SEED_USER, seedOperations } from '../support/operations-seed.js';
 import {
   BUILD_TIMEOUT_MS,
   cli,

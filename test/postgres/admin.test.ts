@@ -23,8 +23,8 @@ import {
   tableStats,
 } from '../../src/postgres/admin/index.js';
 import { isAgentSessionsError } from '../../src/session/errors.js';
-import { SEED_APP, SEED_USER, seedOperations } from '../cli/seed.js';
 import { type TestDatabase, testDatabases } from '../support/database.js';
+import { SEED_APP, SEED_USER, seedOperations } from '../support/operations-seed.js';
 
 describe.each(testDatabases)('operator API on %s', (_name, open) => {
   let test: TestDatabase;
