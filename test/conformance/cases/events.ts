@@ -6,6 +6,11 @@ import { PreciseDate, subMillisecondNanos } from '../../../src/session/time.js';
 import { contentOf } from '../fakes.js';
 import { type Env, expectWriteNotFound, type Harness, ids, text } from './harness.js';
 
+/** `n` turns of a conversation: u1, a1, u2, a2, ... (a user event, then the assistant's answer). */
+function turns(t: Env, n: number): Event[] {
+  return Array.from({ length: n }, (_, i) => [t.user(`u${i + 1}`), t.assistant(`a${i + 1}`)]).flat();
+}
+
 /** Events that are not stored, each carrying a state delta that must still be applied. */
 const NOT_STORED: [string, (t: Env) => Event][] = [
   [
@@ -235,14 +240,7 @@ export function eventCases(h: Harness): void {
   it('returns the newest eventNum events when they start with a user message', () =>
     h.run({}, async (t) => {
       const session = await t.create('s');
-      const events = [
-        t.user('u1'),
-        t.assistant('a1'),
-        t.user('u2'),
-        t.assistant('a2'),
-        t.user('u3'),
-        t.assistant('a3'),
-      ];
+      const events = turns(t, 3);
       await t.append(session, ...events);
       const read = await t.mustGet('s', { eventNum: 4 });
       expect(ids(read.events)).toEqual(ids(events.slice(2)));
@@ -251,14 +249,7 @@ export function eventCases(h: Harness): void {
   it('drops leading non-user events of the eventNum window', () =>
     h.run({}, async (t) => {
       const session = await t.create('s');
-      const events = [
-        t.user('u1'),
-        t.assistant('a1'),
-        t.user('u2'),
-        t.assistant('a2'),
-        t.user('u3'),
-        t.assistant('a3'),
-      ];
+      const events = turns(t, 3);
       await t.append(session, ...events);
       expect(ids((await t.mustGet('s', { eventNum: 3 })).events)).toEqual(ids(events.slice(4)));
       expect(ids((await t.mustGet('s', { eventNum: 1 })).events)).toEqual([events[4]!.id, events[5]!.id]);
@@ -296,7 +287,7 @@ export function eventCases(h: Harness): void {
   it('keeps all events in storage beyond the event limit', () =>
     h.run({ sessionEventLimit: 2 }, async (t) => {
       const session = await t.create('s');
-      const events = [t.user('u1'), t.assistant('a1'), t.user('u2'), t.assistant('a2')];
+      const events = turns(t, 2);
       await t.append(session, ...events);
       expect(ids((await t.mustGet('s')).events)).toEqual(ids(events.slice(2)));
       expect(ids((await t.mustGet('s', { eventNum: 10 })).events)).toEqual(ids(events));
@@ -349,7 +340,7 @@ export function eventCases(h: Harness): void {
   it('returns only the last user message when every event is before eventTime', () =>
     h.run({}, async (t) => {
       const session = await t.create('s');
-      const events = [t.user('u1'), t.assistant('a1'), t.user('u2'), t.assistant('a2')];
+      const events = turns(t, 2);
       await t.append(session, ...events);
       const read = await t.mustGet('s', { eventTime: t.tick(60_000) });
       expect(ids(read.events)).toEqual(ids(filterEvents(events, { eventTime: t.clock.now() })));
