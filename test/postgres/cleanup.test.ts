@@ -110,18 +110,15 @@ interface RowTimes {
   updatedAt?: number;
 }
 
+/** The updated_at (an hour before T0 unless given), expires_at and deleted_at parameters of a row. */
+const timeParams = (times: RowTimes) =>
+  [ts(times.updatedAt ?? T0 - HOUR), ts(times.expiresAt), ts(times.deletedAt)] as const;
+
 async function insertSession(db: Db, k: SessionKey, times: RowTimes = {}): Promise<string> {
   const { rows } = await db.client.query<{ id: string }>(
     `INSERT INTO ${db.t('sessionStates')} (app_name, user_id, session_id, state, created_at, updated_at, expires_at, deleted_at)
      VALUES ($1, $2, $3, '{}', $4, $4, $5, $6) RETURNING id`,
-    [
-      k.appName,
-      k.userId,
-      k.sessionId,
-      ts(times.updatedAt ?? T0 - HOUR),
-      ts(times.expiresAt),
-      ts(times.deletedAt),
-    ],
+    [k.appName, k.userId, k.sessionId, ...timeParams(times)],
   );
   return rows[0]!.id;
 }
@@ -130,14 +127,7 @@ async function insertEvent(db: Db, k: SessionKey, times: RowTimes = {}): Promise
   const { rows } = await db.client.query<{ id: string }>(
     `INSERT INTO ${db.t('sessionEvents')} (app_name, user_id, session_id, event, created_at, updated_at, expires_at, deleted_at)
      VALUES ($1, $2, $3, '{}', $4, $4, $5, $6) RETURNING id`,
-    [
-      k.appName,
-      k.userId,
-      k.sessionId,
-      ts(times.updatedAt ?? T0 - HOUR),
-      ts(times.expiresAt),
-      ts(times.deletedAt),
-    ],
+    [k.appName, k.userId, k.sessionId, ...timeParams(times)],
   );
   return rows[0]!.id;
 }
@@ -151,15 +141,7 @@ async function insertSummary(
   const { rows } = await db.client.query<{ id: string }>(
     `INSERT INTO ${db.t('sessionSummaries')} (app_name, user_id, session_id, filter_key, summary, updated_at, expires_at, deleted_at)
      VALUES ($1, $2, $3, $4, '{}', $5, $6, $7) RETURNING id`,
-    [
-      k.appName,
-      k.userId,
-      k.sessionId,
-      filterKey,
-      ts(times.updatedAt ?? T0 - HOUR),
-      ts(times.expiresAt),
-      ts(times.deletedAt),
-    ],
+    [k.appName, k.userId, k.sessionId, filterKey, ...timeParams(times)],
   );
   return rows[0]!.id;
 }
@@ -168,15 +150,7 @@ async function insertTrack(db: Db, k: SessionKey, track: string, times: RowTimes
   const { rows } = await db.client.query<{ id: string }>(
     `INSERT INTO ${db.t('sessionTrackEvents')} (app_name, user_id, session_id, track, event, created_at, updated_at, expires_at, deleted_at)
      VALUES ($1, $2, $3, $4, '{}', $5, $5, $6, $7) RETURNING id`,
-    [
-      k.appName,
-      k.userId,
-      k.sessionId,
-      track,
-      ts(times.updatedAt ?? T0 - HOUR),
-      ts(times.expiresAt),
-      ts(times.deletedAt),
-    ],
+    [k.appName, k.userId, k.sessionId, track, ...timeParams(times)],
   );
   return rows[0]!.id;
 }
@@ -190,7 +164,7 @@ async function insertAppState(
   const { rows } = await db.client.query<{ id: string }>(
     `INSERT INTO ${db.t('appStates')} (app_name, key, value, created_at, updated_at, expires_at, deleted_at)
      VALUES ($1, $2, 'v', $3, $3, $4, $5) RETURNING id`,
-    [appName, stateKey, ts(times.updatedAt ?? T0 - HOUR), ts(times.expiresAt), ts(times.deletedAt)],
+    [appName, stateKey, ...timeParams(times)],
   );
   return rows[0]!.id;
 }
@@ -205,7 +179,7 @@ async function insertUserState(
   const { rows } = await db.client.query<{ id: string }>(
     `INSERT INTO ${db.t('userStates')} (app_name, user_id, key, value, created_at, updated_at, expires_at, deleted_at)
      VALUES ($1, $2, $3, 'v', $4, $4, $5, $6) RETURNING id`,
-    [appName, userId, stateKey, ts(times.updatedAt ?? T0 - HOUR), ts(times.expiresAt), ts(times.deletedAt)],
+    [appName, userId, stateKey, ...timeParams(times)],
   );
   return rows[0]!.id;
 }
