@@ -39,6 +39,15 @@ describe('option defaults', () => {
       password: undefined,
       database: undefined,
       sslMode: undefined,
+      sslRootCert: undefined,
+      sslCert: undefined,
+      sslKey: undefined,
+      // Undefined: the server's own unless set (sent per transaction behind a pooler).
+      connectTimeoutMs: undefined,
+      statementTimeoutMs: undefined,
+      lockTimeoutMs: undefined,
+      dataDir: undefined,
+      flushOnExit: false,
       instance: undefined,
       extraOptions: {},
       // Undefined: decided per connection (on when direct, off behind a pooler).

@@ -556,7 +556,7 @@ describe.each(databases)('PostgresSessionService on %s', (_name, open) => {
       expect((await svc.getSession(key()))?.events[0]?.id).toBe(user.id);
     });
 
-    it('writes state, deletes and windows in one statement each', async () => {
+    it('writes state and windows in one statement each, and deletes in one transaction', async () => {
       const { svc, count } = await measured();
       const session = await svc.createSession(key());
       const e = createEvent({ author: 'user', now: clock.now(), message: { role: 'user', content: 'q' } });
@@ -570,7 +570,9 @@ describe.each(databases)('PostgresSessionService on %s', (_name, open) => {
       expect(
         await count(() => svc.appendTrackEvent(session, { track: 't', payload: 1, timestamp: clock.now() })),
       ).toBe(1);
-      expect(await count(() => svc.deleteSession(key()))).toBe(1);
+      // A delete is one transaction that locks the live session row, then deletes: a write
+      // racing it either lands first and goes with it, or finds no session (reliability/delete-race).
+      expect(await count(() => svc.deleteSession(key()))).toBe(3);
     });
 
     it('creates a session in one transaction of two statements', async () => {
