@@ -73,6 +73,9 @@ describe('agent-sessions inspect', () => {
 
         const { child, url, output } = await startInspect([], dir.path);
         expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+        // The banner's lines may arrive in more than one chunk: wait for the last one.
+        for (let i = 0; i < 100 && !output().includes('Ctrl-C'); i++)
+          await new Promise((r) => setTimeout(r, 50));
         expect(output()).toContain('Read-only');
         const apps = await request(`${url}api/apps`);
         expect(JSON.parse(apps.body).rows).toEqual([
