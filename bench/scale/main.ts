@@ -97,20 +97,23 @@ function liveSession(sessions: number): number {
 
 const keyOf = (s: number) => ({ appName: APP, userId: userOf(s), sessionId: sessionIdOf(s) });
 
+/** Appends event `i` to a random live session; returns how long the append alone took (ms). */
+async function timedAppend(service: PostgresSessionService, sessions: number, i: number): Promise<number> {
+  const session = await service.getSession(keyOf(liveSession(sessions)), { eventNum: 1 });
+  if (!session) throw new Error('a loaded session is missing');
+  const event = makeEvent(i);
+  const start = clock();
+  await service.appendEvent(session, event);
+  return clock() - start;
+}
+
 async function timeAppends(
   service: PostgresSessionService,
   sessions: number,
   samples: number,
 ): Promise<number[]> {
   const times: number[] = [];
-  for (let i = 0; i < samples; i++) {
-    const session = await service.getSession(keyOf(liveSession(sessions)), { eventNum: 1 });
-    if (!session) throw new Error('a loaded session is missing');
-    const event = makeEvent(i);
-    const start = clock();
-    await service.appendEvent(session, event);
-    times.push(clock() - start);
-  }
+  for (let i = 0; i < samples; i++) times.push(await timedAppend(service, sessions, i));
   return times;
 }
 
@@ -160,12 +163,7 @@ async function sweepUnderLoad(service: PostgresSessionService, sessions: number)
   });
   const appends = (async () => {
     let i = 0;
-    while (sweeping) {
-      const session = await service.getSession(keyOf(liveSession(sessions)), { eventNum: 1 });
-      const began = clock();
-      await service.appendEvent(session!, makeEvent(i++));
-      latencies.push(clock() - began);
-    }
+    while (sweeping) latencies.push(await timedAppend(service, sessions, i++));
   })();
   const report = await sweep;
   const seconds = (clock() - start) / 1000;
