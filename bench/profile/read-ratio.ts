@@ -1,0 +1,54 @@
+/**
+ * getSession of the newest 20 (or argv[4]) events of a 2,000-event session, interleaved with the
+ * floor and with our own statement run raw on the floor's connection: the p50s say how much of
+ * the distance is the statement and how much is ours in JavaScript.
+ */
+import pg from 'pg';
+import { selectSession } from '../../src/postgres/queries/read.js';
+import { toSqlTimestamp } from '../../src/session/time.js';
+import { openPglite, openServer } from '../backends.js';
+import { analyze, freshKey, seedEvents } from '../data.js';
+import { floorRead } from '../floor.js';
+
+const which = process.argv[2] ?? 'server';
+const rounds = Number(process.argv[3] ?? 300);
+const limit = Number(process.argv[4] ?? 20);
+const backend = which === 'server' ? await openServer(process.env.DATABASE_URL!) : await openPglite();
+try {
+  const service = await backend.service('sync');
+  const created = await service.createSession(freshKey('read'));
+  const key = { appName: created.appName, userId: created.userId, sessionId: created.id };
+  await seedEvents(backend.floor, backend.tables, key, 2000);
+  await analyze(backend.floor, backend.tables);
+  const named =
+    which === 'server' ? new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 1 }) : undefined;
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  const t = { ours: [] as number[], floor: [] as number[], raw: [] as number[] };
+  const time = async (into: number[], f: () => Promise<unknown>) => {
+    const s = performance.now();
+    await f();
+    into.push(performance.now() - s);
+  };
+  for (let i = 0; i < rounds; i++) {
+    await time(t.ours, () => service.getSession(key, { eventNum: limit }));
+    await time(t.floor, () => floorRead(backend.floor, backend.tables, key, limit));
+    const q = selectSession(backend.tables, {
+      key,
+      now: toSqlTimestamp(new Date()),
+      events: { kind: 'window', limit },
+      tracks: { after: undefined, limit: null } as never,
+    });
+    await time(t.raw, () =>
+      named
+        ? named.query({ name: 'ours', text: q.text, values: q.params as unknown[] })
+        : backend.floor.query(q.text, q.params as unknown[]),
+    );
+  }
+  const [o, f, r] = [median(t.ours), median(t.floor), median(t.raw)];
+  console.log(
+    `${which} limit ${limit} p50: ours ${o.toFixed(3)} ms, floor ${f.toFixed(3)} ms (${(o / f).toFixed(2)}x), our statement raw ${r.toFixed(3)} ms (${(r / f).toFixed(2)}x)`,
+  );
+  await named?.end();
+} finally {
+  await backend.close();
+}
