@@ -118,6 +118,28 @@ describe.each(testDatabases)('batch appends on %s', (_name, open) => {
     }
   });
 
+  it('stores the same rows whether a batch goes as one JSON array or, past the size bound, as a jsonb[] literal', async () => {
+    const [viaArray, viaLiteral] = [newKey(), newKey()];
+    for (const k of [viaArray, viaLiteral]) await createSession(k);
+    // Text the array literal has to escape, and text JSON escapes.
+    const labels = ['plain', 'quote " and \\ backslash', '{"a":[1,2]}', 'emoji 😀 \u2028 line', "it's"];
+    const items = (key: SessionKey) => labels.map((label) => eventItem(key, label));
+    expect(await appendEventsBatch(db.sql, db.tables, items(viaArray))).toEqual(labels.map(() => 'stored'));
+    expect(await appendEventsBatch(db.sql, db.tables, items(viaLiteral), { jsonArrayMaxChars: 0 })).toEqual(
+      labels.map(() => 'stored'),
+    );
+    expect(await storedLabels(viaArray)).toEqual(labels);
+    expect(await storedLabels(viaLiteral)).toEqual(labels);
+    const bodies = async (key: SessionKey) =>
+      (
+        await db.sql.query<{ body: string }>(
+          `SELECT (event - 'id')::text AS body FROM ${db.tables.sessionEvents.qualified} WHERE session_id = $1 ORDER BY id`,
+          [key.sessionId],
+        )
+      ).rows.map((r) => r.body);
+    expect(await bodies(viaLiteral)).toEqual(await bodies(viaArray));
+  });
+
   it('merges the deltas of one session in order, later keys winning, and moves updated_at and expires_at', async () => {
     const key = newKey();
     await createSession(key, stateOf({ kept: 'yes', a: 'old' }));

@@ -48,6 +48,35 @@ export interface EventBatchItem {
 }
 
 /**
+ * Up to this many characters of event JSON, a batch's events go to the server as ONE JSON array
+ * (`[e1,e2,...]`, built by joining the texts) rather than as a `jsonb[]` array literal. The driver
+ * writes an array literal by escaping every quote and backslash of every element into a copy,
+ * and that copying was the largest cost of an asynchronous append in the profile (its garbage
+ * above all). Past the bound, the array literal is kept: a single jsonb value (the whole array)
+ * may not exceed 255 MB, while each element of a `jsonb[]` is bounded on its own.
+ */
+const JSON_ARRAY_MAX_CHARS = 128 * 1024 * 1024;
+
+/**
+ * The events of a batch as the statement takes them: `rows` zips `$9` (session number), `$10`
+ * (event) and `$11` (time) in order, and `param` is what goes in `$10`.
+ */
+function eventsInput(
+  eventJson: readonly string[],
+  maxChars: number,
+): { rows: string; param: string | readonly string[] } {
+  let chars = 0;
+  for (const text of eventJson) chars += text.length;
+  if (chars > maxChars) {
+    return { rows: 'unnest($9::int[], $10::jsonb[], $11::timestamp[])', param: eventJson };
+  }
+  return {
+    rows: 'ROWS FROM (unnest($9::int[]), jsonb_array_elements($10::jsonb), unnest($11::timestamp[]))',
+    param: `[${eventJson.join(',')}]`,
+  };
+}
+
+/**
  * The statement that appends a batch of events for any number of sessions. Returns one row
  * (`n`) per session that exists.
  */
@@ -87,6 +116,7 @@ function appendEventsBatchQuery(
     eventJson.push(item.eventJson);
     eventTime.push(toSqlTimestamp(new Date(time)));
   }
+  const input = eventsInput(eventJson, options.jsonArrayMaxChars ?? JSON_ARRAY_MAX_CHARS);
   const events = t.sessionEvents.qualified;
   // Rows an earlier attempt stored carry the same event id and a created_at at least the
   // session's first append time of the batch: the bound lets the lookup index
@@ -103,7 +133,7 @@ function appendEventsBatchQuery(
     row_number() OVER (PARTITION BY e.sn, e.event->>'id' ORDER BY e.ord) AS rank,
     row_number() OVER (PARTITION BY e.sn ORDER BY e.ord) - 1 AS k,
     min(e.at) OVER (PARTITION BY e.sn) AS first
-  FROM unnest($9::int[], $10::jsonb[], $11::timestamp[]) WITH ORDINALITY AS e(sn, event, at, ord)
+  FROM ${input.rows} WITH ORDINALITY AS e(sn, event, at, ord)
 ), stamped AS (
   SELECT ev.*, GREATEST(ev.at, l.before) + ev.k * interval '1 microsecond' AS created
   FROM ev JOIN locked l ON l.n = ev.sn
@@ -118,7 +148,7 @@ SELECT n::int AS n FROM updated`;
   // ORDER BY ev.ord: the INSERT takes its rows from the sorted SELECT one by one, so the ids the
   // sequence hands out follow the append order.
   return {
-    query: { text, params: [...sessionParams(sessions), eventSession, eventJson, eventTime] },
+    query: { text, params: [...sessionParams(sessions), eventSession, input.param, eventTime] },
     groups,
   };
 }

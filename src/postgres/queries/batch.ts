@@ -26,6 +26,11 @@ export interface BatchOptions {
    * attempt would have stored. Leave unset on a first attempt (see `skipStored`).
    */
   retried?: boolean;
+  /**
+   * Event batches: up to this many characters of event JSON go to the server as one JSON array,
+   * more as a `jsonb[]` literal (see append-batch.ts). Tests lower it to run the second form.
+   */
+  jsonArrayMaxChars?: number;
 }
 
 /**
