@@ -2,7 +2,15 @@
  * Every error this package throws is an {@link AgentSessionsError} with a stable `code`, so callers
  * branch on `err.code` rather than on message text. Driver errors are kept as `cause`.
  */
-export type ErrorCode = 'INVALID_ARGUMENT' | 'NOT_FOUND' | 'CONFLICT' | 'CLOSED' | 'CONFIG' | 'STORAGE';
+export type ErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'CLOSED'
+  | 'CONFIG'
+  | 'STORAGE'
+  | 'SUMMARIZER'
+  | 'TIMEOUT';
 
 export class AgentSessionsError extends Error {
   readonly code: ErrorCode;
@@ -56,6 +64,38 @@ export class ConfigError extends AgentSessionsError {
 export class StorageError extends AgentSessionsError {
   constructor(message: string, options: { cause?: unknown } = {}) {
     super('STORAGE', message, options);
+  }
+}
+
+/**
+ * The summarizer failed: its `shouldSummarize` or `summarize` threw or rejected (that error is the
+ * `cause`), or `summarize` resolved to something other than a string. Nothing was stored.
+ */
+export class SummarizerError extends AgentSessionsError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('SUMMARIZER', message, options);
+  }
+}
+
+/**
+ * A summary call or job ran past `summaryJobTimeoutMs` (waiting for the session's summary lock
+ * included). Named `TimeoutError`, as the errors of `AbortSignal.timeout()` are.
+ */
+export class SummaryTimeoutError extends AgentSessionsError {
+  constructor(operation: string, ms: number) {
+    super('TIMEOUT', `${operation} timed out after ${ms} ms`);
+    this.name = 'TimeoutError';
+  }
+}
+
+/**
+ * The caller's `signal` aborted the call; the signal's reason is the `cause`. Code
+ * `INVALID_ARGUMENT` with field `signal` and the name `AbortError`, as appendEvent's abort.
+ */
+export class CallAbortedError extends AgentSessionsError {
+  constructor(operation: string, reason: unknown, field = 'options.signal') {
+    super('INVALID_ARGUMENT', `${operation}: aborted by the caller's signal`, { field, cause: reason });
+    this.name = 'AbortError';
   }
 }
 

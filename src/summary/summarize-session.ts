@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from '../session/clock.js';
+import { SummarizerError } from '../session/errors.js';
 import type { Event } from '../session/event.js';
 import { checkStoredText } from '../session/keys.js';
 import type { Session } from '../session/session.js';
@@ -65,6 +66,33 @@ export function summaryInputSession(base: Session, filterKey: string, events: Ev
   };
 }
 
+/**
+ * Calls one method of the summarizer, raced against `signal`: an abort rejects with the signal's
+ * reason (whatever the summarizer does about it); anything the summarizer throws or rejects with
+ * becomes a SummarizerError (code `SUMMARIZER`) with that error as `cause`, so a caller can tell
+ * the summarizer's failure from the store's.
+ */
+async function ask<T>(
+  method: string,
+  call: () => T | Promise<T>,
+  signal: AbortSignal | undefined,
+): Promise<T> {
+  // A synchronous throw is a failure like a rejection.
+  let answer: Promise<T>;
+  try {
+    answer = Promise.resolve(call());
+  } catch (error) {
+    answer = Promise.reject(error);
+  }
+  try {
+    return await raceAbort(answer, signal);
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    const message = error instanceof Error ? error.message || error.name : String(error);
+    throw new SummarizerError(`summarizer.${method} failed: ${message}`, { cause: error });
+  }
+}
+
 /** The boundary a summarizer recorded on its input session, if it covered only part of the delta. */
 function recordedBoundary(input: Session, filterKey: string): SummaryBoundary | undefined {
   const ts = readText(input.state, SUMMARY_LAST_INCLUDED_TS_KEY);
@@ -98,13 +126,15 @@ export async function summarizeSession(input: SummarizeSessionInput): Promise<Su
     ? [previousSummaryEvent(previous.summary, now), ...delta.events]
     : delta.events;
   const tmp = summaryInputSession(session, filterKey, events, now);
-  if (!input.force && !(await raceAbort(Promise.resolve(summarizer.shouldSummarize(tmp)), signal))) {
+  if (!input.force && !(await ask('shouldSummarize', () => summarizer.shouldSummarize(tmp), signal))) {
     return null;
   }
   const abortSignal = signal ?? new AbortController().signal;
-  const text = await raceAbort(summarizer.summarize(tmp, abortSignal), signal);
+  const text: unknown = await ask('summarize', () => summarizer.summarize(tmp, abortSignal), signal);
   signal?.throwIfAborted();
-  if (typeof text !== 'string') throw new TypeError('summarizer.summarize must resolve to a string');
+  if (typeof text !== 'string') {
+    throw new SummarizerError(`summarizer.summarize must resolve to a string, got ${typeof text}`);
+  }
   if (text === '') return null;
   // The text is stored as a JSON string in PostgreSQL, which refuses NUL and unpaired surrogates.
   checkStoredText('summary', text);

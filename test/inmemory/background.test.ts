@@ -115,7 +115,10 @@ describe('InMemorySessionService background work', () => {
     );
     await expect(svc.enqueueSummaryJob(session, '', true)).resolves.toBeUndefined();
     await svc.flush();
-    expect(errors.map((e) => [e.operation, e.error.message])).toEqual([['summaryJob', 'model down']]);
+    expect(errors.map((e) => [e.operation, e.error.message])).toEqual([
+      ['summaryJob', 'summarizer.summarize failed: model down'],
+    ]);
+    expect(errors[0]?.error).toMatchObject({ code: 'SUMMARIZER', cause: { message: 'model down' } });
     await svc.close();
   });
 

@@ -279,7 +279,7 @@ describe('metrics of the in-memory service', () => {
     await svc.enqueueSummaryJob(session, '', true);
     await svc.flush();
     await svc.close();
-    expect(reported).toEqual(['summaryJob: model unavailable']);
+    expect(reported).toEqual(['summaryJob: summarizer.summarize failed: model unavailable']);
     expect(logger.records.filter((r) => r.level === 'error')).toHaveLength(0);
   });
 });
