@@ -16,6 +16,7 @@ import type {
   EventWindowOptions,
   GetSessionOptions,
   ListSessionsOptions,
+  SummaryCallOptions,
   SummaryTextOptions,
   TrackEventsOptions,
 } from '../session/options.js';
@@ -38,6 +39,9 @@ import { appScope, expiryOf, scopedEntries, userScope } from './state-table.js';
 import { MemoryStore } from './store.js';
 import { startSweeper } from './sweep.js';
 
+/** Numbers the instances: each is a storage of its own, so each has its own summary lock scope. */
+let instances = 0;
+
 /**
  * A SessionService that keeps everything in this process, with exactly the behaviour of the
  * PostgreSQL backend (trpc-agent-go's semantics): the reference implementation, a fast default for
@@ -52,6 +56,8 @@ export class InMemorySessionService implements SessionService {
   readonly #summaryJobs: SummaryJobQueue | undefined;
   readonly #summaries: SummaryRunner;
   readonly #stopSweeper: (() => void) | undefined;
+  /** Aborted by close(): summaries made in callers end at once with CLOSED. */
+  readonly #closeSignal = new AbortController();
   #closed = false;
   #closing: Promise<void> | undefined;
 
@@ -70,6 +76,7 @@ export class InMemorySessionService implements SessionService {
         observer: telemetry.summaryJobs,
       });
     }
+    const lockScope = `memory#${++instances}`;
     this.#summaries = new SummaryRunner({
       summarizer: o.summarizer,
       allowlist: o.summaryFilterAllowlist,
@@ -77,6 +84,9 @@ export class InMemorySessionService implements SessionService {
       clock: o.clock,
       jobs: this.#summaryJobs,
       store: (key) => this.#summaryStore(key),
+      timeoutMs: o.summaryJobTimeoutMs,
+      closed: this.#closeSignal.signal,
+      lockScope: () => lockScope,
     });
     if (o.cleanupIntervalMs > 0) {
       this.#stopSweeper = startSweeper(o.cleanupIntervalMs, () => this.sweepNow(), o.onError);
@@ -229,14 +239,24 @@ export class InMemorySessionService implements SessionService {
 
   // ---- summaries ----
 
-  async createSessionSummary(session: Session, filterKey = '', force = false): Promise<void> {
+  async createSessionSummary(
+    session: Session,
+    filterKey = '',
+    force = false,
+    options: SummaryCallOptions = {},
+  ): Promise<void> {
     this.#checkOpen('createSessionSummary');
-    await this.#summaries.createNow(session, filterKey, force);
+    await this.#summaries.createNow(session, filterKey, force, options);
   }
 
-  async enqueueSummaryJob(session: Session, filterKey = '', force = false): Promise<void> {
+  async enqueueSummaryJob(
+    session: Session,
+    filterKey = '',
+    force = false,
+    options: SummaryCallOptions = {},
+  ): Promise<void> {
     this.#checkOpen('enqueueSummaryJob');
-    await this.#summaries.enqueue(session, filterKey, force);
+    await this.#summaries.enqueue(session, filterKey, force, options);
   }
 
   /**
@@ -277,8 +297,9 @@ export class InMemorySessionService implements SessionService {
   }
 
   /**
-   * Stops the sweeper and drains queued summary jobs (aborting, after one job timeout, what is
-   * left); every later call fails with `CLOSED`. Idempotent.
+   * Ends the summaries made in callers (createSessionSummary, a job run in its caller) at once with
+   * `CLOSED`, stops the sweeper and drains queued summary jobs (aborting, after one job timeout,
+   * what is left); every later call fails with `CLOSED`. Idempotent.
    */
   close(): Promise<void> {
     this.#closing ??= this.#close();
@@ -287,6 +308,7 @@ export class InMemorySessionService implements SessionService {
 
   async #close(): Promise<void> {
     this.#closed = true;
+    this.#closeSignal.abort();
     this.#stopSweeper?.();
     await this.#summaryJobs?.close();
   }

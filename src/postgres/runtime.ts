@@ -53,6 +53,8 @@ export class ServiceRuntime implements ServiceContext {
   #closing: Promise<void> | undefined;
   /** Removes the flushOnExit hooks from the process. */
   #removeExitHooks: (() => void) | undefined;
+  /** Aborted when close() starts: summaries made in callers end at once with CLOSED. */
+  readonly #closeSignal = new AbortController();
 
   constructor(options: ResolvedPostgresOptions, telemetry: Telemetry) {
     this.options = options;
@@ -94,6 +96,22 @@ export class ServiceRuntime implements ServiceContext {
   /** Throws CLOSED once close() has been called. */
   checkOpen(operation: string): void {
     if (this.#closed) throw new ClosedError(operation);
+  }
+
+  /** Aborts when close() starts. */
+  get closeSignal(): AbortSignal {
+    return this.#closeSignal.signal;
+  }
+
+  /**
+   * The scope of the summary lock: the database (see connection/identity.ts), the schema and the
+   * table prefix, so services on other tables never wait for this one's summaries. Opens the
+   * connection object if needed (nothing connects); a connection the options cannot make throws
+   * the ConfigError every call would.
+   */
+  summaryLockScope(): string {
+    this.#connection ??= openConnection(this.options);
+    return JSON.stringify([this.#connection.identity, this.tables.schema, this.tables.prefix]);
   }
 
   /** The clock's time, as a Date of our own (a clock may hand out one it keeps changing). */
@@ -209,6 +227,9 @@ export class ServiceRuntime implements ServiceContext {
 
   async #close(): Promise<void> {
     this.#closed = true;
+    // First, so a summary waiting for its summarizer or its lock does not hold up the drain below.
+    this.#closeSignal.abort();
+    this.summaryJobs?.abortCallers();
     this.#removeExitHooks?.();
     await Promise.allSettled([...this.#inFlight]);
     await this.async?.close();

@@ -18,6 +18,7 @@ import type {
   EventWindowOptions,
   GetSessionOptions,
   ListSessionsOptions,
+  SummaryCallOptions,
   SummaryTextOptions,
   TrackEventsOptions,
 } from '../session/options.js';
@@ -94,6 +95,9 @@ export class PostgresSessionService implements SessionService {
       clock: o.clock,
       jobs: rt.summaryJobs,
       store: (key) => summaryStore(rt, key),
+      timeoutMs: o.summaryJobTimeoutMs,
+      closed: rt.closeSignal,
+      lockScope: () => rt.summaryLockScope(),
     });
   }
 
@@ -266,14 +270,31 @@ export class PostgresSessionService implements SessionService {
 
   // ---- summaries ----
 
-  async createSessionSummary(session: Session, filterKey = '', force = false): Promise<void> {
+  /**
+   * Summarizes now, under the session's summary lock, which is per process and per storage
+   * (database, schema, table prefix): across processes two summaries of one session may run at
+   * once, and the last one stored wins (see docs/summarizers.md). Bounded by
+   * `summaryJobTimeoutMs` (TIMEOUT), `options.signal` (AbortError) and close() (CLOSED); a
+   * failing summarizer rejects with SUMMARIZER, its error as `cause`.
+   */
+  async createSessionSummary(
+    session: Session,
+    filterKey = '',
+    force = false,
+    options: SummaryCallOptions = {},
+  ): Promise<void> {
     this.#rt.checkOpen('createSessionSummary');
-    await this.#summaries.createNow(session, filterKey, force);
+    await this.#summaries.createNow(session, filterKey, force, options);
   }
 
-  async enqueueSummaryJob(session: Session, filterKey = '', force = false): Promise<void> {
+  async enqueueSummaryJob(
+    session: Session,
+    filterKey = '',
+    force = false,
+    options: SummaryCallOptions = {},
+  ): Promise<void> {
     this.#rt.checkOpen('enqueueSummaryJob');
-    await this.#summaries.enqueue(session, filterKey, force);
+    await this.#summaries.enqueue(session, filterKey, force, options);
   }
 
   /**
@@ -316,7 +337,9 @@ export class PostgresSessionService implements SessionService {
   }
 
   /**
-   * Takes no more calls (they fail with CLOSED), waits for the calls in flight, writes every
+   * Takes no more calls (they fail with CLOSED), ends the summaries made in callers at once
+   * (waiting for the summarizer or the summary lock; they reject with CLOSED, and a summary
+   * already being stored is stored), waits for the calls in flight, writes every
    * accepted background write, finishes the queued summary jobs (aborting what still runs after
    * one `summaryJobTimeoutMs`), stops the sweeper, and ends the pool if the service created it; a
    * pool or client the caller passed in stays open. Idempotent: every call returns the same

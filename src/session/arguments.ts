@@ -7,7 +7,12 @@ import { encodeEvent } from './codec/index.js';
 import { InvalidArgumentError } from './errors.js';
 import type { Event } from './event.js';
 import { checkSessionKey, checkStateKey, type SessionKey } from './keys.js';
-import { checkTrackEventsOptions, type SummaryTextOptions, type TrackEventsOptions } from './options.js';
+import {
+  checkTrackEventsOptions,
+  type SummaryCallOptions,
+  type SummaryTextOptions,
+  type TrackEventsOptions,
+} from './options.js';
 import { keyOfSession, type Session } from './session.js';
 import { APP_PREFIX, checkStateMap, type StateMap, USER_PREFIX } from './state.js';
 import type { TrackEvent } from './track.js';
@@ -49,6 +54,14 @@ export function checkFilterKey(filterKey: unknown): asserts filterKey is string 
 /** `force` of the summary calls must be a boolean. */
 export function checkForce(force: unknown): asserts force is boolean {
   if (typeof force !== 'boolean') throw new InvalidArgumentError('force', 'must be a boolean');
+}
+
+/** The options of createSessionSummary and enqueueSummaryJob: an object whose `signal` is one. */
+export function checkSummaryCallOptions(options: unknown): asserts options is SummaryCallOptions {
+  checkOptionsObject(options);
+  const { signal } = options as SummaryCallOptions;
+  if (signal !== undefined && !(signal instanceof AbortSignal))
+    throw new InvalidArgumentError('options.signal', 'must be an AbortSignal');
 }
 
 /** The track event of appendTrackEvent: an object whose `track` is a valid state key. */

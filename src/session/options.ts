@@ -50,6 +50,17 @@ export interface SummaryTextOptions {
   filterKey?: string;
 }
 
+/** Options of createSessionSummary and enqueueSummaryJob. */
+export interface SummaryCallOptions {
+  /**
+   * Gives up the summary: waiting for the session's summary lock ends and the summarizer's signal
+   * aborts, rejecting with an `AbortError` (code `INVALID_ARGUMENT`, the reason as `cause`); a
+   * queued job aborted so is reported to `onError`. The call is also bounded by
+   * `summaryJobTimeoutMs` and by close().
+   */
+  signal?: AbortSignal;
+}
+
 /**
  * The largest count a read accepts: PostgreSQL's `integer`, the type its LIMIT and OFFSET
  * parameters are sent as. Above it the PostgreSQL backends would fail with STORAGE while the

@@ -59,7 +59,10 @@ export interface SessionServiceOptions {
   asyncSummaryNum?: number;
   /** Queued summary jobs per worker before jobs run in the caller (default 100). */
   summaryQueueSize?: number;
-  /** A summary job is aborted after this long (default 60000). */
+  /**
+   * A summary (createSessionSummary, a queued job, a job run in its caller) is aborted after this
+   * long, waiting for the session's summary lock included: TIMEOUT (default 60000).
+   */
   summaryJobTimeoutMs?: number;
   /** Filter keys that may be summarized (hierarchical match); absent allows all, [] allows only ''. */
   summaryFilterAllowlist?: string[];

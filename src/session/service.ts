@@ -5,6 +5,7 @@ import type {
   EventWindowOptions,
   GetSessionOptions,
   ListSessionsOptions,
+  SummaryCallOptions,
   SummaryTextOptions,
   TrackEventsOptions,
 } from './options.js';
@@ -19,7 +20,8 @@ export interface CreateSessionKey extends UserKey {
 
 /**
  * What every backend implements. Errors are {@link AgentSessionsError}s: `INVALID_ARGUMENT` before
- * anything is written, `CONFLICT`, `NOT_FOUND`, `CLOSED` after close(), `STORAGE` for the database.
+ * anything is written, `CONFLICT`, `NOT_FOUND`, `CLOSED` after close(), `STORAGE` for the database,
+ * `SUMMARIZER` when the summarizer fails, `TIMEOUT` when a summary runs past its time limit.
  */
 export interface SessionService extends AsyncDisposable {
   /** Creates a session; a live session with the same key is a `CONFLICT`. */
@@ -86,10 +88,30 @@ export interface SessionService extends AsyncDisposable {
   /** The stored events around an anchor event: up to `before` older and `after` newer. */
   getEventWindow(key: SessionKey, anchorEventId: string, options: EventWindowOptions): Promise<Event[]>;
 
-  /** Summarizes now (a no-op without a summarizer). */
-  createSessionSummary(session: Session, filterKey?: string, force?: boolean): Promise<void>;
-  /** Summarizes in the background; runs in the caller when the queue is full. */
-  enqueueSummaryJob(session: Session, filterKey?: string, force?: boolean): Promise<void>;
+  /**
+   * Summarizes now (a no-op without a summarizer), under the session's summary lock (one summary
+   * of a session and filter key at a time in this process and storage).
+   * @throws SUMMARIZER when the summarizer throws or rejects (its error is the `cause`); TIMEOUT
+   *   after `summaryJobTimeoutMs`, waiting for the lock included; an `AbortError` (code
+   *   INVALID_ARGUMENT) when `options.signal` aborts; CLOSED when the service closes meanwhile.
+   */
+  createSessionSummary(
+    session: Session,
+    filterKey?: string,
+    force?: boolean,
+    options?: SummaryCallOptions,
+  ): Promise<void>;
+  /**
+   * Summarizes in the background, bounded by `summaryJobTimeoutMs` and `options.signal` (failures
+   * go to `onError`); runs in the caller when the queue is full, and then rejects as
+   * {@link createSessionSummary} does.
+   */
+  enqueueSummaryJob(
+    session: Session,
+    filterKey?: string,
+    force?: boolean,
+    options?: SummaryCallOptions,
+  ): Promise<void>;
   /** The summary text for a filter key, falling back to the full-session summary. */
   getSessionSummaryText(session: Session, options?: SummaryTextOptions): Promise<string | undefined>;
 

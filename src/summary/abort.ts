@@ -29,7 +29,41 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefine
   });
 }
 
-/** An error for a job that ran past its time limit, shaped like the one `AbortSignal.timeout` uses. */
-export function timeoutError(what: string, ms: number): Error {
-  return new DOMException(`${what} timed out after ${ms} ms`, 'TimeoutError');
+/** What makes a summary call end early, each with the error the call then rejects with. */
+export interface CallBounds {
+  /** After `ms` milliseconds (0: no limit), with `error()`. */
+  timeout?: { ms: number; error: () => Error } | undefined;
+  /** When one of these aborts, with the error made from its reason. */
+  signals: readonly (readonly [AbortSignal | undefined, (reason: unknown) => Error])[];
+}
+
+/**
+ * A signal that aborts at the first of the bounds (already aborted when a signal already is), and
+ * `done()` to call once the work has settled: it clears the timer and the listeners, so a
+ * long-lived signal (the service's close signal) keeps nothing of a finished call.
+ */
+export function boundedSignal(bounds: CallBounds): { signal: AbortSignal; done: () => void } {
+  const controller = new AbortController();
+  const undo: (() => void)[] = [];
+  for (const [signal, errorOf] of bounds.signals) {
+    if (!signal) continue;
+    const onAbort = () => controller.abort(errorOf(signal.reason));
+    if (signal.aborted) {
+      onAbort();
+      break;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    undo.push(() => signal.removeEventListener('abort', onAbort));
+  }
+  const { timeout } = bounds;
+  if (timeout && timeout.ms > 0 && !controller.signal.aborted) {
+    const timer = setTimeout(() => controller.abort(timeout.error()), timeout.ms);
+    undo.push(() => clearTimeout(timer));
+  }
+  return {
+    signal: controller.signal,
+    done: () => {
+      for (const fn of undo) fn();
+    },
+  };
 }

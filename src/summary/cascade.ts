@@ -14,6 +14,11 @@ export type SummaryStore = (filterKey: string, summary: Summary) => Promise<void
 
 export interface SummarizeTargetInput extends SummarizeSessionInput {
   store: SummaryStore;
+  /**
+   * The storage `store` writes to (default `''`): summaries of one session and filter key take
+   * turns within a scope and never wait for those of another (see {@link withSummaryLock}).
+   */
+  lockScope?: string | undefined;
 }
 
 /** A deep copy of a summary, with its boundary's filter key set to `filterKey`. */
@@ -47,21 +52,24 @@ function recordOnSession(session: Session, filterKey: string, summary: Summary):
  * Summarizes one filter key (trpc-agent-go's CreateSessionSummary): under the lock of that
  * session and key, so two jobs for the same target never read the same previous summary, it
  * summarizes, puts the summary on `session.summaries` and stores it. Returns it, or null when
- * nothing changed.
+ * nothing changed. An abort of `signal` ends the wait for the lock and the summarizer's call at
+ * once (rejecting with its reason); once the summary is being stored, the store runs to its end,
+ * so a call never reports an abort for a summary it stored.
  */
 export function summarizeTarget(input: SummarizeTargetInput): Promise<Summary | null> {
-  const { session, filterKey, store, signal } = input;
+  const { session, filterKey, store, signal, lockScope } = input;
   return withSummaryLock(
     keyOfSession(session),
     filterKey,
     async () => {
       const summary = await summarizeSession(input);
       if (!summary) return null;
+      signal?.throwIfAborted();
       recordOnSession(session, filterKey, summary);
       await store(filterKey, summary);
       return summary;
     },
-    signal,
+    { signal, scope: lockScope },
   );
 }
 
@@ -79,7 +87,7 @@ export interface SummaryCascadeInput extends SummarizeTargetInput, SummaryPolicy
  * otherwise both run side by side, and the first failure is thrown after both have settled.
  */
 export async function runSummaryCascade(input: SummaryCascadeInput): Promise<void> {
-  const { session, filterKey, signal, store } = input;
+  const { session, filterKey, signal, store, lockScope } = input;
   const targets = summaryTargets(filterKey, input);
   if (targets.length === 0) return;
   if (targets.length === 1) {
@@ -94,10 +102,11 @@ export async function runSummaryCascade(input: SummaryCascadeInput): Promise<voi
       keyOfSession(session),
       FULL_SESSION_FILTER_KEY,
       async () => {
+        signal?.throwIfAborted();
         recordOnSession(session, FULL_SESSION_FILTER_KEY, full);
         await store(FULL_SESSION_FILTER_KEY, full);
       },
-      signal,
+      { signal, scope: lockScope },
     );
     return;
   }

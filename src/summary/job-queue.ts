@@ -1,7 +1,7 @@
-import { ClosedError } from '../session/errors.js';
+import { ClosedError, isAgentSessionsError, SummaryTimeoutError } from '../session/errors.js';
 import type { SummaryJobMode, SummaryJobObserver } from '../session/observers.js';
 import type { ErrorReporter } from '../session/service-options.js';
-import { raceAbort, timeoutError } from './abort.js';
+import { raceAbort } from './abort.js';
 
 /** One unit of background work; it should stop when `signal` aborts (timeout or close). */
 export type SummaryJob = (signal: AbortSignal) => Promise<void>;
@@ -49,7 +49,8 @@ function checkCount(field: string, value: number, min: number): void {
 export class SummaryJobQueue {
   readonly #options: SummaryJobQueueOptions;
   readonly #workers: Worker[];
-  readonly #running = new Set<AbortController>();
+  /** The running jobs' controllers, and whether each runs in a worker or in its caller. */
+  readonly #running = new Map<AbortController, SummaryJobMode>();
   #pending = 0;
   #idleWaiters: (() => void)[] = [];
   #closed = false;
@@ -97,10 +98,13 @@ export class SummaryJobQueue {
   }
 
   /**
-   * Takes no more jobs and drains, for at most one job timeout; then drops what is still queued
-   * (reporting each to `onError`) and aborts what is running. Idempotent.
+   * Takes no more jobs and aborts at once, with `CLOSED`, the jobs running in their callers (a
+   * caller waiting on close must not wait for its summarizer). Drains the queued jobs for at most
+   * one job timeout; then drops what is still queued (reporting each to `onError`) and aborts
+   * what is running, with `CLOSED`. Idempotent.
    */
   close(): Promise<void> {
+    this.abortCallers();
     this.#closing ??= this.#close();
     return this.#closing;
   }
@@ -128,9 +132,20 @@ export class SummaryJobQueue {
         this.#settle();
       }
     }
-    const reason = new DOMException('the summary queue closed', 'AbortError');
-    for (const controller of this.#running) controller.abort(reason);
+    this.#abortRunning('queued', () => new ClosedError('summary job'));
     await drained;
+  }
+
+  /**
+   * Aborts, with `CLOSED`, the jobs running in their callers now (close() does it too): a service
+   * that has other work to drain before the queue's close() calls it first.
+   */
+  abortCallers(): void {
+    this.#abortRunning('inline', () => new ClosedError('enqueueSummaryJob'));
+  }
+
+  #abortRunning(mode: SummaryJobMode, reason: () => Error): void {
+    for (const [controller, running] of this.#running) if (running === mode) controller.abort(reason());
   }
 
   async #work(worker: Worker): Promise<void> {
@@ -158,8 +173,10 @@ export class SummaryJobQueue {
     const started = observer ? performance.now() : 0;
     const limit = this.#options.jobTimeoutMs;
     const timer =
-      limit > 0 ? setTimeout(() => controller.abort(timeoutError('summary job', limit)), limit) : undefined;
-    this.#running.add(controller);
+      limit > 0
+        ? setTimeout(() => controller.abort(new SummaryTimeoutError('summary job', limit)), limit)
+        : undefined;
+    this.#running.set(controller, mode);
     try {
       await raceAbort(
         Promise.resolve().then(() => job(controller.signal)),
@@ -167,8 +184,7 @@ export class SummaryJobQueue {
       );
       observer?.finished?.(mode, 'ok', performance.now() - started);
     } catch (error) {
-      const timedOut =
-        controller.signal.aborted && (controller.signal.reason as Error)?.name === 'TimeoutError';
+      const timedOut = isAgentSessionsError(controller.signal.reason, 'TIMEOUT');
       observer?.finished?.(mode, timedOut ? 'timed_out' : 'failed', performance.now() - started, error);
       throw error;
     } finally {

@@ -12,6 +12,7 @@ import { lifecycleCases } from './cases/lifecycle.js';
 import { sessionCases } from './cases/sessions.js';
 import { stateCases } from './cases/state.js';
 import { summaryCases } from './cases/summaries.js';
+import { summaryLimitCases } from './cases/summary-limits.js';
 import { trackCases } from './cases/tracks.js';
 import { ttlCases } from './cases/ttl.js';
 import { validationCases } from './cases/validation.js';
@@ -54,6 +55,7 @@ export function runConformanceSuite(backend: ConformanceBackend): void {
     describe('tracks', () => trackCases(h));
     describe('event windows', () => windowCases(h));
     describe('summaries', () => summaryCases(h));
+    describe('summary limits and failures', () => summaryLimitCases(h));
     describe('hooks', () => hookCases(h));
     describe('TTL', () => ttlCases(h));
     describe('flush and close', () => lifecycleCases(h));

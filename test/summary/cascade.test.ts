@@ -208,3 +208,71 @@ describe('summary lock', () => {
     expect(summaryLocksHeld()).toBe(0);
   });
 });
+
+describe('summary lock scopes', () => {
+  it('never makes two scopes wait for each other on the same session and filter key', async () => {
+    const key = { appName: 'a', userId: 'u', sessionId: 'scoped' };
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const order: string[] = [];
+    const one = withSummaryLock(
+      key,
+      '',
+      async () => {
+        order.push('one start');
+        await gate;
+        order.push('one end');
+      },
+      { scope: 'database one' },
+    );
+    await withSummaryLock(key, '', async () => void order.push('two'), { scope: 'database two' });
+    // The same scope still waits.
+    const again = withSummaryLock(key, '', async () => void order.push('one again'), {
+      scope: 'database one',
+    });
+    release();
+    await Promise.all([one, again]);
+    expect(order).toEqual(['one start', 'two', 'one end', 'one again']);
+    expect(summaryLocksHeld()).toBe(0);
+  });
+
+  it('takes the scope of summarizeTarget from its lockScope', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const seen: string[] = [];
+    const m: SessionSummarizer = {
+      shouldSummarize: () => true,
+      summarize: async (session) => {
+        seen.push(session.id);
+        if (seen.length === 1) await gate;
+        return 'text';
+      },
+    };
+    const { store } = memoryStore();
+    const first = summarizeTarget({
+      session: sessionWith([event('e1', 1, '')], 'scoped-target'),
+      filterKey: '',
+      summarizer: m,
+      store,
+      clock,
+      lockScope: 'one',
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    await summarizeTarget({
+      session: sessionWith([event('e1', 1, '')], 'scoped-target'),
+      filterKey: '',
+      summarizer: m,
+      store,
+      clock,
+      lockScope: 'two',
+    });
+    expect(seen).toHaveLength(2);
+    release();
+    await first;
+    expect(summaryLocksHeld()).toBe(0);
+  });
+});

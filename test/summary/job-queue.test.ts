@@ -151,6 +151,7 @@ describe('SummaryJobQueue', () => {
     await q.drain();
     expect(log).toEqual(['next']);
     expect(errors[0]?.error.name).toBe('TimeoutError');
+    expect(isAgentSessionsError(errors[0]?.error, 'TIMEOUT')).toBe(true);
   });
 
   it('close drains queued jobs and refuses new ones with CLOSED', async () => {
@@ -213,7 +214,33 @@ describe('SummaryJobQueue', () => {
     expect(errors.map((e) => [e.context.n, e.error.name])).toEqual([
       [1, 'TimeoutError'],
       [3, 'ClosedError'],
-      [2, 'AbortError'],
+      [2, 'ClosedError'],
     ]);
+  });
+
+  it('close ends a job running in its caller at once with CLOSED, and lets queued jobs drain', async () => {
+    vi.useFakeTimers();
+    const { q, errors } = queue({ queueSize: 1, jobTimeoutMs: 10_000 });
+    const gate = deferred();
+    let queuedDone = false;
+    await q.enqueue(0, () => gate.promise); // runs in the worker
+    await q.enqueue(0, async () => {
+      queuedDone = true;
+    }); // waits in the queue
+    let inlineSignal: AbortSignal | undefined;
+    const inline = q
+      .enqueue(0, (s) => {
+        inlineSignal = s;
+        return new Promise<void>(() => {});
+      })
+      .catch((e: unknown) => e);
+    const closing = q.close();
+    const error = await inline;
+    expect(isAgentSessionsError(error, 'CLOSED')).toBe(true);
+    expect(inlineSignal?.aborted).toBe(true);
+    gate.resolve();
+    await closing;
+    expect(queuedDone).toBe(true);
+    expect(errors).toEqual([]);
   });
 });

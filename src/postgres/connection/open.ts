@@ -7,6 +7,7 @@ import type { SqlClient } from '../../sql/client.js';
 import { createPgPool, pgClient } from '../../sql/pg-client.js';
 import type { ResolvedPostgresOptions } from '../options.js';
 import { embeddedClient } from './embedded.js';
+import { databaseIdentity } from './identity.js';
 import { planConnection } from './plan.js';
 import { type Redactor, redactCause } from './secrets.js';
 
@@ -20,6 +21,8 @@ export interface OpenedConnection {
   readonly describe: string;
   /** Hides every secret of the options in a text (see secrets.ts). */
   readonly redact: Redactor;
+  /** Which database this is, the same for services that reach it alike (see identity.ts). */
+  readonly identity: string;
 }
 
 /**
@@ -29,32 +32,26 @@ export interface OpenedConnection {
 export function openConnection(o: ResolvedPostgresOptions): OpenedConnection {
   const decided = planConnection(o);
   const { describe, redact } = decided;
-  if (o.client) return Object.freeze({ client: o.client, owned: false, describe, redact });
+  const opened = (client: SqlClient, owned: boolean): OpenedConnection =>
+    Object.freeze({ client, owned, describe, redact, identity: databaseIdentity(decided, o, client) });
+  if (o.client) return opened(o.client, false);
   if (o.pool)
-    return Object.freeze({
-      client: pgClient(o.pool, { owned: false, preparedStatements: o.preparedStatements }),
-      owned: false,
-      describe,
-      redact,
-    });
-  if (decided.source === 'dataDir')
-    return Object.freeze({ client: embeddedClient(o.dataDir!), owned: true, describe, redact });
+    return opened(pgClient(o.pool, { owned: false, preparedStatements: o.preparedStatements }), false);
+  if (decided.source === 'dataDir') return opened(embeddedClient(o.dataDir!), true);
   const pool = createPgPool(decided.poolConfig!, {
     onError: (error) =>
       o.onError?.(connectionError(error, describe, 'an idle connection failed', redact), {
         operation: 'pool',
       }),
   });
-  return Object.freeze({
-    client: pgClient(pool, {
+  return opened(
+    pgClient(pool, {
       owned: true,
       preparedStatements: o.preparedStatements,
       timeouts: decided.timeouts ?? {},
     }),
-    owned: true,
-    describe,
-    redact,
-  });
+    true,
+  );
 }
 
 /**
