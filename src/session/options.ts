@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from './errors.js';
+import { isStorableTime, STORABLE_TIME_RULE } from './time.js';
 
 /** Options of getSession. `eventPage` cannot be combined with `eventNum` or `eventTime`. */
 export interface GetSessionOptions {
@@ -75,16 +76,19 @@ function checkCount(field: string, value: unknown, min: number): void {
   }
 }
 
-function checkDate(field: string, value: unknown): void {
+/**
+ * A time given as an option (or to the operator API): a Date every backend can store and compare
+ * (see isStorableTime), refused alike everywhere; absent is fine.
+ */
+export function checkTimeOption(field: string, value: unknown): asserts value is Date | undefined {
   if (value === undefined) return;
-  if (!(value instanceof Date) || Number.isNaN(value.getTime()))
-    throw new InvalidArgumentError(field, 'must be a valid Date');
+  if (!isStorableTime(value)) throw new InvalidArgumentError(field, STORABLE_TIME_RULE);
 }
 
 /** Validates getSession options (trpc-agent-go's ValidateGetSessionOptions, plus type checks). */
 export function checkGetSessionOptions(options: GetSessionOptions): void {
   checkCount('eventNum', options.eventNum, 0);
-  checkDate('eventTime', options.eventTime);
+  checkTimeOption('eventTime', options.eventTime);
   const page = options.eventPage;
   if (page === undefined) return;
   if (page === null || typeof page !== 'object')
@@ -102,7 +106,7 @@ export function checkListSessionsOptions(options: ListSessionsOptions): void {
     throw new InvalidArgumentError('eventPage', 'is only supported by getSession');
   }
   checkCount('eventNum', options.eventNum, 0);
-  checkDate('eventTime', options.eventTime);
+  checkTimeOption('eventTime', options.eventTime);
   const page = options.page;
   if (page === undefined) return;
   if (page === null || typeof page !== 'object')
@@ -113,12 +117,12 @@ export function checkListSessionsOptions(options: ListSessionsOptions): void {
 
 export function checkAppendEventOptions(options: AppendEventOptions): void {
   checkCount('eventNum', options.eventNum, 0);
-  checkDate('eventTime', options.eventTime);
+  checkTimeOption('eventTime', options.eventTime);
 }
 
 export function checkTrackEventsOptions(options: TrackEventsOptions): void {
   checkCount('eventNum', options.eventNum, 0);
-  checkDate('eventTime', options.eventTime);
+  checkTimeOption('eventTime', options.eventTime);
 }
 
 export function checkEventWindowOptions(options: EventWindowOptions): void {

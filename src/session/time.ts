@@ -24,6 +24,37 @@ export const GO_ZERO_TIME_MS = -62135596800000;
 
 const GO_ZERO_TIME_TEXT = '0001-01-01T00:00:00Z';
 
+/**
+ * The first instant every backend stores: Go's zero time, 0001-01-01T00:00:00Z. A timestamp is
+ * written as RFC 3339 text in Go's JSON (years 0000-9999) and as `YYYY-MM-DD HH:MM:SS.ffffff`
+ * in PostgreSQL's TIMESTAMP columns, where a year 0000 does not exist (PostgreSQL counts 1 BC
+ * before 1 AD and refuses "0000-..." as out of range). The range both formats hold is
+ * therefore years 0001 to 9999.
+ */
+export const MIN_STORABLE_TIME_MS = GO_ZERO_TIME_MS;
+
+/**
+ * The last millisecond every backend stores: 9999-12-31T23:59:59.999Z (a PreciseDate may add
+ * up to 999,999 nanoseconds to it; PostgreSQL keeps the microseconds). RFC 3339 has four-digit
+ * years, and Go's encoder refuses year 10000 as well.
+ */
+export const MAX_STORABLE_TIME_MS = 253_402_300_799_999;
+
+/** The rule {@link isStorableTime} checks, as an error message states it. */
+export const STORABLE_TIME_RULE =
+  'must be a valid Date from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z';
+
+/**
+ * Whether a value is a Date every backend can store and compare the same way: a valid Date in
+ * years 0001-9999. Outside it, the in-memory backend would answer and the PostgreSQL backends
+ * fail (JavaScript Dates reach year 275760), so every backend refuses it alike.
+ */
+export function isStorableTime(value: unknown): value is Date {
+  if (!(value instanceof Date)) return false;
+  const ms = value.getTime();
+  return ms >= MIN_STORABLE_TIME_MS && ms <= MAX_STORABLE_TIME_MS;
+}
+
 export function isGoZeroTime(date: Date): boolean {
   return date.getTime() === GO_ZERO_TIME_MS && subMillisecondNanos(date) === 0;
 }

@@ -10,6 +10,7 @@ import {
 } from '../../src/session/codec/index.js';
 import { InvalidArgumentError } from '../../src/session/errors.js';
 import type { Event } from '../../src/session/event.js';
+import { MIN_STORABLE_TIME_MS } from '../../src/session/time.js';
 import { bytes, mapOf, utc } from './helpers.js';
 
 function event(overrides: Record<string, unknown> = {}): Event {
@@ -183,10 +184,22 @@ describe('the encoder refuses values Go or PostgreSQL cannot store, naming the f
       'event.response.timestamp',
       /must be a valid Date/,
     );
+    const range = /from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z/;
     expectRejected(
       () => encodeEvent(event({ timestamp: new Date(Date.UTC(10000, 0, 1)) })),
       'event.timestamp',
-      /years 0000-9999/,
+      range,
+    );
+    // Go writes year 0000, but PostgreSQL's TIMESTAMP has no such year: refused alike everywhere.
+    expectRejected(
+      () => encodeEvent(event({ timestamp: new Date(MIN_STORABLE_TIME_MS - 1) })),
+      'event.timestamp',
+      range,
+    );
+    expectRejected(
+      () => encodeEvent(event({ response: { timestamp: new Date(8.64e15) } })),
+      'event.response.timestamp',
+      range,
     );
   });
 

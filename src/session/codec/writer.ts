@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../errors.js';
-import { formatRfc3339Nano } from '../time.js';
+import { formatRfc3339Nano, isStorableTime, STORABLE_TIME_RULE } from '../time.js';
 
 /**
  * The low-level half of the Go-compatible JSON codec: a writer that emits JSON text exactly as
@@ -226,18 +226,13 @@ export class JsonWriter {
     this.raw(value ? 'true' : 'false');
   }
 
-  /** Writes a time as Go's RFC3339Nano in UTC; Go refuses years outside 0000-9999, and so do we. */
+  /**
+   * Writes a time as Go's RFC3339Nano in UTC. Only the years every backend stores are accepted
+   * (0001-9999, see isStorableTime): Go refuses years past 9999, PostgreSQL has no year 0000.
+   */
   time(value: unknown, path: string, name: string | number): void {
     if (!(value instanceof Date)) throw this.typeError(value, path, name, 'must be a Date');
-    if (Number.isNaN(value.getTime()))
-      throw new InvalidArgumentError(childPath(path, name), 'must be a valid Date');
-    const year = value.getUTCFullYear();
-    if (year < 0 || year > 9999) {
-      throw new InvalidArgumentError(
-        childPath(path, name),
-        'must be a Date in the years 0000-9999 (RFC 3339)',
-      );
-    }
+    if (!isStorableTime(value)) throw new InvalidArgumentError(childPath(path, name), STORABLE_TIME_RULE);
     this.raw(`"${formatRfc3339Nano(value)}"`);
   }
 
