@@ -7,8 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type AdminDatabase,
   adminDatabase,
+  browseSessions,
   countExpired,
   countPurgeable,
+  countSessions,
+  exportSessions,
   findMissingTables,
   findSession,
   lastDeletion,
@@ -18,6 +21,9 @@ import {
   migrate,
   migrationStatements,
   purge,
+  readAppState,
+  readTimeline,
+  readUserState,
   restore,
   sweepNow,
   tableStats,
@@ -128,6 +134,53 @@ describe.each(testDatabases)('operator API on %s', (_name, open) => {
     const report = await sweepNow(db, options);
     expect(report).toMatchObject({ ran: true, sessions: 1, events: 2, appStates: 1, userStates: 1 });
     expect(await countExpired(db, options)).toBe(0);
+  });
+
+  it('refuses a time no table holds and text the driver would change, naming the field', async () => {
+    const key = { appName: SEED_APP, userId: SEED_USER, sessionId: 's-del' };
+    const user = { appName: SEED_APP, userId: SEED_USER };
+    const lone = 'a\ud800b';
+    const refused = async (call: () => Promise<unknown>, field: string) => {
+      const error = await call().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isAgentSessionsError(error, 'INVALID_ARGUMENT'), String(error)).toBe(true);
+      expect((error as { field?: string }).field).toBe(field);
+    };
+    const drain = async (records: AsyncIterable<unknown>) => {
+      for await (const _ of records);
+    };
+    for (const bad of [new Date(Date.UTC(10000, 0, 1)), new Date(-62135596800001), new Date(8.64e15)]) {
+      await refused(() => listSessions(db, { now: bad }), 'now');
+      await refused(() => listApps(db, { now: bad }), 'now');
+      await refused(() => listUsers(db, { now: bad }), 'now');
+      await refused(() => tableStats(db, { now: bad }), 'now');
+      await refused(() => countExpired(db, { sessionTtlMs: 1000 }, bad), 'now');
+      await refused(() => countPurgeable(db, bad), 'olderThan');
+      await refused(() => purge(db, { olderThan: bad }), 'olderThan');
+      await refused(() => restore(db, key, { deletedAt: bad }), 'deletedAt');
+      await refused(
+        () => drain(exportSessions(db, { updatedSince: bad, includeDeleted: true })),
+        'updatedSince',
+      );
+      await refused(() => browseSessions(db, user, { updatedFrom: bad }), 'updatedFrom');
+      await refused(() => browseSessions(db, user, { updatedTo: bad }), 'updatedTo');
+      await refused(() => browseSessions(db, user, { now: bad }), 'now');
+      await refused(() => readAppState(db, SEED_APP, { now: bad }), 'now');
+      await refused(() => readTimeline(db, key, { now: bad }), 'now');
+    }
+    await refused(() => listSessions(db, { appName: lone }), 'appName');
+    await refused(() => listUsers(db, { userId: lone }), 'userId');
+    await refused(() => countSessions(db, { sessionId: lone, includeDeleted: false }), 'sessionId');
+    await refused(() => findSession(db, { ...key, userId: lone }), 'userId');
+    await refused(() => lastDeletion(db, { ...key, sessionId: lone }), 'sessionId');
+    await refused(() => restore(db, { ...key, sessionId: lone }), 'sessionId');
+    await refused(() => browseSessions(db, user, { idPrefix: lone }), 'idPrefix');
+    await refused(() => browseSessions(db, { ...user, appName: lone }), 'appName');
+    await refused(() => readAppState(db, lone), 'appName');
+    await refused(() => readUserState(db, { ...user, userId: '\udc00' }), 'userId');
+    await refused(() => readTimeline(db, { ...key, sessionId: 'x\u0000' }), 'sessionId');
   });
 
   it('migrates a fresh schema, and lists the statements it runs', async () => {

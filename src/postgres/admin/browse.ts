@@ -8,7 +8,7 @@
  * `includeInactive` asks for it; then each row says which it is in `status`.
  */
 import { InvalidArgumentError } from '../../session/errors.js';
-import { toSqlTimestamp } from '../../session/time.js';
+import { checkKeyArgs, checkTextArg, nowArg, timeArg } from './arguments.js';
 import type { AdminDatabase } from './database.js';
 
 /** Whether a row is what a service returns, or why it does not. */
@@ -53,7 +53,7 @@ export function pageSize(limit: number | undefined, fallback: number, max = MAX_
 
 /** The application's clock as a TIMESTAMP parameter: what decides expiry, never the server's zone. */
 export function clockOf(options: { now?: Date | undefined }): string {
-  return toSqlTimestamp(options.now ?? new Date());
+  return nowArg(options);
 }
 
 /** What decides which rows a read returns. */
@@ -95,11 +95,12 @@ async function readState(
 }
 
 /** The app's state rows, by key. */
-export function readAppState(
+export async function readAppState(
   db: AdminDatabase,
   appName: string,
   options: VisibilityOptions = {},
 ): Promise<StateRow[]> {
+  checkTextArg('appName', appName);
   return readState(
     db,
     db.tables.appStates.qualified,
@@ -109,11 +110,12 @@ export function readAppState(
 }
 
 /** The user's state rows, by key. */
-export function readUserState(
+export async function readUserState(
   db: AdminDatabase,
   user: { appName: string; userId: string },
   options: VisibilityOptions = {},
 ): Promise<StateRow[]> {
+  checkKeyArgs(user);
   return readState(
     db,
     db.tables.userStates.qualified,
@@ -199,12 +201,10 @@ function sessionConditions(
     const prefix = p.add(options.idPrefix, 'text');
     where.push(`left(s.session_id, length(${prefix})) = ${prefix}`);
   }
-  if (options.updatedFrom) {
-    where.push(`s.updated_at >= ${p.add(toSqlTimestamp(options.updatedFrom), 'timestamp')}`);
-  }
-  if (options.updatedTo) {
-    where.push(`s.updated_at < ${p.add(toSqlTimestamp(options.updatedTo), 'timestamp')}`);
-  }
+  const from = timeArg('updatedFrom', options.updatedFrom);
+  if (from !== undefined) where.push(`s.updated_at >= ${p.add(from, 'timestamp')}`);
+  const to = timeArg('updatedTo', options.updatedTo);
+  if (to !== undefined) where.push(`s.updated_at < ${p.add(to, 'timestamp')}`);
   return where;
 }
 
@@ -220,6 +220,8 @@ export async function browseSessions(
   options: BrowseSessionsOptions = {},
 ): Promise<SessionPage> {
   const t = db.tables;
+  checkKeyArgs(user);
+  checkTextArg('idPrefix', options.idPrefix);
   const limit = pageSize(options.limit, 50);
   const clock = clockOf(options);
   const p = new Params();

@@ -6,7 +6,6 @@
  */
 import type { SessionKey } from '../../session/keys.js';
 import type { SweepCounts, SweepReport } from '../../session/observers.js';
-import { toSqlTimestamp } from '../../session/time.js';
 import {
   type PurgeOptions,
   purgeSoftDeleted,
@@ -15,6 +14,7 @@ import {
   restoreSession,
 } from '../cleanup/sweeper.js';
 import { PostgresSessionService } from '../service.js';
+import { nowArg, requiredTime } from './arguments.js';
 import type { AdminDatabase } from './database.js';
 
 export type { PurgeOptions, RestoreCounts, RestoreOptions };
@@ -79,7 +79,7 @@ export async function countExpired(
   if (options.userStateTtlMs) parts.push(expired(t.userStates.qualified));
   if (parts.length === 0) return 0;
   const { rows } = await db.client.query<{ n: number }>(`SELECT (${parts.join(' + ')})::int AS n`, [
-    toSqlTimestamp(now),
+    nowArg({ now }),
   ]);
   return rows[0]?.n ?? 0;
 }
@@ -93,7 +93,7 @@ export async function countPurgeable(db: AdminDatabase, olderThan: Date): Promis
     `SELECT ${count(t.sessionStates.qualified)} AS "sessions", ${count(t.sessionEvents.qualified)} AS "events",
        ${count(t.sessionSummaries.qualified)} AS "summaries", ${count(t.sessionTrackEvents.qualified)} AS "trackEvents",
        ${count(t.appStates.qualified)} AS "appStates", ${count(t.userStates.qualified)} AS "userStates"`,
-    [toSqlTimestamp(olderThan)],
+    [requiredTime('olderThan', olderThan)],
   );
   return rows[0]!;
 }

@@ -3,9 +3,9 @@
  * in byte order, then creation), a page of sessions at a time, with one query per table per page.
  */
 
-import { toSqlTimestamp } from '../../session/time.js';
 import type { SqlExecutor } from '../../sql/client.js';
 import type { TableNames } from '../schema/index.js';
+import { checkKeyArgs, timeArg } from './arguments.js';
 import type { AdminDatabase } from './database.js';
 import {
   EXPORT_FORMAT,
@@ -95,12 +95,12 @@ class Params {
 function sessionWhere(filter: SessionFilter, p: Params): string[] {
   const where: string[] = [];
   if (!filter.includeDeleted) where.push('deleted_at IS NULL');
+  checkKeyArgs(filter);
   if (filter.appName !== undefined) where.push(`app_name = ${p.add(filter.appName, 'text')}`);
   if (filter.userId !== undefined) where.push(`user_id = ${p.add(filter.userId, 'text')}`);
   if (filter.sessionId !== undefined) where.push(`session_id = ${p.add(filter.sessionId, 'text')}`);
-  if (filter.updatedSince !== undefined) {
-    where.push(`updated_at >= ${p.add(toSqlTimestamp(filter.updatedSince), 'timestamp')}`);
-  }
+  const since = timeArg('updatedSince', filter.updatedSince);
+  if (since !== undefined) where.push(`updated_at >= ${p.add(since, 'timestamp')}`);
   return where;
 }
 

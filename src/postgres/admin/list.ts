@@ -2,7 +2,7 @@
  * Listing what a database holds, for people: its apps, the users of an app, the sessions of a
  * user, newest first, with counts. One statement each.
  */
-import { toSqlTimestamp } from '../../session/time.js';
+import { checkTextArg, nowArg } from './arguments.js';
 import type { AdminDatabase } from './database.js';
 
 /** Which sessions a listing counts. */
@@ -85,7 +85,12 @@ function sessionWhere(filter: ListFilter, params: unknown[], now: string): strin
   return where.length ? `WHERE ${where.join(' AND ')}` : '';
 }
 
-const nowOf = (filter: ListFilter) => toSqlTimestamp(filter.now ?? new Date());
+/** The filter's time as a parameter, its text fields checked first (every listing calls this). */
+function nowOf(filter: ListFilter): string {
+  checkTextArg('appName', filter.appName);
+  checkTextArg('userId', filter.userId);
+  return nowArg(filter);
+}
 
 /** The apps that have sessions, most recently updated first. */
 export async function listApps(db: AdminDatabase, filter: ListFilter = {}): Promise<Listing<AppListing>> {

@@ -3,6 +3,7 @@
  * (an export record), and, when there is none, whether it was soft-deleted and when.
  */
 import type { SessionKey } from '../../session/keys.js';
+import { checkKeyArgs } from './arguments.js';
 import type { AdminDatabase } from './database.js';
 import { exportSessions } from './export.js';
 import type { ExportedSession } from './export-format.js';
@@ -29,6 +30,7 @@ export async function findSession(db: AdminDatabase, key: SessionKey): Promise<E
  * null when no session of the key was ever soft-deleted, or one is live.
  */
 export async function lastDeletion(db: AdminDatabase, key: SessionKey): Promise<string | null> {
+  checkKeyArgs(key);
   const { rows } = await db.client.query<{ deleted_at: string | null }>(
     `SELECT ${isoColumn('deleted_at')} AS deleted_at FROM ${db.tables.sessionStates.qualified}
      WHERE app_name = $1 AND user_id = $2 AND session_id = $3 ORDER BY deleted_at DESC NULLS FIRST LIMIT 1`,

@@ -2,8 +2,9 @@
  * Table statistics: per session table, its rows live, soft-deleted and expired (hidden from
  * services, waiting for a sweep), and its size on disk. One statement.
  */
-import { toSqlTimestamp } from '../../session/time.js';
+
 import type { TableName } from '../schema/index.js';
+import { nowArg } from './arguments.js';
 import type { AdminDatabase } from './database.js';
 
 /** The rows and size of one session table. */
@@ -38,7 +39,7 @@ export async function tableStats(db: AdminDatabase, options: { now?: Date } = {}
     soft_deleted: number;
     expired: number;
     bytes: string;
-  }>(db.tables.all.map(statsQuery).join('\nUNION ALL\n'), [toSqlTimestamp(options.now ?? new Date())]);
+  }>(db.tables.all.map(statsQuery).join('\nUNION ALL\n'), [nowArg(options)]);
   return rows.map((r) => ({
     table: r.table,
     rows: r.rows,

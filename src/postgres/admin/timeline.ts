@@ -4,6 +4,7 @@
  * in rows and bytes, so a session of 100,000 events costs what a session of 200 does.
  */
 import { InvalidArgumentError } from '../../session/errors.js';
+import { checkKeyArgs } from './arguments.js';
 import { clockOf, isoSql, Params, parseCursor, type RowStatus, statusSql, visibleSql } from './browse.js';
 import type { AdminDatabase } from './database.js';
 
@@ -198,6 +199,7 @@ export async function readTimeline(
   key: { appName: string; userId: string; sessionId: string },
   options: TimelineOptions = {},
 ): Promise<Timeline | null> {
+  checkKeyArgs(key);
   if (options.after !== undefined && options.before !== undefined) {
     throw new InvalidArgumentError('before', 'cannot be combined with after: a window reads one way');
   }

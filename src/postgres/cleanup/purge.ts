@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError } from '../../session/errors.js';
 import type { SweepCounts, SweepReport } from '../../session/observers.js';
+import { checkTimeOption } from '../../session/options.js';
 import { toSqlTimestamp } from '../../session/time.js';
 import type { SqlClient } from '../../sql/client.js';
 import type { TableNames } from '../schema/index.js';
@@ -43,9 +44,8 @@ export async function purgeSoftDeleted(
   options: PurgeOptions,
 ): Promise<SweepReport> {
   const { olderThan } = options ?? {};
-  if (!(olderThan instanceof Date) || Number.isNaN(olderThan.getTime())) {
-    throw new InvalidArgumentError('olderThan', 'must be a valid Date');
-  }
+  if (olderThan === undefined) throw new InvalidArgumentError('olderThan', 'is required');
+  checkTimeOption('olderThan', olderThan);
   const limit = checkBatchSize('batchSize', options.batchSize);
   const before = toSqlTimestamp(olderThan);
   const counts: SweepCounts = emptyCounts();

@@ -1,14 +1,9 @@
 /**
  * Undoing a soft delete of a session.
  */
-import {
-  ConflictError,
-  InvalidArgumentError,
-  isAgentSessionsError,
-  NotFoundError,
-  StorageError,
-} from '../../session/errors.js';
+import { ConflictError, isAgentSessionsError, NotFoundError, StorageError } from '../../session/errors.js';
 import { checkSessionKey, type SessionKey } from '../../session/keys.js';
+import { checkTimeOption } from '../../session/options.js';
 import { toSqlTimestamp } from '../../session/time.js';
 import type { SqlClient } from '../../sql/client.js';
 import { isUniqueViolation } from '../../sql/errors.js';
@@ -66,9 +61,7 @@ export async function restoreSession(
 ): Promise<RestoreCounts> {
   checkSessionKey(key);
   const { deletedAt } = options;
-  if (deletedAt !== undefined && (!(deletedAt instanceof Date) || Number.isNaN(deletedAt.getTime()))) {
-    throw new InvalidArgumentError('deletedAt', 'must be a valid Date');
-  }
+  checkTimeOption('deletedAt', deletedAt);
   const names = sqlTableNames(tables);
   const k = [key.appName, key.userId, key.sessionId] as const;
   const name = `${key.appName}/${key.userId}/${key.sessionId}`;

@@ -1,0 +1,42 @@
+/**
+ * Checks of the operator API's arguments, by the rules the services apply to theirs. A value
+ * the tables cannot hold is refused by name (INVALID_ARGUMENT) instead of reaching the database:
+ * a Date outside years 0001-9999 would fail there as a STORAGE error, and a string with an
+ * unpaired surrogate would be sent as U+FFFD by the driver and could match rows holding U+FFFD.
+ */
+import { InvalidArgumentError } from '../../session/errors.js';
+import { checkStoredText } from '../../session/keys.js';
+import { checkTimeOption } from '../../session/options.js';
+import { toSqlTimestamp } from '../../session/time.js';
+
+/** An optional text argument (a filter or a key part): a string without NUL or unpaired surrogates. */
+export function checkTextArg(field: string, value: unknown): asserts value is string | undefined {
+  if (value === undefined) return;
+  if (typeof value !== 'string') throw new InvalidArgumentError(field, 'must be a string');
+  checkStoredText(field, value);
+}
+
+/** The text arguments of a session key, checked in key order. */
+export function checkKeyArgs(key: { appName?: unknown; userId?: unknown; sessionId?: unknown }): void {
+  if (key === null || typeof key !== 'object') throw new InvalidArgumentError('key', 'is required');
+  checkTextArg('appName', key.appName);
+  checkTextArg('userId', key.userId);
+  checkTextArg('sessionId', key.sessionId);
+}
+
+/** An optional time argument as a TIMESTAMP parameter, checked as the services check theirs. */
+export function timeArg(field: string, value: Date | undefined): string | undefined {
+  checkTimeOption(field, value);
+  return value === undefined ? undefined : toSqlTimestamp(value);
+}
+
+/** A required time argument as a TIMESTAMP parameter. */
+export function requiredTime(field: string, value: Date | undefined): string {
+  if (value === undefined) throw new InvalidArgumentError(field, 'is required');
+  return timeArg(field, value)!;
+}
+
+/** The time expiry is judged at (`now`, default the current time) as a TIMESTAMP parameter. */
+export function nowArg(options: { now?: Date | undefined }): string {
+  return timeArg('now', options.now) ?? toSqlTimestamp(new Date());
+}
