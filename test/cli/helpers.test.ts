@@ -144,6 +144,33 @@ describe('export lines', () => {
     );
     expect(() => parseExportLine(line({ sessionId: 'a\u0000b' }))).toThrow('NUL');
   });
+
+  it('refuse what PostgreSQL would refuse half-way through an import: escaped NUL or lone surrogates in a JSON document, impossible times', () => {
+    const line = (patch: object) => JSON.stringify({ ...valid, ...patch });
+    const withEvent = (event: string) => line({ events: [{ ...valid.events[0], event }] });
+    for (const escaped of ['{"a":"\\u0000"}', '{"a":"x\\ud800"}', '{"\\udc00":1}', '["\\ud83d"]']) {
+      expect(() => parseExportLine(withEvent(escaped)), escaped).toThrow(
+        'session.events[0].event must not hold NUL characters or unpaired surrogates',
+      );
+    }
+    // A surrogate pair, escaped, is an ordinary character.
+    expect(parseExportLine(withEvent('{"a":"\\ud83d\\ude00"}')).events[0]!.event).toBe(
+      '{"a":"\\ud83d\\ude00"}',
+    );
+    for (const time of [
+      '0000-12-31T23:59:59Z',
+      '2026-13-01T00:00:00Z',
+      '2026-02-29T00:00:00Z',
+      '2026-01-01T24:00:00Z',
+    ]) {
+      expect(() => parseExportLine(line({ updatedAt: time })), time).toThrow(
+        'session.updatedAt must be a UTC timestamp',
+      );
+    }
+    for (const time of ['0001-01-01T00:00:00Z', '2024-02-29T12:00:00.5Z', '9999-12-31T23:59:59.999999Z']) {
+      expect(parseExportLine(line({ updatedAt: time })).updatedAt).toBe(time);
+    }
+  });
 });
 
 describe('numbers', () => {

@@ -102,18 +102,37 @@ function nullableText(o: Json, name: string, path: string): string | null {
 function json(o: Json, name: string, path: string, nullable: boolean): string | null {
   if (nullable && o[name] === null) return null;
   const value = text(o, name, path);
+  let parsed: unknown;
   try {
-    JSON.parse(value);
+    parsed = JSON.parse(value);
   } catch {
     fail(`${path}.${name}`, 'must hold a JSON document');
   }
+  // Escaped (`\u0000`, a lone `\ud800`) they pass the check of the text itself, but JSONB
+  // refuses them too: the import would fail in the database instead of naming the field.
+  if (!storableJson(parsed)) {
+    fail(`${path}.${name}`, 'must not hold NUL characters or unpaired surrogates, escaped or not');
+  }
   return value;
+}
+
+/** Whether every string and key of a parsed JSON value is text PostgreSQL stores. */
+function storableJson(value: unknown): boolean {
+  if (typeof value === 'string') return !value.includes('\u0000') && value.isWellFormed();
+  if (Array.isArray(value)) return value.every(storableJson);
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value).every(([k, v]) => storableJson(k) && storableJson(v));
+  }
+  return true;
 }
 
 function time(o: Json, name: string, path: string): string {
   const value = o[name];
   if (typeof value !== 'string' || !isExportedTimestamp(value)) {
-    fail(`${path}.${name}`, 'must be a UTC timestamp like 2026-01-02T03:04:05.123456Z');
+    fail(
+      `${path}.${name}`,
+      'must be a UTC timestamp like 2026-01-02T03:04:05.123456Z, in the years 0001-9999',
+    );
   }
   return value;
 }
