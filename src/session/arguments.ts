@@ -6,7 +6,7 @@
 import { encodeEvent } from './codec/index.js';
 import { InvalidArgumentError } from './errors.js';
 import type { Event } from './event.js';
-import { checkSessionKey, checkStateKey, type SessionKey } from './keys.js';
+import { checkSessionKey, checkStateKey, checkStoredText, type SessionKey } from './keys.js';
 import {
   checkTrackEventsOptions,
   type SummaryCallOptions,
@@ -79,10 +79,15 @@ export function checkTrackEventsArgs(key: SessionKey, track: unknown, options: T
   checkTrackEventsOptions(options);
 }
 
-/** The anchor of getEventWindow: a non-blank event id, trimmed. */
+/**
+ * The anchor of getEventWindow: a non-blank event id, trimmed. An id no event can have (NUL, an
+ * unpaired surrogate) is refused: sent to PostgreSQL it would fail, or, as the driver writes
+ * U+FFFD for a lone surrogate, find an event whose id holds U+FFFD, where memory finds none.
+ */
 export function anchorIdArg(anchorEventId: unknown): string {
   if (typeof anchorEventId !== 'string' || anchorEventId.trim() === '')
     throw new InvalidArgumentError('anchorEventId', 'is required');
+  checkStoredText('anchorEventId', anchorEventId);
   return anchorEventId.trim();
 }
 

@@ -28,8 +28,17 @@ const encoder = new TextEncoder();
 // state value starting with a byte-order mark was stored (and read by readText) without it.
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** Text as a state value (UTF-8). */
-export function textValue(text: string): Uint8Array {
+/**
+ * Text as a state value (UTF-8). UTF-8 cannot hold an unpaired surrogate: TextEncoder would write
+ * U+FFFD in its place, and the value read back would not be the text given, so it is refused.
+ * (`jsonValue` keeps such text: JSON writes it as a `\ud800` escape, which reads back as given.)
+ */
+export function textValue(text: string, field = 'value'): Uint8Array {
+  if (!text.isWellFormed())
+    throw new InvalidArgumentError(
+      field,
+      'must be well-formed Unicode: UTF-8 cannot hold unpaired surrogates',
+    );
   return encoder.encode(text);
 }
 
@@ -57,7 +66,7 @@ export function stateOf(values: Record<string, unknown>): StateMap {
   const state = newStateMap();
   for (const [key, value] of Object.entries(values)) {
     if (value === null || value instanceof Uint8Array) state[key] = value;
-    else if (typeof value === 'string') state[key] = textValue(value);
+    else if (typeof value === 'string') state[key] = textValue(value, `values[${JSON.stringify(key)}]`);
     else state[key] = jsonValue(value);
   }
   return state;

@@ -13,6 +13,7 @@ import { sessionCases } from './cases/sessions.js';
 import { stateCases } from './cases/state.js';
 import { summaryCases } from './cases/summaries.js';
 import { summaryLimitCases } from './cases/summary-limits.js';
+import { surrogateCases } from './cases/surrogates.js';
 import { timestampCases } from './cases/timestamps.js';
 import { trackCases } from './cases/tracks.js';
 import { ttlCases } from './cases/ttl.js';
@@ -49,6 +50,7 @@ export function runConformanceSuite(backend: ConformanceBackend): void {
 
     describe('argument validation', () => validationCases(h));
     describe('timestamps at the edges of the stored range', () => timestampCases(h));
+    describe('unpaired surrogates', () => surrogateCases(h));
     describe('sessions', () => sessionCases(h));
     describe('state in three scopes', () => stateCases(h));
     describe('events', () => eventCases(h));
