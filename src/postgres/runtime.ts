@@ -9,7 +9,7 @@
  */
 import type { Telemetry } from '../observability/index.js';
 import { ClosedError, isAgentSessionsError, StorageError } from '../session/errors.js';
-import type { SweepReport } from '../session/observers.js';
+import type { SweepCounts, SweepReport } from '../session/observers.js';
 import type { ErrorReporter } from '../session/service-options.js';
 import { toSqlTimestamp } from '../session/time.js';
 import type { SqlClient } from '../sql/client.js';
@@ -209,6 +209,11 @@ export class ServiceRuntime implements ServiceContext {
   /** Sweeps now, on one instance at a time (the sweeper exists once connected). */
   sweepNow(): Promise<SweepReport> {
     return this.run('sweepNow', async () => this.#sweeper!.sweepNow());
+  }
+
+  /** What sweepNow would remove now, per table (the sweeper exists once connected). */
+  countSweepable(): Promise<SweepCounts> {
+    return this.run('countSweepable', async () => this.#sweeper!.countSweepable());
   }
 
   /** See PostgresSessionService.flush. */

@@ -12,7 +12,7 @@
 import { attachTelemetry, instrumentService, postgresBackend } from '../observability/index.js';
 import type { Event } from '../session/event.js';
 import type { SessionKey, UserKey } from '../session/keys.js';
-import type { SweepReport } from '../session/observers.js';
+import type { SweepCounts, SweepReport } from '../session/observers.js';
 import type {
   AppendEventOptions,
   EventWindowOptions,
@@ -320,6 +320,16 @@ export class PostgresSessionService implements SessionService {
   async sweepNow(): Promise<SweepReport> {
     this.#rt.checkOpen('sweepNow');
     return this.#rt.sweepNow();
+  }
+
+  /**
+   * What {@link sweepNow} would remove now, per table, by the sweep's own rules, changing
+   * nothing: a preview. With no writes in between (and the same clock reading), the sweep then
+   * removes exactly these rows.
+   */
+  async countSweepable(): Promise<SweepCounts> {
+    this.#rt.checkOpen('countSweepable');
+    return this.#rt.countSweepable();
   }
 
   /**

@@ -6,6 +6,7 @@
  */
 import type { SessionKey } from '../../session/keys.js';
 import type { SweepCounts, SweepReport } from '../../session/observers.js';
+import { checkTimeOption } from '../../session/options.js';
 import {
   type PurgeOptions,
   purgeSoftDeleted,
@@ -14,7 +15,7 @@ import {
   restoreSession,
 } from '../cleanup/sweeper.js';
 import { PostgresSessionService } from '../service.js';
-import { nowArg, requiredTime } from './arguments.js';
+import { requiredTime } from './arguments.js';
 import type { AdminDatabase } from './database.js';
 
 export type { PurgeOptions, RestoreCounts, RestoreOptions };
@@ -28,15 +29,15 @@ export interface SweepOptions {
   trackEventTtlMs?: number | undefined;
   /** Delete rows outright instead of setting deleted_at. */
   hard?: boolean | undefined;
+  /** The time expiry is judged at (default: the current time). */
+  now?: Date | undefined;
 }
 
-/**
- * Runs one TTL sweep now through a service's own sweeper (same rules, same advisory lock: it
- * never runs at the same time as a service's sweep of these tables). `ran` is false when another
- * process held the lock. Creates nothing: the tables must exist.
- */
-export async function sweepNow(db: AdminDatabase, options: SweepOptions): Promise<SweepReport> {
-  const service = new PostgresSessionService({
+/** A service over the admin's tables that sweeps with these options and nothing else. */
+function sweepService(db: AdminDatabase, options: SweepOptions): PostgresSessionService {
+  const now = options.now;
+  checkTimeOption('now', now);
+  return new PostgresSessionService({
     client: db.client,
     schema: db.tables.schema,
     tablePrefix: db.tables.prefix,
@@ -46,7 +47,17 @@ export async function sweepNow(db: AdminDatabase, options: SweepOptions): Promis
     appStateTtlMs: options.appStateTtlMs,
     userStateTtlMs: options.userStateTtlMs,
     trackEventTtlMs: options.trackEventTtlMs,
+    ...(now === undefined ? {} : { clock: { now: () => new Date(now.getTime()) } }),
   });
+}
+
+/**
+ * Runs one TTL sweep now through a service's own sweeper (same rules, same advisory lock: it
+ * never runs at the same time as a service's sweep of these tables). `ran` is false when another
+ * process held the lock. Creates nothing: the tables must exist.
+ */
+export async function sweepNow(db: AdminDatabase, options: SweepOptions): Promise<SweepReport> {
+  const service = sweepService(db, options);
   try {
     return await service.sweepNow();
   } finally {
@@ -55,33 +66,32 @@ export async function sweepNow(db: AdminDatabase, options: SweepOptions): Promis
 }
 
 /**
- * Rows a sweep with these TTLs will reach that can be counted up front: live rows past their
- * expires_at at `now` (and the events of expired sessions). Events swept for their age alone are
- * not in it: this is an estimate for a progress bar, not a dry run.
+ * What {@link sweepNow} with the same options would remove, per table, changing nothing: the
+ * rows the sweep selects, counted by the sweep's own rules (each table by its own, as
+ * trpc-agent-go's cleanup). With no writes in between and the same `now`, the sweep then
+ * removes exactly these rows. The TTLs resolve as a service's do (absent is 0; track events
+ * default to the session TTL).
+ */
+export async function countSweepable(db: AdminDatabase, options: SweepOptions): Promise<SweepCounts> {
+  const service = sweepService(db, options);
+  try {
+    return await service.countSweepable();
+  } finally {
+    await service.close();
+  }
+}
+
+/**
+ * How many rows a sweep with these TTLs will remove at `now`, in all tables: the total of
+ * {@link countSweepable} (for a progress bar).
  */
 export async function countExpired(
   db: AdminDatabase,
   options: SweepOptions,
-  now = new Date(),
+  now: Date | undefined = options.now,
 ): Promise<number> {
-  const t = db.tables;
-  const parts: string[] = [];
-  const expired = (table: string) =>
-    `(SELECT count(*) FROM ${table} WHERE deleted_at IS NULL AND expires_at IS NOT NULL AND expires_at <= $1::timestamp)`;
-  if (options.sessionTtlMs) {
-    parts.push(expired(t.sessionStates.qualified), expired(t.sessionSummaries.qualified));
-    parts.push(`(SELECT count(*) FROM ${t.sessionEvents.qualified} e JOIN ${t.sessionStates.qualified} s
-      ON s.app_name = e.app_name AND s.user_id = e.user_id AND s.session_id = e.session_id
-      WHERE e.deleted_at IS NULL AND s.deleted_at IS NULL AND s.expires_at <= $1::timestamp)`);
-  }
-  if (options.sessionTtlMs || options.trackEventTtlMs) parts.push(expired(t.sessionTrackEvents.qualified));
-  if (options.appStateTtlMs) parts.push(expired(t.appStates.qualified));
-  if (options.userStateTtlMs) parts.push(expired(t.userStates.qualified));
-  if (parts.length === 0) return 0;
-  const { rows } = await db.client.query<{ n: number }>(`SELECT (${parts.join(' + ')})::int AS n`, [
-    nowArg({ now }),
-  ]);
-  return rows[0]?.n ?? 0;
+  const counts = await countSweepable(db, { ...options, now });
+  return Object.values(counts).reduce((sum: number, n: number) => sum + n, 0);
 }
 
 /** Rows soft-deleted before `olderThan`, per table: exactly what {@link purge} deletes. */

@@ -35,6 +35,7 @@ export {
 export {
   countExpired,
   countPurgeable,
+  countSweepable,
   type PurgeOptions,
   purge,
   type RestoreCounts,

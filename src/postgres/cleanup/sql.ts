@@ -53,16 +53,31 @@ function change(mode: SweepMode, table: string, pick: string, now = '$1'): strin
   return `WITH changed AS (${action}) SELECT count(*)::int AS count, max(id)::text AS last FROM changed`;
 }
 
-const EXPIRED = 'expires_at IS NOT NULL AND expires_at <= $1::timestamp AND deleted_at IS NULL';
+/**
+ * The sweep's rule for every table but events: a live row whose own expires_at has passed at
+ * `now` (a parameter reference). The sweep and its preview both select by it.
+ */
+const expiredRow = (now: string) =>
+  `expires_at IS NOT NULL AND expires_at <= ${now}::timestamp AND deleted_at IS NULL`;
 
 /**
  * Up to `limit` live rows of a table whose own `expires_at` has passed. No cursor is needed: a
  * changed row leaves the set, so the next batch finds the next rows.
  */
 export function sweepExpiredRows(mode: SweepMode, table: string, now: string, limit: number): SqlQuery {
-  const pick = `SELECT id FROM ${table} WHERE ${EXPIRED} LIMIT $2 FOR UPDATE SKIP LOCKED`;
+  const pick = `SELECT id FROM ${table} WHERE ${expiredRow('$1')} LIMIT $2 FOR UPDATE SKIP LOCKED`;
   return { text: change(mode, table, pick), params: [now, limit] };
 }
+
+/**
+ * trpc-agent-go's rule for events, which carry no expires_at: the sessions (grouped by key) whose
+ * newest live event was updated before `cutoff` (a parameter reference). Every live event of such
+ * a session is older still, so the sweep takes them all. `cursor` narrows the rows grouped.
+ */
+const staleEventGroups = (events: string, cutoff: string, cursor = '') =>
+  `FROM ${events} WHERE deleted_at IS NULL ${cursor}
+      GROUP BY app_name, user_id, session_id
+      HAVING max(updated_at) < ${cutoff}::timestamp`;
 
 /** A session's key columns, in index order: app_name, user_id, session_id. */
 export type KeyTuple = readonly [string, string, string];
@@ -84,10 +99,7 @@ export function selectStaleEventSessions(
 ): SqlQuery {
   const cursor = after === null ? '' : 'AND (app_name, user_id, session_id) > ($3, $4, $5)';
   return {
-    text: `SELECT app_name, user_id, session_id FROM ${events}
-      WHERE deleted_at IS NULL ${cursor}
-      GROUP BY app_name, user_id, session_id
-      HAVING max(updated_at) < $1::timestamp
+    text: `SELECT app_name, user_id, session_id ${staleEventGroups(events, '$1', cursor)}
       ORDER BY app_name, user_id, session_id
       LIMIT $2`,
     params: after === null ? [cutoff, limit] : [cutoff, limit, ...after],
@@ -117,6 +129,34 @@ export function sweepEventsOfSessions(
   return mode === 'soft'
     ? { text: change(mode, events, pick, '$4'), params: [json, cutoff, limit, now] }
     : { text: change(mode, events, pick), params: [json, cutoff, limit] };
+}
+
+/**
+ * What one pass would change, one count per step, by the rules the pass itself selects with:
+ * the live rows of a table that are expired at `now` (`expired`), or the live events of the
+ * sessions whose newest event is older than `cutoff` (`stale`). One statement, one snapshot;
+ * count `i` is column `c<i>`.
+ */
+export function countSweepRows(
+  steps: readonly { table: string; rule: 'expired' | 'stale' }[],
+  now: string,
+  cutoff: string,
+): SqlQuery {
+  // Only the parameters a statement uses are sent: an unused one would have no type.
+  const params: string[] = [];
+  const param = (value: string) => {
+    const at = params.indexOf(value);
+    if (at >= 0) return `$${at + 1}`;
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const counts = steps.map(({ table, rule }) =>
+    rule === 'expired'
+      ? `(SELECT count(*) FROM ${table} WHERE ${expiredRow(param(now))})`
+      : `(SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n ${staleEventGroups(table, param(cutoff))}) g)`,
+  );
+  const columns = counts.length ? counts.map((count, i) => `${count}::int AS c${i}`).join(', ') : '1 AS none';
+  return { text: `SELECT ${columns}`, params };
 }
 
 /**

@@ -9,6 +9,7 @@ import type { SqlExecutor } from '../../sql/client.js';
 import type { TableNames } from '../schema/index.js';
 import {
   type BatchRow,
+  countSweepRows,
   type KeyTuple,
   type SqlQuery,
   type SqlTableNames,
@@ -111,46 +112,103 @@ async function sweepStaleEvents(
   }
 }
 
+/** The TTLs a pass goes by (a TTL of 0 leaves its tables alone). */
+export type SweepTtls = Pick<
+  SweepPlan,
+  'sessionTtlMs' | 'appStateTtlMs' | 'userStateTtlMs' | 'trackEventTtlMs'
+>;
+
+/** One step of a pass: which table, under which TTL, by which rule. */
+interface SweepStep {
+  field: keyof SweepCounts;
+  table: keyof SqlTableNames;
+  ttl: keyof SweepTtls;
+  /** `expired`: by the row's own expires_at; `stale`: events, by their session's newest one. */
+  rule: 'expired' | 'stale';
+  what: string;
+}
+
 /**
- * One pass, in trpc-agent-go's order: sessions, events, track events, summaries, app state, user
- * state. Each table is touched only when its TTL is set (events and summaries follow the session
- * TTL). Soft mode sets deleted_at to the pass's `now`, hard mode deletes; rows already soft-deleted
- * are left to purgeSoftDeleted in both.
+ * The steps of a pass, in trpc-agent-go's order, each table by its own rule as Go's cleanup: a
+ * session row by its expires_at alone; its events, summaries and track events are not taken with
+ * it but go by their own rules (or with deleteSession, or when a new session takes the key), so a
+ * sweep never removes a row trpc-agent-go would keep. The pass and its preview both follow this
+ * list, so a preview counts exactly what the pass removes.
+ */
+const SWEEP_STEPS: readonly SweepStep[] = [
+  { field: 'sessions', table: 'sessionStates', ttl: 'sessionTtlMs', rule: 'expired', what: 'sessions' },
+  // Events have no expires_at: they go when their session's newest event is older than the TTL,
+  // whether or not the session row itself expired (what trpc-agent-go does, and what its reads
+  // already hide).
+  { field: 'events', table: 'sessionEvents', ttl: 'sessionTtlMs', rule: 'stale', what: 'stale events' },
+  {
+    field: 'trackEvents',
+    table: 'sessionTrackEvents',
+    ttl: 'trackEventTtlMs',
+    rule: 'expired',
+    what: 'track events',
+  },
+  // trpc-agent-go writes summaries without expires_at, so this finds only rows another writer
+  // gave one: summaries go with deleteSession, never by age.
+  { field: 'summaries', table: 'sessionSummaries', ttl: 'sessionTtlMs', rule: 'expired', what: 'summaries' },
+  { field: 'appStates', table: 'appStates', ttl: 'appStateTtlMs', rule: 'expired', what: 'app states' },
+  { field: 'userStates', table: 'userStates', ttl: 'userStateTtlMs', rule: 'expired', what: 'user states' },
+];
+
+/** The steps a pass with these TTLs takes. */
+const stepsOf = (ttls: SweepTtls) => SWEEP_STEPS.filter((step) => ttls[step.ttl] > 0);
+
+/**
+ * One pass: the steps of {@link SWEEP_STEPS} whose TTL is set, in order. Soft mode sets
+ * deleted_at to the pass's `now`, hard mode deletes; rows already soft-deleted are left to
+ * purgeSoftDeleted in both.
  */
 export async function runSweep(conn: SqlExecutor, plan: SweepPlan): Promise<SweepCounts> {
   const { mode, batchSize: limit, keepGoing } = plan;
   const names = sqlTableNames(plan.tables);
   const now = toSqlTimestamp(plan.now);
   const counts = emptyCounts();
-  const expired = (table: string, what: string) =>
-    repeatBatches(conn, limit, keepGoing, `sweep of expired ${what}`, () =>
-      sweepExpiredRows(mode, table, now, limit),
+  for (const step of stepsOf(plan)) {
+    if (!keepGoing()) break;
+    if (step.rule === 'stale') {
+      await sweepStaleEvents(conn, plan, names, now, counts);
+      continue;
+    }
+    counts[step.field] += await repeatBatches(conn, limit, keepGoing, `sweep of expired ${step.what}`, () =>
+      sweepExpiredRows(mode, names[step.table], now, limit),
     );
+  }
+  return counts;
+}
 
-  // Each table by its own rule, as trpc-agent-go's cleanup: a session row by its expires_at
-  // alone. Its events, summaries and track events are not taken with it: they go by their own
-  // rules below (or with deleteSession, or when a new session takes the key), so a sweep never
-  // removes a row trpc-agent-go would keep.
-  if (plan.sessionTtlMs > 0) {
-    counts.sessions += await expired(names.sessionStates, 'sessions');
-    // Events have no expires_at: they go when their session's newest event is older than the
-    // TTL, whether or not the session row itself expired (what trpc-agent-go does, and what its
-    // reads already hide).
-    if (keepGoing()) await sweepStaleEvents(conn, plan, names, now, counts);
+/**
+ * What a pass at `now` with these TTLs would change, per table, counted in one statement by
+ * the same rules (rows an application transaction holds are counted too; the pass steps over
+ * them). Changes nothing.
+ */
+export async function countSweep(
+  conn: SqlExecutor,
+  tables: TableNames,
+  now: Date,
+  ttls: SweepTtls,
+): Promise<SweepCounts> {
+  const names = sqlTableNames(tables);
+  const steps = stepsOf(ttls);
+  const counts = emptyCounts();
+  if (steps.length === 0) return counts;
+  const query = countSweepRows(
+    steps.map((step) => ({ table: names[step.table], rule: step.rule })),
+    toSqlTimestamp(now),
+    toSqlTimestamp(new Date(now.getTime() - ttls.sessionTtlMs)),
+  );
+  let row: Record<string, number> | undefined;
+  try {
+    row = (await conn.query<Record<string, number>>(query.text, query.params)).rows[0];
+  } catch (error) {
+    throw storageError('count of what a sweep removes', error);
   }
-  if (plan.trackEventTtlMs > 0 && keepGoing()) {
-    counts.trackEvents += await expired(names.sessionTrackEvents, 'track events');
-  }
-  // trpc-agent-go writes summaries without expires_at, so this finds only rows another writer
-  // gave one: summaries go with deleteSession, never by age.
-  if (plan.sessionTtlMs > 0 && keepGoing()) {
-    counts.summaries += await expired(names.sessionSummaries, 'summaries');
-  }
-  if (plan.appStateTtlMs > 0 && keepGoing()) {
-    counts.appStates += await expired(names.appStates, 'app states');
-  }
-  if (plan.userStateTtlMs > 0 && keepGoing()) {
-    counts.userStates += await expired(names.userStates, 'user states');
-  }
+  steps.forEach((step, i) => {
+    counts[step.field] = row?.[`c${i}`] ?? 0;
+  });
   return counts;
 }

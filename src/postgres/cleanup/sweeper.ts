@@ -1,6 +1,7 @@
 /**
- * The TTL sweeper: soft- or hard-deletes expired sessions (with their events, summaries and track
- * events), stale events, expired track events and expired app and user state, on a timer.
+ * The TTL sweeper: soft- or hard-deletes expired sessions, stale events, expired track events
+ * and expired app and user state, each table by its own rule as trpc-agent-go's cleanup, on a
+ * timer.
  *
  * Built like pg-boss's maintenance supervisor: stoppable, never two passes at once, never throws
  * from a timer, and one instance per table set across processes by a PostgreSQL advisory lock
@@ -9,13 +10,13 @@
  */
 import type { Clock } from '../../session/clock.js';
 import { ClosedError, ConfigError, isAgentSessionsError, StorageError } from '../../session/errors.js';
-import type { SweeperObserver, SweepReport } from '../../session/observers.js';
+import type { SweepCounts, SweeperObserver, SweepReport } from '../../session/observers.js';
 import type { ErrorReporter } from '../../session/service-options.js';
 import type { SqlClient } from '../../sql/client.js';
 import type { TableNames } from '../schema/index.js';
 import { advisoryLockKey, withAdvisoryLock } from './lock.js';
 import { DEFAULT_BATCH_SIZE } from './purge.js';
-import { emptyCounts, runSweep } from './sweep.js';
+import { countSweep, emptyCounts, runSweep } from './sweep.js';
 
 export { advisoryLockKey } from './lock.js';
 export { DEFAULT_BATCH_SIZE, type PurgeOptions, purgeSoftDeleted } from './purge.js';
@@ -29,7 +30,7 @@ export interface SweeperOptions {
   clock: Clock;
   /** true: set deleted_at (the rows stay, hidden); false: delete them. */
   softDelete: boolean;
-  /** Expired sessions and their events, summaries and track events; stale events; expired summaries. */
+  /** Expired session rows; events of sessions whose newest event is older; expired summaries. */
   sessionTtlMs: number;
   appStateTtlMs: number;
   userStateTtlMs: number;
@@ -95,11 +96,11 @@ const ignore = () => undefined;
  * rows and commits on its own, skipping rows that application transactions hold, so a pass never
  * blocks requests and a large backlog is worked off without long transactions.
  *
- * What a pass does, each only when its TTL is set:
- * - sessions whose expires_at has passed go, together with their events, summaries and track
- *   events (those first; a session row goes only when nothing live of it is left);
+ * What a pass does, each only when its TTL is set (see SWEEP_STEPS in sweep.ts):
+ * - session rows whose expires_at has passed go, alone: their events, summaries and track events
+ *   go by their own rules, as in trpc-agent-go;
  * - events of sessions whose newest event was updated more than `sessionTtlMs` ago (events carry
- *   no expires_at; this is trpc-agent-go's rule);
+ *   no expires_at; this is trpc-agent-go's rule), whether or not the session row expired;
  * - track events, summaries, app state and user state whose own expires_at has passed.
  * Soft mode sets deleted_at to the pass's "now", hard mode deletes; rows that are already
  * soft-deleted are left to {@link purgeSoftDeleted} in both.
@@ -144,6 +145,18 @@ export class Sweeper {
   sweepNow(): Promise<SweepReport> {
     if (this.#stopped) return Promise.reject(new ClosedError('Sweeper.sweepNow'));
     return this.#enqueue();
+  }
+
+  /**
+   * What a pass now would change, per table, by the same rules, changing nothing. It only reads,
+   * so it takes no lock and does not wait for a running pass.
+   *
+   * @throws ClosedError after {@link Sweeper.stop}; StorageError when the database failed.
+   */
+  countSweepable(): Promise<SweepCounts> {
+    if (this.#stopped) return Promise.reject(new ClosedError('Sweeper.countSweepable'));
+    const o = this.#options;
+    return countSweep(o.client, o.tables, o.clock.now(), o);
   }
 
   /**
