@@ -260,9 +260,18 @@ export function defineCliSuite(name: string, open: () => Promise<Target>, enable
     it(
       'sweeps expired data with cleanup (soft by default, --hard deletes)',
       async () => {
-        const soft = JSON.parse(
-          ok(await run(['cleanup', '--session-ttl', '24h', '--app-state-ttl', '30d', '--json'])).stdout,
+        const ttls = ['--session-ttl', '24h', '--app-state-ttl', '30d'];
+        // --dry-run counts, per table, exactly what the sweep then removes, and removes nothing.
+        const preview = JSON.parse(ok(await run(['cleanup', ...ttls, '--dry-run', '--json'])).stdout);
+        expect(JSON.parse(ok(await run(['cleanup', ...ttls, '--dry-run', '--json'])).stdout)).toEqual(
+          preview,
         );
+        const previewTable = ok(await run(['cleanup', ...ttls, '--dry-run'])).stdout;
+        expect(previewTable).toMatch(/WOULD SOFT-DELETE/);
+        expect(previewTable).toMatch(/session_events\s+2/);
+        const soft = JSON.parse(ok(await run(['cleanup', ...ttls, '--json'])).stdout);
+        const { ran: _, ...removed } = soft;
+        expect({ ...removed, mode: 'soft', dryRun: true }).toEqual(preview);
         expect(soft).toMatchObject({
           ran: true,
           mode: 'soft',
