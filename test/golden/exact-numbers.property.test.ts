@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { hasInexactNumber, isExactNumber } from '../../src/session/codec/exact.js';
 import {
   decodeEvent,
   decodeTrackEvent,
@@ -14,7 +15,6 @@ import {
   RawJson,
   stringifyExactJson,
 } from '../../src/session/codec/index.js';
-import { hasInexactNumber, isExactNumber } from '../../src/session/codec/exact.js';
 import { jsonValue, readJson } from '../../src/session/state.js';
 
 /**
@@ -44,7 +44,10 @@ const numberToken = fc.oneof(
   fc
     .tuple(
       fc.boolean(),
-      fc.oneof(fc.constant('0'), fc.tuple(fc.constantFrom(...'123456789'), digits(0, 40)).map(([a, b]) => a + b)),
+      fc.oneof(
+        fc.constant('0'),
+        fc.tuple(fc.constantFrom(...'123456789'), digits(0, 40)).map(([a, b]) => a + b),
+      ),
       fc.option(digits(1, 40), { nil: undefined }),
       fc.option(fc.tuple(fc.constantFrom('e', 'E', 'e+', 'e-', 'E-'), fc.integer({ min: 0, max: 500 })), {
         nil: undefined,
@@ -105,7 +108,9 @@ describe('numbers read without loss', () => {
   it('writes back the same decimal for every token, in raw JSON values', () => {
     fc.assert(
       fc.property(numberToken, (token) => {
-        const read = decodeTrackEvent(`{"track":"t","payload":[${token}],"timestamp":"2026-01-02T03:04:05Z"}`);
+        const read = decodeTrackEvent(
+          `{"track":"t","payload":[${token}],"timestamp":"2026-01-02T03:04:05Z"}`,
+        );
         const written = /"payload":\[(.*)\]/.exec(encodeTrackEvent(read))![1]!;
         expect(numericKey(written)).toBe(numericKey(token));
       }),
@@ -140,10 +145,14 @@ describe('numbers read without loss', () => {
   });
 
   it('keeps a `__proto__` key an ordinary property, as JSON.parse does', () => {
-    const parsed = parseExactJson('{"__proto__":{"polluted":12345678901234567890},"a":1}') as Record<string, unknown>;
+    const parsed = parseExactJson('{"__proto__":{"polluted":12345678901234567890},"a":1}') as Record<
+      string,
+      unknown
+    >;
     expect(Object.getPrototypeOf(parsed)).toBe(Object.prototype);
     expect(Object.keys(parsed)).toEqual(['__proto__', 'a']);
-    expect((parsed.__proto__ as Record<string, unknown>).polluted).toBe(12345678901234567890n);
+    const own = Object.getOwnPropertyDescriptor(parsed, '__proto__')?.value as Record<string, unknown>;
+    expect(own.polluted).toBe(12345678901234567890n);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
@@ -168,7 +177,9 @@ describe('RawJson and the exact helpers', () => {
       '"payload":{"a":[1,2.50,"\\u003cb\\u003e \\u0026 \\u2028"]}',
     );
     expect(() => track(new RawJson('{"a":"\\u0000"}'))).toThrow(/trackEvent.payload.a must not contain NUL/);
-    expect(() => track(new RawJson('"\\ud800"'))).toThrow(/trackEvent.payload must not contain unpaired surrogates/);
+    expect(() => track(new RawJson('"\\ud800"'))).toThrow(
+      /trackEvent.payload must not contain unpaired surrogates/,
+    );
     expect(() => track(new RawJson(`${'['.repeat(1001)}${']'.repeat(1001)}`))).toThrow(/1000 levels/);
   });
 
@@ -189,5 +200,29 @@ describe('RawJson and the exact helpers', () => {
     expect(readJson({ v: bytes }, 'v')).toEqual({ id: 2n ** 63n - 1n, price: new RawJson('1.50') });
     // Values without such numbers are written as JSON.stringify writes them, as before.
     expect(new TextDecoder().decode(jsonValue({ a: '<b>' }))).toBe('{"a":"<b>"}');
+  });
+});
+
+describe('the range of PostgreSQL numeric', () => {
+  const track = (payload: unknown) => encodeTrackEvent({ track: 't', payload, timestamp: new Date(0) });
+
+  it('writes numbers numeric holds, and refuses the others as the database would, naming the value', () => {
+    for (const ok of ['1e131071', '9.99e131071', '1e-16383', '0.5e131072'])
+      expect(() => track(new RawJson(ok))).not.toThrow();
+    for (const bad of ['1e131072', '1e-16384', '1.5e-16383', '10e131071']) {
+      expect(() => track(new RawJson(bad)), bad).toThrow(
+        /trackEvent.payload must be a number PostgreSQL's numeric can hold/,
+      );
+      expect(() => track([new RawJson(`[${bad}]`)]), bad).toThrow(
+        /trackEvent.payload\[0\]\[0\] must be a number/,
+      );
+    }
+    expect(() => track({ n: 10n ** 131072n })).toThrow(/trackEvent.payload.n must be a number/);
+  });
+
+  it('reads a number beyond it as its text, which the writer then refuses', () => {
+    const read = decodeTrackEvent('{"track":"t","payload":[1e200000],"timestamp":"2026-01-02T03:04:05Z"}');
+    expect(read.payload).toEqual([new RawJson('1e200000')]);
+    expect(() => encodeTrackEvent(read)).toThrow(/must be a number PostgreSQL's numeric can hold/);
   });
 });

@@ -78,8 +78,8 @@ const bigNumbersEvent: Event = {
         id: MAX_INT64,
         uid: 18446744073709551615n,
         amount: raw('0.1000000000000000055511151231257827'),
-        huge: raw('1e400'),
-        tiny: raw('1e-400'),
+        scaled: raw('15.0'),
+        tiny: raw(`0.${'0'.repeat(399)}1`),
         price: raw('1.50'),
         rate: 1e-7,
         plain: 0.5,
@@ -97,7 +97,7 @@ const bigNumbersTrack: TrackEvent = {
   payload: {
     id: MAX_INT64,
     amount: raw('0.1000000000000000055511151231257827'),
-    huge: raw('1e400'),
+    scaled: raw('15.0'),
     price: raw('1.50'),
     rate: 1e-7,
     list: [18446744073709551615n, -1],
@@ -116,7 +116,9 @@ describe('numbers beyond a float64, as Go writes them', () => {
   });
 
   it('writes what it read back to the same bytes', () => {
-    expect(encodeEvent(decodeEvent(fixture('event-big-numbers.json')))).toBe(fixture('event-big-numbers.json'));
+    expect(encodeEvent(decodeEvent(fixture('event-big-numbers.json')))).toBe(
+      fixture('event-big-numbers.json'),
+    );
     expect(encodeTrackEvent(decodeTrackEvent(fixture('track-event-big-numbers.json')))).toBe(
       fixture('track-event-big-numbers.json'),
     );
@@ -142,8 +144,12 @@ describe('numbers beyond a float64, as Go writes them', () => {
   it('refuses an int field Go cannot hold, as Go does', () => {
     const event = (created: string) =>
       `{"object":"","created":${created},"invocationId":"i","author":"a","id":"e","timestamp":"2026-01-02T03:04:05Z"}`;
-    expect(() => decodeEvent(event('9223372036854775808'))).toThrow(/event.created: expected an integer in the int64 range/);
-    expect(() => decodeEvent(event('1e400'))).toThrow(/event.created: expected an integer in the int64 range/);
+    expect(() => decodeEvent(event('9223372036854775808'))).toThrow(
+      /event.created: expected an integer in the int64 range/,
+    );
+    expect(() => decodeEvent(event('1e400'))).toThrow(
+      /event.created: expected an integer in the int64 range/,
+    );
     expect(() => decodeEvent(event('1.5'))).toThrow(/event.created: expected an integer/);
     expect(decodeEvent(event('-9223372036854775808')).created).toBe(MIN_INT64);
   });
@@ -156,6 +162,21 @@ describe('numbers beyond a float64, as Go writes them', () => {
     expect(read.payload).toEqual([1e-7, 1e21, 2500, 1.5e-7]);
     expect(encodeTrackEvent(read)).toContain('"payload":[1e-7,1e+21,2500,1.5e-7]');
   });
+
+  it('reads a number a float64 cannot hold as PostgreSQL spells it, so every backend reads it alike', () => {
+    // What JSONB gives back for these tokens (checked against the database in go-exact-roundtrip).
+    const read = decodeTrackEvent(
+      '{"track":"t","payload":[1e400,1e-400,1.50e1,-0.0,0.000e-5,123456789012345678901e-3],"timestamp":"2026-01-02T03:04:05Z"}',
+    );
+    expect(read.payload).toEqual([
+      10n ** 400n,
+      raw(`0.${'0'.repeat(399)}1`),
+      raw('15.0'),
+      raw('0.0'),
+      raw('0.00000000'),
+      raw('123456789012345678.901'),
+    ]);
+  });
 });
 
 describe('keys Go matches case-insensitively', () => {
@@ -164,7 +185,12 @@ describe('keys Go matches case-insensitively', () => {
     created: 1767323045,
     model: 'gpt-4o',
     choices: [
-      { index: 0, message: { role: 'assistant', content: 'Bonjour' }, delta: { role: '' }, finish_reason: 'stop' },
+      {
+        index: 0,
+        message: { role: 'assistant', content: 'Bonjour' },
+        delta: { role: '' },
+        finish_reason: 'stop',
+      },
     ],
     // `usage` then `Usage`: Go decodes both into the one struct, the later total winning.
     usage: {
@@ -210,7 +236,9 @@ describe('keys Go matches case-insensitively', () => {
       '{"object":"","choices":[{"index":1,"message":{"role":"user","content":"a"}}],"Choices":[{"message":{"content":"b"}}],' +
         '"error":{"message":"x"},"ERROR":null,"invocationId":"i","author":"a","id":"e","timestamp":"2026-01-02T03:04:05Z"}',
     );
-    expect(event.choices).toEqual([{ index: 1, message: { role: 'user', content: 'b' }, delta: { role: '' } }]);
+    expect(event.choices).toEqual([
+      { index: 1, message: { role: 'user', content: 'b' }, delta: { role: '' } },
+    ]);
     expect(event.error).toBeUndefined();
   });
 

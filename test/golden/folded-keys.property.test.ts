@@ -5,9 +5,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeEvent } from '../../src/session/codec/index.js';
 import type { StructFields } from '../../src/session/codec/fields.js';
 import { EVENT } from '../../src/session/codec/go-structs.js';
+import { decodeEvent } from '../../src/session/codec/index.js';
 import { expectedEvents } from './expected-events.js';
 import { comparable, fixture } from './helpers.js';
 

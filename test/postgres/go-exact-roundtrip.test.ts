@@ -4,12 +4,14 @@
  * numbers a float64 cannot hold are read, appended to another session, and the new rows' JSONB
  * equals the original's exactly. Runs on PGlite and, when configured, on server PostgreSQL.
  */
-import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawJson } from '../../src/session/codec/index.js';
 import { PostgresSessionService } from '../../src/postgres/service.js';
 import { ManualClock } from '../../src/session/clock.js';
+import { isExactNumber } from '../../src/session/codec/exact.js';
+import { encodeTrackEvent, parseExactJson, RawJson } from '../../src/session/codec/index.js';
 import { readJson } from '../../src/session/state.js';
 import { type TestDatabase, testDatabases } from '../support/database.js';
 
@@ -22,7 +24,7 @@ const USER_EVENT =
 const BIG_EVENT = fixture('event-big-numbers.json');
 // Raw JSON another writer spelled its own way; Go keeps it verbatim, JSONB stores the numbers.
 const SPELLED_EVENT =
-  '{"object":"chat.completion","created":1767323046,"model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":"spelled"},"delta":{"role":""}}],"done":true,"is_partial":false,"invocationId":"inv-big","author":"assistant","id":"e-big-2","timestamp":"2026-01-02T03:04:06Z","extensions":{"spelled":[2.5E+3,0.0000001,1E21,-0.0,1.0,1e-7,-0,100.000,12345678901234567890123456789e-30]},"version":1,"response":{"timestamp":"0001-01-01T00:00:00Z"}}';
+  '{"object":"chat.completion","created":1767323046,"model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":"spelled"},"delta":{"role":""}}],"done":true,"is_partial":false,"invocationId":"inv-big","author":"assistant","id":"e-big-2","timestamp":"2026-01-02T03:04:06Z","extensions":{"spelled":[2.5E+3,0.0000001,1E21,-0.0,1.0,1e-7,-0,100.000,12345678901234567890123456789e-30,1e400]},"version":1,"response":{"timestamp":"0001-01-01T00:00:00Z"}}';
 const TRACK_EVENT = fixture('track-event-big-numbers.json');
 const BLOB = '{"id":9223372036854775807,"price":1.50}';
 const ENVELOPE = JSON.stringify({
@@ -31,6 +33,25 @@ const ENVELOPE = JSON.stringify({
   createdAt: '2026-01-02T03:04:04Z',
   updatedAt: '2026-01-02T03:04:06Z',
 });
+
+// Number tokens of many lengths and spellings, a float64's range and far beyond.
+const digits = (min: number, max: number) =>
+  fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: min, maxLength: max });
+const numberToken = fc
+  .tuple(
+    fc.constantFrom('', '-'),
+    fc.oneof(
+      fc.constant('0'),
+      fc.tuple(fc.constantFrom(...'123456789'), digits(0, 30)).map(([a, b]) => a + b),
+    ),
+    fc.option(digits(1, 30), { nil: undefined }),
+    fc.option(fc.tuple(fc.constantFrom('e', 'E+', 'e-'), fc.integer({ min: 0, max: 450 })), {
+      nil: undefined,
+    }),
+  )
+  .map(
+    ([sign, whole, fraction, e]) => `${sign}${whole}${fraction ? `.${fraction}` : ''}${e ? e.join('') : ''}`,
+  );
 
 describe.each(testDatabases)('a Go → TypeScript → Go round trip of exact numbers, on %s', (_name, open) => {
   let db: TestDatabase;
@@ -91,8 +112,20 @@ describe.each(testDatabases)('a Go → TypeScript → Go round trip of exact num
     const ledger = big!.extensions?.ledger as Record<string, unknown>;
     expect(ledger.uid).toBe(18446744073709551615n);
     expect(ledger.amount).toEqual(new RawJson('0.1000000000000000055511151231257827'));
-    // PostgreSQL's numeric writes 1e400 out in full; it is kept as those digits.
-    expect(typeof ledger.huge).toBe('bigint');
+    expect(ledger.scaled).toEqual(new RawJson('15.0'));
+    // As JSONB spells them: 1e400 is written out in full, and -0.0 loses its sign.
+    expect(session.events[2]!.extensions?.spelled).toEqual([
+      2500,
+      1e-7,
+      1e21,
+      new RawJson('0.0'),
+      new RawJson('1.0'),
+      1e-7,
+      0,
+      new RawJson('100.000'),
+      new RawJson('0.012345678901234567890123456789'),
+      10n ** 400n,
+    ]);
     expect(ledger.price).toEqual(new RawJson('1.50'));
     expect(session.tracks.ledger?.events[0]?.payload).toMatchObject({ id: 9223372036854775807n });
     expect(readJson(session.state, 'blob')).toEqual({ id: 9223372036854775807n, price: new RawJson('1.50') });
@@ -117,6 +150,32 @@ describe.each(testDatabases)('a Go → TypeScript → Go round trip of exact num
       [app],
     );
     expect(rows.map((r) => Buffer.from(r.blob, 'base64').toString())).toEqual([BLOB, BLOB]);
+  });
+
+  it('writes every number as the same numeric, and spells those a float64 cannot hold as JSONB does', async () => {
+    const tokens = [
+      ...fc.sample(numberToken, { numRuns: 400, seed: 7 }),
+      '1e400',
+      '1e-400',
+      '1.50e1',
+      '-0.0',
+    ];
+    const stored = async (texts: string[]) =>
+      (
+        await db.sql.query<{ stored: string }>(
+          'SELECT x::jsonb::text AS stored FROM unnest($1::text[]) WITH ORDINALITY AS u(x, n) ORDER BY n',
+          [texts],
+        )
+      ).rows.map((row) => row.stored);
+    const written = tokens.map((token) => {
+      const json = encodeTrackEvent({ track: 't', payload: parseExactJson(token), timestamp: new Date(0) });
+      return /"payload":(.*),"timestamp"/.exec(json)![1]!;
+    });
+    const original = await stored(tokens);
+    expect(await stored(written)).toEqual(original);
+    tokens.forEach((token, i) => {
+      if (!isExactNumber(token)) expect(written[i], token).toBe(original[i]);
+    });
   });
 
   it('reads the copy as it read the original', async () => {

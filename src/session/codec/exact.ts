@@ -7,7 +7,8 @@ import { formatFloat } from './writer.js';
  * becomes Infinity. Written back, such a number would store different digits than the row held,
  * and PostgreSQL's JSONB keeps digits and decimal places exactly. So a number is read as a
  * JavaScript number only when writing that number gives back the same stored value; otherwise an
- * integer is read as a bigint and any other number as a RawJson of its text.
+ * integer is read as a bigint and any other number as a RawJson of its digits, both as PostgreSQL's
+ * numeric spells them.
  *
  * JSON.parse stays the reader of the common case: these functions tell when its result is exact
  * and read the text again, more slowly, when it is not.
@@ -55,12 +56,59 @@ function decimalKey(token: string): string {
   return `${sign}${significant}e${power}|${scale}`;
 }
 
-/** A number token as the exact reading gives it: a number, a bigint, or a RawJson. */
+/**
+ * A number token as the exact reading gives it: a number, or else spelled as PostgreSQL's numeric
+ * spells it (so every backend reads `1e400` or `2.50e1` alike): an integer as a bigint, any other
+ * as a RawJson of its plain decimal digits (`25.0`).
+ */
 export function exactNumber(token: string): unknown {
   if (isExactNumber(token)) return Number(token);
-  if (/^-?\d+$/.test(token)) return BigInt(token);
-  return rawNumber(token);
+  // Beyond numeric's range no database row holds it: kept as it is, for the writer to refuse.
+  if (!fitsNumeric(token)) return rawNumber(token);
+  const decimal = numericText(token);
+  return decimal.includes('.') ? rawNumber(decimal) : BigInt(decimal);
 }
+
+/**
+ * Whether PostgreSQL's numeric can hold a JSON number token: at most 131072 digits before the
+ * decimal point and 16383 after (its scale). JSONB refuses any other ("value overflows numeric
+ * format").
+ */
+export function fitsNumeric(token: string): boolean {
+  const m = DECIMAL.exec(token);
+  if (!m) return false;
+  const [, , whole, fraction = '', exponentText] = m;
+  const exponent = exponentText === undefined ? 0 : Number(exponentText);
+  if (fraction.length - exponent > NUMERIC_MAX_SCALE) return false;
+  const digits = whole! + fraction;
+  const leadingZeros = digits.length - digits.replace(/^0+/, '').length;
+  return (
+    leadingZeros === digits.length || whole!.length + exponent - leadingZeros <= NUMERIC_MAX_WHOLE_DIGITS
+  );
+}
+
+/**
+ * The text PostgreSQL's numeric gives a JSON number token within its range: no exponent, the
+ * decimal places its scale says (`1.50e1` is `15.0`), no minus sign on zero.
+ */
+export function numericText(token: string): string {
+  const m = DECIMAL.exec(token);
+  if (!m) return token;
+  const [, sign, whole, fraction = '', exponentText] = m;
+  const exponent = exponentText === undefined ? 0 : Number(exponentText);
+  if (exponentText === undefined) return /^-0(\.0*)?$/.test(token) ? token.slice(1) : token;
+  const digits = whole! + fraction;
+  const point = whole!.length + exponent;
+  const scale = Math.max(0, fraction.length - exponent);
+  const integerPart = (point <= 0 ? '' : digits.slice(0, point).padEnd(point, '0')).replace(/^0+/, '') || '0';
+  const fractionPart = point >= 0 ? digits.slice(point) : '0'.repeat(-point) + digits;
+  const text =
+    scale === 0 ? integerPart : `${integerPart}.${fractionPart.slice(0, scale).padEnd(scale, '0')}`;
+  return sign && /[1-9]/.test(text) ? `-${text}` : text;
+}
+
+const NUMERIC_MAX_WHOLE_DIGITS = 131072;
+const NUMERIC_MAX_SCALE = 16383;
 
 /**
  * Whether JSON text holds a number token that JSON.parse does not read exactly. Strings are

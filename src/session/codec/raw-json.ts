@@ -5,9 +5,10 @@ import { InvalidArgumentError } from '../errors.js';
  *
  * - Reading: a number in a raw JSON value (an event's `extensions`, a track event's `payload`,
  *   a tool call's `extra_fields`, a state value read with `readJson`) that a JavaScript number
- *   cannot hold exactly — `0.1000000000000000055511151231257827`, `1e400`, `1.50` — is read as a
- *   RawJson of its digits. (Integers of that kind are read as a `bigint`.) Written back, it gives
- *   the same digits, so what trpc-agent-go reads is what it wrote.
+ *   cannot hold exactly — `0.1000000000000000055511151231257827`, `1.50` — is read as a RawJson
+ *   of its digits, spelled as PostgreSQL's numeric spells them (`1.50e1` is `15.0`). Integers of
+ *   that kind (`1e400` too) are read as a `bigint`. Written back, either gives the same digits, so
+ *   what trpc-agent-go reads is what it wrote.
  * - Writing: any JSON text to store as it is, in a raw JSON value: `new RawJson('{"id":1}')`.
  *   It is written without insignificant whitespace and with Go's escaping of `<`, `>`, `&`,
  *   U+2028 and U+2029, as Go's json.Marshal writes a json.RawMessage.

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../errors.js';
-import { parseExactJson } from './exact.js';
+import { fitsNumeric, parseExactJson } from './exact.js';
 import { RawJson } from './raw-json.js';
 import { childPath, formatFloat, JsonWriter, quoteGo, sortedKeys, textProblem } from './writer.js';
 
@@ -64,9 +64,12 @@ class ValueWriter {
       case 'boolean':
         this.w.raw(value ? 'true' : 'false');
         return;
-      case 'bigint':
-        this.w.raw(value.toString());
+      case 'bigint': {
+        const digits = value.toString();
+        if (!fitsNumeric(digits)) throw this.fail(NUMERIC_RANGE);
+        this.w.raw(digits);
         return;
+      }
       case 'object':
         if (value === null) this.w.raw('null');
         else if (value instanceof RawJson) this.writeRaw(value);
@@ -123,6 +126,7 @@ class ValueWriter {
     const text: unknown = raw.text;
     if (typeof text !== 'string') throw this.fail('must be a RawJson of JSON text');
     if (NUMBER.test(text)) {
+      if (!fitsNumeric(text)) throw this.fail(NUMERIC_RANGE);
       this.w.raw(text);
       return;
     }
@@ -160,6 +164,8 @@ class ValueWriter {
   }
 }
 
+const NUMERIC_RANGE =
+  "must be a number PostgreSQL's numeric can hold (at most 131072 digits before the decimal point and 16383 after)";
 const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 const SPACE_OUTSIDE_STRINGS = /("[^"\\]*(?:\\.[^"\\]*)*")|[ \t\n\r]+/g;
 const HTML_SENSITIVE = /[<>&\u2028\u2029]/g;
