@@ -45,8 +45,8 @@ const reading = { fast: false, rawValues: false };
 export const NEEDS_EXACT_TREE: Error = new Error('the JSON text must be parsed exactly');
 
 /**
- * Decodes JSON.parse's tree of `text` and returns the result, or null when the text holds numbers
- * the tree has rounded and must be decoded from its exact parse.
+ * Decodes a tree JSON.parse made, noting whether raw JSON values were read; null when it met an
+ * integer field the tree may have rounded, which must be decoded from the text's exact parse.
  */
 export function decodeFastTree<T>(
   tree: unknown,
@@ -169,12 +169,11 @@ const MAX_INT64 = 2n ** 63n - 1n;
 export function intValue(v: unknown, path: string, name: string | number): Int64 {
   if (typeof v === 'number') {
     if (Number.isSafeInteger(v)) return v;
-    if (Number.isInteger(v)) {
-      if (reading.fast) throw NEEDS_EXACT_TREE;
-      // In an exact tree, a number is written back as its own digits: those are the value.
-      const digits = String(v);
-      if (/^-?\d+$/.test(digits)) return int64(BigInt(digits), path, name);
-    }
+    if (Number.isFinite(v) && !Number.isInteger(v)) throw mismatch(path, name, 'an integer', v);
+    if (reading.fast) throw NEEDS_EXACT_TREE;
+    // In an exact tree, a number is written back as its own digits: those are the value.
+    const digits = String(v);
+    if (/^-?\d+$/.test(digits)) return int64(BigInt(digits), path, name);
   } else if (typeof v === 'bigint') {
     return int64(v, path, name);
   } else if (v instanceof RawJson) {
