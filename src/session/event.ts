@@ -8,6 +8,13 @@ import type { StateMap } from './state.js';
  * `is_partial`, `response`) is an event with a model response, as Go's non-nil `*model.Response`.
  */
 
+/**
+ * A Go int or int64 field. Reads give a number, or — only for a stored value beyond
+ * Number.MAX_SAFE_INTEGER (2^53 - 1), which a number cannot hold exactly — a bigint with every
+ * digit. Writes accept either; a bigint must be within the int64 range.
+ */
+export type Int64 = number | bigint;
+
 export type Role = 'system' | 'user' | 'assistant' | 'tool' | (string & {});
 
 export interface FunctionCall {
@@ -22,7 +29,7 @@ export interface ToolCall {
   type: string;
   function: FunctionCall;
   id?: string;
-  index?: number;
+  index?: Int64;
   extra_fields?: Record<string, unknown>;
 }
 
@@ -56,9 +63,9 @@ export interface FilePart {
 export interface ContentRef {
   artifact_ref: string;
   artifact_name?: string;
-  artifact_version: number;
+  artifact_version: Int64;
   mime_type?: string;
-  size_bytes?: number;
+  size_bytes?: Int64;
   sha256?: string;
   original_name?: string;
   event_id?: string;
@@ -89,7 +96,7 @@ export interface Message {
 export interface TopLogprob {
   token: string;
   logprob: number;
-  bytes?: number[];
+  bytes?: Int64[];
 }
 
 export interface TokenLogprob extends TopLogprob {
@@ -101,7 +108,7 @@ export interface Logprobs {
 }
 
 export interface Choice {
-  index: number;
+  index: Int64;
   message: Message;
   /** Go always writes it (`{"role":""}` when empty); optional here for convenience. */
   delta?: Message;
@@ -110,17 +117,17 @@ export interface Choice {
 }
 
 export interface Usage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
+  prompt_tokens: Int64;
+  completion_tokens: Int64;
+  total_tokens: Int64;
   prompt_tokens_details?: {
-    cached_tokens: number;
-    cache_creation_tokens?: number;
-    cache_read_tokens?: number;
+    cached_tokens: Int64;
+    cache_creation_tokens?: Int64;
+    cache_read_tokens?: Int64;
   };
-  completion_tokens_details?: { reasoning_tokens?: number };
+  completion_tokens_details?: { reasoning_tokens?: Int64 };
   /** Durations in nanoseconds, as Go's time.Duration. */
-  timing_info?: { time_to_first_token?: number; reasoning_duration?: number };
+  timing_info?: { time_to_first_token?: Int64; reasoning_duration?: Int64 };
 }
 
 export interface ResponseError {
@@ -145,7 +152,7 @@ export interface ParentMetadata {
 export interface Event {
   // The model response (Go's embedded *model.Response).
   object?: string;
-  created?: number;
+  created?: Int64;
   model?: string;
   choices?: Choice[] | null;
   usage?: Usage;
@@ -169,11 +176,15 @@ export interface Event {
   longRunningToolIDs?: Record<string, Record<string, never>>;
   /** State changes this event makes; applied to the session whether or not the event is stored. */
   stateDelta?: StateMap;
-  /** Arbitrary JSON values by name. */
+  /**
+   * Arbitrary JSON values by name (Go's `map[string]json.RawMessage`). Read back exactly: a number
+   * a JavaScript number cannot hold is read as a bigint (an integer) or a `RawJson` (any
+   * other), and written back with the same digits; a RawJson given here is stored as its text.
+   */
   extensions?: Record<string, unknown>;
   actions?: { skipSummarization?: boolean };
   filterKey?: string;
-  version?: number;
+  version?: Int64;
   response?: ResponseMeta;
 }
 

@@ -1,3 +1,7 @@
+import { parseExactJson } from './codec/exact.js';
+import { RawJson } from './codec/raw-json.js';
+import { writeJsonValue } from './codec/value.js';
+import { JsonWriter } from './codec/writer.js';
 import { InvalidArgumentError } from './errors.js';
 
 /**
@@ -42,11 +46,31 @@ export function textValue(text: string, field = 'value'): Uint8Array {
   return encoder.encode(text);
 }
 
-/** JSON as a state value (the UTF-8 bytes of `JSON.stringify(value)`). */
+/**
+ * JSON as a state value: the UTF-8 bytes of `JSON.stringify(value)`, or, for a value holding a
+ * bigint or a RawJson (which JSON.stringify refuses or rounds), of Go's JSON writer, which writes
+ * their exact digits and text.
+ */
 export function jsonValue(value: unknown): Uint8Array {
+  if (holdsExactNumbers(value)) {
+    const w = new JsonWriter();
+    writeJsonValue(w, value, '', 'value', false);
+    return encoder.encode(w.out);
+  }
   const text = JSON.stringify(value);
   if (text === undefined) throw new InvalidArgumentError('value', 'must be JSON-serializable');
   return encoder.encode(text);
+}
+
+/** Whether a value holds a bigint or a RawJson; each object is looked at once, so cycles end. */
+function holdsExactNumbers(value: unknown, seen = new Set<object>()): boolean {
+  if (typeof value === 'bigint' || value instanceof RawJson) return true;
+  if (value === null || typeof value !== 'object' || seen.has(value)) return false;
+  seen.add(value);
+  for (const item of Array.isArray(value) ? value : Object.values(value)) {
+    if (holdsExactNumbers(item, seen)) return true;
+  }
+  return false;
 }
 
 /** Reads a state value as text; undefined when absent or null. */
@@ -55,10 +79,13 @@ export function readText(state: StateMap | undefined, key: string): string | und
   return value == null ? undefined : decoder.decode(value);
 }
 
-/** Reads a state value as JSON; undefined when absent or null. */
+/**
+ * Reads a state value as JSON; undefined when absent or null. Numbers are read exactly: one a
+ * JavaScript number cannot hold is a bigint (an integer) or a RawJson of its digits.
+ */
 export function readJson<T = unknown>(state: StateMap | undefined, key: string): T | undefined {
   const text = readText(state, key);
-  return text === undefined ? undefined : (JSON.parse(text) as T);
+  return text === undefined ? undefined : (parseExactJson(text) as T);
 }
 
 /** Builds a StateMap from plain values: strings become UTF-8, bytes stay, null stays, the rest JSON. */

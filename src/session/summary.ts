@@ -1,3 +1,5 @@
+import type { Int64 } from './event.js';
+
 /** Mirrors trpc-agent-go's `session.Summary` JSON (stored in session_summaries.summary). */
 export interface Summary {
   summary: string;
@@ -9,7 +11,8 @@ export interface Summary {
 
 /** Where a summary stops: events after it form the next summary's delta. */
 export interface SummaryBoundary {
-  version: number;
+  /** Go's int: a bigint only when a stored value is beyond Number.MAX_SAFE_INTEGER. */
+  version: Int64;
   filter_key?: string;
   cutoff_at: Date;
   last_event_id?: string;

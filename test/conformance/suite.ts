@@ -6,6 +6,7 @@ import { appendEventsCases } from './cases/append-events.js';
 import { concurrencyCases } from './cases/concurrency.js';
 import { eventRemovalCases } from './cases/event-removal.js';
 import { eventCases } from './cases/events.js';
+import { exactValueCases } from './cases/exact-values.js';
 import { createHarness } from './cases/harness.js';
 import { hookCases } from './cases/hooks.js';
 import { lifecycleCases } from './cases/lifecycle.js';
@@ -57,6 +58,7 @@ export function runConformanceSuite(backend: ConformanceBackend): void {
     describe('appending a batch of events', () => appendEventsCases(h));
     describe('removing events', () => eventRemovalCases(h));
     describe('tracks', () => trackCases(h));
+    describe('exact numbers', () => exactValueCases(h));
     describe('event windows', () => windowCases(h));
     describe('summaries', () => summaryCases(h));
     describe('summary limits and failures', () => summaryLimitCases(h));

@@ -111,7 +111,6 @@ describe('the encoder refuses values Go or PostgreSQL cannot store, naming the f
     const cyclic: Record<string, unknown> = { a: 1 };
     cyclic.self = cyclic;
     const cases: [unknown, string, RegExp][] = [
-      [10n, 'event.extensions.foo', /must be JSON-serializable \(got bigint\)/],
       [() => 1, 'event.extensions.foo', /got function/],
       [{ nested: Symbol('s') }, 'event.extensions.foo.nested', /got symbol/],
       [cyclic, 'event.extensions.foo.self', /must not contain a cycle/],
@@ -123,9 +122,9 @@ describe('the encoder refuses values Go or PostgreSQL cannot store, naming the f
       expectRejected(() => encodeEvent(event({ extensions: { foo: value } })), field, rule);
     }
     expectRejected(
-      () => encodeEvent(event({ extensions: { 'odd key': { x: 1n } } })),
+      () => encodeEvent(event({ extensions: { 'odd key': { x: Symbol('s') } } })),
       'event.extensions["odd key"].x',
-      /bigint/,
+      /symbol/,
     );
   });
 
@@ -279,9 +278,9 @@ describe('the encoder refuses values Go or PostgreSQL cannot store, naming the f
       /must be a valid Date/,
     );
     expectRejected(
-      () => encodeTrackEvent({ track: 't', payload: { x: 1n }, timestamp: utc(2026, 1, 2) }),
+      () => encodeTrackEvent({ track: 't', payload: { x: () => 1 }, timestamp: utc(2026, 1, 2) }),
       'trackEvent.payload.x',
-      /bigint/,
+      /function/,
     );
     expectRejected(
       () =>

@@ -3,6 +3,7 @@
  * called with which arguments and what they returned), then the state by scope, the summaries and
  * the tracks. Shared by `agent-sessions show` and the demo.
  */
+import { stringifyExactJson } from '../../session/codec/index.js';
 import type { ContentPart, Event, Message } from '../../session/event.js';
 import { isUserMessage } from '../../session/event.js';
 import type { Session } from '../../session/session.js';
@@ -239,7 +240,7 @@ function trackSection(session: Session, o: TranscriptOptions): string[] {
     const events = session.tracks[name]!.events;
     out.push(`  ${c.bold(name)} ${c.dim(`(${events.length} event${events.length === 1 ? '' : 's'})`)}`);
     for (const event of events) {
-      const payload = event.payload === undefined ? 'null' : JSON.stringify(event.payload);
+      const payload = event.payload === undefined ? 'null' : (stringifyExactJson(event.payload) ?? 'null');
       out.push(`    ${c.dim(formatUtc(event.timestamp).slice(11, 19))}  ${clip(payload, width)}`);
     }
   }

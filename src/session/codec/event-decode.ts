@@ -11,8 +11,35 @@ import type {
   Usage,
 } from '../event.js';
 import { goZeroTime, parseRfc3339 } from '../time.js';
+import type { StructFields } from './fields.js';
+import { structObject } from './fields.js';
 import {
-  itemObject,
+  AUDIO,
+  CHOICE,
+  COMPLETION_TOKENS_DETAILS,
+  CONTENT_PART,
+  CONTENT_REF,
+  EVENT,
+  EVENT_ACTIONS,
+  FILE,
+  FUNCTION,
+  IMAGE,
+  LOGPROBS,
+  MESSAGE,
+  PARENT_METADATA,
+  PROMPT_TOKENS_DETAILS,
+  RESPONSE_ERROR,
+  RESPONSE_META,
+  TIMING_INFO,
+  TOKEN_LOGPROB,
+  TOOL_CALL,
+  TOP_LOGPROB,
+  USAGE,
+  VIDEO,
+} from './go-structs.js';
+import {
+  intValue,
+  itemStruct,
   type JsonObject,
   readArray,
   readBool,
@@ -27,6 +54,7 @@ import {
   readPtrString,
   readStateMap,
   readString,
+  readStruct,
   readTime,
   readValueMap,
   rootObject,
@@ -51,7 +79,7 @@ const RESPONSE_KEYS = [
  * which is ignored when malformed. The result is canonical: re-encoding it gives Go's bytes.
  */
 export function decodeEventValue(value: unknown, field = 'event'): Event {
-  const o = rootObject(value, field);
+  const o = structObject(rootObject(value, field), EVENT);
   const p = field;
   const meta = readResponseMeta(o.response);
   // Go allocates the response as soon as it meets one of its keys, even with a null value.
@@ -63,12 +91,12 @@ export function decodeEventValue(value: unknown, field = 'event'): Event {
     event.model = readString(o, 'model', p);
     const choices = readArray(o, 'choices', p);
     event.choices = choices
-      ? choices.map((c, i) => readChoice(itemObject(c, `${p}.choices`, i), `${p}.choices[${i}]`))
+      ? choices.map((c, i) => readChoice(itemStruct(c, `${p}.choices`, i, CHOICE), `${p}.choices[${i}]`))
       : null;
-    const usage = readObject(o, 'usage', p);
+    const usage = readStruct(o, 'usage', p, USAGE);
     if (usage) event.usage = readUsage(usage, `${p}.usage`);
     set(event, 'system_fingerprint', readPtrString(o, 'system_fingerprint', p));
-    const error = readObject(o, 'error', p);
+    const error = readStruct(o, 'error', p, RESPONSE_ERROR);
     if (error) {
       const ep = `${p}.error`;
       event.error = { message: readString(error, 'message', ep), type: readString(error, 'type', ep) };
@@ -81,7 +109,7 @@ export function decodeEventValue(value: unknown, field = 'event'): Event {
   set(event, 'requestID', readOptString(o, 'requestID', p));
   event.invocationId = readString(o, 'invocationId', p);
   set(event, 'parentInvocationId', readOptString(o, 'parentInvocationId', p));
-  const parent = readObject(o, 'parentMetadata', p);
+  const parent = readStruct(o, 'parentMetadata', p, PARENT_METADATA);
   if (parent) {
     const mp = `${p}.parentMetadata`;
     event.parentMetadata = {};
@@ -101,7 +129,7 @@ export function decodeEventValue(value: unknown, field = 'event'): Event {
   if (deltaJson && Object.keys(deltaJson).length > 0)
     event.stateDelta = readStateMap(deltaJson, `${p}.stateDelta`);
   set(event, 'extensions', readValueMap(o, 'extensions', p));
-  const actions = readObject(o, 'actions', p);
+  const actions = readStruct(o, 'actions', p, EVENT_ACTIONS);
   if (actions) {
     event.actions = {};
     set(event.actions, 'skipSummarization', readOptBool(actions, 'skipSummarization', `${p}.actions`));
@@ -123,7 +151,7 @@ function set<T extends object, K extends keyof T>(target: T, key: K, value: T[K]
  */
 function readResponseMeta(value: unknown): ResponseMeta | undefined {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
-  const o = value as JsonObject;
+  const o = structObject(value as JsonObject, RESPONSE_META);
   const id = o.id;
   if (id != null && typeof id !== 'string') return undefined;
   const ts = o.timestamp;
@@ -141,14 +169,18 @@ function readResponseMeta(value: unknown): ResponseMeta | undefined {
 function readChoice(o: JsonObject, p: string): Choice {
   const choice: Choice = {
     index: readInt(o, 'index', p),
-    message: readMessage(readObject(o, 'message', p), `${p}.message`),
-    delta: readMessage(readObject(o, 'delta', p), `${p}.delta`),
+    message: readMessage(readStruct(o, 'message', p, MESSAGE), `${p}.message`),
+    delta: readMessage(readStruct(o, 'delta', p, MESSAGE), `${p}.delta`),
   };
   set(choice, 'finish_reason', readPtrString(o, 'finish_reason', p));
-  const logprobs = readObject(o, 'logprobs', p);
+  const logprobs = readStruct(o, 'logprobs', p, LOGPROBS);
   if (logprobs) {
     choice.logprobs = {} as Logprobs;
-    set(choice.logprobs, 'content', readSlice(logprobs, 'content', `${p}.logprobs`, readTokenLogprob));
+    set(
+      choice.logprobs,
+      'content',
+      readSlice(logprobs, 'content', `${p}.logprobs`, TOKEN_LOGPROB, readTokenLogprob),
+    );
   }
   return choice;
 }
@@ -157,10 +189,10 @@ function readMessage(o: JsonObject | undefined, p: string): Message {
   if (!o) return { role: '' };
   const message: Message = { role: readString(o, 'role', p) };
   set(message, 'content', readOptString(o, 'content', p));
-  set(message, 'content_parts', readSlice(o, 'content_parts', p, readContentPart));
+  set(message, 'content_parts', readSlice(o, 'content_parts', p, CONTENT_PART, readContentPart));
   set(message, 'tool_id', readOptString(o, 'tool_id', p));
   set(message, 'tool_name', readOptString(o, 'tool_name', p));
-  set(message, 'tool_calls', readSlice(o, 'tool_calls', p, readToolCall));
+  set(message, 'tool_calls', readSlice(o, 'tool_calls', p, TOOL_CALL, readToolCall));
   set(message, 'reasoning_content', readOptString(o, 'reasoning_content', p));
   set(message, 'reasoning_signature', readOptString(o, 'reasoning_signature', p));
   return message;
@@ -171,38 +203,39 @@ function readSlice<T>(
   o: JsonObject,
   name: string,
   path: string,
+  struct: StructFields,
   readItem: (o: JsonObject, path: string) => T,
 ): T[] | undefined {
   const items = readArray(o, name, path);
   if (!items || items.length === 0) return undefined;
   const p = `${path}.${name}`;
-  return items.map((item, i) => readItem(itemObject(item, p, i), `${p}[${i}]`));
+  return items.map((item, i) => readItem(itemStruct(item, p, i, struct), `${p}[${i}]`));
 }
 
 function readContentPart(o: JsonObject, p: string): ContentPart {
   const part: ContentPart = { type: readString(o, 'type', p) };
   set(part, 'text', readPtrString(o, 'text', p));
-  const image = readObject(o, 'image', p);
+  const image = readStruct(o, 'image', p, IMAGE);
   if (image) {
     const ip = `${p}.image`;
     part.image = { url: readString(image, 'url', ip), data: readBytes(image, 'data', ip) };
     set(part.image, 'detail', readOptString(image, 'detail', ip));
     set(part.image, 'format', readOptString(image, 'format', ip));
   }
-  const audio = readObject(o, 'audio', p);
+  const audio = readStruct(o, 'audio', p, AUDIO);
   if (audio) {
     const ap = `${p}.audio`;
     part.audio = { data: readBytes(audio, 'data', ap), format: readString(audio, 'format', ap) };
     set(part.audio, 'url', readOptString(audio, 'url', ap));
   }
-  const video = readObject(o, 'video', p);
+  const video = readStruct(o, 'video', p, VIDEO);
   if (video) {
     const vp = `${p}.video`;
     part.video = { data: readBytes(video, 'data', vp) };
     set(part.video, 'url', readOptString(video, 'url', vp));
     set(part.video, 'format', readOptString(video, 'format', vp));
   }
-  const file = readObject(o, 'file', p);
+  const file = readStruct(o, 'file', p, FILE);
   if (file) {
     const fp = `${p}.file`;
     part.file = {
@@ -213,7 +246,7 @@ function readContentPart(o: JsonObject, p: string): ContentPart {
     set(part.file, 'url', readOptString(file, 'url', fp));
     set(part.file, 'format', readOptString(file, 'format', fp));
   }
-  const ref = readObject(o, 'content_ref', p);
+  const ref = readStruct(o, 'content_ref', p, CONTENT_REF);
   if (ref) {
     const rp = `${p}.content_ref`;
     part.content_ref = {
@@ -232,7 +265,7 @@ function readContentPart(o: JsonObject, p: string): ContentPart {
 }
 
 function readToolCall(o: JsonObject, p: string): ToolCall {
-  const f = readObject(o, 'function', p) ?? {};
+  const f = readStruct(o, 'function', p, FUNCTION) ?? {};
   const fp = `${p}.function`;
   const call: ToolCall = { type: readString(o, 'type', p), function: { name: readString(f, 'name', fp) } };
   set(call.function, 'strict', readOptBool(f, 'strict', fp));
@@ -248,23 +281,20 @@ function readTopLogprob(o: JsonObject, p: string): TopLogprob {
   const top: TopLogprob = { token: readString(o, 'token', p), logprob: readFloat(o, 'logprob', p) };
   const bytes = readArray(o, 'bytes', p);
   if (bytes && bytes.length > 0) {
-    top.bytes = bytes.map((b, i) => {
-      if (b !== null && !Number.isInteger(b)) throw new TypeError(`${p}.bytes[${i}]: expected an integer`);
-      return (b as number | null) ?? 0;
-    });
+    top.bytes = bytes.map((b, i) => (b === null ? 0 : intValue(b, `${p}.bytes`, i)));
   }
   return top;
 }
 
 function readTokenLogprob(o: JsonObject, p: string): TokenLogprob {
   const token: TokenLogprob = readTopLogprob(o, p);
-  set(token, 'top_logprobs', readSlice(o, 'top_logprobs', p, readTopLogprob));
+  set(token, 'top_logprobs', readSlice(o, 'top_logprobs', p, TOP_LOGPROB, readTopLogprob));
   return token;
 }
 
 function readUsage(o: JsonObject, p: string): Usage {
-  const prompt = readObject(o, 'prompt_tokens_details', p) ?? {};
-  const completion = readObject(o, 'completion_tokens_details', p) ?? {};
+  const prompt = readStruct(o, 'prompt_tokens_details', p, PROMPT_TOKENS_DETAILS) ?? {};
+  const completion = readStruct(o, 'completion_tokens_details', p, COMPLETION_TOKENS_DETAILS) ?? {};
   const pp = `${p}.prompt_tokens_details`;
   const usage: Usage = {
     prompt_tokens: readInt(o, 'prompt_tokens', p),
@@ -277,7 +307,7 @@ function readUsage(o: JsonObject, p: string): Usage {
   set(usage.prompt_tokens_details!, 'cache_read_tokens', readOptInt(prompt, 'cache_read_tokens', pp));
   const cp = `${p}.completion_tokens_details`;
   set(usage.completion_tokens_details!, 'reasoning_tokens', readOptInt(completion, 'reasoning_tokens', cp));
-  const timing = readObject(o, 'timing_info', p);
+  const timing = readStruct(o, 'timing_info', p, TIMING_INFO);
   if (timing) {
     const tp = `${p}.timing_info`;
     usage.timing_info = {};

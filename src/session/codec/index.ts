@@ -3,16 +3,20 @@ import type { Event } from '../event.js';
 import { type StateMap, TRACKS_STATE_KEY } from '../state.js';
 import type { Summary } from '../summary.js';
 import type { TrackEvent } from '../track.js';
+import { decodeJsonText } from './decode-text.js';
 import { decodeEventValue } from './event-decode.js';
 import { encodeEvent, writeStateMapEntries } from './event-encode.js';
+import { structObject } from './fields.js';
+import { SESSION_STATE, SUMMARY, SUMMARY_BOUNDARY, TRACK_EVENT } from './go-structs.js';
 import {
   parseJson,
   readArray,
   readInt,
-  readObject,
   readOptString,
+  readRawValue,
   readStateMap,
   readString,
+  readStruct,
   readTime,
   rootObject,
   stringItem,
@@ -24,16 +28,20 @@ import { JsonWriter, quoteGo, textProblem } from './writer.js';
  * The JSON codec for everything stored in trpc-agent-go's PostgreSQL tables. Encoders write the
  * exact bytes Go's encoding/json writes (field order, omitempty, escaping, base64, RFC 3339 in
  * UTC) and validate as they write, throwing an InvalidArgumentError that names the value's path.
- * Decoders read what Go writes, keeping nanosecond timestamps, and throw a SyntaxError or
- * TypeError naming the path when the stored JSON is malformed.
+ * Decoders read what Go writes, as Go reads it (keys matched case-insensitively, numbers kept
+ * exactly, nanosecond timestamps), and throw a SyntaxError or TypeError naming the path when the
+ * stored JSON is malformed. The `...Value` decoders take a tree the caller parsed, so its numbers
+ * are only as exact as that parse.
  */
 
 export { decodeEventValue } from './event-decode.js';
 export { encodeEvent } from './event-encode.js';
+export { parseExactJson } from './exact.js';
+export { RawJson, stringifyExactJson } from './raw-json.js';
 
 /** Reads an event as Go writes it (or an older flat payload without `response`). */
 export function decodeEvent(json: string): Event {
-  return decodeEventValue(parseJson(json, 'event'), 'event');
+  return decodeJsonText(json, 'event', (tree) => decodeEventValue(tree, 'event'));
 }
 
 /**
@@ -41,7 +49,7 @@ export function decodeEvent(json: string): Event {
  * gives. Backends store such copies so a caller's later mutations never reach stored data.
  */
 export function cloneEvent(event: Event): Event {
-  return decodeEventValue(JSON.parse(encodeEvent(event)), 'event');
+  return decodeEvent(encodeEvent(event));
 }
 
 /** A JSON string literal escaped as Go escapes it; refuses NUL and unpaired surrogates. */
@@ -93,20 +101,20 @@ export function encodeSummary(summary: Summary): string {
 }
 
 export function decodeSummary(json: string): Summary {
-  return decodeSummaryValue(parseJson(json, 'summary'));
+  return decodeJsonText(json, 'summary', decodeSummaryValue);
 }
 
 /** Reads an already parsed summary document (for drivers that parse JSONB columns themselves). */
 export function decodeSummaryValue(value: unknown): Summary {
   const p = 'summary';
-  const o = rootObject(value, p);
+  const o = structObject(rootObject(value, p), SUMMARY);
   const summary: Summary = { summary: readString(o, 'summary', p), updated_at: new Date(0) };
   const topics = readArray(o, 'topics', p);
   if (topics && topics.length > 0) {
     summary.topics = topics.map((topic, i) => stringItem(topic, `${p}.topics`, i));
   }
   summary.updated_at = readTime(o, 'updated_at', p);
-  const boundary = readObject(o, 'boundary', p);
+  const boundary = readStruct(o, 'boundary', p, SUMMARY_BOUNDARY);
   if (boundary) {
     const bp = `${p}.boundary`;
     summary.boundary = { version: readInt(boundary, 'version', bp), cutoff_at: new Date(0) };
@@ -136,16 +144,16 @@ export function encodeTrackEvent(event: TrackEvent, field = 'trackEvent'): strin
 }
 
 export function decodeTrackEvent(json: string): TrackEvent {
-  return decodeTrackEventValue(parseJson(json, 'trackEvent'));
+  return decodeJsonText(json, 'trackEvent', decodeTrackEventValue);
 }
 
 /** Reads an already parsed track event document. */
 export function decodeTrackEventValue(value: unknown): TrackEvent {
   const p = 'trackEvent';
-  const o = rootObject(value, p);
+  const o = structObject(rootObject(value, p), TRACK_EVENT);
   return {
     track: readString(o, 'track', p),
-    payload: o.payload ?? null,
+    payload: o.payload == null ? null : readRawValue(o.payload),
     timestamp: readTime(o, 'timestamp', p),
   };
 }
@@ -183,13 +191,13 @@ export function encodeSessionState(envelope: SessionStateEnvelope): string {
 
 /** Reads the envelope; a missing or null `state` reads as an empty map. */
 export function decodeSessionState(json: string): SessionStateEnvelope {
-  return decodeSessionStateValue(parseJson(json, 'sessionState'));
+  return decodeJsonText(json, 'sessionState', decodeSessionStateValue);
 }
 
 /** Reads an already parsed envelope document. */
 export function decodeSessionStateValue(value: unknown): SessionStateEnvelope {
   const p = 'sessionState';
-  const o = rootObject(value, p);
+  const o = structObject(rootObject(value, p), SESSION_STATE);
   return {
     id: readString(o, 'id', p),
     state: readStateMap(o.state, `${p}.state`),

@@ -1,5 +1,8 @@
+import type { Int64 } from '../event.js';
 import { newStateMap, type StateMap } from '../state.js';
 import { goZeroTime, parseRfc3339 } from '../time.js';
+import { type StructFields, structObject } from './fields.js';
+import { RawJson } from './raw-json.js';
 import { childPath, entryPath } from './writer.js';
 
 /**
@@ -26,7 +29,39 @@ export function parseJson(text: string, what: string): unknown {
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
+  if (value instanceof RawJson) return `the number ${value.text}`;
   return typeof value;
+}
+
+/**
+ * How the tree being decoded was parsed. JSON.parse's tree (`fast`) may have rounded numbers, so
+ * an integer field beyond 2^53 stops the decode with {@link NEEDS_EXACT_TREE} and the caller
+ * decodes the exact parse of the text instead; raw JSON values note that they were read, so the
+ * caller can check the text's numbers. A tree decoded on its own is taken as it is.
+ */
+const reading = { fast: false, rawValues: false };
+
+/** Thrown inside a fast decode that met a number JSON.parse may have rounded; never escapes the codec. */
+export const NEEDS_EXACT_TREE: Error = new Error('the JSON text must be parsed exactly');
+
+/**
+ * Decodes a tree JSON.parse made, noting whether raw JSON values were read; null when it met an
+ * integer field the tree may have rounded, which must be decoded from the text's exact parse.
+ */
+export function decodeFastTree<T>(
+  tree: unknown,
+  decode: (tree: unknown) => T,
+): { value: T; rawValues: boolean } | null {
+  reading.fast = true;
+  reading.rawValues = false;
+  try {
+    return { value: decode(tree), rawValues: reading.rawValues };
+  } catch (error) {
+    if (error === NEEDS_EXACT_TREE) return null;
+    throw error;
+  } finally {
+    reading.fast = false;
+  }
 }
 
 function mismatch(path: string, name: string | number, expected: string, value: unknown): TypeError {
@@ -66,6 +101,22 @@ export function itemObject(v: unknown, path: string, index: number): JsonObject 
   return v;
 }
 
+/** A nested struct: undefined when absent or null, its keys matched to fields as Go matches them. */
+export function readStruct(
+  o: JsonObject,
+  name: string,
+  path: string,
+  struct: StructFields,
+): JsonObject | undefined {
+  const v = readObject(o, name, path);
+  return v && structObject(v, struct);
+}
+
+/** A struct in a Go slice: null is the zero struct. */
+export function itemStruct(v: unknown, path: string, index: number, struct: StructFields): JsonObject {
+  return structObject(itemObject(v, path, index), struct);
+}
+
 /** A Go string: the empty string when absent or null. */
 export function readString(o: JsonObject, name: string, path: string): string {
   const v = o[name];
@@ -91,30 +142,61 @@ export function readPtrString(o: JsonObject, name: string, path: string): string
   return o[name] == null ? undefined : readString(o, name, path);
 }
 
-/** A Go int: 0 when absent or null; a fraction is an error, as in Go. */
-export function readInt(o: JsonObject, name: string, path: string): number {
+/**
+ * A Go int or int64: 0 when absent or null; a fraction is an error, as in Go. Beyond
+ * Number.MAX_SAFE_INTEGER it is a bigint with every digit.
+ */
+export function readInt(o: JsonObject, name: string, path: string): Int64 {
   const v = o[name];
-  if (v == null) return 0;
-  if (!Number.isInteger(v)) throw mismatch(path, name, 'an integer', v);
-  return v as number;
+  return v == null ? 0 : intValue(v, path, name);
 }
 
 /** An omitempty int: undefined when 0. */
-export function readOptInt(o: JsonObject, name: string, path: string): number | undefined {
-  return readInt(o, name, path) || undefined;
+export function readOptInt(o: JsonObject, name: string, path: string): Int64 | undefined {
+  const v = readInt(o, name, path);
+  return v === 0 || v === 0n ? undefined : v;
 }
 
 /** A *int: undefined only when absent or null. */
-export function readPtrInt(o: JsonObject, name: string, path: string): number | undefined {
+export function readPtrInt(o: JsonObject, name: string, path: string): Int64 | undefined {
   return o[name] == null ? undefined : readInt(o, name, path);
 }
 
-/** A Go float64: 0 when absent or null. */
+const MIN_INT64 = -(2n ** 63n);
+const MAX_INT64 = 2n ** 63n - 1n;
+
+/** An integer of a Go int field or []int item, as readInt reads it. */
+export function intValue(v: unknown, path: string, name: string | number): Int64 {
+  if (typeof v === 'number') {
+    if (Number.isSafeInteger(v)) return v;
+    if (Number.isFinite(v) && !Number.isInteger(v)) throw mismatch(path, name, 'an integer', v);
+    if (reading.fast) throw NEEDS_EXACT_TREE;
+    // In an exact tree, a number is written back as its own digits: those are the value.
+    const digits = String(v);
+    if (/^-?\d+$/.test(digits)) return int64(BigInt(digits), path, name);
+  } else if (typeof v === 'bigint') {
+    return int64(v, path, name);
+  } else if (v instanceof RawJson) {
+    // `1.0` or `1e2`: JSON.parse's reading, which the fast path also takes.
+    const n = Number(v.text);
+    if (Number.isSafeInteger(n)) return n;
+  }
+  throw mismatch(path, name, 'an integer in the int64 range', v);
+}
+
+function int64(v: bigint, path: string, name: string | number): bigint {
+  if (v < MIN_INT64 || v > MAX_INT64) throw mismatch(path, name, 'an integer in the int64 range', v);
+  return v;
+}
+
+/** A Go float64: 0 when absent or null; a number beyond float64's range is an error, as in Go. */
 export function readFloat(o: JsonObject, name: string, path: string): number {
   const v = o[name];
   if (v == null) return 0;
-  if (typeof v !== 'number') throw mismatch(path, name, 'a number', v);
-  return v;
+  const n = typeof v === 'bigint' ? Number(v) : v instanceof RawJson ? Number(v.text) : v;
+  if (typeof n !== 'number' || !Number.isFinite(n))
+    throw mismatch(path, name, 'a number in the float64 range', v);
+  return n;
 }
 
 /** A Go bool: false when absent or null. */
@@ -229,12 +311,19 @@ export function readStateMap(value: unknown, path: string): StateMap {
   return state;
 }
 
+/** A raw JSON value (json.RawMessage, any): noted, so a fast decode checks the text's numbers. */
+export function readRawValue(v: unknown): unknown {
+  reading.rawValues = true;
+  return v;
+}
+
 /** A map of arbitrary JSON values, into a prototype-free map so `__proto__` stays an ordinary key. */
 export function readValueMap(o: JsonObject, name: string, path: string): Record<string, unknown> | undefined {
   const v = readObject(o, name, path);
   if (!v) return undefined;
   const keys = Object.keys(v);
   if (keys.length === 0) return undefined;
+  reading.rawValues = true;
   const map: Record<string, unknown> = Object.create(null);
   for (const key of keys) map[key] = v[key];
   return map;

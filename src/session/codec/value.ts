@@ -1,13 +1,16 @@
 import { InvalidArgumentError } from '../errors.js';
-import { childPath, formatFloat, type JsonWriter, quoteGo, sortedKeys, textProblem } from './writer.js';
+import { fitsNumeric, parseExactJson } from './exact.js';
+import { RawJson } from './raw-json.js';
+import { childPath, formatFloat, JsonWriter, quoteGo, sortedKeys, textProblem } from './writer.js';
 
 /**
  * Writes an arbitrary JavaScript value as JSON, for the fields Go keeps as raw JSON (event
  * extensions, track payloads) or as `map[string]any` (tool-call extra fields, written with sorted
  * keys as Go re-marshals them). It follows JSON.stringify (toJSON, boxed primitives, undefined
  * properties skipped, undefined array items as null) but refuses what JSON.stringify would drop
- * or mangle silently: functions, symbols, BigInt, non-finite numbers, cycles, and an undefined
- * value at the top.
+ * or mangle silently: functions, symbols, non-finite numbers, cycles, and an undefined value at
+ * the top. Unlike JSON.stringify it writes a bigint as its digits and a {@link RawJson} as its
+ * text, which is how a number too long for a JavaScript number is read and written back exactly.
  */
 export function writeJsonValue(
   w: JsonWriter,
@@ -34,7 +37,7 @@ class ValueWriter {
   private readonly ancestors = new Set<object>();
 
   constructor(
-    private readonly w: JsonWriter,
+    private w: JsonWriter,
     private readonly path: string,
     private readonly name: string | number,
     private readonly sortKeys: boolean,
@@ -61,8 +64,15 @@ class ValueWriter {
       case 'boolean':
         this.w.raw(value ? 'true' : 'false');
         return;
+      case 'bigint': {
+        const digits = value.toString();
+        if (!fitsNumeric(digits)) throw this.fail(NUMERIC_RANGE);
+        this.w.raw(digits);
+        return;
+      }
       case 'object':
         if (value === null) this.w.raw('null');
+        else if (value instanceof RawJson) this.writeRaw(value);
         else if (Array.isArray(value)) this.writeArray(value);
         else this.writeObject(value);
         return;
@@ -107,6 +117,35 @@ class ValueWriter {
     this.ancestors.delete(object);
   }
 
+  /**
+   * Writes a RawJson's text as Go writes a json.RawMessage: without insignificant whitespace,
+   * `<`, `>`, `&`, U+2028 and U+2029 escaped. Its value is checked as any other value is (text
+   * PostgreSQL accepts, nesting depth), by writing it once to a scratch writer.
+   */
+  private writeRaw(raw: RawJson): void {
+    const text: unknown = raw.text;
+    if (typeof text !== 'string') throw this.fail('must be a RawJson of JSON text');
+    if (NUMBER.test(text)) {
+      if (!fitsNumeric(text)) throw this.fail(NUMERIC_RANGE);
+      this.w.raw(text);
+      return;
+    }
+    let tree: unknown;
+    try {
+      tree = parseExactJson(text);
+    } catch (error) {
+      throw this.fail(`must be a RawJson of valid JSON text (${(error as Error).message})`);
+    }
+    const target = this.w;
+    this.w = new JsonWriter();
+    try {
+      this.write(tree);
+    } finally {
+      this.w = target;
+    }
+    this.w.raw(compactGo(text));
+  }
+
   private enter(container: object): void {
     if (this.ancestors.has(container)) throw this.fail('must not contain a cycle');
     if (this.ancestors.size >= MAX_JSON_DEPTH)
@@ -125,9 +164,22 @@ class ValueWriter {
   }
 }
 
+const NUMERIC_RANGE =
+  "must be a number PostgreSQL's numeric can hold (at most 131072 digits before the decimal point and 16383 after)";
+const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+const SPACE_OUTSIDE_STRINGS = /("[^"\\]*(?:\\.[^"\\]*)*")|[ \t\n\r]+/g;
+const HTML_SENSITIVE = /[<>&\u2028\u2029]/g;
+
+/** Go's compact with HTML escaping: those characters can only occur inside strings. */
+function compactGo(text: string): string {
+  return text
+    .replace(SPACE_OUTSIDE_STRINGS, (_, string: string | undefined) => string ?? '')
+    .replace(HTML_SENSITIVE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** JSON.stringify's first steps for a value: call toJSON, unwrap boxed primitives. */
 function prepare(value: unknown, key: string): unknown {
-  if (value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object' || value instanceof RawJson) return value;
   const toJSON = (value as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === 'function') {
     const replaced: unknown = toJSON.call(value, key);

@@ -12,6 +12,8 @@ import { formatRfc3339Nano, isStorableTime, STORABLE_TIME_RULE } from '../time.j
 // must be checked for pairing).
 const NEEDS_CARE = /[\u0000-\u001f"\\<>&\u2028\u2029\ud800-\udfff]/;
 const HEX = '0123456789abcdef';
+const MIN_INT64 = -(2n ** 63n);
+const MAX_INT64 = 2n ** 63n - 1n;
 
 /**
  * Quotes text as Go's encoding/json does with HTML escaping on (json.Marshal's default): `<`, `>`,
@@ -204,12 +206,18 @@ export class JsonWriter {
   }
 
   /**
-   * Writes a Go int. Only safe integers are accepted: larger ones have lost digits already, and
-   * JavaScript would print some of them in exponent form, which Go cannot read into an int.
+   * Writes a Go int or int64: a safe integer, or a bigint in the int64 range. A number beyond
+   * 2^53 is refused: it has lost digits already, and JavaScript would print some in exponent
+   * form, which Go cannot read into an int.
    */
   int(value: unknown, path: string, name: string | number): void {
-    if (!Number.isSafeInteger(value)) throw this.typeError(value, path, name, 'must be a safe integer');
-    this.raw(String(value));
+    if (Number.isSafeInteger(value)) {
+      this.raw(String(value));
+    } else if (typeof value === 'bigint' && value >= MIN_INT64 && value <= MAX_INT64) {
+      this.raw(value.toString());
+    } else {
+      throw this.typeError(value, path, name, 'must be a safe integer or a bigint in the int64 range');
+    }
   }
 
   /** Writes a Go float64. */
@@ -292,7 +300,7 @@ export class JsonWriter {
   }
 
   optInt(name: string, value: unknown, path: string): void {
-    if (value == null || value === 0) return;
+    if (value == null || value === 0 || value === 0n) return;
     this.key(name);
     this.int(value, path, name);
   }
