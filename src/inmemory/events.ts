@@ -12,7 +12,7 @@ import {
 import { decodeEvent, encodeEvent, encodeTrackEvent } from '../session/codec/index.js';
 import { NotFoundError } from '../session/errors.js';
 import { type Event, isPersistableEvent } from '../session/event.js';
-import { type AppendEventContext, runHookChain } from '../session/hooks.js';
+import { type AppendEventContext, runAppendEventHooks } from '../session/hooks.js';
 import { checkSessionKey, type SessionKey } from '../session/keys.js';
 import {
   type AppendEventOptions,
@@ -37,14 +37,11 @@ export async function appendEvent(
   checkOptionsObject(options);
   checkAppendEventOptions(options);
   const json = encodeEvent(event);
-  const hooks = mem.options.appendEventHooks;
-  const ctx: AppendEventContext = { session, event, key, options: { ...options } };
-  await runHookChain(hooks, ctx, async (c) => {
-    // Hooks may replace or edit the event and the key: what is stored is validated as it is now.
-    const stored = hooks.length === 0 ? json : encodeEvent(c.event);
-    if (hooks.length > 0) checkSessionKey(c.key);
-    storeEvent(mem, c, stored);
-  });
+  await runAppendEventHooks(
+    mem.options.appendEventHooks,
+    { session, event, key, options, json },
+    (c, stored) => storeEvent(mem, c, stored),
+  );
 }
 
 export async function appendEvents(
@@ -60,10 +57,8 @@ export async function appendEvents(
   const hooks = mem.options.appendEventHooks;
   const accepted: { c: AppendEventContext; json: string }[] = [];
   for (const [i, event] of events.entries()) {
-    const ctx: AppendEventContext = { session, event, key, options: { ...options } };
-    await runHookChain(hooks, ctx, async (c) => {
-      const json = hooks.length === 0 ? jsons[i]! : encodeEvent(c.event);
-      if (hooks.length > 0) checkSessionKey(c.key);
+    const input = { session, event, key, options, json: jsons[i]! };
+    await runAppendEventHooks(hooks, input, (c, json) => {
       accepted.push({ c, json });
     });
   }

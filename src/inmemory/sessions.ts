@@ -5,16 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { checkOptionsObject } from '../session/arguments.js';
 import { ConflictError } from '../session/errors.js';
-import { type GetSessionContext, runHookChain } from '../session/hooks.js';
+import { runGetSessionHooks } from '../session/hooks.js';
+import { checkSessionKey, checkUserKey, type SessionKey, type UserKey } from '../session/keys.js';
 import {
-  checkSessionKey,
-  checkUserKey,
-  type SessionKey,
-  sessionKeyOf,
-  type UserKey,
-} from '../session/keys.js';
-import {
-  checkGetSessionOptions,
   checkListSessionsOptions,
   type GetSessionOptions,
   type ListSessionsOptions,
@@ -65,17 +58,10 @@ export async function getSession(
   key: SessionKey,
   options: GetSessionOptions = {},
 ): Promise<Session | null> {
-  checkSessionKey(key);
-  checkOptionsObject(options);
-  checkGetSessionOptions(options);
-  const ctx: GetSessionContext = { key: sessionKeyOf(key), options: { ...options } };
-  return runHookChain(mem.options.getSessionHooks, ctx, async (c) => {
-    // A hook may have changed the key or the options: they are checked again as they reach storage.
-    checkSessionKey(c.key);
-    checkGetSessionOptions(c.options);
+  return runGetSessionHooks(mem.options.getSessionHooks, key, options, async (readKey, readOptions) => {
     const nowMs = mem.store.nowMs();
-    const record = mem.store.liveRecord(c.key, nowMs);
-    return record ? readSession(record, c.options, mem.store.readContext(c.key, nowMs)) : null;
+    const record = mem.store.liveRecord(readKey, nowMs);
+    return record ? readSession(record, readOptions, mem.store.readContext(readKey, nowMs)) : null;
   });
 }
 

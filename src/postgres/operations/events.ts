@@ -8,7 +8,7 @@ import { encodeEventsArg } from '../../session/arguments.js';
 import { encodeEvent, encodeStateMap } from '../../session/codec/index.js';
 import { NotFoundError } from '../../session/errors.js';
 import { type Event, isPersistableEvent } from '../../session/event.js';
-import { type AppendEventContext, runHookChain } from '../../session/hooks.js';
+import { runAppendEventHooks } from '../../session/hooks.js';
 import { checkSessionKey, type SessionKey, sessionKeyOf } from '../../session/keys.js';
 import {
   type AppendEventOptions,
@@ -41,28 +41,27 @@ export async function appendEvent(
     throw new EnqueueAbortedError('appendEvent', options.signal.reason);
   }
   const json = encodeEvent(event);
-  const hooks = ctx.options.appendEventHooks;
-  const hookContext: AppendEventContext = { session, event, key, options: { ...options } };
-  await runHookChain(hooks, hookContext, async (c) => {
-    // Hooks may replace or edit the event and the key: what is stored is validated as it is now.
-    const stored = hooks.length === 0 ? json : encodeEvent(c.event);
-    if (hooks.length > 0) checkSessionKey(c.key);
-    const delta = c.event.stateDelta ? encodeStateMap(c.event.stateDelta, 'event.stateDelta') : '{}';
-    const now = ctx.now();
-    // The caller's copy changes first, even when the session turns out to be gone (as in Go).
-    applyEventToSession(
-      c.session,
-      c.event,
-      { eventNum: c.options.eventNum, eventTime: c.options.eventTime },
-      now,
-    );
-    await persistEvent(
-      ctx,
-      sessionKeyOf(c.key),
-      { event: isPersistableEvent(c.event) ? stored : null, delta, now, source: c.event },
-      c.options.signal,
-    );
-  });
+  await runAppendEventHooks(
+    ctx.options.appendEventHooks,
+    { session, event, key, options, json },
+    async (c, stored) => {
+      const delta = c.event.stateDelta ? encodeStateMap(c.event.stateDelta, 'event.stateDelta') : '{}';
+      const now = ctx.now();
+      // The caller's copy changes first, even when the session turns out to be gone (as in Go).
+      applyEventToSession(
+        c.session,
+        c.event,
+        { eventNum: c.options.eventNum, eventTime: c.options.eventTime },
+        now,
+      );
+      await persistEvent(
+        ctx,
+        sessionKeyOf(c.key),
+        { event: isPersistableEvent(c.event) ? stored : null, delta, now, source: c.event },
+        c.options.signal,
+      );
+    },
+  );
 }
 
 /**
@@ -82,13 +81,10 @@ export async function appendEvents(
   checkAppendEventOptions(options);
   checkSignal('options.signal', options.signal);
   const jsons = encodeEventsArg(events);
-  const hooks = ctx.options.appendEventHooks;
   const writes: EventBatchItem[] = [];
   for (const [i, event] of events.entries()) {
-    const hookContext: AppendEventContext = { session, event, key, options: { ...options } };
-    await runHookChain(hooks, hookContext, async (c) => {
-      const stored = hooks.length === 0 ? jsons[i]! : encodeEvent(c.event);
-      if (hooks.length > 0) checkSessionKey(c.key);
+    const input = { session, event, key, options, json: jsons[i]! };
+    await runAppendEventHooks(ctx.options.appendEventHooks, input, (c, stored) => {
       const delta = c.event.stateDelta ? encodeStateMap(c.event.stateDelta, 'event.stateDelta') : undefined;
       const now = ctx.now();
       applyEventToSession(

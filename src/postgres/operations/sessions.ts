@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { encodeSessionState } from '../../session/codec/index.js';
 import { ConflictError } from '../../session/errors.js';
-import { type GetSessionContext, runHookChain } from '../../session/hooks.js';
+import { runGetSessionHooks } from '../../session/hooks.js';
 import {
   checkSessionKey,
   checkUserKey,
@@ -15,7 +15,6 @@ import {
   userKeyOf,
 } from '../../session/keys.js';
 import {
-  checkGetSessionOptions,
   checkListSessionsOptions,
   type GetSessionOptions,
   type ListSessionsOptions,
@@ -111,18 +110,10 @@ export function getSession(
   key: SessionKey,
   options: GetSessionOptions,
 ): Promise<Session | null> {
-  checkSessionKey(key);
-  checkOptionsObject(options);
-  checkGetSessionOptions(options);
-  const hookContext: GetSessionContext = { key: sessionKeyOf(key), options: { ...options } };
-  return runHookChain(ctx.options.getSessionHooks, hookContext, async (c) => {
-    // A hook may have changed the key or the options: they are checked again as they reach storage.
-    checkSessionKey(c.key);
-    checkGetSessionOptions(c.options);
-    const readKey = sessionKeyOf(c.key);
-    return ctx.run('getSession', async (db) => {
+  return runGetSessionHooks(ctx.options.getSessionHooks, key, options, (readKey, readOptions) =>
+    ctx.run('getSession', async (db) => {
       const read = readContext(ctx, db);
-      const plan = planRead(c.options, read);
+      const plan = planRead(readOptions, read);
       const query = q.selectSession(ctx.tables, {
         key: readKey,
         now: toSqlTimestamp(read.now),
@@ -132,8 +123,8 @@ export function getSession(
       const grouped = groupRows((await exec<q.ReadRow>(db, query)).rows);
       const rows = grouped.sessions[0];
       return rows ? buildSession(readKey, rows, grouped.scoped, plan, read) : null;
-    });
-  });
+    }),
+  );
 }
 
 export function listSessions(
