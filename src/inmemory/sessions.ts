@@ -2,11 +2,10 @@
  * The session operations of InMemorySessionService: create, get (through the get-session hooks)
  * and list, as functions of the service's store and options.
  */
-import { randomUUID } from 'node:crypto';
-import { checkOptionsObject } from '../session/arguments.js';
+import { checkOptionsObject, createSessionArgs } from '../session/arguments.js';
 import { ConflictError } from '../session/errors.js';
 import { runGetSessionHooks } from '../session/hooks.js';
-import { checkSessionKey, checkUserKey, type SessionKey, type UserKey } from '../session/keys.js';
+import { checkUserKey, type SessionKey, type UserKey } from '../session/keys.js';
 import {
   checkListSessionsOptions,
   type GetSessionOptions,
@@ -14,7 +13,7 @@ import {
 } from '../session/options.js';
 import type { CreateSessionKey } from '../session/service.js';
 import type { Session } from '../session/session.js';
-import { checkStateMap, copyState, type StateMap } from '../session/state.js';
+import { copyState, type StateMap } from '../session/state.js';
 import { compareTime } from '../session/time.js';
 import type { MemoryContext } from './context.js';
 import { readSession } from './read.js';
@@ -26,17 +25,16 @@ export async function createSession(
   key: CreateSessionKey,
   state?: StateMap,
 ): Promise<Session> {
-  checkUserKey(key);
-  const sessionId = key.sessionId === undefined || key.sessionId === '' ? randomUUID() : key.sessionId;
-  const sessionKey: SessionKey = { appName: key.appName, userId: key.userId, sessionId };
-  checkSessionKey(sessionKey);
-  if (state !== undefined && state !== null) checkStateMap('state', state);
+  const sessionKey = createSessionArgs(key, state);
   const now = mem.store.now();
   const existing = mem.store.sessions.get(sessionKey);
   if (existing && isLive(existing.expiresAt, now.getTime())) {
-    throw new ConflictError(`session ${JSON.stringify(sessionId)} already exists and has not expired`, {
-      field: 'sessionId',
-    });
+    throw new ConflictError(
+      `session ${JSON.stringify(sessionKey.sessionId)} already exists and has not expired`,
+      {
+        field: 'sessionId',
+      },
+    );
   }
   // An expired session with the same key is replaced whole: the new one starts empty.
   const record: SessionRecord = {

@@ -3,7 +3,7 @@ import { encodeEvent } from './codec/index.js';
 import type { Event } from './event.js';
 import { checkSessionKey, type SessionKey, sessionKeyOf } from './keys.js';
 import { type AppendEventOptions, checkGetSessionOptions, type GetSessionOptions } from './options.js';
-import type { Session } from './session.js';
+import { applyEventToSession, type Session } from './session.js';
 
 /** What an append hook sees; it may replace `event` or `key` before calling `next`. */
 export interface AppendEventContext {
@@ -101,4 +101,17 @@ export async function runAppendEventHooks(
     if (hooks.length > 0) checkSessionKey(c.key);
     await store(c, stored);
   });
+}
+
+/**
+ * An accepted append applied to the caller's session object, as the hooks left the event and the
+ * options: the state delta, and the events re-filtered by the call's `eventNum` / `eventTime`.
+ */
+export function applyToCallerSession(c: AppendEventContext, now: Date): void {
+  applyEventToSession(
+    c.session,
+    c.event,
+    { eventNum: c.options.eventNum, eventTime: c.options.eventTime },
+    now,
+  );
 }

@@ -2,7 +2,7 @@
  * The session operations of PostgresSessionService: create, get, list and delete. Each is one
  * statement (create: one transaction of two), its rows decoded by `read/`.
  */
-import { randomUUID } from 'node:crypto';
+import { createSessionArgs } from '../../session/arguments.js';
 import { encodeSessionState } from '../../session/codec/index.js';
 import { ConflictError } from '../../session/errors.js';
 import { runGetSessionHooks } from '../../session/hooks.js';
@@ -21,14 +21,7 @@ import {
 } from '../../session/options.js';
 import type { CreateSessionKey } from '../../session/service.js';
 import { newSession, type Session } from '../../session/session.js';
-import {
-  checkStateMap,
-  copyState,
-  mergeScopedState,
-  newStateMap,
-  type StateMap,
-  textValue,
-} from '../../session/state.js';
+import { copyState, mergeScopedState, newStateMap, type StateMap, textValue } from '../../session/state.js';
 import { toSqlTimestamp } from '../../session/time.js';
 import type { SqlExecutor } from '../../sql/client.js';
 import { isUniqueViolation } from '../../sql/errors.js';
@@ -59,16 +52,17 @@ export function createSession(
   key: CreateSessionKey,
   state?: StateMap,
 ): Promise<Session> {
-  checkUserKey(key);
-  const sessionId = key.sessionId === undefined || key.sessionId === '' ? randomUUID() : key.sessionId;
-  const sessionKey: SessionKey = { appName: key.appName, userId: key.userId, sessionId };
-  checkSessionKey(sessionKey);
-  if (state !== undefined && state !== null) checkStateMap('state', state);
+  const sessionKey = createSessionArgs(key, state);
   const initial = copyState(state);
   const now = ctx.now();
-  const envelope = encodeSessionState({ id: sessionId, state: initial, createdAt: now, updatedAt: now });
+  const envelope = encodeSessionState({
+    id: sessionKey.sessionId,
+    state: initial,
+    createdAt: now,
+    updatedAt: now,
+  });
   const conflict = () =>
-    new ConflictError(`session ${JSON.stringify(sessionId)} already exists and has not expired`, {
+    new ConflictError(`session ${JSON.stringify(sessionKey.sessionId)} already exists and has not expired`, {
       field: 'sessionId',
     });
   return ctx.run(
