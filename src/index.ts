@@ -14,6 +14,7 @@ export { type Clock, ManualClock } from './session/clock.js';
 export { checkEvent } from './session/codec/index.js';
 export {
   AgentSessionsError,
+  CallAbortedError,
   ClosedError,
   ConfigError,
   ConflictError,
@@ -22,6 +23,8 @@ export {
   isAgentSessionsError,
   NotFoundError,
   StorageError,
+  SummarizerError,
+  SummaryTimeoutError,
 } from './session/errors.js';
 export {
   type AudioPart,
@@ -64,6 +67,7 @@ export type {
   EventWindowOptions,
   GetSessionOptions,
   ListSessionsOptions,
+  SummaryCallOptions,
   SummaryTextOptions,
   TrackEventsOptions,
 } from './session/options.js';

@@ -12,6 +12,7 @@ const expected: Record<string, string[]> = {
   '.': [
     'AgentSessionsError',
     'APP_PREFIX',
+    'CallAbortedError',
     'checkEvent',
     'checkSessionKey',
     'checkStateKey',
@@ -35,6 +36,8 @@ const expected: Record<string, string[]> = {
     'readText',
     'stateOf',
     'StorageError',
+    'SummarizerError',
+    'SummaryTimeoutError',
     'TEMP_PREFIX',
     'textValue',
     'USER_PREFIX',
