@@ -3,24 +3,19 @@
  * caller's copy, then the store), appendTrackEvent and getEventWindow.
  */
 import {
-  anchorIdArg,
-  checkOptionsObject,
+  appendArgs,
   checkTrackEventArg,
   encodeEventsArg,
+  eventWindowArgs,
   sessionArgKey,
 } from '../session/arguments.js';
 import { decodeEvent, encodeEvent, encodeTrackEvent } from '../session/codec/index.js';
 import { NotFoundError } from '../session/errors.js';
 import { type Event, isPersistableEvent } from '../session/event.js';
-import { type AppendEventContext, runHookChain } from '../session/hooks.js';
-import { checkSessionKey, type SessionKey } from '../session/keys.js';
-import {
-  type AppendEventOptions,
-  checkAppendEventOptions,
-  checkEventWindowOptions,
-  type EventWindowOptions,
-} from '../session/options.js';
-import { applyEventToSession, type Session } from '../session/session.js';
+import { type AppendEventContext, applyToCallerSession, runAppendEventHooks } from '../session/hooks.js';
+import type { SessionKey } from '../session/keys.js';
+import type { AppendEventOptions, EventWindowOptions } from '../session/options.js';
+import type { Session } from '../session/session.js';
 import { newStateMap, TRACKS_STATE_KEY } from '../session/state.js';
 import { addTrackEvent, type TrackEvent } from '../session/track.js';
 import type { MemoryContext } from './context.js';
@@ -33,18 +28,13 @@ export async function appendEvent(
   event: Event,
   options: AppendEventOptions = {},
 ): Promise<void> {
-  const key = sessionArgKey(session);
-  checkOptionsObject(options);
-  checkAppendEventOptions(options);
+  const key = appendArgs(session, options);
   const json = encodeEvent(event);
-  const hooks = mem.options.appendEventHooks;
-  const ctx: AppendEventContext = { session, event, key, options: { ...options } };
-  await runHookChain(hooks, ctx, async (c) => {
-    // Hooks may replace or edit the event and the key: what is stored is validated as it is now.
-    const stored = hooks.length === 0 ? json : encodeEvent(c.event);
-    if (hooks.length > 0) checkSessionKey(c.key);
-    storeEvent(mem, c, stored);
-  });
+  await runAppendEventHooks(
+    mem.options.appendEventHooks,
+    { session, event, key, options, json },
+    (c, stored) => storeEvent(mem, c, stored),
+  );
 }
 
 export async function appendEvents(
@@ -53,27 +43,20 @@ export async function appendEvents(
   events: readonly Event[],
   options: AppendEventOptions = {},
 ): Promise<void> {
-  const key = sessionArgKey(session);
-  checkOptionsObject(options);
-  checkAppendEventOptions(options);
+  const key = appendArgs(session, options);
   const jsons = encodeEventsArg(events);
   const hooks = mem.options.appendEventHooks;
   const accepted: { c: AppendEventContext; json: string }[] = [];
   for (const [i, event] of events.entries()) {
-    const ctx: AppendEventContext = { session, event, key, options: { ...options } };
-    await runHookChain(hooks, ctx, async (c) => {
-      const json = hooks.length === 0 ? jsons[i]! : encodeEvent(c.event);
-      if (hooks.length > 0) checkSessionKey(c.key);
+    const input = { session, event, key, options, json: jsons[i]! };
+    await runAppendEventHooks(hooks, input, (c, json) => {
       accepted.push({ c, json });
     });
   }
   // From here on nothing awaits: the caller's copy, then every record, or none when a session
   // is missing, so no other call sees half of the batch.
   const now = mem.store.now();
-  for (const { c } of accepted) {
-    const filter = { eventNum: c.options.eventNum, eventTime: c.options.eventTime };
-    applyEventToSession(c.session, c.event, filter, new Date(now.getTime()));
-  }
+  for (const { c } of accepted) applyToCallerSession(c, new Date(now.getTime()));
   // Every session must exist before the first event is stored (NOT_FOUND stores nothing).
   for (const { c } of accepted) mem.store.writableRecord(c.key);
   for (const { c, json } of accepted) {
@@ -88,8 +71,7 @@ export async function appendEvents(
 function storeEvent(mem: MemoryContext, c: AppendEventContext, json: string): void {
   const now = mem.store.now();
   // The caller's copy changes first, even when the session turns out to be gone (as in Go).
-  const filter = { eventNum: c.options.eventNum, eventTime: c.options.eventTime };
-  applyEventToSession(c.session, c.event, filter, new Date(now.getTime()));
+  applyToCallerSession(c, new Date(now.getTime()));
   mem.store.storeEvent(c.key, c.event, isPersistableEvent(c.event) ? json : null, now);
 }
 
@@ -122,9 +104,7 @@ export async function getEventWindow(
   anchorEventId: string,
   options: EventWindowOptions,
 ): Promise<Event[]> {
-  checkSessionKey(key);
-  const anchorId = anchorIdArg(anchorEventId);
-  checkEventWindowOptions(options);
+  const anchorId = eventWindowArgs(key, anchorEventId, options);
   const record = mem.store.liveRecord(key, mem.store.nowMs());
   const anchor = record ? record.events.findIndex((stored) => stored.event.id === anchorId) : -1;
   if (!record || anchor < 0) {

@@ -2,26 +2,18 @@
  * The session operations of InMemorySessionService: create, get (through the get-session hooks)
  * and list, as functions of the service's store and options.
  */
-import { randomUUID } from 'node:crypto';
-import { checkOptionsObject } from '../session/arguments.js';
+import { checkOptionsObject, createSessionArgs } from '../session/arguments.js';
 import { ConflictError } from '../session/errors.js';
-import { type GetSessionContext, runHookChain } from '../session/hooks.js';
+import { runGetSessionHooks } from '../session/hooks.js';
+import { checkUserKey, type SessionKey, type UserKey } from '../session/keys.js';
 import {
-  checkSessionKey,
-  checkUserKey,
-  type SessionKey,
-  sessionKeyOf,
-  type UserKey,
-} from '../session/keys.js';
-import {
-  checkGetSessionOptions,
   checkListSessionsOptions,
   type GetSessionOptions,
   type ListSessionsOptions,
 } from '../session/options.js';
 import type { CreateSessionKey } from '../session/service.js';
 import type { Session } from '../session/session.js';
-import { checkStateMap, copyState, type StateMap } from '../session/state.js';
+import { copyState, type StateMap } from '../session/state.js';
 import { compareTime } from '../session/time.js';
 import type { MemoryContext } from './context.js';
 import { readSession } from './read.js';
@@ -33,17 +25,16 @@ export async function createSession(
   key: CreateSessionKey,
   state?: StateMap,
 ): Promise<Session> {
-  checkUserKey(key);
-  const sessionId = key.sessionId === undefined || key.sessionId === '' ? randomUUID() : key.sessionId;
-  const sessionKey: SessionKey = { appName: key.appName, userId: key.userId, sessionId };
-  checkSessionKey(sessionKey);
-  if (state !== undefined && state !== null) checkStateMap('state', state);
+  const sessionKey = createSessionArgs(key, state);
   const now = mem.store.now();
   const existing = mem.store.sessions.get(sessionKey);
   if (existing && isLive(existing.expiresAt, now.getTime())) {
-    throw new ConflictError(`session ${JSON.stringify(sessionId)} already exists and has not expired`, {
-      field: 'sessionId',
-    });
+    throw new ConflictError(
+      `session ${JSON.stringify(sessionKey.sessionId)} already exists and has not expired`,
+      {
+        field: 'sessionId',
+      },
+    );
   }
   // An expired session with the same key is replaced whole: the new one starts empty.
   const record: SessionRecord = {
@@ -65,17 +56,10 @@ export async function getSession(
   key: SessionKey,
   options: GetSessionOptions = {},
 ): Promise<Session | null> {
-  checkSessionKey(key);
-  checkOptionsObject(options);
-  checkGetSessionOptions(options);
-  const ctx: GetSessionContext = { key: sessionKeyOf(key), options: { ...options } };
-  return runHookChain(mem.options.getSessionHooks, ctx, async (c) => {
-    // A hook may have changed the key or the options: they are checked again as they reach storage.
-    checkSessionKey(c.key);
-    checkGetSessionOptions(c.options);
+  return runGetSessionHooks(mem.options.getSessionHooks, key, options, async (readKey, readOptions) => {
     const nowMs = mem.store.nowMs();
-    const record = mem.store.liveRecord(c.key, nowMs);
-    return record ? readSession(record, c.options, mem.store.readContext(c.key, nowMs)) : null;
+    const record = mem.store.liveRecord(readKey, nowMs);
+    return record ? readSession(record, readOptions, mem.store.readContext(readKey, nowMs)) : null;
   });
 }
 

@@ -3,16 +3,22 @@
  * the argument before anything is written.
  */
 
+import { randomUUID } from 'node:crypto';
 import { encodeEvent } from './codec/index.js';
 import { InvalidArgumentError } from './errors.js';
 import type { Event } from './event.js';
-import { checkSessionKey, checkStateKey, checkStoredText, type SessionKey } from './keys.js';
+import { checkSessionKey, checkStateKey, checkStoredText, checkUserKey, type SessionKey } from './keys.js';
 import {
+  type AppendEventOptions,
+  checkAppendEventOptions,
+  checkEventWindowOptions,
   checkTrackEventsOptions,
+  type EventWindowOptions,
   type SummaryCallOptions,
   type SummaryTextOptions,
   type TrackEventsOptions,
 } from './options.js';
+import type { CreateSessionKey } from './service.js';
 import { keyOfSession, type Session } from './session.js';
 import { APP_PREFIX, checkStateMap, type StateMap, USER_PREFIX } from './state.js';
 import type { TrackEvent } from './track.js';
@@ -77,6 +83,39 @@ export function checkTrackEventsArgs(key: SessionKey, track: unknown, options: T
   checkStateKey('track', track);
   checkOptionsObject(options);
   checkTrackEventsOptions(options);
+}
+
+/**
+ * The key of a session to create, checked (a UUID v4 when `sessionId` is absent or empty), after
+ * checking the initial state when one is given.
+ */
+export function createSessionArgs(key: CreateSessionKey, state: StateMap | undefined): SessionKey {
+  checkUserKey(key);
+  const sessionId = key.sessionId === undefined || key.sessionId === '' ? randomUUID() : key.sessionId;
+  const sessionKey: SessionKey = { appName: key.appName, userId: key.userId, sessionId };
+  checkSessionKey(sessionKey);
+  if (state !== undefined && state !== null) checkStateMap('state', state);
+  return sessionKey;
+}
+
+/** The arguments of appendEvent and appendEvents: the session's key, checked, then the options. */
+export function appendArgs(session: Session, options: AppendEventOptions): SessionKey {
+  const key = sessionArgKey(session);
+  checkOptionsObject(options);
+  checkAppendEventOptions(options);
+  return key;
+}
+
+/** The arguments of getEventWindow, in the order they are reported; the anchor id, trimmed. */
+export function eventWindowArgs(
+  key: SessionKey,
+  anchorEventId: unknown,
+  options: EventWindowOptions,
+): string {
+  checkSessionKey(key);
+  const anchorId = anchorIdArg(anchorEventId);
+  checkEventWindowOptions(options);
+  return anchorId;
 }
 
 /**

@@ -1,7 +1,9 @@
+import { checkOptionsObject } from './arguments.js';
+import { encodeEvent } from './codec/index.js';
 import type { Event } from './event.js';
-import type { SessionKey } from './keys.js';
-import type { AppendEventOptions, GetSessionOptions } from './options.js';
-import type { Session } from './session.js';
+import { checkSessionKey, type SessionKey, sessionKeyOf } from './keys.js';
+import { type AppendEventOptions, checkGetSessionOptions, type GetSessionOptions } from './options.js';
+import { applyEventToSession, type Session } from './session.js';
 
 /** What an append hook sees; it may replace `event` or `key` before calling `next`. */
 export interface AppendEventContext {
@@ -49,4 +51,67 @@ export function runHookChain<C, R>(
     });
   };
   return step(0);
+}
+
+/**
+ * getSession through its hooks, the same on every backend: the caller's key and options are
+ * checked, the hooks see copies of them, and what reaches `read` is checked again (a hook may
+ * have changed it) and passed as a fresh key holding only the key fields.
+ */
+export function runGetSessionHooks(
+  hooks: readonly GetSessionHook[],
+  key: SessionKey,
+  options: GetSessionOptions,
+  read: (key: SessionKey, options: GetSessionOptions) => Promise<Session | null>,
+): Promise<Session | null> {
+  checkSessionKey(key);
+  checkOptionsObject(options);
+  checkGetSessionOptions(options);
+  const ctx: GetSessionContext = { key: sessionKeyOf(key), options: { ...options } };
+  return runHookChain(hooks, ctx, async (c) => {
+    checkSessionKey(c.key);
+    checkGetSessionOptions(c.options);
+    return read(sessionKeyOf(c.key), c.options);
+  });
+}
+
+/** One event on its way through the append hooks; `json` is the event as the caller gave it, encoded. */
+export interface AppendInput {
+  session: Session;
+  event: Event;
+  key: SessionKey;
+  options: AppendEventOptions;
+  json: string;
+}
+
+/**
+ * One event through the append hooks, the same on every backend: the hooks see a copy of the
+ * options, and `store` gets the context as they left it with the JSON to store. Without hooks that
+ * is the caller's encoding; after hooks the event and key are validated again as they are now,
+ * since a hook may have replaced or edited them. A hook that does not call `next` stores nothing.
+ */
+export async function runAppendEventHooks(
+  hooks: readonly AppendEventHook[],
+  { session, event, key, options, json }: AppendInput,
+  store: (c: AppendEventContext, json: string) => void | Promise<void>,
+): Promise<void> {
+  const ctx: AppendEventContext = { session, event, key, options: { ...options } };
+  await runHookChain(hooks, ctx, async (c) => {
+    const stored = hooks.length === 0 ? json : encodeEvent(c.event);
+    if (hooks.length > 0) checkSessionKey(c.key);
+    await store(c, stored);
+  });
+}
+
+/**
+ * An accepted append applied to the caller's session object, as the hooks left the event and the
+ * options: the state delta, and the events re-filtered by the call's `eventNum` / `eventTime`.
+ */
+export function applyToCallerSession(c: AppendEventContext, now: Date): void {
+  applyEventToSession(
+    c.session,
+    c.event,
+    { eventNum: c.options.eventNum, eventTime: c.options.eventTime },
+    now,
+  );
 }

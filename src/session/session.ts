@@ -12,7 +12,11 @@ export interface Session {
   userId: string;
   /** Session state, with the app's and user's shared state merged in under `app:` and `user:`. */
   state: StateMap;
-  /** Stored events, oldest first, limited and user-anchored as described in {@link filterEvents}. */
+  /**
+   * Stored events, oldest first, limited by `eventNum` / `eventTime` and user-anchored as
+   * trpc-agent-go reads them: the list starts at a user message, so a model never sees a reply
+   * without its question.
+   */
   events: Event[];
   /** Track events by track name. */
   tracks: Record<string, TrackEvents>;

@@ -21,8 +21,3 @@ export interface SummaryBoundary {
 export const SUMMARY_BOUNDARY_VERSION = 1;
 /** The filter key of the full-session summary. */
 export const FULL_SESSION_FILTER_KEY = '';
-
-/** The cutoff of a summary: its boundary's, or `updated_at` for summaries written before boundaries. */
-export function summaryCutoff(summary: Summary): Date {
-  return summary.boundary?.cutoff_at ?? summary.updated_at;
-}

@@ -99,7 +99,7 @@ export function everyNEvents(n: number): SummaryChecker {
 
 /**
  * Summarize once the events since the previous summary hold at least `n` tokens, by `estimate`
- * (default {@link estimateTokensByChars}); pass a real tokenizer for exact counts.
+ * (default: characters / 4); pass a real tokenizer for exact counts.
  */
 export function afterTokens(n: number, estimate: TokenEstimator = estimateTokensByChars): SummaryChecker {
   positiveInteger('afterTokens.n', n);

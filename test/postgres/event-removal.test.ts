@@ -3,55 +3,33 @@
  * reads skip them), hard delete removes them, each call is one statement, and an event row a Go
  * service wrote is popped like one of ours. Runs on PGlite, and on a server when configured.
  */
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PostgresSessionServiceOptions } from '../../src/postgres/options.js';
-import { PostgresSessionService } from '../../src/postgres/service.js';
-import { ManualClock } from '../../src/session/clock.js';
+import { describe, expect, it } from 'vitest';
+import type { PostgresSessionService } from '../../src/postgres/service.js';
 import { createEvent } from '../../src/session/event.js';
 import type { SqlClient } from '../../src/sql/client.js';
-import { type TestDatabase, testDatabases } from '../support/database.js';
+import { testDatabases } from '../support/database.js';
+import { ServiceSuite } from '../support/service-suite.js';
 
 const T0 = Date.UTC(2026, 0, 2, 3, 4, 5, 123);
 const summarizer = { shouldSummarize: () => true, summarize: async () => 'text' };
 
 describe.each(testDatabases)('popEvent and clearEvents on %s', (_name, open) => {
-  let db: TestDatabase;
-  let clock: ManualClock;
-  let app: string;
-  const services: PostgresSessionService[] = [];
-
-  beforeAll(async () => {
-    db = await open();
-    await (await PostgresSessionService.create({ ...db.connect })).close();
-  });
-  afterAll(async () => {
-    await Promise.all(services.map((s) => s.close()));
-    await db.close();
-  });
-
-  async function service(options: PostgresSessionServiceOptions = {}) {
-    clock = new ManualClock(T0);
-    app = `app-${randomUUID()}`;
-    const svc = await PostgresSessionService.create({ ...db.connect, clock, summarizer, ...options });
-    services.push(svc);
-    return svc;
-  }
-  const sessionKey = () => ({ appName: app, userId: 'u', sessionId: 's' });
+  const suite = new ServiceSuite(open, { start: T0, defaults: { summarizer } });
+  const sessionKey = () => ({ appName: suite.app, userId: 'u', sessionId: 's' });
   const say = (content: string) =>
-    createEvent({ author: 'user', now: clock.now(), message: { role: 'user', content } });
+    createEvent({ author: 'user', now: suite.clock.now(), message: { role: 'user', content } });
 
   async function eventRows(svc: PostgresSessionService) {
-    const { rows } = await db.sql.query<{ content: string; deleted: boolean }>(
+    const { rows } = await suite.db.sql.query<{ content: string; deleted: boolean }>(
       `SELECT event->'choices'->0->'message'->>'content' AS content, deleted_at IS NOT NULL AS deleted
        FROM ${svc.tables.sessionEvents.qualified} WHERE app_name = $1 ORDER BY id`,
-      [app],
+      [suite.app],
     );
     return rows;
   }
 
   it('soft-deletes the popped and the cleared events (and the summaries) and keeps the rows', async () => {
-    const svc = await service();
+    const svc = await suite.service();
     const session = await svc.createSession(sessionKey());
     for (const c of ['q1', 'q2', 'q3']) await svc.appendEvent(session, say(c));
     await svc.createSessionSummary(session, '', true);
@@ -61,18 +39,18 @@ describe.each(testDatabases)('popEvent and clearEvents on %s', (_name, open) => 
       { content: 'q2', deleted: false },
       { content: 'q3', deleted: true },
     ]);
-    clock.advance(1000);
+    suite.clock.advance(1000);
     await svc.clearEvents(sessionKey());
     expect((await eventRows(svc)).map((r) => r.deleted)).toEqual([true, true, true]);
-    const { rows } = await db.sql.query<{ deleted: boolean }>(
+    const { rows } = await suite.db.sql.query<{ deleted: boolean }>(
       `SELECT deleted_at IS NOT NULL AS deleted FROM ${svc.tables.sessionSummaries.qualified} WHERE app_name = $1`,
-      [app],
+      [suite.app],
     );
     expect(rows).toEqual([{ deleted: true }]);
   });
 
   it('removes the rows with softDelete false', async () => {
-    const svc = await service({ softDelete: false });
+    const svc = await suite.service({ softDelete: false });
     const session = await svc.createSession(sessionKey());
     for (const c of ['q1', 'q2', 'q3']) await svc.appendEvent(session, say(c));
     await svc.popEvent(sessionKey());
@@ -85,7 +63,7 @@ describe.each(testDatabases)('popEvent and clearEvents on %s', (_name, open) => 
   });
 
   it('pops an event row another program (a Go service) inserted, decoded as ours', async () => {
-    const svc = await service();
+    const svc = await suite.service();
     await svc.createSession(sessionKey());
     const goEvent = {
       id: 'go-1',
@@ -98,10 +76,10 @@ describe.each(testDatabases)('popEvent and clearEvents on %s', (_name, open) => 
       choices: [{ index: 0, message: { role: 'user', content: 'from go' } }],
       version: 0,
     };
-    await db.sql.query(
+    await suite.db.sql.query(
       `INSERT INTO ${svc.tables.sessionEvents.qualified} (app_name, user_id, session_id, event, created_at, updated_at)
        VALUES ($1, 'u', 's', $2::jsonb, now(), now())`,
-      [app, JSON.stringify(goEvent)],
+      [suite.app, JSON.stringify(goEvent)],
     );
     const popped = await svc.popEvent(sessionKey());
     expect(popped?.id).toBe('go-1');
@@ -114,14 +92,14 @@ describe.each(testDatabases)('popEvent and clearEvents on %s', (_name, open) => 
     // the session row (see queries/sessions.ts deleteSession); one statement cannot.
     const log: string[] = [];
     const counting: SqlClient = {
-      ...db.sql,
-      kind: db.sql.kind,
+      ...suite.db.sql,
+      kind: suite.db.sql.kind,
       query: (text, params) => {
         log.push(text);
-        return db.sql.query(text, params);
+        return suite.db.sql.query(text, params);
       },
       transaction: (fn) =>
-        db.sql.transaction((tx) =>
+        suite.db.sql.transaction((tx) =>
           fn({
             ...tx,
             query: (text, params) => {
@@ -130,10 +108,10 @@ describe.each(testDatabases)('popEvent and clearEvents on %s', (_name, open) => 
             },
           }),
         ),
-      withConnection: (fn) => db.sql.withConnection(fn),
-      close: () => db.sql.close(),
+      withConnection: (fn) => suite.db.sql.withConnection(fn),
+      close: () => suite.db.sql.close(),
     };
-    const svc = await service({ client: counting, pool: undefined, schema: db.connect.schema });
+    const svc = await suite.service({ client: counting, pool: undefined, schema: suite.db.connect.schema });
     const session = await svc.createSession(sessionKey());
     await svc.appendEvent(session, say('q1'));
     log.length = 0;

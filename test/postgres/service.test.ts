@@ -4,7 +4,7 @@
  * call costs. Runs on PGlite, and on a server when AGENT_SESSIONS_TEST_DATABASE_URL is set.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PostgresSessionServiceOptions } from '../../src/postgres/options.js';
 import { PostgresSessionService } from '../../src/postgres/service.js';
 import { ManualClock } from '../../src/session/clock.js';
@@ -12,7 +12,8 @@ import { createEvent, type Event } from '../../src/session/event.js';
 import { stateOf } from '../../src/session/state.js';
 import type { SessionSummarizer } from '../../src/session/summarizer.js';
 import type { SqlClient, SqlExecutor } from '../../src/sql/client.js';
-import { type TestDatabase, testDatabases } from '../support/database.js';
+import { testDatabases } from '../support/database.js';
+import { ServiceSuite } from '../support/service-suite.js';
 
 const databases = testDatabases;
 
@@ -61,30 +62,9 @@ const toolCall = (now: Date): Event =>
   });
 
 describe.each(databases)('PostgresSessionService on %s', (_name, open) => {
-  let db: TestDatabase;
-  let clock: ManualClock;
-  let app: string;
-  const services: PostgresSessionService[] = [];
+  const suite = new ServiceSuite(open, { start: T0 });
 
-  beforeAll(async () => {
-    db = await open();
-    // Creates the tables once; the services of the cases verify them.
-    await (await PostgresSessionService.create({ ...db.connect })).close();
-  });
-  afterAll(async () => {
-    await Promise.all(services.map((s) => s.close()));
-    await db.close();
-  });
-
-  async function service(options: PostgresSessionServiceOptions = {}): Promise<PostgresSessionService> {
-    clock = new ManualClock(T0);
-    app = `app-${randomUUID()}`;
-    const svc = await PostgresSessionService.create({ ...db.connect, clock, ...options });
-    services.push(svc);
-    return svc;
-  }
-
-  const key = (sessionId = 's') => ({ appName: app, userId: 'u', sessionId });
+  const key = (sessionId = 's') => ({ appName: suite.app, userId: 'u', sessionId });
 
   /** Rows of a table for this case's app, timestamps as UTC text. */
   async function rows(
@@ -93,9 +73,9 @@ describe.each(databases)('PostgresSessionService on %s', (_name, open) => {
     columns: string,
   ) {
     const t = svc.tables[table as 'sessionStates'];
-    const { rows } = await db.sql.query<Record<string, string | null>>(
+    const { rows } = await suite.db.sql.query<Record<string, string | null>>(
       `SELECT ${columns} FROM ${t.qualified} WHERE app_name = $1 ORDER BY id`,
-      [app],
+      [suite.app],
     );
     return rows;
   }
@@ -103,7 +83,7 @@ describe.each(databases)('PostgresSessionService on %s', (_name, open) => {
 
   describe('stored rows', () => {
     it('writes the session-state envelope with base64 values and UTC timestamps', async () => {
-      const svc = await service();
+      const svc = await suite.service();
       await svc.createSession(key(), stateOf({ key1: 'value1', nilkey: null }));
       const [row] = await rows(
         svc,
@@ -127,10 +107,10 @@ describe.each(databases)('PostgresSessionService on %s', (_name, open) => {
     });
 
     it('stores an event exactly as Go writes it and merges its delta into the envelope', async () => {
-      const svc = await service();
+      const svc = await suite.service();
       const session = await svc.createSession(key(), stateOf({ kept: 'yes' }));
-      clock.advance(MINUTE);
-      await svc.appendEvent(session, toolCall(clock.now()));
+      suite.clock.advance(MINUTE);
+      await svc.appendEvent(session, toolCall(suite.clock.now()));
       const [event] = await rows(
         svc,
         'sessionEvents',
@@ -181,11 +161,11 @@ describe.each(databases)('PostgresSessionService on %s', (_name, open) => {
     });
 
     it('stores only the state delta of an event that is not persisted', async () => {
-      const svc = await service();
+      const svc = await suite.service();
       const session = await svc.createSession(key());
       await svc.appendEvent(
         session,
-        createEvent({ author: 'agent', now: clock.now(), stateDelta: stateOf({ only: 'delta' }) }),
+        createEvent({ author: 'agent', now: suite.clock.now(), stateDelta: stateOf({ only: 'delta' }) }),
       );
       expect(await rows(svc, 'sessionEvents', 'id')).toEqual([]);
       const [state] = await rows(svc, 'sessionStates', 'state::text AS state');
@@ -193,10 +173,10 @@ describe.each(databases)('PostgresSessionService on %s', (_name, open) => {
     });
 
     it('stores app and user state as raw text under keys without their prefix, in one upsert', async () => {
-      const svc = await service();
-      await svc.updateAppState(app, stateOf({ 'app:model': 'gpt-4o', plain: 'héllo', nothing: null }));
-      await svc.updateUserState({ appName: app, userId: 'u' }, stateOf({ 'user:lang': 'fr' }));
-      await svc.updateAppState(app, stateOf({ model: 'gpt-5' }));
+      const svc = await suite.service();
+      await svc.updateAppState(suite.app, stateOf({ 'app:model': 'gpt-4o', plain: 'héllo', nothing: null }));
+      await svc.updateUserState({ appName: suite.app, userId: 'u' }, stateOf({ 'user:lang': 'fr' }));
+      await svc.updateAppState(suite.app, stateOf({ model: 'gpt-5' }));
       const appRows = await rows(
         svc,
         'appStates',
@@ -215,17 +195,17 @@ describe.each(databases)('PostgresSessionService on %s', (_name, open) => {
     });
 
     it('stores a summary as Go writes it, updated_at being its cutoff', async () => {
-      const svc = await service({ summarizer });
+      const svc = await suite.service({ summarizer });
       const session = await svc.createSession(key());
-      clock.advance(MINUTE);
+      suite.clock.advance(MINUTE);
       const question = createEvent({
         author: 'user',
         id: 'evt-9',
-        now: clock.now(),
+        now: suite.clock.now(),
         message: { role: 'user', content: 'q' },
       });
       await svc.appendEvent(session, question);
-      clock.advance(MINUTE);
+      suite.clock.advance(MINUTE);
       await svc.createSessionSummary(session, '', true);
       const [row] = await rows(
         svc,
@@ -245,15 +225,15 @@ describe.each(databases)('PostgresSessionService on %s', (_name, open) => {
     });
 
     it('stores track events stamped with their own timestamp and indexes the track in the envelope', async () => {
-      const svc = await service();
+      const svc = await suite.service();
       const session = await svc.createSession(key());
-      clock.advance(MINUTE);
+      suite.clock.advance(MINUTE);
       await svc.appendTrackEvent(session, {
         track: 'agui',
         payload: { type: 'RUN_STARTED' },
         timestamp: new Date(Date.UTC(2026, 0, 2, 3, 4, 5)),
       });
-      await svc.appendTrackEvent(session, { track: 'agui', payload: 2, timestamp: clock.now() });
+      await svc.appendTrackEvent(session, { track: 'agui', payload: 2, timestamp: suite.clock.now() });
       const tracks = await rows(
         svc,
         'sessionTrackEvents',
@@ -279,11 +259,11 @@ describe.each(databases)('PostgresSessionService on %s', (_name, open) => {
     });
 
     it('keeps a track added by another writer when the caller’s copy is stale', async () => {
-      const svc = await service();
+      const svc = await suite.service();
       const session = await svc.createSession(key());
       const stale = structuredClone(session);
-      await svc.appendTrackEvent(session, { track: 'agui', payload: 1, timestamp: clock.now() });
-      await svc.appendTrackEvent(stale, { track: 'custom', payload: 2, timestamp: clock.now() });
+      await svc.appendTrackEvent(session, { track: 'agui', payload: 1, timestamp: suite.clock.now() });
+      await svc.appendTrackEvent(stale, { track: 'custom', payload: 2, timestamp: suite.clock.now() });
       const read = await svc.getSession(key());
       expect(new TextDecoder().decode(read!.state.tracks!)).toBe('["agui","custom"]');
       expect(new TextDecoder().decode(stale.state.tracks!)).toBe('["agui","custom"]');
@@ -293,9 +273,9 @@ describe.each(databases)('PostgresSessionService on %s', (_name, open) => {
 
   describe('the tracks index', () => {
     it('refuses to replace an index that is not a list of track names, in the caller’s copy or stored', async () => {
-      const svc = await service();
+      const svc = await suite.service();
       const session = await svc.createSession(key(), stateOf({ tracks: 'not json' }));
-      const event = { track: 'agui', payload: 1, timestamp: clock.now() };
+      const event = { track: 'agui', payload: 1, timestamp: suite.clock.now() };
       await expect(svc.appendTrackEvent(session, event)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
       // A caller whose copy has no index, while the stored one is broken: refused, not overwritten.
       const bare = { ...session, state: {} };
@@ -310,15 +290,15 @@ describe.each(databases)('PostgresSessionService on %s', (_name, open) => {
 
   describe('delete', () => {
     it('soft-deletes a session’s rows in all four tables and starts a new session with the same key empty', async () => {
-      const svc = await service({ summarizer });
+      const svc = await suite.service({ summarizer });
       const session = await svc.createSession(key());
       await svc.appendEvent(
         session,
-        createEvent({ author: 'user', now: clock.now(), message: { role: 'user', content: 'old' } }),
+        createEvent({ author: 'user', now: suite.clock.now(), message: { role: 'user', content: 'old' } }),
       );
-      await svc.appendTrackEvent(session, { track: 'agui', payload: 1, timestamp: clock.now() });
+      await svc.appendTrackEvent(session, { track: 'agui', payload: 1, timestamp: suite.clock.now() });
       await svc.createSessionSummary(session, '', true);
-      clock.advance(MINUTE);
+      suite.clock.advance(MINUTE);
       await svc.deleteSession(key());
 
       for (const table of [
@@ -332,7 +312,7 @@ describe.each(databases)('PostgresSessionService on %s', (_name, open) => {
       }
       expect(await svc.getSession(key())).toBeNull();
 
-      clock.advance(MINUTE);
+      suite.clock.advance(MINUTE);
       const fresh = await svc.createSession(key());
       const read = await svc.getSession(key());
       expect(read?.events).toEqual([]);
@@ -340,7 +320,7 @@ describe.each(databases)('PostgresSessionService on %s', (_name, open) => {
       expect(await svc.getSessionSummaryText(fresh)).toBeUndefined();
       const question = createEvent({
         author: 'user',
-        now: clock.now(),
+        now: suite.clock.now(),
         message: { role: 'user', content: 'new' },
       });
       await svc.appendEvent(fresh, question);
@@ -350,13 +330,13 @@ describe.each(databases)('PostgresSessionService on %s', (_name, open) => {
     });
 
     it('hard-deletes a session’s rows with softDelete false', async () => {
-      const svc = await service({ summarizer, softDelete: false });
+      const svc = await suite.service({ summarizer, softDelete: false });
       const session = await svc.createSession(key());
       await svc.appendEvent(
         session,
-        createEvent({ author: 'user', now: clock.now(), message: { role: 'user', content: 'q' } }),
+        createEvent({ author: 'user', now: suite.clock.now(), message: { role: 'user', content: 'q' } }),
       );
-      await svc.appendTrackEvent(session, { track: 'agui', payload: 1, timestamp: clock.now() });
+      await svc.appendTrackEvent(session, { track: 'agui', payload: 1, timestamp: suite.clock.now() });
       await svc.createSessionSummary(session, '', true);
       await svc.createSession(key('other'));
       await svc.deleteSession(key());
@@ -367,18 +347,18 @@ describe.each(databases)('PostgresSessionService on %s', (_name, open) => {
     });
 
     it('soft-deletes app and user state keys, or removes them with softDelete false', async () => {
-      const soft = await service();
-      await soft.updateAppState(app, stateOf({ a: '1' }));
-      await soft.deleteAppState(app, 'a');
+      const soft = await suite.service();
+      await soft.updateAppState(suite.app, stateOf({ a: '1' }));
+      await soft.deleteAppState(suite.app, 'a');
       expect(
         (await rows(soft, 'appStates', 'key, deleted_at IS NOT NULL AS deleted')).map((r) => r.deleted),
       ).toEqual([true]);
-      await soft.updateAppState(app, stateOf({ a: '2' }));
-      expect(new TextDecoder().decode((await soft.listAppStates(app)).a!)).toBe('2');
+      await soft.updateAppState(suite.app, stateOf({ a: '2' }));
+      expect(new TextDecoder().decode((await soft.listAppStates(suite.app)).a!)).toBe('2');
 
-      const hard = await service({ softDelete: false });
-      await hard.updateUserState({ appName: app, userId: 'u' }, stateOf({ b: '1' }));
-      await hard.deleteUserState({ appName: app, userId: 'u' }, 'b');
+      const hard = await suite.service({ softDelete: false });
+      await hard.updateUserState({ appName: suite.app, userId: 'u' }, stateOf({ b: '1' }));
+      await hard.deleteUserState({ appName: suite.app, userId: 'u' }, 'b');
       expect(await rows(hard, 'userStates', 'key')).toEqual([]);
     });
   });
@@ -388,22 +368,22 @@ describe.each(databases)('PostgresSessionService on %s', (_name, open) => {
     const plusTtl = '2026-01-02 03:14:05.123000';
 
     it('writes expires_at = now + TTL on every write and never moves it on a read', async () => {
-      const svc = await service({ sessionTtlMs: TTL, appStateTtlMs: TTL, userStateTtlMs: TTL });
+      const svc = await suite.service({ sessionTtlMs: TTL, appStateTtlMs: TTL, userStateTtlMs: TTL });
       const session = await svc.createSession(key());
-      await svc.updateAppState(app, stateOf({ a: '1' }));
-      await svc.updateUserState({ appName: app, userId: 'u' }, stateOf({ b: '1' }));
-      await svc.appendTrackEvent(session, { track: 'agui', payload: 1, timestamp: clock.now() });
+      await svc.updateAppState(suite.app, stateOf({ a: '1' }));
+      await svc.updateUserState({ appName: suite.app, userId: 'u' }, stateOf({ b: '1' }));
+      await svc.appendTrackEvent(session, { track: 'agui', payload: 1, timestamp: suite.clock.now() });
       for (const table of ['sessionStates', 'appStates', 'userStates', 'sessionTrackEvents'] as const) {
         expect(await rows(svc, table, ts('expires_at')), table).toEqual([{ expires_at: plusTtl }]);
       }
       const before = await rows(svc, 'sessionStates', `${ts('updated_at')}, ${ts('expires_at')}`);
-      clock.advance(MINUTE);
+      suite.clock.advance(MINUTE);
       await svc.getSession(key());
-      await svc.listSessions({ appName: app, userId: 'u' });
+      await svc.listSessions({ appName: suite.app, userId: 'u' });
       expect(await rows(svc, 'sessionStates', `${ts('updated_at')}, ${ts('expires_at')}`)).toEqual(before);
       await svc.appendEvent(
         session,
-        createEvent({ author: 'user', now: clock.now(), message: { role: 'user', content: 'q' } }),
+        createEvent({ author: 'user', now: suite.clock.now(), message: { role: 'user', content: 'q' } }),
       );
       expect(await rows(svc, 'sessionStates', ts('expires_at'))).toEqual([
         { expires_at: '2026-01-02 03:15:05.123000' },
@@ -413,9 +393,9 @@ describe.each(databases)('PostgresSessionService on %s', (_name, open) => {
     });
 
     it('sweeps expired sessions on its own every cleanupIntervalMs, and on demand', async () => {
-      const svc = await service({ sessionTtlMs: TTL, cleanupIntervalMs: 50 });
+      const svc = await suite.service({ sessionTtlMs: TTL, cleanupIntervalMs: 50 });
       await svc.createSession(key());
-      clock.advance(TTL + MINUTE);
+      suite.clock.advance(TTL + MINUTE);
       await expect
         .poll(async () => (await rows(svc, 'sessionStates', 'deleted_at'))[0]?.deleted_at, { timeout: 5000 })
         .not.toBeNull();
@@ -426,13 +406,13 @@ describe.each(databases)('PostgresSessionService on %s', (_name, open) => {
     });
 
     it('soft-deletes an expired session with its events when the key is created again', async () => {
-      const svc = await service({ sessionTtlMs: TTL });
+      const svc = await suite.service({ sessionTtlMs: TTL });
       const session = await svc.createSession(key());
       await svc.appendEvent(
         session,
-        createEvent({ author: 'user', now: clock.now(), message: { role: 'user', content: 'q' } }),
+        createEvent({ author: 'user', now: suite.clock.now(), message: { role: 'user', content: 'q' } }),
       );
-      clock.advance(TTL + MINUTE);
+      suite.clock.advance(TTL + MINUTE);
       await svc.createSession(key());
       const sessions = await rows(svc, 'sessionStates', `${ts('deleted_at')}, ${ts('created_at')}`);
       expect(sessions).toEqual([
@@ -448,45 +428,46 @@ describe.each(databases)('PostgresSessionService on %s', (_name, open) => {
   describe('schema and table prefix', () => {
     it('puts every row in the prefixed tables of the given schema', async () => {
       const schema = `s_${randomBytes(4).toString('hex')}`;
-      await db.sql.query(`CREATE SCHEMA ${schema}`);
-      const svc = await service({ schema, tablePrefix: 'trpc' });
+      await suite.db.sql.query(`CREATE SCHEMA ${schema}`);
+      const svc = await suite.service({ schema, tablePrefix: 'trpc' });
       expect(svc.tables.sessionStates.qualified).toBe(`"${schema}"."trpc_session_states"`);
       const session = await svc.createSession(key());
       await svc.appendEvent(
         session,
-        createEvent({ author: 'user', now: clock.now(), message: { role: 'user', content: 'q' } }),
+        createEvent({ author: 'user', now: suite.clock.now(), message: { role: 'user', content: 'q' } }),
       );
-      await svc.updateAppState(app, stateOf({ a: '1' }));
+      await svc.updateAppState(suite.app, stateOf({ a: '1' }));
       const count = async (table: string) =>
         (
-          await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE app_name = $1`, [
-            app,
-          ])
+          await suite.db.sql.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM ${table} WHERE app_name = $1`,
+            [suite.app],
+          )
         ).rows[0]!.n;
       expect(await count(`${schema}.trpc_session_states`)).toBe(1);
       expect(await count(`${schema}.trpc_session_events`)).toBe(1);
       expect(await count(`${schema}.trpc_app_states`)).toBe(1);
-      const unprefixed = await PostgresSessionService.create({ ...db.connect, skipDbInit: true });
-      services.push(unprefixed);
+      const unprefixed = await PostgresSessionService.create({ ...suite.db.connect, skipDbInit: true });
+      suite.track(unprefixed);
       expect(await count(unprefixed.tables.sessionStates.qualified)).toBe(0);
       expect((await svc.getSession(key()))?.events).toHaveLength(1);
       await svc.close();
-      await db.sql.query(`DROP SCHEMA ${schema} CASCADE`);
+      await suite.db.sql.query(`DROP SCHEMA ${schema} CASCADE`);
     });
   });
 
   describe('lifecycle and errors', () => {
     it('connects on the first call and leaves a caller’s pool or client open on close', async () => {
-      const svc = new PostgresSessionService({ ...db.connect, clock: new ManualClock(T0) });
+      const svc = new PostgresSessionService({ ...suite.db.connect, clock: new ManualClock(T0) });
       await expect(svc.listAppStates(`app-${randomUUID()}`)).resolves.toEqual({});
       await svc.close();
       await svc.close();
-      await expect(db.sql.query('SELECT 1 AS one')).resolves.toMatchObject({ rows: [{ one: 1 }] });
+      await expect(suite.db.sql.query('SELECT 1 AS one')).resolves.toMatchObject({ rows: [{ one: 1 }] });
       await expect(svc.listAppStates('a')).rejects.toMatchObject({ code: 'CLOSED' });
     });
 
     it('wraps a driver error in a StorageError naming the operation, with the driver error as cause', async () => {
-      const svc = await service({
+      const svc = await suite.service({
         tablePrefix: `m${randomBytes(2).toString('hex')}`,
         skipDbInit: true,
       });
@@ -511,8 +492,10 @@ describe.each(databases)('PostgresSessionService on %s', (_name, open) => {
     });
 
     it('refuses invalid options at construction', () => {
-      expect(() => new PostgresSessionService({ ...db.connect, sessionTtlMs: -1 })).toThrow(/sessionTtlMs/);
-      expect(() => new PostgresSessionService({ ...db.connect, tablePrefix: 'bad-prefix' })).toThrow(
+      expect(() => new PostgresSessionService({ ...suite.db.connect, sessionTtlMs: -1 })).toThrow(
+        /sessionTtlMs/,
+      );
+      expect(() => new PostgresSessionService({ ...suite.db.connect, tablePrefix: 'bad-prefix' })).toThrow(
         /tablePrefix/,
       );
     });
@@ -520,8 +503,13 @@ describe.each(databases)('PostgresSessionService on %s', (_name, open) => {
 
   describe('round trips', () => {
     async function measured(options: PostgresSessionServiceOptions = {}) {
-      const { client, log } = counting(db.sql);
-      const svc = await service({ ...options, client, pool: undefined, schema: db.connect.schema });
+      const { client, log } = counting(suite.db.sql);
+      const svc = await suite.service({
+        ...options,
+        client,
+        pool: undefined,
+        schema: suite.db.connect.schema,
+      });
       log.length = 0;
       const count = async (call: () => Promise<unknown>) => {
         log.length = 0;
@@ -534,22 +522,30 @@ describe.each(databases)('PostgresSessionService on %s', (_name, open) => {
     it('appends an event, with or without a state delta, in one statement', async () => {
       const { svc, count } = await measured({ sessionTtlMs: MINUTE });
       const session = await svc.createSession(key());
-      expect(await count(() => svc.appendEvent(session, toolCall(clock.now())))).toBe(1);
-      const deltaOnly = createEvent({ author: 'a', now: clock.now(), stateDelta: stateOf({ x: '1' }) });
+      expect(await count(() => svc.appendEvent(session, toolCall(suite.clock.now())))).toBe(1);
+      const deltaOnly = createEvent({ author: 'a', now: suite.clock.now(), stateDelta: stateOf({ x: '1' }) });
       expect(await count(() => svc.appendEvent(session, deltaOnly))).toBe(1);
     });
 
     it('reads a session in one statement in the common case, two in the rare ones', async () => {
       const { svc, count } = await measured({ sessionEventLimit: 2 });
       const session = await svc.createSession(key());
-      const user = createEvent({ author: 'user', now: clock.now(), message: { role: 'user', content: 'q' } });
+      const user = createEvent({
+        author: 'user',
+        now: suite.clock.now(),
+        message: { role: 'user', content: 'q' },
+      });
       const reply = () =>
-        createEvent({ author: 'assistant', now: clock.now(), message: { role: 'assistant', content: 'a' } });
+        createEvent({
+          author: 'assistant',
+          now: suite.clock.now(),
+          message: { role: 'assistant', content: 'a' },
+        });
       await svc.appendEvent(session, user);
       await svc.appendEvent(session, reply());
-      await svc.appendTrackEvent(session, { track: 'agui', payload: 1, timestamp: clock.now() });
+      await svc.appendTrackEvent(session, { track: 'agui', payload: 1, timestamp: suite.clock.now() });
       expect(await count(() => svc.getSession(key()))).toBe(1);
-      expect(await count(() => svc.listSessions({ appName: app, userId: 'u' }))).toBe(1);
+      expect(await count(() => svc.listSessions({ appName: suite.app, userId: 'u' }))).toBe(1);
       await svc.appendEvent(session, reply());
       // The window (the newest 2) holds no user message: one lookup finds the last one before it.
       expect(await count(() => svc.getSession(key()))).toBe(2);
@@ -559,16 +555,22 @@ describe.each(databases)('PostgresSessionService on %s', (_name, open) => {
     it('writes state and windows in one statement each, and deletes in one transaction', async () => {
       const { svc, count } = await measured();
       const session = await svc.createSession(key());
-      const e = createEvent({ author: 'user', now: clock.now(), message: { role: 'user', content: 'q' } });
+      const e = createEvent({
+        author: 'user',
+        now: suite.clock.now(),
+        message: { role: 'user', content: 'q' },
+      });
       await svc.appendEvent(session, e);
       const five = stateOf({ a: '1', b: '2', c: '3', d: '4', e: '5' });
-      expect(await count(() => svc.updateAppState(app, five))).toBe(1);
-      expect(await count(() => svc.updateUserState({ appName: app, userId: 'u' }, five))).toBe(1);
-      expect(await count(() => svc.updateAppState(app, stateOf({})))).toBe(0);
+      expect(await count(() => svc.updateAppState(suite.app, five))).toBe(1);
+      expect(await count(() => svc.updateUserState({ appName: suite.app, userId: 'u' }, five))).toBe(1);
+      expect(await count(() => svc.updateAppState(suite.app, stateOf({})))).toBe(0);
       expect(await count(() => svc.updateSessionState(key(), five))).toBe(1);
       expect(await count(() => svc.getEventWindow(key(), e.id, { before: 3, after: 3 }))).toBe(1);
       expect(
-        await count(() => svc.appendTrackEvent(session, { track: 't', payload: 1, timestamp: clock.now() })),
+        await count(() =>
+          svc.appendTrackEvent(session, { track: 't', payload: 1, timestamp: suite.clock.now() }),
+        ),
       ).toBe(1);
       // A delete is one transaction that locks the live session row, then deletes: a write
       // racing it either lands first and goes with it, or finds no session (reliability/delete-race).

@@ -1,18 +1,9 @@
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresSessionService } from '../../src/postgres/service.js';
-import { createEvent } from '../../src/session/event.js';
-import { textValue } from '../../src/session/state.js';
 import type { SqlClient } from '../../src/sql/client.js';
 import { pgliteClient } from '../../src/sql/pglite-client.js';
-import { isStatementName, statementName } from '../../src/sql/statement-names.js';
-
-/** The prepared statements of the (single) PGlite connection. */
-const PREPARED = 'SELECT name FROM pg_prepared_statements ORDER BY name';
-
-async function preparedNames(client: SqlClient): Promise<string[]> {
-  return (await client.query<{ name: string }>(PREPARED)).rows.map((r) => r.name);
-}
+import { statementName } from '../../src/sql/statement-names.js';
+import { preparedNames, preparedStatementCases } from '../support/prepared-cases.js';
 
 describe('prepared statements on the PGlite adapter', () => {
   let db: PGlite;
@@ -70,32 +61,6 @@ describe('prepared statements on the PGlite adapter', () => {
     expect((await client.query<{ one: number }>('SELECT $1::int AS one', [1])).rows[0]!.one).toBe(1);
   });
 
-  it('prepares a statement again when something dropped it (DEALLOCATE ALL) outside a transaction', async () => {
-    const text = 'SELECT $1::text AS dropped_then_echoed';
-    expect(
-      (await client.query<{ dropped_then_echoed: string }>(text, ['a'])).rows[0]!.dropped_then_echoed,
-    ).toBe('a');
-    await client.query('DEALLOCATE ALL');
-    expect(
-      (await client.query<{ dropped_then_echoed: string }>(text, ['b'])).rows[0]!.dropped_then_echoed,
-    ).toBe('b');
-    expect(await preparedNames(client)).toContain(statementName(text));
-  });
-
-  it('fails a transaction whose statement was dropped, and prepares it again in the next', async () => {
-    const text = 'SELECT $1::int + 100 AS shifted';
-    await client.transaction((tx) => tx.query(text, [1]));
-    const error = await client
-      .transaction(async (tx) => {
-        await tx.query('DEALLOCATE ALL');
-        await tx.query(text, [2]);
-      })
-      .catch((e: unknown) => e);
-    expect((error as { code?: string }).code).toBe('26000');
-    const { rows } = await client.transaction((tx) => tx.query<{ shifted: number }>(text, [3]));
-    expect(rows[0]!.shifted).toBe(103);
-  });
-
   it('keeps a statement issued outside a running transaction out of it', async () => {
     await client.query('CREATE TABLE IF NOT EXISTS prepared_tx (v int)');
     let release!: () => void;
@@ -117,45 +82,14 @@ describe('prepared statements on the PGlite adapter', () => {
     expect(rows.map((r) => r.v)).toEqual([2]);
   });
 
-  it('runs every statement unnamed with preparedStatements: false', async () => {
-    const own = await PGlite.create('memory://');
-    try {
-      const unnamed = await pgliteClient(own, { preparedStatements: false });
-      await unnamed.query('SELECT $1::int AS unnamed_one', [1]);
-      await unnamed.transaction((tx) => tx.query('SELECT $1::int AS unnamed_two', [2]));
-      expect(await preparedNames(unnamed)).toEqual([]);
-    } finally {
-      await own.close();
-    }
-  }, 60_000);
-
-  it('serves a session service alike with and without prepared statements', async () => {
-    for (const preparedStatements of [true, false]) {
-      const own = await PGlite.create('memory://');
-      const svc = await PostgresSessionService.create({
-        client: await pgliteClient(own, { preparedStatements }),
-      });
-      try {
-        const key = { appName: 'app', userId: 'u', sessionId: 's' };
-        const session = await svc.createSession(key, { k: textValue('v') });
-        await svc.appendEvent(
-          session,
-          createEvent({ author: 'user', message: { role: 'user', content: 'hi' } }),
-        );
-        const read = await svc.getSession(key);
-        expect(read?.events.map((e) => e.choices?.[0]?.message.content)).toEqual(['hi']);
-        expect((await svc.listSessions(key, { onlyMeta: true })).map((x) => x.id)).toEqual(['s']);
-        const names = (await own.query<{ name: string }>(PREPARED)).rows.map((r) => r.name);
-        if (preparedStatements) {
-          expect(names.length).toBeGreaterThanOrEqual(3);
-          expect(names.every(isStatementName)).toBe(true);
-        } else {
-          expect(names).toEqual([]);
-        }
-      } finally {
-        await svc.close();
-        await own.close();
-      }
-    }
-  }, 120_000);
+  preparedStatementCases({
+    // A client on the suite's PGlite (close() leaves it open), or a fresh one: a new PGlite costs
+    // seconds, and only the unnamed case needs a connection nothing was prepared on.
+    client: (options) =>
+      options?.preparedStatements === false ? pgliteClient(undefined, options) : pgliteClient(db, options),
+    async service(preparedStatements) {
+      const client = await pgliteClient(undefined, { preparedStatements });
+      return { options: { client }, preparedNames: () => preparedNames(client), close: () => client.close() };
+    },
+  });
 });

@@ -4,6 +4,7 @@ import { ManualClock } from '../../src/session/clock.js';
 import { ConfigError } from '../../src/session/errors.js';
 import { createEvent, type Event, type Message } from '../../src/session/event.js';
 import { newSession, type Session } from '../../src/session/session.js';
+import { OMITTED_MARKER } from '../../src/summary/extractive-summarizer.js';
 import {
   afterIdle,
   afterTokens,
@@ -12,13 +13,12 @@ import {
   DEFAULT_SUMMARY_PROMPT,
   ExtractiveSummarizer,
   everyNEvents,
-  OMITTED_MARKER,
   PromptSummarizer,
-  previousSummaryEvent,
-  renderConversation,
   type SummaryChecker,
   splitSummaryInput,
 } from '../../src/summary/index.js';
+import { renderConversation } from '../../src/summary/prompt-summarizer.js';
+import { previousSummaryEvent } from '../../src/summary/summarize-session.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const at = (seconds: number) => new Date(T0 + seconds * 1000);

@@ -37,7 +37,7 @@ export interface AdkSessionServiceOptions {
   /**
    * Give the runner "latest summary + the events after it" instead of the whole history: a
    * getSession without config returns, when the session has a summary, a first user event holding
-   * it followed by the events after its boundary (see {@link summaryContextOf}). Summaries are
+   * it followed by the events after its boundary (as {@link AdkSessionService.getSummaryContext}). Summaries are
    * written by the store's summarizer ({@link AdkSessionService.summarize} or its own triggers).
    * Default false.
    */
@@ -49,7 +49,8 @@ export interface AdkSessionServiceOptions {
  * async): hand it to ADK's `Runner` as `sessionService`.
  *
  * Identity is one to one: ADK's appName, userId and session id are the store's appName, userId and
- * sessionId. Each ADK event is one stored event (see {@link toStoredEvent}); ADK state maps onto the
+ * sessionId. Each ADK event is one stored event (its Go-visible fields, and the whole event under
+ * {@link ADK_EXTENSION_KEY} in `extensions`); ADK state maps onto the
  * store's scopes: session keys on the session, `app:` and `user:` keys in the shared app and user
  * state (read back at every getSession), `temp:` keys never stored.
  */

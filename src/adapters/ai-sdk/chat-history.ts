@@ -64,7 +64,7 @@ export class ChatHistory<M extends UIMessageLike> {
 
   /**
    * The model's context for a long chat, as it was read: the latest full-session summary as a
-   * system message, then the messages after the summary's boundary (see {@link summarizeChat});
+   * system message, then the messages after the summary's boundary (reaching back to a user message);
    * the whole chat when it has no summary. Pass `messages` to `convertToModelMessages`, keep
    * {@link ChatHistory.messages} for the UI and for `originalMessages`.
    */

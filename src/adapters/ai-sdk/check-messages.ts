@@ -1,4 +1,4 @@
-import { encodeEvent, InvalidArgumentError, isAgentSessionsError } from '../../index.js';
+import { checkEvent, InvalidArgumentError, isAgentSessionsError } from '../../index.js';
 import { EXTENSION_KEY, type UIMessageLike } from './stored-message.js';
 
 const ROLES = new Set(['system', 'user', 'assistant']);
@@ -43,7 +43,7 @@ const STORED_PATH = `event.extensions[${JSON.stringify(EXTENSION_KEY)}].message`
  */
 export function checkStorable(message: UIMessageLike, at: string): void {
   try {
-    encodeEvent({
+    checkEvent({
       author: '',
       id: '',
       invocationId: '',

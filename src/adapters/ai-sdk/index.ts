@@ -5,7 +5,6 @@
 
 export { ChatHistory, type SaveResult } from './chat-history.js';
 export type { ChatKey } from './chat-key.js';
-export { foldMessages } from './history.js';
 export { type OpenChatOptions, UIMessageStore, type UIMessageStoreOptions } from './store.js';
-export { EXTENSION_KEY, type StoredRecord, storedRecord, type UIMessageLike } from './stored-message.js';
-export { SUMMARY_MESSAGE_ID, type SummarizedChat, summarizeChat } from './summary.js';
+export { EXTENSION_KEY, type UIMessageLike } from './stored-message.js';
+export { SUMMARY_MESSAGE_ID, type SummarizedChat } from './summary.js';

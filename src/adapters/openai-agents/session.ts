@@ -106,6 +106,10 @@ export class AgentSessionsSession implements AgentsSession {
     return this.#key.sessionId;
   }
 
+  /**
+   * The conversation's items, oldest first: the newest `historyLimit`, or the newest
+   * `min(limit, historyLimit)` when `limit` is given.
+   */
   async getItems(limit?: number): Promise<AgentInputItem[]> {
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
       throw new InvalidArgumentError('limit', 'must be a non-negative integer');

@@ -259,6 +259,59 @@ const stateRecord = (r: StateRow): ExportedState => ({
   ...times(r),
 });
 
+/** How one child table is read into the records of its sessions. */
+interface ChildKind<T> {
+  columns: { name: string; body: string; created: string; order: string };
+  /** The row's time that tells which of a key's sessions it belongs to (see {@link owner}). */
+  time: (row: ChildRow) => string | null;
+  build: (row: ChildRow) => T;
+}
+
+const EVENTS: ChildKind<ExportedEvent> = {
+  columns: {
+    name: 'NULL::text',
+    body: 't.event::text',
+    created: isoColumn('t.created_at'),
+    order: 't.created_at',
+  },
+  time: (r) => r.created_at,
+  build: (r) => ({ event: r.body!, createdAt: r.created_at!, ...times(r) }),
+};
+
+const SUMMARIES: ChildKind<ExportedSummary> = {
+  columns: {
+    name: 't.filter_key',
+    body: 't.summary::text',
+    created: 'NULL::text',
+    order: `t.filter_key ${C}, t.updated_at`,
+  },
+  time: (r) => r.updated_at,
+  build: (r) => ({ filterKey: r.name!, summary: r.body, ...times(r) }),
+};
+
+const TRACK_EVENTS: ChildKind<ExportedTrackEvent> = {
+  columns: {
+    name: 't.track',
+    body: 't.event::text',
+    created: isoColumn('t.created_at'),
+    order: `t.track ${C}, t.created_at`,
+  },
+  time: (r) => r.created_at,
+  build: (r) => ({ track: r.name!, event: r.body!, createdAt: r.created_at!, ...times(r) }),
+};
+
+/** One child table's records of the sessions of a page, by session. */
+async function childrenOf<T>(
+  db: SqlExecutor,
+  table: string,
+  kind: ChildKind<T>,
+  page: readonly SessionRow[],
+  includeDeleted: boolean,
+): Promise<Map<SessionRow, T[]>> {
+  const rows = await readChildren(db, table, kind.columns, page, includeDeleted);
+  return groupBySession(page, rows, kind.time, kind.build);
+}
+
 /** Loads the children and state of one page and assembles its records. */
 async function assemble(
   db: SqlExecutor,
@@ -268,75 +321,9 @@ async function assemble(
   tracker: StateTracker | undefined,
 ): Promise<ExportedSession[]> {
   const deleted = filter.includeDeleted;
-  const [events, summaries, tracks] = [
-    await readChildren(
-      db,
-      tables.sessionEvents.qualified,
-      {
-        name: 'NULL::text',
-        body: 't.event::text',
-        created: isoColumn('t.created_at'),
-        order: 't.created_at',
-      },
-      page,
-      deleted,
-    ),
-    await readChildren(
-      db,
-      tables.sessionSummaries.qualified,
-      {
-        name: 't.filter_key',
-        body: 't.summary::text',
-        created: 'NULL::text',
-        order: `t.filter_key ${C}, t.updated_at`,
-      },
-      page,
-      deleted,
-    ),
-    await readChildren(
-      db,
-      tables.sessionTrackEvents.qualified,
-      {
-        name: 't.track',
-        body: 't.event::text',
-        created: isoColumn('t.created_at'),
-        order: `t.track ${C}, t.created_at`,
-      },
-      page,
-      deleted,
-    ),
-  ];
-  const eventsOf = groupBySession(
-    page,
-    events,
-    (r) => r.created_at,
-    (r): ExportedEvent => ({
-      event: r.body!,
-      createdAt: r.created_at!,
-      ...times(r),
-    }),
-  );
-  const summariesOf = groupBySession(
-    page,
-    summaries,
-    (r) => r.updated_at,
-    (r): ExportedSummary => ({
-      filterKey: r.name!,
-      summary: r.body,
-      ...times(r),
-    }),
-  );
-  const tracksOf = groupBySession(
-    page,
-    tracks,
-    (r) => r.created_at,
-    (r): ExportedTrackEvent => ({
-      track: r.name!,
-      event: r.body!,
-      createdAt: r.created_at!,
-      ...times(r),
-    }),
-  );
+  const eventsOf = await childrenOf(db, tables.sessionEvents.qualified, EVENTS, page, deleted);
+  const summariesOf = await childrenOf(db, tables.sessionSummaries.qualified, SUMMARIES, page, deleted);
+  const tracksOf = await childrenOf(db, tables.sessionTrackEvents.qualified, TRACK_EVENTS, page, deleted);
 
   // Which sessions carry their app's and user's state: every one, or the first of each in an export.
   const appOwners = new Map<SessionRow, string>();

@@ -14,7 +14,7 @@ import { emptyCounts, repeatBatches } from './sweep.js';
 /** Rows per statement unless told otherwise. */
 export const DEFAULT_BATCH_SIZE = 1000;
 
-/** Options of {@link purgeSoftDeleted}. */
+/** Options of `purgeSoftDeleted` (the admin API's `purge`). */
 export interface PurgeOptions {
   /** Rows soft-deleted strictly before this instant are deleted. */
   olderThan: Date;

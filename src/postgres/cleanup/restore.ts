@@ -16,7 +16,7 @@ import {
   undeleteRows,
 } from './sql.js';
 
-/** Options of {@link restoreSession}. */
+/** Options of `restoreSession` (the admin API's `restore`). */
 export interface RestoreOptions {
   /**
    * Which soft-deleted incarnation of the key to restore, by its deleted_at (the most recent one
@@ -25,7 +25,7 @@ export interface RestoreOptions {
   deletedAt?: Date;
 }
 
-/** Rows brought back by {@link restoreSession}, per table. */
+/** Rows brought back by `restoreSession` (the admin API's `restore`), per table. */
 export interface RestoreCounts {
   sessions: number;
   events: number;

@@ -25,7 +25,8 @@ export const ENVIRONMENT_VARIABLES = [
   'PGSSLKEY',
 ] as const;
 
-type Environment = Readonly<Record<string, string | undefined>>;
+/** Environment variables by name, as `process.env` holds them. */
+export type Environment = Readonly<Record<string, string | undefined>>;
 
 const value = (env: Environment, name: string) => {
   const v = env[name]?.trim();

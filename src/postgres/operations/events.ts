@@ -4,26 +4,21 @@
  * statement) and getEventWindow.
  */
 
-import { encodeEventsArg } from '../../session/arguments.js';
+import { appendArgs, encodeEventsArg, eventWindowArgs } from '../../session/arguments.js';
 import { encodeEvent, encodeStateMap } from '../../session/codec/index.js';
 import { NotFoundError } from '../../session/errors.js';
 import { type Event, isPersistableEvent } from '../../session/event.js';
-import { type AppendEventContext, runHookChain } from '../../session/hooks.js';
-import { checkSessionKey, type SessionKey, sessionKeyOf } from '../../session/keys.js';
-import {
-  type AppendEventOptions,
-  checkAppendEventOptions,
-  checkEventWindowOptions,
-  type EventWindowOptions,
-} from '../../session/options.js';
-import { applyEventToSession, type Session } from '../../session/session.js';
+import { applyToCallerSession, runAppendEventHooks } from '../../session/hooks.js';
+import { type SessionKey, sessionKeyOf } from '../../session/keys.js';
+import type { AppendEventOptions, EventWindowOptions } from '../../session/options.js';
+import type { Session } from '../../session/session.js';
 import { formatRfc3339Nano, toSqlTimestamp } from '../../session/time.js';
 import type { SqlExecutor } from '../../sql/client.js';
 import { EnqueueAbortedError } from '../async/errors.js';
 import { appendEventsBatch, type EventBatchItem } from '../queries/append-batch.js';
 import * as q from '../queries/index.js';
 import { byStoredOrder, decodeEvents } from '../read/session-rows.js';
-import { anchorIdArg, checkOptionsObject, checkSignal, notFound, sessionArgKey } from './arguments.js';
+import { checkSignal, notFound } from './arguments.js';
 import { exec, type ServiceContext } from './context.js';
 
 export async function appendEvent(
@@ -32,37 +27,29 @@ export async function appendEvent(
   event: Event,
   options: AppendEventOptions,
 ): Promise<void> {
-  const key = sessionArgKey(session);
-  checkOptionsObject(options);
-  checkAppendEventOptions(options);
+  const key = appendArgs(session, options);
   checkSignal('options.signal', options.signal);
   // A caller that has already given up changes nothing, not even its own copy.
   if (ctx.async && options.signal?.aborted) {
     throw new EnqueueAbortedError('appendEvent', options.signal.reason);
   }
   const json = encodeEvent(event);
-  const hooks = ctx.options.appendEventHooks;
-  const hookContext: AppendEventContext = { session, event, key, options: { ...options } };
-  await runHookChain(hooks, hookContext, async (c) => {
-    // Hooks may replace or edit the event and the key: what is stored is validated as it is now.
-    const stored = hooks.length === 0 ? json : encodeEvent(c.event);
-    if (hooks.length > 0) checkSessionKey(c.key);
-    const delta = c.event.stateDelta ? encodeStateMap(c.event.stateDelta, 'event.stateDelta') : '{}';
-    const now = ctx.now();
-    // The caller's copy changes first, even when the session turns out to be gone (as in Go).
-    applyEventToSession(
-      c.session,
-      c.event,
-      { eventNum: c.options.eventNum, eventTime: c.options.eventTime },
-      now,
-    );
-    await persistEvent(
-      ctx,
-      sessionKeyOf(c.key),
-      { event: isPersistableEvent(c.event) ? stored : null, delta, now, source: c.event },
-      c.options.signal,
-    );
-  });
+  await runAppendEventHooks(
+    ctx.options.appendEventHooks,
+    { session, event, key, options, json },
+    async (c, stored) => {
+      const delta = c.event.stateDelta ? encodeStateMap(c.event.stateDelta, 'event.stateDelta') : '{}';
+      const now = ctx.now();
+      // The caller's copy changes first, even when the session turns out to be gone (as in Go).
+      applyToCallerSession(c, now);
+      await persistEvent(
+        ctx,
+        sessionKeyOf(c.key),
+        { event: isPersistableEvent(c.event) ? stored : null, delta, now, source: c.event },
+        c.options.signal,
+      );
+    },
+  );
 }
 
 /**
@@ -77,26 +64,16 @@ export async function appendEvents(
   events: readonly Event[],
   options: AppendEventOptions,
 ): Promise<void> {
-  const key = sessionArgKey(session);
-  checkOptionsObject(options);
-  checkAppendEventOptions(options);
+  const key = appendArgs(session, options);
   checkSignal('options.signal', options.signal);
   const jsons = encodeEventsArg(events);
-  const hooks = ctx.options.appendEventHooks;
   const writes: EventBatchItem[] = [];
   for (const [i, event] of events.entries()) {
-    const hookContext: AppendEventContext = { session, event, key, options: { ...options } };
-    await runHookChain(hooks, hookContext, async (c) => {
-      const stored = hooks.length === 0 ? jsons[i]! : encodeEvent(c.event);
-      if (hooks.length > 0) checkSessionKey(c.key);
+    const input = { session, event, key, options, json: jsons[i]! };
+    await runAppendEventHooks(ctx.options.appendEventHooks, input, (c, stored) => {
       const delta = c.event.stateDelta ? encodeStateMap(c.event.stateDelta, 'event.stateDelta') : undefined;
       const now = ctx.now();
-      applyEventToSession(
-        c.session,
-        c.event,
-        { eventNum: c.options.eventNum, eventTime: c.options.eventTime },
-        now,
-      );
+      applyToCallerSession(c, now);
       writes.push({
         key: sessionKeyOf(c.key),
         eventJson: isPersistableEvent(c.event) ? stored : null,
@@ -167,9 +144,7 @@ export function getEventWindow(
   anchorEventId: string,
   options: EventWindowOptions,
 ): Promise<Event[]> {
-  checkSessionKey(key);
-  const anchorId = anchorIdArg(anchorEventId);
-  checkEventWindowOptions(options);
+  const anchorId = eventWindowArgs(key, anchorEventId, options);
   const readKey = sessionKeyOf(key);
   return ctx.run('getEventWindow', async (db) => {
     const query = q.eventWindow(ctx.tables, {

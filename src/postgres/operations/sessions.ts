@@ -2,10 +2,10 @@
  * The session operations of PostgresSessionService: create, get, list and delete. Each is one
  * statement (create: one transaction of two), its rows decoded by `read/`.
  */
-import { randomUUID } from 'node:crypto';
+import { createSessionArgs } from '../../session/arguments.js';
 import { encodeSessionState } from '../../session/codec/index.js';
 import { ConflictError } from '../../session/errors.js';
-import { type GetSessionContext, runHookChain } from '../../session/hooks.js';
+import { runGetSessionHooks } from '../../session/hooks.js';
 import {
   checkSessionKey,
   checkUserKey,
@@ -15,21 +15,13 @@ import {
   userKeyOf,
 } from '../../session/keys.js';
 import {
-  checkGetSessionOptions,
   checkListSessionsOptions,
   type GetSessionOptions,
   type ListSessionsOptions,
 } from '../../session/options.js';
 import type { CreateSessionKey } from '../../session/service.js';
 import { newSession, type Session } from '../../session/session.js';
-import {
-  checkStateMap,
-  copyState,
-  mergeScopedState,
-  newStateMap,
-  type StateMap,
-  textValue,
-} from '../../session/state.js';
+import { copyState, mergeScopedState, newStateMap, type StateMap, textValue } from '../../session/state.js';
 import { toSqlTimestamp } from '../../session/time.js';
 import type { SqlExecutor } from '../../sql/client.js';
 import { isUniqueViolation } from '../../sql/errors.js';
@@ -60,16 +52,17 @@ export function createSession(
   key: CreateSessionKey,
   state?: StateMap,
 ): Promise<Session> {
-  checkUserKey(key);
-  const sessionId = key.sessionId === undefined || key.sessionId === '' ? randomUUID() : key.sessionId;
-  const sessionKey: SessionKey = { appName: key.appName, userId: key.userId, sessionId };
-  checkSessionKey(sessionKey);
-  if (state !== undefined && state !== null) checkStateMap('state', state);
+  const sessionKey = createSessionArgs(key, state);
   const initial = copyState(state);
   const now = ctx.now();
-  const envelope = encodeSessionState({ id: sessionId, state: initial, createdAt: now, updatedAt: now });
+  const envelope = encodeSessionState({
+    id: sessionKey.sessionId,
+    state: initial,
+    createdAt: now,
+    updatedAt: now,
+  });
   const conflict = () =>
-    new ConflictError(`session ${JSON.stringify(sessionId)} already exists and has not expired`, {
+    new ConflictError(`session ${JSON.stringify(sessionKey.sessionId)} already exists and has not expired`, {
       field: 'sessionId',
     });
   return ctx.run(
@@ -111,18 +104,10 @@ export function getSession(
   key: SessionKey,
   options: GetSessionOptions,
 ): Promise<Session | null> {
-  checkSessionKey(key);
-  checkOptionsObject(options);
-  checkGetSessionOptions(options);
-  const hookContext: GetSessionContext = { key: sessionKeyOf(key), options: { ...options } };
-  return runHookChain(ctx.options.getSessionHooks, hookContext, async (c) => {
-    // A hook may have changed the key or the options: they are checked again as they reach storage.
-    checkSessionKey(c.key);
-    checkGetSessionOptions(c.options);
-    const readKey = sessionKeyOf(c.key);
-    return ctx.run('getSession', async (db) => {
+  return runGetSessionHooks(ctx.options.getSessionHooks, key, options, (readKey, readOptions) =>
+    ctx.run('getSession', async (db) => {
       const read = readContext(ctx, db);
-      const plan = planRead(c.options, read);
+      const plan = planRead(readOptions, read);
       const query = q.selectSession(ctx.tables, {
         key: readKey,
         now: toSqlTimestamp(read.now),
@@ -132,8 +117,8 @@ export function getSession(
       const grouped = groupRows((await exec<q.ReadRow>(db, query)).rows);
       const rows = grouped.sessions[0];
       return rows ? buildSession(readKey, rows, grouped.scoped, plan, read) : null;
-    });
-  });
+    }),
+  );
 }
 
 export function listSessions(

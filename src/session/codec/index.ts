@@ -52,6 +52,16 @@ export function cloneEvent(event: Event): Event {
   return decodeEvent(encodeEvent(event));
 }
 
+/**
+ * Checks that an event can be stored, without storing it: throws the `INVALID_ARGUMENT` error that
+ * appendEvent would throw, naming the offending value by its path (e.g.
+ * `event.extensions["app"].text`), for a NUL character, an unpaired surrogate, a value JSON cannot
+ * hold or a field of the wrong type.
+ */
+export function checkEvent(event: Event): void {
+  encodeEvent(event);
+}
+
 /** A JSON string literal escaped as Go escapes it; refuses NUL and unpaired surrogates. */
 export function goJsonString(text: string, field = 'value'): string {
   if (typeof text !== 'string') throw new InvalidArgumentError(field, 'must be a string');

@@ -4,7 +4,8 @@
  */
 import { type Event as AdkEvent, LlmAgent, Runner } from '@google/adk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AdkSessionService, SUMMARY_PREFIX } from '../../../src/adapters/adk/index.js';
+import { AdkSessionService } from '../../../src/adapters/adk/index.js';
+import { SUMMARY_PREFIX } from '../../../src/adapters/adk/summary.js';
 import { ExtractiveSummarizer } from '../../../src/summary/index.js';
 import { adapterBackends } from './backends.js';
 import { ScriptedModel, textReply } from './scripted-model.js';
