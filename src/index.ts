@@ -10,8 +10,9 @@
 
 export { InMemorySessionService } from './inmemory/index.js';
 export { type Clock, ManualClock } from './session/clock.js';
-// Validation of events as the service stores them, for code that checks before it writes.
-export { checkEvent } from './session/codec/index.js';
+// Validation of events as the service stores them, for code that checks before it writes; JSON
+// kept as its exact text (Go's numbers beyond a float64, raw extensions), see README.
+export { checkEvent, RawJson } from './session/codec/index.js';
 export {
   AgentSessionsError,
   CallAbortedError,
@@ -37,6 +38,7 @@ export {
   type FilePart,
   type FunctionCall,
   type ImagePart,
+  type Int64,
   type Logprobs,
   type Message,
   type ParentMetadata,
