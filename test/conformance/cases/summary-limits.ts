@@ -84,6 +84,26 @@ async function sessionWithEvents(t: Env, sessionId = 's'): Promise<Session> {
   return session;
 }
 
+/** One summary worker with a queue of one: a third job finds both busy and runs in its caller. */
+const ONE_WORKER_ONE_SLOT = { asyncSummaryNum: 1, summaryQueueSize: 1 };
+
+/**
+ * Under ONE_WORKER_ONE_SLOT, fills the worker (session a) and its queue (b), then enqueues the job
+ * of session c, which runs in the caller: its pending promise (wrapped, so awaiting this does not
+ * wait for it) and the time just before it was enqueued.
+ */
+async function jobRunInCaller(t: Env): Promise<{ job: Promise<void>; start: number }> {
+  const [a, b, c] = [
+    await sessionWithEvents(t, 'a'),
+    await sessionWithEvents(t, 'b'),
+    await sessionWithEvents(t, 'c'),
+  ];
+  await t.svc.enqueueSummaryJob(a, '', true); // runs in the worker
+  await t.svc.enqueueSummaryJob(b, '', true); // waits in the worker's queue
+  const start = performance.now();
+  return { job: t.svc.enqueueSummaryJob(c, '', true), start };
+}
+
 /** The summary filter keys stored for a session, read back without the caller's object. */
 async function storedKeys(t: Env, sessionId = 's'): Promise<string[]> {
   return Object.keys((await t.mustGet(sessionId)).summaries);
@@ -128,23 +148,9 @@ export function summaryLimitCases(h: Harness): void {
   it('rejects a summary job run in its caller (queue full) with TIMEOUT', () => {
     const summarizer = new HangingSummarizer();
     const { onError } = recordErrors();
-    const options = {
-      summarizer,
-      summaryJobTimeoutMs: 200,
-      asyncSummaryNum: 1,
-      summaryQueueSize: 1,
-      onError,
-    };
-    return h.run(options, async (t) => {
-      const [a, b, c] = [
-        await sessionWithEvents(t, 'a'),
-        await sessionWithEvents(t, 'b'),
-        await sessionWithEvents(t, 'c'),
-      ];
-      await t.svc.enqueueSummaryJob(a, '', true); // runs in the worker
-      await t.svc.enqueueSummaryJob(b, '', true); // waits in the worker's queue
-      const start = performance.now();
-      const { error, ms } = await settled(t.svc.enqueueSummaryJob(c, '', true), start);
+    return h.run({ ...ONE_WORKER_ONE_SLOT, summarizer, summaryJobTimeoutMs: 200, onError }, async (t) => {
+      const { job, start } = await jobRunInCaller(t);
+      const { error, ms } = await settled(job, start);
       expectCode(error, 'TIMEOUT');
       expect(ms).toBeLessThan(PROMPT_MS);
       await t.svc.flush();
@@ -257,22 +263,8 @@ export function summaryLimitCases(h: Harness): void {
   it('settles a summary job running in its caller with CLOSED when the service closes', () => {
     const summarizer = new HangingSummarizer();
     const { onError } = recordErrors();
-    const options = {
-      summarizer,
-      asyncSummaryNum: 1,
-      summaryQueueSize: 1,
-      summaryJobTimeoutMs: 1_000,
-      onError,
-    };
-    return h.run(options, async (t) => {
-      const [a, b, c] = [
-        await sessionWithEvents(t, 'a'),
-        await sessionWithEvents(t, 'b'),
-        await sessionWithEvents(t, 'c'),
-      ];
-      await t.svc.enqueueSummaryJob(a, '', true);
-      await t.svc.enqueueSummaryJob(b, '', true);
-      const inline = t.svc.enqueueSummaryJob(c, '', true);
+    return h.run({ ...ONE_WORKER_ONE_SLOT, summarizer, summaryJobTimeoutMs: 1_000, onError }, async (t) => {
+      const { job: inline } = await jobRunInCaller(t);
       expect(await isPending(inline)).toBe(true);
       const start = performance.now();
       const closing = t.svc.close();
