@@ -8,6 +8,7 @@ import { textValue } from '../../src/session/state.js';
 import { openPglite, openServer } from '../backends.js';
 import { analyze, freshKey, seedUser } from '../data.js';
 import { floorList } from '../floor.js';
+import { median, timed } from '../measure.js';
 
 const which = process.argv[2] ?? 'server';
 const rounds = Number(process.argv[3] ?? 300);
@@ -22,14 +23,9 @@ try {
   await service.updateUserState(user, { 'user:name': textValue('Ada'), 'user:tier': textValue('gold') });
   const ours: number[] = [];
   const floor: number[] = [];
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
   for (let i = 0; i < rounds; i++) {
-    let t = performance.now();
-    await service.listSessions(user, { onlyMeta: true });
-    ours.push(performance.now() - t);
-    t = performance.now();
-    await floorList(backend.floor, backend.tables, user);
-    floor.push(performance.now() - t);
+    ours.push(await timed(() => service.listSessions(user, { onlyMeta: true })));
+    floor.push(await timed(() => floorList(backend.floor, backend.tables, user)));
   }
   console.log(
     `${which} p50: ours ${median(ours).toFixed(2)} ms, floor ${median(floor).toFixed(2)} ms, ratio ${(median(ours) / median(floor)).toFixed(2)}`,

@@ -9,6 +9,7 @@ import { toSqlTimestamp } from '../../src/session/time.js';
 import { openPglite, openServer } from '../backends.js';
 import { analyze, freshKey, seedEvents } from '../data.js';
 import { floorRead } from '../floor.js';
+import { median, timed } from '../measure.js';
 
 const which = process.argv[2] ?? 'server';
 const rounds = Number(process.argv[3] ?? 300);
@@ -22,26 +23,22 @@ try {
   await analyze(backend.floor, backend.tables);
   const named =
     which === 'server' ? new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 1 }) : undefined;
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
   const t = { ours: [] as number[], floor: [] as number[], raw: [] as number[] };
-  const time = async (into: number[], f: () => Promise<unknown>) => {
-    const s = performance.now();
-    await f();
-    into.push(performance.now() - s);
-  };
   for (let i = 0; i < rounds; i++) {
-    await time(t.ours, () => service.getSession(key, { eventNum: limit }));
-    await time(t.floor, () => floorRead(backend.floor, backend.tables, key, limit));
+    t.ours.push(await timed(() => service.getSession(key, { eventNum: limit })));
+    t.floor.push(await timed(() => floorRead(backend.floor, backend.tables, key, limit)));
     const q = selectSession(backend.tables, {
       key,
       now: toSqlTimestamp(new Date()),
       events: { kind: 'window', limit },
-      tracks: { after: undefined, limit: null } as never,
+      tracks: { after: undefined, limit: null },
     });
-    await time(t.raw, () =>
-      named
-        ? named.query({ name: 'ours', text: q.text, values: q.params as unknown[] })
-        : backend.floor.query(q.text, q.params as unknown[]),
+    t.raw.push(
+      await timed(() =>
+        named
+          ? named.query({ name: 'ours', text: q.text, values: q.params as unknown[] })
+          : backend.floor.query(q.text, q.params as unknown[]),
+      ),
     );
   }
   const [o, f, r] = [median(t.ours), median(t.floor), median(t.raw)];
