@@ -36,6 +36,7 @@ const expected: Record<string, string[]> = {
     'readJson',
     'readText',
     'stateOf',
+    'stringifyExactJson',
     'StorageError',
     'SummarizerError',
     'SummaryTimeoutError',
