@@ -69,6 +69,7 @@ export type {
   EventWindowOptions,
   GetSessionOptions,
   ListSessionsOptions,
+  ReplaceEventsRequest,
   SummaryCallOptions,
   SummaryTextOptions,
   TrackEventsOptions,

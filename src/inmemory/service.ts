@@ -16,6 +16,7 @@ import type {
   EventWindowOptions,
   GetSessionOptions,
   ListSessionsOptions,
+  ReplaceEventsRequest,
   SummaryCallOptions,
   SummaryTextOptions,
   TrackEventsOptions,
@@ -31,6 +32,7 @@ import { SummaryJobQueue } from '../summary/job-queue.js';
 import { pickSummaryText } from '../summary/pick.js';
 import { SummaryRunner } from '../summary/summary-runner.js';
 import type { MemoryContext } from './context.js';
+import { replaceEvents } from './event-replacement.js';
 import { appendEvent, appendEvents, appendTrackEvent, getEventWindow } from './events.js';
 import { type ResolvedOptions, resolveOptions } from './options.js';
 import { readTrackEvents } from './read.js';
@@ -134,6 +136,11 @@ export class InMemorySessionService implements SessionService {
     // The summaries describe the events just removed.
     record.summaries.clear();
     this.#store.touch(record);
+  }
+
+  async replaceEvents(key: SessionKey, request: ReplaceEventsRequest): Promise<void> {
+    this.#checkOpen('replaceEvents');
+    replaceEvents(this.#mem, key, request);
   }
 
   // ---- state ----

@@ -31,6 +31,7 @@ export const INSTRUMENTED_METHODS = [
   'deleteSession',
   'popEvent',
   'clearEvents',
+  'replaceEvents',
   'updateSessionState',
   'updateAppState',
   'listAppStates',

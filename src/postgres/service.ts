@@ -18,6 +18,7 @@ import type {
   EventWindowOptions,
   GetSessionOptions,
   ListSessionsOptions,
+  ReplaceEventsRequest,
   SummaryCallOptions,
   SummaryTextOptions,
   TrackEventsOptions,
@@ -29,6 +30,7 @@ import type { TrackEvent, TrackEvents } from '../session/track.js';
 import { SummaryRunner } from '../summary/summary-runner.js';
 import { redactorFor } from './connection/secrets.js';
 import { clearEvents, popEvent } from './operations/event-removal.js';
+import { replaceEvents } from './operations/event-replacement.js';
 import { appendEvent, appendEvents, getEventWindow } from './operations/events.js';
 import { createSession, deleteSession, getSession, listSessions } from './operations/sessions.js';
 import * as state from './operations/state.js';
@@ -54,7 +56,7 @@ import type { TableNames } from './schema/index.js';
  * their order; each worker writes what has queued up as one multi-row statement). What that
  * changes for a caller:
  * - Reads do not wait for accepted writes (as in Go): `await flush()` first to read your own
- *   writes. Writes do: deleteSession, popEvent, clearEvents, updateSessionState and createSession of a session first
+ *   writes. Writes do: deleteSession, popEvent, clearEvents, replaceEvents, updateSessionState and createSession of a session first
  *   wait until that session's accepted appends are stored, so they apply in the order called.
  * - A write that fails for good (after retrying transient errors) cannot reject its append, which
  *   has already resolved. It goes to `onError` (with `key`, `item`, and `event` or `trackEvent`)
@@ -164,6 +166,11 @@ export class PostgresSessionService implements SessionService {
   async clearEvents(key: SessionKey): Promise<void> {
     this.#rt.checkOpen('clearEvents');
     return clearEvents(this.#rt, key);
+  }
+
+  async replaceEvents(key: SessionKey, request: ReplaceEventsRequest): Promise<void> {
+    this.#rt.checkOpen('replaceEvents');
+    return replaceEvents(this.#rt, key, request);
   }
 
   // ---- state ----

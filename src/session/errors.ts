@@ -39,7 +39,10 @@ export class NotFoundError extends AgentSessionsError {
   }
 }
 
-/** A live row with the same key already exists. */
+/**
+ * A live row with the same key already exists, or a conditional write's precondition does not
+ * hold (replaceEvents: the newest events or the state are not the expected ones); nothing changed.
+ */
 export class ConflictError extends AgentSessionsError {
   constructor(message: string, options: { field?: string; cause?: unknown } = {}) {
     super('CONFLICT', message, options);

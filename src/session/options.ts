@@ -1,4 +1,6 @@
 import { InvalidArgumentError } from './errors.js';
+import type { Event } from './event.js';
+import type { StateMap } from './state.js';
 import { isStorableTime, STORABLE_TIME_RULE } from './time.js';
 
 /** Options of getSession. `eventPage` cannot be combined with `eventNum` or `eventTime`. */
@@ -44,6 +46,37 @@ export interface EventWindowOptions {
   before: number;
   /** How many stored events after the anchor to include. */
   after: number;
+}
+
+/** What `SessionService.replaceEvents` replaces, with what, and on which conditions. */
+export interface ReplaceEventsRequest {
+  /**
+   * The ids of the events replaced: the session's newest stored events, oldest first. The call
+   * fails with `CONFLICT`, changing nothing, unless the session's newest
+   * `expectedEventIds.length` events have exactly these ids, in this order (so a writer that
+   * appended or removed events since the caller read them makes it fail). `[]` replaces nothing:
+   * the events are appended. Absent: every stored event is replaced, and the session's summaries
+   * are removed with them, as `clearEvents` does.
+   */
+  expectedEventIds?: readonly string[];
+  /**
+   * The events stored in their place, in order, after the session's remaining events. Each is
+   * validated and stored as appendEvents stores it (its state delta applied; one without content
+   * applies its delta but is not stored). Append hooks do not run: there is no caller session.
+   */
+  events: readonly Event[];
+  /**
+   * Merged into the session's own state in the same atomic step, after the events' deltas
+   * (`app:` and `user:` keys are refused, as by updateSessionState).
+   */
+  state?: StateMap;
+  /**
+   * Values the session's own state must hold for the call to go on, else `CONFLICT` and nothing
+   * changes; `null` means the key is absent (or null). With `state`, a compare-and-set: callers
+   * can record what they did (an operation id) in the same step that does it, and a second call
+   * that read the same state fails instead of doing it again.
+   */
+  expectedState?: StateMap;
 }
 
 export interface SummaryTextOptions {

@@ -5,6 +5,7 @@ import type {
   EventWindowOptions,
   GetSessionOptions,
   ListSessionsOptions,
+  ReplaceEventsRequest,
   SummaryCallOptions,
   SummaryTextOptions,
   TrackEventsOptions,
@@ -20,7 +21,7 @@ export interface CreateSessionKey extends UserKey {
 
 /**
  * What every backend implements. Errors are {@link AgentSessionsError}s: `INVALID_ARGUMENT` before
- * anything is written, `CONFLICT`, `NOT_FOUND`, `CLOSED` after close(), `STORAGE` for the database,
+ * anything is written, `CONFLICT` (a key taken, a precondition that does not hold), `NOT_FOUND`, `CLOSED` after close(), `STORAGE` for the database,
  * `SUMMARIZER` when the summarizer fails, `TIMEOUT` when a summary runs past its time limit.
  */
 export interface SessionService extends AsyncDisposable {
@@ -51,6 +52,20 @@ export interface SessionService extends AsyncDisposable {
    * @throws NOT_FOUND when there is no such session.
    */
   clearEvents(key: SessionKey): Promise<void>;
+  /**
+   * Replaces the session's newest events (those `request.expectedEventIds` names, or every event
+   * when it is absent) with `request.events`, and merges `request.state` into the session's own
+   * state, in one atomic step: all of it, or, when a precondition does not hold, nothing. The
+   * preconditions (`expectedEventIds`, `expectedState`) are checked under the session's lock, so
+   * of concurrent calls made from the same read exactly one succeeds. Removed events go as
+   * popEvent removes them (soft delete when the service soft-deletes); replacing every event also
+   * removes the summaries, as clearEvents does; otherwise summaries stay. A write like an append
+   * (moves `updatedAt`, renews the TTL); with `asyncPersist`, appends accepted before the call are
+   * stored first, so the preconditions see them.
+   * @throws CONFLICT when the newest events or the state are not the expected ones (nothing
+   *   changed); NOT_FOUND when there is no such session.
+   */
+  replaceEvents(key: SessionKey, request: ReplaceEventsRequest): Promise<void>;
 
   /** Merges keys into the session's own state; `app:` and `user:` keys are refused. */
   updateSessionState(key: SessionKey, state: StateMap): Promise<void>;

@@ -5,6 +5,7 @@ import type { SessionServiceOptions } from '../../src/session/service-options.js
 import { appendEventsCases } from './cases/append-events.js';
 import { concurrencyCases } from './cases/concurrency.js';
 import { eventRemovalCases } from './cases/event-removal.js';
+import { eventReplacementCases } from './cases/event-replacement.js';
 import { eventCases } from './cases/events.js';
 import { exactValueCases } from './cases/exact-values.js';
 import { createHarness } from './cases/harness.js';
@@ -57,6 +58,7 @@ export function runConformanceSuite(backend: ConformanceBackend): void {
     describe('events', () => eventCases(h));
     describe('appending a batch of events', () => appendEventsCases(h));
     describe('removing events', () => eventRemovalCases(h));
+    describe('replacing events', () => eventReplacementCases(h));
     describe('tracks', () => trackCases(h));
     describe('exact numbers', () => exactValueCases(h));
     describe('event windows', () => windowCases(h));

@@ -151,6 +151,7 @@ export async function callEveryMethod(
   ]);
   await svc.popEvent(key);
   await svc.clearEvents(key);
+  await svc.replaceEvents(key, { expectedEventIds: [], events: [] });
   await svc.createSessionSummary(session, '', true);
   await svc.enqueueSummaryJob(session, '', true);
   await svc.getSessionSummaryText(session);

@@ -3,6 +3,7 @@
  * names returning `{ text, params }`.
  */
 export * from './event-removal.js';
+export * from './event-replacement.js';
 export * from './events.js';
 export * from './read.js';
 export * from './sessions.js';

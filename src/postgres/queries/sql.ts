@@ -19,7 +19,7 @@ export class Params {
   readonly values: unknown[] = [];
 
   /** Adds a value; the placeholder may be used any number of times in the statement. */
-  add(value: unknown, type: 'text' | 'int' | 'jsonb' | 'timestamp' | 'timestamptz'): string {
+  add(value: unknown, type: 'text' | 'text[]' | 'int' | 'jsonb' | 'timestamp' | 'timestamptz'): string {
     this.values.push(value);
     return `$${this.values.length}::${type}`;
   }

@@ -1,0 +1,79 @@
+/**
+ * The statements of replaceEvents, run in one transaction after the session row is locked (by
+ * {@link lockSessionState}): read the newest events, remove some of them; the replacement events
+ * are then written by the multi-row append (append-batch.ts).
+ */
+import type { SessionKey } from '../../session/keys.js';
+import type { TableNames } from '../schema/index.js';
+import type { DeleteMode } from './sessions.js';
+import { keyParams, matchesKey, Params, type SqlQuery } from './sql.js';
+
+/** The row of {@link lockSessionState}: the session's state envelope (JSON text, or null). */
+export interface LockedStateRow {
+  body: string | null;
+}
+
+/**
+ * Locks the live session row and returns its state envelope. Every append, state write and
+ * removal of the session takes this lock too, so what the transaction reads next cannot change
+ * before it commits; no row means there is no such session.
+ */
+export function lockSessionState(t: TableNames, key: SessionKey): SqlQuery {
+  const p = new Params();
+  const k = keyParams(p, key);
+  return {
+    text: `SELECT state::text AS body FROM ${t.sessionStates.qualified} WHERE ${matchesKey(k)} AND deleted_at IS NULL FOR UPDATE`,
+    params: p.values,
+  };
+}
+
+/** A row of {@link newestEvents}: the row id and the event's own id. */
+export interface NewestEventRow {
+  row_id: string;
+  event_id: string | null;
+}
+
+/**
+ * The session's newest `limit` live events (all of them when `limit` is null), newest first, in
+ * read order (created_at, then id), as popEvent picks the newest.
+ */
+export function newestEvents(t: TableNames, key: SessionKey, limit: number | null): SqlQuery {
+  const p = new Params();
+  const k = keyParams(p, key);
+  const bound = limit === null ? '' : `LIMIT ${p.add(limit, 'int')}`;
+  return {
+    text: `SELECT id::text AS row_id, event->>'id' AS event_id FROM ${t.sessionEvents.qualified}
+WHERE ${matchesKey(k)} AND deleted_at IS NULL
+ORDER BY created_at DESC, id DESC ${bound}`,
+    params: p.values,
+  };
+}
+
+/** Removes the event rows with these ids (soft delete marks them, at `now`). */
+export function removeEventRows(
+  t: TableNames,
+  mode: DeleteMode,
+  rowIds: readonly string[],
+  now: string,
+): SqlQuery {
+  const p = new Params();
+  const ids = p.add(rowIds, 'text[]');
+  const events = t.sessionEvents.qualified;
+  const text =
+    mode === 'soft'
+      ? `UPDATE ${events} SET deleted_at = ${p.add(now, 'timestamp')} WHERE id = ANY(${ids}::bigint[]) AND deleted_at IS NULL`
+      : `DELETE FROM ${events} WHERE id = ANY(${ids}::bigint[])`;
+  return { text, params: p.values };
+}
+
+/** Removes the session's live summaries (they describe events that were all replaced). */
+export function removeSummaries(t: TableNames, mode: DeleteMode, key: SessionKey, now: string): SqlQuery {
+  const p = new Params();
+  const k = keyParams(p, key);
+  const summaries = t.sessionSummaries.qualified;
+  const text =
+    mode === 'soft'
+      ? `UPDATE ${summaries} SET deleted_at = ${p.add(now, 'timestamp')} WHERE ${matchesKey(k)} AND deleted_at IS NULL`
+      : `DELETE FROM ${summaries} WHERE ${matchesKey(k)}`;
+  return { text, params: p.values };
+}
