@@ -2,7 +2,14 @@
  * AgentSessionsSession: the OpenAI Agents SDK's `Session` (conversation memory for
  * `run(agent, input, { session })`) on any agent-sessions SessionService.
  */
-import type { AgentInputItem, Session as AgentsSession } from '@openai/agents-core';
+import type {
+  AgentInputItem,
+  Session as AgentsSession,
+  SessionHistoryRewriteArgs,
+  SessionHistoryRewriteAwareSession,
+  SessionHistoryTransactionArgs,
+  SessionHistoryTransactionAwareSession,
+} from '@openai/agents-core';
 import {
   checkSessionKey,
   type Event,
@@ -14,6 +21,9 @@ import {
   type SessionService,
   type StateMap,
 } from '../../index.js';
+import { applyMutations, replaceAll } from './history.js';
+import type { HistoryStore } from './history-read.js';
+import { applyTransaction, OPERATION_KEY_PREFIX } from './history-transaction.js';
 import { eventToItems, type Item, itemsOfEvents, itemToEvent } from './item-event.js';
 import { type StateValues, stateValues, writeStateValues } from './state.js';
 import { modelWindow } from './window.js';
@@ -57,6 +67,11 @@ export interface AgentSessionsSessionOptions {
  * - `popItem()` removes and returns the newest item atomically; `undefined` when there is none.
  * - `clearSession()` removes every item (and the session's summaries), keeping the session and
  *   its state.
+ * - `replaceHistoryWithCompaction(items)` replaces the whole history with `items` in one atomic
+ *   write, keeping the session and its state.
+ * - `applyHistoryMutations({ mutations })` replaces the stored `function_call` of a call id.
+ * - `applyHistoryTransaction({ operationId, transaction })` appends, or replaces the stored
+ *   suffix when it is the expected one, atomically and once per operation id.
  *
  * The store session is created on the first write, once even when two requests race for it;
  * reads of a session never written return no items.
@@ -67,7 +82,9 @@ export interface AgentSessionsSessionOptions {
  * const result = await run(agent, 'What is the weather in Paris?', { session });
  * ```
  */
-export class AgentSessionsSession implements AgentsSession {
+export class AgentSessionsSession
+  implements AgentsSession, SessionHistoryRewriteAwareSession, SessionHistoryTransactionAwareSession
+{
   readonly #service: SessionService;
   readonly #key: SessionKey;
   readonly #initialState: StateMap | undefined;
@@ -168,13 +185,44 @@ export class AgentSessionsSession implements AgentsSession {
   }
 
   /**
+   * Replaces the whole history with `items` (the runner's compaction item and what it keeps) in
+   * one atomic write (`SessionService.replaceEvents`): a reader sees the old history or the new
+   * one. The session, its id and its state stay; its summaries go with the replaced items.
+   */
+  async replaceHistoryWithCompaction(items: AgentInputItem[]): Promise<void> {
+    await replaceAll(this.#history(), items);
+  }
+
+  /**
+   * Applies `replace_function_call` mutations as the SDK's reference session does: the first
+   * stored `function_call` with the call id is replaced, later ones with that id are removed. The
+   * events from the first changed one to the newest are rewritten in one atomic write, checked
+   * against the read it was made from (retried on a concurrent write); the unchanged ones are
+   * stored again as they were. A call id not stored changes nothing.
+   */
+  async applyHistoryMutations(args: SessionHistoryRewriteArgs): Promise<void> {
+    await applyMutations(this.#history(), args);
+  }
+
+  /**
+   * Appends items (`append_items`), or replaces the newest stored items when they are the
+   * transaction's `expectedSuffix` (`replace_suffix`), in one atomic write that also records the
+   * operation id in the session's state. Retrying the same operation id with the same
+   * transaction succeeds without applying it again; a different transaction under a recorded id,
+   * or a suffix that is not the stored one, fails with `CONFLICT` and changes nothing.
+   */
+  async applyHistoryTransaction(args: SessionHistoryTransactionArgs): Promise<void> {
+    await applyTransaction(this.#history(), args);
+  }
+
+  /**
    * The conversation's state in the store's scopes, as JSON values: the session's own keys, and
    * the app's and the user's under `app:` and `user:` (what a run's context may be built from).
    * Before the session's first write, only the app and user values.
    */
   async getState(): Promise<StateValues> {
     const session = await this.#service.getSession(this.#key, { eventPage: { offset: 0, limit: 1 } });
-    if (session) return stateValues(session.state);
+    if (session) return stateValues(withoutOperations(session.state));
     const { appName, userId } = this.#key;
     const [app, user] = await Promise.all([
       this.#service.listAppStates(appName),
@@ -198,6 +246,11 @@ export class AgentSessionsSession implements AgentsSession {
     await writeStateValues(this.#service, this.#key, values, () => this.#create());
   }
 
+  /** What the history rewrites need of this session. */
+  #history(): HistoryStore {
+    return { service: this.#service, key: this.#key, author: this.#author, create: () => this.#create() };
+  }
+
   /** A Session object to append through: the key is all the store needs of it. */
   #handle(): Session {
     return newSession(this.#key, new Date());
@@ -211,4 +264,14 @@ export class AgentSessionsSession implements AgentsSession {
       if (!isAgentSessionsError(error, 'CONFLICT')) throw error;
     }
   }
+}
+
+/** A state map without the history transactions' operation records (the adapter's own keys). */
+function withoutOperations(state: StateMap): StateMap {
+  const out: StateMap = {};
+  for (const [key, value] of Object.entries(state)) {
+    if (!key.startsWith(OPERATION_KEY_PREFIX))
+      Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
 }
