@@ -56,7 +56,7 @@ async function replaceInTransaction(
   const at = toSqlTimestamp(now);
   if (newest.length > 0) {
     const rowIds = newest.map((r) => r.row_id);
-    await exec(tx, q.removeEventRows(ctx.tables, ctx.mode, rowIds, at));
+    await exec(tx, q.removeEventRows(ctx.tables, ctx.mode, key, rowIds, at));
   }
   if (expected === undefined) await exec(tx, q.removeSummaries(ctx.tables, ctx.mode, key, at));
   const writes: EventBatchItem[] = args.events.map((event) => ({

@@ -49,20 +49,26 @@ ORDER BY created_at DESC, id DESC ${bound}`,
   };
 }
 
-/** Removes the event rows with these ids (soft delete marks them, at `now`). */
+/**
+ * Removes the session's event rows with these ids (soft delete marks them, at `now`). The key is
+ * matched as well as the ids: every statement names the session it touches, so it stays on one
+ * shard when the tables are distributed by user id (docs/scaling.md).
+ */
 export function removeEventRows(
   t: TableNames,
   mode: DeleteMode,
+  key: SessionKey,
   rowIds: readonly string[],
   now: string,
 ): SqlQuery {
   const p = new Params();
+  const k = keyParams(p, key);
   const ids = p.add(rowIds, 'text[]');
   const events = t.sessionEvents.qualified;
   const text =
     mode === 'soft'
-      ? `UPDATE ${events} SET deleted_at = ${p.add(now, 'timestamp')} WHERE id = ANY(${ids}::bigint[]) AND deleted_at IS NULL`
-      : `DELETE FROM ${events} WHERE id = ANY(${ids}::bigint[])`;
+      ? `UPDATE ${events} SET deleted_at = ${p.add(now, 'timestamp')} WHERE ${matchesKey(k)} AND id = ANY(${ids}::bigint[]) AND deleted_at IS NULL`
+      : `DELETE FROM ${events} WHERE ${matchesKey(k)} AND id = ANY(${ids}::bigint[])`;
   return { text, params: p.values };
 }
 
