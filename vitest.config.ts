@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -23,6 +24,9 @@ export default defineConfig({
         : [],
   },
   test: {
+    // Most files spend their time waiting on PostgreSQL, PgBouncer or a child process rather than
+    // on the CPU, so even a 2-core machine runs three at a time (vitest's default there is one).
+    maxWorkers: Math.max(3, availableParallelism() - 1),
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Timestamps are written as UTC wall-clock values; running the suite in a non-UTC zone
