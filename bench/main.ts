@@ -20,6 +20,7 @@ import type { Run } from './run.js';
 import { FULL, QUICK } from './sizes.js';
 import { adkAdapter } from './workloads/adapter-adk.js';
 import { adapterAiSdk } from './workloads/adapter-ai-sdk.js';
+import { langchainAdapter } from './workloads/adapter-langchain.js';
 import { adapterOpenAIAgents } from './workloads/adapter-openai-agents.js';
 import { w1, w2 } from './workloads/append.js';
 import { w5 } from './workloads/growth.js';
@@ -52,6 +53,11 @@ const STEPS: Step[] = [
     workload: 'OPENAI-AGENTS',
     label: 'OpenAI Agents adapter: load a 1,000-message chat, save one turn',
     run: adapterOpenAIAgents,
+  },
+  {
+    workload: 'LANGCHAIN',
+    label: 'LangChain adapter: load a 1,000-message chat, save one turn',
+    run: langchainAdapter,
   },
 ];
 

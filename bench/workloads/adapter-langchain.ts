@@ -1,0 +1,91 @@
+/**
+ * The LangChain adapter's cost: one turn as RunnableWithMessageHistory makes it — getMessages() of
+ * a 1,000-message chat, then addMessages([HumanMessage, AIMessage]) — against the core service
+ * doing the same with getSession and two appendEvent calls of the same text. Both read the whole
+ * session (the history does; the core's default would stop at 1,000 events while the chat grows).
+ * Target: within 1.3x of the core service.
+ */
+import { AIMessage, HumanMessage } from '@langchain/core/messages';
+import { AgentSessionsChatMessageHistory } from '../../src/adapters/langchain/index.js';
+import { createEvent, type Event } from '../../src/index.js';
+import { APP, freshKey } from '../data.js';
+import type { Figure } from '../measure.js';
+import type { Run } from '../run.js';
+import { interleave, latencyFigure, type Pair } from './read.js';
+
+const MESSAGES = 1000;
+/** The whole session: the history reads every message, and the chats grow by a turn a sample. */
+const WHOLE = { eventPage: { offset: 0, limit: 2_147_483_647 } };
+
+/** A message of a typical chat's length, different each time. */
+function text(i: number): string {
+  return `message ${i}: ${'the quick brown fox jumps over the lazy dog, '.repeat(6)}`;
+}
+
+function coreEvent(i: number): Event {
+  const role = i % 2 === 0 ? 'user' : 'assistant';
+  return createEvent({ author: role === 'user' ? 'user' : 'bot', message: { role, content: text(i) } });
+}
+
+/** A user message, or a reply as a chat model returns it: with its id, usage and model name. */
+function langchainMessage(i: number) {
+  if (i % 2 === 0) return new HumanMessage(text(i));
+  return new AIMessage({
+    content: text(i),
+    id: `run-${i}`,
+    usage_metadata: { input_tokens: 40, output_tokens: 60, total_tokens: 100 },
+    response_metadata: { model_name: 'bench-model', finish_reason: 'stop' },
+  });
+}
+
+/**
+ * The two sides of one turn, on two freshly filled chats of {@link MESSAGES} messages: the
+ * history's (ours) and the core service's (floor). Each call saves a new turn, so both chats grow
+ * alike.
+ */
+export async function langchainTurns(run: Run): Promise<Pair> {
+  const core = await run.backend.service('sync');
+  const coreKey = freshKey('langchain-core');
+  const coreSession = await core.createSession(coreKey);
+  const { userId, sessionId } = freshKey('langchain');
+  const history = new AgentSessionsChatMessageHistory({ service: core, appName: APP, userId, sessionId });
+  run.log(`LangChain: storing two ${MESSAGES}-message chats`);
+  for (let i = 0; i < MESSAGES; i++) {
+    await core.appendEvent(coreSession, coreEvent(i));
+    await history.addMessage(langchainMessage(i));
+  }
+  let n = MESSAGES;
+  return {
+    ours: async () => {
+      const messages = await history.getMessages();
+      if (messages.length < MESSAGES) throw new Error('LangChain: the chat read back short');
+      const i = n++;
+      await history.addMessages([langchainMessage(2 * i), langchainMessage(2 * i + 1)]);
+    },
+    floor: async () => {
+      const session = await core.getSession(coreKey, WHOLE);
+      if (!session || session.events.length < MESSAGES)
+        throw new Error('LangChain: the core chat read back short');
+      const i = n++;
+      await core.appendEvent(session, coreEvent(2 * i));
+      await core.appendEvent(session, coreEvent(2 * i + 1));
+    },
+  };
+}
+
+export async function langchainAdapter(run: Run): Promise<Figure[]> {
+  const { backend, sizes } = run;
+  const samples = sizes.w3.samples >= 100 ? 60 : 10;
+  const times = await interleave([await langchainTurns(run)], samples, sizes.warmup);
+  return [
+    latencyFigure(
+      {
+        workload: 'LANGCHAIN',
+        backend: backend.name,
+        name: `load a ${MESSAGES.toLocaleString('en')}-message chat + save one turn (LangChain adapter)`,
+        target: { op: '<=', value: 1.3 },
+      },
+      times[0]!,
+    ),
+  ].map((figure) => ({ ...figure, reference: 'core service' }));
+}
