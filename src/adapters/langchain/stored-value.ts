@@ -6,8 +6,8 @@
  * itself has the one key `$lc` is wrapped the same way (tag `object`), so no user value is ever
  * read back as a tag.
  *
- * Objects are rebuilt with defineProperty-style entries (`Object.fromEntries`), so a key such as
- * `__proto__` stays an ordinary key and never becomes a prototype.
+ * Objects are rebuilt with defineProperty-style entries, so a key such as `__proto__` stays an
+ * ordinary key and never becomes a prototype.
  */
 import { InvalidArgumentError } from '../../index.js';
 
@@ -85,18 +85,33 @@ function decodeTagged([tag, payload]: [string, unknown]): unknown {
   }
 }
 
-function decodeEntries(value: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, decodeValue(v)]));
+/** A plain copy of the object with each entry decoded. */
+function decodeEntries(record: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(record)) {
+    const value = decodeValue(record[key]);
+    // defineProperty semantics for `__proto__`: an own key, never the prototype.
+    if (key === '__proto__')
+      Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    else out[key] = value;
+  }
+  return out;
 }
 
-/** The value {@link encodeValue} was given. */
+function isTagged(record: Record<string, unknown>): boolean {
+  if (!Object.hasOwn(record, TAG) || !Array.isArray(record[TAG])) return false;
+  const keys = Object.keys(record);
+  return keys.length === 1 && keys[0] === TAG;
+}
+
+/**
+ * The value {@link encodeValue} was given. A copy: the message read back shares nothing with the
+ * event it was read from (which a service may keep).
+ */
 export function decodeValue(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map(decodeValue);
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record);
-  if (keys.length === 1 && keys[0] === TAG && Array.isArray(record[TAG])) {
-    return decodeTagged(record[TAG] as [string, unknown]);
-  }
+  if (isTagged(record)) return decodeTagged(record[TAG] as [string, unknown]);
   return decodeEntries(record);
 }
