@@ -26,19 +26,25 @@ export function messageToEvent(
   invocationId: string,
   now: Date,
 ): Event {
-  const snapshot = snapshotMessage(message, path);
+  const fields = goEventFields(message, authors);
+  const snapshot = snapshotMessage(message, path, goTextOf(fields));
   return createEvent({
-    ...goEventFields(message, authors),
+    ...fields,
     invocationId,
     now,
     extensions: { [EXTENSION_KEY]: snapshot },
   });
 }
 
+/** The text of the event's Go-visible message, which a snapshot's string content may be. */
+function goTextOf(event: Pick<Event, 'choices'>): string {
+  return event.choices?.[0]?.message?.content ?? '';
+}
+
 /** The LangChain message an event holds. */
 export function eventToMessage(event: Event): BaseMessage {
   const snapshot = event.extensions?.[EXTENSION_KEY];
-  if (isMessageSnapshot(snapshot)) return restoreMessage(snapshot);
+  if (isMessageSnapshot(snapshot)) return restoreMessage(snapshot, goTextOf(event));
   return fromGoMessage(event);
 }
 

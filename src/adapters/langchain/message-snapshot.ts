@@ -4,6 +4,10 @@
  * artifacts, content blocks), and its constructor arguments (`lc_kwargs`, which LangChain's own
  * serialization writes). A message read back is an instance of the same class whose fields
  * deep-equal the saved one's, `undefined`-valued keys included.
+ *
+ * Format 2 (written now) leaves out the fields that hold their class's default, a string content
+ * included, which the event's Go-visible text holds (see snapshot-defaults.ts). Format 1 kept
+ * every field; rows written in it are read as they were.
  */
 import {
   AIMessage,
@@ -24,9 +28,9 @@ import {
   ToolMessageChunk,
 } from '@langchain/core/messages';
 import { InvalidArgumentError } from '../../index.js';
+import { MessageBuilder, type MessageClass } from './message-rebuild.js';
+import { DEFAULTS, defaultShared } from './snapshot-defaults.js';
 import { decodeValue, encodeValue } from './stored-value.js';
-
-type MessageClass = new (fields: never) => BaseMessage;
 
 /** The message classes of `@langchain/core`, by the name LangChain's serialization gives them. */
 const CLASSES: Record<string, MessageClass> = {
@@ -56,17 +60,31 @@ const BY_TYPE: Record<string, [string, string]> = {
   remove: ['RemoveMessage', 'RemoveMessage'],
 };
 
-/** What the event's extension holds for one message. */
+/** What the event's extension holds for one message (format 2). */
 export interface MessageSnapshot {
   /** The snapshot's format version. */
-  v: 1;
+  v: 2;
   /** The LangChain class name (`AIMessageChunk`, ...). */
   class: string;
-  /** Every own enumerable field but `lc_kwargs`, encoded by {@link encodeValue}. */
-  fields: Record<string, unknown>;
+  /** The own enumerable fields but `lc_kwargs` and the defaults, encoded by {@link encodeValue}. */
+  fields?: Record<string, unknown>;
+  /** Fields of the class's defaults the message does not have. */
+  absent?: string[];
   /** The `lc_kwargs` entries that are not the very same value as the field of that name. */
+  kwargs?: Record<string, unknown>;
+  /**
+   * The `lc_kwargs` keys whose value is the field of that name (stored once, shared again on
+   * load); without it, the class's {@link defaultShared}.
+   */
+  shared?: string[];
+}
+
+/** Format 1: every own field, kwargs and shared always present. */
+interface SnapshotV1 {
+  v: 1;
+  class: string;
+  fields: Record<string, unknown>;
   kwargs: Record<string, unknown>;
-  /** The `lc_kwargs` keys whose value is the field of that name (stored once, shared again on load). */
   shared: string[];
 }
 
@@ -81,69 +99,87 @@ function classNameOf(message: BaseMessage): string {
   return isBaseMessageChunk(message) ? names[1] : names[0];
 }
 
-/** The stored form of one message; `path` names it in errors (`messages[2]`). */
-export function snapshotMessage(message: BaseMessage, path: string): MessageSnapshot {
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__')
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
+/**
+ * The stored form of one message; `path` names it in errors (`messages[2]`), `goText` is the
+ * text the event's Go-visible message holds (`''` when it holds none).
+ */
+export function snapshotMessage(message: BaseMessage, path: string, goText: string): MessageSnapshot {
   if (!isBaseMessage(message)) throw new InvalidArgumentError(path, 'must be a LangChain message');
   const className = classNameOf(message);
-  const fields: Record<string, unknown> = {};
+  const defaults = DEFAULTS[className]!;
+  const snapshot: MessageSnapshot = { v: 2, class: className };
   const own = message as unknown as Record<string, unknown>;
+  const fields: Record<string, unknown> = {};
+  let stored = 0;
   for (const key of Object.keys(message)) {
-    if (key === 'lc_kwargs') continue;
-    Object.defineProperty(fields, key, {
-      value: encodeValue(own[key], `${path}.${key}`),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    if (key === 'lc_kwargs' || defaults.get(key)?.is(own[key], goText)) continue;
+    setOwn(fields, key, encodeValue(own[key], `${path}.${key}`));
+    stored++;
   }
+  if (stored > 0) snapshot.fields = fields;
+  const absent = [...defaults.keys()].filter((key) => !Object.hasOwn(own, key));
+  if (absent.length > 0) snapshot.absent = absent;
   const kwargs: Record<string, unknown> = {};
   const shared: string[] = [];
   const lcKwargs = (message.lc_kwargs ?? {}) as Record<string, unknown>;
   for (const key of Object.keys(lcKwargs)) {
     if (Object.hasOwn(own, key) && lcKwargs[key] === own[key]) shared.push(key);
-    else
-      Object.defineProperty(kwargs, key, {
-        value: encodeValue(lcKwargs[key], `${path}.lc_kwargs.${key}`),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+    else setOwn(kwargs, key, encodeValue(lcKwargs[key], `${path}.lc_kwargs.${key}`));
   }
-  return { v: 1, class: className, fields, kwargs, shared };
+  const onlyShared = shared.length === Object.keys(lcKwargs).length;
+  if (!onlyShared) snapshot.kwargs = kwargs;
+  if (!onlyShared || !sameNames(shared, defaultShared(className))) snapshot.shared = shared;
+  return snapshot;
 }
 
-function setOwn(target: object, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-}
+const sameNames = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((name, i) => name === b[i]);
 
-/** Whether a stored value is a snapshot this adapter wrote. */
-export function isMessageSnapshot(value: unknown): value is MessageSnapshot {
-  if (value === null || typeof value !== 'object') return false;
-  const s = value as Partial<MessageSnapshot>;
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+const isNames = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((name) => typeof name === 'string');
+
+/** Whether a stored value is a snapshot this adapter wrote, in either format. */
+export function isMessageSnapshot(value: unknown): value is MessageSnapshot | SnapshotV1 {
+  if (!isRecord(value) || typeof value.class !== 'string') return false;
+  if (value.v === 1) return isRecord(value.fields) && isRecord(value.kwargs) && isNames(value.shared);
   return (
-    s.v === 1 &&
-    typeof s.class === 'string' &&
-    typeof s.fields === 'object' &&
-    typeof s.kwargs === 'object' &&
-    Array.isArray(s.shared)
+    value.v === 2 &&
+    (value.fields === undefined || isRecord(value.fields)) &&
+    (value.absent === undefined || isNames(value.absent)) &&
+    (value.kwargs === undefined || isRecord(value.kwargs)) &&
+    (value.shared === undefined || isNames(value.shared))
   );
 }
 
-/**
- * The message a snapshot was made of: constructed from its `lc_kwargs` (so the instance is set up
- * as LangChain sets up its own), then given exactly the saved fields.
- */
-export function restoreMessage(snapshot: MessageSnapshot): BaseMessage {
+/** The message a snapshot was made of; `goText` is the Go-visible text of its event. */
+export function restoreMessage(snapshot: MessageSnapshot | SnapshotV1, goText: string): BaseMessage {
   const Class = Object.hasOwn(CLASSES, snapshot.class) ? CLASSES[snapshot.class] : undefined;
   if (!Class)
     throw new InvalidArgumentError('extensions', `names an unknown message class: ${snapshot.class}`);
-  const fields = decodeValue(snapshot.fields) as Record<string, unknown>;
-  const lcKwargs = decodeValue(snapshot.kwargs) as Record<string, unknown>;
-  for (const key of snapshot.shared) setOwn(lcKwargs, key, fields[key]);
-  const message = new Class(lcKwargs as never) as unknown as Record<string, unknown>;
-  // The constructor may derive fields the saved message did not have (or had changed since).
-  for (const key of Object.keys(message)) if (!Object.hasOwn(fields, key)) delete message[key];
-  for (const [key, value] of Object.entries(fields)) setOwn(message, key, value);
-  setOwn(message, 'lc_kwargs', lcKwargs);
-  return message as unknown as BaseMessage;
+  const message = new MessageBuilder(Class);
+  const fields = snapshot.fields ?? {};
+  if (snapshot.v === 2) {
+    const absent = snapshot.absent ?? [];
+    // The defaults first, in the order the constructor sets them, each one a fresh value.
+    for (const [key, value] of DEFAULTS[snapshot.class]!) {
+      if (Object.hasOwn(fields, key)) message.set(key, decodeValue(fields[key]));
+      else if (!absent.includes(key)) message.set(key, value.make(goText));
+    }
+    for (const key of Object.keys(fields))
+      if (!DEFAULTS[snapshot.class]!.has(key)) message.set(key, decodeValue(fields[key]));
+  } else {
+    for (const key of Object.keys(fields)) message.set(key, decodeValue(fields[key]));
+  }
+  const lcKwargs = decodeValue(snapshot.kwargs ?? {}) as Record<string, unknown>;
+  const shared = snapshot.shared ?? (snapshot.v === 2 ? defaultShared(snapshot.class) : []);
+  for (const key of shared) setOwn(lcKwargs, key, message.get(key));
+  return message.finish(lcKwargs);
 }
