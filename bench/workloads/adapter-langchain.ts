@@ -27,15 +27,9 @@ function coreEvent(i: number): Event {
   return createEvent({ author: role === 'user' ? 'user' : 'bot', message: { role, content: text(i) } });
 }
 
-/** A user message, or a reply as a chat model returns it: with its id, usage and model name. */
+/** The same text as a LangChain message, alternately the user's and the model's. */
 function langchainMessage(i: number) {
-  if (i % 2 === 0) return new HumanMessage(text(i));
-  return new AIMessage({
-    content: text(i),
-    id: `run-${i}`,
-    usage_metadata: { input_tokens: 40, output_tokens: 60, total_tokens: 100 },
-    response_metadata: { model_name: 'bench-model', finish_reason: 'stop' },
-  });
+  return i % 2 === 0 ? new HumanMessage(text(i)) : new AIMessage(text(i));
 }
 
 /**
