@@ -34,10 +34,22 @@ function probe(Class: MessageClass): Shape | null {
     return null;
   }
   const symbols: [symbol, unknown][] = [];
+  const copy = Object.create(Class.prototype) as Own;
   for (const key of Reflect.ownKeys(instance)) {
     const d = Object.getOwnPropertyDescriptor(instance, key)!;
     if (!('value' in d) || !d.enumerable || !d.writable || !d.configurable) return null;
     if (typeof key === 'symbol') symbols.push([key, d.value]);
+    Object.defineProperty(copy, key, d);
+  }
+  // State the constructor keeps out of sight (a private field) would make these throw on a copy.
+  try {
+    const message = copy as unknown as BaseMessage;
+    void message.text;
+    void message.contentBlocks;
+    message.toDict();
+    message.toJSON();
+  } catch {
+    return null;
   }
   return { symbols, assignable: new Map() };
 }
