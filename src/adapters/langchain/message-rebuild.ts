@@ -16,8 +16,8 @@ type Own = Record<string | symbol, unknown>;
 interface Shape {
   /** The own symbol-keyed values of a fresh instance (LangChain's message mark). */
   symbols: [symbol, unknown][];
-  /** Field names already checked: true when plain assignment creates them as own fields. */
-  assignable: Map<string, boolean>;
+  /** Field names plain assignment creates as own fields (the prototype lacks them), as met. */
+  assignable: Set<string>;
 }
 
 /** Each class's shape; null for a class that must be constructed. */
@@ -51,7 +51,7 @@ function probe(Class: MessageClass): Shape | null {
   } catch {
     return null;
   }
-  return { symbols, assignable: new Map() };
+  return { symbols, assignable: new Set() };
 }
 
 function shapeOf(Class: MessageClass): Shape | null {
@@ -78,23 +78,28 @@ export class MessageBuilder {
 
   constructor(Class: MessageClass) {
     this.#Class = Class;
-    this.#shape = shapeOf(Class);
-    const own: Own = this.#shape ? Object.create(Class.prototype) : {};
-    if (this.#shape) for (const [key, value] of this.#shape.symbols) own[key] = value;
+    const shape = shapeOf(Class);
+    this.#shape = shape;
+    const own: Own = shape ? Object.create(Class.prototype) : {};
+    if (shape)
+      for (let i = 0; i < shape.symbols.length; i++) own[shape.symbols[i]![0]] = shape.symbols[i]![1];
     this.#own = own;
   }
 
   /** Sets own field `key`, as an own data field even where the prototype has that name. */
   set(key: string, value: unknown): void {
-    const known = this.#shape?.assignable;
-    let assignable = known?.get(key);
-    if (assignable === undefined) {
-      assignable = key !== '__proto__' && !(key in this.#own);
-      // Only names the prototype lacks are remembered: they stay assignable for every instance.
-      if (known && assignable) known.set(key, true);
+    if (this.#shape?.assignable.has(key)) this.#own[key] = value;
+    else this.#setChecked(key, value);
+  }
+
+  #setChecked(key: string, value: unknown): void {
+    if (key === '__proto__' || key in this.#own) {
+      defineOwn(this.#own, key, value);
+      return;
     }
-    if (assignable) this.#own[key] = value;
-    else defineOwn(this.#own, key, value);
+    this.#own[key] = value;
+    // Only names the prototype lacks are remembered: they stay assignable for every instance.
+    this.#shape?.assignable.add(key);
   }
 
   get(key: string): unknown {

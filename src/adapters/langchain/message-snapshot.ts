@@ -138,6 +138,12 @@ export function snapshotMessage(message: BaseMessage, path: string, goText: stri
   return snapshot;
 }
 
+/** Each class's defaults as a list, for the loop that fills them in. */
+const DEFAULT_ORDER = Object.fromEntries(Object.entries(DEFAULTS).map(([name, d]) => [name, [...d]]));
+
+/** No fields: most format-2 snapshots store none. */
+const NONE: Record<string, unknown> = Object.freeze({});
+
 const sameNames = (a: readonly string[], b: readonly string[]) =>
   a.length === b.length && a.every((name, i) => name === b[i]);
 
@@ -165,16 +171,20 @@ export function restoreMessage(snapshot: MessageSnapshot | SnapshotV1, goText: s
   if (!Class)
     throw new InvalidArgumentError('extensions', `names an unknown message class: ${snapshot.class}`);
   const message = new MessageBuilder(Class);
-  const fields = snapshot.fields ?? {};
+  const fields = snapshot.fields ?? NONE;
   if (snapshot.v === 2) {
-    const absent = snapshot.absent ?? [];
+    const defaults = DEFAULTS[snapshot.class]!;
+    const order = DEFAULT_ORDER[snapshot.class]!;
+    const absent = snapshot.absent;
     // The defaults first, in the order the constructor sets them, each one a fresh value.
-    for (const [key, value] of DEFAULTS[snapshot.class]!) {
-      if (Object.hasOwn(fields, key)) message.set(key, decodeValue(fields[key]));
-      else if (!absent.includes(key)) message.set(key, value.make(goText));
+    for (let i = 0; i < order.length; i++) {
+      const [key, value] = order[i]!;
+      if (fields !== NONE && Object.hasOwn(fields, key)) message.set(key, decodeValue(fields[key]));
+      else if (absent === undefined || !absent.includes(key)) message.set(key, value.make(goText));
     }
-    for (const key of Object.keys(fields))
-      if (!DEFAULTS[snapshot.class]!.has(key)) message.set(key, decodeValue(fields[key]));
+    if (fields !== NONE)
+      for (const key of Object.keys(fields))
+        if (!defaults.has(key)) message.set(key, decodeValue(fields[key]));
   } else {
     for (const key of Object.keys(fields)) message.set(key, decodeValue(fields[key]));
   }
