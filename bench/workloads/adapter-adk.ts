@@ -11,19 +11,19 @@ import type { Figure } from '../measure.js';
 import type { Run } from '../run.js';
 import { interleave, latencyFigure } from './read.js';
 
-const MESSAGES = 1000;
+export const MESSAGES = 1000;
 
 /** A message of a typical chat's length, different each time. */
 function text(i: number): string {
   return `message ${i}: ${'the quick brown fox jumps over the lazy dog, '.repeat(6)}`;
 }
 
-function coreEvent(i: number): Event {
+export function coreEvent(i: number): Event {
   const role = i % 2 === 0 ? 'user' : 'assistant';
   return createEvent({ author: role === 'user' ? 'user' : 'bot', message: { role, content: text(i) } });
 }
 
-function adkMessage(i: number) {
+export function adkMessage(i: number) {
   const user = i % 2 === 0;
   return adkEvent({
     author: user ? 'user' : 'bot',
