@@ -7,8 +7,12 @@ import {
 } from '../../index.js';
 import { goChoices, goUsage } from './go-fields.js';
 import { eventFromGoFields } from './go-import.js';
+import { keptEvent, restoredEvent } from './kept-event.js';
 
-/** The key under which a stored event's extensions keep the whole ADK event. */
+/**
+ * The key under which a stored event's extensions keep the ADK event: whole, or without what the
+ * stored event's Go fields hold exactly (see keptEvent).
+ */
 export const ADK_EXTENSION_KEY = 'agent-sessions/adk';
 
 /** ADK marks the events it makes with this symbol (createEvent); loaded events carry it again. */
@@ -16,9 +20,9 @@ const ADK_EVENT_SIGNATURE = Symbol.for('google.adk.event');
 
 /**
  * One ADK event as one stored event: Go-visible fields (author, role, content, tool calls and
- * results, usage, timestamps) for a Go service reading the session, the whole ADK event, as JSON,
- * in `extensions[ADK_EXTENSION_KEY]`, and the event's session-scoped state delta (app:/user: keys
- * go to the shared rows, temp: keys nowhere).
+ * results, usage, timestamps) for a Go service reading the session, the ADK event, as JSON, in
+ * `extensions[ADK_EXTENSION_KEY]` (without what the Go fields hold exactly), and the event's
+ * session-scoped state delta (app:/user: keys go to the shared rows, temp: keys nowhere).
  */
 export function toStoredEvent(event: AdkEvent, sessionDelta: StateMap): StoredEvent {
   checkAdkEvent(event);
@@ -32,7 +36,7 @@ export function toStoredEvent(event: AdkEvent, sessionDelta: StateMap): StoredEv
     id: event.id,
     timestamp: new Date(event.timestamp),
     version: CURRENT_EVENT_VERSION,
-    extensions: { [ADK_EXTENSION_KEY]: event },
+    extensions: { [ADK_EXTENSION_KEY]: keptEvent(event) },
   };
   const usage = goUsage(event);
   if (usage) stored.usage = usage;
@@ -55,8 +59,9 @@ export function toStoredEvent(event: AdkEvent, sessionDelta: StateMap): StoredEv
 export function fromStoredEvent(stored: StoredEvent): AdkEvent {
   const saved = stored.extensions?.[ADK_EXTENSION_KEY];
   if (saved === undefined || saved === null || typeof saved !== 'object') return eventFromGoFields(stored);
-  (saved as Record<symbol, unknown>)[ADK_EVENT_SIGNATURE] = true;
-  return saved as AdkEvent;
+  const event = restoredEvent(saved as Record<string, unknown>, stored);
+  (event as unknown as Record<symbol, unknown>)[ADK_EVENT_SIGNATURE] = true;
+  return event;
 }
 
 /** The fields every ADK event has and the store needs: refused with INVALID_ARGUMENT when missing. */

@@ -1,0 +1,136 @@
+/**
+ * The ADK event as kept in a stored event's extensions: which events leave out what the Go fields
+ * hold (and which are kept whole), and rows written before that short form, which still load.
+ */
+import { type Event as AdkEvent, createEvent } from '@google/adk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AdkSessionService } from '../../../src/adapters/adk/index.js';
+import { keptEvent } from '../../../src/adapters/adk/kept-event.js';
+import type { SessionService } from '../../../src/index.js';
+import { decodeEvent } from '../../../src/session/codec/index.js';
+import { adapterBackends } from './backends.js';
+
+type Part = NonNullable<NonNullable<AdkEvent['content']>['parts']>[number];
+
+const withParts = (parts: Part[]): AdkEvent =>
+  createEvent({ author: 'bot', invocationId: 'inv', content: { role: 'model', parts } });
+/** What is stored of the kept event: its JSON. */
+const kept = (event: AdkEvent): Record<string, unknown> => JSON.parse(JSON.stringify(keptEvent(event)));
+
+describe('the kept ADK event', () => {
+  it('leaves out the parts a Go message holds: a text, a thought, a thought then a text', () => {
+    for (const parts of [
+      [{ text: 'hi' }],
+      [{ text: 'hmm', thought: true }],
+      [{ text: 'hmm', thought: true }, { text: 'hi' }],
+    ]) {
+      expect(kept(withParts(parts))).toEqual({ content: { role: 'model' } });
+    }
+  });
+
+  it('keeps what is not a default: state deltas, other actions, metadata, long-running ids', () => {
+    const event = createEvent({
+      author: 'bot',
+      content: { role: 'model', parts: [{ text: 'hi' }] },
+      actions: { stateDelta: { k: 1 }, transferToAgent: 'other' },
+      customMetadata: { m: true },
+      longRunningToolIds: ['call-1'],
+      branch: 'a.b',
+    });
+    expect(kept(event)).toEqual({
+      content: { role: 'model' },
+      actions: { stateDelta: { k: 1 }, transferToAgent: 'other' },
+      customMetadata: { m: true },
+      longRunningToolIds: ['call-1'],
+      branch: 'a.b',
+    });
+  });
+
+  it('keeps parts the Go message cannot rebuild exactly', () => {
+    for (const parts of [
+      [{ text: 'a' }, { text: 'b' }],
+      [{ text: 'b' }, { text: 'a', thought: true }],
+      [{ text: '' }],
+      [{ text: 'a', thoughtSignature: 'c2ln' }],
+      [{ text: 'a', thought: false }],
+      [{ functionCall: { id: 'c', name: 'f', args: {} } }],
+      [{ inlineData: { mimeType: 'image/png', data: 'AAAA' } }],
+      [],
+    ]) {
+      expect(kept(withParts(parts))).toEqual({ content: { role: 'model', parts } });
+    }
+  });
+
+  it('keeps whole an event the short form cannot describe', () => {
+    const base = withParts([{ text: 'hi' }]);
+    const { longRunningToolIds: _ids, ...noIds } = base;
+    const { artifactDelta: _a, ...fewerActions } = base.actions;
+    class Custom {
+      constructor(readonly id: string) {}
+    }
+    for (const event of [
+      { ...base, author: undefined },
+      { ...base, invocationId: undefined },
+      { ...base, timestamp: 1.5 },
+      noIds,
+      { ...base, actions: undefined },
+      { ...base, actions: fewerActions },
+      { ...base, content: { role: 'model' } },
+      Object.assign(new Custom('x'), base),
+    ]) {
+      expect(keptEvent(event as unknown as AdkEvent)).toBe(event);
+    }
+  });
+});
+
+/** Two events as the adapter stored them before the short form: the whole ADK event kept. */
+const OLD_ROWS = [
+  String.raw`{"object":"chat.completion","created":1760000000,"model":"","choices":[{"index":0,"message":{"role":"user","content":"what is \"up\"?\u2028"},"delta":{"role":""}}],"done":true,"is_partial":false,"invocationId":"inv-1","author":"user","id":"old-0","timestamp":"2025-10-09T08:53:20Z","stateDelta":{"topic":"InVwIg=="},"extensions":{"agent-sessions/adk":{"id":"old-0","invocationId":"inv-1","author":"user","timestamp":1760000000000,"content":{"role":"user","parts":[{"text":"what is \"up\"?\u2028"}]},"actions":{"stateDelta":{"topic":"up"},"artifactDelta":{},"requestedAuthConfigs":{},"requestedToolConfirmations":{}},"longRunningToolIds":[]}},"version":1,"response":{"timestamp":"0001-01-01T00:00:00Z"}}`,
+  `{"object":"chat.completion","created":1760000000,"model":"","choices":[{"index":0,"message":{"role":"assistant","content":"all good 👋","reasoning_content":"thinking…"},"delta":{"role":""}}],"done":true,"is_partial":false,"invocationId":"inv-1","author":"bot","id":"old-1","timestamp":"2025-10-09T08:53:20.123Z","extensions":{"agent-sessions/adk":{"id":"old-1","invocationId":"inv-1","author":"bot","timestamp":1760000000123,"content":{"role":"model","parts":[{"text":"thinking…","thought":true},{"text":"all good 👋"}]},"actions":{"stateDelta":{},"artifactDelta":{},"requestedAuthConfigs":{},"requestedToolConfirmations":{}},"longRunningToolIds":[]}},"version":1,"response":{"timestamp":"0001-01-01T00:00:00Z"}}`,
+];
+const OLD_EVENTS = [
+  createEvent({
+    id: 'old-0',
+    invocationId: 'inv-1',
+    author: 'user',
+    timestamp: 1760000000000,
+    content: { role: 'user', parts: [{ text: 'what is "up"?\u2028' }] },
+    actions: { stateDelta: { topic: 'up' } },
+  }),
+  createEvent({
+    id: 'old-1',
+    invocationId: 'inv-1',
+    author: 'bot',
+    timestamp: 1760000000123,
+    content: { role: 'model', parts: [{ text: 'thinking…', thought: true }, { text: 'all good 👋' }] },
+  }),
+];
+
+describe.each(adapterBackends)('rows written before the short form, on %s', (_name, makeBackend) => {
+  const backend = makeBackend();
+  let store: SessionService;
+  let sessions: AdkSessionService;
+  beforeAll(async () => {
+    store = await backend.open();
+    sessions = new AdkSessionService(store);
+  });
+  afterAll(async () => {
+    await store.close();
+    await backend.teardown();
+  });
+
+  it('load as the events they kept, before and after events stored in the short form', async () => {
+    const appName = `old-${Math.random().toString(36).slice(2)}`;
+    const session = await sessions.createSession({ appName, userId: 'u' });
+    const key = { appName, userId: 'u', sessionId: session.id };
+    const core = (await store.getSession(key))!;
+    for (const row of OLD_ROWS) await store.appendEvent(core, decodeEvent(row));
+    const next = withParts([{ text: 'and now?' }]);
+    await store.flush();
+    const loaded = await sessions.getSession(key);
+    expect(loaded!.events).toEqual(OLD_EVENTS);
+    expect(loaded!.state).toEqual({ topic: 'up' });
+    await sessions.appendEvent({ session: loaded!, event: next });
+    expect((await sessions.getSession(key))!.events).toEqual([...OLD_EVENTS, next]);
+  });
+});
