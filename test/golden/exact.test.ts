@@ -177,6 +177,24 @@ describe('numbers beyond a float64, as Go writes them', () => {
       raw('123456789012345678.901'),
     ]);
   });
+
+  it('reads a long decimal deep in extensions exactly, and extensions without numbers as they are', () => {
+    const event = (extensions: string) =>
+      `{"object":"","created":0,"invocationId":"i","author":"a","id":"e","timestamp":"2026-01-02T03:04:05Z","extensions":${extensions}}`;
+    // Deeper than the check for numbers in raw values looks: it takes the value to hold one.
+    const deep = `${'['.repeat(100)}0.1000000000000000055511151231257827${']'.repeat(100)}`;
+    let value = decodeEvent(event(`{"deep":${deep}}`)).extensions!.deep;
+    for (let i = 0; i < 100; i++) value = (value as unknown[])[0];
+    expect(value).toEqual(raw('0.1000000000000000055511151231257827'));
+    // Digits in strings are no numbers: these come back from the fast parse.
+    const text = event('{"app":{"note":"1.0000000000000001","list":[true,null,"9007199254740993"]}}');
+    expect(decodeEvent(text).extensions).toEqual(
+      mapOf<unknown>([['app', { note: '1.0000000000000001', list: [true, null, '9007199254740993'] }]]),
+    );
+    expect(encodeEvent(decodeEvent(text))).toContain(
+      '"extensions":{"app":{"note":"1.0000000000000001","list":[true,null,"9007199254740993"]}}',
+    );
+  });
 });
 
 describe('keys Go matches case-insensitively', () => {

@@ -36,26 +36,27 @@ function describe(value: unknown): string {
 /**
  * How the tree being decoded was parsed. JSON.parse's tree (`fast`) may have rounded numbers, so
  * an integer field beyond 2^53 stops the decode with {@link NEEDS_EXACT_TREE} and the caller
- * decodes the exact parse of the text instead; raw JSON values note that they were read, so the
+ * decodes the exact parse of the text instead; raw JSON values that hold a number note it, so the
  * caller can check the text's numbers. A tree decoded on its own is taken as it is.
  */
-const reading = { fast: false, rawValues: false };
+const reading = { fast: false, rawNumbers: false };
 
 /** Thrown inside a fast decode that met a number JSON.parse may have rounded; never escapes the codec. */
 export const NEEDS_EXACT_TREE: Error = new Error('the JSON text must be parsed exactly');
 
 /**
- * Decodes a tree JSON.parse made, noting whether raw JSON values were read; null when it met an
- * integer field the tree may have rounded, which must be decoded from the text's exact parse.
+ * Decodes a tree JSON.parse made, noting whether raw JSON values holding a number were read; null
+ * when it met an integer field the tree may have rounded, which must be decoded from the text's
+ * exact parse.
  */
 export function decodeFastTree<T>(
   tree: unknown,
   decode: (tree: unknown) => T,
-): { value: T; rawValues: boolean } | null {
+): { value: T; rawNumbers: boolean } | null {
   reading.fast = true;
-  reading.rawValues = false;
+  reading.rawNumbers = false;
   try {
-    return { value: decode(tree), rawValues: reading.rawValues };
+    return { value: decode(tree), rawNumbers: reading.rawNumbers };
   } catch (error) {
     if (error === NEEDS_EXACT_TREE) return null;
     throw error;
@@ -311,10 +312,36 @@ export function readStateMap(value: unknown, path: string): StateMap {
   return state;
 }
 
-/** A raw JSON value (json.RawMessage, any): noted, so a fast decode checks the text's numbers. */
+/** A raw JSON value (json.RawMessage, any): one holding a number is noted (see noteRawValue). */
 export function readRawValue(v: unknown): unknown {
-  reading.rawValues = true;
+  noteRawValue(v);
   return v;
+}
+
+/**
+ * Notes a raw value of a fast decode that holds a number, which JSON.parse may have rounded, so
+ * the caller checks the text's numbers. A value of strings, booleans and nulls alone (the common
+ * extensions) needs no such check: the scan of the whole text was most of the cost of decoding an
+ * event that has extensions.
+ */
+function noteRawValue(v: unknown): void {
+  if (reading.fast && !reading.rawNumbers && holdsNumber(v)) reading.rawNumbers = true;
+}
+
+/**
+ * Whether a JSON tree may hold a number. Recursive without allocating, as it runs on every event
+ * with extensions; a tree deeper than `depth` is taken to hold one, so the caller checks the text.
+ */
+function holdsNumber(v: unknown, depth = 64): boolean {
+  if (typeof v === 'number') return true;
+  if (v === null || typeof v !== 'object') return false;
+  if (depth === 0) return true;
+  if (Array.isArray(v)) {
+    for (const item of v) if (holdsNumber(item, depth - 1)) return true;
+    return false;
+  }
+  for (const key in v) if (holdsNumber((v as Record<string, unknown>)[key], depth - 1)) return true;
+  return false;
 }
 
 /** A map of arbitrary JSON values, into a prototype-free map so `__proto__` stays an ordinary key. */
@@ -323,8 +350,8 @@ export function readValueMap(o: JsonObject, name: string, path: string): Record<
   if (!v) return undefined;
   const keys = Object.keys(v);
   if (keys.length === 0) return undefined;
-  reading.rawValues = true;
   const map: Record<string, unknown> = Object.create(null);
   for (const key of keys) map[key] = v[key];
+  noteRawValue(map);
   return map;
 }
