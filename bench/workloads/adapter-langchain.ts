@@ -69,7 +69,9 @@ export async function langchainTurns(run: Run): Promise<Pair> {
 
 export async function langchainAdapter(run: Run): Promise<Figure[]> {
   const { backend, sizes } = run;
-  const samples = sizes.w3.samples >= 100 ? 60 : 10;
+  // A round is tens of milliseconds that a collection can double: 150 rounds keep the median
+  // steady (60 gave 1.19-1.60x for the same code on a quiet machine).
+  const samples = sizes.w3.samples >= 100 ? 150 : 10;
   const times = await interleave([await langchainTurns(run)], samples, sizes.warmup);
   return [
     latencyFigure(
