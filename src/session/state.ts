@@ -3,6 +3,7 @@ import { RawJson } from './codec/raw-json.js';
 import { writeJsonValue } from './codec/value.js';
 import { JsonWriter } from './codec/writer.js';
 import { InvalidArgumentError } from './errors.js';
+import { LEADING_BOM_RULE } from './keys.js';
 
 /**
  * A state map, as trpc-agent-go's `map[string][]byte`: each value is bytes, or null. Use the helpers
@@ -181,5 +182,7 @@ export function stateValueToText(field: string, value: Uint8Array | null): strin
     );
   }
   if (text.includes('\u0000')) throw new InvalidArgumentError(field, 'must not contain NUL characters');
+  // Stored as a TEXT column, which embedded PGlite reads back without a leading byte order mark.
+  if (text.charCodeAt(0) === 0xfeff) throw new InvalidArgumentError(field, LEADING_BOM_RULE);
   return text;
 }

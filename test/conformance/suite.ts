@@ -3,6 +3,7 @@ import type { ManualClock } from '../../src/session/clock.js';
 import type { SessionService } from '../../src/session/service.js';
 import type { SessionServiceOptions } from '../../src/session/service-options.js';
 import { appendEventsCases } from './cases/append-events.js';
+import { byteOrderMarkCases } from './cases/byte-order-mark.js';
 import { concurrencyCases } from './cases/concurrency.js';
 import { eventRemovalCases } from './cases/event-removal.js';
 import { eventReplacementCases } from './cases/event-replacement.js';
@@ -53,6 +54,7 @@ export function runConformanceSuite(backend: ConformanceBackend): void {
     describe('argument validation', () => validationCases(h));
     describe('timestamps at the edges of the stored range', () => timestampCases(h));
     describe('unpaired surrogates', () => surrogateCases(h));
+    describe('a leading byte order mark', () => byteOrderMarkCases(h));
     describe('sessions', () => sessionCases(h));
     describe('state in three scopes', () => stateCases(h));
     describe('events', () => eventCases(h));

@@ -34,8 +34,8 @@ const edgy = fc.constantFrom(
   'ש',
 );
 /**
- * Message text: any text, or text with those characters mixed in. (Not state keys: PGlite drops a
- * byte order mark that starts a column value.)
+ * Message text: any text, or text with those characters mixed in. (Not state keys: a key that
+ * starts with a byte order mark is refused on every backend; docs/guarantees.md says why.)
  */
 const messageText = fc.oneof(
   text,
