@@ -9,7 +9,7 @@ import { createEvent, type Event } from '../../src/index.js';
 import { freshKey } from '../data.js';
 import type { Figure } from '../measure.js';
 import type { Run } from '../run.js';
-import { interleave, latencyFigure } from './read.js';
+import { adapterTurnFigure, longChatRounds } from './adapter-turn.js';
 
 export const MESSAGES = 1000;
 
@@ -33,11 +33,7 @@ export function adkMessage(i: number) {
 }
 
 export async function adkAdapter(run: Run): Promise<Figure[]> {
-  const { backend, sizes } = run;
-  // A round is tens of milliseconds that a collection can double: 150 rounds keep the median
-  // steady (60 gave 1.19-1.60x for the same code on a quiet machine).
-  const samples = sizes.w3.samples >= 100 ? 150 : 10;
-  const core = await backend.service('sync');
+  const core = await run.backend.service('sync');
   const adk = new AdkSessionService(core);
 
   const coreKey = freshKey('adk-core');
@@ -51,38 +47,31 @@ export async function adkAdapter(run: Run): Promise<Figure[]> {
   }
 
   let n = MESSAGES;
-  const times = await interleave(
-    [
-      {
-        ours: async () => {
-          const session = await adk.getSession({ ...adkKey });
-          if (!session || session.events.length < MESSAGES) throw new Error('ADK: the chat read back short');
-          const i = n++;
-          await adk.appendEvent({ session, event: adkMessage(2 * i) });
-          await adk.appendEvent({ session, event: adkMessage(2 * i + 1) });
-        },
-        floor: async () => {
-          const session = await core.getSession(coreKey);
-          if (!session || session.events.length < MESSAGES)
-            throw new Error('ADK: the core chat read back short');
-          const i = n++;
-          await core.appendEvent(session, coreEvent(2 * i));
-          await core.appendEvent(session, coreEvent(2 * i + 1));
-        },
-      },
-    ],
-    samples,
-    sizes.warmup,
-  );
+  const turn = {
+    ours: async () => {
+      const session = await adk.getSession({ ...adkKey });
+      if (!session || session.events.length < MESSAGES) throw new Error('ADK: the chat read back short');
+      const i = n++;
+      await adk.appendEvent({ session, event: adkMessage(2 * i) });
+      await adk.appendEvent({ session, event: adkMessage(2 * i + 1) });
+    },
+    floor: async () => {
+      const session = await core.getSession(coreKey);
+      if (!session || session.events.length < MESSAGES) throw new Error('ADK: the core chat read back short');
+      const i = n++;
+      await core.appendEvent(session, coreEvent(2 * i));
+      await core.appendEvent(session, coreEvent(2 * i + 1));
+    },
+  };
   return [
-    latencyFigure(
+    await adapterTurnFigure(
+      run,
       {
         workload: 'ADK',
-        backend: backend.name,
         name: `load a ${MESSAGES.toLocaleString('en')}-message chat + save one turn (ADK adapter)`,
-        target: { op: '<=', value: 1.3 },
+        rounds: longChatRounds(run),
       },
-      times[0]!,
+      turn,
     ),
-  ].map((figure) => ({ ...figure, reference: 'core service' }));
+  ];
 }

@@ -12,11 +12,10 @@ import type { SessionKey } from '../../src/session/keys.js';
 import { freshKey } from '../data.js';
 import type { Figure } from '../measure.js';
 import type { Run } from '../run.js';
-import { interleave, latencyFigure } from './read.js';
+import { adapterTurnFigure } from './adapter-turn.js';
 
 const CHAT_LENGTH = 1000;
 const WHOLE_CHAT = { eventPage: { offset: 0, limit: 2_147_483_647 } };
-const TARGET = { op: '<=', value: 1.3 } as const;
 
 const question = (id: string): UIMessage => ({
   id,
@@ -54,8 +53,7 @@ function conversation(prefix: string, length: number): UIMessage[] {
 }
 
 export async function adapterAiSdk(run: Run): Promise<Figure[]> {
-  const { backend, sizes } = run;
-  const service = await backend.service('sync');
+  const service = await run.backend.service('sync');
   const store = new UIMessageStore({ service, appName: 'bench-ai-sdk' });
   const chatKey = (key: SessionKey) => ({ userId: key.userId, chatId: key.sessionId });
 
@@ -72,38 +70,29 @@ export async function adapterAiSdk(run: Run): Promise<Figure[]> {
     turn++;
     return [question(`t${turn}-q`), answer(`t${turn}-a`)];
   };
-  const times = await interleave(
-    [
-      {
-        ours: async () => {
-          const chat = await store.open(chatKey(oursKey));
-          if (chat.messages.length < CHAT_LENGTH) throw new Error('ai-sdk bench: the chat read back short');
-          await chat.save([...chat.messages, ...nextTurn()]);
-        },
-        floor: async () => {
-          const session = await service.getSession(coreKey, WHOLE_CHAT);
-          if (!session || session.events.length < CHAT_LENGTH)
-            throw new Error('ai-sdk bench: the session read back short');
-          for (const message of nextTurn())
-            await service.appendEvent(session, messageEvent(message, { assistant: 'assistant' }, new Date()));
-        },
-      },
-    ],
-    Math.min(sizes.w3.samples, 100),
-    sizes.warmup,
-  );
-  return [
-    {
-      ...latencyFigure(
-        {
-          workload: 'AI-SDK',
-          backend: backend.name,
-          name: `load a ${CHAT_LENGTH}-message chat, save one turn`,
-          target: TARGET,
-        },
-        times[0]!,
-      ),
-      reference: 'core service',
+  const chatTurn = {
+    ours: async () => {
+      const chat = await store.open(chatKey(oursKey));
+      if (chat.messages.length < CHAT_LENGTH) throw new Error('ai-sdk bench: the chat read back short');
+      await chat.save([...chat.messages, ...nextTurn()]);
     },
+    floor: async () => {
+      const session = await service.getSession(coreKey, WHOLE_CHAT);
+      if (!session || session.events.length < CHAT_LENGTH)
+        throw new Error('ai-sdk bench: the session read back short');
+      for (const message of nextTurn())
+        await service.appendEvent(session, messageEvent(message, { assistant: 'assistant' }, new Date()));
+    },
+  };
+  return [
+    await adapterTurnFigure(
+      run,
+      {
+        workload: 'AI-SDK',
+        name: `load a ${CHAT_LENGTH}-message chat, save one turn`,
+        rounds: Math.min(run.sizes.w3.samples, 100),
+      },
+      chatTurn,
+    ),
   ];
 }

@@ -11,7 +11,8 @@ import { createEvent, type Event } from '../../src/index.js';
 import { APP, freshKey } from '../data.js';
 import type { Figure } from '../measure.js';
 import type { Run } from '../run.js';
-import { interleave, latencyFigure, type Pair } from './read.js';
+import { adapterTurnFigure, longChatRounds } from './adapter-turn.js';
+import type { Pair } from './read.js';
 
 const MESSAGES = 1000;
 /** The whole session: the history reads every message, and the chats grow by a turn a sample. */
@@ -68,20 +69,15 @@ export async function langchainTurns(run: Run): Promise<Pair> {
 }
 
 export async function langchainAdapter(run: Run): Promise<Figure[]> {
-  const { backend, sizes } = run;
-  // A round is tens of milliseconds that a collection can double: 150 rounds keep the median
-  // steady (60 gave 1.19-1.60x for the same code on a quiet machine).
-  const samples = sizes.w3.samples >= 100 ? 150 : 10;
-  const times = await interleave([await langchainTurns(run)], samples, sizes.warmup);
   return [
-    latencyFigure(
+    await adapterTurnFigure(
+      run,
       {
         workload: 'LANGCHAIN',
-        backend: backend.name,
         name: `load a ${MESSAGES.toLocaleString('en')}-message chat + save one turn (LangChain adapter)`,
-        target: { op: '<=', value: 1.3 },
+        rounds: longChatRounds(run),
       },
-      times[0]!,
+      await langchainTurns(run),
     ),
-  ].map((figure) => ({ ...figure, reference: 'core service' }));
+  ];
 }

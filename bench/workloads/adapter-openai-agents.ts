@@ -14,7 +14,7 @@ import { newSession } from '../../src/session/session.js';
 import { APP, freshKey } from '../data.js';
 import type { Figure } from '../measure.js';
 import type { Run } from '../run.js';
-import { interleave, latencyFigure } from './read.js';
+import { adapterTurnFigure } from './adapter-turn.js';
 
 const CHAT_MESSAGES = 1000;
 
@@ -45,45 +45,35 @@ async function filledSession(run: Run, label: string): Promise<AgentSessionsSess
 }
 
 export async function adapterOpenAIAgents(run: Run): Promise<Figure[]> {
-  const { backend, sizes } = run;
-  const service = await backend.service('sync');
+  const service = await run.backend.service('sync');
   const ours = await filledSession(run, 'oa-adapter');
   const core = await filledSession(run, 'oa-core');
   const coreKey = core.key;
   let n = CHAT_MESSAGES;
-  const [times] = await interleave(
-    [
-      {
-        ours: async () => {
-          const items = await ours.getItems();
-          if (items.length < CHAT_MESSAGES) throw new Error(`OA: read ${items.length} items`);
-          await ours.addItems(turn(n++));
-        },
-        floor: async () => {
-          const session = await service.getSession(coreKey);
-          if (!session || session.events.length < CHAT_MESSAGES)
-            throw new Error('OA: the core read came back short');
-          const now = new Date();
-          const events = turn(n++).map((item) => itemToEvent(item as never, { author: 'assistant', now }));
-          await service.appendEvents(newSession(coreKey, now), events);
-        },
-      },
-    ],
-    sizes.w3.samples,
-    sizes.warmup,
-  );
-  return [
-    {
-      ...latencyFigure(
-        {
-          workload: 'OPENAI-AGENTS',
-          backend: backend.name,
-          name: 'openai-agents: load a 1,000-message chat and save one turn, vs the core service: p50',
-          target: { op: '<=', value: 1.3 },
-        },
-        times!,
-      ),
-      reference: 'core service',
+  const turnPair = {
+    ours: async () => {
+      const items = await ours.getItems();
+      if (items.length < CHAT_MESSAGES) throw new Error(`OA: read ${items.length} items`);
+      await ours.addItems(turn(n++));
     },
+    floor: async () => {
+      const session = await service.getSession(coreKey);
+      if (!session || session.events.length < CHAT_MESSAGES)
+        throw new Error('OA: the core read came back short');
+      const now = new Date();
+      const events = turn(n++).map((item) => itemToEvent(item as never, { author: 'assistant', now }));
+      await service.appendEvents(newSession(coreKey, now), events);
+    },
+  };
+  return [
+    await adapterTurnFigure(
+      run,
+      {
+        workload: 'OPENAI-AGENTS',
+        name: 'openai-agents: load a 1,000-message chat and save one turn, vs the core service: p50',
+        rounds: run.sizes.w3.samples,
+      },
+      turnPair,
+    ),
   ];
 }
