@@ -4,7 +4,6 @@
  * service wrote is popped like one of ours. Runs on PGlite, and on a server when configured.
  */
 import { describe, expect, it } from 'vitest';
-import type { PostgresSessionService } from '../../src/postgres/service.js';
 import { createEvent } from '../../src/session/event.js';
 import type { SqlClient } from '../../src/sql/client.js';
 import { testDatabases } from '../support/database.js';
@@ -19,29 +18,20 @@ describe.each(testDatabases)('popEvent and clearEvents on %s', (_name, open) => 
   const say = (content: string) =>
     createEvent({ author: 'user', now: suite.clock.now(), message: { role: 'user', content } });
 
-  async function eventRows(svc: PostgresSessionService) {
-    const { rows } = await suite.db.sql.query<{ content: string; deleted: boolean }>(
-      `SELECT event->'choices'->0->'message'->>'content' AS content, deleted_at IS NOT NULL AS deleted
-       FROM ${svc.tables.sessionEvents.qualified} WHERE app_name = $1 ORDER BY id`,
-      [suite.app],
-    );
-    return rows;
-  }
-
   it('soft-deletes the popped and the cleared events (and the summaries) and keeps the rows', async () => {
     const svc = await suite.service();
     const session = await svc.createSession(sessionKey());
     for (const c of ['q1', 'q2', 'q3']) await svc.appendEvent(session, say(c));
     await svc.createSessionSummary(session, '', true);
     expect((await svc.popEvent(sessionKey()))?.choices?.[0]?.message?.content).toBe('q3');
-    expect(await eventRows(svc)).toEqual([
+    expect(await suite.eventRows(svc)).toEqual([
       { content: 'q1', deleted: false },
       { content: 'q2', deleted: false },
       { content: 'q3', deleted: true },
     ]);
     suite.clock.advance(1000);
     await svc.clearEvents(sessionKey());
-    expect((await eventRows(svc)).map((r) => r.deleted)).toEqual([true, true, true]);
+    expect((await suite.eventRows(svc)).map((r) => r.deleted)).toEqual([true, true, true]);
     const { rows } = await suite.db.sql.query<{ deleted: boolean }>(
       `SELECT deleted_at IS NOT NULL AS deleted FROM ${svc.tables.sessionSummaries.qualified} WHERE app_name = $1`,
       [suite.app],
@@ -54,12 +44,12 @@ describe.each(testDatabases)('popEvent and clearEvents on %s', (_name, open) => 
     const session = await svc.createSession(sessionKey());
     for (const c of ['q1', 'q2', 'q3']) await svc.appendEvent(session, say(c));
     await svc.popEvent(sessionKey());
-    expect(await eventRows(svc)).toEqual([
+    expect(await suite.eventRows(svc)).toEqual([
       { content: 'q1', deleted: false },
       { content: 'q2', deleted: false },
     ]);
     await svc.clearEvents(sessionKey());
-    expect(await eventRows(svc)).toEqual([]);
+    expect(await suite.eventRows(svc)).toEqual([]);
   });
 
   it('pops an event row another program (a Go service) inserted, decoded as ours', async () => {

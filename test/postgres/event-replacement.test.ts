@@ -19,15 +19,6 @@ describe.each(testDatabases)('replaceEvents on %s', (_name, open) => {
   const say = (content: string) =>
     createEvent({ author: 'user', now: suite.clock.now(), message: { role: 'user', content } });
 
-  async function eventRows(svc: PostgresSessionService) {
-    const { rows } = await suite.db.sql.query<{ content: string; deleted: boolean }>(
-      `SELECT event->'choices'->0->'message'->>'content' AS content, deleted_at IS NOT NULL AS deleted
-       FROM ${svc.tables.sessionEvents.qualified} WHERE app_name = $1 ORDER BY id`,
-      [suite.app],
-    );
-    return rows;
-  }
-
   /** Every column of every row of the app, in the events and the session tables. */
   async function allRows(svc: PostgresSessionService) {
     const read = (table: string) =>
@@ -50,7 +41,7 @@ describe.each(testDatabases)('replaceEvents on %s', (_name, open) => {
       expectedEventIds: [events[1]!.id, events[2]!.id],
       events: [say('n1')],
     });
-    expect(await eventRows(svc)).toEqual([
+    expect(await suite.eventRows(svc)).toEqual([
       { content: 'q1', deleted: false },
       { content: 'q2', deleted: true },
       { content: 'q3', deleted: true },
@@ -63,7 +54,7 @@ describe.each(testDatabases)('replaceEvents on %s', (_name, open) => {
     const session = await svc.createSession(sessionKey());
     for (const c of ['q1', 'q2']) await svc.appendEvent(session, say(c));
     await svc.replaceEvents(sessionKey(), { events: [say('n1')] });
-    expect(await eventRows(svc)).toEqual([{ content: 'n1', deleted: false }]);
+    expect(await suite.eventRows(svc)).toEqual([{ content: 'n1', deleted: false }]);
   });
 
   it('a failed precondition leaves every row unchanged, column by column', async () => {

@@ -68,6 +68,19 @@ export class ServiceSuite {
     );
   }
 
+  /**
+   * The latest app's event rows in insertion order: each message's text and whether the row is
+   * soft-deleted (for tests that check what a removal did to the rows themselves).
+   */
+  async eventRows(svc: PostgresSessionService): Promise<{ content: string; deleted: boolean }[]> {
+    const { rows } = await this.db.sql.query<{ content: string; deleted: boolean }>(
+      `SELECT event->'choices'->0->'message'->>'content' AS content, deleted_at IS NOT NULL AS deleted
+       FROM ${svc.tables.sessionEvents.qualified} WHERE app_name = $1 ORDER BY id`,
+      [this.app],
+    );
+    return rows;
+  }
+
   /** Closes a service made elsewhere with the suite's at the end. */
   track(service: PostgresSessionService): PostgresSessionService {
     this.#services.push(service);
