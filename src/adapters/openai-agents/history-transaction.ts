@@ -23,9 +23,8 @@ import {
   type StateMap,
 } from '../../index.js';
 import { canonicalJson, digest } from './canonical.js';
-import { eventsOf } from './history.js';
 import { type HistoryStore, readNewest, tailOf } from './history-read.js';
-import { EXTENSION_KEY, type Item } from './item-event.js';
+import { EXTENSION_KEY, eventsOf, type Item } from './item-event.js';
 
 /** The session-state keys of recorded operations start with this. */
 export const OPERATION_KEY_PREFIX = `${EXTENSION_KEY}/operation/`;

@@ -6,22 +6,10 @@
  */
 import { type Event, InvalidArgumentError, isAgentSessionsError } from '../../index.js';
 import { ALL_EVENTS, type HistoryStore } from './history-read.js';
-import { eventToItems, type Item, itemToEvent } from './item-event.js';
+import { eventsOf, eventToItems, type Item, itemToEvent } from './item-event.js';
 
 /** How often a rewrite made from a read is tried again when a concurrent write changed the read. */
 const ATTEMPTS = 5;
-
-/** The events storing `items` (each item checked to be an object first). */
-export function eventsOf(items: unknown, field: string, author: string): Event[] {
-  if (!Array.isArray(items)) throw new InvalidArgumentError(field, 'must be an array of items');
-  const now = new Date();
-  return items.map((item: unknown, i) => {
-    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
-      throw new InvalidArgumentError(`${field}[${i}]`, 'must be an item object');
-    }
-    return itemToEvent(item as Item, { author, now });
-  });
-}
 
 /**
  * Replaces every stored item with `items`, keeping the session (its id, state and tracks): one

@@ -7,7 +7,7 @@
  * Items are typed loosely here (plain records): the adapter must store whatever the runner hands
  * it, including item types newer than the SDK release it was built against.
  */
-import { createEvent, type Event, type Message, type ToolCall } from '../../index.js';
+import { createEvent, type Event, InvalidArgumentError, type Message, type ToolCall } from '../../index.js';
 import { fromLosslessJson, toLosslessJson } from './lossless-json.js';
 
 /** Where the whole item is kept in the event's `extensions`. */
@@ -116,6 +116,21 @@ export function itemToEvent(item: Item, options: { author: string; now: Date }):
   const lossless = toLosslessJson(item);
   const stored: StoredItem = lossless.tagged ? { item: lossless.value, tagged: true } : { item };
   return createEvent({ author, message, now: options.now, extensions: { [EXTENSION_KEY]: stored } });
+}
+
+/**
+ * The events storing `items`, all written at one time (each item checked to be an object first):
+ * what addItems, the compaction and the transactions store.
+ */
+export function eventsOf(items: unknown, field: string, author: string): Event[] {
+  if (!Array.isArray(items)) throw new InvalidArgumentError(field, 'must be an array of items');
+  const now = new Date();
+  return items.map((item: unknown, i) => {
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+      throw new InvalidArgumentError(`${field}[${i}]`, 'must be an item object');
+    }
+    return itemToEvent(item as Item, { author, now });
+  });
 }
 
 /** What an item without text holds, for its placeholder content. */

@@ -24,7 +24,7 @@ import {
 import { applyMutations, replaceAll } from './history.js';
 import type { HistoryStore } from './history-read.js';
 import { applyTransaction, OPERATION_KEY_PREFIX } from './history-transaction.js';
-import { eventToItems, type Item, itemsOfEvents, itemToEvent } from './item-event.js';
+import { eventsOf, eventToItems, itemsOfEvents } from './item-event.js';
 import { type StateValues, stateValues, writeStateValues } from './state.js';
 import { modelWindow } from './window.js';
 
@@ -146,15 +146,8 @@ export class AgentSessionsSession
   }
 
   async addItems(items: AgentInputItem[]): Promise<void> {
-    if (!Array.isArray(items)) throw new InvalidArgumentError('items', 'must be an array of items');
-    if (items.length === 0) return;
-    const now = new Date();
-    const events = items.map((item, i) => {
-      if (item === null || typeof item !== 'object' || Array.isArray(item)) {
-        throw new InvalidArgumentError(`items[${i}]`, 'must be an item object');
-      }
-      return itemToEvent(item as unknown as Item, { author: this.#author, now });
-    });
+    const events = eventsOf(items, 'items', this.#author);
+    if (events.length === 0) return;
     try {
       await this.#service.appendEvents(this.#handle(), events);
     } catch (error) {
