@@ -41,7 +41,7 @@ async function replaceInTransaction(
   const { key, expectedEventIds: expected } = args;
   // The lock comes first, as popEvent's: appends that committed while it waited are read below,
   // and none can commit after, until this transaction ends.
-  const locked = await exec<q.LockedStateRow>(tx, q.lockSessionState(ctx.tables, key));
+  const locked = await exec<q.LockedStateRow>(tx, q.lockLiveSession(ctx.tables, key, true));
   const row = locked.rows[0];
   if (!row) throw notFound(key);
   const limit = expected === undefined ? null : expected.length;

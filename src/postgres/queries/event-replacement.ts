@@ -1,31 +1,12 @@
 /**
  * The statements of replaceEvents, run in one transaction after the session row is locked (by
- * {@link lockSessionState}): read the newest events, remove some of them; the replacement events
+ * {@link lockLiveSession} with its state): read the newest events, remove some of them; the replacement events
  * are then written by the multi-row append (append-batch.ts).
  */
 import type { SessionKey } from '../../session/keys.js';
 import type { TableNames } from '../schema/index.js';
 import type { DeleteMode } from './sessions.js';
 import { keyParams, matchesKey, Params, type SqlQuery } from './sql.js';
-
-/** The row of {@link lockSessionState}: the session's state envelope (JSON text, or null). */
-export interface LockedStateRow {
-  body: string | null;
-}
-
-/**
- * Locks the live session row and returns its state envelope. Every append, state write and
- * removal of the session takes this lock too, so what the transaction reads next cannot change
- * before it commits; no row means there is no such session.
- */
-export function lockSessionState(t: TableNames, key: SessionKey): SqlQuery {
-  const p = new Params();
-  const k = keyParams(p, key);
-  return {
-    text: `SELECT state::text AS body FROM ${t.sessionStates.qualified} WHERE ${matchesKey(k)} AND deleted_at IS NULL FOR UPDATE`,
-    params: p.values,
-  };
-}
 
 /** A row of {@link newestEvents}: the row id and the event's own id. */
 export interface NewestEventRow {

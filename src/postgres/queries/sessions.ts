@@ -93,15 +93,24 @@ WHERE app_name = ${k.app} AND user_id = ${k.user} AND ${isLive(now)} AND EXISTS 
   return { text, params: p.values };
 }
 
+/** The row of {@link lockLiveSession} with `withState`: the state envelope (JSON text, or null). */
+export interface LockedStateRow {
+  body: string | null;
+}
+
 /**
  * Locks the key's live session row until the transaction ends, the first statement of a delete
- * (see {@link deleteSession}).
+ * (see {@link deleteSession}), a pop or clear, and a replaceEvents. Every append, state write and
+ * removal of the session takes this lock too, so what the transaction reads next cannot change
+ * before it commits; no row means there is no such session. With `withState` it also returns the
+ * session's state envelope (a {@link LockedStateRow}), which only replaceEvents needs.
  */
-export function lockLiveSession(t: TableNames, key: SessionKey): SqlQuery {
+export function lockLiveSession(t: TableNames, key: SessionKey, withState = false): SqlQuery {
   const p = new Params();
   const k = keyParams(p, key);
+  const what = withState ? 'state::text AS body' : '1 AS locked';
   return {
-    text: `SELECT 1 AS locked FROM ${t.sessionStates.qualified} WHERE ${matchesKey(k)} AND deleted_at IS NULL FOR UPDATE`,
+    text: `SELECT ${what} FROM ${t.sessionStates.qualified} WHERE ${matchesKey(k)} AND deleted_at IS NULL FOR UPDATE`,
     params: p.values,
   };
 }
