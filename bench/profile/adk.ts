@@ -5,42 +5,18 @@
  * DATABASE_URL is set; argv[2] is the number of rounds. argv[3] `ours` or `core` runs that side
  * alone, so a profile holds only its work.
  */
-import { AdkSessionService } from '../../src/adapters/adk/index.js';
 import { openPglite, openServer } from '../backends.js';
-import { freshKey } from '../data.js';
 import { median, timed } from '../measure.js';
-import { adkMessage, coreEvent, MESSAGES } from '../workloads/adapter-adk.js';
+import { FULL } from '../sizes.js';
+import { adkTurns } from '../workloads/adapter-adk.js';
 
 const rounds = Number(process.argv[2] ?? 200);
 const only = process.argv[3];
 const dsn = process.env.DATABASE_URL;
 const backend = dsn ? await openServer(dsn) : await openPglite();
 try {
-  const core = await backend.service('sync');
-  const adk = new AdkSessionService(core);
-  const coreKey = freshKey('adk-core');
-  const coreSession = await core.createSession(coreKey);
-  const adkKey = freshKey('adk');
-  const adkSession = await adk.createSession({ ...adkKey });
-  for (let i = 0; i < MESSAGES; i++) {
-    await core.appendEvent(coreSession, coreEvent(i));
-    await adk.appendEvent({ session: adkSession, event: adkMessage(i) });
-  }
-  let n = MESSAGES;
-  const ours = async () => {
-    const session = await adk.getSession({ ...adkKey });
-    if (!session || session.events.length < MESSAGES) throw new Error('the ADK chat read back short');
-    const i = n++;
-    await adk.appendEvent({ session, event: adkMessage(2 * i) });
-    await adk.appendEvent({ session, event: adkMessage(2 * i + 1) });
-  };
-  const floor = async () => {
-    const session = await core.getSession(coreKey);
-    if (!session || session.events.length < MESSAGES) throw new Error('the core chat read back short');
-    const i = n++;
-    await core.appendEvent(session, coreEvent(2 * i));
-    await core.appendEvent(session, coreEvent(2 * i + 1));
-  };
+  const run = { backend, sizes: FULL, log: (m: string) => console.error(m), shared: new Map() };
+  const { ours, floor } = await adkTurns(run);
   const t = { ours: [] as number[], floor: [] as number[] };
   for (let i = 0; i < rounds; i++) {
     // Alternate which goes first, as the workload does, so neither always runs on a warmer cache.

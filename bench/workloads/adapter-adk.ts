@@ -10,20 +10,21 @@ import { freshKey } from '../data.js';
 import type { Figure } from '../measure.js';
 import type { Run } from '../run.js';
 import { adapterTurnFigure, longChatRounds } from './adapter-turn.js';
+import type { Pair } from './read.js';
 
-export const MESSAGES = 1000;
+const MESSAGES = 1000;
 
 /** A message of a typical chat's length, different each time. */
 function text(i: number): string {
   return `message ${i}: ${'the quick brown fox jumps over the lazy dog, '.repeat(6)}`;
 }
 
-export function coreEvent(i: number): Event {
+function coreEvent(i: number): Event {
   const role = i % 2 === 0 ? 'user' : 'assistant';
   return createEvent({ author: role === 'user' ? 'user' : 'bot', message: { role, content: text(i) } });
 }
 
-export function adkMessage(i: number) {
+function adkMessage(i: number) {
   const user = i % 2 === 0;
   return adkEvent({
     author: user ? 'user' : 'bot',
@@ -32,7 +33,11 @@ export function adkMessage(i: number) {
   });
 }
 
-export async function adkAdapter(run: Run): Promise<Figure[]> {
+/**
+ * Two 1,000-message chats, one stored through the ADK adapter and one through the core service,
+ * and one turn of each: load the chat, save a user event and a model reply.
+ */
+export async function adkTurns(run: Run): Promise<Pair> {
   const core = await run.backend.service('sync');
   const adk = new AdkSessionService(core);
 
@@ -47,7 +52,7 @@ export async function adkAdapter(run: Run): Promise<Figure[]> {
   }
 
   let n = MESSAGES;
-  const turn = {
+  return {
     ours: async () => {
       const session = await adk.getSession({ ...adkKey });
       if (!session || session.events.length < MESSAGES) throw new Error('ADK: the chat read back short');
@@ -63,6 +68,9 @@ export async function adkAdapter(run: Run): Promise<Figure[]> {
       await core.appendEvent(session, coreEvent(2 * i + 1));
     },
   };
+}
+
+export async function adkAdapter(run: Run): Promise<Figure[]> {
   return [
     await adapterTurnFigure(
       run,
@@ -71,7 +79,7 @@ export async function adkAdapter(run: Run): Promise<Figure[]> {
         name: `load a ${MESSAGES.toLocaleString('en')}-message chat + save one turn (ADK adapter)`,
         rounds: longChatRounds(run),
       },
-      turn,
+      await adkTurns(run),
     ),
   ];
 }
