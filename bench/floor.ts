@@ -10,8 +10,9 @@
  */
 
 import type { TableNames } from '../src/postgres/schema/index.js';
+import { encodeSessionState } from '../src/session/codec/index.js';
 import type { SessionKey, UserKey } from '../src/session/keys.js';
-import { toSqlTimestamp } from '../src/session/time.js';
+import { formatRfc3339Nano, toSqlTimestamp } from '../src/session/time.js';
 import type { RawDb } from './backends.js';
 
 /** One INSERT into session_events: the append floor (sync and async alike). */
@@ -20,6 +21,42 @@ export function floorAppend(db: RawDb, t: TableNames, key: SessionKey, eventJson
   return db.query(
     `INSERT INTO ${t.sessionEvents.qualified} (app_name, user_id, session_id, event, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)`,
     [key.appName, key.userId, key.sessionId, eventJson, now],
+  );
+}
+
+/** A session row for {@link floorAppendWithSessionUpdate}, inserted as plain SQL. */
+export async function floorCreateSession(db: RawDb, t: TableNames, key: SessionKey): Promise<void> {
+  const now = new Date();
+  const envelope = encodeSessionState({ id: key.sessionId, state: {}, createdAt: now, updatedAt: now });
+  await db.query(
+    `INSERT INTO ${t.sessionStates.qualified} (app_name, user_id, session_id, state, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)`,
+    [key.appName, key.userId, key.sessionId, envelope, toSqlTimestamp(now)],
+  );
+}
+
+/**
+ * The least an append must do on Go's tables, in one statement: besides the INSERT, move the
+ * session row's updated_at and expires_at and rewrite its envelope's `updatedAt`, as Go's
+ * addEvent does (in a transaction of three statements). Compared with ours, this says how much
+ * of the distance to {@link floorAppend} is that update, which Go's readers rely on.
+ */
+export function floorAppendWithSessionUpdate(
+  db: RawDb,
+  t: TableNames,
+  key: SessionKey,
+  eventJson: string,
+): Promise<unknown> {
+  const now = new Date();
+  return db.query(
+    `WITH s AS (
+  UPDATE ${t.sessionStates.qualified}
+  SET state = jsonb_set(state, '{updatedAt}', to_jsonb($5::text)), updated_at = $4, expires_at = NULL
+  WHERE app_name = $1 AND user_id = $2 AND session_id = $3 AND deleted_at IS NULL
+  RETURNING 1
+)
+INSERT INTO ${t.sessionEvents.qualified} (app_name, user_id, session_id, event, created_at, updated_at)
+SELECT $1, $2, $3, $6, $4, $4 FROM s`,
+    [key.appName, key.userId, key.sessionId, toSqlTimestamp(now), formatRfc3339Nano(now), eventJson],
   );
 }
 

@@ -76,7 +76,7 @@ export const LEGEND = [
   'ratio = ours / floor (throughput: the median of per-round ratios; latency and memory: of the medians).',
   'Throughput wants a high ratio, latency and memory a low one.',
   'Targets bind on both backends: server PostgreSQL as the issue sets them, PGlite within 2× of its floor.',
-  '‡ not the raw-SQL floor: ours at the shortest session (flat rows), or the event JSON appended (W6).',
+  '‡ not the raw-SQL floor: the floor with more of our work added (named in the row), ours at the shortest session (flat rows), or the event JSON appended (W6).',
 ].join('\n');
 
 export async function writeJson(file: string, meta: Meta, figures: readonly Figure[]): Promise<void> {

@@ -13,7 +13,7 @@ import type { SessionKey } from '../../src/session/keys.js';
 import type { Session } from '../../src/session/session.js';
 import type { PersistMode } from '../backends.js';
 import { freshKey, makeEvents } from '../data.js';
-import { floorAppend } from '../floor.js';
+import { floorAppend, floorAppendWithSessionUpdate, floorCreateSession } from '../floor.js';
 import { clock, type Figure, median, percentile } from '../measure.js';
 import type { Run } from '../run.js';
 import { targetFor } from '../targets.js';
@@ -63,19 +63,27 @@ interface Rounds {
   ratios: number[];
   oursLatencies: number[];
   floorLatencies: number[];
+  /** The floor that also updates the session row (sync only): rates, ours/it per round, latencies. */
+  withUpdate: number[];
+  withUpdateRatios: number[];
+  withUpdateLatencies: number[];
 }
 
 interface RoundResult {
   ours: RunResult;
   floor: RunResult;
+  withUpdate?: RunResult | undefined;
 }
 
-/** Ours, then the floor: one round of A B A B ... */
+type Runner = (scale: number) => Promise<RunResult>;
+
+/** Ours, then the floor (then the floor with the session-row update, when given): one round. */
 const inTurn =
-  (ours: (scale: number) => Promise<RunResult>, floor: (scale: number) => Promise<RunResult>) =>
-  async (scale: number) => ({
+  (ours: Runner, floor: Runner, withUpdate?: Runner) =>
+  async (scale: number): Promise<RoundResult> => ({
     ours: await ours(scale),
     floor: await floor(scale),
+    withUpdate: withUpdate && (await withUpdate(scale)),
   });
 
 const scaled = (n: number, scale: number) => Math.max(1, Math.round(n * scale));
@@ -90,9 +98,18 @@ async function alternate(
   round: (scale: number) => Promise<RoundResult>,
 ): Promise<Rounds> {
   await round(0.1);
-  const r: Rounds = { ours: [], floor: [], ratios: [], oursLatencies: [], floorLatencies: [] };
+  const r: Rounds = {
+    ours: [],
+    floor: [],
+    ratios: [],
+    oursLatencies: [],
+    floorLatencies: [],
+    withUpdate: [],
+    withUpdateRatios: [],
+    withUpdateLatencies: [],
+  };
   for (let i = 0; i < rounds; i++) {
-    const { ours: a, floor: b } = await round(1);
+    const { ours: a, floor: b, withUpdate: c } = await round(1);
     const oursRate = (events * 1000) / a.ms;
     const floorRate = (events * 1000) / b.ms;
     r.ours.push(oursRate);
@@ -100,16 +117,61 @@ async function alternate(
     r.ratios.push(oursRate / floorRate);
     r.oursLatencies.push(...a.latencies);
     r.floorLatencies.push(...b.latencies);
+    if (c) {
+      const rate = (events * 1000) / c.ms;
+      r.withUpdate.push(rate);
+      r.withUpdateRatios.push(oursRate / rate);
+      r.withUpdateLatencies.push(...c.latencies);
+    }
   }
   return r;
 }
 
 const label = (mode: PersistMode) => (mode === 'sync' ? 'sync' : 'async');
 
+const UPDATE_REFERENCE = 'the floor + the session-row update';
+
 /**
- * One synchronous W1 round, ours and the floor taking turns append by append, so that both see
- * the same moment of a noisy machine (a round of one and then a round of the other can land on
- * different WAL flush speeds). Each side's appends still run one after another.
+ * Ours against the floor that also updates the session row (see floorAppendWithSessionUpdate):
+ * throughput, and p50 latency when the rounds timed each append. Empty without such rounds.
+ */
+function againstSessionUpdate(base: Pick<Figure, 'workload' | 'backend'>, name: string, r: Rounds): Figure[] {
+  if (r.withUpdate.length === 0) return [];
+  const figures: Figure[] = [
+    {
+      ...base,
+      name: `${name}: throughput against ${UPDATE_REFERENCE}`,
+      unit: 'events/s',
+      ours: median(r.ours),
+      floor: median(r.withUpdate),
+      reference: UPDATE_REFERENCE,
+      ratio: median(r.withUpdateRatios),
+      samples: r.ours.length,
+      details: { withUpdateRounds: r.withUpdate, ratios: r.withUpdateRatios },
+    },
+  ];
+  if (r.withUpdateLatencies.length > 0) {
+    const ours = percentile(r.oursLatencies, 50);
+    const floor = percentile(r.withUpdateLatencies, 50);
+    figures.push({
+      ...base,
+      name: `${name}: p50 latency against ${UPDATE_REFERENCE}`,
+      unit: 'ms',
+      ours,
+      floor,
+      reference: UPDATE_REFERENCE,
+      ratio: ours / floor,
+      samples: r.oursLatencies.length,
+    });
+  }
+  return figures;
+}
+
+/**
+ * One synchronous W1 round, ours, the floor and the floor with the session-row update taking
+ * turns append by append, so that all see the same moment of a noisy machine (a round of one and
+ * then a round of another can land on different WAL flush speeds). Each side's appends still run
+ * one after another.
  */
 async function syncRound(run: Run, events: number): Promise<RoundResult> {
   const { backend } = run;
@@ -118,8 +180,11 @@ async function syncRound(run: Run, events: number): Promise<RoundResult> {
   const batch = makeEvents(events);
   const key = freshKey('w1-floor');
   const bodies = makeEvents(events).map((e) => encodeEvent(e));
+  const updated = freshKey('w1-floor-update');
+  await floorCreateSession(backend.floor, backend.tables, updated);
   const ours: number[] = new Array(events);
   const floor: number[] = new Array(events);
+  const withUpdate: number[] = new Array(events);
   for (let i = 0; i < events; i++) {
     let t = clock();
     await service.appendEvent(session, batch[i]!);
@@ -127,9 +192,16 @@ async function syncRound(run: Run, events: number): Promise<RoundResult> {
     t = clock();
     await floorAppend(backend.floor, backend.tables, key, bodies[i]!);
     floor[i] = clock() - t;
+    t = clock();
+    await floorAppendWithSessionUpdate(backend.floor, backend.tables, updated, bodies[i]!);
+    withUpdate[i] = clock() - t;
   }
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-  return { ours: { ms: sum(ours), latencies: ours }, floor: { ms: sum(floor), latencies: floor } };
+  return {
+    ours: { ms: sum(ours), latencies: ours },
+    floor: { ms: sum(floor), latencies: floor },
+    withUpdate: { ms: sum(withUpdate), latencies: withUpdate },
+  };
 }
 
 /** W1: 2,000 sequential appends of ~1 KB events to one session. */
@@ -191,6 +263,7 @@ export async function w1(run: Run, mode: PersistMode): Promise<Figure[]> {
     },
     latency(50, mode === 'sync' ? 'p50 latency' : 'p50 latency (call returns)'),
     latency(99, mode === 'sync' ? 'p99 latency' : 'p99 latency (call returns)'),
+    ...againstSessionUpdate(base, name, r),
   ];
 }
 
@@ -226,13 +299,26 @@ export async function w2(run: Run, mode: PersistMode): Promise<Figure[]> {
         );
         return { ms, latencies: [] };
       },
+      mode === 'sync'
+        ? async (scale) => {
+            const n = scaled(events, scale);
+            const keys: SessionKey[] = Array.from({ length: sessions }, () => freshKey('w2-floor-update'));
+            for (const key of keys) await floorCreateSession(backend.floor, backend.tables, key);
+            const bodies = keys.map(() => makeEvents(n).map((e) => encodeEvent(e)));
+            const ms = await concurrent(sessions, n, concurrency, (s, i) =>
+              floorAppendWithSessionUpdate(backend.floor, backend.tables, keys[s]!, bodies[s]![i]!),
+            );
+            return { ms, latencies: [] };
+          }
+        : undefined,
     ),
   );
+  const name = `${sessions} sessions x ${events} appends at concurrency ${concurrency}, ${label(mode)}`;
   return [
     {
       workload: 'W2',
       backend: backend.name,
-      name: `${sessions} sessions x ${events} appends at concurrency ${concurrency}, ${label(mode)}: throughput`,
+      name: `${name}: throughput`,
       unit: 'events/s',
       ours: median(r.ours),
       floor: median(r.floor),
@@ -241,5 +327,6 @@ export async function w2(run: Run, mode: PersistMode): Promise<Figure[]> {
       samples: r.ours.length,
       details: { oursRounds: r.ours, floorRounds: r.floor, ratios: r.ratios },
     },
+    ...againstSessionUpdate({ workload: 'W2', backend: backend.name }, name, r),
   ];
 }
