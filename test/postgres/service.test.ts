@@ -10,6 +10,7 @@ import { PostgresSessionService } from '../../src/postgres/service.js';
 import { ManualClock } from '../../src/session/clock.js';
 import { createEvent, type Event } from '../../src/session/event.js';
 import { stateOf } from '../../src/session/state.js';
+import { subMillisecondNanos } from '../../src/session/time.js';
 import type { SessionSummarizer } from '../../src/session/summarizer.js';
 import type { SqlClient, SqlExecutor } from '../../src/sql/client.js';
 import { testDatabases } from '../support/database.js';
@@ -268,6 +269,52 @@ describe.each(databases)('PostgresSessionService on %s', (_name, open) => {
       expect(new TextDecoder().decode(read!.state.tracks!)).toBe('["agui","custom"]');
       expect(new TextDecoder().decode(stale.state.tracks!)).toBe('["agui","custom"]');
       expect(Object.keys(read!.tracks).sort()).toEqual(['agui', 'custom']);
+    });
+  });
+
+  describe('session times', () => {
+    it('reads a session’s times from its columns, to the microsecond, when its envelope has none', async () => {
+      const svc = await suite.service();
+      const insert = (id: string, updated: string, state: string) =>
+        suite.db.sql.query(
+          `INSERT INTO ${svc.tables.sessionStates.qualified} (app_name, user_id, session_id, state, created_at, updated_at)
+           VALUES ($1, 'u', $2, $3, '2026-01-02 03:04:05.123456', $4)`,
+          [suite.app, id, state, updated],
+        );
+      // Envelopes without createdAt/updatedAt; `a` indexes a track whose rows are stored out of order.
+      await insert('a', '2026-01-02 03:04:05.900001', `{"id":"a","state":{"tracks":"WyJhZ3VpIl0="}}`);
+      await insert('b', '2026-01-02 03:04:50.000002', '{"id":"b","state":{}}');
+      for (const [payload, at] of [
+        [2, '2026-01-02 03:04:05.000002'],
+        [1, '2026-01-02 03:04:05.000001'],
+      ] as const) {
+        await suite.db.sql.query(
+          `INSERT INTO ${svc.tables.sessionTrackEvents.qualified} (app_name, user_id, session_id, track, event, created_at, updated_at)
+           VALUES ($1, 'u', 'a', 'agui', $2, $3, $3)`,
+          [suite.app, JSON.stringify({ track: 'agui', payload, timestamp: '2026-01-02T03:04:05Z' }), at],
+        );
+      }
+      const times = (s: { createdAt: Date; updatedAt: Date }) =>
+        [s.createdAt, s.updatedAt].map((d) => [d.toISOString(), subMillisecondNanos(d)]);
+      const a = [
+        ['2026-01-02T03:04:05.123Z', 456_000],
+        ['2026-01-02T03:04:05.900Z', 1_000],
+      ];
+      const b = [
+        ['2026-01-02T03:04:05.123Z', 456_000],
+        ['2026-01-02T03:04:50.000Z', 2_000],
+      ];
+      const read = await svc.getSession(key('a'));
+      expect(times(read!)).toEqual(a);
+      expect(read!.tracks.agui!.events.map((e) => e.payload)).toEqual([1, 2]);
+      const user = { appName: suite.app, userId: 'u' };
+      for (const options of [{ onlyMeta: true }, { eventNum: 5 }]) {
+        const list = await svc.listSessions(user, options);
+        expect(list.map((s) => [s.id, times(s)])).toEqual([
+          ['b', b],
+          ['a', a],
+        ]);
+      }
     });
   });
 

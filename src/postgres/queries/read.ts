@@ -20,8 +20,13 @@ export interface ReadRow {
   sid: string | null;
   name: string | null;
   body: string | null;
-  created_at: Date | null;
-  updated_at: Date | null;
+  /**
+   * Timestamps as the database's text (`YYYY-MM-DD HH:MM:SS.ffffff`), parsed by the caller when it
+   * needs them: a session's envelope holds its own times, so the columns are only a fallback, and
+   * parsing two per session was a tenth of listSessions({ onlyMeta: true }).
+   */
+  created_at: string | null;
+  updated_at: string | null;
   row_id: string | null;
   ord: number | null;
 }
@@ -92,7 +97,7 @@ function trackBranch(
   sid: string,
 ): string {
   const after = sel.after === undefined ? '' : ` AND x.created_at > ${p.add(sel.after, 'timestamp')}`;
-  return `SELECT 't', ${sid}, tn.track, y.event::text, y.created_at, NULL, y.id::text, NULL FROM tn CROSS JOIN LATERAL (
+  return `SELECT 't', ${sid}, tn.track, y.event::text, y.created_at::text, NULL, y.id::text, NULL FROM tn CROSS JOIN LATERAL (
   SELECT x.id, x.event, x.created_at FROM ${t.sessionTrackEvents.qualified} x
   WHERE x.app_name = ${k.app} AND x.user_id = ${k.user} AND x.session_id = tn.session_id AND x.track = tn.track
     AND ${isLive(now, 'x')}${after}
@@ -158,14 +163,14 @@ export function selectSession(
   ${events}
 ), ${trackNamesCte(t, k, `(SELECT ${k.session} AS session_id FROM s WHERE ${HAS_TRACKS}) one`, 'one.session_id')}
 SELECT ${COLUMNS} FROM (
-SELECT 's' AS kind, NULL::text AS sid, NULL::text AS name, state::text AS body, created_at, updated_at,
-  NULL::text AS row_id, NULL::int AS ord FROM s
+SELECT 's' AS kind, NULL::text AS sid, NULL::text AS name, state::text AS body, created_at::text AS created_at,
+  updated_at::text AS updated_at, NULL::text AS row_id, NULL::int AS ord FROM s
 UNION ALL
 ${stateBranches(t, k, now)}
 UNION ALL
 SELECT 'e', NULL, NULL, event::text, NULL, NULL, id::text, pos FROM e
 UNION ALL
-SELECT 'm', NULL, filter_key, summary::text, NULL, updated_at, NULL, NULL FROM ${t.sessionSummaries.qualified}
+SELECT 'm', NULL, filter_key, summary::text, NULL, updated_at::text, NULL, NULL FROM ${t.sessionSummaries.qualified}
 WHERE ${matchesKey(k)} AND ${isLive(now)}
 UNION ALL
 ${trackBranch(t, k, now, a.tracks, p, 'NULL')}
@@ -177,13 +182,16 @@ ${trackBranch(t, k, now, a.tracks, p, 'NULL')}
  * The session rows of a page and the app and user state, without a CTE: a CTE read by several
  * branches is materialized, and writing 1,000 envelopes to it and reading them back was a third
  * of the statement's time. The app and user state come even for an empty page (and are ignored).
+ * The ORDER BY names the table's columns (`x.`): a bare `updated_at` would be the text output
+ * column of that name, sorted as text.
  */
 function sessionsMeta(t: TableNames, k: Pick<KeyParams, 'app' | 'user'>, now: string, page: string): string {
-  return `(SELECT 's' AS kind, session_id::text AS sid, NULL::text AS name, state::text AS body, created_at,
-  updated_at, NULL::text AS row_id, (row_number() OVER (ORDER BY updated_at DESC, session_id DESC))::int AS ord
-FROM ${t.sessionStates.qualified}
+  return `(SELECT 's' AS kind, session_id::text AS sid, NULL::text AS name, state::text AS body,
+  created_at::text AS created_at, updated_at::text AS updated_at, NULL::text AS row_id,
+  (row_number() OVER (ORDER BY updated_at DESC, session_id DESC))::int AS ord
+FROM ${t.sessionStates.qualified} x
 WHERE app_name = ${k.app} AND user_id = ${k.user} AND ${isLive(now)}
-ORDER BY updated_at DESC, session_id DESC${page})
+ORDER BY x.updated_at DESC, x.session_id DESC${page})
 UNION ALL
 ${stateBranches(t, k, now)}`;
 }
@@ -220,8 +228,8 @@ export function selectSessions(
     ORDER BY updated_at DESC, session_id DESC${page}
   ) page
 )`;
-  const head = `SELECT 's' AS kind, session_id::text AS sid, NULL::text AS name, state::text AS body, created_at,
-  updated_at, NULL::text AS row_id, ord FROM s
+  const head = `SELECT 's' AS kind, session_id::text AS sid, NULL::text AS name, state::text AS body,
+  created_at::text AS created_at, updated_at::text AS updated_at, NULL::text AS row_id, ord FROM s
 UNION ALL
 ${stateBranches(t, k, now, 'EXISTS (SELECT 1 FROM s)')}`;
   // Track names are probed only for sessions whose state has a `tracks` index: the others have no
@@ -243,7 +251,7 @@ SELECT 'e', s.session_id, NULL, y.event::text, NULL, NULL, y.id::text, y.pos FRO
   )}
 ) y
 UNION ALL
-SELECT 'm', m.session_id, m.filter_key, m.summary::text, NULL, m.updated_at, NULL, NULL
+SELECT 'm', m.session_id, m.filter_key, m.summary::text, NULL, m.updated_at::text, NULL, NULL
 FROM ${t.sessionSummaries.qualified} m JOIN s ON s.session_id = m.session_id
 WHERE m.app_name = ${k.app} AND m.user_id = ${k.user} AND ${isLive(now, 'm')}
 UNION ALL

@@ -32,6 +32,7 @@ import {
 } from '../../session/time.js';
 import type { TrackEvent } from '../../session/track.js';
 import type { SqlExecutor } from '../../sql/client.js';
+import { parseTimestampAsUtc } from '../../sql/parsers.js';
 import {
   type EventSelection,
   lastUserEventBefore,
@@ -123,11 +124,14 @@ export function decodeStored<T>(
   }
 }
 
+/** A stored row's place in the read order: its created_at and its row id. */
+interface StoredPlace {
+  created_at: Date | null;
+  row_id: string | null;
+}
+
 /** Orders rows by (created_at, id), the read order, exactly: microseconds and bigint ids. */
-export function byStoredOrder(
-  a: Pick<ReadRow, 'created_at' | 'row_id'>,
-  b: Pick<ReadRow, 'created_at' | 'row_id'>,
-): number {
+export function byStoredOrder(a: StoredPlace, b: StoredPlace): number {
   const time = compareTime(a.created_at!, b.created_at!);
   if (time !== 0) return time;
   const x = BigInt(a.row_id!);
@@ -198,8 +202,8 @@ export function groupRows(rows: readonly ReadRow[]): { sessions: SessionRows[]; 
  * offset and comparing them hides fresh summaries (trpc-agent-go issue #2530, fixed there by
  * comparing the JSON times, #2534). For rows this service writes, the two agree.
  */
-function instant(json: Date | undefined, column: Date): Date {
-  return json && !isGoZeroTime(json) ? json : column;
+function instant(json: Date | undefined, column: string): Date {
+  return json && !isGoZeroTime(json) ? json : parseTimestampAsUtc(column);
 }
 
 /**
@@ -268,8 +272,9 @@ export async function buildSession(
   for (const track of names) {
     const events: TrackEvent[] = rows.tracks
       .filter((r) => r.name === track)
+      .map((r) => ({ row: r, created_at: parseTimestampAsUtc(r.created_at!), row_id: r.row_id }))
       .sort(byStoredOrder)
-      .map((r) => decodeStored('track event', key, r.row_id!, r.body!, decodeTrackEvent));
+      .map(({ row: r }) => decodeStored('track event', key, r.row_id!, r.body!, decodeTrackEvent));
     session.tracks[track] = { track, events };
   }
   return session;
