@@ -34,11 +34,13 @@ import type { TrackEvent } from '../../session/track.js';
 import type { SqlExecutor } from '../../sql/client.js';
 import { parseTimestampAsUtc } from '../../sql/parsers.js';
 import {
+  type EventRow,
   type EventSelection,
   lastUserEventBefore,
   type ReadRow,
   type TrackSelection,
   timestampsAtOrAfter,
+  unpackEvent,
 } from '../queries/index.js';
 import type { TableNames } from '../schema/index.js';
 import { anchorEvents, type EarlierEvents, type WindowEvent } from './anchor-events.js';
@@ -171,9 +173,30 @@ function earlierEvents(ctx: ReadContext, key: SessionKey): EarlierEvents {
 /** The rows of one session, as a read statement returned them. */
 export interface SessionRows {
   session: ReadRow;
-  events: ReadRow[];
+  events: EventRow[];
   summaries: ReadRow[];
   tracks: ReadRow[];
+}
+
+/**
+ * Event rows newest first, in read order (created_at DESC, id DESC): the statement sorts them,
+ * but a UNION ALL does not promise to keep that order. created_at is compared as the database
+ * wrote it: ISO text, whose order is the times' order (years 0001-9999, trailing zeros of the
+ * fraction trimmed), so no timestamp is parsed; ids are compared as the integers they are.
+ */
+export function newestFirst(rows: readonly EventRow[]): EventRow[] {
+  return [...rows].sort((a, b) => {
+    const x = a.createdAt;
+    const y = b.createdAt;
+    if (x !== y) return x < y ? 1 : -1;
+    return compareIds(b.rowId, a.rowId);
+  });
+}
+
+/** Compares two non-negative integer ids written in decimal, of any length. */
+function compareIds(a: string, b: string): number {
+  if (a.length !== b.length) return a.length - b.length;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Groups a read's rows by session (by `sid`; getSession's rows all have sid null). */
@@ -187,7 +210,7 @@ export function groupRows(rows: readonly ReadRow[]): { sessions: SessionRows[]; 
   for (const row of pending) {
     const group = bySid.get(row.sid);
     if (!group) continue;
-    if (row.kind === 'e') group.events.push(row);
+    if (row.kind === 'e') group.events.push(unpackEvent(row.body!));
     else if (row.kind === 'm') group.summaries.push(row);
     else if (row.kind === 't') group.tracks.push(row);
   }
@@ -238,12 +261,12 @@ export async function buildSession(
   // App and user keys carry their prefixes, so `tracks` is the session's own index.
   const names = readTrackNames(session.state);
 
-  // Oldest first: `ord` counts from the newest (see ReadRow).
-  const window: WindowEvent[] = [...rows.events]
-    .sort((a, b) => b.ord! - a.ord!)
+  // Oldest first.
+  const window: WindowEvent[] = newestFirst(rows.events)
+    .reverse()
     .map((r) => ({
-      rowId: r.row_id!,
-      event: decodeStored('event', key, r.row_id!, r.body!, decodeEvent),
+      rowId: r.rowId,
+      event: decodeStored('event', key, r.rowId, r.json, decodeEvent),
     }));
   if (plan.events.kind === 'page') {
     session.events = window.map((w) => w.event);
