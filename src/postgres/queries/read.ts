@@ -9,14 +9,14 @@ import { isLive, type KeyParams, keyParams, matchesKey, Params, type SqlQuery } 
 
 /**
  * One row of a read. `kind`: `s` session (body = envelope JSON, created_at, updated_at, ord),
- * `a`/`u` app/user state (name = key, body = TEXT value), `e` event (body = the event packed
- * with its row id and created_at, see PACKED_EVENT; in no particular order, see newestEvents),
+ * `a`/`u` app/user state (name = key, body = TEXT value), null: an event (body = the event
+ * packed with its row id and created_at, see PACKED_EVENT; sorted by the caller, see newestFirst),
  * `m` summary (name = filter key, body = summary JSON, updated_at), `t` track event (name =
  * track, body = track event JSON, created_at, row_id). `sid` is the session id in listSessions,
  * null in getSession.
  */
 export interface ReadRow {
-  kind: 's' | 'a' | 'u' | 'e' | 'm' | 't';
+  kind: 's' | 'a' | 'u' | 'm' | 't' | null;
   sid: string | null;
   name: string | null;
   body: string | null;
@@ -39,7 +39,7 @@ export interface EventRow {
   json: string;
 }
 
-/** Splits the body of an `e` row (see PACKED_EVENT). */
+/** Splits the body of an event row (see PACKED_EVENT). */
 export function unpackEvent(body: string): EventRow {
   const id = body.indexOf('\t');
   const time = body.indexOf('\t', id + 1);
@@ -63,10 +63,12 @@ const COLUMNS = 'kind, sid, name, body, created_at, updated_at, row_id, ord';
 
 /**
  * An event row's id, created_at and JSON in one text, `id TAB created_at TAB json` (neither an id,
- * a timestamp nor jsonb's text output holds a tab; see unpackEvent). A read returns up to
- * thousands of event rows, and each non-null column of a row costs the driver a string of its
- * own: on PGlite, whose protocol reader copies every field into a buffer of its own before
- * decoding it, three columns per event cost a third of a 1,000-event read.
+ * a timestamp nor jsonb's text output holds a tab; see unpackEvent), and its `kind` is null. A
+ * read returns up to thousands of event rows, and each non-null column of a row costs the driver
+ * a string of its own: on PGlite, whose protocol reader copies every field into a buffer of its
+ * own before decoding it, selecting 1,000 events as the four non-null columns an event row had
+ * took 10.4 ms, packed 8.2 ms, and as the floor's one column 6.6 ms
+ * (`bench/profile/pglite-columns.ts`).
  */
 const PACKED_EVENT = (alias: string) =>
   `${alias}id::text || E'\\t' || ${alias}created_at::text || E'\\t' || ${alias}event::text`;
@@ -201,7 +203,7 @@ SELECT 's' AS kind, NULL::text AS sid, NULL::text AS name, state::text AS body, 
 UNION ALL
 ${stateBranches(t, k, now)}
 UNION ALL
-SELECT 'e', NULL, NULL, ${PACKED_EVENT('')}, NULL, NULL, NULL, NULL FROM e
+SELECT NULL, NULL, NULL, ${PACKED_EVENT('')}, NULL, NULL, NULL, NULL FROM e
 UNION ALL
 SELECT 'm', NULL, filter_key, summary::text, NULL, updated_at::text, NULL, NULL FROM ${t.sessionSummaries.qualified}
 WHERE ${matchesKey(k)} AND ${isLive(now)}
@@ -275,7 +277,7 @@ ${stateBranches(t, k, now, 'EXISTS (SELECT 1 FROM s)')}`;
 SELECT ${COLUMNS} FROM (
 ${head}
 UNION ALL
-SELECT 'e', s.session_id, NULL, ${PACKED_EVENT('y.')}, NULL, NULL, NULL, NULL FROM s CROSS JOIN LATERAL (
+SELECT NULL, s.session_id, NULL, ${PACKED_EVENT('y.')}, NULL, NULL, NULL, NULL FROM s CROSS JOIN LATERAL (
   ${newestEvents(
     'x.id, x.event, x.created_at',
     `${t.sessionEvents.qualified} x`,

@@ -210,7 +210,7 @@ export function groupRows(rows: readonly ReadRow[]): { sessions: SessionRows[]; 
   for (const row of pending) {
     const group = bySid.get(row.sid);
     if (!group) continue;
-    if (row.kind === 'e') group.events.push(unpackEvent(row.body!));
+    if (row.kind === null) group.events.push(unpackEvent(row.body!));
     else if (row.kind === 'm') group.summaries.push(row);
     else if (row.kind === 't') group.tracks.push(row);
   }
