@@ -160,7 +160,10 @@ describeRestart('a server restart under steady append load', () => {
    * fast STORAGE errors, every resolved append is stored once and in order with its state update,
    * and each service works again by itself. `extra` points the services elsewhere (a pooler).
    */
-  async function steadyLoadAcrossRestart(extra: PostgresSessionServiceOptions = {}): Promise<void> {
+  async function steadyLoadAcrossRestart(
+    extra: PostgresSessionServiceOptions = {},
+    { failuresSeen }: { failuresSeen: boolean } = { failuresSeen: true },
+  ): Promise<void> {
     const services = await Promise.all(
       [0, 1, 2].map((i) => db.service(randomName(`restart${i}`), { connectTimeoutMs: 3_000, ...extra })),
     );
@@ -178,14 +181,21 @@ describeRestart('a server restart under steady append load', () => {
       const loads = sessions.map(({ service, session }) => load(service, session, state, 10));
       await sleep(500);
       const before = await db.admin.query<{ t: Date }>('SELECT pg_postmaster_start_time() AS t');
-      const { upAt } = await restart();
+      const { downAt, upAt } = await restart();
       state.upAt = upAt;
       state.stopped = true;
       const results = await Promise.all(loads);
       const after = await db.admin.query<{ t: Date }>('SELECT pg_postmaster_start_time() AS t');
       expect(after.rows[0]!.t.getTime(), 'the server did restart').not.toBe(before.rows[0]!.t.getTime());
 
-      expect(results.flat().filter((a) => !a.ok).length, 'some appends met the outage').toBeGreaterThan(0);
+      const all = results.flat();
+      // Every load appends without pause, so some calls overlap the outage; a direct connection
+      // fails them, a pooler may instead hold them until the server is back.
+      expect(
+        all.filter((a) => a.at <= upAt && a.at + a.ms >= downAt).length,
+        'some appends met the outage',
+      ).toBeGreaterThan(0);
+      if (failuresSeen) expect(all.filter((a) => !a.ok).length, 'and failed').toBeGreaterThan(0);
       for (const [n, attempts] of results.entries()) {
         const { session } = sessions[n]!;
         const key = { appName, userId: session.userId, sessionId: session.id };
@@ -223,12 +233,14 @@ describeRestart('a server restart under steady append load', () => {
 
   // The same outage seen through PgBouncer in transaction mode: the pooler stays up and its server
   // connections die, so the services see the failures through it and recover without rebuilding.
+  // A call that reaches the pooler while the server is down may wait for it instead of failing,
+  // so a restart quick enough may fail no call at all.
   it.skipIf(pgbouncerUnavailable !== undefined)(
     'does the same through PgBouncer in transaction mode',
     async () => {
       const bouncer = await startPgBouncer('transaction');
       try {
-        await steadyLoadAcrossRestart({ dsn: bouncer.url });
+        await steadyLoadAcrossRestart({ dsn: bouncer.url }, { failuresSeen: false });
       } finally {
         await bouncer.stop();
       }
