@@ -117,7 +117,8 @@ LIMIT 1`;
 export interface EventWindowRow {
   row_id: string;
   body: string;
-  created_at: Date;
+  /** As the database wrote it (see compareStored). */
+  created_at: string;
 }
 
 /**
@@ -143,14 +144,14 @@ export function eventWindow(
   ORDER BY e.created_at, e.id
   LIMIT 1
 )
-SELECT e.id::text AS row_id, e.event::text AS body, e.created_at FROM ${events} e JOIN a ON e.id = a.id
+SELECT e.id::text AS row_id, e.event::text AS body, e.created_at::text AS created_at FROM ${events} e JOIN a ON e.id = a.id
 UNION ALL
-(SELECT e.id::text, e.event::text, e.created_at FROM ${events} e, s, a
+(SELECT e.id::text, e.event::text, e.created_at::text FROM ${events} e, s, a
  WHERE ${inSession} AND e.created_at <= a.created_at AND (e.created_at, e.id) < (a.created_at, a.id)
  ORDER BY e.created_at DESC, e.id DESC
  LIMIT ${p.add(a.before, 'int')})
 UNION ALL
-(SELECT e.id::text, e.event::text, e.created_at FROM ${events} e, s, a
+(SELECT e.id::text, e.event::text, e.created_at::text FROM ${events} e, s, a
  WHERE ${inSession} AND e.created_at >= a.created_at AND (e.created_at, e.id) > (a.created_at, a.id)
  ORDER BY e.created_at, e.id
  LIMIT ${p.add(a.after, 'int')})`;

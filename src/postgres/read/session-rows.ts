@@ -126,19 +126,16 @@ export function decodeStored<T>(
   }
 }
 
-/** A stored row's place in the read order: its created_at and its row id. */
-interface StoredPlace {
-  created_at: Date | null;
-  row_id: string | null;
-}
-
-/** Orders rows by (created_at, id), the read order, exactly: microseconds and bigint ids. */
-export function byStoredOrder(a: StoredPlace, b: StoredPlace): number {
-  const time = compareTime(a.created_at!, b.created_at!);
-  if (time !== 0) return time;
-  const x = BigInt(a.row_id!);
-  const y = BigInt(b.row_id!);
-  return x < y ? -1 : x > y ? 1 : 0;
+/**
+ * Compares two stored rows in read order (created_at, then id), given as the database wrote
+ * them: created_at as ISO text, whose order is the times' order (years 0001-9999, trailing zeros
+ * of the fraction trimmed), so no timestamp is parsed; ids as the non-negative integers they are,
+ * in decimal of any length.
+ */
+export function compareStored(aTime: string, aId: string, bTime: string, bId: string): number {
+  if (aTime !== bTime) return aTime < bTime ? -1 : 1;
+  if (aId.length !== bId.length) return aId.length - bId.length;
+  return aId < bId ? -1 : aId > bId ? 1 : 0;
 }
 
 function stateMapOf(rows: readonly ReadRow[], kind: 'a' | 'u'): StateMap {
@@ -180,23 +177,10 @@ export interface SessionRows {
 
 /**
  * Event rows newest first, in read order (created_at DESC, id DESC): the statement sorts them,
- * but a UNION ALL does not promise to keep that order. created_at is compared as the database
- * wrote it: ISO text, whose order is the times' order (years 0001-9999, trailing zeros of the
- * fraction trimmed), so no timestamp is parsed; ids are compared as the integers they are.
+ * but a UNION ALL does not promise to keep that order.
  */
 export function newestFirst(rows: readonly EventRow[]): EventRow[] {
-  return [...rows].sort((a, b) => {
-    const x = a.createdAt;
-    const y = b.createdAt;
-    if (x !== y) return x < y ? 1 : -1;
-    return compareIds(b.rowId, a.rowId);
-  });
-}
-
-/** Compares two non-negative integer ids written in decimal, of any length. */
-function compareIds(a: string, b: string): number {
-  if (a.length !== b.length) return a.length - b.length;
-  return a < b ? -1 : a > b ? 1 : 0;
+  return [...rows].sort((a, b) => compareStored(b.createdAt, b.rowId, a.createdAt, a.rowId));
 }
 
 /** Groups a read's rows by session (by `sid`; getSession's rows all have sid null). */
@@ -295,9 +279,8 @@ export async function buildSession(
   for (const track of names) {
     const events: TrackEvent[] = rows.tracks
       .filter((r) => r.name === track)
-      .map((r) => ({ row: r, created_at: parseTimestampAsUtc(r.created_at!), row_id: r.row_id }))
-      .sort(byStoredOrder)
-      .map(({ row: r }) => decodeStored('track event', key, r.row_id!, r.body!, decodeTrackEvent));
+      .sort((a, b) => compareStored(a.created_at!, a.row_id!, b.created_at!, b.row_id!))
+      .map((r) => decodeStored('track event', key, r.row_id!, r.body!, decodeTrackEvent));
     session.tracks[track] = { track, events };
   }
   return session;
