@@ -116,7 +116,7 @@ function appendTrackEventsBatchQuery(
     : '';
   const text = `WITH ${updateSessionsCtes(t)}, tr AS (
   SELECT e.*, row_number() OVER (PARTITION BY e.sn, e.track, e.ts, e.event ORDER BY e.ord) AS rank
-  FROM unnest($9::int[], $10::text[], $11::jsonb[], $12::timestamp[], $13::timestamp[])
+  FROM unnest($9::int[], $10::text[], $13::jsonb[], $11::timestamp[], $12::timestamp[])
     WITH ORDINALITY AS e(sn, track, event, ts, expires, ord)
 ), inserted AS (
   INSERT INTO ${tracks} (app_name, user_id, session_id, track, event, created_at, updated_at, expires_at)
@@ -126,13 +126,15 @@ function appendTrackEventsBatchQuery(
   RETURNING 1
 )
 SELECT n::int AS n FROM updated`;
+  // The track events last: the largest parameter, so the driver's growing buffer never copies it
+  // (see eventsInput in append-batch.ts).
   const params = [
     ...sessionParams(sessions),
     rows.map((r) => r.sn),
     rows.map((r) => r.item.track),
-    rows.map((r) => r.item.eventJson),
     rows.map((r) => toSqlTimestamp(r.item.timestamp)),
     rows.map((r) => expiry(r.item.now, r.item.trackTtlMs)),
+    rows.map((r) => r.item.eventJson),
   ];
   return { text, params };
 }
