@@ -11,7 +11,9 @@ const backend = which === 'server' ? await openServer(process.env.DATABASE_URL!)
 try {
   const service = await backend.service('async');
   for (let r = 0; r < rounds; r++) {
-    const opened = await Promise.all(Array.from({ length: 50 }, () => service.createSession(freshKey('burst'))));
+    const opened = await Promise.all(
+      Array.from({ length: 50 }, () => service.createSession(freshKey('burst'))),
+    );
     const events = opened.map(() => makeEvents(100));
     const started = performance.now();
     const cpu = process.cpuUsage();
