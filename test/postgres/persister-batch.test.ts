@@ -116,6 +116,13 @@ describe.each(testDatabases)('batch appends on %s', (_name, open) => {
         items.filter((_, n) => n % 3 === i).map((it) => JSON.parse(it.eventJson!).choices[0].message.content),
       );
     }
+    // The sequence hands out ids in append order across the sessions too.
+    const { rows } = await db.sql.query<{ label: string }>(
+      `SELECT event->'choices'->0->'message'->>'content' AS label FROM ${db.tables.sessionEvents.qualified}
+       WHERE session_id = ANY($1) ORDER BY id`,
+      [keys.map((k) => k.sessionId)],
+    );
+    expect(rows.map((r) => r.label)).toEqual(items.map((_, n) => `e${n}`));
   });
 
   it('stores the same rows whether a batch goes as one JSON array or, past the size bound, as a jsonb[] literal', async () => {
@@ -309,23 +316,26 @@ describe.each(testDatabases)('batch appends on %s', (_name, open) => {
     expect(await storedLabels(key)).toEqual(['late', 'early']);
   });
 
-  it('does not store an event twice when a batch that committed is retried', async () => {
+  it.each([
+    ['one JSON array', {}],
+    ['a jsonb[] literal', { jsonArrayMaxChars: 0 }],
+  ])('does not store an event twice when a batch that committed is retried (%s)', async (_form, form) => {
     const a = newKey();
     const b = newKey();
     await createSession(a);
     await createSession(b);
     const same = eventItem(a, 'twice');
     const items = [same, eventItem(b, 'b1'), same, eventItem(a, 'a2'), eventItem(b, 'b2')];
-    await appendEventsBatch(db.sql, db.tables, items);
+    await appendEventsBatch(db.sql, db.tables, items, form);
     // The connection died after COMMIT: the same batch comes again, marked as a retry.
-    expect(await appendEventsBatch(db.sql, db.tables, items, { retried: true })).toEqual(
+    expect(await appendEventsBatch(db.sql, db.tables, items, { ...form, retried: true })).toEqual(
       Array(5).fill('stored'),
     );
     expect(await storedLabels(a)).toEqual(['twice', 'twice', 'a2']);
     expect(await storedLabels(b)).toEqual(['b1', 'b2']);
     // A retry whose first attempt never committed stores everything.
     const fresh = [eventItem(a, 'a3'), eventItem(b, 'b3')];
-    await appendEventsBatch(db.sql, db.tables, fresh, { retried: true });
+    await appendEventsBatch(db.sql, db.tables, fresh, { ...form, retried: true });
     expect(await storedLabels(a)).toEqual(['twice', 'twice', 'a2', 'a3']);
     expect(await storedLabels(b)).toEqual(['b1', 'b2', 'b3']);
   });
