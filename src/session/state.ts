@@ -56,7 +56,7 @@ export function jsonValue(value: unknown): Uint8Array {
   if (holdsExactNumbers(value)) {
     const w = new JsonWriter();
     writeJsonValue(w, value, '', 'value', false);
-    return encoder.encode(w.out);
+    return encoder.encode(w.finish());
   }
   const text = JSON.stringify(value);
   if (text === undefined) throw new InvalidArgumentError('value', 'must be JSON-serializable');

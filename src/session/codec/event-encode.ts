@@ -65,7 +65,7 @@ export function encodeEvent(event: Event, field = 'event'): string {
     w.endObject();
   }
   w.endObject();
-  return w.out;
+  return w.finish();
 }
 
 const ZERO_TIME = new Date(GO_ZERO_TIME_MS);

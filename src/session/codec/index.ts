@@ -107,7 +107,7 @@ export function encodeSummary(summary: Summary): string {
     w.endObject();
   }
   w.endObject();
-  return w.out;
+  return w.finish();
 }
 
 export function decodeSummary(json: string): Summary {
@@ -150,7 +150,7 @@ export function encodeTrackEvent(event: TrackEvent, field = 'trackEvent'): strin
   else writeJsonValue(w, event.payload, field, 'payload', false);
   w.fieldTime('timestamp', event.timestamp, field);
   w.endObject();
-  return w.out;
+  return w.finish();
 }
 
 export function decodeTrackEvent(json: string): TrackEvent {
@@ -196,7 +196,7 @@ export function encodeSessionState(envelope: SessionStateEnvelope): string {
   w.fieldTime('createdAt', envelope.createdAt, p);
   w.fieldTime('updatedAt', envelope.updatedAt, p);
   w.endObject();
-  return w.out;
+  return w.finish();
 }
 
 /** Reads the envelope; a missing or null `state` reads as an empty map. */
@@ -224,7 +224,7 @@ export function encodeStateMap(state: StateMap, field = 'state'): string {
   const w: JsonWriter = new JsonWriter();
   w.object(state, '', field);
   writeStateMapEntries(w, state, field);
-  return w.out;
+  return w.finish();
 }
 
 /**
@@ -248,7 +248,7 @@ export function encodeTrackNames(names: string[]): Uint8Array {
     w.string(names[i], field, i);
   }
   w.endArray();
-  return textEncoder.encode(w.out);
+  return textEncoder.encode(w.finish());
 }
 
 /** Reads the `tracks` state value; absent, empty or JSON null means no tracks. */

@@ -137,6 +137,31 @@ function describe(value: unknown): string {
 }
 
 /**
+ * `"name":` for each struct field name, made once: the names are the codec's constants (a few
+ * dozen), and building the text again for every field of every event was a fifth of what encoding
+ * an event allocated.
+ */
+const QUOTED_NAMES = new Map<string, string>();
+
+function quotedName(name: string): string {
+  let quoted = QUOTED_NAMES.get(name);
+  if (quoted === undefined) {
+    quoted = `"${name}":`;
+    QUOTED_NAMES.set(name, quoted);
+  }
+  return quoted;
+}
+
+/**
+ * Lists of pieces of finished writers, for the next ones. Encoding is synchronous, so a handful
+ * covers nested writers; a bound keeps the pool from holding on to more.
+ */
+const SPARE_PARTS: string[][] = [];
+const MAX_SPARE_PARTS = 8;
+/** A list grown past this (a huge document) is not kept: every later join would walk its slots. */
+const MAX_SPARE_LENGTH = 4096;
+
+/**
  * Appends JSON text field by field. Every value method checks its value and throws an
  * {@link InvalidArgumentError} naming `path.name`; callers pass the parent path and the field
  * name apart, so a leaf's path is only joined when its check fails.
@@ -146,43 +171,63 @@ function describe(value: unknown): string {
  * an async batch joining 500 of them) paid more for walking that rope than the encoding had cost.
  */
 export class JsonWriter {
-  readonly #parts: string[] = [];
+  /** The pieces, in `#parts[0..#count)`; slots past it hold '' (a reused list keeps its length). */
+  #parts: string[] = SPARE_PARTS.pop() ?? [];
+  #count = 0;
   /** Whether the next key or array item needs a separating comma. */
   private comma = false;
 
-  /** The text written so far, as one flat string. */
-  get out(): string {
-    return this.#parts.join('');
+  /**
+   * The text written, as one flat string; the writer is done and must not be used again. Its
+   * list of pieces goes back for the next writer, emptied but not shortened: growing a new list to
+   * the hundred-odd pieces of an event allocated more than the event's text, and shortening one
+   * gives its room back.
+   */
+  finish(): string {
+    const parts = this.#parts;
+    const text = parts.join('');
+    if (parts.length <= MAX_SPARE_LENGTH && SPARE_PARTS.length < MAX_SPARE_PARTS) {
+      parts.fill('', 0, this.#count);
+      SPARE_PARTS.push(parts);
+    }
+    this.#parts = [];
+    this.#count = 0;
+    return text;
+  }
+
+  #push(piece: string): void {
+    this.#parts[this.#count++] = piece;
   }
 
   beginObject(): void {
-    this.#parts.push('{');
+    this.#push('{');
     this.comma = false;
   }
 
   endObject(): void {
-    this.#parts.push('}');
+    this.#push('}');
     this.comma = true;
   }
 
   beginArray(): void {
-    this.#parts.push('[');
+    this.#push('[');
     this.comma = false;
   }
 
   endArray(): void {
-    this.#parts.push(']');
+    this.#push(']');
     this.comma = true;
   }
 
   /** Separates array items; call before each one. */
   item(): void {
-    if (this.comma) this.#parts.push(',');
+    if (this.comma) this.#push(',');
   }
 
   /** Writes a struct field name; names are ASCII constants and need no escaping. */
   key(name: string): void {
-    this.#parts.push(this.comma ? `,"${name}":` : `"${name}":`);
+    if (this.comma) this.#push(',');
+    this.#push(quotedName(name));
     this.comma = false;
   }
 
@@ -196,13 +241,15 @@ export class JsonWriter {
 
   /** Writes a key that {@link quoteGo} already quoted. */
   quotedKey(quoted: string): void {
-    this.#parts.push(this.comma ? `,${quoted}:` : `${quoted}:`);
+    if (this.comma) this.#push(',');
+    this.#push(quoted);
+    this.#push(':');
     this.comma = false;
   }
 
   /** Writes JSON text that is already valid and escaped. */
   raw(text: string): void {
-    this.#parts.push(text);
+    this.#push(text);
     this.comma = true;
   }
 
