@@ -58,18 +58,27 @@ export function restoredEvent(kept: Json, stored: StoredEvent): AdkEvent {
   kept.author = stored.author;
   kept.invocationId = stored.invocationId;
   kept.timestamp = stored.timestamp.getTime();
-  // Spread, not assigned, so a `__proto__` key stays an ordinary key.
-  kept.actions = {
-    stateDelta: {},
-    artifactDelta: {},
-    requestedAuthConfigs: {},
-    requestedToolConfirmations: {},
-    ...(kept.actions as Json | undefined),
-  };
+  kept.actions = restoredActions(kept.actions as Json | undefined);
   if (!Object.hasOwn(kept, 'longRunningToolIds')) kept.longRunningToolIds = [];
   const content = kept.content as Json | undefined;
   if (content && !Object.hasOwn(content, 'parts')) content.parts = partsFromGo(stored);
   return kept as unknown as AdkEvent;
+}
+
+/**
+ * createEvent's empty action maps under what the kept actions hold. Without kept actions (the
+ * usual event) a plain literal: a spread, even of nothing, is a runtime call that made this the
+ * costliest line of a load.
+ */
+function restoredActions(kept: Json | undefined): Json {
+  const defaults = {
+    stateDelta: {},
+    artifactDelta: {},
+    requestedAuthConfigs: {},
+    requestedToolConfirmations: {},
+  };
+  // Spread, not assigned, so a `__proto__` key stays an ordinary key.
+  return kept === undefined ? defaults : { ...defaults, ...kept };
 }
 
 function isShortenable(event: AdkEvent): boolean {
