@@ -166,7 +166,7 @@ const MAX_SPARE_LENGTH = 4096;
  * {@link InvalidArgumentError} naming `path.name`; callers pass the parent path and the field
  * name apart, so a leaf's path is only joined when its check fails.
  *
- * The text is kept as its pieces and joined once, in {@link out}: built with `+=`, a document was
+ * The text is kept as its pieces and joined once, in {@link finish}: built with `+=`, a document was
  * a rope of a hundred small strings, and whatever first needed it flat (the driver writing it,
  * an async batch joining 500 of them) paid more for walking that rope than the encoding had cost.
  */
