@@ -12,36 +12,18 @@
  * DATABASE_URL is set; argv[2] is the number of rounds (default 1,500), argv[3] one variant's
  * name to run alone (for a CPU profile).
  */
-import { createEvent as adkEvent } from '@google/adk';
 import { toStoredEvent } from '../../src/adapters/adk/event-codec.js';
 import { AdkSessionService } from '../../src/adapters/adk/index.js';
-import { createEvent, type Event, type Session } from '../../src/index.js';
+import type { Session } from '../../src/index.js';
 import { openPglite, openServer } from '../backends.js';
 import { freshKey } from '../data.js';
 import { median } from '../measure.js';
+import { adkMessage } from '../workloads/adapter-adk.js';
+import { chatCoreEvent } from '../workloads/adapter-turn.js';
 
 const MESSAGES = 1000;
 const rounds = Number(process.argv[2] ?? 1500);
 const only = process.argv[3];
-
-/** A message of a typical chat's length, different each time (as the ADK workload's). */
-function text(i: number): string {
-  return `message ${i}: ${'the quick brown fox jumps over the lazy dog, '.repeat(6)}`;
-}
-
-function coreEvent(i: number): Event {
-  const role = i % 2 === 0 ? 'user' : 'assistant';
-  return createEvent({ author: role === 'user' ? 'user' : 'bot', message: { role, content: text(i) } });
-}
-
-function adkMessage(i: number) {
-  const user = i % 2 === 0;
-  return adkEvent({
-    author: user ? 'user' : 'bot',
-    invocationId: `inv-${i >> 1}`,
-    content: { role: user ? 'user' : 'model', parts: [{ text: text(i) }] },
-  });
-}
 
 /** The session as the adapter hands it to the store: its key, no events, no state. */
 function withoutEvents(session: Session): Session {
@@ -60,7 +42,7 @@ try {
   for (let i = 0; i < MESSAGES; i++) await adk.appendEvent({ session: adkSession, event: adkMessage(i) });
   for (const key of [storedKey, coreKey]) {
     const session = await core.createSession(key);
-    for (let i = 0; i < MESSAGES; i++) await core.appendEvent(session, coreEvent(i));
+    for (let i = 0; i < MESSAGES; i++) await core.appendEvent(session, chatCoreEvent(i));
   }
   const loaded = (await adk.getSession({ ...adkKey }))!;
   const stored = withoutEvents((await core.getSession(storedKey))!);
@@ -70,7 +52,7 @@ try {
   const variants: [string, () => Promise<unknown>][] = [
     ['adk', () => adk.appendEvent({ session: loaded, event: adkMessage(n) })],
     ['core, ADK event', () => core.appendEvent({ ...stored }, toStoredEvent(adkMessage(n), {}))],
-    ['core', () => core.appendEvent(coreSession, coreEvent(n))],
+    ['core', () => core.appendEvent(coreSession, chatCoreEvent(n))],
   ];
   const run = only ? variants.filter(([name]) => name === only) : variants;
   const times = new Map(run.map(([name]) => [name, [] as number[]]));

@@ -5,31 +5,21 @@
  */
 import { createEvent as adkEvent } from '@google/adk';
 import { AdkSessionService } from '../../src/adapters/adk/index.js';
-import { createEvent, type Event } from '../../src/index.js';
 import { freshKey } from '../data.js';
 import type { Figure } from '../measure.js';
 import type { Run } from '../run.js';
-import { adapterTurnFigure, longChatRounds } from './adapter-turn.js';
+import { adapterTurnFigure, chatCoreEvent, chatText, longChatRounds } from './adapter-turn.js';
 import type { Pair } from './read.js';
 
 const MESSAGES = 1000;
 
-/** A message of a typical chat's length, different each time. */
-function text(i: number): string {
-  return `message ${i}: ${'the quick brown fox jumps over the lazy dog, '.repeat(6)}`;
-}
-
-function coreEvent(i: number): Event {
-  const role = i % 2 === 0 ? 'user' : 'assistant';
-  return createEvent({ author: role === 'user' ? 'user' : 'bot', message: { role, content: text(i) } });
-}
-
-function adkMessage(i: number) {
+/** The `i`-th chat message as an ADK event. */
+export function adkMessage(i: number) {
   const user = i % 2 === 0;
   return adkEvent({
     author: user ? 'user' : 'bot',
     invocationId: `inv-${i >> 1}`,
-    content: { role: user ? 'user' : 'model', parts: [{ text: text(i) }] },
+    content: { role: user ? 'user' : 'model', parts: [{ text: chatText(i) }] },
   });
 }
 
@@ -47,7 +37,7 @@ export async function adkTurns(run: Run): Promise<Pair> {
   const adkSession = await adk.createSession({ ...adkKey });
   run.log(`ADK: storing two ${MESSAGES}-message chats`);
   for (let i = 0; i < MESSAGES; i++) {
-    await core.appendEvent(coreSession, coreEvent(i));
+    await core.appendEvent(coreSession, chatCoreEvent(i));
     await adk.appendEvent({ session: adkSession, event: adkMessage(i) });
   }
 
@@ -64,8 +54,8 @@ export async function adkTurns(run: Run): Promise<Pair> {
       const session = await core.getSession(coreKey);
       if (!session || session.events.length < MESSAGES) throw new Error('ADK: the core chat read back short');
       const i = n++;
-      await core.appendEvent(session, coreEvent(2 * i));
-      await core.appendEvent(session, coreEvent(2 * i + 1));
+      await core.appendEvent(session, chatCoreEvent(2 * i));
+      await core.appendEvent(session, chatCoreEvent(2 * i + 1));
     },
   };
 }

@@ -7,30 +7,19 @@
  */
 import { AIMessage, HumanMessage } from '@langchain/core/messages';
 import { AgentSessionsChatMessageHistory } from '../../src/adapters/langchain/index.js';
-import { createEvent, type Event } from '../../src/index.js';
 import { APP, freshKey } from '../data.js';
 import type { Figure } from '../measure.js';
 import type { Run } from '../run.js';
-import { adapterTurnFigure, longChatRounds } from './adapter-turn.js';
+import { adapterTurnFigure, chatCoreEvent, chatText, longChatRounds } from './adapter-turn.js';
 import type { Pair } from './read.js';
 
 const MESSAGES = 1000;
 /** The whole session: the history reads every message, and the chats grow by a turn a sample. */
 const WHOLE = { eventPage: { offset: 0, limit: 2_147_483_647 } };
 
-/** A message of a typical chat's length, different each time. */
-function text(i: number): string {
-  return `message ${i}: ${'the quick brown fox jumps over the lazy dog, '.repeat(6)}`;
-}
-
-function coreEvent(i: number): Event {
-  const role = i % 2 === 0 ? 'user' : 'assistant';
-  return createEvent({ author: role === 'user' ? 'user' : 'bot', message: { role, content: text(i) } });
-}
-
 /** The same text as a LangChain message, alternately the user's and the model's. */
 function langchainMessage(i: number) {
-  return i % 2 === 0 ? new HumanMessage(text(i)) : new AIMessage(text(i));
+  return i % 2 === 0 ? new HumanMessage(chatText(i)) : new AIMessage(chatText(i));
 }
 
 /**
@@ -46,7 +35,7 @@ export async function langchainTurns(run: Run): Promise<Pair> {
   const history = new AgentSessionsChatMessageHistory({ service: core, appName: APP, userId, sessionId });
   run.log(`LangChain: storing two ${MESSAGES}-message chats`);
   for (let i = 0; i < MESSAGES; i++) {
-    await core.appendEvent(coreSession, coreEvent(i));
+    await core.appendEvent(coreSession, chatCoreEvent(i));
     await history.addMessage(langchainMessage(i));
   }
   let n = MESSAGES;
@@ -62,8 +51,8 @@ export async function langchainTurns(run: Run): Promise<Pair> {
       if (!session || session.events.length < MESSAGES)
         throw new Error('LangChain: the core chat read back short');
       const i = n++;
-      await core.appendEvent(session, coreEvent(2 * i));
-      await core.appendEvent(session, coreEvent(2 * i + 1));
+      await core.appendEvent(session, chatCoreEvent(2 * i));
+      await core.appendEvent(session, chatCoreEvent(2 * i + 1));
     },
   };
 }

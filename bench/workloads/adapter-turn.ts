@@ -3,9 +3,21 @@
  * timed against the core service doing the same, interleaved, as one latency figure whose target
  * is 1.3x the core service.
  */
+import { createEvent, type Event } from '../../src/index.js';
 import type { Figure } from '../measure.js';
 import type { Run } from '../run.js';
 import { interleave, latencyFigure, type Pair } from './read.js';
+
+/** The `i`-th message of the adapter rows' chats: of a typical chat's length, different each time. */
+export function chatText(i: number): string {
+  return `message ${i}: ${'the quick brown fox jumps over the lazy dog, '.repeat(6)}`;
+}
+
+/** The same message as the core service's event, alternately the user's and the model's. */
+export function chatCoreEvent(i: number): Event {
+  const role = i % 2 === 0 ? 'user' : 'assistant';
+  return createEvent({ author: role === 'user' ? 'user' : 'bot', message: { role, content: chatText(i) } });
+}
 
 /**
  * Rounds for an adapter row whose turn reads a 1,000-message chat: a round is tens of milliseconds
