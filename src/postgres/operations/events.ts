@@ -17,7 +17,7 @@ import type { SqlExecutor } from '../../sql/client.js';
 import { EnqueueAbortedError } from '../async/errors.js';
 import { appendEventsBatch, type EventBatchItem } from '../queries/append-batch.js';
 import * as q from '../queries/index.js';
-import { compareStored, decodeEvents } from '../read/session-rows.js';
+import { byStoredOrder, decodeEvents } from '../read/session-rows.js';
 import { checkSignal, notFound } from './arguments.js';
 import { exec, type ServiceContext } from './context.js';
 
@@ -157,7 +157,6 @@ export function getEventWindow(
     const { rows } = await exec<q.EventWindowRow>(db, query);
     if (rows.length === 0)
       throw new NotFoundError(`anchor event not found: ${anchorId}`, { field: 'anchorEventId' });
-    const inOrder = [...rows].sort((a, b) => compareStored(a.created_at, a.row_id, b.created_at, b.row_id));
-    return decodeEvents(inOrder, readKey);
+    return decodeEvents([...rows].sort(byStoredOrder), readKey);
   });
 }

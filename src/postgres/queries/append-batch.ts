@@ -137,6 +137,7 @@ function appendEventsBatchQuery(
     eventTime.push(toSqlTimestamp(new Date(time)));
   }
   const input = eventsInput(eventJson, options.jsonArrayMaxChars ?? JSON_ARRAY_MAX_CHARS);
+  const event = input.element;
   const events = t.sessionEvents.qualified;
   // Rows an earlier attempt stored carry the same event id and a created_at at least the
   // session's first append time of the batch: the bound lets the lookup index
@@ -145,10 +146,9 @@ function appendEventsBatchQuery(
     ? skipStored(
         events,
         'ev.rank',
-        `x.created_at >= ev.first AND (x.event->>'id') IS NOT DISTINCT FROM (${input.element('ev.ord')}->>'id')`,
+        `x.created_at >= ev.first AND (x.event->>'id') IS NOT DISTINCT FROM (${event('ev.ord')}->>'id')`,
       )
     : '';
-  const event = input.element;
   // The retry's check compares event ids: only then are the events read before the insert.
   const rank = options.retried
     ? `,

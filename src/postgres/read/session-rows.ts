@@ -138,6 +138,17 @@ export function compareStored(aTime: string, aId: string, bTime: string, bId: st
   return aId < bId ? -1 : aId > bId ? 1 : 0;
 }
 
+/** A row's place in the read order, as the statement returned it (text, see compareStored). */
+interface StoredPlace {
+  created_at: string | null;
+  row_id: string | null;
+}
+
+/** Orders rows that carry their created_at and id (track events, an event window) oldest first. */
+export function byStoredOrder(a: StoredPlace, b: StoredPlace): number {
+  return compareStored(a.created_at!, a.row_id!, b.created_at!, b.row_id!);
+}
+
 function stateMapOf(rows: readonly ReadRow[], kind: 'a' | 'u'): StateMap {
   const state = newStateMap();
   for (const row of rows) {
@@ -279,7 +290,7 @@ export async function buildSession(
   for (const track of names) {
     const events: TrackEvent[] = rows.tracks
       .filter((r) => r.name === track)
-      .sort((a, b) => compareStored(a.created_at!, a.row_id!, b.created_at!, b.row_id!))
+      .sort(byStoredOrder)
       .map((r) => decodeStored('track event', key, r.row_id!, r.body!, decodeTrackEvent));
     session.tracks[track] = { track, events };
   }
