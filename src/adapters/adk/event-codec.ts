@@ -7,7 +7,7 @@ import {
 } from '../../index.js';
 import { goChoices, goUsage } from './go-fields.js';
 import { eventFromGoFields } from './go-import.js';
-import { keptEvent, restoredEvent } from './kept-event.js';
+import { keptBesideGoFields, restoredEvent } from './kept-event.js';
 
 /**
  * The key under which a stored event's extensions keep the ADK event: whole, or without what the
@@ -36,8 +36,9 @@ export function toStoredEvent(event: AdkEvent, sessionDelta: StateMap): StoredEv
     id: event.id,
     timestamp: new Date(event.timestamp),
     version: CURRENT_EVENT_VERSION,
-    extensions: { [ADK_EXTENSION_KEY]: keptEvent(event) },
   };
+  const kept = keptBesideGoFields(event);
+  if (kept !== undefined) stored.extensions = { [ADK_EXTENSION_KEY]: kept };
   const usage = goUsage(event);
   if (usage) stored.usage = usage;
   if (event.modelVersion) stored.model = event.modelVersion;
@@ -53,13 +54,16 @@ export function toStoredEvent(event: AdkEvent, sessionDelta: StateMap): StoredEv
 
 /**
  * The ADK event a stored event holds: the one this adapter saved (deep-equal to it, as JSON keeps
- * it: properties whose value is undefined are not kept), or, for an event another writer stored
- * (a Go service), one built from its Go fields.
+ * it: properties whose value is undefined are not kept), or, for an event stored with its Go
+ * fields alone (a plain message this adapter wrote, or an event another writer stored, such as a Go
+ * service), one built from its Go fields.
  */
 export function fromStoredEvent(stored: StoredEvent): AdkEvent {
   const saved = stored.extensions?.[ADK_EXTENSION_KEY];
-  if (saved === undefined || saved === null || typeof saved !== 'object') return eventFromGoFields(stored);
-  const event = restoredEvent(saved as Record<string, unknown>, stored);
+  const event =
+    saved === undefined || saved === null || typeof saved !== 'object'
+      ? eventFromGoFields(stored)
+      : restoredEvent(saved as Record<string, unknown>, stored);
   (event as unknown as Record<symbol, unknown>)[ADK_EVENT_SIGNATURE] = true;
   return event;
 }

@@ -1,6 +1,6 @@
 import type { Event as AdkEvent } from '@google/adk';
-import { createEvent } from '@google/adk';
 import type { Event as StoredEvent } from '../../index.js';
+import { withDefaultActions } from './kept-event.js';
 
 type Part = NonNullable<NonNullable<AdkEvent['content']>['parts']>[number];
 
@@ -41,14 +41,20 @@ export function eventFromGoFields(stored: StoredEvent): AdkEvent {
         },
       });
   }
-  return createEvent({
+  // The literal createEvent would give (its defaults for actions and longRunningToolIds), without
+  // its spread of the parameters: a load builds every plain message this way, and the spread made
+  // each event a dictionary object, the costliest step of a load.
+  const event = {
     id: stored.id,
     invocationId: stored.invocationId,
     author: stored.author === '' && role === 'user' ? 'user' : stored.author,
+    actions: withDefaultActions(undefined),
+    longRunningToolIds: [],
     timestamp: stored.timestamp.getTime(),
-    ...(stored.branch ? { branch: stored.branch } : {}),
-    ...(parts.length > 0 ? { content: { role, parts } } : {}),
-  });
+  } as unknown as AdkEvent;
+  if (stored.branch) event.branch = stored.branch;
+  if (parts.length > 0) event.content = { role, parts };
+  return event;
 }
 
 /** A tool's arguments or result as the object ADK expects; other JSON (or text) under `result`. */

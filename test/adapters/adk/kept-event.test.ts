@@ -5,7 +5,7 @@
 import { type Event as AdkEvent, createEvent } from '@google/adk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdkSessionService } from '../../../src/adapters/adk/index.js';
-import { keptEvent } from '../../../src/adapters/adk/kept-event.js';
+import { keptBesideGoFields, keptEvent } from '../../../src/adapters/adk/kept-event.js';
 import type { SessionService } from '../../../src/index.js';
 import { decodeEvent } from '../../../src/session/codec/index.js';
 import { adapterBackends } from './backends.js';
@@ -79,6 +79,100 @@ describe('the kept ADK event', () => {
       Object.assign(new Custom('x'), base),
     ]) {
       expect(keptEvent(event as unknown as AdkEvent)).toBe(event);
+    }
+  });
+});
+
+describe('an event the Go fields hold whole', () => {
+  const plain = (author: string, role: string, parts: Part[]) =>
+    createEvent({ author, invocationId: 'inv', content: { role, parts } });
+
+  it('keeps nothing for a plain message whose content role its author implies, or no content', () => {
+    const noContent = createEvent({ author: 'bot', invocationId: 'inv' });
+    for (const event of [
+      plain('user', 'user', [{ text: 'hi' }]),
+      plain('bot', 'model', [{ text: 'hmm', thought: true }, { text: 'hi' }]),
+      plain('', 'model', [{ text: 'hi' }]),
+      { ...plain('user', 'user', [{ text: 'at the epoch' }]), timestamp: 0 },
+      noContent,
+    ]) {
+      expect(keptBesideGoFields(event)).toBeUndefined();
+    }
+  });
+
+  it('keeps the short form when the Go fields alone would give back another event', () => {
+    for (const [event, kept] of [
+      [plain('user', 'model', [{ text: 'hi' }]), { content: { role: 'model' } }],
+      [plain('bot', 'user', [{ text: 'hi' }]), { content: { role: 'user' } }],
+      [plain('bot', 'model', [{ text: '' }]), { content: { role: 'model', parts: [{ text: '' }] } }],
+      [
+        { ...plain('bot', 'model', [{ text: 'hi' }]), branch: 'a' },
+        { content: { role: 'model' }, branch: 'a' },
+      ],
+      [
+        { ...plain('bot', 'model', [{ text: 'hi' }]), partial: false },
+        { content: { role: 'model' }, partial: false },
+      ],
+    ] as const) {
+      expect(JSON.parse(JSON.stringify(keptBesideGoFields(event as AdkEvent)))).toEqual(kept);
+    }
+  });
+});
+
+describe.each(adapterBackends)('events the Go fields hold whole, on %s', (_name, makeBackend) => {
+  const backend = makeBackend();
+  let store: SessionService;
+  let sessions: AdkSessionService;
+  beforeAll(async () => {
+    store = await backend.open();
+    sessions = new AdkSessionService(store);
+  });
+  afterAll(async () => {
+    await store.close();
+    await backend.teardown();
+  });
+
+  it('are stored without an extension, as a Go service stores them, and load back equal', async () => {
+    const appName = `go-only-${Math.random().toString(36).slice(2)}`;
+    const session = await sessions.createSession({ appName, userId: 'u' });
+    const key = { appName, userId: 'u', sessionId: session.id };
+    const events = [
+      createEvent({
+        author: 'user',
+        invocationId: 'inv',
+        content: { role: 'user', parts: [{ text: 'hi' }] },
+      }),
+      withParts([{ text: 'let me think', thought: true }, { text: 'hello 👋' }]),
+      createEvent({ author: 'bot', invocationId: 'inv' }),
+      { ...createEvent({ author: 'bot', invocationId: 'inv' }), timestamp: 0 },
+      createEvent({
+        author: 'bot',
+        invocationId: 'inv',
+        content: { role: 'user', parts: [{ text: 'odd' }] },
+      }),
+    ];
+    for (const event of events) await sessions.appendEvent({ session, event });
+    await store.flush();
+    const stored = (await store.getSession(key))!.events;
+    expect(stored.map((e) => e.extensions)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      { 'agent-sessions/adk': { content: { role: 'user' } } },
+    ]);
+    expect(stored[1]!.choices![0]!.message).toEqual({
+      role: 'assistant',
+      content: 'hello 👋',
+      reasoning_content: 'let me think',
+    });
+    const loaded = (await sessions.getSession(key))!.events;
+    expect(loaded).toEqual(events);
+    // Loaded events are ADK's own: createEvent's marker, and every default it gives.
+    for (const event of loaded) {
+      expect((event as unknown as Record<symbol, unknown>)[Symbol.for('google.adk.event')]).toBe(true);
+      expect(event.actions).toEqual(createEvent().actions);
+      expect(event.longRunningToolIds).toEqual([]);
     }
   });
 });

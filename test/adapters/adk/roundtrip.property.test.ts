@@ -2,15 +2,15 @@
  * Property-based round trips: generated ADK conversations (text with characters JSON escapes,
  * thoughts, function calls with their responses, inline data, metadata, state deltas in every scope,
  * events sharing a millisecond, events not made by createEvent) are appended through the adapter and
- * read back deep-equal, on every backend, whether the kept event leaves out what the Go fields hold
- * or is kept whole; windows of any size start at a user message and never hold a response without
+ * read back deep-equal, on every backend, whether the Go fields hold the whole event, the kept event
+ * leaves out what they hold, or it is kept whole; windows of any size start at a user message and never hold a response without
  * its call.
  */
 import { type Event as AdkEvent, createEvent, getFunctionCalls, getFunctionResponses } from '@google/adk';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdkSessionService } from '../../../src/adapters/adk/index.js';
-import { keptEvent } from '../../../src/adapters/adk/kept-event.js';
+import { keptBesideGoFields } from '../../../src/adapters/adk/kept-event.js';
 import type { SessionService } from '../../../src/index.js';
 import { adapterBackends } from './backends.js';
 
@@ -73,8 +73,19 @@ const stateDelta = fc
   .array(fc.tuple(stateKey, json), { maxLength: 3 })
   .map((entries) => Object.fromEntries(entries) as Record<string, unknown>);
 
-/** Ways an event may differ from what createEvent makes, which the kept event cannot shorten. */
-type Oddity = 'none' | 'no author' | 'fractional timestamp' | 'no defaults';
+/**
+ * Ways an event may differ: from what createEvent makes, which the kept event cannot shorten; from
+ * what the Go fields alone give back (a content role its author does not imply, the epoch as its
+ * time); or an event without content.
+ */
+type Oddity =
+  | 'none'
+  | 'no author'
+  | 'fractional timestamp'
+  | 'no defaults'
+  | 'role not implied'
+  | 'epoch timestamp'
+  | 'no content';
 
 interface Shape {
   author: string;
@@ -100,6 +111,9 @@ const step: fc.Arbitrary<Shape[]> = fc.oneof(
         'no author',
         'fractional timestamp',
         'no defaults',
+        'role not implied',
+        'epoch timestamp',
+        'no content',
       ),
     })
     .map((s) => [{ author: 'agent', role: 'model', ...s }]),
@@ -167,12 +181,24 @@ function odd(event: AdkEvent, oddity: Oddity): AdkEvent {
       const { longRunningToolIds: _ids, actions, ...rest } = event;
       return { ...rest, actions: { stateDelta: actions.stateDelta } } as AdkEvent;
     }
+    case 'role not implied':
+      return { ...event, content: { ...event.content, role: 'user' } };
+    case 'epoch timestamp':
+      return { ...event, timestamp: 0 };
+    case 'no content': {
+      const { content: _content, ...rest } = event;
+      return rest as AdkEvent;
+    }
   }
 }
 
-/** How generated events were kept: whole, short with the parts left out, short with them kept. */
-function keptForm(event: AdkEvent): 'whole' | 'parts left out' | 'parts kept' {
-  const kept = keptEvent(event) as Partial<AdkEvent>;
+/**
+ * How generated events were kept: whole, short with the parts left out, short with them kept, or
+ * not at all (the Go fields hold the whole event).
+ */
+function keptForm(event: AdkEvent): 'whole' | 'parts left out' | 'parts kept' | 'Go fields only' {
+  const kept = keptBesideGoFields(event) as Partial<AdkEvent> | undefined;
+  if (kept === undefined) return 'Go fields only';
   if (Object.hasOwn(kept, 'id')) return 'whole';
   return kept.content && !Object.hasOwn(kept.content, 'parts') ? 'parts left out' : 'parts kept';
 }
@@ -220,7 +246,7 @@ describe.each(adapterBackends)('generated conversations on %s', (name, makeBacke
       { numRuns },
     );
     // The runs went through every form of the kept event.
-    expect([...forms.keys()].sort()).toEqual(['parts kept', 'parts left out', 'whole']);
+    expect([...forms.keys()].sort()).toEqual(['Go fields only', 'parts kept', 'parts left out', 'whole']);
   });
 
   it('starts every window at a user message and keeps each response with its call', async () => {
