@@ -377,14 +377,17 @@ function holdsNumber(v: unknown, depth = 64): boolean {
   return false;
 }
 
-/** A map of arbitrary JSON values, into a prototype-free map so `__proto__` stays an ordinary key. */
+/**
+ * A map of arbitrary JSON values: the parsed object itself, which no one else holds. Both parsers
+ * define every key as an own property, so a `__proto__` key is an ordinary key already; copying
+ * into a prototype-free map cost more than the rest of an extension's decode.
+ */
 export function readValueMap(o: JsonObject, name: string, path: string): Record<string, unknown> | undefined {
   const v = readObject(o, name, path);
   if (!v) return undefined;
-  const keys = Object.keys(v);
-  if (keys.length === 0) return undefined;
-  const map: Record<string, unknown> = Object.create(null);
-  for (const key of keys) map[key] = v[key];
-  noteRawValue(map);
-  return map;
+  for (const _ in v) {
+    noteRawValue(v);
+    return v;
+  }
+  return undefined;
 }
