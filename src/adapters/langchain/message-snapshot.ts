@@ -79,6 +79,14 @@ export interface MessageSnapshot {
   shared?: string[];
 }
 
+/**
+ * A format-2 snapshot that holds nothing but its class, stored as the class name alone: a message
+ * made from its text (most of a chat). A load then parses one string where it parsed an object
+ * holding a number, and that number made the event decoder scan the whole event's text for numbers
+ * JSON.parse may have rounded.
+ */
+export type ClassOnlySnapshot = string;
+
 /** Format 1: every own field, kwargs and shared always present. */
 interface SnapshotV1 {
   v: 1;
@@ -109,7 +117,11 @@ function setOwn(target: Record<string, unknown>, key: string, value: unknown): v
  * The stored form of one message; `path` names it in errors (`messages[2]`), `goText` is the
  * text the event's Go-visible message holds (`''` when it holds none).
  */
-export function snapshotMessage(message: BaseMessage, path: string, goText: string): MessageSnapshot {
+export function snapshotMessage(
+  message: BaseMessage,
+  path: string,
+  goText: string,
+): MessageSnapshot | ClassOnlySnapshot {
   if (!isBaseMessage(message)) throw new InvalidArgumentError(path, 'must be a LangChain message');
   const className = classNameOf(message);
   const defaults = DEFAULTS[className]!;
@@ -135,7 +147,12 @@ export function snapshotMessage(message: BaseMessage, path: string, goText: stri
   const onlyShared = shared.length === Object.keys(lcKwargs).length;
   if (!onlyShared) snapshot.kwargs = kwargs;
   if (!onlyShared || !sameNames(shared, defaultShared(className))) snapshot.shared = shared;
-  return snapshot;
+  const classOnly =
+    snapshot.fields === undefined &&
+    snapshot.absent === undefined &&
+    snapshot.kwargs === undefined &&
+    snapshot.shared === undefined;
+  return classOnly ? className : snapshot;
 }
 
 /** Each class's defaults as a list, for the loop that fills them in. */
@@ -152,8 +169,9 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 const isNames = (value: unknown): value is string[] =>
   Array.isArray(value) && value.every((name) => typeof name === 'string');
 
-/** Whether a stored value is a snapshot this adapter wrote, in either format. */
-export function isMessageSnapshot(value: unknown): value is MessageSnapshot | SnapshotV1 {
+/** Whether a stored value is a snapshot this adapter wrote, in any format. */
+export function isMessageSnapshot(value: unknown): value is MessageSnapshot | SnapshotV1 | ClassOnlySnapshot {
+  if (typeof value === 'string') return true;
   if (!isRecord(value) || typeof value.class !== 'string') return false;
   if (value.v === 1) return isRecord(value.fields) && isRecord(value.kwargs) && isNames(value.shared);
   return (
@@ -166,7 +184,12 @@ export function isMessageSnapshot(value: unknown): value is MessageSnapshot | Sn
 }
 
 /** The message a snapshot was made of; `goText` is the Go-visible text of its event. */
-export function restoreMessage(snapshot: MessageSnapshot | SnapshotV1, goText: string): BaseMessage {
+export function restoreMessage(
+  stored: MessageSnapshot | SnapshotV1 | ClassOnlySnapshot,
+  goText: string,
+): BaseMessage {
+  const snapshot: MessageSnapshot | SnapshotV1 =
+    typeof stored === 'string' ? { v: 2, class: stored } : stored;
   const Class = Object.hasOwn(CLASSES, snapshot.class) ? CLASSES[snapshot.class] : undefined;
   if (!Class)
     throw new InvalidArgumentError('extensions', `names an unknown message class: ${snapshot.class}`);

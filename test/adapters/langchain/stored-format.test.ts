@@ -81,6 +81,36 @@ describe.each(backends)('LangChain stored format on %s', (_name, open) => {
     });
   });
 
+  it('loads a class-only snapshot in both of its forms, and refuses a class LangChain lacks', async () => {
+    const key = { appName: 'langchain-format', userId: 'u', sessionId: 'class-only' };
+    const session = await backend.service.createSession(key);
+    const said = [new HumanMessage('as an object'), new AIMessage('as a string')];
+    const forms = [{ v: 2, class: 'HumanMessage' }, 'AIMessage'];
+    for (const [i, message] of said.entries()) {
+      const go = goEventFields(message, { agent: 'assistant' });
+      await backend.service.appendEvent(
+        session,
+        createEvent({ ...go, extensions: { [EXTENSION_KEY]: forms[i] } }),
+      );
+    }
+    await backend.settle();
+    const history = new AgentSessionsChatMessageHistory({ service: backend.service, ...key });
+    expect(await history.getMessages()).toStrictEqual(said);
+
+    const bad = { ...key, sessionId: 'class-only-unknown' };
+    await backend.service.appendEvent(
+      await backend.service.createSession(bad),
+      createEvent({
+        ...goEventFields(new HumanMessage('hi'), { agent: 'assistant' }),
+        extensions: { [EXTENSION_KEY]: 'NoSuchMessage' },
+      }),
+    );
+    await backend.settle();
+    await expect(
+      new AgentSessionsChatMessageHistory({ service: backend.service, ...bad }).getMessages(),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('NoSuchMessage') });
+  });
+
   it('stores a plain message as its class and its text, the text once', async () => {
     const key = { appName: 'langchain-format', userId: 'u', sessionId: 'new-rows' };
     const history = new AgentSessionsChatMessageHistory({ service: backend.service, ...key });
@@ -88,10 +118,7 @@ describe.each(backends)('LangChain stored format on %s', (_name, open) => {
     await history.addMessages(said);
     await backend.settle();
     const events = (await backend.service.getSession(key))!.events;
-    expect(events.map((e) => e.extensions?.[EXTENSION_KEY])).toEqual([
-      { v: 2, class: 'HumanMessage' },
-      { v: 2, class: 'AIMessage' },
-    ]);
+    expect(events.map((e) => e.extensions?.[EXTENSION_KEY])).toEqual(['HumanMessage', 'AIMessage']);
     expect(events.map((e) => e.choices?.[0]?.message.content)).toEqual(['hello', 'hi there']);
     expect(await history.getMessages()).toStrictEqual(said);
   });
