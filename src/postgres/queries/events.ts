@@ -14,6 +14,7 @@ import {
   Params,
   RENEWED_EXPIRES_AT,
   type SqlQuery,
+  sameText,
 } from './sql.js';
 
 /** What {@link appendEvent} returns: one row when the session exists, none when it does not. */
@@ -52,7 +53,7 @@ export function appendEvent(
       expires_at = ${RENEWED_EXPIRES_AT(p.add(a.expiresAt, 'timestamp'))}
   WHERE ${matchesKey(k)} AND deleted_at IS NULL
   RETURNING updated_at`;
-  if (a.event === null) return { text: update, params: p.values };
+  if (a.event === null) return { text: sameText(t, 'append delta', update), params: p.values };
   const text = `WITH updated AS (
   ${update}
 ), inserted AS (
@@ -61,7 +62,7 @@ export function appendEvent(
   RETURNING 1
 )
 SELECT updated_at FROM updated`;
-  return { text, params: p.values };
+  return { text: sameText(t, 'append', text), params: p.values };
 }
 
 /**

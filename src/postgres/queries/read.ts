@@ -5,7 +5,7 @@
  */
 import type { SessionKey, UserKey } from '../../session/keys.js';
 import type { TableNames } from '../schema/index.js';
-import { isLive, type KeyParams, keyParams, matchesKey, Params, type SqlQuery } from './sql.js';
+import { isLive, type KeyParams, keyParams, matchesKey, Params, type SqlQuery, sameText } from './sql.js';
 
 /**
  * One row of a read. `kind`: `s` session (body = envelope JSON, created_at, updated_at, ord),
@@ -210,8 +210,12 @@ WHERE ${matchesKey(k)} AND ${isLive(now)}
 UNION ALL
 ${trackBranch(t, k, now, a.tracks, p, 'NULL')}
 ) r`;
-  return { text, params: p.values };
+  const shape = `session ${ev.kind}${since ? ' since' : ''}${offset ? ' offset' : ''}${afterShape(a.tracks)}`;
+  return { text: sameText(t, shape, text), params: p.values };
 }
+
+/** The part of a read's shape its track selection gives. */
+const afterShape = (tracks: TrackSelection) => (tracks.after === undefined ? '' : ' after');
 
 /**
  * The session rows of a page and the app and user state, without a CTE: a CTE read by several
@@ -253,7 +257,11 @@ export function selectSessions(
   const k = { app: p.add(a.key.appName, 'text'), user: p.add(a.key.userId, 'text') };
   const now = p.add(a.now, 'timestamp');
   const page = a.page ? `\n  LIMIT ${p.add(a.page.limit, 'int')} OFFSET ${p.add(a.page.offset, 'int')}` : '';
-  if (a.onlyMeta) return { text: sessionsMeta(t, k, now, page), params: p.values };
+  if (a.onlyMeta)
+    return {
+      text: sameText(t, `meta${page ? ' page' : ''}`, sessionsMeta(t, k, now, page)),
+      params: p.values,
+    };
   const sessions = `s AS (
   SELECT session_id, state, created_at, updated_at,
     row_number() OVER (ORDER BY updated_at DESC, session_id DESC)::int AS ord
@@ -292,5 +300,8 @@ WHERE m.app_name = ${k.app} AND m.user_id = ${k.user} AND ${isLive(now, 'm')}
 UNION ALL
 ${trackBranch(t, k, now, a.tracks, p, 'tn.session_id')}
 ) r`;
-  return { text, params: p.values };
+  return {
+    text: sameText(t, `sessions${page ? ' page' : ''}${afterShape(a.tracks)}`, text),
+    params: p.values,
+  };
 }
