@@ -118,7 +118,7 @@ export async function w3(run: Run): Promise<Figure[]> {
 /** W4: listSessions of a user with 1,000 sessions, metadata only and with 10 events each. */
 export async function w4(run: Run): Promise<Figure[]> {
   const { backend, sizes } = run;
-  const { sessions, eventsEach, listEvents, samples } = sizes.w4;
+  const { sessions, eventsEach, listEvents, samples, metaSamples } = sizes.w4;
   const service = await backend.service('sync');
   const user: UserKey = { appName: APP, userId: freshKey('w4').userId };
   await seedUser(backend.floor, backend.tables, user, sessions, eventsEach);
@@ -136,21 +136,27 @@ export async function w4(run: Run): Promise<Figure[]> {
     const rows = (await floorList(backend.floor, backend.tables, user)) as { state: string }[];
     for (const row of rows) JSON.parse(row.state);
   };
-  const variants: Pair[][] = [
+  const variants: [Pair[], number][] = [
     [
-      { ours: onlyMeta, floor: () => floorList(backend.floor, backend.tables, user) },
-      { ours: onlyMeta, floor: parsingFloor },
+      [
+        { ours: onlyMeta, floor: () => floorList(backend.floor, backend.tables, user) },
+        { ours: onlyMeta, floor: parsingFloor },
+      ],
+      metaSamples,
     ],
     [
-      {
-        ours: async () => expect(sessions)(await service.listSessions(user, { eventNum: listEvents })),
-        floor: () => floorListWithEvents(backend.floor, backend.tables, user, listEvents),
-      },
+      [
+        {
+          ours: async () => expect(sessions)(await service.listSessions(user, { eventNum: listEvents })),
+          floor: () => floorListWithEvents(backend.floor, backend.tables, user, listEvents),
+        },
+      ],
+      samples,
     ],
   ];
   // One variant after the other: the garbage of listing 10,000 events would land on the next call.
   const times: { ours: number[]; floor: number[] }[] = [];
-  for (const pairs of variants) times.push(...(await interleave(pairs, samples, Math.min(3, sizes.warmup))));
+  for (const [pairs, n] of variants) times.push(...(await interleave(pairs, n, Math.min(3, sizes.warmup))));
   const n = sessions.toLocaleString('en-US');
   return [
     latencyFigure(
