@@ -221,18 +221,32 @@ const afterShape = (tracks: TrackSelection) => (tracks.after === undefined ? '' 
  * The session rows of a page and the app and user state, without a CTE: a CTE read by several
  * branches is materialized, and writing 1,000 envelopes to it and reading them back was a third
  * of the statement's time. The app and user state come even for an empty page (and are ignored).
- * The ORDER BY names the table's columns (`x.`): a bare `updated_at` would be the text output
- * column of that name, sorted as text.
+ *
+ * The rows come in list order (updated_at DESC, session_id DESC, session ids by the database's
+ * collation) by the statement's outer ORDER BY, which sorts the union (the state rows, whose sort
+ * keys are NULL, come first); `ord` is NULL and the caller keeps the rows' order. Numbering the
+ * rows with row_number() instead, as the list with events does, cost a WindowAgg step of 1.9 of
+ * the statement's 5.8 ms on PGlite for 1,000 sessions, more than sorting them once more. Without
+ * a page the session rows are not sorted below the union; with one, the page is taken from sorted
+ * rows there. The inner ORDER BY names the table's columns (`x.`): a bare `updated_at` would be
+ * the text output column of that name, sorted as text.
  */
 function sessionsMeta(t: TableNames, k: Pick<KeyParams, 'app' | 'user'>, now: string, page: string): string {
-  return `(SELECT 's' AS kind, session_id::text AS sid, NULL::text AS name, state::text AS body,
+  const pageOrder = page ? `\n  ORDER BY x.updated_at DESC, x.session_id DESC${page}` : '';
+  return `SELECT ${COLUMNS} FROM (
+(SELECT 's' AS kind, session_id::text AS sid, NULL::text AS name, state::text AS body,
   created_at::text AS created_at, updated_at::text AS updated_at, NULL::text AS row_id,
-  (row_number() OVER (ORDER BY updated_at DESC, session_id DESC))::int AS ord
+  NULL::int AS ord, x.updated_at AS sort_at, x.session_id AS sort_id
 FROM ${t.sessionStates.qualified} x
-WHERE app_name = ${k.app} AND user_id = ${k.user} AND ${isLive(now)}
-ORDER BY x.updated_at DESC, x.session_id DESC${page})
+WHERE app_name = ${k.app} AND user_id = ${k.user} AND ${isLive(now)}${pageOrder})
 UNION ALL
-${stateBranches(t, k, now)}`;
+SELECT 'a', NULL, key, value, NULL, NULL, NULL, NULL, NULL, NULL FROM ${t.appStates.qualified}
+WHERE app_name = ${k.app} AND ${isLive(now)}
+UNION ALL
+SELECT 'u', NULL, key, value, NULL, NULL, NULL, NULL, NULL, NULL FROM ${t.userStates.qualified}
+WHERE app_name = ${k.app} AND user_id = ${k.user} AND ${isLive(now)}
+) r
+ORDER BY r.sort_at DESC, r.sort_id DESC`;
 }
 
 /**
