@@ -21,7 +21,8 @@ const ADK_EVENT_SIGNATURE = Symbol.for('google.adk.event');
 /**
  * One ADK event as one stored event: Go-visible fields (author, role, content, tool calls and
  * results, usage, timestamps) for a Go service reading the session, the ADK event, as JSON, in
- * `extensions[ADK_EXTENSION_KEY]` (without what the Go fields hold exactly), and the event's
+ * `extensions[ADK_EXTENSION_KEY]` (without what the Go fields hold exactly; no extension when
+ * they hold all of it), and the event's
  * session-scoped state delta (app:/user: keys go to the shared rows, temp: keys nowhere).
  */
 export function toStoredEvent(event: AdkEvent, sessionDelta: StateMap): StoredEvent {

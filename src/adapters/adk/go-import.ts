@@ -5,10 +5,11 @@ import { withDefaultActions } from './kept-event.js';
 type Part = NonNullable<NonNullable<AdkEvent['content']>['parts']>[number];
 
 /**
- * An ADK event built from the Go fields of an event another writer stored (a trpc-agent-go
- * service, the core API): user and assistant text, reasoning as thought parts, tool calls as
- * function calls and tool messages as function responses, so an ADK agent can continue a
- * conversation a Go agent began.
+ * An ADK event built from the Go fields of a stored event without an ADK extension: one another
+ * writer stored (a trpc-agent-go service, the core API), so an ADK agent can continue a
+ * conversation a Go agent began, or a plain message this adapter stored with its Go fields alone
+ * (see keptBesideGoFields), which this gives back exactly. User and assistant text, reasoning as
+ * thought parts, tool calls as function calls and tool messages as function responses.
  */
 export function eventFromGoFields(stored: StoredEvent): AdkEvent {
   const parts: Part[] = [];

@@ -50,7 +50,8 @@ export interface AdkSessionServiceOptions {
  *
  * Identity is one to one: ADK's appName, userId and session id are the store's appName, userId and
  * sessionId. Each ADK event is one stored event (its Go-visible fields, and the event, without what
- * those fields hold exactly, under {@link ADK_EXTENSION_KEY} in `extensions`); ADK state maps onto
+ * those fields hold exactly, under {@link ADK_EXTENSION_KEY} in `extensions`, which a plain message
+ * the Go fields hold whole does without); ADK state maps onto
  * the store's scopes: session keys on the session, `app:` and `user:` keys in the shared app and
  * user state (read back at every getSession), `temp:` keys never stored.
  */
