@@ -5,7 +5,8 @@ import type { Choice, Message, ToolCall, Usage } from '../../index.js';
  * The fields of a stored event that a Go service (trpc-agent-go) reads, built from an ADK event:
  * its text as the message content, thoughts as reasoning, function calls as tool calls, and each
  * function response as one `tool` message (one choice each, as Go stores parallel tool results).
- * The ADK event itself travels whole in the event's extensions; these fields are a readable view.
+ * The ADK event travels in the event's extensions, without what these fields hold exactly (all of
+ * it, for a plain message: then it has no extension); these fields are the view a Go service reads.
  */
 export function goChoices(event: AdkEvent): Choice[] {
   const role = event.author === 'user' ? 'user' : 'assistant';
