@@ -29,6 +29,10 @@ export interface ReadRow {
   created_at: string | null;
   updated_at: string | null;
   row_id: string | null;
+  /**
+   * A session row's place in the list (listSessions with events); null where the rows already
+   * come in list order (listSessions with onlyMeta) and in getSession.
+   */
   ord: number | null;
 }
 
@@ -73,18 +77,22 @@ const COLUMNS = 'kind, sid, name, body, created_at, updated_at, row_id, ord';
 const PACKED_EVENT = (alias: string) =>
   `${alias}id::text || E'\\t' || ${alias}created_at::text || E'\\t' || ${alias}event::text`;
 
-/** The live app and user state rows; with `gate`, only when that condition holds. */
+/**
+ * The live app and user state rows; with `gate`, only when that condition holds; with
+ * `sortKeys`, two more (null) columns for a union that sorts by the session rows' keys.
+ */
 function stateBranches(
   t: TableNames,
   k: Pick<KeyParams, 'app' | 'user'>,
   now: string,
-  gate?: string,
+  { gate, sortKeys = false }: { gate?: string; sortKeys?: boolean } = {},
 ): string {
   const only = gate ? ` AND ${gate}` : '';
-  return `SELECT 'a', NULL, key, value, NULL, NULL, NULL, NULL FROM ${t.appStates.qualified}
+  const nulls = `NULL, NULL, NULL, NULL${sortKeys ? ', NULL, NULL' : ''}`;
+  return `SELECT 'a', NULL, key, value, ${nulls} FROM ${t.appStates.qualified}
 WHERE app_name = ${k.app} AND ${isLive(now)}${only}
 UNION ALL
-SELECT 'u', NULL, key, value, NULL, NULL, NULL, NULL FROM ${t.userStates.qualified}
+SELECT 'u', NULL, key, value, ${nulls} FROM ${t.userStates.qualified}
 WHERE app_name = ${k.app} AND user_id = ${k.user} AND ${isLive(now)}${only}`;
 }
 
@@ -240,11 +248,7 @@ function sessionsMeta(t: TableNames, k: Pick<KeyParams, 'app' | 'user'>, now: st
 FROM ${t.sessionStates.qualified} x
 WHERE app_name = ${k.app} AND user_id = ${k.user} AND ${isLive(now)}${pageOrder})
 UNION ALL
-SELECT 'a', NULL, key, value, NULL, NULL, NULL, NULL, NULL, NULL FROM ${t.appStates.qualified}
-WHERE app_name = ${k.app} AND ${isLive(now)}
-UNION ALL
-SELECT 'u', NULL, key, value, NULL, NULL, NULL, NULL, NULL, NULL FROM ${t.userStates.qualified}
-WHERE app_name = ${k.app} AND user_id = ${k.user} AND ${isLive(now)}
+${stateBranches(t, k, now, { sortKeys: true })}
 ) r
 ORDER BY r.sort_at DESC, r.sort_id DESC`;
 }
@@ -288,7 +292,7 @@ export function selectSessions(
   const head = `SELECT 's' AS kind, session_id::text AS sid, NULL::text AS name, state::text AS body,
   created_at::text AS created_at, updated_at::text AS updated_at, NULL::text AS row_id, ord FROM s
 UNION ALL
-${stateBranches(t, k, now, 'EXISTS (SELECT 1 FROM s)')}`;
+${stateBranches(t, k, now, { gate: 'EXISTS (SELECT 1 FROM s)' })}`;
   // Track names are probed only for sessions whose state has a `tracks` index: the others have no
   // tracks to return (buildSession keeps only the names the index lists). Besides a probe per
   // session, this saves the planner's estimate: it assumes 10 rounds of the recursive probe per
