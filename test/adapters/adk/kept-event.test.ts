@@ -119,7 +119,30 @@ describe('an event the Go fields hold whole', () => {
   });
 });
 
-describe.each(adapterBackends)('events the Go fields hold whole, on %s', (_name, makeBackend) => {
+/** Two events as the adapter stored them before the short form: the whole ADK event kept. */
+const OLD_ROWS = [
+  String.raw`{"object":"chat.completion","created":1760000000,"model":"","choices":[{"index":0,"message":{"role":"user","content":"what is \"up\"?\u2028"},"delta":{"role":""}}],"done":true,"is_partial":false,"invocationId":"inv-1","author":"user","id":"old-0","timestamp":"2025-10-09T08:53:20Z","stateDelta":{"topic":"InVwIg=="},"extensions":{"agent-sessions/adk":{"id":"old-0","invocationId":"inv-1","author":"user","timestamp":1760000000000,"content":{"role":"user","parts":[{"text":"what is \"up\"?\u2028"}]},"actions":{"stateDelta":{"topic":"up"},"artifactDelta":{},"requestedAuthConfigs":{},"requestedToolConfirmations":{}},"longRunningToolIds":[]}},"version":1,"response":{"timestamp":"0001-01-01T00:00:00Z"}}`,
+  `{"object":"chat.completion","created":1760000000,"model":"","choices":[{"index":0,"message":{"role":"assistant","content":"all good 👋","reasoning_content":"thinking…"},"delta":{"role":""}}],"done":true,"is_partial":false,"invocationId":"inv-1","author":"bot","id":"old-1","timestamp":"2025-10-09T08:53:20.123Z","extensions":{"agent-sessions/adk":{"id":"old-1","invocationId":"inv-1","author":"bot","timestamp":1760000000123,"content":{"role":"model","parts":[{"text":"thinking…","thought":true},{"text":"all good 👋"}]},"actions":{"stateDelta":{},"artifactDelta":{},"requestedAuthConfigs":{},"requestedToolConfirmations":{}},"longRunningToolIds":[]}},"version":1,"response":{"timestamp":"0001-01-01T00:00:00Z"}}`,
+];
+const OLD_EVENTS = [
+  createEvent({
+    id: 'old-0',
+    invocationId: 'inv-1',
+    author: 'user',
+    timestamp: 1760000000000,
+    content: { role: 'user', parts: [{ text: 'what is "up"?\u2028' }] },
+    actions: { stateDelta: { topic: 'up' } },
+  }),
+  createEvent({
+    id: 'old-1',
+    invocationId: 'inv-1',
+    author: 'bot',
+    timestamp: 1760000000123,
+    content: { role: 'model', parts: [{ text: 'thinking…', thought: true }, { text: 'all good 👋' }] },
+  }),
+];
+
+describe.each(adapterBackends)('stored rows, on %s', (_name, makeBackend) => {
   const backend = makeBackend();
   let store: SessionService;
   let sessions: AdkSessionService;
@@ -175,45 +198,8 @@ describe.each(adapterBackends)('events the Go fields hold whole, on %s', (_name,
       expect(event.longRunningToolIds).toEqual([]);
     }
   });
-});
 
-/** Two events as the adapter stored them before the short form: the whole ADK event kept. */
-const OLD_ROWS = [
-  String.raw`{"object":"chat.completion","created":1760000000,"model":"","choices":[{"index":0,"message":{"role":"user","content":"what is \"up\"?\u2028"},"delta":{"role":""}}],"done":true,"is_partial":false,"invocationId":"inv-1","author":"user","id":"old-0","timestamp":"2025-10-09T08:53:20Z","stateDelta":{"topic":"InVwIg=="},"extensions":{"agent-sessions/adk":{"id":"old-0","invocationId":"inv-1","author":"user","timestamp":1760000000000,"content":{"role":"user","parts":[{"text":"what is \"up\"?\u2028"}]},"actions":{"stateDelta":{"topic":"up"},"artifactDelta":{},"requestedAuthConfigs":{},"requestedToolConfirmations":{}},"longRunningToolIds":[]}},"version":1,"response":{"timestamp":"0001-01-01T00:00:00Z"}}`,
-  `{"object":"chat.completion","created":1760000000,"model":"","choices":[{"index":0,"message":{"role":"assistant","content":"all good 👋","reasoning_content":"thinking…"},"delta":{"role":""}}],"done":true,"is_partial":false,"invocationId":"inv-1","author":"bot","id":"old-1","timestamp":"2025-10-09T08:53:20.123Z","extensions":{"agent-sessions/adk":{"id":"old-1","invocationId":"inv-1","author":"bot","timestamp":1760000000123,"content":{"role":"model","parts":[{"text":"thinking…","thought":true},{"text":"all good 👋"}]},"actions":{"stateDelta":{},"artifactDelta":{},"requestedAuthConfigs":{},"requestedToolConfirmations":{}},"longRunningToolIds":[]}},"version":1,"response":{"timestamp":"0001-01-01T00:00:00Z"}}`,
-];
-const OLD_EVENTS = [
-  createEvent({
-    id: 'old-0',
-    invocationId: 'inv-1',
-    author: 'user',
-    timestamp: 1760000000000,
-    content: { role: 'user', parts: [{ text: 'what is "up"?\u2028' }] },
-    actions: { stateDelta: { topic: 'up' } },
-  }),
-  createEvent({
-    id: 'old-1',
-    invocationId: 'inv-1',
-    author: 'bot',
-    timestamp: 1760000000123,
-    content: { role: 'model', parts: [{ text: 'thinking…', thought: true }, { text: 'all good 👋' }] },
-  }),
-];
-
-describe.each(adapterBackends)('rows written before the short form, on %s', (_name, makeBackend) => {
-  const backend = makeBackend();
-  let store: SessionService;
-  let sessions: AdkSessionService;
-  beforeAll(async () => {
-    store = await backend.open();
-    sessions = new AdkSessionService(store);
-  });
-  afterAll(async () => {
-    await store.close();
-    await backend.teardown();
-  });
-
-  it('load as the events they kept, before and after events stored in the short form', async () => {
+  it('written before the short form load as the events they kept, before and after events stored in the short form', async () => {
     const appName = `old-${Math.random().toString(36).slice(2)}`;
     const session = await sessions.createSession({ appName, userId: 'u' });
     const key = { appName, userId: 'u', sessionId: session.id };
