@@ -33,25 +33,6 @@ const DEFAULT_ACTION_MAPS = [
  */
 export function keptEvent(event: AdkEvent): object {
   if (!isShortenable(event)) return event;
-  return shortForm(event);
-}
-
-/**
- * What the stored event must keep of the ADK event besides its Go fields, or undefined when
- * nothing: a plain message (one text, one thought, or a thought then a text, with the content role
- * its author implies) or an event without content, when nothing else of it differs from
- * createEvent's defaults. Such an event is stored with Go's fields alone, as a Go service writes
- * one, and a load builds it back from them ({@link eventFromGoFields}), which gives exactly this
- * event. Most of a chat is such events, and an extension to parse with every event of every load
- * made a load of them a third slower than the core service's.
- */
-export function keptBesideGoFields(event: AdkEvent): object | undefined {
-  if (!isShortenable(event)) return event;
-  const kept = shortForm(event);
-  return goFieldsHoldAll(kept, event) ? undefined : kept;
-}
-
-function shortForm(event: AdkEvent): Json {
   const { id: _id, author: _author, invocationId: _inv, timestamp: _ts, ...rest } = event;
   const kept: Json = rest;
   const actions = keptActions(event.actions as unknown as Json);
@@ -64,6 +45,21 @@ function shortForm(event: AdkEvent): Json {
     kept.content = rest;
   }
   return kept;
+}
+
+/**
+ * What the stored event must keep of the ADK event besides its Go fields, or undefined when
+ * nothing: a plain message (one text, one thought, or a thought then a text, with the content role
+ * its author implies) or an event without content, when nothing else of it differs from
+ * createEvent's defaults. Such an event is stored with Go's fields alone, as a Go service writes
+ * one, and a load builds it back from them ({@link eventFromGoFields}), which gives exactly this
+ * event. Most of a chat is such events, and an extension to parse with every event of every load
+ * made a load of them a third slower than the core service's.
+ */
+export function keptBesideGoFields(event: AdkEvent): object | undefined {
+  const kept = keptEvent(event);
+  // keptEvent hands back the event itself when it keeps it whole.
+  return kept !== event && goFieldsHoldAll(kept as Json, event) ? undefined : kept;
 }
 
 /**
