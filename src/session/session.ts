@@ -77,6 +77,20 @@ export function filterEvents(events: readonly Event[], filter: EventFilter = {})
 }
 
 /**
+ * Whether {@link filterEvents} would return `events` unchanged: nothing is past the limit, the
+ * first event is not before the time bound, and it is a user message. Re-filtering after each
+ * append copies the whole list, which for a long session made every append cost a copy of it
+ * (and its garbage); this check is constant time.
+ */
+function filterKeepsAll(events: readonly Event[], filter: EventFilter): boolean {
+  const first = events[0];
+  if (first === undefined || !isUserMessage(first)) return false;
+  const eventNum = filter.eventNum ?? 0;
+  if (eventNum > 0 && events.length > eventNum) return false;
+  return !filter.eventTime || compareTime(first.timestamp, filter.eventTime) >= 0;
+}
+
+/**
  * Applies an appended event to the caller's in-memory session, as trpc-agent-go's
  * UpdateUserSession: a stored event is added and the events re-filtered (which also anchors them
  * on a user message); `updatedAt` moves; the state delta is applied whether or not the event is
@@ -85,7 +99,7 @@ export function filterEvents(events: readonly Event[], filter: EventFilter = {})
 export function applyEventToSession(session: Session, event: Event, filter: EventFilter, now: Date): void {
   if (isPersistableEvent(event)) {
     session.events.push(event);
-    session.events = filterEvents(session.events, filter);
+    if (!filterKeepsAll(session.events, filter)) session.events = filterEvents(session.events, filter);
   }
   session.updatedAt = now;
   if (event.stateDelta) {
