@@ -3,7 +3,8 @@
  * through it and never learns which driver runs the statement (node-postgres or PGlite).
  *
  * Contract every adapter keeps, so that results do not depend on the driver:
- * - parameters are `$1..$n`; values are strings, numbers, booleans, null, or Uint8Array (bytea);
+ * - parameters are `$1..$n`; values are strings, numbers, booleans, null, Uint8Array (bytea), or
+ *   a JsonArrayParam (a jsonb array given as its elements' JSON texts, see json-array.ts);
  *   timestamps are passed as UTC text (see toSqlTimestamp), never as Date;
  * - `TIMESTAMP` (without time zone) columns come back as Date read as UTC;
  * - `JSONB`/`JSON` columns come back as their text (not parsed), so the service decodes them with

@@ -4,6 +4,7 @@
 import pg from 'pg';
 import type { SqlClient, SqlExecutor, SqlResult } from './client.js';
 import { isConnectionError } from './errors.js';
+import { JsonArrayParam, jsonbBinary } from './json-array.js';
 import { resultParsers } from './parsers.js';
 import { beginStatement, type ConnectionFacts, connectionFacts, type ServerTimeouts } from './pg-session.js';
 import { statementName } from './statement-names.js';
@@ -41,7 +42,7 @@ async function run<Row>(
   params: readonly unknown[] | undefined,
   { prepare, pooled }: { prepare: boolean; pooled: boolean },
 ): Promise<SqlResult<Row>> {
-  const values = params ? [...params] : [];
+  const values = params ? params.map(driverValue) : [];
   const name = prepare && values.length > 0 ? statementName(text) : undefined;
   let result: pg.QueryResult | pg.QueryResult[];
   try {
@@ -61,6 +62,10 @@ async function run<Row>(
   const last = (Array.isArray(result) ? result[result.length - 1] : result) as pg.QueryResult;
   return { rows: last.rows as Row[], rowCount: last.rowCount ?? last.rows.length };
 }
+
+/** A parameter as node-postgres takes it: a {@link JsonArrayParam} goes as binary jsonb. */
+const driverValue = (value: unknown): unknown =>
+  value instanceof JsonArrayParam ? jsonbBinary(value) : value;
 
 /** Makes a checked-out connection parse `name` again on its next use. */
 function forgetStatement(target: Queryable, name: string): void {

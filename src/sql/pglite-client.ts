@@ -7,6 +7,7 @@
  */
 import type { PGlite, QueryOptions, Results, Transaction } from '@electric-sql/pglite';
 import type { SqlClient, SqlExecutor, SqlResult } from './client.js';
+import { JsonArrayParam } from './json-array.js';
 import { resultParsers } from './parsers.js';
 import { type DataDirLock, lockDataDir } from './pglite-lock.js';
 import { PglitePrepared } from './pglite-prepared.js';
@@ -20,6 +21,9 @@ function toResult<Row>(result: Results<Row>): SqlResult<Row> {
   return { rows: result.rows, rowCount: result.rowCount ?? result.affectedRows ?? result.rows.length };
 }
 
+/** A parameter as PGlite takes it: a {@link JsonArrayParam} goes as its JSON text. */
+const driverValue = (value: unknown): unknown => (value instanceof JsonArrayParam ? value.text() : value);
+
 /**
  * Runs statements on `target`; those with parameters as prepared statements when `prepared` is
  * given (`inTransaction`: `target` is the transaction PGlite handed us).
@@ -31,8 +35,9 @@ function executor(
 ): SqlExecutor {
   return {
     async query<Row>(text: string, params?: readonly unknown[]) {
-      const named = prepared && params ? await prepared.query<Row>(text, params, inTransaction) : undefined;
-      return toResult(named ?? (await target.query<Row>(text, params ? [...params] : [], queryOptions)));
+      const values = params ? params.map(driverValue) : undefined;
+      const named = prepared && values ? await prepared.query<Row>(text, values, inTransaction) : undefined;
+      return toResult(named ?? (await target.query<Row>(text, values ?? [], queryOptions)));
     },
   };
 }

@@ -2,11 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PreciseDate, subMillisecondNanos, toSqlTimestamp } from '../../src/session/time.js';
 import type { SqlClient } from '../../src/sql/client.js';
 import { isUniqueViolation, sqlState } from '../../src/sql/errors.js';
+import { JsonArrayParam } from '../../src/sql/json-array.js';
 import { createPgPool, pgClient } from '../../src/sql/pg-client.js';
 import { pgliteClient } from '../../src/sql/pglite-client.js';
 import { describeServer, newPglite, serverUrl, withServerSchema } from '../support/database.js';
@@ -92,6 +94,49 @@ function resultContract(name: string, open: () => Promise<Fixture>) {
       const { rows } = await db.query<{ bytes: Uint8Array }>("SELECT bytes FROM rc WHERE k = 'bytes'");
       expect(rows[0]!.bytes).toBeInstanceOf(Uint8Array);
       expect([...rows[0]!.bytes]).toEqual([0, 255, 10]);
+    });
+
+    it('passes a JsonArrayParam as the jsonb array of its texts, as its joined text would be', async () => {
+      const texts = [
+        '{"a":1,"b":[true,null]}',
+        '"h\u00e9llo \\"quoted\\" \\\\ \\u003c\\u2028"',
+        '"日本語 👋 é"',
+        '12345678901234567890.5e-3',
+        '{}',
+      ];
+      const read = async (param: unknown) =>
+        (await db.query<{ doc: string }>('SELECT $1::jsonb AS doc', [param])).rows[0]!.doc;
+      for (const list of [texts, texts.slice(0, 1), []]) {
+        const param = new JsonArrayParam(list);
+        expect(await read(param)).toBe(await read(param.text()));
+      }
+      expect(JSON.parse(await read(new JsonArrayParam(texts)))[2]).toBe('日本語 👋 é');
+      await db.transaction((tx) =>
+        tx.query('INSERT INTO rc (k, doc) VALUES ($1, $2)', ['arr', new JsonArrayParam(texts)]),
+      );
+      const { rows } = await db.query<{ n: number }>(
+        "SELECT jsonb_array_length(doc) AS n FROM rc WHERE k = 'arr'",
+      );
+      expect(rows[0]!.n).toBe(texts.length);
+    });
+
+    it('reads generated JsonArrayParams as their joined text, and refuses the same texts alike', async () => {
+      const jsonText = fc.oneof(
+        fc.jsonValue().map((value) => JSON.stringify(value)),
+        fc.string({ unit: 'binary' }).map((text) => JSON.stringify(text)),
+      );
+      const outcome = (param: unknown) =>
+        db.query<{ doc: string }>('SELECT $1::jsonb AS doc', [param]).then(
+          ({ rows }) => ({ doc: rows[0]!.doc }),
+          (error: unknown) => ({ sqlState: sqlState(error) }),
+        );
+      await fc.assert(
+        fc.asyncProperty(fc.array(jsonText, { maxLength: 6 }), async (texts) => {
+          const param = new JsonArrayParam(texts);
+          expect(await outcome(param)).toEqual(await outcome(param.text()));
+        }),
+        { numRuns: 150 },
+      );
     });
 
     it('counts changed rows and returned rows', async () => {
