@@ -45,17 +45,18 @@ export function connectionFacts(
   cache: WeakMap<object, Promise<ConnectionFacts>>,
   conn: pg.PoolClient,
   timeouts: ServerTimeouts,
+  query: (conn: pg.PoolClient, text: string, values: unknown[]) => Promise<pg.QueryResult>,
 ): Promise<ConnectionFacts> {
   const known = cache.get(conn);
   if (known) return known;
   const processId = (conn as unknown as { processID?: number }).processID ?? 0;
-  const facts = conn
-    .query<{ direct: boolean }>(PROBE, [
-      processId,
-      setting(timeouts.statementTimeoutMs),
-      setting(timeouts.lockTimeoutMs),
-    ])
-    .then(({ rows }) => Object.freeze({ pooled: rows[0]?.direct !== true }));
+  const facts = query(conn, PROBE, [
+    processId,
+    setting(timeouts.statementTimeoutMs),
+    setting(timeouts.lockTimeoutMs),
+  ]).then(({ rows }) =>
+    Object.freeze({ pooled: (rows[0] as { direct?: boolean } | undefined)?.direct !== true }),
+  );
   cache.set(conn, facts);
   // A failed probe is not remembered: the connection is released with the error and discarded.
   facts.catch(() => cache.delete(conn));

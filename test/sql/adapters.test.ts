@@ -7,7 +7,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PreciseDate, subMillisecondNanos, toSqlTimestamp } from '../../src/session/time.js';
 import type { SqlClient } from '../../src/sql/client.js';
-import { isUniqueViolation, sqlState } from '../../src/sql/errors.js';
+import { isConnectionError, isUniqueViolation, sqlState } from '../../src/sql/errors.js';
 import { JsonArrayParam } from '../../src/sql/json-array.js';
 import { createPgPool, pgClient } from '../../src/sql/pg-client.js';
 import { pgliteClient } from '../../src/sql/pglite-client.js';
@@ -356,6 +356,40 @@ describeServer('pg adapter', () => {
       expect(rows[0]!.one).toBe(1);
     } finally {
       await client.close();
+      await s.drop();
+    }
+  });
+
+  it('fails a statement not answered within readTimeoutMs and discards its connection', async () => {
+    const s = await withServerSchema();
+    const appName = `read-bound-${process.pid}-${Date.now()}`;
+    const pool = createPgPool({ connectionString: serverUrl, max: 1, application_name: appName });
+    const client = pgClient(pool, { owned: true, readTimeoutMs: 300 });
+    try {
+      const pid = async () =>
+        (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      const first = await pid();
+      // pg_sleep(60) would outlast the test's own timeout: only the read bound can end it.
+      const error = await client.query('SELECT pg_sleep(60)').catch((e: unknown) => e);
+      expect((error as Error).message).toBe('Query read timeout');
+      expect(isConnectionError(error)).toBe(true);
+      // The connection whose statement may still be running is not reused.
+      const second = await pid();
+      expect(second).not.toBe(first);
+      // The same bound holds inside a transaction, for its statements and its own BEGIN/COMMIT.
+      const inTx = await client
+        .transaction(async (tx) => tx.query('SELECT pg_sleep(60)'))
+        .catch((e: unknown) => e);
+      expect((inTx as Error).message).toBe('Query read timeout');
+      expect(await pid()).not.toBe(second);
+      // A statement answered in time is untouched by the bound.
+      expect((await client.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one).toBe(1);
+    } finally {
+      await client.close();
+      // The sleeps of the discarded connections run on until cancelled.
+      await s.pool.query('SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [
+        appName,
+      ]);
       await s.drop();
     }
   });

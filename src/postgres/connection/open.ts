@@ -38,7 +38,10 @@ export function openConnection(o: ResolvedPostgresOptions): OpenedConnection {
   if (o.pool)
     return opened(pgClient(o.pool, { owned: false, preparedStatements: o.preparedStatements }), false);
   if (decided.source === 'dataDir') return opened(embeddedClient(o.dataDir!), true);
-  const pool = createPgPool(decided.poolConfig!, {
+  // The client bounds each statement's wait itself (see send in pg-client.ts), so the pool is
+  // not given node-postgres's query_timeout.
+  const { query_timeout: readTimeoutMs, ...poolConfig } = decided.poolConfig!;
+  const pool = createPgPool(poolConfig, {
     onError: (error) =>
       o.onError?.(connectionError(error, describe, 'an idle connection failed', redact), {
         operation: 'pool',
@@ -49,6 +52,7 @@ export function openConnection(o: ResolvedPostgresOptions): OpenedConnection {
       owned: true,
       preparedStatements: o.preparedStatements,
       timeouts: decided.timeouts ?? {},
+      readTimeoutMs: readTimeoutMs ?? 0,
     }),
     true,
   );

@@ -26,7 +26,10 @@ export function clientReadTimeoutMs(statementTimeoutMs: number): number {
 }
 
 /**
- * The client timer that bounds every statement. The server-side timeouts are not startup
+ * The client timer that bounds every statement, as node-postgres's `query_timeout` setting, so
+ * that `extraOptions` can set or override it like any pool setting; for a pool the service
+ * creates, open.ts takes it out of the pool's settings and hands it to the client adapter, which
+ * runs the timer itself (see send in sql/pg-client.ts). The server-side timeouts are not startup
  * parameters (PgBouncer refuses `options`): the client sets them once a connection is open, see
  * {@link serverTimeouts}.
  */
