@@ -3,9 +3,9 @@
  * array `[t1,t2,...]`, and each driver adapter writes it the cheapest way its driver allows.
  *
  * Why not a string: the asynchronous writer sends a batch of hundreds of events this way. Joined
- * into one JavaScript string, a 500-event batch (580 KB) cost about 2 ms of CPU, the join and the
+ * into one JavaScript string, a 500-event batch (580 KB) cost about 3 ms of CPU, the join and the
  * driver's encoding of the joined string into UTF-8 again, where writing the texts straight into
- * bytes costs about 0.1 ms (`bench/profile/json-array.ts`).
+ * bytes costs about 0.3 ms (`bench/profile/json-array.ts`).
  */
 export class JsonArrayParam {
   /** `texts`: each element's JSON text, already valid JSON (the caller's encoder wrote it). */
