@@ -11,7 +11,7 @@ import { createEvent, type Event } from '../src/session/event.js';
 import type { SessionKey, UserKey } from '../src/session/keys.js';
 import { textValue } from '../src/session/state.js';
 import { toSqlTimestamp } from '../src/session/time.js';
-import type { RawDb } from './backends.js';
+import type { Backend, RawDb } from './backends.js';
 
 /** The app every workload writes under; user and session ids make the keys unique per run. */
 export const APP = 'bench';
@@ -131,6 +131,20 @@ SELECT $1, $2, $3, e, c, c FROM unnest($4::jsonb[], $5::timestamp[]) AS u(e, c)`
  */
 export async function analyze(db: RawDb, t: TableNames): Promise<void> {
   await db.query(`ANALYZE ${t.sessionStates.qualified}, ${t.sessionEvents.qualified}`);
+}
+
+/** A session of `events` stored events, created by our service and filled in bulk, analyzed. */
+export async function seededSession(
+  backend: Pick<Backend, 'service' | 'floor' | 'tables'>,
+  events: number,
+  label: string,
+): Promise<SessionKey> {
+  const service = await backend.service('sync');
+  const session = await service.createSession(freshKey(label));
+  const key = { appName: session.appName, userId: session.userId, sessionId: session.id };
+  await seedEvents(backend.floor, backend.tables, key, events);
+  await analyze(backend.floor, backend.tables);
+  return key;
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import { constants, type PerformanceEntry, PerformanceObserver } from 'node:perf_hooks';
 import { openServer } from '../backends.js';
-import { analyze, freshKey, seedEvents } from '../data.js';
+import { seededSession } from '../data.js';
 import { floorRead } from '../floor.js';
 
 const rounds = Number(process.argv[2] ?? 10_000);
@@ -34,10 +34,7 @@ async function measure(read: () => Promise<unknown>) {
 
 try {
   const service = await backend.service('sync');
-  const created = await service.createSession(freshKey('gc'));
-  const key = { appName: created.appName, userId: created.userId, sessionId: created.id };
-  await seedEvents(backend.floor, backend.tables, key, 2000);
-  await analyze(backend.floor, backend.tables);
+  const key = await seededSession(backend, 2000, 'gc');
   const floor = async () => {
     const rows = (await floorRead(backend.floor, backend.tables, key, 20)) as { event: string }[];
     for (const row of rows) JSON.parse(row.event);

@@ -7,7 +7,7 @@ import pg from 'pg';
 import { selectSession } from '../../src/postgres/queries/read.js';
 import { toSqlTimestamp } from '../../src/session/time.js';
 import { openPglite, openServer } from '../backends.js';
-import { analyze, freshKey, seedEvents } from '../data.js';
+import { seededSession } from '../data.js';
 import { floorRead } from '../floor.js';
 import { median, timed } from '../measure.js';
 
@@ -17,10 +17,7 @@ const limit = Number(process.argv[4] ?? 20);
 const backend = which === 'server' ? await openServer(process.env.DATABASE_URL!) : await openPglite();
 try {
   const service = await backend.service('sync');
-  const created = await service.createSession(freshKey('read'));
-  const key = { appName: created.appName, userId: created.userId, sessionId: created.id };
-  await seedEvents(backend.floor, backend.tables, key, 2000);
-  await analyze(backend.floor, backend.tables);
+  const key = await seededSession(backend, 2000, 'read');
   const named =
     which === 'server' ? new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 1 }) : undefined;
   const t = { ours: [] as number[], floor: [] as number[], raw: [] as number[] };

@@ -6,13 +6,13 @@
 import { encodeEvent } from '../../src/session/codec/index.js';
 import type { SessionKey } from '../../src/session/keys.js';
 import type { Session } from '../../src/session/session.js';
-import { analyze, freshKey, makeEvents, seedEvents } from '../data.js';
+import { analyze, freshKey, makeEvents, seedEvents, seededSession } from '../data.js';
 import { floorAppend, floorRead } from '../floor.js';
 import { type Figure, median, type Target } from '../measure.js';
 import { type Run, sharedValue } from '../run.js';
 import { SMALL_LIMIT } from '../sizes.js';
 import { targetFor } from '../targets.js';
-import { interleave, latencyFigure, type Pair, seededSession } from './read.js';
+import { interleave, latencyFigure, type Pair } from './read.js';
 
 /** Sessions of each length: read by both sides, appended to by ours, appended to by the floor. */
 export interface GrowthSessions {
@@ -28,7 +28,7 @@ export function growthSessions(run: Run): Promise<GrowthSessions> {
     const service = await backend.service('sync');
     const g: GrowthSessions = { read: new Map(), ours: new Map(), floor: new Map() };
     for (const length of run.sizes.w5.lengths) {
-      g.read.set(length, await seededSession(run, length, `w5-read-${length}`));
+      g.read.set(length, await seededSession(run.backend, length, `w5-read-${length}`));
       const session = await service.createSession(freshKey(`w5-ours-${length}`));
       await seedEvents(backend.floor, backend.tables, keyOf(session), length);
       g.ours.set(length, session);

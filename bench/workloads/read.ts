@@ -5,7 +5,7 @@
  */
 import type { SessionKey, UserKey } from '../../src/session/keys.js';
 import { textValue } from '../../src/session/state.js';
-import { APP, analyze, freshKey, seedEvents, seedUser } from '../data.js';
+import { APP, analyze, freshKey, seededSession, seedUser } from '../data.js';
 import { floorList, floorListWithEvents, floorRead } from '../floor.js';
 import { type Figure, median, timed } from '../measure.js';
 import type { Run } from '../run.js';
@@ -54,23 +54,12 @@ export function latencyFigure(
   return { ...base, unit: 'ms', ours, floor, ratio: ours / floor, samples: t.ours.length };
 }
 
-/** A session of `events` stored events, created by our service and filled in bulk. */
-export async function seededSession(run: Run, events: number, label: string): Promise<SessionKey> {
-  const { backend } = run;
-  const service = await backend.service('sync');
-  const session = await service.createSession(freshKey(label));
-  const key = { appName: session.appName, userId: session.userId, sessionId: session.id };
-  await seedEvents(backend.floor, backend.tables, key, events);
-  await analyze(backend.floor, backend.tables);
-  return key;
-}
-
 /** W3: getSession of a 5,000-event session with limit 1,000 and limit 20. */
 export async function w3(run: Run): Promise<Figure[]> {
   const { backend, sizes } = run;
   const { events, limits, samples } = sizes.w3;
   const service = await backend.service('sync');
-  const key = await seededSession(run, events, 'w3');
+  const key = await seededSession(run.backend, events, 'w3');
   const ours = (limit: number) => async () => {
     const session = await service.getSession(key, { eventNum: limit });
     if (!session || session.events.length === 0) throw new Error('W3: the session read back empty');
