@@ -61,7 +61,7 @@ import {
 } from './reader.js';
 
 /** The keys that make Go allocate the embedded *model.Response when it reads an event. */
-const RESPONSE_KEYS = [
+export const RESPONSE_KEYS = [
   'object',
   'created',
   'model',
@@ -174,15 +174,14 @@ function readChoice(o: JsonObject, p: string): Choice {
   };
   set(choice, 'finish_reason', readPtrString(o, 'finish_reason', p));
   const logprobs = readStruct(o, 'logprobs', p, LOGPROBS);
-  if (logprobs) {
-    choice.logprobs = {} as Logprobs;
-    set(
-      choice.logprobs,
-      'content',
-      readSlice(logprobs, 'content', `${p}.logprobs`, TOKEN_LOGPROB, readTokenLogprob),
-    );
-  }
+  if (logprobs) choice.logprobs = readLogprobs(logprobs, `${p}.logprobs`);
   return choice;
+}
+
+export function readLogprobs(o: JsonObject, p: string): Logprobs {
+  const logprobs = {} as Logprobs;
+  set(logprobs, 'content', readSlice(o, 'content', p, TOKEN_LOGPROB, readTokenLogprob));
+  return logprobs;
 }
 
 function readMessage(o: JsonObject | undefined, p: string): Message {
@@ -199,7 +198,7 @@ function readMessage(o: JsonObject | undefined, p: string): Message {
 }
 
 /** An omitempty slice of structs: undefined when absent, null or empty. */
-function readSlice<T>(
+export function readSlice<T>(
   o: JsonObject,
   name: string,
   path: string,
@@ -212,7 +211,7 @@ function readSlice<T>(
   return items.map((item, i) => readItem(itemStruct(item, p, i, struct), `${p}[${i}]`));
 }
 
-function readContentPart(o: JsonObject, p: string): ContentPart {
+export function readContentPart(o: JsonObject, p: string): ContentPart {
   const part: ContentPart = { type: readString(o, 'type', p) };
   set(part, 'text', readPtrString(o, 'text', p));
   const image = readStruct(o, 'image', p, IMAGE);
@@ -318,7 +317,7 @@ function readUsage(o: JsonObject, p: string): Usage {
 }
 
 /** Go's map[string]struct{}: each value must be an object (or null) and reads as `{}`. */
-function readToolIdSet(o: JsonObject, p: string): Record<string, Record<string, never>> | undefined {
+export function readToolIdSet(o: JsonObject, p: string): Record<string, Record<string, never>> | undefined {
   const ids = readObject(o, 'longRunningToolIDs', p);
   if (!ids) return undefined;
   const keys = Object.keys(ids);

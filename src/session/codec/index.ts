@@ -4,6 +4,7 @@ import { type StateMap, TRACKS_STATE_KEY } from '../state.js';
 import type { Summary } from '../summary.js';
 import type { TrackEvent } from '../track.js';
 import { decodeJsonText } from './decode-text.js';
+import { adoptEvent } from './event-adopt.js';
 import { decodeEventValue } from './event-decode.js';
 import { encodeEvent, writeStateMapEntries } from './event-encode.js';
 import { structObject } from './fields.js';
@@ -41,7 +42,7 @@ export { RawJson, stringifyExactJson } from './raw-json.js';
 
 /** Reads an event as Go writes it (or an older flat payload without `response`). */
 export function decodeEvent(json: string): Event {
-  return decodeJsonText(json, 'event', (tree) => decodeEventValue(tree, 'event'));
+  return decodeJsonText(json, 'event', (tree) => decodeEventValue(tree, 'event'), adoptEvent);
 }
 
 /**
