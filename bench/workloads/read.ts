@@ -3,7 +3,7 @@
  * one SELECT each. Every sample runs ours and then the floor back to back (A B A B ...), after a
  * few untimed warmup calls of each, and the reported figure is the median.
  */
-import type { SessionKey, UserKey } from '../../src/session/keys.js';
+import type { UserKey } from '../../src/session/keys.js';
 import { textValue } from '../../src/session/state.js';
 import { APP, analyze, freshKey, seededSession, seedUser } from '../data.js';
 import { floorList, floorListWithEvents, floorRead } from '../floor.js';
