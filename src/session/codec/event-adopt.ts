@@ -42,7 +42,7 @@ import {
  * Anything else (a null or zero value where the canonical event has no key, a wrong type, a flat
  * payload without `response`, a malformed `response`) returns undefined, and the caller decodes a
  * fresh parse with decodeEventValue, so such documents read, and fail, exactly as they always did.
- * The result equals decodeEventValue's for the same text (test/session/codec/event-adopt.test.ts).
+ * The result equals decodeEventValue's for the same text (test/golden/event-adopt.property.test.ts).
  */
 export function adoptEvent(tree: unknown): Event | undefined {
   try {
