@@ -206,7 +206,12 @@ export function pgClient(
   let closing: Promise<void> | undefined;
   guardCheckouts(pool);
   const facts = new WeakMap<object, Promise<ConnectionFacts>>();
-  const prepareOn = (f: ConnectionFacts) => preparedStatements ?? !f.pooled;
+  /** How run sends on a connection: prepared unless behind a pooler (or as the caller chose). */
+  const settingsOn = (f: ConnectionFacts, pooled: boolean): RunSettings => ({
+    prepare: preparedStatements ?? !f.pooled,
+    pooled,
+    readTimeoutMs,
+  });
   /** A statement of our own (BEGIN, COMMIT, ROLLBACK, the probe), bounded like the caller's. */
   const plain = (conn: pg.PoolClient, text: string, values?: unknown[]) =>
     send(conn, { text, values }, readTimeoutMs);
@@ -238,14 +243,12 @@ export function pgClient(
   return {
     kind: 'pg',
     query: <Row>(text: string, params?: readonly unknown[]) =>
-      onConnection((conn, f) =>
-        run<Row>(conn, text, params, { prepare: prepareOn(f), pooled: true, readTimeoutMs }),
-      ),
+      onConnection((conn, f) => run<Row>(conn, text, params, settingsOn(f, true))),
 
     transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
       return onConnection(async (conn, f, release) => {
         let finished = false;
-        const settings: RunSettings = { prepare: prepareOn(f), pooled: false, readTimeoutMs };
+        const settings = settingsOn(f, false);
         const tx: SqlExecutor = {
           query: <Row>(text: string, params?: readonly unknown[]) => {
             // A statement issued after the transaction ended would run on a connection that is
@@ -286,7 +289,7 @@ export function pgClient(
     withConnection<T>(fn: (conn: SqlExecutor) => Promise<T>): Promise<T> {
       return onConnection(async (conn, f) => {
         let finished = false;
-        const settings: RunSettings = { prepare: prepareOn(f), pooled: false, readTimeoutMs };
+        const settings = settingsOn(f, false);
         const executor: SqlExecutor = {
           query: <Row>(text: string, params?: readonly unknown[]) => {
             if (finished) return Promise.reject(new Error('the connection has been released'));
