@@ -171,6 +171,52 @@ describe('export lines', () => {
       expect(parseExportLine(line({ updatedAt: time })).updatedAt).toBe(time);
     }
   });
+  it('hold keys and state values to the rules the service holds them to, naming the field', () => {
+    const times = { updatedAt: valid.updatedAt, expiresAt: null, deletedAt: null };
+    const row = { createdAt: valid.createdAt, ...times };
+    const full = {
+      ...valid,
+      summaries: [{ filterKey: 'f', summary: null, ...times }],
+      trackEvents: [{ track: 't', event: '{}', ...row }],
+      appState: [{ key: 'k', value: 'v', ...row }],
+      userState: [{ key: 'k', value: null, ...row }],
+    };
+    expect(parseExportLine(JSON.stringify(full))).toEqual(full);
+    const bom = '\ufeffx';
+    const cases: [string, object][] = [
+      ['session.appName', { appName: bom }],
+      ['session.userId', { userId: bom }],
+      ['session.sessionId', { sessionId: bom }],
+      ['session.summaries[0].filterKey', { summaries: [{ ...full.summaries[0], filterKey: bom }] }],
+      ['session.trackEvents[0].track', { trackEvents: [{ ...full.trackEvents[0], track: bom }] }],
+      ['session.appState[0].key', { appState: [{ ...full.appState[0], key: bom }] }],
+      ['session.appState[0].value', { appState: [{ ...full.appState[0], value: bom }] }],
+      ['session.userState[0].value', { userState: [{ ...full.userState[0], value: bom }] }],
+    ];
+    for (const [field, patch] of cases) {
+      expect(() => parseExportLine(JSON.stringify({ ...full, ...patch })), field).toThrow(
+        `${field} must not start with U+FEFF (a byte order mark)`,
+      );
+    }
+    // Anywhere but first, a byte order mark is an ordinary character; an empty filter key is Go's default.
+    const inside = parseExportLine(
+      JSON.stringify({ ...full, sessionId: 'x\ufeff', summaries: [{ ...full.summaries[0], filterKey: '' }] }),
+    );
+    expect([inside.sessionId, inside.summaries[0]!.filterKey]).toEqual(['x\ufeff', '']);
+
+    // VARCHAR(255) counts code points: 255 emoji fit, a 256th does not.
+    const emoji = '\u{1F600}'.repeat(255);
+    expect(parseExportLine(JSON.stringify({ ...full, userId: emoji })).userId).toBe(emoji);
+    for (const [field, patch] of [
+      ['session.userId', { userId: `${emoji}a` }],
+      ['session.trackEvents[0].track', { trackEvents: [{ ...full.trackEvents[0], track: 'a'.repeat(256) }] }],
+      ['session.userState[0].key', { userState: [{ ...full.userState[0], key: 'a'.repeat(256) }] }],
+    ] as [string, object][]) {
+      expect(() => parseExportLine(JSON.stringify({ ...full, ...patch })), field).toThrow(
+        `${field} must be at most 255 characters`,
+      );
+    }
+  });
 });
 
 describe('numbers', () => {

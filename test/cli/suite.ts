@@ -213,6 +213,17 @@ export function defineCliSuite(name: string, open: () => Promise<Target>, enable
         expect(damaged).toContain('sessions.jsonl line 2: session.appName must not be empty');
         expect(damaged).toContain('the 1 session before it was imported');
 
+        // A key the service refuses is refused by field, and nothing of its session is written:
+        // on PGlite it would have been read back without its byte order mark, as another key.
+        const renamed = { ...JSON.parse(exported[1]!), sessionId: '\ufeffrenamed' };
+        writeFileSync(file, `${JSON.stringify(renamed)}\n`);
+        const refused = expectOneLineError(await run(['import', file], { flags: target.secondFlags }));
+        expect(refused).toContain(
+          'sessions.jsonl line 1: session.sessionId must not start with U+FEFF (a byte order mark)',
+        );
+        const after = ok(await run(['export', '--include-deleted'], { flags: target.secondFlags }));
+        expect(after.stdout).toBe(first.stdout);
+
         // Each line holds the exact stored event JSON, in order, and each app's and user's state once.
         const records = exported.map((l) => JSON.parse(l));
         const demo = records.find((r) => r.appName === 'travel-assistant');

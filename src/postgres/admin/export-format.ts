@@ -4,6 +4,7 @@
  * `summary`), so nothing is re-encoded on the way (large numbers, key order and Go's exact field
  * set survive), and timestamps travel with every microsecond.
  */
+import { LEADING_BOM_RULE, MAX_KEY_LENGTH } from '../../session/keys.js';
 import { isExportedTimestamp } from './timestamps.js';
 
 /** Written into every line, so an importer can refuse a file it does not understand. */
@@ -99,6 +100,26 @@ function nullableText(o: Json, name: string, path: string): string | null {
   return o[name] === null ? null : text(o, name, path);
 }
 
+/** Text whose leading U+FEFF embedded PGlite would drop on reading it back (see LEADING_BOM_RULE). */
+function noLeadingBom<T extends string | null>(value: T, path: string): T {
+  if (value?.charCodeAt(0) === 0xfeff) fail(path, LEADING_BOM_RULE);
+  return value;
+}
+
+/**
+ * A key column (VARCHAR(255)): held to the rules the service holds keys to, so an import stores
+ * on every backend what the service could have stored, and a line naming a key the service
+ * refuses is refused by field rather than by the database or, on PGlite, read back as another key.
+ */
+function key(o: Json, name: string, path: string, { nonEmpty = true } = {}): string {
+  const value = noLeadingBom(text(o, name, path, { nonEmpty }), `${path}.${name}`);
+  // Code points, as VARCHAR counts them.
+  if (value.length > MAX_KEY_LENGTH && [...value].length > MAX_KEY_LENGTH) {
+    fail(`${path}.${name}`, `must be at most ${MAX_KEY_LENGTH} characters`);
+  }
+  return value;
+}
+
 function json(o: Json, name: string, path: string, nullable: boolean): string | null {
   if (nullable && o[name] === null) return null;
   const value = text(o, name, path);
@@ -162,21 +183,22 @@ const event = (o: Json, p: string): ExportedEvent => ({
 });
 
 const summary = (o: Json, p: string): ExportedSummary => ({
-  filterKey: text(o, 'filterKey', p),
+  filterKey: key(o, 'filterKey', p, { nonEmpty: false }),
   summary: json(o, 'summary', p, true),
   ...times(o, p),
 });
 
 const trackEvent = (o: Json, p: string): ExportedTrackEvent => ({
-  track: text(o, 'track', p, { nonEmpty: true }),
+  track: key(o, 'track', p),
   event: json(o, 'event', p, false)!,
   createdAt: time(o, 'createdAt', p),
   ...times(o, p),
 });
 
 const state = (o: Json, p: string): ExportedState => ({
-  key: text(o, 'key', p, { nonEmpty: true }),
-  value: nullableText(o, 'value', p),
+  key: key(o, 'key', p),
+  // A TEXT column, read back on PGlite without a leading byte order mark like the keys.
+  value: noLeadingBom(nullableText(o, 'value', p), `${p}.value`),
   createdAt: time(o, 'createdAt', p),
   ...times(o, p),
 });
@@ -201,9 +223,9 @@ export function parseExportLine(line: string): ExportedSession {
   }
   const session: ExportedSession = {
     format: EXPORT_FORMAT,
-    appName: text(o, 'appName', p, { nonEmpty: true }),
-    userId: text(o, 'userId', p, { nonEmpty: true }),
-    sessionId: text(o, 'sessionId', p, { nonEmpty: true }),
+    appName: key(o, 'appName', p),
+    userId: key(o, 'userId', p),
+    sessionId: key(o, 'sessionId', p),
     state: json(o, 'state', p, true),
     createdAt: time(o, 'createdAt', p),
     ...times(o, p),
