@@ -10,6 +10,7 @@ import { withDatabase } from '../database.js';
 import { CliError } from '../errors.js';
 import { note, print } from '../io.js';
 import { colorsFor } from '../output/colors.js';
+import { indentJson } from '../output/indent-json.js';
 import { outputWidth, renderSession, stateValueText } from '../output/transcript.js';
 import { type SessionView, viewOf } from '../records/view.js';
 import { formatExported } from '../timestamps.js';
@@ -30,33 +31,46 @@ async function notFound(db: Database, app: string, user: string, session: string
   return new CliError(`unknown session ${name} in ${db.describe}`);
 }
 
-/** The JSON `show --json` prints: decoded state, and the stored documents parsed as they are. */
-function sessionJson(record: ExportedSession, view: SessionView): Record<string, unknown> {
+/** `"key":value`, the value being JSON text already. */
+const member = (key: string, json: string) => `${JSON.stringify(key)}:${json}`;
+
+/**
+ * The JSON `show --json` prints: decoded state, and the stored documents as the database holds
+ * them. They are spliced in as their text rather than parsed and printed again, which would
+ * round numbers JSON.parse cannot hold (a Go service's int64 ids, `1.50`) and show other digits
+ * than the table has.
+ */
+export function sessionJson(record: ExportedSession, view: SessionView): string {
   const state: Record<string, string | null> = {};
   for (const [key, value] of Object.entries(view.session.state)) {
     state[key] = value === null ? null : stateValueText(value);
   }
-  // A Map, then fromEntries: a track may be called __proto__.
-  const tracks = new Map<string, unknown[]>();
+  // A Map keeps the tracks in their first event's order, and a track may be called __proto__.
+  const tracks = new Map<string, string[]>();
   for (const row of record.trackEvents) {
     const list = tracks.get(row.track) ?? [];
-    list.push(JSON.parse(row.event));
+    list.push(row.event);
     tracks.set(row.track, list);
   }
-  return {
-    appName: record.appName,
-    userId: record.userId,
-    sessionId: record.sessionId,
-    createdAt: record.createdAt,
-    updatedAt: record.updatedAt,
-    expiresAt: record.expiresAt,
-    state,
-    events: record.events.map((e) => JSON.parse(e.event)),
-    summaries: Object.fromEntries(
-      record.summaries.map((m) => [m.filterKey, m.summary === null ? null : JSON.parse(m.summary)]),
+  const members = [
+    member('appName', JSON.stringify(record.appName)),
+    member('userId', JSON.stringify(record.userId)),
+    member('sessionId', JSON.stringify(record.sessionId)),
+    member('createdAt', JSON.stringify(record.createdAt)),
+    member('updatedAt', JSON.stringify(record.updatedAt)),
+    member('expiresAt', JSON.stringify(record.expiresAt)),
+    member('state', JSON.stringify(state)),
+    member('events', `[${record.events.map((e) => e.event).join(',')}]`),
+    member(
+      'summaries',
+      `{${record.summaries.map((m) => member(m.filterKey, m.summary ?? 'null')).join(',')}}`,
     ),
-    tracks: Object.fromEntries(tracks),
-  };
+    member(
+      'tracks',
+      `{${[...tracks].map(([track, events]) => member(track, `[${events.join(',')}]`)).join(',')}}`,
+    ),
+  ];
+  return indentJson(`{${members.join(',')}}`);
 }
 
 async function show(app: string, user: string, sessionId: string, flags: ShowFlags): Promise<void> {
@@ -65,7 +79,7 @@ async function show(app: string, user: string, sessionId: string, flags: ShowFla
     if (!record) throw await notFound(db, app, user, sessionId);
     const view = viewOf(record);
     if (flags.json) {
-      await print(JSON.stringify(sessionJson(record, view), null, 2));
+      await print(sessionJson(record, view));
     } else {
       const rendered = renderSession(view.session, {
         colors: colorsFor(process.stdout),
