@@ -31,9 +31,17 @@ export interface ConnectionFacts {
 
 // One round trip per new connection: learn the backend pid and, on a direct connection only, make
 // the timeouts session settings (set_config(..., false) is `SET`).
+//
+// And on every connection, DateStyle ISO when the database's is another: reads order events by
+// the timestamp text the server writes and parse session times from it, and under `SQL, DMY`
+// (an operator's `ALTER DATABASE ... SET DateStyle`) `01/02/2026` sorts before `31/01/2026`.
+// Unlike the timeouts it is made behind a pooler too: DateStyle is one of the parameters the
+// server reports when it changes, which PgBouncer keeps per client and sets again on whichever
+// server connection it hands that client next.
 const PROBE = `SELECT pg_backend_pid() = $1::int AS direct,
   CASE WHEN pg_backend_pid() = $1::int AND $2::text <> '' THEN set_config('statement_timeout', $2, false) END AS s,
-  CASE WHEN pg_backend_pid() = $1::int AND $3::text <> '' THEN set_config('lock_timeout', $3, false) END AS l`;
+  CASE WHEN pg_backend_pid() = $1::int AND $3::text <> '' THEN set_config('lock_timeout', $3, false) END AS l,
+  CASE WHEN current_setting('DateStyle') NOT LIKE 'ISO%' THEN set_config('DateStyle', 'ISO', false) END AS d`;
 
 const setting = (ms: number | undefined) => (ms !== undefined && ms > 0 ? `${ms}ms` : '');
 

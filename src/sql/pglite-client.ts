@@ -51,6 +51,14 @@ export interface PgliteClientOptions {
   preparedStatements?: boolean;
 }
 
+/**
+ * DateStyle ISO when the database's is another (an `ALTER DATABASE ... SET DateStyle` in a data
+ * directory): reads order events by the timestamp text PostgreSQL writes, which only ISO's
+ * `YYYY-MM-DD HH:MM:SS` orders as time (see pg-session.ts for the server's side).
+ */
+const ISO_DATE_STYLE = `SELECT CASE WHEN current_setting('DateStyle') NOT LIKE 'ISO%'
+  THEN set_config('DateStyle', 'ISO', false) END`;
+
 function isPglite(value: unknown): value is PGlite {
   return typeof value === 'object' && value !== null && typeof (value as PGlite).transaction === 'function';
 }
@@ -91,6 +99,12 @@ export async function pgliteClient(
       throw error;
     }
     owned = true;
+  }
+  try {
+    await db.query(ISO_DATE_STYLE);
+  } catch (error) {
+    if (owned) await db.close().finally(() => lock?.release());
+    throw error;
   }
   const prepared = preparedStatements ? new PglitePrepared(db, module, queryOptions) : undefined;
   const outside = executor(db, prepared);
