@@ -191,6 +191,11 @@ export interface PgClientOptions {
    */
   timeouts?: ServerTimeouts;
   /**
+   * Make READ COMMITTED the isolation of single statements on each direct connection when the
+   * database's default is another (for a pool we created: a caller's pool keeps its own).
+   */
+  readCommitted?: boolean;
+  /**
    * How long to wait for the answer to each statement before failing it with "Query read
    * timeout" and discarding its connection (0 or absent: no bound). The pool's own
    * `query_timeout`, when it has one, applies as well.
@@ -201,7 +206,7 @@ export interface PgClientOptions {
 /** Wraps a pg.Pool as a {@link SqlClient}. */
 export function pgClient(
   pool: pg.Pool,
-  { owned, preparedStatements, timeouts = {}, readTimeoutMs = 0 }: PgClientOptions,
+  { owned, preparedStatements, timeouts = {}, readCommitted = false, readTimeoutMs = 0 }: PgClientOptions,
 ): SqlClient {
   let closing: Promise<void> | undefined;
   guardCheckouts(pool);
@@ -229,7 +234,7 @@ export function pgClient(
       broken.release(error);
     };
     try {
-      return await fn(conn, await connectionFacts(facts, conn, timeouts, plain), release);
+      return await fn(conn, await connectionFacts(facts, conn, timeouts, plain, { readCommitted }), release);
     } catch (error) {
       // As pg.Pool's own query(): a connection whose statement failed is not reused, since it
       // may be broken, still running the statement (a read timeout) or in an unknown state.

@@ -19,6 +19,12 @@ export interface ServerTimeouts {
   lockTimeoutMs?: number;
 }
 
+/** What a client sets on each direct connection besides the timeouts. */
+export interface SessionDefaults {
+  /** Make READ COMMITTED the isolation of statements outside a transaction. */
+  readCommitted?: boolean;
+}
+
 /** What one connection talks to. */
 export interface ConnectionFacts {
   /**
@@ -38,22 +44,32 @@ export interface ConnectionFacts {
 // Unlike the timeouts it is made behind a pooler too: DateStyle is one of the parameters the
 // server reports when it changes, which PgBouncer keeps per client and sets again on whichever
 // server connection it hands that client next.
+//
+// And, for a pool the service made, READ COMMITTED as the isolation of single statements on a
+// direct connection, when the database's default is another ($4): under SERIALIZABLE, appends
+// racing on one session's row fail with a serialization error instead of taking turns. Behind a
+// pooler it is left alone, as the timeouts are: it is not a reported parameter, so a session
+// setting would stay with a server connection and reach other clients.
 const PROBE = `SELECT pg_backend_pid() = $1::int AS direct,
   CASE WHEN pg_backend_pid() = $1::int AND $2::text <> '' THEN set_config('statement_timeout', $2, false) END AS s,
   CASE WHEN pg_backend_pid() = $1::int AND $3::text <> '' THEN set_config('lock_timeout', $3, false) END AS l,
-  CASE WHEN current_setting('DateStyle') NOT LIKE 'ISO%' THEN set_config('DateStyle', 'ISO', false) END AS d`;
+  CASE WHEN current_setting('DateStyle') NOT LIKE 'ISO%' THEN set_config('DateStyle', 'ISO', false) END AS d,
+  CASE WHEN pg_backend_pid() = $1::int AND $4::bool
+    AND current_setting('default_transaction_isolation') <> 'read committed'
+    THEN set_config('default_transaction_isolation', 'read committed', false) END AS i`;
 
 const setting = (ms: number | undefined) => (ms !== undefined && ms > 0 ? `${ms}ms` : '');
 
 /**
  * Learns (once per connection, cached for this client) whether `conn` reaches the server directly,
- * and on a direct connection sets the timeouts for the session.
+ * and on a direct connection sets the timeouts (and `defaults`) for the session.
  */
 export function connectionFacts(
   cache: WeakMap<object, Promise<ConnectionFacts>>,
   conn: pg.PoolClient,
   timeouts: ServerTimeouts,
   query: (conn: pg.PoolClient, text: string, values: unknown[]) => Promise<pg.QueryResult>,
+  defaults: SessionDefaults = {},
 ): Promise<ConnectionFacts> {
   const known = cache.get(conn);
   if (known) return known;
@@ -62,6 +78,7 @@ export function connectionFacts(
     processId,
     setting(timeouts.statementTimeoutMs),
     setting(timeouts.lockTimeoutMs),
+    defaults.readCommitted === true,
   ]).then(({ rows }) =>
     Object.freeze({ pooled: (rows[0] as { direct?: boolean } | undefined)?.direct !== true }),
   );

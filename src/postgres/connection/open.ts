@@ -52,6 +52,7 @@ export function openConnection(o: ResolvedPostgresOptions): OpenedConnection {
       owned: true,
       preparedStatements: o.preparedStatements,
       timeouts: decided.timeouts ?? {},
+      readCommitted: true,
       readTimeoutMs: readTimeoutMs ?? 0,
     }),
     true,
