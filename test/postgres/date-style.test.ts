@@ -14,40 +14,20 @@ import { ManualClock } from '../../src/session/clock.js';
 import { createEvent } from '../../src/session/event.js';
 import type { SqlClient } from '../../src/sql/client.js';
 import { pgliteClient } from '../../src/sql/pglite-client.js';
-import { describeServer, serverUrl } from '../support/database.js';
+import { describeServer, serverUrl, withServerDatabase } from '../support/database.js';
 import { describePgBouncer, type PgBouncer, startPgBouncer } from '../support/pgbouncer.js';
 
 const HOUR = 3_600_000;
 
-let database: string;
-let direct: string;
-
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: serverUrl });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
+let database: Awaited<ReturnType<typeof withServerDatabase>> | undefined;
 
 beforeAll(async () => {
   if (!serverUrl) return;
-  database = `ds_${randomBytes(6).toString('hex')}`;
-  await admin(async (c) => {
-    await c.query(`CREATE DATABASE "${database}"`);
-    await c.query(`ALTER DATABASE "${database}" SET DateStyle = 'SQL, DMY'`);
-    await c.query(`ALTER DATABASE "${database}" SET TimeZone = 'Pacific/Chatham'`);
-  });
-  const url = new URL(serverUrl);
-  url.pathname = `/${database}`;
-  direct = url.toString();
+  database = await withServerDatabase('ds', { DateStyle: 'SQL, DMY', TimeZone: 'Pacific/Chatham' });
 });
 
 afterAll(async () => {
-  if (!serverUrl || !database) return;
-  await admin((c) => c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));
+  await database?.drop();
 });
 
 /** The database's own DateStyle, as a connection that does not set it sees it. */
@@ -116,8 +96,8 @@ async function exercise(connect: { dsn: string } | { client: SqlClient }): Promi
 
 describeServer('a database whose DateStyle is SQL, DMY and TimeZone not UTC', () => {
   it('reads events in order and session times exactly, on a direct connection', async () => {
-    expect(await serverDateStyle(direct)).toBe('SQL, DMY');
-    await exercise({ dsn: direct });
+    expect(await serverDateStyle(database!.url)).toBe('SQL, DMY');
+    await exercise({ dsn: database!.url });
   });
 });
 
@@ -133,7 +113,7 @@ describePgBouncer('the same database through PgBouncer', () => {
 
   it('reads events in order in transaction pooling, where a connection moves between server connections', async () => {
     const url = new URL(bouncer.url);
-    url.pathname = `/${database}`;
+    url.pathname = `/${database!.name}`;
     expect(await serverDateStyle(url.toString())).toBe('SQL, DMY');
     await exercise({ dsn: url.toString() });
   });

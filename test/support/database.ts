@@ -96,3 +96,38 @@ export const testDatabases: readonly (readonly [name: string, open: () => Promis
   ['PGlite', openPgliteDatabase],
   ...(serverUrl ? [['server PostgreSQL', openServerDatabase] as const] : []),
 ];
+
+/**
+ * A fresh database `<prefix>_<hex>` on the test server with `settings` as its defaults
+ * (`ALTER DATABASE ... SET`), as an operator may have configured it. `url` reaches it; `drop()`
+ * drops it, its connections included.
+ */
+export async function withServerDatabase(
+  prefix: string,
+  settings: Record<string, string>,
+): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+  if (!serverUrl) throw new Error('withServerDatabase: AGENT_SESSIONS_TEST_DATABASE_URL is not set');
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const asAdmin = async (statements: string[]) => {
+    const admin = createPgPool({ connectionString: serverUrl, max: 1 });
+    try {
+      for (const statement of statements) await admin.query(statement);
+    } finally {
+      await admin.end();
+    }
+  };
+  await asAdmin([
+    `CREATE DATABASE "${name}"`,
+    // Values go as literals: ALTER DATABASE takes no parameters. The tests' own constants only.
+    ...Object.entries(settings).map(
+      ([k, v]) => `ALTER DATABASE "${name}" SET ${k} = '${v.replaceAll("'", "''")}'`,
+    ),
+  ]);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    name,
+    url: url.toString(),
+    drop: () => asAdmin([`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`]),
+  };
+}
