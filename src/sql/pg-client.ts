@@ -211,6 +211,7 @@ export function pgClient(
   let closing: Promise<void> | undefined;
   guardCheckouts(pool);
   const facts = new WeakMap<object, Promise<ConnectionFacts>>();
+  const defaults = { readCommitted };
   /** How run sends on a connection: prepared unless behind a pooler (or as the caller chose). */
   const settingsOn = (f: ConnectionFacts, pooled: boolean): RunSettings => ({
     prepare: preparedStatements ?? !f.pooled,
@@ -234,7 +235,7 @@ export function pgClient(
       broken.release(error);
     };
     try {
-      return await fn(conn, await connectionFacts(facts, conn, timeouts, plain, { readCommitted }), release);
+      return await fn(conn, await connectionFacts(facts, conn, timeouts, plain, defaults), release);
     } catch (error) {
       // As pg.Pool's own query(): a connection whose statement failed is not reused, since it
       // may be broken, still running the statement (a read timeout) or in an unknown state.

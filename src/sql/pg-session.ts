@@ -12,6 +12,7 @@
  * one server connection for its whole length in every pooling mode.
  */
 import type pg from 'pg';
+import { ISO_DATE_STYLE } from './timestamps.js';
 
 /** Server timeouts a client applies on its connections, in milliseconds (0 or absent: not set). */
 export interface ServerTimeouts {
@@ -38,12 +39,11 @@ export interface ConnectionFacts {
 // One round trip per new connection: learn the backend pid and, on a direct connection only, make
 // the timeouts session settings (set_config(..., false) is `SET`).
 //
-// And on every connection, DateStyle ISO when the database's is another: reads order events by
-// the timestamp text the server writes and parse session times from it, and under `SQL, DMY`
-// (an operator's `ALTER DATABASE ... SET DateStyle`) `01/02/2026` sorts before `31/01/2026`.
-// Unlike the timeouts it is made behind a pooler too: DateStyle is one of the parameters the
-// server reports when it changes, which PgBouncer keeps per client and sets again on whichever
-// server connection it hands that client next.
+// And on every connection, DateStyle ISO when the database's is another (an operator's
+// `ALTER DATABASE ... SET DateStyle`; see ISO_DATE_STYLE). Unlike the timeouts it is made behind a
+// pooler too: DateStyle is one of the parameters the server reports when it changes, which
+// PgBouncer keeps per client and sets again on whichever server connection it hands that client
+// next.
 //
 // And, for a pool the service made, READ COMMITTED as the isolation of single statements on a
 // direct connection, when the database's default is another ($4): under SERIALIZABLE, appends
@@ -53,7 +53,7 @@ export interface ConnectionFacts {
 const PROBE = `SELECT pg_backend_pid() = $1::int AS direct,
   CASE WHEN pg_backend_pid() = $1::int AND $2::text <> '' THEN set_config('statement_timeout', $2, false) END AS s,
   CASE WHEN pg_backend_pid() = $1::int AND $3::text <> '' THEN set_config('lock_timeout', $3, false) END AS l,
-  CASE WHEN current_setting('DateStyle') NOT LIKE 'ISO%' THEN set_config('DateStyle', 'ISO', false) END AS d,
+  ${ISO_DATE_STYLE} AS d,
   CASE WHEN pg_backend_pid() = $1::int AND $4::bool
     AND current_setting('default_transaction_isolation') <> 'read committed'
     THEN set_config('default_transaction_isolation', 'read committed', false) END AS i`;

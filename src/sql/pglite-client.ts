@@ -11,6 +11,7 @@ import { JsonArrayParam } from './json-array.js';
 import { resultParsers } from './parsers.js';
 import { type DataDirLock, lockDataDir } from './pglite-lock.js';
 import { PglitePrepared } from './pglite-prepared.js';
+import { ISO_DATE_STYLE } from './timestamps.js';
 
 // Per-query parsers, so an instance the caller shares with us keeps its own configuration.
 const queryOptions: QueryOptions = { rowMode: 'object', parsers: { ...resultParsers } };
@@ -50,14 +51,6 @@ export interface PgliteClientOptions {
    */
   preparedStatements?: boolean;
 }
-
-/**
- * DateStyle ISO when the database's is another (an `ALTER DATABASE ... SET DateStyle` in a data
- * directory): reads order events by the timestamp text PostgreSQL writes, which only ISO's
- * `YYYY-MM-DD HH:MM:SS` orders as time (see pg-session.ts for the server's side).
- */
-const ISO_DATE_STYLE = `SELECT CASE WHEN current_setting('DateStyle') NOT LIKE 'ISO%'
-  THEN set_config('DateStyle', 'ISO', false) END`;
 
 function isPglite(value: unknown): value is PGlite {
   return typeof value === 'object' && value !== null && typeof (value as PGlite).transaction === 'function';
@@ -100,12 +93,9 @@ export async function pgliteClient(
     }
     owned = true;
   }
-  try {
-    await db.query(ISO_DATE_STYLE);
-  } catch (error) {
-    if (owned) await db.close().finally(() => lock?.release());
-    throw error;
-  }
+  // An instance PGlite.create opened here is in ISO: PGlite applies no per-database settings when
+  // it starts. A caller's may have had another style set in its session.
+  if (!owned) await db.query(`SELECT ${ISO_DATE_STYLE}`);
   const prepared = preparedStatements ? new PglitePrepared(db, module, queryOptions) : undefined;
   const outside = executor(db, prepared);
   let closing: Promise<void> | undefined;

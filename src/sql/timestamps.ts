@@ -8,6 +8,15 @@
  * again and still compare equal to the stored one (keyset paging on created_at depends on that).
  */
 
+/**
+ * A select-list expression that sets the session's DateStyle to ISO when it is another (and is
+ * NULL either way). The read statements order events by the timestamp text the server writes,
+ * which orders as time only in ISO (under `SQL, DMY`, `01/02/2026` sorts before `31/01/2026`),
+ * and this module parses only ISO; each client runs it on the connections it is given.
+ */
+export const ISO_DATE_STYLE = `CASE WHEN current_setting('DateStyle') NOT LIKE 'ISO%'
+  THEN set_config('DateStyle', 'ISO', false) END`;
+
 /** A Date read from the database, with the nanoseconds below its milliseconds (whole microseconds). */
 export class SqlTimestamp extends Date {
   /** Nanoseconds beyond the Date's milliseconds, 0 to 999,000. */
