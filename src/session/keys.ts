@@ -38,10 +38,17 @@ function checkKeyPart(field: string, value: unknown): asserts value is string {
   if (typeof value !== 'string' || value.length === 0) throw new InvalidArgumentError(field, 'is required');
   checkStoredText(field, value);
   if (value.charCodeAt(0) === 0xfeff) throw new InvalidArgumentError(field, LEADING_BOM_RULE);
-  // Length in code points, as VARCHAR(255) counts: an emoji is one character, two UTF-16 units.
-  if (value.length > MAX_KEY_LENGTH && [...value].length > MAX_KEY_LENGTH) {
+  if (longerThanKey(value)) {
     throw new InvalidArgumentError(field, `must be at most ${MAX_KEY_LENGTH} characters`);
   }
+}
+
+/**
+ * Whether text holds more than MAX_KEY_LENGTH characters, in code points as VARCHAR(255) counts
+ * them: an emoji is one character, two UTF-16 units.
+ */
+export function longerThanKey(value: string): boolean {
+  return value.length > MAX_KEY_LENGTH && [...value].length > MAX_KEY_LENGTH;
 }
 
 /** Validates in the order appName, userId (as trpc-agent-go's CheckUserKey). */

@@ -4,7 +4,7 @@
  * `summary`), so nothing is re-encoded on the way (large numbers, key order and Go's exact field
  * set survive), and timestamps travel with every microsecond.
  */
-import { LEADING_BOM_RULE, MAX_KEY_LENGTH } from '../../session/keys.js';
+import { LEADING_BOM_RULE, longerThanKey, MAX_KEY_LENGTH } from '../../session/keys.js';
 import { isExportedTimestamp } from './timestamps.js';
 
 /** Written into every line, so an importer can refuse a file it does not understand. */
@@ -113,8 +113,7 @@ function noLeadingBom<T extends string | null>(value: T, path: string): T {
  */
 function key(o: Json, name: string, path: string, { nonEmpty = true } = {}): string {
   const value = noLeadingBom(text(o, name, path, { nonEmpty }), `${path}.${name}`);
-  // Code points, as VARCHAR counts them.
-  if (value.length > MAX_KEY_LENGTH && [...value].length > MAX_KEY_LENGTH) {
+  if (longerThanKey(value)) {
     fail(`${path}.${name}`, `must be at most ${MAX_KEY_LENGTH} characters`);
   }
   return value;
