@@ -13,10 +13,12 @@ import type { SweepCounts, SweepReport } from '../session/observers.js';
 import type { ErrorReporter } from '../session/service-options.js';
 import { toSqlTimestamp } from '../session/time.js';
 import type { SqlClient } from '../sql/client.js';
+import { SqlConfigError } from '../sql/errors.js';
 import { SummaryJobQueue } from '../summary/job-queue.js';
 import { AsyncWrites } from './async/async-writes.js';
 import { installExitFlush } from './async/exit-flush.js';
 import { Sweeper } from './cleanup/sweeper.js';
+import { asConfigError } from './connection/connection-string.js';
 import { connectionError, type OpenedConnection, openConnection } from './connection/open.js';
 import { type Redactor, redactCause, redactorFor } from './connection/secrets.js';
 import type { ServiceContext } from './operations/context.js';
@@ -142,11 +144,16 @@ export class ServiceRuntime implements ServiceContext {
     const { client, describe, redact } = this.#connection;
     let database: string;
     try {
-      const { rows } = await client.query<{ database: string }>('SELECT current_database() AS database');
+      // In a transaction, since the operations need them: a pooler that allows none (statement
+      // pooling) is a ConfigError now rather than at the first createSession.
+      const { rows } = await client.transaction((tx) =>
+        tx.query<{ database: string }>('SELECT current_database() AS database'),
+      );
       database = rows[0]?.database ?? '';
     } catch (error) {
       // Ours already (the embedded database's directory is held by another process): as it is.
       if (isAgentSessionsError(error)) throw error;
+      if (error instanceof SqlConfigError) throw asConfigError(error);
       throw connectionError(error, describe, 'cannot connect', redact);
     }
     this.#telemetry.connected(database);
@@ -187,6 +194,7 @@ export class ServiceRuntime implements ServiceContext {
         return await fn(client);
       } catch (error) {
         if (isAgentSessionsError(error)) throw error;
+        if (error instanceof SqlConfigError) throw asConfigError(error);
         const mapped = mapError?.(error);
         if (mapped) throw mapped;
         const message = error instanceof Error ? error.message || error.name : String(error);

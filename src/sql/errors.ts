@@ -114,6 +114,9 @@ export function isConnectionError(error: unknown): boolean {
  * retrying would fail the same way.
  */
 export function isTransientError(error: unknown): boolean {
+  // A setting that cannot work (a pooler in statement mode) fails the same way every time, though
+  // the driver's error under it is a connection error.
+  if (error instanceof SqlConfigError) return false;
   const state = sqlState(error);
   if (state !== undefined && TRANSIENT_STATES.has(state)) return true;
   return isConnectionError(error);
@@ -130,8 +133,8 @@ export class SqlConfigError extends Error {
   readonly field: string;
   readonly rule: string;
 
-  constructor(field: string, rule: string) {
-    super(`${field}: ${rule}`);
+  constructor(field: string, rule: string, options?: { cause?: unknown }) {
+    super(`${field}: ${rule}`, options);
     this.field = field;
     this.rule = rule;
   }
@@ -143,4 +146,27 @@ export class SqlConfigError extends Error {
  */
 export class ConnectionStringError extends SqlConfigError {
   override readonly name = 'ConnectionStringError';
+}
+
+// PgBouncer's answer (FATAL, 08P01, then it closes the connection) to BEGIN under
+// `pool_mode = statement`, where every statement may go to another server connection.
+const STATEMENT_POOLING = 'transaction blocks not allowed in statement pooling mode';
+
+/**
+ * `error` as a {@link SqlConfigError} when it is a pooler refusing a transaction because it runs
+ * in statement pooling mode; undefined otherwise. The service needs transactions (creating and
+ * deleting a session, replacing events, ...), so no retry can help: the pooler's mode must change.
+ */
+export function statementPoolingError(error: unknown): SqlConfigError | undefined {
+  for (const e of chain(error)) {
+    if (e instanceof SqlConfigError) return e;
+    if (e instanceof Error && e.message.includes(STATEMENT_POOLING)) {
+      return new SqlConfigError(
+        'connection',
+        'the connection pooler runs in statement pooling mode (PgBouncer pool_mode = statement), which refuses transactions; the service needs transaction or session pooling',
+        { cause: error },
+      );
+    }
+  }
+  return undefined;
 }

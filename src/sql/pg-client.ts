@@ -3,7 +3,7 @@
  */
 import pg from 'pg';
 import type { SqlClient, SqlExecutor, SqlResult } from './client.js';
-import { isConnectionError } from './errors.js';
+import { isConnectionError, statementPoolingError } from './errors.js';
 import { JsonArrayParam, jsonbBinary } from './json-array.js';
 import { resultParsers } from './parsers.js';
 import { beginStatement, type ConnectionFacts, connectionFacts, type ServerTimeouts } from './pg-session.js';
@@ -221,6 +221,11 @@ export function pgClient(
   /** A statement of our own (BEGIN, COMMIT, ROLLBACK, the probe), bounded like the caller's. */
   const plain = (conn: pg.PoolClient, text: string, values?: unknown[]) =>
     send(conn, { text, values }, readTimeoutMs);
+  /** Opens a transaction; a pooler that allows none (statement mode) is a setting to change. */
+  const begin = (conn: pg.PoolClient, f: ConnectionFacts) =>
+    plain(conn, beginStatement(f, timeouts)).catch((error: unknown) => {
+      throw statementPoolingError(error) ?? error;
+    });
 
   /** Checks out a connection, learns what it reaches, runs `fn`, and gives it back (or drops it). */
   async function onConnection<T>(
@@ -264,7 +269,7 @@ export function pgClient(
           },
         };
         try {
-          await plain(conn, beginStatement(f, timeouts));
+          await begin(conn, f);
           const value = await fn(tx);
           await plain(conn, 'COMMIT');
           finished = true;
@@ -307,7 +312,7 @@ export function pgClient(
           // Behind a pooler, one server connection is ours only inside a transaction: without
           // one, a session-level advisory lock could be taken on one server connection and
           // released on another (or never). The statements inside then commit together.
-          await plain(conn, beginStatement(f, timeouts));
+          await begin(conn, f);
           const value = await fn(executor);
           await plain(conn, 'COMMIT');
           return value;

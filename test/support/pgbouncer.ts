@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { describe } from 'vitest';
 import { serverUrl, type TestDatabase, withServerSchema } from './database.js';
 
-export type PoolMode = 'transaction' | 'session';
+export type PoolMode = 'transaction' | 'session' | 'statement';
 
 /** A running PgBouncer. */
 export interface PgBouncer {
@@ -23,6 +23,8 @@ export interface PgBouncer {
   readonly mode: PoolMode;
   /** The test server's URL with host and port replaced by PgBouncer's. */
   readonly url: string;
+  /** Rewrites the configuration with `settings` changed and has PgBouncer reload it (SIGHUP). */
+  reload(settings: Record<string, string>): Promise<void>;
   /** Stops PgBouncer and removes its directory. */
   stop(): Promise<void>;
 }
@@ -99,7 +101,7 @@ export async function startPgBouncer(
     ...(server.password ? [`password=${quote(decodeURIComponent(server.password))}`] : []),
   ].join(' ');
   const ini = join(dir, 'pgbouncer.ini');
-  const lines = {
+  let lines: Record<string, string> = {
     listen_addr: '127.0.0.1',
     listen_port: String(port),
     unix_socket_dir: '',
@@ -115,13 +117,16 @@ export async function startPgBouncer(
     pidfile: join(dir, 'pgbouncer.pid'),
     ...settings,
   };
-  writeFileSync(
-    ini,
-    `[databases]\n* = ${upstream}\n\n[pgbouncer]\n${Object.entries(lines)
-      .map(([k, v]) => `${k} = ${v}`)
-      .join('\n')}\n`,
-  );
-  chmodSync(ini, 0o644);
+  const write = () => {
+    writeFileSync(
+      ini,
+      `[databases]\n* = ${upstream}\n\n[pgbouncer]\n${Object.entries(lines)
+        .map(([k, v]) => `${k} = ${v}`)
+        .join('\n')}\n`,
+    );
+    chmodSync(ini, 0o644);
+  };
+  write();
   const asRoot = process.getuid?.() === 0;
   const child: ChildProcess = asRoot
     ? spawn('setpriv', ['--reuid=postgres', '--regid=postgres', '--init-groups', binary, ini], {
@@ -149,6 +154,7 @@ export async function startPgBouncer(
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+  let logLength = log().length;
   const url = new URL(target);
   url.hostname = '127.0.0.1';
   url.port = String(port);
@@ -156,6 +162,18 @@ export async function startPgBouncer(
     port,
     mode,
     url: url.toString(),
+    async reload(settings) {
+      lines = { ...lines, ...settings };
+      write();
+      const reloaded = Date.now();
+      child.kill('SIGHUP');
+      // PgBouncer logs each reload; wait for it, so the caller meets the new settings.
+      while (!log().slice(logLength).includes('re-reading config')) {
+        if (exited || Date.now() - reloaded > 10_000) throw new Error(`pgbouncer did not reload:\n${log()}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      logLength = log().length;
+    },
     async stop() {
       if (!exited) {
         const gone = new Promise((resolve) => child.once('exit', resolve));

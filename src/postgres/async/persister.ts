@@ -11,8 +11,8 @@
 import { AgentSessionsError, ClosedError, StorageError } from '../../session/errors.js';
 import type { SessionKey } from '../../session/keys.js';
 import type { PersisterObserver } from '../../session/observers.js';
-import { isTransientError } from '../../sql/errors.js';
-import { redactSecrets } from '../connection/connection-string.js';
+import { isTransientError, SqlConfigError } from '../../sql/errors.js';
+import { asConfigError, redactSecrets } from '../connection/connection-string.js';
 import { redactCause } from '../connection/secrets.js';
 import { AsyncWriteError, EnqueueAbortedError } from './errors.js';
 import { type BatchWriter, type Outage, type RetryPolicy, writeReliably } from './retry.js';
@@ -361,6 +361,7 @@ function asStorageError(
   redact: (text: string) => string,
 ): Error {
   if (error instanceof AgentSessionsError) return error;
+  if (error instanceof SqlConfigError) return asConfigError(error) as Error;
   const message = error instanceof Error ? error.message || error.name : String(error);
   const after = gaveUpAfterMs === undefined ? '' : ` (still failing after retrying for ${gaveUpAfterMs} ms)`;
   return new StorageError(redact(`${operation} failed${after}: ${message}`), {

@@ -13,6 +13,8 @@ import { ClosedError, ConfigError, isAgentSessionsError, StorageError } from '..
 import type { SweepCounts, SweeperObserver, SweepReport } from '../../session/observers.js';
 import type { ErrorReporter } from '../../session/service-options.js';
 import type { SqlClient } from '../../sql/client.js';
+import { SqlConfigError } from '../../sql/errors.js';
+import { asConfigError } from '../connection/connection-string.js';
 import type { TableNames } from '../schema/index.js';
 import { advisoryLockKey, withAdvisoryLock } from './lock.js';
 import { DEFAULT_BATCH_SIZE } from './purge.js';
@@ -231,6 +233,7 @@ export class Sweeper {
       return result.locked ? { ran: true, ...result.value } : { ran: false, ...emptyCounts() };
     } catch (error) {
       if (isAgentSessionsError(error)) throw error;
+      if (error instanceof SqlConfigError) throw asConfigError(error);
       throw new StorageError(`sweep failed: ${error instanceof Error ? error.message : String(error)}`, {
         cause: error,
       });

@@ -1,13 +1,15 @@
 /** Creating what is missing at start-up, safe against other services creating the same objects. */
 import { ConfigError, StorageError } from '../../session/errors.js';
 import type { SqlClient, SqlExecutor } from '../../sql/client.js';
-import { isUniqueViolation, sqlState } from '../../sql/errors.js';
+import { isUniqueViolation, SqlConfigError, sqlState } from '../../sql/errors.js';
+import { asConfigError } from '../connection/connection-string.js';
 import { ddlPlan, lockTables } from './ddl.js';
 import { quoteIdentifier, type TableNames } from './names.js';
 import { existingRelations, type SchemaReport, schemaInfo, verifySchema } from './verify.js';
 
 function asStorageError(error: unknown, tables: TableNames): Error {
   if (error instanceof ConfigError || error instanceof StorageError) return error;
+  if (error instanceof SqlConfigError) return asConfigError(error) as ConfigError;
   const state = sqlState(error);
   const message = error instanceof Error ? error.message : String(error);
   if (state === '3F000') {
@@ -122,6 +124,8 @@ export async function initSchema(
     try {
       created = await createWhatIsMissing(client, tables);
     } catch (error) {
+      // The transaction itself was refused (a pooler in statement mode): nothing was checked.
+      if (error instanceof SqlConfigError) throw asStorageError(error, tables);
       // A CREATE INDEX fails on a table that exists with other columns; the verifier's account
       // of what is wrong (and how to fix it) is more useful than the DDL error.
       await verifySchema(client, tables).catch((verification: unknown) => {
