@@ -15,6 +15,7 @@ import {
   expiry,
   groupBySession,
   latest,
+  NO_EXPIRY,
   outcomes,
   type SessionGroup,
   sessionArrays,
@@ -115,8 +116,9 @@ function appendTrackEventsBatchQuery(
     ? skipStored(tracks, 'tr.rank', 'x.track = tr.track AND x.created_at = tr.ts AND x.event = tr.event')
     : '';
   const text = `WITH ${updateSessionsCtes(t)}, tr AS (
-  SELECT e.*, row_number() OVER (PARTITION BY e.sn, e.track, e.ts, e.event ORDER BY e.ord) AS rank
-  FROM unnest($9::int[], $10::text[], $13::jsonb[], $11::timestamp[], $12::timestamp[])
+  SELECT e.sn, e.track, e.event, e.ts, ${NO_EXPIRY('e.expires')} AS expires, e.ord,
+    row_number() OVER (PARTITION BY e.sn, e.track, e.ts, e.event ORDER BY e.ord) AS rank
+  FROM unnest($9::int[], $10::text[], $13::jsonb[], $11::timestamp[], $12::text[])
     WITH ORDINALITY AS e(sn, track, event, ts, expires, ord)
 ), inserted AS (
   INSERT INTO ${tracks} (app_name, user_id, session_id, track, event, created_at, updated_at, expires_at)

@@ -88,8 +88,19 @@ export function combineDeltas(deltas: readonly (string | undefined)[]): string {
 export const latest = (items: readonly { item: { now: Date } }[]): Date =>
   items.reduce((max, { item }) => (item.now.getTime() > max.getTime() ? item.now : max), items[0]!.item.now);
 
-export const expiry = (now: Date, ttlMs: number): string | null =>
-  ttlMs > 0 ? toSqlTimestamp(new Date(now.getTime() + ttlMs)) : null;
+/**
+ * The expiry of an append as an element of a `text[]` parameter: its UTC timestamp text, or `''`
+ * for none, which the statement turns into NULL (see {@link NO_EXPIRY}).
+ *
+ * Not a NULL element: node-postgres writes one as `NULL` in the array literal, which the server
+ * reads as the string "NULL" when an operator has set `array_nulls = off` (a timestamp[] then
+ * fails to parse, and a text[] would silently hold the word).
+ */
+export const expiry = (now: Date, ttlMs: number): string =>
+  ttlMs > 0 ? toSqlTimestamp(new Date(now.getTime() + ttlMs)) : '';
+
+/** The SQL that reads an element made by {@link expiry} back as a nullable timestamp. */
+export const NO_EXPIRY = (element: string) => `NULLIF(${element}, '')::timestamp`;
 
 /**
  * The session arrays of a batch: key, combined delta, the last append's time (the envelope's
@@ -103,7 +114,7 @@ interface SessionArrays {
   delta: string[];
   stamp: string[];
   at: string[];
-  expires: (string | null)[];
+  expires: string[];
   /** Microseconds the session's updated_at moves past its latest append time: see below. */
   spread: number[];
 }
@@ -152,8 +163,9 @@ export function sessionArrays(
 export function updateSessionsCtes(t: TableNames): string {
   const states = t.sessionStates.qualified;
   return `s AS (
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::text[], $6::timestamp[], $7::timestamp[],
-    $8::int[]) WITH ORDINALITY AS s(${SESSION_COLUMNS})
+  SELECT app, usr, sid, delta, stamp, at, ${NO_EXPIRY('expires')} AS expires, spread, n
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::text[], $6::timestamp[], $7::text[],
+    $8::int[]) WITH ORDINALITY AS u(${SESSION_COLUMNS})
 ), locked AS (
   SELECT x.id, s.n, x.updated_at AS before FROM ${states} x
   JOIN s ON x.app_name = s.app AND x.user_id = s.usr AND x.session_id = s.sid
