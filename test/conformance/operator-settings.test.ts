@@ -6,7 +6,7 @@
  * behave as on a default database, synchronously and with asyncPersist; the rows its batches write
  * are checked one by one, since a NULL that became a word would not show in the API.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PostgresSessionService } from '../../src/postgres/index.js';
 import { createEvent } from '../../src/session/event.js';
 import { createPgPool, pgClient } from '../../src/sql/index.js';
