@@ -54,7 +54,10 @@ const TRANSIENT_STATES = new Set([
   '57P01', // admin_shutdown
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now (server starting up or in recovery)
+  '25006', // read_only_sql_transaction: a primary that failed over is a standby now; the next
+  //           connection (the failed one is dropped) may reach the new primary
   '53000', // insufficient_resources
+  '53100', // disk_full: space comes back when WAL is archived or an operator frees it
   '53200', // out_of_memory
   '53300', // too_many_connections
   '58000', // system_error

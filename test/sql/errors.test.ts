@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { StorageError } from '../../src/session/errors.js';
-import { isConnectionError, isTransientError, isUniqueViolation, sqlState } from '../../src/sql/errors.js';
+import {
+  isConnectionError,
+  isTransientError,
+  isUniqueViolation,
+  SqlConfigError,
+  sqlState,
+  statementPoolingError,
+} from '../../src/sql/errors.js';
 
 const pgError = (code: string, extra: Record<string, unknown> = {}) =>
   Object.assign(new Error(`server said ${code}`), { code, ...extra });
@@ -38,6 +45,8 @@ describe('SQLSTATE helpers', () => {
     ['admin shutdown', '57P01'],
     ['cannot connect now', '57P03'],
     ['too many connections', '53300'],
+    ['disk full', '53100'],
+    ['read-only transaction (a primary turned standby)', '25006'],
     ['connection failure', '08006'],
     ['connection does not exist', '08003'],
   ])('classifies %s (%s) as transient', (_name, code) => {
@@ -63,6 +72,23 @@ describe('SQLSTATE helpers', () => {
     }
     expect(isTransientError(new Error('Connection terminated unexpectedly'))).toBe(true);
     expect(isTransientError(new Error('timeout exceeded when trying to connect'))).toBe(true);
+  });
+
+  it('treats a pooler in statement mode as a setting to change, though its refusal is a connection error', () => {
+    const refusal = Object.assign(new Error('transaction blocks not allowed in statement pooling mode'), {
+      code: '08P01',
+      severity: 'FATAL',
+    });
+    expect(isTransientError(refusal)).toBe(true);
+    const setting = statementPoolingError(refusal);
+    expect(setting).toBeInstanceOf(SqlConfigError);
+    expect(setting?.field).toBe('connection');
+    expect(setting?.cause).toBe(refusal);
+    expect(isTransientError(setting)).toBe(false);
+    // Found under a wrapper too, and not made up for another error of the same class.
+    expect(statementPoolingError(new Error('wrapped', { cause: refusal }))).toBeInstanceOf(SqlConfigError);
+    expect(statementPoolingError(pgError('08P01'))).toBeUndefined();
+    expect(statementPoolingError(undefined)).toBeUndefined();
   });
 
   it('treats unknown errors as permanent, so programming mistakes are not retried', () => {
