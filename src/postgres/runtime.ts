@@ -20,6 +20,7 @@ import { installExitFlush } from './async/exit-flush.js';
 import { Sweeper } from './cleanup/sweeper.js';
 import { asConfigError } from './connection/connection-string.js';
 import { connectionError, type OpenedConnection, openConnection } from './connection/open.js';
+import { checkDatabase } from './connection/requirements.js';
 import { type Redactor, redactCause, redactorFor } from './connection/secrets.js';
 import type { ServiceContext } from './operations/context.js';
 import type { ResolvedPostgresOptions } from './options.js';
@@ -144,16 +145,11 @@ export class ServiceRuntime implements ServiceContext {
     const { client, describe, redact } = this.#connection;
     let database: string;
     try {
-      // In a transaction, since the operations need them: a pooler that allows none (statement
-      // pooling) is a ConfigError now rather than at the first createSession.
-      const { rows } = await client.transaction((tx) =>
-        tx.query<{ database: string }>('SELECT current_database() AS database'),
-      );
-      database = rows[0]?.database ?? '';
+      ({ database } = await checkDatabase(client));
     } catch (error) {
-      // Ours already (the embedded database's directory is held by another process): as it is.
+      // Ours already (the embedded database's directory is held by another process, a database
+      // the sessions cannot live in): as it is.
       if (isAgentSessionsError(error)) throw error;
-      if (error instanceof SqlConfigError) throw asConfigError(error);
       throw connectionError(error, describe, 'cannot connect', redact);
     }
     this.#telemetry.connected(database);

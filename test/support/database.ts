@@ -99,12 +99,13 @@ export const testDatabases: readonly (readonly [name: string, open: () => Promis
 
 /**
  * A fresh database `<prefix>_<hex>` on the test server with `settings` as its defaults
- * (`ALTER DATABASE ... SET`), as an operator may have configured it. `url` reaches it; `drop()`
- * drops it, its connections included.
+ * (`ALTER DATABASE ... SET`) and, if given, another `encoding`, as an operator may have made it.
+ * `url` reaches it; `drop()` drops it, its connections included.
  */
 export async function withServerDatabase(
   prefix: string,
   settings: Record<string, string>,
+  { encoding }: { encoding?: 'UTF8' | 'LATIN1' | 'SQL_ASCII' } = {},
 ): Promise<{ name: string; url: string; drop(): Promise<void> }> {
   if (!serverUrl) throw new Error('withServerDatabase: AGENT_SESSIONS_TEST_DATABASE_URL is not set');
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
@@ -117,7 +118,9 @@ export async function withServerDatabase(
     }
   };
   await asAdmin([
-    `CREATE DATABASE "${name}"`,
+    encoding
+      ? `CREATE DATABASE "${name}" ENCODING '${encoding}' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`
+      : `CREATE DATABASE "${name}"`,
     // Values go as literals: ALTER DATABASE takes no parameters. The tests' own constants only.
     ...Object.entries(settings).map(
       ([k, v]) => `ALTER DATABASE "${name}" SET ${k} = '${v.replaceAll("'", "''")}'`,

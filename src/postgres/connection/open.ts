@@ -2,13 +2,14 @@
  * Opening the connection a plan (plan.ts) decided: our pool, the caller's client or pool, or
  * embedded PGlite; and the first check that the database answers.
  */
-import { StorageError } from '../../session/errors.js';
+import { ConfigError, StorageError } from '../../session/errors.js';
 import type { SqlClient } from '../../sql/client.js';
 import { createPgPool, pgClient } from '../../sql/pg-client.js';
 import type { ResolvedPostgresOptions } from '../options.js';
 import { embeddedClient } from './embedded.js';
 import { databaseIdentity } from './identity.js';
 import { planConnection } from './plan.js';
+import { checkDatabase } from './requirements.js';
 import { type Redactor, redactCause } from './secrets.js';
 
 export { type ConnectionPlan, type ConnectionSource, planConnection } from './plan.js';
@@ -77,13 +78,15 @@ export function connectionError(
 }
 
 /**
- * Runs `SELECT 1`, so an unreachable server, bad credentials or a missing database fail at start
- * with a StorageError naming the (redacted) target.
+ * Connects and checks the database (see requirements.ts), so an unreachable server, bad
+ * credentials or a missing database fail at start with a StorageError naming the (redacted)
+ * target, and a database the sessions cannot live in with its ConfigError.
  */
 export async function checkConnection(connection: OpenedConnection): Promise<void> {
   try {
-    await connection.client.query('SELECT 1');
+    await checkDatabase(connection.client);
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     throw connectionError(error, connection.describe, 'cannot connect', connection.redact);
   }
 }
