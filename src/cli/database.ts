@@ -93,7 +93,9 @@ export async function openDatabase(
   });
   const connection = openConnection(options);
   try {
-    await checkConnection(connection);
+    // Commands that make tables or import sessions need a database that can hold any session;
+    // the others also serve one that cannot (to export what a LATIN1 database holds, say).
+    await checkConnection(connection, { newSessions: create });
   } catch (error) {
     await connection.client.close().catch(() => undefined);
     throw error;

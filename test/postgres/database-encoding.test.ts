@@ -7,9 +7,10 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ConfigError } from '../../src/index.js';
+import { migrationStatements } from '../../src/postgres/admin/index.js';
 import { PostgresSessionService } from '../../src/postgres/index.js';
 import { createPgPool } from '../../src/sql/index.js';
-import { cli, ensureBuilt, expectOneLineError } from '../cli/support.js';
+import { cli, ensureBuilt, expectOneLineError, ok } from '../cli/support.js';
 import { describeServer, withServerDatabase } from '../support/database.js';
 
 for (const encoding of ['LATIN1', 'SQL_ASCII'] as const) {
@@ -64,6 +65,26 @@ for (const encoding of ['LATIN1', 'SQL_ASCII'] as const) {
       const result = await cli(['migrate', '--dsn', database!.url], { cwd: process.cwd() });
       expect(expectOneLineError(result)).toMatch(new RegExp(`database: its encoding is ${encoding}`));
       expect(await tables()).toEqual([]);
+    }, 240_000);
+
+    it('is still served by the commands that work on what is stored (ls, export), e.g. to move it to UTF8', async () => {
+      ensureBuilt();
+      const pool = createPgPool({ connectionString: database!.url, max: 1 });
+      try {
+        for (const statement of migrationStatements()) await pool.query(statement);
+        await pool.query(
+          `INSERT INTO session_states (app_name, user_id, session_id, state, created_at, updated_at)
+           VALUES ('café', 'u', 's', '{}', now(), now())`,
+        );
+      } finally {
+        await pool.end();
+      }
+      const listed = ok(await cli(['ls', '--dsn', database!.url], { cwd: process.cwd() }));
+      expect(listed.stdout).toContain('café');
+      const exported = ok(
+        await cli(['export', '--dsn', database!.url, '--app', 'café'], { cwd: process.cwd() }),
+      );
+      expect(exported.stdout).toContain('"café"');
     }, 240_000);
   });
 }

@@ -80,11 +80,15 @@ export function connectionError(
 /**
  * Connects and checks the database (see requirements.ts), so an unreachable server, bad
  * credentials or a missing database fail at start with a StorageError naming the (redacted)
- * target, and a database the sessions cannot live in with its ConfigError.
+ * target, and a database new sessions cannot be written to with its ConfigError (unless
+ * `newSessions` is false).
  */
-export async function checkConnection(connection: OpenedConnection): Promise<void> {
+export async function checkConnection(
+  connection: OpenedConnection,
+  options: { newSessions?: boolean } = {},
+): Promise<void> {
   try {
-    await checkDatabase(connection.client);
+    await checkDatabase(connection.client, options);
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     throw connectionError(error, connection.describe, 'cannot connect', connection.redact);

@@ -21,28 +21,34 @@ export interface DatabaseFacts {
   readonly database: string;
 }
 
+const FACTS = "SELECT current_database() AS database, current_setting('server_encoding') AS encoding";
+
 /**
- * Checks the database `client` reaches (see the module comment).
+ * Checks the database `client` reaches (see the module comment). With `newSessions: false` (a
+ * command that works on what is stored, such as exporting a LATIN1 database before moving it to
+ * UTF8), it only connects: that needs neither transactions nor a UTF8 database.
  *
  * @throws ConfigError (field `connection`) behind a pooler that refuses transactions, (field
  *   `database`) when the database's encoding is not UTF8; the driver's error, unchanged, when the
  *   database cannot be reached, for the caller to report with its target.
  */
-export async function checkDatabase(client: SqlClient): Promise<DatabaseFacts> {
-  let row: { database: string; encoding: string } | undefined;
+export async function checkDatabase(
+  client: SqlClient,
+  { newSessions = true }: { newSessions?: boolean } = {},
+): Promise<DatabaseFacts> {
+  type Row = { database: string; encoding: string };
+  let row: Row | undefined;
   try {
-    const { rows } = await client.transaction((tx) =>
-      tx.query<{ database: string; encoding: string }>(
-        "SELECT current_database() AS database, current_setting('server_encoding') AS encoding",
-      ),
-    );
+    const { rows } = newSessions
+      ? await client.transaction((tx) => tx.query<Row>(FACTS))
+      : await client.query<Row>(FACTS);
     row = rows[0];
   } catch (error) {
     if (error instanceof SqlConfigError) throw asConfigError(error);
     throw error;
   }
   const encoding = row?.encoding ?? '';
-  if (encoding !== 'UTF8') {
+  if (newSessions && encoding !== 'UTF8') {
     throw new ConfigError(
       'database',
       `its encoding is ${encoding || 'unknown'}, and the session tables need UTF8 to hold any text a session may carry (emoji, CJK, JSON's \\u escapes); create the database with ENCODING 'UTF8'`,
