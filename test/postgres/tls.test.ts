@@ -6,23 +6,15 @@
  * Skipped when initdb/pg_ctl or openssl are missing.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkConnection, openConnection } from '../../src/postgres/connection/open.js';
 import { type PostgresSessionServiceOptions, resolvePostgresOptions } from '../../src/postgres/options.js';
 import { PostgresSessionService } from '../../src/postgres/service.js';
+import { hasOpenssl, makeCertificates } from '../support/certificates.js';
 import { type Cluster, postgresBin, startCluster } from '../support/cluster.js';
-
-const hasOpenssl = (() => {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 const skip = !postgresBin
   ? 'initdb/pg_ctl are not installed'
@@ -30,72 +22,6 @@ const skip = !postgresBin
     ? 'openssl is missing'
     : undefined;
 if (skip) console.info(`TLS tests skipped: ${skip}`);
-
-/** A CA, a server certificate for DNS:localhost only, a client certificate for user postgres, and an unrelated CA. */
-function makeCertificates(dir: string): Record<string, string> {
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  const ca = (name: string) =>
-    ssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${name}`,
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.crt`,
-    );
-  const signed = (name: string, subject: string, ext: string) => {
-    ssl(
-      'req',
-      '-new',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-subj',
-      subject,
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.csr`,
-    );
-    writeFileSync(join(dir, `${name}.ext`), ext);
-    ssl(
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-extfile',
-      `${name}.ext`,
-      '-out',
-      `${name}.crt`,
-    );
-  };
-  ca('ca');
-  ca('other-ca');
-  // No IP address in the certificate: connecting to 127.0.0.1 with verify-full is the wrong host name.
-  signed('server', '/CN=localhost', 'subjectAltName=DNS:localhost\n');
-  signed('client', '/CN=postgres', 'extendedKeyUsage=clientAuth\n');
-  const read = (name: string) => readFileSync(join(dir, name), 'utf8');
-  return Object.fromEntries(
-    ['ca.crt', 'other-ca.crt', 'server.crt', 'server.key', 'client.crt', 'client.key'].map((f) => [
-      f,
-      read(f),
-    ]),
-  );
-}
 
 describe.skipIf(skip !== undefined)('TLS to a server with a certificate made by the test', () => {
   let cluster: Cluster;
