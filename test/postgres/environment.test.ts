@@ -2,9 +2,11 @@
  * Connection settings from the environment (DATABASE_URL, libpq's PG* variables) for the library
  * (optionsFromEnv) and the command line, below the options given in code.
  */
+import { userInfo } from 'node:os';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { environmentDsn, optionsFromEnv } from '../../src/postgres/connection/environment.js';
-import { planConnection } from '../../src/postgres/connection/open.js';
+import { openConnection, planConnection } from '../../src/postgres/connection/open.js';
 import { resolvePostgresOptions } from '../../src/postgres/options.js';
 import { PostgresSessionService } from '../../src/postgres/service.js';
 import { cli, ensureBuilt, ok, serverSchema, tempDir } from '../cli/support.js';
@@ -101,11 +103,26 @@ describeServer('the environment on a real server', () => {
     ...(url.password ? { PGPASSWORD: decodeURIComponent(url.password) } : {}),
   };
   let schema: Awaited<ReturnType<typeof serverSchema>>;
+  // The account the tests run as, with a role of its own on the server (made here when missing).
+  const account = userInfo().username;
+  let madeRole = false;
   beforeAll(async () => {
     schema = await serverSchema();
+    const role = `"${account.replaceAll('"', '""')}"`;
+    const { rowCount } = await schema.pool.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [account]);
+    if (rowCount === 0) {
+      await schema.pool.query(`CREATE ROLE ${role} LOGIN`);
+      madeRole = true;
+    }
+    await schema.pool.query(`GRANT ALL ON SCHEMA "${schema.schema}" TO ${role}`);
     ensureBuilt();
   }, 300_000);
   afterAll(async () => {
+    if (madeRole) {
+      const role = `"${account.replaceAll('"', '""')}"`;
+      await schema.pool.query(`DROP OWNED BY ${role}`);
+      await schema.pool.query(`DROP ROLE ${role}`);
+    }
     await schema?.drop();
   });
 
@@ -118,6 +135,43 @@ describeServer('the environment on a real server', () => {
       await service.close();
     }
   });
+
+  /** The server's URL without a user name: whoever runs the program logs in. */
+  const anonymous = () => {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  };
+
+  it('logs in as the operating system account when nothing names a user and $USER is unset', async () => {
+    // node-postgres reads $USER once, when it loads; this is what it sends when that was unset.
+    const saved = { defaults: pg.defaults.user, PGUSER: process.env.PGUSER };
+    pg.defaults.user = undefined;
+    delete process.env.PGUSER;
+    const opened = openConnection(resolvePostgresOptions({ dsn: anonymous(), extraOptions: { max: 1 } }));
+    try {
+      const { rows } = await opened.client.query<{ user: string }>('SELECT current_user AS user');
+      expect(rows).toEqual([{ user: account }]);
+    } finally {
+      pg.defaults.user = saved.defaults;
+      if (saved.PGUSER !== undefined) process.env.PGUSER = saved.PGUSER;
+      await opened.client.close();
+    }
+  });
+
+  it('runs the command line with a DSN that names no user, from a process without $USER', async () => {
+    const dir = tempDir('agent-sessions-env-');
+    try {
+      const result = await cli(['migrate', '--dsn', anonymous(), '--schema', schema.schema], {
+        cwd: dir.path,
+        env: { USER: undefined, LOGNAME: undefined, DATABASE_URL: undefined },
+      });
+      ok(result);
+    } finally {
+      dir.remove();
+    }
+  }, 300_000);
 
   it('points the command line at the server with the PG* variables (no DATABASE_URL)', async () => {
     const dir = tempDir('agent-sessions-env-');

@@ -9,6 +9,7 @@ import type { ResolvedPostgresOptions } from '../options.js';
 import { embeddedClient } from './embedded.js';
 import { databaseIdentity } from './identity.js';
 import { planConnection } from './plan.js';
+import { withLoginUser } from './pool-settings.js';
 import { checkDatabase } from './requirements.js';
 import { type Redactor, redactCause } from './secrets.js';
 
@@ -42,7 +43,7 @@ export function openConnection(o: ResolvedPostgresOptions): OpenedConnection {
   // The client bounds each statement's wait itself (see send in pg-client.ts), so the pool is
   // not given node-postgres's query_timeout.
   const { query_timeout: readTimeoutMs, ...poolConfig } = decided.poolConfig!;
-  const pool = createPgPool(poolConfig, {
+  const pool = createPgPool(withLoginUser(poolConfig), {
     onError: (error) =>
       o.onError?.(connectionError(error, describe, 'an idle connection failed', redact), {
         operation: 'pool',

@@ -2,7 +2,8 @@
  * The node-postgres pool settings of a service: the defaults, the service's timeouts (connect,
  * statement, lock) on the server and in the client, and how layered settings merge.
  */
-import type pg from 'pg';
+import { userInfo } from 'node:os';
+import pg from 'pg';
 import type { ServerTimeouts } from '../../sql/pg-session.js';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -125,4 +126,26 @@ export function layer(...configs: Readonly<object>[]): pg.PoolConfig {
     }
   }
   return out as pg.PoolConfig;
+}
+
+/** The operating system account's name, or undefined where it has none (an arbitrary uid). */
+function accountName(): string | undefined {
+  try {
+    return userInfo().username || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `config` with the user to log in as when nothing names one (no option, connection string or
+ * PGUSER): the operating system account's name, as libpq and Go's pgx default it.
+ * node-postgres falls back to `$USER` only, which containers and service managers often leave
+ * unset; it then sends no user at all, and the server answers "no PostgreSQL user name specified
+ * in startup packet".
+ */
+export function withLoginUser(config: pg.PoolConfig): pg.PoolConfig {
+  if (config.user || process.env.PGUSER || pg.defaults.user) return config;
+  const user = accountName();
+  return user ? { ...config, user } : config;
 }
