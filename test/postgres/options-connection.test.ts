@@ -105,6 +105,20 @@ describe('connection precedence', () => {
     expect(p.describe).toBe('postgres://localhost:5432/trpc-agent-go-pgsession?sslmode=disable');
   });
 
+  it('describes a Unix socket directory as a URL host, percent-encoded, not as part of the path', () => {
+    for (const dsn of [
+      'host=/var/run/postgresql dbname=app user=me',
+      'postgres://me@%2Fvar%2Frun%2Fpostgresql/app',
+    ]) {
+      const p = plan({ dsn });
+      expect(p.poolConfig?.host).toBe('/var/run/postgresql');
+      expect(p.describe).toBe('postgres://me@%2Fvar%2Frun%2Fpostgresql/app?sslmode=disable');
+    }
+    expect(plan({ host: '/tmp', database: 'app' }).describe).toBe(
+      'postgres://%2Ftmp:5432/app?sslmode=disable',
+    );
+  });
+
   it('applies port, user, password and database to the default host', () => {
     const p = plan({ port: 6543, user: 'me', password: 'pw', database: 'sessions' });
     expect(p.source).toBe('default');

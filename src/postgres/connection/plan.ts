@@ -72,7 +72,13 @@ export function fromConnectionString(
 /** A URL for messages, built from settings, with the password shown as `***`. */
 export function describeSettings(config: pg.PoolConfig, sslMode: SslMode | DsnSslMode): string {
   const user = config.user ? `${encodeURIComponent(config.user)}${config.password ? ':***' : ''}@` : '';
-  const host = config.host?.includes(':') ? `[${config.host}]` : (config.host ?? '');
+  // A socket directory goes percent-encoded, as libpq's URLs take it: unencoded, its slashes
+  // would read as the database name.
+  const host = config.host?.startsWith('/')
+    ? encodeURIComponent(config.host)
+    : config.host?.includes(':')
+      ? `[${config.host}]`
+      : (config.host ?? '');
   const port = config.port === undefined ? '' : `:${config.port}`;
   return `postgres://${user}${host}${port}/${encodeURIComponent(config.database ?? '')}?sslmode=${sslMode}`;
 }
