@@ -170,6 +170,11 @@ function parseUrl(field: string, dsn: string): ParsedConnectionString {
   try {
     url = new URL(dsn);
   } catch {
+    // libpq's list of hosts, each with its port (h1:5432,h2:5433), is no URL to WHATWG's parser.
+    const authority = /^[a-z]+:\/\/([^/?#]*)/i.exec(dsn)?.[1] ?? '';
+    if (authority.slice(authority.lastIndexOf('@') + 1).includes(',')) {
+      throw invalid(field, dsn, 'several hosts are not supported');
+    }
     throw invalid(field, dsn, 'is not a valid connection string');
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {

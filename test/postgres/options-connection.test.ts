@@ -278,6 +278,15 @@ describe('connection strings', () => {
   });
 
   it.each([
+    'postgres://u:pw@h1,h2/db',
+    'postgres://u:pw@h1:5432,h2:5433/db',
+    'postgresql://h1:5432,h2/db?sslmode=disable',
+    'host=h1,h2 port=5432,5433 password=pw',
+  ])('refuses the host list of %s as such, not as a malformed string', (dsn) => {
+    expect(() => parseConnectionString(dsn)).toThrow(/^dsn: several hosts are not supported/);
+  });
+
+  it.each([
     ['postgres://alice:s3cret@h:5432/db?sslmode=disable', 'postgres://alice:***@h:5432/db?sslmode=disable'],
     ['postgresql://alice:p@ss@h/db', 'postgresql://alice:***@h/db'],
     [
