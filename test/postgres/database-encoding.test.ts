@@ -8,10 +8,9 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ConfigError } from '../../src/index.js';
 import { migrationStatements } from '../../src/postgres/admin/index.js';
-import { PostgresSessionService } from '../../src/postgres/index.js';
 import { createPgPool } from '../../src/sql/index.js';
 import { cli, ensureBuilt, expectOneLineError, ok } from '../cli/support.js';
-import { describeServer, withServerDatabase } from '../support/database.js';
+import { describeServer, startError, withServerDatabase } from '../support/database.js';
 
 for (const encoding of ['LATIN1', 'SQL_ASCII'] as const) {
   describeServer(`a ${encoding} database`, () => {
@@ -46,13 +45,7 @@ for (const encoding of ['LATIN1', 'SQL_ASCII'] as const) {
     ])(
       'is refused at create() with %s, naming the encoding, and nothing is created',
       async (_name, options) => {
-        const error = await PostgresSessionService.create({ dsn: database!.url, ...options }).then(
-          async (service) => {
-            await service.close();
-            return undefined;
-          },
-          (e: unknown) => e,
-        );
+        const error = await startError({ dsn: database!.url, ...options });
         expect(error).toBeInstanceOf(ConfigError);
         expect((error as ConfigError).field).toBe('database');
         expect((error as Error).message).toMatch(rule);

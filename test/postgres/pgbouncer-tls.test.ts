@@ -14,7 +14,7 @@ import { PostgresSessionService } from '../../src/postgres/index.js';
 import type { PostgresSessionServiceOptions } from '../../src/postgres/options.js';
 import { createEvent } from '../../src/session/event.js';
 import { hasOpenssl, makeCertificates } from '../support/certificates.js';
-import { withServerSchema } from '../support/database.js';
+import { startError, withServerSchema } from '../support/database.js';
 import { describePgBouncer, type PgBouncer, startPgBouncer } from '../support/pgbouncer.js';
 
 const describeTls = hasOpenssl ? describePgBouncer : describePgBouncer.skip;
@@ -92,25 +92,13 @@ describeTls('behind PgBouncer over TLS', () => {
   }
 
   it('is refused without TLS by this pooler (so the connections above are encrypted)', async () => {
-    const error = await PostgresSessionService.create(options({ sslMode: 'disable' })).then(
-      async (svc) => {
-        await svc.close();
-        return undefined;
-      },
-      (e: unknown) => e,
-    );
+    const error = await startError(options({ sslMode: 'disable' }));
     expect((error as { code?: string } | undefined)?.code).toBe('STORAGE');
   });
 
   it('verify-full refuses the pooler under a host name its certificate is not for', async () => {
-    const error = await PostgresSessionService.create(
+    const error = await startError(
       options({ host: '127.0.0.1', sslMode: 'verify-full', sslRootCert: file('ca.crt') }),
-    ).then(
-      async (svc) => {
-        await svc.close();
-        return undefined;
-      },
-      (e: unknown) => e,
     );
     expect((error as { code?: string } | undefined)?.code).toBe('STORAGE');
     expect(`${(error as Error).message} ${String((error as Error).cause)}`).toMatch(

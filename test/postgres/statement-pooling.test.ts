@@ -9,10 +9,11 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ConfigError } from '../../src/index.js';
 import { openConnection } from '../../src/postgres/connection/open.js';
 import { PostgresSessionService } from '../../src/postgres/index.js';
+import type { PostgresSessionServiceOptions } from '../../src/postgres/options.js';
 import { resolvePostgresOptions } from '../../src/postgres/options.js';
 import { isConnectionError, isTransientError, SqlConfigError } from '../../src/sql/errors.js';
 import { ensureBuilt, expectOneLineError, cli as runCli } from '../cli/support.js';
-import { withServerSchema } from '../support/database.js';
+import { startError, withServerSchema } from '../support/database.js';
 import { describePgBouncer, type PgBouncer, startPgBouncer } from '../support/pgbouncer.js';
 
 const RULE =
@@ -38,15 +39,8 @@ describePgBouncer('behind PgBouncer in statement pooling mode', () => {
       )
     ).rows.map((r) => r.name);
 
-  async function refusal(options: Record<string, unknown>): Promise<unknown> {
-    return PostgresSessionService.create({ dsn: bouncer!.url, schema: db!.schema, ...options }).then(
-      async (service) => {
-        await service.close();
-        return undefined;
-      },
-      (error: unknown) => error,
-    );
-  }
+  const refusal = (options: PostgresSessionServiceOptions) =>
+    startError({ dsn: bouncer!.url, schema: db!.schema, ...options });
 
   it.each([
     ['the defaults', {}],

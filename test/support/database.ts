@@ -8,6 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { describe } from 'vitest';
+import type { PostgresSessionServiceOptions } from '../../src/postgres/options.js';
+import { PostgresSessionService } from '../../src/postgres/service.js';
 import type { SqlClient } from '../../src/sql/client.js';
 import { createPgPool, pgClient } from '../../src/sql/pg-client.js';
 import { pgliteClient } from '../../src/sql/pglite-client.js';
@@ -21,6 +23,20 @@ if (!serverUrl) {
 
 /** `describe` when a server is configured, `describe.skip` otherwise. */
 export const describeServer: typeof describe.skip = serverUrl ? describe : describe.skip;
+
+/**
+ * The error `PostgresSessionService.create(options)` rejects with, for tests of a start that must
+ * be refused; undefined (the service closed again) when it started after all.
+ */
+export function startError(options: PostgresSessionServiceOptions): Promise<unknown> {
+  return PostgresSessionService.create(options).then(
+    async (service) => {
+      await service.close();
+      return undefined;
+    },
+    (error: unknown) => error,
+  );
+}
 
 /**
  * Creates a fresh schema `t_<hex>` on the test server. The pool's search_path points at it, so
