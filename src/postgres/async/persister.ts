@@ -361,7 +361,7 @@ function asStorageError(
   redact: (text: string) => string,
 ): Error {
   if (error instanceof AgentSessionsError) return error;
-  if (error instanceof SqlConfigError) return asConfigError(error) as Error;
+  if (error instanceof SqlConfigError) return asConfigError(error);
   const message = error instanceof Error ? error.message || error.name : String(error);
   const after = gaveUpAfterMs === undefined ? '' : ` (still failing after retrying for ${gaveUpAfterMs} ms)`;
   return new StorageError(redact(`${operation} failed${after}: ${message}`), {

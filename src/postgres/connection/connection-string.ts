@@ -17,6 +17,8 @@ export {
 } from '../../sql/connection-string.js';
 
 /** A setting sql/ refused (SqlConfigError) as the ConfigError of its option; any other error unchanged. */
+export function asConfigError(error: SqlConfigError): ConfigError;
+export function asConfigError(error: unknown): unknown;
 export function asConfigError(error: unknown): unknown {
   return error instanceof SqlConfigError ? new ConfigError(error.field, error.rule, { cause: error }) : error;
 }

@@ -12,10 +12,10 @@ import type { TableNames } from '../schema/index.js';
 import {
   type BatchOptions,
   type BatchOutcome,
+  EXPIRY_TIMESTAMP,
   expiry,
   groupBySession,
   latest,
-  NO_EXPIRY,
   outcomes,
   type SessionGroup,
   sessionArrays,
@@ -116,7 +116,7 @@ function appendTrackEventsBatchQuery(
     ? skipStored(tracks, 'tr.rank', 'x.track = tr.track AND x.created_at = tr.ts AND x.event = tr.event')
     : '';
   const text = `WITH ${updateSessionsCtes(t)}, tr AS (
-  SELECT e.sn, e.track, e.event, e.ts, ${NO_EXPIRY('e.expires')} AS expires, e.ord,
+  SELECT e.sn, e.track, e.event, e.ts, ${EXPIRY_TIMESTAMP('e.expires')} AS expires, e.ord,
     row_number() OVER (PARTITION BY e.sn, e.track, e.ts, e.event ORDER BY e.ord) AS rank
   FROM unnest($9::int[], $10::text[], $13::jsonb[], $11::timestamp[], $12::text[])
     WITH ORDINALITY AS e(sn, track, event, ts, expires, ord)

@@ -90,7 +90,7 @@ export const latest = (items: readonly { item: { now: Date } }[]): Date =>
 
 /**
  * The expiry of an append as an element of a `text[]` parameter: its UTC timestamp text, or `''`
- * for none, which the statement turns into NULL (see {@link NO_EXPIRY}).
+ * for none, which the statement turns into NULL (see {@link EXPIRY_TIMESTAMP}).
  *
  * Not a NULL element: node-postgres writes one as `NULL` in the array literal, which the server
  * reads as the string "NULL" when an operator has set `array_nulls = off` (a timestamp[] then
@@ -100,7 +100,7 @@ export const expiry = (now: Date, ttlMs: number): string =>
   ttlMs > 0 ? toSqlTimestamp(new Date(now.getTime() + ttlMs)) : '';
 
 /** The SQL that reads an element made by {@link expiry} back as a nullable timestamp. */
-export const NO_EXPIRY = (element: string) => `NULLIF(${element}, '')::timestamp`;
+export const EXPIRY_TIMESTAMP = (element: string) => `NULLIF(${element}, '')::timestamp`;
 
 /**
  * The session arrays of a batch: key, combined delta, the last append's time (the envelope's
@@ -163,7 +163,7 @@ export function sessionArrays(
 export function updateSessionsCtes(t: TableNames): string {
   const states = t.sessionStates.qualified;
   return `s AS (
-  SELECT app, usr, sid, delta, stamp, at, ${NO_EXPIRY('expires')} AS expires, spread, n
+  SELECT app, usr, sid, delta, stamp, at, ${EXPIRY_TIMESTAMP('expires')} AS expires, spread, n
   FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::text[], $6::timestamp[], $7::text[],
     $8::int[]) WITH ORDINALITY AS u(${SESSION_COLUMNS})
 ), locked AS (

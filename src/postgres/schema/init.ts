@@ -9,7 +9,7 @@ import { existingRelations, type SchemaReport, schemaInfo, verifySchema } from '
 
 function asStorageError(error: unknown, tables: TableNames): Error {
   if (error instanceof ConfigError || error instanceof StorageError) return error;
-  if (error instanceof SqlConfigError) return asConfigError(error) as ConfigError;
+  if (error instanceof SqlConfigError) return asConfigError(error);
   const state = sqlState(error);
   const message = error instanceof Error ? error.message : String(error);
   if (state === '3F000') {
