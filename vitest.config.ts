@@ -28,6 +28,8 @@ export default defineConfig({
     // on the CPU, so even a 2-core machine runs three at a time (vitest's default there is one).
     maxWorkers: Math.max(3, availableParallelism() - 1),
     testTimeout: 30_000,
+    // One empty PGlite per run, which each test's in-memory database is copied from.
+    globalSetup: ['test/support/pglite-template.setup.ts'],
     hookTimeout: 60_000,
     // Timestamps are written as UTC wall-clock values; running the suite in a non-UTC zone
     // is what catches a driver that silently uses local time.

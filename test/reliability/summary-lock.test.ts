@@ -13,9 +13,8 @@ import type { SessionService } from '../../src/session/service.js';
 import type { SessionServiceOptions } from '../../src/session/service-options.js';
 import type { Session } from '../../src/session/session.js';
 import type { SessionSummarizer } from '../../src/session/summarizer.js';
-import type { SqlClient } from '../../src/sql/client.js';
-import { pgliteClient } from '../../src/sql/pglite-client.js';
 import { summaryLocksHeld } from '../../src/summary/lock.js';
+import { newPglite } from '../support/database.js';
 import { randomName, serverUrl } from './support/server.js';
 
 const KEY = { appName: 'app', userId: 'u', sessionId: 's' };
@@ -37,22 +36,22 @@ function memory(): Storages {
 
 /** One embedded database with two schemas. */
 async function pgliteSchemas(): Promise<Storages> {
-  const client = await pgliteClient();
+  const { client, close } = await newPglite();
   await client.query('CREATE SCHEMA one');
   await client.query('CREATE SCHEMA two');
   return {
     open: (n, options) => PostgresSessionService.create({ ...options, client, schema: n ? 'two' : 'one' }),
-    close: () => client.close(),
+    close,
   };
 }
 
 /** Two embedded databases, same schema and prefix. */
 async function pgliteDatabases(): Promise<Storages> {
-  const clients: SqlClient[] = [await pgliteClient(), await pgliteClient()];
+  const databases = [await newPglite(), await newPglite()];
   return {
-    open: (n, options) => PostgresSessionService.create({ ...options, client: clients[n]! }),
+    open: (n, options) => PostgresSessionService.create({ ...options, client: databases[n]!.client }),
     close: async () => {
-      for (const client of clients) await client.close();
+      for (const db of databases) await db.close();
     },
   };
 }

@@ -13,6 +13,7 @@ import { PostgresSessionService } from '../../src/postgres/service.js';
 import type { SqlClient } from '../../src/sql/client.js';
 import { createPgPool, pgClient } from '../../src/sql/pg-client.js';
 import { pgliteClient } from '../../src/sql/pglite-client.js';
+import { emptyPglite } from './pglite-template.js';
 
 /** The server the server suites use, or undefined when they are skipped. */
 export const serverUrl: string | undefined = process.env.AGENT_SESSIONS_TEST_DATABASE_URL || undefined;
@@ -75,10 +76,17 @@ export async function withServerSchema(): Promise<{
   };
 }
 
-/** An in-memory PGlite database behind the SqlClient contract. */
+/** A new in-memory PGlite database behind the SqlClient contract (from the empty template). */
 export async function newPglite(): Promise<{ client: SqlClient; close(): Promise<void> }> {
-  const client = await pgliteClient();
-  return { client, close: () => client.close() };
+  const db = await emptyPglite();
+  const client = await pgliteClient(db);
+  return {
+    client,
+    close: async () => {
+      await client.close();
+      await db.close();
+    },
+  };
 }
 
 /** A fresh database for one test file's cases: PGlite, or a schema of its own on the server. */
