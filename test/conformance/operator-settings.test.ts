@@ -3,8 +3,8 @@
  * every setting that changes how the server parses or prints a value: array literals
  * (`array_nulls = off` reads an unquoted NULL element as the string "NULL"), string literals
  * (`standard_conforming_strings = off`), dates, intervals, floats and bytea. The service must
- * behave as on a default database; the rows its batches write are checked one by one, since a
- * NULL that became a word would not show in the API.
+ * behave as on a default database, synchronously and with asyncPersist; the rows its batches write
+ * are checked one by one, since a NULL that became a word would not show in the API.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PostgresSessionService } from '../../src/postgres/index.js';
@@ -40,15 +40,15 @@ async function openSettingsDatabase(): Promise<TestDatabase> {
   };
 }
 
-// With asyncPersist, so both paths run: appends go through the batch statements, and every other
-// call (appendEvents and replaceEvents through the same batches) runs as it does synchronously.
-describeServer("on a database with an operator's settings, asyncPersist", () => {
-  runConformanceSuite(
-    postgresBackend(`server PostgreSQL with ${Object.keys(SETTINGS).join(', ')}`, openSettingsDatabase, {
-      asyncPersist: true,
-    }),
-  );
-});
+for (const asyncPersist of [false, true]) {
+  describeServer(`on a database with an operator's settings${asyncPersist ? ', asyncPersist' : ''}`, () => {
+    runConformanceSuite(
+      postgresBackend(`server PostgreSQL with ${Object.keys(SETTINGS).join(', ')}`, openSettingsDatabase, {
+        asyncPersist,
+      }),
+    );
+  });
+}
 
 describeServer('async batches on a database with array_nulls = off', () => {
   let db: TestDatabase | undefined;

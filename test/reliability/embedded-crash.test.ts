@@ -3,7 +3,7 @@
  * container stopped hard): every append and state update that resolved before the kill is there
  * when the directory is opened again, in order, and the directory opens at all (PGlite replays
  * its WAL; our lock file of a dead process is taken over). Each round kills the writer at another
- * point, appending to the same session, so the second also reads what the first crash left.
+ * point, appending to the same session, so a round also reads what the crashed rounds left.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -45,7 +45,7 @@ describe('an embedded database whose process is killed', () => {
       const dir = mkdtempSync(join(tmpdir(), 'agent-sessions-crash-'));
       try {
         const resolved: string[] = [];
-        for (const count of [30, 45]) {
+        for (const count of [40, 25, 60]) {
           const round = await killAfter(writer.path, dir, mode, count);
           // Lines already in the pipe when the signal landed come after the count: resolved too.
           expect(round.length).toBeGreaterThanOrEqual(count);
@@ -57,7 +57,7 @@ describe('an embedded database whose process is killed', () => {
             // What resolved is there, in the order it resolved; an append the kill cut short
             // after it was written may follow each round's last.
             expect(stored.filter((id) => resolved.includes(id))).toEqual(resolved);
-            expect(stored.length - resolved.length).toBeLessThanOrEqual(2);
+            expect(stored.length - resolved.length).toBeLessThanOrEqual(3);
             // The user state holds the last resolved append's id, or one written after it.
             const state = await svc.listUserStates({ appName: 'crash', userId: 'u' });
             const last = new TextDecoder().decode(state.n);
