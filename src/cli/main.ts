@@ -4,6 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { run } from './program.js';
+import { keepWebAssemblyOnBaselineCompiler } from './wasm-compiler.js';
 
 // This file is built to dist/cli/main.js; the package.json is two levels up.
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -14,4 +15,5 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
+keepWebAssemblyOnBaselineCompiler();
 process.exitCode = await run(process.argv, version);
