@@ -1,6 +1,7 @@
 /**
- * vitest's global setup for `emptyPglite` (pglite-template.ts): creates one empty PGlite per `vitest run`, dumps
- * its data directory to a file, provides the file's path to the tests, and removes it afterwards.
+ * vitest's global setup for `emptyPglite` (pglite-template.ts): creates one empty PGlite per
+ * `vitest run`, dumps its data directory to a file, provides the file's path to the tests, and
+ * removes the file afterwards.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
