@@ -109,16 +109,24 @@ export function baseEnv(extra: Record<string, string | undefined> = {}): NodeJS.
   return env;
 }
 
-/** Runs a built script with node and resolves with its exit code and output (never rejects on exit ≠ 0). */
+/**
+ * Runs a built script with node (given `nodeFlags`, node's own flags, before the script) and
+ * resolves with its exit code and output (never rejects on exit ≠ 0).
+ */
 export function runNode(
   script: string,
   args: readonly string[],
-  options: { cwd: string; env?: Record<string, string | undefined>; input?: string },
+  options: {
+    cwd: string;
+    env?: Record<string, string | undefined>;
+    input?: string;
+    nodeFlags?: readonly string[];
+  },
 ): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
     const child = execFile(
       process.execPath,
-      [script, ...args],
+      [...(options.nodeFlags ?? []), script, ...args],
       { cwd: options.cwd, env: baseEnv(options.env), maxBuffer: 64 * 1024 * 1024, timeout: STEP_TIMEOUT_MS },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== 'number') {

@@ -4,29 +4,14 @@
  * command's process, where the library, doing the same work in a plain script, has some. The
  * trace is V8's, so this holds on whichever Node runs the tests (CI: 20 and 24).
  */
-import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CLI, ensureBuilt, ROOT, STEP_TIMEOUT_MS, tempDir } from './support.js';
+import { CLI, ensureBuilt, ok, ROOT, runNode, tempDir } from './support.js';
 
-/** Runs node with V8's compilation trace; resolves with stdout (where V8 prints it) and stderr. */
-function traced(args: string[], cwd: string): Promise<{ stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--trace-wasm-compilation-times', ...args],
-      {
-        cwd,
-        maxBuffer: 256 * 1024 * 1024,
-        timeout: STEP_TIMEOUT_MS,
-        env: { ...process.env, DATABASE_URL: '' },
-      },
-      (error, stdout, stderr) =>
-        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve({ stdout, stderr }),
-    );
-  });
-}
+/** V8 prints a line per compiled function, on stdout, under this flag. */
+const TRACE = ['--trace-wasm-compilation-times'];
 
 const count = (trace: string, compiler: string) => trace.split(`using ${compiler},`).length - 1;
 
@@ -36,23 +21,26 @@ describe('the command on the embedded database', () => {
   afterAll(() => dir.remove());
 
   it('compiles PGlite with Liftoff only, where the library tiers up to TurboFan', async () => {
-    const command = await traced([CLI, 'migrate', '--data-dir', join(dir.path, 'cli')], dir.path);
+    const command = ok(
+      await runNode(CLI, ['migrate', '--data-dir', join(dir.path, 'cli')], {
+        cwd: dir.path,
+        nodeFlags: TRACE,
+      }),
+    );
     expect(command.stderr).toBe('');
     expect(count(command.stdout, 'Liftoff')).toBeGreaterThan(100);
     expect(count(command.stdout, 'TurboFan')).toBe(0);
 
     // The same start (initdb, the tables) from a script on the library, which sets no flags.
-    const service = pathToFileURL(join(ROOT, 'dist/postgres/index.js')).href;
-    const library = await traced(
-      [
-        '--input-type=module',
-        '-e',
-        `const { PostgresSessionService } = await import(${JSON.stringify(service)});
-         const sessions = await PostgresSessionService.create({ dataDir: ${JSON.stringify(join(dir.path, 'lib'))} });
-         await sessions.close();`,
-      ],
-      dir.path,
+    const script = join(dir.path, 'library.mjs');
+    writeFileSync(
+      script,
+      `const { PostgresSessionService } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist/postgres/index.js')).href)});
+const sessions = await PostgresSessionService.create({ dataDir: ${JSON.stringify(join(dir.path, 'lib'))} });
+await sessions.close();
+`,
     );
+    const library = ok(await runNode(script, [], { cwd: dir.path, nodeFlags: TRACE }));
     expect(count(library.stdout, 'TurboFan')).toBeGreaterThan(0);
   }, 300_000);
 
