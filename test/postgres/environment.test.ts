@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { environmentDsn, optionsFromEnv } from '../../src/postgres/connection/environment.js';
 import { openConnection, planConnection } from '../../src/postgres/connection/open.js';
 import { resolvePostgresOptions } from '../../src/postgres/options.js';
+import { quoteIdentifier } from '../../src/postgres/schema/names.js';
 import { PostgresSessionService } from '../../src/postgres/service.js';
 import { cli, ensureBuilt, ok, serverSchema, tempDir } from '../cli/support.js';
 import { describeServer, serverUrl } from '../support/database.js';
@@ -105,10 +106,10 @@ describeServer('the environment on a real server', () => {
   let schema: Awaited<ReturnType<typeof serverSchema>>;
   // The account the tests run as, with a role of its own on the server (made here when missing).
   const account = userInfo().username;
+  const role = quoteIdentifier(account);
   let madeRole = false;
   beforeAll(async () => {
     schema = await serverSchema();
-    const role = `"${account.replaceAll('"', '""')}"`;
     const { rowCount } = await schema.pool.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [account]);
     if (rowCount === 0) {
       await schema.pool.query(`CREATE ROLE ${role} LOGIN`);
@@ -119,7 +120,6 @@ describeServer('the environment on a real server', () => {
   }, 300_000);
   afterAll(async () => {
     if (madeRole) {
-      const role = `"${account.replaceAll('"', '""')}"`;
       await schema.pool.query(`DROP OWNED BY ${role}`);
       await schema.pool.query(`DROP ROLE ${role}`);
     }
