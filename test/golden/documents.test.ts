@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  decodeEvent,
   decodeSessionState,
   decodeStateMap,
   decodeSummary,
@@ -122,6 +123,34 @@ describe('session state envelope', () => {
       const decoded = decodeSessionState(json);
       expect(Object.keys(decoded.state)).toEqual([]);
       expect(decoded.createdAt.getTime()).toBe(goZero().getTime());
+    }
+  });
+
+  it('reads a value written as an array of bytes, as Go reads a []byte, and refuses items that are not bytes', () => {
+    const decoded = decodeSessionState('{"id":"s","state":{"a":[104,105],"b":[],"c":[0,null,255]}}');
+    expect(comparable(decoded.state)).toStrictEqual(
+      comparable(
+        mapOf([
+          ['a', bytes('hi')],
+          ['b', new Uint8Array()],
+          ['c', new Uint8Array([0, 0, 255])],
+        ]),
+      ),
+    );
+    const event = decodeEvent(
+      '{"invocationId":"i","author":"a","id":"e","timestamp":"2026-01-02T03:04:05Z","stateDelta":{"k":[1,2,3]}}',
+    );
+    expect(comparable(event.stateDelta)).toStrictEqual(comparable(mapOf([['k', new Uint8Array([1, 2, 3])]])));
+    for (const [item, got] of [
+      ['256', 'got number'],
+      ['-1', 'got number'],
+      ['1.5', 'got number'],
+      ['"a"', 'got string'],
+      ['[1]', 'got an array'],
+    ]) {
+      expect(() => decodeSessionState(`{"id":"s","state":{"k":[7,${item}]}}`)).toThrow(
+        `sessionState.state["k"][1]: expected a byte (an integer from 0 to 255), ${got}`,
+      );
     }
   });
 

@@ -232,7 +232,7 @@ export function readBytes(o: JsonObject, name: string, path: string): Uint8Array
 /**
  * A base64 value; `place(path, name)` names it in an error. The name is only built on failure:
  * a session list reads thousands of state values, and formatting a path for each was a tenth of
- * the work.
+ * the work. Go also reads a []byte from an array of byte values (Marshal never writes one).
  */
 function bytesValue(
   v: unknown,
@@ -241,10 +241,41 @@ function bytesValue(
   place: (path: string, name: string) => string,
 ): Uint8Array | null {
   if (v == null) return null;
+  if (Array.isArray(v)) return byteArray(v, path, name, place);
   if (typeof v !== 'string')
     throw new TypeError(`${place(path, name)}: expected a base64 string or null, got ${describe(v)}`);
   const bytes = decodeBase64(v);
   if (!bytes) throw new TypeError(`${place(path, name)}: expected standard base64, got ${JSON.stringify(v)}`);
+  return bytes;
+}
+
+/**
+ * A []byte read from a JSON array, as Go reads one: each item a uint8 (an integer from 0 to 255;
+ * null is 0). A number is taken as readInt takes it, by its value.
+ */
+function byteArray(
+  items: unknown[],
+  path: string,
+  name: string,
+  place: (path: string, name: string) => string,
+): Uint8Array {
+  const bytes = new Uint8Array(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    const n =
+      item === null
+        ? 0
+        : typeof item === 'bigint'
+          ? Number(item)
+          : item instanceof RawJson
+            ? Number(item.text)
+            : item;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 255)
+      throw new TypeError(
+        `${place(path, name)}[${i}]: expected a byte (an integer from 0 to 255), got ${describe(item)}`,
+      );
+    bytes[i] = n;
+  }
   return bytes;
 }
 
