@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
+import SlowFirstSequencer from './test/support/slow-first.sequencer.js';
 
 /**
  * Frameworks whose newest release needs Node 22+: the devDependency under the framework's own name
@@ -30,6 +31,8 @@ export default defineConfig({
     testTimeout: 30_000,
     // One empty PGlite per run, which each test's in-memory database is copied from.
     globalSetup: ['test/support/pglite-template.setup.ts'],
+    // On a clean clone, the slowest files would otherwise start last (see the sequencer).
+    sequence: { sequencer: SlowFirstSequencer },
     hookTimeout: 60_000,
     // Timestamps are written as UTC wall-clock values; running the suite in a non-UTC zone
     // is what catches a driver that silently uses local time.
