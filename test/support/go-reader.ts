@@ -6,23 +6,16 @@
  * `go` is missing, unless AGENT_SESSIONS_TEST_GO=required (set by .ci/run, which installs it),
  * where a missing toolchain fails them instead.
  */
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe } from 'vitest';
+import { commandPath } from './command-path.js';
 
-function findGo(): string | undefined {
-  try {
-    return execFileSync('sh', ['-c', 'command -v go'], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const go = findGo();
+const go = commandPath('go');
 const required = process.env.AGENT_SESSIONS_TEST_GO === 'required';
 
 /** `describe` when the Go reader can be built, `describe.skip` otherwise. */

@@ -7,12 +7,13 @@
  * AGENT_SESSIONS_TEST_PGBOUNCER=required (set by .ci/run, which installs it), where a missing
  * binary fails them instead.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe } from 'vitest';
+import { commandPath } from './command-path.js';
 import { serverUrl, type TestDatabase, withServerSchema } from './database.js';
 
 export type PoolMode = 'transaction' | 'session' | 'statement';
@@ -33,11 +34,7 @@ function findBinary(): string | undefined {
   for (const path of ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer', '/usr/local/bin/pgbouncer']) {
     if (existsSync(path)) return path;
   }
-  try {
-    return execFileSync('sh', ['-c', 'command -v pgbouncer'], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
+  return commandPath('pgbouncer');
 }
 
 const binary = findBinary();

@@ -10,7 +10,7 @@
  * server: AGENT_SESSIONS_TEST_RESTART_COMMAND, or `pg_ctlcluster` (Debian's PostgreSQL). The
  * server is running again when the file ends, whatever happened.
  */
-import { exec, execSync } from 'node:child_process';
+import { exec } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +22,7 @@ import { createEvent, type Event } from '../../../src/session/event.js';
 import type { SessionKey } from '../../../src/session/keys.js';
 import type { Session } from '../../../src/session/session.js';
 import { stateOf } from '../../../src/session/state.js';
+import { commandPath } from '../../support/command-path.js';
 import { pgbouncerUnavailable, startPgBouncer } from '../../support/pgbouncer.js';
 import {
   createTestSchema,
@@ -47,11 +48,7 @@ function restartPlan(): { restart: string; start: string } | { skip: string } {
   if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host))
     return { skip: `the test server (${host}) is not on this machine` };
   if (!existsSync('/etc/postgresql')) return { skip: 'pg_ctlcluster is not available' };
-  try {
-    execSync('command -v pg_ctlcluster', { stdio: 'ignore' });
-  } catch {
-    return { skip: 'pg_ctlcluster is not available' };
-  }
+  if (!commandPath('pg_ctlcluster')) return { skip: 'pg_ctlcluster is not available' };
   const version = readdirSync('/etc/postgresql')[0];
   const cluster = `pg_ctlcluster --skip-systemctl-redirect ${version} main`;
   return { restart: `${cluster} restart -m fast`, start: `${cluster} start` };
