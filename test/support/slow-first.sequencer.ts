@@ -27,21 +27,19 @@ const SLOWEST = [
 
 export default class SlowFirstSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
-    const sorted = await super.sort(files);
-
     const root = this.ctx.config.root;
     const rank = (spec: TestSpecification) => {
       const at = SLOWEST.indexOf(relative(root, spec.moduleId).split('\\').join('/'));
       return at === -1 ? SLOWEST.length : at;
     };
-    const place = new Map(sorted.map((spec, i) => [spec, i]));
-    // Groups and projects stay in Vitest's order (the serial project runs after the default one).
-    return [...sorted].sort(
-      (a, b) =>
-        a.project.config.sequence.groupOrder - b.project.config.sequence.groupOrder ||
-        (a.project.name === b.project.name ? 0 : a.project.name < b.project.name ? -1 : 1) ||
-        rank(a) - rank(b) ||
-        place.get(a)! - place.get(b)!,
-    );
+    // Vitest's order keeps each project's files together, the serial project after the default
+    // one; within each project the listed files move to the front (the sort is stable).
+    const projects: TestSpecification[][] = [];
+    for (const spec of await super.sort(files)) {
+      const last = projects.at(-1);
+      if (last?.[0]?.project === spec.project) last.push(spec);
+      else projects.push([spec]);
+    }
+    return projects.flatMap((specs) => specs.sort((a, b) => rank(a) - rank(b)));
   }
 }
