@@ -127,10 +127,10 @@ type TopLogprob struct {
 	Bytes   []int   `json:"bytes,omitempty"`
 }
 
+// TokenLogprob has TopLogprob's fields and its alternatives (an embedded struct's fields are
+// read and written as the outer struct's own).
 type TokenLogprob struct {
-	Token       string       `json:"token"`
-	Logprob     float64      `json:"logprob"`
-	Bytes       []int        `json:"bytes,omitempty"`
+	TopLogprob
 	TopLogprobs []TopLogprob `json:"top_logprobs,omitempty"`
 }
 
