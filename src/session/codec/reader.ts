@@ -194,10 +194,15 @@ function int64(v: bigint, path: string, name: string | number): bigint {
 export function readFloat(o: JsonObject, name: string, path: string): number {
   const v = o[name];
   if (v == null) return 0;
-  const n = typeof v === 'bigint' ? Number(v) : v instanceof RawJson ? Number(v.text) : v;
+  const n = numberValue(v);
   if (typeof n !== 'number' || !Number.isFinite(n))
     throw mismatch(path, name, 'a number in the float64 range', v);
   return n;
+}
+
+/** A number of an exact tree (a bigint or RawJson there) as a JavaScript number; else `v` itself. */
+function numberValue(v: unknown): unknown {
+  return typeof v === 'bigint' ? Number(v) : v instanceof RawJson ? Number(v.text) : v;
 }
 
 /** A Go bool: false when absent or null. */
@@ -262,14 +267,7 @@ function byteArray(
   const bytes = new Uint8Array(items.length);
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
-    const n =
-      item === null
-        ? 0
-        : typeof item === 'bigint'
-          ? Number(item)
-          : item instanceof RawJson
-            ? Number(item.text)
-            : item;
+    const n = item === null ? 0 : numberValue(item);
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 255)
       throw new TypeError(
         `${place(path, name)}[${i}]: expected a byte (an integer from 0 to 255), got ${describe(item)}`,
