@@ -9,22 +9,7 @@ import type { StructFields } from '../../src/session/codec/fields.js';
 import { EVENT } from '../../src/session/codec/go-structs.js';
 import { decodeEvent } from '../../src/session/codec/index.js';
 import { expectedEvents } from './expected-events.js';
-import { comparable, fixture } from './helpers.js';
-
-type Pick = (options: readonly string[]) => string;
-
-/** A spelling Go folds to `name`: each letter in either case, k and s also as U+212A and U+017F. */
-function respell(name: string, pick: Pick): string {
-  let out = '';
-  for (const c of name) {
-    const lower = c.toLowerCase();
-    if (lower === c.toUpperCase()) out += c;
-    else if (lower === 'k') out += pick(['k', 'K', '\u212a']);
-    else if (lower === 's') out += pick(['s', 'S', '\u017f']);
-    else out += pick([lower, c.toUpperCase()]);
-  }
-  return out;
-}
+import { comparable, fixture, type Pick, respell } from './helpers.js';
 
 /** The document with every struct key respelled, following the Go structs' nesting. */
 function respellKeys(value: unknown, struct: StructFields, pick: Pick): unknown {

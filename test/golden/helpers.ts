@@ -45,3 +45,19 @@ export function mapOf<V>(entries: [string, V][]): Record<string, V> {
   for (const [key, value] of entries) map[key] = value;
   return map;
 }
+
+/** Chooses one of `options` (from a fast-check generator, or a seeded random function). */
+export type Pick = (options: readonly string[]) => string;
+
+/** A spelling Go folds to `name`: each letter in either case, k and s also as U+212A and U+017F. */
+export function respell(name: string, pick: Pick): string {
+  let out = '';
+  for (const c of name) {
+    const lower = c.toLowerCase();
+    if (lower === c.toUpperCase()) out += c;
+    else if (lower === 'k') out += pick(['k', 'K', '\u212a']);
+    else if (lower === 's') out += pick(['s', 'S', '\u017f']);
+    else out += pick([lower, c.toUpperCase()]);
+  }
+  return out;
+}
