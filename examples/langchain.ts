@@ -23,7 +23,8 @@ class CountingModel extends BaseChatModel {
   }
 }
 
-const service = await PostgresSessionService.create({ client: await pgliteClient() });
+const client = await pgliteClient();
+const service = await PostgresSessionService.create({ client });
 const prompt = ChatPromptTemplate.fromMessages([
   ['system', 'You are a counting assistant.'],
   new MessagesPlaceholder('history'),
@@ -42,3 +43,4 @@ for (const input of ['Hello!', 'And now?', 'One more.']) {
   console.log(`user: ${input}\nassistant: ${String(reply.content)}`);
 }
 await service.close();
+await client.close(); // the service leaves a client it was handed open

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, statSync } from
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { expect } from 'vitest';
 import type { SqlClient } from '../../src/sql/client.js';
@@ -109,9 +109,15 @@ export function baseEnv(extra: Record<string, string | undefined> = {}): NodeJS.
   return env;
 }
 
+/** Preloaded into every script run here: it tells when the script left PGlite open. */
+const OPEN_DATABASE_PRELOAD = pathToFileURL(join(ROOT, 'test/support/open-database.preload.mjs')).href;
+const OPEN_DATABASE_MARK = 'open-database.preload: a timer of the embedded database fired';
+
 /**
  * Runs a built script with node (given `nodeFlags`, node's own flags, before the script) and
- * resolves with its exit code and output (never rejects on exit ≠ 0).
+ * resolves with its exit code and output (never rejects on exit ≠ 0). It rejects when the script
+ * ended without closing an embedded database it opened (see open-database.preload.mjs): the
+ * process then lingered until PostgreSQL's timer in it fired.
  */
 export function runNode(
   script: string,
@@ -126,11 +132,15 @@ export function runNode(
   return new Promise((resolvePromise, reject) => {
     const child = execFile(
       process.execPath,
-      [...(options.nodeFlags ?? []), script, ...args],
+      [...(options.nodeFlags ?? []), '--import', OPEN_DATABASE_PRELOAD, script, ...args],
       { cwd: options.cwd, env: baseEnv(options.env), maxBuffer: 64 * 1024 * 1024, timeout: STEP_TIMEOUT_MS },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== 'number') {
           reject(new Error(`${script} ${args.join(' ')} did not finish: ${error.message}\n${stderr}`));
+          return;
+        }
+        if (stderr.includes(OPEN_DATABASE_MARK)) {
+          reject(new Error(`${[script, ...args].join(' ')} left its embedded database open:\n${stderr}`));
           return;
         }
         resolvePromise({ code: error ? (error.code as number) : 0, stdout, stderr });
