@@ -4,7 +4,7 @@
  * printed. The model is a tiny scripted one, so the example runs offline; in an app it is the
  * SDK's OpenAI model and only the three marked lines are new.
  *
- *   npm run build && node dist/examples/openai-agents.js
+ *   npm run example:openai-agents
  */
 import {
   Agent,

@@ -2,7 +2,7 @@
  * agent-sessions with OpenTelemetry: a few turns of a conversation stored in embedded PGlite, with
  * every call's span and the service's metrics printed by the SDK's console exporters.
  *
- *   npm run build && node dist/examples/telemetry.js
+ *   npm run example:telemetry
  *
  * In an application, register the SDK (here by hand; @opentelemetry/sdk-node does the same from
  * environment variables) before creating the service, and send to an OTLP exporter instead.
