@@ -111,7 +111,7 @@ export function baseEnv(extra: Record<string, string | undefined> = {}): NodeJS.
 
 /** Preloaded into every script run here: it tells when the script left PGlite open. */
 const OPEN_DATABASE_PRELOAD = pathToFileURL(join(ROOT, 'test/support/open-database.preload.mjs')).href;
-const OPEN_DATABASE_MARK = 'open-database.preload: a timer of the embedded database fired';
+const OPEN_DATABASE_MARK = 'open-database.preload: the embedded database was left open';
 
 /**
  * Runs a built script with node (given `nodeFlags`, node's own flags, before the script) and
