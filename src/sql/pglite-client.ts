@@ -7,10 +7,12 @@
  */
 import type { PGlite, QueryOptions, Results, Transaction } from '@electric-sql/pglite';
 import type { SqlClient, SqlExecutor, SqlResult } from './client.js';
+import { SqlConfigError } from './errors.js';
 import { JsonArrayParam } from './json-array.js';
 import { resultParsers } from './parsers.js';
 import { type DataDirLock, lockDataDir } from './pglite-lock.js';
 import { PglitePrepared } from './pglite-prepared.js';
+import { pgliteStartParams } from './pglite-settings.js';
 import { ISO_DATE_STYLE } from './timestamps.js';
 
 // Per-query parsers, so an instance the caller shares with us keeps its own configuration.
@@ -50,6 +52,28 @@ export interface PgliteClientOptions {
    * (default true): on PGlite, planning the service's statements costs more than running them.
    */
   preparedStatements?: boolean;
+  /**
+   * PostgreSQL settings to start the database with, as in postgresql.conf (`{ work_mem: '8MB' }`),
+   * when pgliteClient opens it; an instance you pass in keeps the settings you started it with.
+   * pgliteClient starts PostgreSQL with `shared_buffers` of 16 MB rather than PGlite's 128 MB
+   * (see pglite-settings.ts); `{ shared_buffers: '128MB' }` gives those back. `DateStyle` stays ISO,
+   * as the result parsers need.
+   */
+  settings?: Readonly<Record<string, string>>;
+}
+
+/**
+ * PGlite's error when PostgreSQL does not start ("PGlite failed to initialize properly") says
+ * nothing of why; with settings of the caller's, they are the likely reason.
+ */
+function refusedSettings(settings: Readonly<Record<string, string>>, error: unknown): SqlConfigError {
+  // Names only: a value could be anything, a secret included.
+  const names = Object.keys(settings).join(', ');
+  return new SqlConfigError(
+    'settings',
+    `PostgreSQL did not start with the settings ${names}: a name it does not know or a value it refuses`,
+    { cause: error },
+  );
 }
 
 function isPglite(value: unknown): value is PGlite {
@@ -71,7 +95,7 @@ function isPglite(value: unknown): value is PGlite {
  */
 export async function pgliteClient(
   target?: string | PGlite,
-  { preparedStatements = true }: PgliteClientOptions = {},
+  { preparedStatements = true, settings }: PgliteClientOptions = {},
 ): Promise<SqlClient> {
   // Loaded on demand, so code that only talks to a server never loads the WebAssembly build.
   const module = await import('@electric-sql/pglite');
@@ -79,23 +103,30 @@ export async function pgliteClient(
   let owned: boolean;
   let lock: DataDirLock | undefined;
   if (isPglite(target)) {
+    if (settings !== undefined)
+      throw new SqlConfigError(
+        'settings',
+        'apply to a database pgliteClient opens: start your PGlite with them',
+      );
     db = target;
     owned = false;
   } else {
     const dataDir = target === undefined || target === '' ? 'memory://' : target;
+    const startParams = pgliteStartParams(module.PGlite.defaultStartParams, settings);
     // A directory on disk takes a lock first: a second process on it would corrupt it.
     lock = /^[a-z]+:\/\//.test(dataDir) ? undefined : lockDataDir(dataDir);
     try {
-      db = await module.PGlite.create(dataDir);
+      db = await module.PGlite.create(dataDir, { startParams });
     } catch (error) {
       lock?.release();
-      throw error;
+      throw settings === undefined ? error : refusedSettings(settings, error);
     }
     owned = true;
   }
-  // An instance PGlite.create opened here is in ISO: PGlite applies no per-database settings when
-  // it starts. A caller's may have had another style set in its session.
-  if (!owned) await db.query(`SELECT ${ISO_DATE_STYLE}`);
+  // An instance PGlite.create opened here is in ISO unless the caller's settings chose another
+  // style (PGlite applies no per-database settings when it starts). A caller's instance may have
+  // had another style set in its session.
+  if (!owned || settings !== undefined) await db.query(`SELECT ${ISO_DATE_STYLE}`);
   const prepared = preparedStatements ? new PglitePrepared(db, module, queryOptions) : undefined;
   const outside = executor(db, prepared);
   let closing: Promise<void> | undefined;
