@@ -2,6 +2,7 @@
  * The `agent-sessions` command: its subcommands, and how a run ends (exit code, one-line errors).
  */
 import { Command, CommanderError } from 'commander';
+import { hideSecrets } from '../postgres/connection/secrets.js';
 import { registerCleanup } from './commands/cleanup.js';
 import { registerExport } from './commands/export.js';
 import { registerImport } from './commands/import.js';
@@ -26,14 +27,18 @@ Examples:
   agent-sessions purge --older-than 30d
   agent-sessions inspect`;
 
-/** Builds the command tree; subcommands inherit the settings made here before they are added. */
-export function buildProgram(version: string): Command {
+/**
+ * Builds the command tree; subcommands inherit the settings made here before they are added.
+ * `redact` hides secrets in the usage errors commander prints itself.
+ */
+export function buildProgram(version: string, redact: (text: string) => string = (text) => text): Command {
   const program = new Command('agent-sessions')
     .description(
       "Operate a database of agent sessions: trpc-agent-go's PostgreSQL session tables, on a server (--dsn or DATABASE_URL) or in the embedded PGlite database in ./.agent-sessions.",
     )
     .version(version, '-V, --version')
     .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(redact(text)) })
     .showHelpAfterError('(add --help for usage)');
   registerMigrate(program);
   registerLs(program);
@@ -49,14 +54,19 @@ export function buildProgram(version: string): Command {
   return program;
 }
 
-/** The DSN given by flag or environment, found without parsing (so even a usage error is redacted). */
-function dsnFrom(argv: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--dsn') return argv[i + 1];
-    if (arg.startsWith('--dsn=')) return arg.slice('--dsn='.length);
-  }
-  return env.DATABASE_URL;
+/**
+ * Every password the arguments and the environment hold, found without parsing the arguments:
+ * commander quotes an argument it refuses (`unknown option '--dsn=postgres://…'` when the flag
+ * comes before the subcommand, a misspelt `--dns=…`) in its own message, before any option is
+ * known. So every argument, and the value of every `--flag=value`, is read as a DSN.
+ */
+function secretsOfArguments(argv: readonly string[], env: NodeJS.ProcessEnv): string[] {
+  const candidates = argv.flatMap((arg) => {
+    const eq = arg.indexOf('=');
+    return arg.startsWith('-') && eq > 0 ? [arg, arg.slice(eq + 1)] : [arg];
+  });
+  const secrets = [undefined, ...candidates].flatMap((dsn) => secretsOf({ dsn }, env));
+  return [...new Set(secrets)];
 }
 
 /**
@@ -65,14 +75,14 @@ function dsnFrom(argv: readonly string[], env: NodeJS.ProcessEnv): string | unde
  * AGENT_SESSIONS_DEBUG=1 adds the stack trace (passwords still hidden).
  */
 export async function run(argv: readonly string[], version: string): Promise<number> {
-  const program = buildProgram(version);
+  const secrets = secretsOfArguments(argv.slice(2), process.env);
+  const program = buildProgram(version, (text) => hideSecrets(text, secrets));
   try {
     await program.parseAsync([...argv]);
     return 0;
   } catch (error) {
     // Commander has printed its own message (usage error, --help, --version) already.
     if (error instanceof CommanderError) return error.exitCode;
-    const secrets = secretsOf({ dsn: dsnFrom(argv, process.env) });
     process.stderr.write(`agent-sessions: error: ${describeError(error, secrets)}\n`);
     if (process.env.AGENT_SESSIONS_DEBUG && error instanceof Error && error.stack) {
       process.stderr.write(`${redactStack(error.stack, secrets)}\n`);

@@ -97,6 +97,26 @@ describe('agent-sessions without a database', () => {
   );
 
   it(
+    'hides the password in the usage errors commander prints itself: a --dsn before the subcommand, a misspelt flag',
+    async () => {
+      const cases: { args: string[]; quoted: string }[] = [
+        { args: ['--dsn=postgres://ops:Hunter2-TOPSECRET@db.example/prod', 'ls'], quoted: 'ops:***@db.example' },
+        { args: ['ls', '--dns=postgres://ops:Hunter2 TOP@SECRET@db.example/prod'], quoted: "'--dns=postgres://" },
+        { args: ['ls', "--dns=host=h password='Hunter2 TOPSECRET'"], quoted: "'--dns=host=h password=" },
+        { args: ['stats', '--bogus=postgres://u:Hunter2%40TOPSECRET@h/db'], quoted: 'u:***@h/db' },
+      ];
+      for (const { args, quoted } of cases) {
+        const result = await cli(args, { cwd: dir.path });
+        expect(result.code, args.join(' ')).not.toBe(0);
+        expect(result.stderr).toContain('unknown option');
+        expect(result.stderr).toContain(quoted);
+        expect(result.stdout + result.stderr).not.toMatch(/Hunter2|TOPSECRET/);
+      }
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
     'rejects a malformed DSN without echoing it',
     async () => {
       for (const dsn of [
