@@ -9,6 +9,7 @@ import type { SqlClient } from '../../sql/client.js';
 import { isUniqueViolation } from '../../sql/errors.js';
 import type { TableNames } from '../schema/index.js';
 import {
+  type SameRow,
   selectDeletedIncarnation,
   selectDeletedOfLive,
   selectLiveSession,
@@ -44,7 +45,9 @@ export interface RestoreCounts {
  *
  * While a live session holds the key, what a sweep took from that session (events whose newest
  * was older than the TTL, expired track events) is restored instead, by the same rule: the rows
- * of its latest removal (or the one at `deletedAt`); each call undoes one pass.
+ * of its latest removal (or the one at `deletedAt`); each call undoes one pass. Of those, a row
+ * the live session holds again (an event of the same id, the same track event, a summary of the
+ * same filter key, written anew by an import, say) stays deleted.
  *
  * The restored session keeps its expires_at: one that was swept for its TTL is swept again by the
  * next sweep unless it is written to first.
@@ -68,8 +71,8 @@ export async function restoreSession(
   try {
     return await client.transaction(async (tx) => {
       const wanted = deletedAt === undefined ? undefined : toSqlTimestamp(deletedAt);
-      const undelete = async (table: string, at: string) => {
-        const query = undeleteRows(table, k, at);
+      const undelete = async (table: string, at: string, same?: SameRow) => {
+        const query = undeleteRows(table, k, at, same);
         return (await tx.query(query.text, query.params)).rowCount;
       };
       const live = selectLiveSession(names.sessionStates, k);
@@ -83,9 +86,9 @@ export async function restoreSession(
         if (at) {
           return {
             sessions: 0,
-            events: await undelete(names.sessionEvents, at),
-            summaries: await undelete(names.sessionSummaries, at),
-            trackEvents: await undelete(names.sessionTrackEvents, at),
+            events: await undelete(names.sessionEvents, at, 'event id'),
+            summaries: await undelete(names.sessionSummaries, at, 'filter key'),
+            trackEvents: await undelete(names.sessionTrackEvents, at, 'track event'),
           };
         }
       }

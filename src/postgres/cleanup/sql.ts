@@ -233,14 +233,36 @@ export function selectDeletedOfLive(
   };
 }
 
-/** Clears deleted_at on the key's rows that were deleted at exactly `deletedAt`. */
+/**
+ * What makes a soft-deleted row (`r`) the same as a live one (`l`) of its session: an event of
+ * the same id, a track event of the same track and document, a summary of the same filter key.
+ */
+export type SameRow = 'event id' | 'track event' | 'filter key';
+
+const SAME_ROW: Record<SameRow, string> = {
+  'event id': `l.event->>'id' = r.event->>'id'`,
+  'track event': 'l.track = r.track AND l.event = r.event',
+  'filter key': 'l.filter_key = r.filter_key',
+};
+
+/**
+ * Clears deleted_at on the key's rows that were deleted at exactly `deletedAt`. With `same`, a
+ * row the live session already holds again stays deleted: an import after a sweep, say, wrote
+ * the swept events anew, and bringing the old copies back too would show each one twice.
+ */
 export function undeleteRows(
   table: string,
   key: readonly [string, string, string],
   deletedAt: string,
+  same?: SameRow,
 ): SqlQuery {
+  const held = same
+    ? `\n  AND NOT EXISTS (SELECT 1 FROM ${table} l WHERE l.app_name = $1 AND l.user_id = $2 AND l.session_id = $3
+    AND l.deleted_at IS NULL AND ${SAME_ROW[same]})`
+    : '';
   return {
-    text: `UPDATE ${table} SET deleted_at = NULL WHERE ${KEY} AND deleted_at = $4::timestamp`,
+    text: `UPDATE ${table} r SET deleted_at = NULL
+WHERE r.app_name = $1 AND r.user_id = $2 AND r.session_id = $3 AND r.deleted_at = $4::timestamp${held}`,
     params: [...key, deletedAt],
   };
 }
