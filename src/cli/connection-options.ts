@@ -4,7 +4,7 @@
  * set) for a PostgreSQL server, otherwise the embedded PGlite database in `--data-dir`.
  */
 import { resolve } from 'node:path';
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { environmentDsn } from '../postgres/connection/environment.js';
 
 /** Where the embedded database lives unless `--data-dir` says otherwise (relative to the cwd). */
@@ -23,7 +23,19 @@ export type Target =
   | { readonly kind: 'pg'; readonly dsn: string }
   | { readonly kind: 'pglite'; readonly dataDir: string };
 
-/** Adds `--dsn`, `--data-dir`, `--schema` and `--table-prefix` to a command. */
+/** `--data-dir ""` would put PostgreSQL's files straight into the working directory. */
+function nonEmptyDirectory(value: string): string {
+  if (value.trim() === '')
+    throw new InvalidArgumentError(`must not be empty (default: ./${DEFAULT_DATA_DIR})`);
+  return value;
+}
+
+/**
+ * Adds `--dsn`, `--data-dir`, `--schema` and `--table-prefix` to a command. An empty `--dsn` on
+ * the command line is refused (it is what `--dsn "$DSN"` gives when the variable is unset, and
+ * falling back to the embedded database would run the command on the wrong data); an empty
+ * DATABASE_URL counts as unset, as it does for libpq.
+ */
 export function addConnectionOptions(command: Command): Command {
   return command
     .addOption(
@@ -32,12 +44,18 @@ export function addConnectionOptions(command: Command): Command {
       ),
     )
     .addOption(
-      new Option('--data-dir <dir>', 'embedded PGlite database directory, used when no DSN is given').default(
-        `./${DEFAULT_DATA_DIR}`,
-      ),
+      new Option('--data-dir <dir>', 'embedded PGlite database directory, used when no DSN is given')
+        .default(`./${DEFAULT_DATA_DIR}`)
+        .argParser(nonEmptyDirectory),
     )
     .option('--schema <name>', "schema of the session tables (default: the connection's current schema)")
-    .option('--table-prefix <prefix>', 'prefix of the table names, e.g. trpc (gives trpc_session_states)');
+    .option('--table-prefix <prefix>', 'prefix of the table names, e.g. trpc (gives trpc_session_states)')
+    .hook('preAction', (self) => {
+      if (self.getOptionValueSource('dsn') === 'cli' && !String(self.getOptionValue('dsn') ?? '').trim())
+        self.error(
+          "error: option '--dsn <url>' must not be empty (leave it out to use DATABASE_URL or the embedded database)",
+        );
+    });
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Opens the database a command works on and checks that the session tables are there.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { findMissingTables } from '../postgres/admin/index.js';
 import { asConfigError, parseConnectionString } from '../postgres/connection/connection-string.js';
@@ -72,6 +72,9 @@ export async function openDatabase(
   const target = targetOf(flags);
   if (target.kind === 'pglite') {
     const describe = `the embedded database in ${target.dataDir}`;
+    if (existsSync(target.dataDir) && !statSync(target.dataDir).isDirectory()) {
+      throw new CliError(`--data-dir ${target.dataDir} is not a directory`);
+    }
     if (!hasEmbeddedDatabase(target.dataDir)) {
       if (!create) throw missingTablesError(flags, `there is no embedded database in ${target.dataDir} yet`);
       mkdirSync(target.dataDir, { recursive: true });

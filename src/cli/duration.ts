@@ -14,6 +14,12 @@ const UNIT_MS: Readonly<Record<string, number>> = {
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/gy;
 
 /**
+ * The longest duration taken: a TTL or an age reaching back past year 1 is a time PostgreSQL's
+ * timestamps and Go's RFC 3339 cannot hold, and would fail deep in the sweep with its internal names.
+ */
+const MAX_DURATION_MS = 1000 * 365.25 * UNIT_MS.d!;
+
+/**
  * Parses a duration into milliseconds. A bare number is refused: "30" could mean seconds or
  * days, and guessing wrong in `purge` deletes data.
  *
@@ -33,8 +39,8 @@ export function parseDuration(text: string): number {
       `"${text}" is not a duration; use a number with a unit: 30d, 12h, 15m, 45s, 500ms, 1h30m`,
     );
   }
-  if (!Number.isFinite(total) || total > Number.MAX_SAFE_INTEGER) {
-    throw new RangeError(`"${text}" is too long a duration`);
+  if (!Number.isFinite(total) || total > MAX_DURATION_MS) {
+    throw new RangeError(`"${text}" is too long a duration (at most 1000 years)`);
   }
   return Math.round(total);
 }

@@ -23,7 +23,24 @@ const UNREACHABLE = new Set([
 function firstMessage(error: unknown): string {
   if (error instanceof AggregateError && error.errors.length > 0) return firstMessage(error.errors[0]);
   if (error instanceof Error) return error.message || error.name;
+  // PGlite's file system throws plain objects (`{ name: 'ErrnoError', errno: 44 }`).
+  if (typeof error === 'object' && error !== null) {
+    const { name, message, errno } = error as { name?: unknown; message?: unknown; errno?: unknown };
+    const what = [name, message].filter((part) => typeof part === 'string' && part !== '').join(': ');
+    return `${what || 'error'}${typeof errno === 'number' ? ` (errno ${errno})` : ''}`;
+  }
   return String(error);
+}
+
+/** Node's error of a file operation (it names the system call), as opposed to the database's. */
+function isFileError(error: unknown): boolean {
+  const { code, syscall } = (error ?? {}) as { code?: unknown; syscall?: unknown };
+  return (
+    typeof code === 'string' &&
+    typeof syscall === 'string' &&
+    !UNREACHABLE.has(code) &&
+    /^(open|read|write|mkdir|rmdir|stat|lstat|rename|unlink|scandir|close|fsync)$/.test(syscall)
+  );
 }
 
 function networkCode(error: unknown): string | undefined {
@@ -44,9 +61,9 @@ function networkCode(error: unknown): string | undefined {
  */
 export function describeError(error: unknown, secrets: readonly (string | undefined)[] = []): string {
   let message = firstMessage(error);
-  if (!(error instanceof CliError) && !isAgentSessionsError(error)) {
+  if (isFileError(error)) message = `file error: ${message}`;
+  else if (!(error instanceof CliError) && !isAgentSessionsError(error))
     message = `database error: ${message}`;
-  }
   const code = networkCode(error);
   if (code && !message.includes(code)) message = `${message} (${code})`;
   const oneLine = message

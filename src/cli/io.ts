@@ -5,8 +5,12 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 
-/** Writes `text` and a newline, waiting for the stream to drain when its buffer is full. */
+/**
+ * Writes `text` and a newline, waiting for the stream to drain when its buffer is full. A stream
+ * that failed (a full disk) fails the write with its error rather than never draining.
+ */
 export async function writeLine(stream: Writable, text: string): Promise<void> {
+  if (stream.errored) throw stream.errored;
   if (!stream.write(`${text}\n`)) await once(stream, 'drain');
 }
 

@@ -10,9 +10,11 @@ import { keepWebAssemblyOnBaselineCompiler } from './wasm-compiler.js';
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 // `agent-sessions export | head` closes the pipe early; that is the reader's choice, not an error.
+// Any other failure to write (a full disk, a closed terminal) ends the command in one line.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw error;
+  process.stderr.write(`agent-sessions: error: cannot write the output: ${error.message}\n`);
+  process.exit(1);
 });
 
 keepWebAssemblyOnBaselineCompiler();

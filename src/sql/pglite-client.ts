@@ -5,6 +5,7 @@
 /**
  * The PGlite (embedded PostgreSQL in WebAssembly) adapter of {@link SqlClient}.
  */
+import { realpathSync, statSync } from 'node:fs';
 import type { PGlite, QueryOptions, Results, Transaction } from '@electric-sql/pglite';
 import type { SqlClient, SqlExecutor, SqlResult } from './client.js';
 import { SqlConfigError } from './errors.js';
@@ -76,6 +77,28 @@ function refusedSettings(settings: Readonly<Record<string, string>>, error: unkn
   );
 }
 
+/**
+ * The directory itself when `path` is a symbolic link to one: PGlite cannot open its database
+ * through a link (its file system fails with a bare errno), and two links to one directory then
+ * share one lock. A path that does not exist yet is PGlite's to create.
+ *
+ * @throws SqlConfigError (field `dataDir`) when the path is something other than a directory
+ */
+function realDirectory(path: string): string {
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    return path;
+  }
+  if (!statSync(real).isDirectory())
+    throw new SqlConfigError(
+      'dataDir',
+      `${path} is not a directory: give a directory for the embedded database`,
+    );
+  return real;
+}
+
 function isPglite(value: unknown): value is PGlite {
   return typeof value === 'object' && value !== null && typeof (value as PGlite).transaction === 'function';
 }
@@ -111,10 +134,12 @@ export async function pgliteClient(
     db = target;
     owned = false;
   } else {
-    const dataDir = target === undefined || target === '' ? 'memory://' : target;
+    const given = target === undefined || target === '' ? 'memory://' : target;
+    const onDisk = !/^[a-z]+:\/\//.test(given);
+    const dataDir = onDisk ? realDirectory(given) : given;
     const startParams = pgliteStartParams(module.PGlite.defaultStartParams, settings);
     // A directory on disk takes a lock first: a second process on it would corrupt it.
-    lock = /^[a-z]+:\/\//.test(dataDir) ? undefined : lockDataDir(dataDir);
+    lock = onDisk ? lockDataDir(dataDir) : undefined;
     try {
       db = await module.PGlite.create(dataDir, { startParams });
     } catch (error) {

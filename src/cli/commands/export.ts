@@ -2,6 +2,7 @@
  * `agent-sessions export`: sessions as JSON lines, one per session with everything stored with
  * it, to stdout or a file. `import` reads them back into any database.
  */
+import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -15,6 +16,7 @@ import {
 } from '../../postgres/admin/index.js';
 import { addConnectionOptions, type ConnectionFlags } from '../connection-options.js';
 import { withDatabase } from '../database.js';
+import { CliError } from '../errors.js';
 import { note, writeLine } from '../io.js';
 import { plural } from '../output/format.js';
 import { startProgress } from '../output/progress.js';
@@ -36,6 +38,22 @@ export function parseInstantOption(value: string): Date {
   }
 }
 
+/**
+ * Opens the `--output` file before anything is exported, so a path that cannot be written (a
+ * directory, a missing folder, no permission) fails at once, in one line naming it.
+ */
+async function openOutput(path: string): Promise<Writable> {
+  const stream = createWriteStream(path, { flags: 'w' });
+  try {
+    await once(stream, 'open');
+  } catch (error) {
+    throw new CliError(`cannot write ${path}: ${(error as Error).message}`);
+  }
+  // A later failure (a full disk) fails the next write (see writeLine) instead of the process.
+  stream.on('error', () => undefined);
+  return stream;
+}
+
 async function exportCommand(flags: ExportFlags): Promise<void> {
   await withDatabase(flags, { create: false, requireTables: true }, async (db) => {
     const filter: SessionFilter = {
@@ -44,7 +62,7 @@ async function exportCommand(flags: ExportFlags): Promise<void> {
       updatedSince: flags.updatedSince,
       includeDeleted: flags.includeDeleted === true,
     };
-    const out: Writable = flags.output ? createWriteStream(flags.output, { flags: 'w' }) : process.stdout;
+    const out: Writable = flags.output ? await openOutput(flags.output) : process.stdout;
     const total = await countSessions(db, filter);
     const progress = startProgress('Exporting', total, 'sessions');
     let sessions = 0;
