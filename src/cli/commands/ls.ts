@@ -16,6 +16,7 @@ import { withDatabase } from '../database.js';
 import { print } from '../io.js';
 import { colorsFor } from '../output/colors.js';
 import { formatCount } from '../output/format.js';
+import { safeJson } from '../output/safe-text.js';
 import { type Column, renderTable } from '../output/table.js';
 import { formatUtc } from '../timestamps.js';
 
@@ -48,7 +49,9 @@ async function output<Row>(
   json: (row: Row) => Record<string, unknown>,
 ): Promise<void> {
   if (flags.json) {
-    await print(JSON.stringify(listing.rows.map(json), null, 2));
+    // Stored names may hold DEL, C1 and bidi controls, which JSON.stringify leaves raw. (The table
+    // escapes its cells itself.)
+    await print(safeJson(JSON.stringify(listing.rows.map(json), null, 2)));
     return;
   }
   const c = colorsFor(process.stdout);

@@ -11,6 +11,7 @@ import { CliError } from '../errors.js';
 import { note, print } from '../io.js';
 import { colorsFor } from '../output/colors.js';
 import { indentJson } from '../output/indent-json.js';
+import { safeJson, safeText } from '../output/safe-text.js';
 import { outputWidth, renderSession, stateValueText } from '../output/transcript.js';
 import { type SessionView, viewOf } from '../records/view.js';
 import { formatExported } from '../timestamps.js';
@@ -79,7 +80,8 @@ async function show(app: string, user: string, sessionId: string, flags: ShowFla
     if (!record) throw await notFound(db, app, user, sessionId);
     const view = viewOf(record);
     if (flags.json) {
-      await print(sessionJson(record, view));
+      // JSON.stringify and PostgreSQL leave DEL, C1 and bidi controls raw in strings.
+      await print(safeJson(sessionJson(record, view)));
     } else {
       const rendered = renderSession(view.session, {
         colors: colorsFor(process.stdout),
@@ -88,7 +90,8 @@ async function show(app: string, user: string, sessionId: string, flags: ShowFla
       });
       await print(rendered);
     }
-    for (const problem of view.problems) note(`warning: could not decode ${problem}`);
+    // A problem quotes stored keys and decoder messages about stored bytes.
+    for (const problem of view.problems) note(`warning: could not decode ${safeText(problem)}`);
     if (view.expiresAt && view.expiresAt.getTime() <= Date.now()) {
       note('note: this session has expired; services no longer return it and the next sweep removes it');
     }

@@ -8,6 +8,7 @@ import { withDatabase } from '../database.js';
 import { print } from '../io.js';
 import { colorsFor } from '../output/colors.js';
 import { formatBytes, formatCount } from '../output/format.js';
+import { safeJson, safeText } from '../output/safe-text.js';
 import { renderTable } from '../output/table.js';
 
 interface StatsFlags extends ConnectionFlags {
@@ -18,8 +19,11 @@ async function stats(flags: StatsFlags): Promise<void> {
   await withDatabase(flags, { create: false, requireTables: true }, async (db) => {
     const list = await tableStats(db);
     if (flags.json) {
+      // The description and table names come from flags and paths, which may hold any character.
       await print(
-        JSON.stringify({ database: db.describe, schema: db.tables.schema || null, tables: list }, null, 2),
+        safeJson(
+          JSON.stringify({ database: db.describe, schema: db.tables.schema || null, tables: list }, null, 2),
+        ),
       );
       return;
     }
@@ -32,7 +36,7 @@ async function stats(flags: StatsFlags): Promise<void> {
       bytes: list.reduce((s, r) => s + r.bytes, 0),
     };
     const c = colorsFor(process.stdout);
-    await print(c.dim(`${db.describe}${db.tables.schema ? `, schema ${db.tables.schema}` : ''}`));
+    await print(c.dim(safeText(`${db.describe}${db.tables.schema ? `, schema ${db.tables.schema}` : ''}`)));
     await print(
       renderTable(
         [

@@ -3,13 +3,15 @@
  * still splits cleanly on runs of spaces in a script.
  */
 import type { Colors } from './colors.js';
+import { safeText } from './safe-text.js';
 
 export interface Column<Row> {
   header: string;
+  /** The cell's text; control characters in it are shown escaped (see safe-text.ts). */
   value: (row: Row) => string;
   /** Numbers read best right-aligned. */
   align?: 'left' | 'right';
-  /** Colours a cell after padding (padding counts visible characters only). */
+  /** Colours a cell after escaping and padding (padding counts visible characters only). */
   color?: (text: string, row: Row) => string;
 }
 
@@ -27,7 +29,9 @@ export function renderTable<Row>(
   rows: readonly Row[],
   colors: Colors,
 ): string {
-  const cells = rows.map((row) => columns.map((c) => c.value(row)));
+  // Cells hold stored names: escaped before measuring, so widths are those of what is shown, and
+  // before colouring, so our own colour codes stay intact.
+  const cells = rows.map((row) => columns.map((c) => safeText(c.value(row))));
   const widths = columns.map((c, i) => Math.max(width(c.header), ...cells.map((r) => width(r[i]!))));
   const last = columns.length - 1;
   const line = (texts: string[], paint: (text: string, i: number) => string) =>

@@ -1,7 +1,8 @@
 /**
  * A session as a person reads it: the conversation line by line (who said what, which tools were
  * called with which arguments and what they returned), then the state by scope, the summaries and
- * the tracks. Shared by `agent-sessions show` and the demo.
+ * the tracks. Shared by `agent-sessions show` and the demo. Every stored string goes through
+ * safe-text.ts before it is measured and coloured, so it cannot drive the terminal.
  */
 import { stringifyExactJson } from '../../session/codec/index.js';
 import type { ContentPart, Event, Message } from '../../session/event.js';
@@ -10,6 +11,7 @@ import type { Session } from '../../session/session.js';
 import { APP_PREFIX, USER_PREFIX } from '../../session/state.js';
 import { formatUtc } from '../timestamps.js';
 import type { Colors } from './colors.js';
+import { safeLines, safeText } from './safe-text.js';
 
 export interface TranscriptOptions {
   colors: Colors;
@@ -94,15 +96,17 @@ export function stateValueText(value: Uint8Array | null | undefined): string {
   }
 }
 
+/** Stored text on one line of at most `max` characters, as shown (escaped). */
 function clip(text: string, max: number): string {
-  const oneLine = text.replace(/\s+/g, ' ');
+  const oneLine = safeText(text.replace(/\s+/g, ' '));
   return [...oneLine].length <= max ? oneLine : `${[...oneLine].slice(0, max - 1).join('')}…`;
 }
 
+/** One transcript entry; label, text and lead hold stored text as stored until `shown`. */
 interface Line {
   label: string;
   paint: (text: string) => string;
-  /** Plain text; colour is applied after wrapping, so escape codes never count as width. */
+  /** Plain text; colour is applied after wrapping, so colour codes never count as width. */
   text: string;
   /** A coloured start of the first line (a tool's name), followed by `text`. */
   lead?: { text: string; paint: (text: string) => string };
@@ -157,6 +161,19 @@ function eventLines(event: Event, c: Colors): Line[] {
   return lines;
 }
 
+/**
+ * The line as printed: control characters escaped, line feeds of the text kept (messages are
+ * multi-line on purpose). Done before labels are measured and text is wrapped or coloured.
+ */
+function shown(line: Line): Line {
+  return {
+    ...line,
+    label: safeText(line.label),
+    text: safeLines(line.text),
+    lead: line.lead && { ...line.lead, text: safeText(line.lead.text) },
+  };
+}
+
 /** A line's text wrapped to `width`, coloured. */
 function wrapLine(line: Line, width: number): string[] {
   const full = line.lead ? `${line.lead.text} ${line.text}` : line.text;
@@ -177,7 +194,7 @@ function transcript(session: Session, o: TranscriptOptions): string[] {
   const c = o.colors;
   const out: string[] = [heading(c, 'Transcript')];
   if (session.events.length === 0) out.push(c.dim('  (no events)'));
-  const lines = session.events.map((event) => ({ event, lines: eventLines(event, c) }));
+  const lines = session.events.map((event) => ({ event, lines: eventLines(event, c).map(shown) }));
   const longest = Math.max(0, ...lines.flatMap((e) => e.lines.map((l) => [...l.label].length)));
   const labelWidth = Math.min(MAX_LABEL, Math.max(MIN_LABEL, longest));
   // Two spaces, the time (8), two spaces, the label, one space.
@@ -197,7 +214,9 @@ function transcript(session: Session, o: TranscriptOptions): string[] {
 
 function stateSection(session: Session, o: TranscriptOptions): string[] {
   const c = o.colors;
-  const entries = Object.entries(session.state).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const entries = Object.entries(session.state)
+    .map(([key, value]) => [safeText(key), value] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const out = [heading(c, 'State')];
   if (entries.length === 0) return [...out, c.dim('  (empty)')];
   const scope = (key: string) =>
@@ -222,10 +241,10 @@ function summarySection(session: Session, o: TranscriptOptions): string[] {
   const out: string[] = [];
   for (const key of keys) {
     const summary = session.summaries[key]!;
-    const title = key === '' ? 'Summary' : `Summary (filter key ${key})`;
+    const title = key === '' ? 'Summary' : `Summary (filter key ${safeText(key)})`;
     out.push(`${heading(c, title)} ${c.dim(`up to ${formatUtc(summary.updated_at)}`)}`);
-    for (const line of wrap(summary.summary, Math.max(20, o.width - 2))) out.push(`  ${line}`);
-    if (summary.topics?.length) out.push(`  ${c.dim(`topics: ${summary.topics.join(', ')}`)}`);
+    for (const line of wrap(safeLines(summary.summary), Math.max(20, o.width - 2))) out.push(`  ${line}`);
+    if (summary.topics?.length) out.push(`  ${c.dim(`topics: ${safeText(summary.topics.join(', '))}`)}`);
   }
   return out;
 }
@@ -238,7 +257,9 @@ function trackSection(session: Session, o: TranscriptOptions): string[] {
   const width = Math.max(20, o.width - 4 - 8 - 2);
   for (const name of names) {
     const events = session.tracks[name]!.events;
-    out.push(`  ${c.bold(name)} ${c.dim(`(${events.length} event${events.length === 1 ? '' : 's'})`)}`);
+    out.push(
+      `  ${c.bold(safeText(name))} ${c.dim(`(${events.length} event${events.length === 1 ? '' : 's'})`)}`,
+    );
     for (const event of events) {
       const payload = event.payload === undefined ? 'null' : (stringifyExactJson(event.payload) ?? 'null');
       out.push(`    ${c.dim(formatUtc(event.timestamp).slice(11, 19))}  ${clip(payload, width)}`);
@@ -250,7 +271,7 @@ function trackSection(session: Session, o: TranscriptOptions): string[] {
 /** The header: the key, times, counts, and whether the session is expired or deleted. */
 export function sessionHeader(session: Session, o: TranscriptOptions): string[] {
   const c = o.colors;
-  const title = `${c.bold('Session')} ${session.appName} / ${session.userId} / ${c.bold(session.id)}`;
+  const title = `${c.bold('Session')} ${safeText(session.appName)} / ${safeText(session.userId)} / ${c.bold(safeText(session.id))}`;
   const facts = [
     `created ${formatUtc(session.createdAt)}`,
     `updated ${formatUtc(session.updatedAt)}`,
