@@ -157,6 +157,30 @@ describe('export lines', () => {
     expect(parseExportLine(withEvent('{"a":"\\ud83d\\ude00"}')).events[0]!.event).toBe(
       '{"a":"\\ud83d\\ude00"}',
     );
+    // Numbers JSONB's numeric cannot hold ("value overflows numeric format" in the database).
+    for (const number of ['1e1000000', '-1e-1000000', '1e131072', `1${'0'.repeat(131072)}`]) {
+      expect(() => parseExportLine(withEvent(`{"n":[1,${number}]}`)), number.slice(0, 12)).toThrow(
+        `session.events[0].event holds the number ${number.length > 40 ? `${number.slice(0, 40)}…` : number}, beyond what PostgreSQL's numeric holds`,
+      );
+    }
+    for (const number of ['1e131071', '-1.5e-16000', '123456789012345678901234567890']) {
+      expect(parseExportLine(withEvent(`{"n":${number},"s":"1e1000000"}`)).events[0]!.event).toContain(
+        number,
+      );
+    }
+    const rowTimes = { updatedAt: valid.updatedAt, expiresAt: null, deletedAt: null };
+    const summaryRow = { filterKey: '', summary: '{"x":9e999999}', ...rowTimes };
+    expect(() => parseExportLine(line({ summaries: [summaryRow] }))).toThrow(
+      'session.summaries[0].summary holds the number 9e999999',
+    );
+    // Two live rows with one key would land on one row: refused by field and key.
+    const appRow = { key: 'k', value: 'v', createdAt: valid.createdAt, ...rowTimes };
+    expect(() => parseExportLine(line({ appState: [appRow, { ...appRow, value: 'other' }] }))).toThrow(
+      `session.appState has the key ${JSON.stringify(appRow.key)} twice`,
+    );
+    expect(
+      parseExportLine(line({ appState: [{ ...appRow, deletedAt: valid.createdAt }, appRow] })).appState,
+    ).toHaveLength(2);
     for (const time of [
       '0000-12-31T23:59:59Z',
       '2026-13-01T00:00:00Z',

@@ -29,7 +29,7 @@ function runIntoFullDisk(args: string[], cwd: string): Promise<{ code: number | 
       stdio: ['ignore', openSync('/dev/full', 'w'), 'pipe'],
     });
     let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
     });
     child.on('close', (code) => resolve({ code, stderr }));

@@ -4,7 +4,6 @@
  * same file again changes nothing.
  */
 import { createReadStream, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import {
@@ -22,6 +21,7 @@ import { CliError } from '../errors.js';
 import { print } from '../io.js';
 import { formatCount, plural } from '../output/format.js';
 import { type Progress, startProgress } from '../output/progress.js';
+import { JsonlLineError, jsonlLines, maxLineBytes } from '../records/jsonl-lines.js';
 
 function openInput(file: string | undefined): { stream: Readable; size: number | undefined; name: string } {
   if (file === undefined || file === '-') {
@@ -59,30 +59,41 @@ async function importSessions(file: string | undefined, flags: ConnectionFlags):
         ? startProgress('Importing', input.size, 'bytes')
         : startProgress('Importing', 0, 'sessions');
     let sessions = 0;
-    let lineNo = 0;
     let bytes = 0;
-    const lines = createInterface({ input: input.stream, crlfDelay: Number.POSITIVE_INFINITY });
+    const lineError = (lineNo: number, error: unknown) => {
+      const done =
+        sessions > 0
+          ? ` (the ${plural(sessions, 'session')} before it ${sessions === 1 ? 'was' : 'were'} imported)`
+          : '';
+      return new CliError(`${input.name} line ${lineNo}: ${(error as Error).message}${done}`, {
+        cause: error,
+      });
+    };
     try {
-      for await (const line of lines) {
-        lineNo++;
-        bytes += Buffer.byteLength(line) + 1;
-        if (line.trim() === '') continue;
+      for await (const line of jsonlLines(input.stream, maxLineBytes())) {
+        bytes += line.bytes;
         try {
-          addImportCounts(counts, await importSession(db, parseExportLine(line)));
+          // Before the blank check: trim() takes a lone byte order mark for a blank line.
+          if (line.text.startsWith('\ufeff')) {
+            throw new ExportLineError('starts with a byte order mark (U+FEFF), which export never writes');
+          }
+          if (line.text.trim() === '') continue;
+          const session = parseExportLine(line.text);
+          addImportCounts(counts, await importSession(db, session));
         } catch (error) {
-          const done =
-            sessions > 0
-              ? ` (the ${plural(sessions, 'session')} before it ${sessions === 1 ? 'was' : 'were'} imported)`
-              : '';
-          const reason = error instanceof ExportLineError ? error.message : (error as Error).message;
-          throw new CliError(`${input.name} line ${lineNo}: ${reason}${done}`, { cause: error });
+          throw lineError(line.lineNo, error);
         }
         sessions++;
         progress.update(input.size !== undefined ? Math.min(bytes, input.size) : sessions);
       }
+    } catch (error) {
+      if (error instanceof CliError) throw error;
+      if (error instanceof JsonlLineError) throw lineError(error.lineNo, error);
+      // The input failed while being read (a directory, an I/O error).
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      throw new CliError(`cannot read ${input.name}: ${reason}`, { cause: error });
     } finally {
       progress.stop();
-      lines.close();
     }
     await print(report(counts, sessions));
   });
@@ -94,7 +105,7 @@ export function registerImport(program: Command): void {
       .command('import')
       .summary('read sessions written by export (idempotent)')
       .description(
-        'Read JSON lines written by `agent-sessions export` (from a file, or stdin when none or "-" is given) into the database, creating the tables if missing. Each session is imported in one transaction. Importing again changes nothing: events already present (same id) are skipped, and rows are only replaced by newer ones.',
+        'Read JSON lines written by `agent-sessions export` (from a file, or stdin when none or "-" is given) into the database, creating the tables if missing. Each session is imported in one transaction. Importing again changes nothing: events already present (same id) are skipped, and rows are only replaced by newer ones. Lines must be UTF-8 and at most 256 MiB; the first line that breaks a rule stops the import.',
       )
       .argument('[file]', 'the export file; stdin when omitted or "-"'),
   ).action((file: string | undefined, flags: ConnectionFlags) => importSessions(file, flags));

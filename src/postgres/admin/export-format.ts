@@ -4,6 +4,7 @@
  * `summary`), so nothing is re-encoded on the way (large numbers, key order and Go's exact field
  * set survive), and timestamps travel with every microsecond.
  */
+import { numberBeyondNumeric } from '../../session/codec/exact.js';
 import { LEADING_BOM_RULE, longerThanKey, MAX_KEY_LENGTH } from '../../session/keys.js';
 import { isExportedTimestamp } from './timestamps.js';
 
@@ -133,6 +134,14 @@ function json(o: Json, name: string, path: string, nullable: boolean): string | 
   if (!storableJson(parsed)) {
     fail(`${path}.${name}`, 'must not hold NUL characters or unpaired surrogates, escaped or not');
   }
+  const beyond = numberBeyondNumeric(value);
+  if (beyond !== undefined) {
+    const shown = beyond.length > 40 ? `${beyond.slice(0, 40)}…` : beyond;
+    fail(
+      `${path}.${name}`,
+      `holds the number ${shown}, beyond what PostgreSQL's numeric holds (at most 131072 digits before the decimal point and 16383 after)`,
+    );
+  }
   return value;
 }
 
@@ -234,5 +243,43 @@ export function parseExportLine(line: string): ExportedSession {
   };
   if (o.appState !== undefined) session.appState = list(o, 'appState', p, state);
   if (o.userState !== undefined) session.userState = list(o, 'userState', p, state);
+  refuseDuplicateKeys(session);
   return session;
+}
+
+/**
+ * Refuses a line holding two live rows with the same key in `appState`, `userState` or
+ * `summaries`: the tables keep one live row per key. For state rows the import's single upsert
+ * would fail with PostgreSQL's "ON CONFLICT DO UPDATE command cannot affect row a second time";
+ * for summaries (upserted one by one) the later row would silently replace the earlier one.
+ * `export` never writes such a line. Soft-deleted rows may share a key (a key deleted and
+ * written again, several times), as the tables allow.
+ */
+function refuseDuplicateKeys(session: ExportedSession): void {
+  const live = <T extends { deletedAt: string | null }>(rows: readonly T[] = []) =>
+    rows.filter((r) => r.deletedAt === null);
+  onceEach(
+    'appState',
+    'key',
+    live(session.appState).map((r) => r.key),
+  );
+  onceEach(
+    'userState',
+    'key',
+    live(session.userState).map((r) => r.key),
+  );
+  onceEach(
+    'summaries',
+    'filterKey',
+    live(session.summaries).map((r) => r.filterKey),
+  );
+}
+
+function onceEach(field: string, keyName: string, keys: readonly string[]): void {
+  const seen = new Set<string>();
+  for (const key of keys) {
+    if (seen.has(key))
+      throw new ExportLineError(`session.${field} has the ${keyName} ${JSON.stringify(key)} twice`);
+    seen.add(key);
+  }
 }

@@ -115,6 +115,25 @@ const NUMERIC_MAX_SCALE = 16383;
  * skipped with indexOf, so the scan costs little more than a look at the text between them.
  */
 export function hasInexactNumber(text: string): boolean {
+  return someNumber(text, (token) => !isExactNumber(token));
+}
+
+/**
+ * The first number token of valid JSON text that PostgreSQL's numeric cannot hold (JSONB refuses
+ * the whole document: "value overflows numeric format"), or undefined.
+ */
+export function numberBeyondNumeric(text: string): string | undefined {
+  let found: string | undefined;
+  someNumber(text, (token) => {
+    if (fitsNumeric(token)) return false;
+    found = token;
+    return true;
+  });
+  return found;
+}
+
+/** Whether `test` holds for a number token of valid JSON text (strings skipped). */
+function someNumber(text: string, test: (token: string) => boolean): boolean {
   const length = text.length;
   let i = 0;
   while (i < length) {
@@ -123,7 +142,7 @@ export function hasInexactNumber(text: string): boolean {
       i = stringEnd(text, i);
     } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
       const end = numberEnd(text, i);
-      if (!isExactNumber(text.slice(i, end))) return true;
+      if (test(text.slice(i, end))) return true;
       i = end;
     } else {
       i++;
