@@ -100,8 +100,14 @@ describe('agent-sessions without a database', () => {
     'hides the password in the usage errors commander prints itself: a --dsn before the subcommand, a misspelt flag',
     async () => {
       const cases: { args: string[]; quoted: string }[] = [
-        { args: ['--dsn=postgres://ops:Hunter2-TOPSECRET@db.example/prod', 'ls'], quoted: 'ops:***@db.example' },
-        { args: ['ls', '--dns=postgres://ops:Hunter2 TOP@SECRET@db.example/prod'], quoted: "'--dns=postgres://" },
+        {
+          args: ['--dsn=postgres://ops:Hunter2-TOPSECRET@db.example/prod', 'ls'],
+          quoted: 'ops:***@db.example',
+        },
+        {
+          args: ['ls', '--dns=postgres://ops:Hunter2 TOP@SECRET@db.example/prod'],
+          quoted: "'--dns=postgres://",
+        },
         { args: ['ls', "--dns=host=h password='Hunter2 TOPSECRET'"], quoted: "'--dns=host=h password=" },
         { args: ['stats', '--bogus=postgres://u:Hunter2%40TOPSECRET@h/db'], quoted: 'u:***@h/db' },
       ];
