@@ -5,7 +5,7 @@
  * what a timestamp holds, an `--output` that cannot be written, and a full disk under stdout.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, openSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -115,13 +115,34 @@ describe('agent-sessions and an operator’s mistakes', () => {
     'names an --output it cannot write, and writes nothing elsewhere',
     async () => {
       const intoDir = expectOneLineError(await run(['export', '--data-dir', 'real', '-o', dir.path]));
-      expect(intoDir).toBe(
-        `agent-sessions: error: cannot write ${dir.path}: EISDIR: illegal operation on a directory, open '${dir.path}'`,
-      );
+      expect(intoDir).toBe(`agent-sessions: error: cannot write ${dir.path}: it is a directory`);
       const missing = join(dir.path, 'no', 'such', 'dir.jsonl');
       const intoNothing = expectOneLineError(await run(['export', '--data-dir', 'real', '-o', missing]));
       expect(intoNothing).toContain(`cannot write ${missing}: ENOENT`);
       expect(existsSync(join(dir.path, 'no'))).toBe(false);
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    'writes an --output file whole: the lines stdout gets, and no partial file left',
+    async () => {
+      const file = join(dir.path, 'out.jsonl');
+      writeFileSync(file, 'an older export\n');
+      const at = '2026-01-02T03:04:05.123456Z';
+      const session = {
+        format: 'agent-sessions/session@1',
+        ...{ appName: 'a', userId: 'u', sessionId: 's', state: null },
+        ...{ createdAt: at, updatedAt: at, expiresAt: null, deletedAt: null },
+        ...{ events: [], summaries: [], trackEvents: [] },
+      };
+      writeFileSync(join(dir.path, 'one.jsonl'), `${JSON.stringify(session)}\n`);
+      ok(await run(['import', '--data-dir', 'real', 'one.jsonl']));
+      const toStdout = ok(await run(['export', '--data-dir', 'real']));
+      ok(await run(['export', '--data-dir', 'real', '-o', file]));
+      expect(toStdout.stdout).toContain('"sessionId":"s"');
+      expect(readFileSync(file, 'utf8')).toBe(toStdout.stdout);
+      expect(existsSync(`${file}.partial`)).toBe(false);
     },
     STEP_TIMEOUT_MS,
   );

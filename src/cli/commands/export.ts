@@ -2,10 +2,7 @@
  * `agent-sessions export`: sessions as JSON lines, one per session with everything stored with
  * it, to stdout or a file. `import` reads them back into any database.
  */
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import { type Command, InvalidArgumentError } from 'commander';
 import {
   countSessions,
@@ -16,10 +13,10 @@ import {
 } from '../../postgres/admin/index.js';
 import { addConnectionOptions, type ConnectionFlags } from '../connection-options.js';
 import { withDatabase } from '../database.js';
-import { CliError } from '../errors.js';
 import { note, writeLine } from '../io.js';
 import { plural } from '../output/format.js';
 import { startProgress } from '../output/progress.js';
+import { openOutputFile } from '../output-file.js';
 import { parseInstant } from '../timestamps.js';
 
 interface ExportFlags extends ConnectionFlags {
@@ -38,22 +35,6 @@ export function parseInstantOption(value: string): Date {
   }
 }
 
-/**
- * Opens the `--output` file before anything is exported, so a path that cannot be written (a
- * directory, a missing folder, no permission) fails at once, in one line naming it.
- */
-async function openOutput(path: string): Promise<Writable> {
-  const stream = createWriteStream(path, { flags: 'w' });
-  try {
-    await once(stream, 'open');
-  } catch (error) {
-    throw new CliError(`cannot write ${path}: ${(error as Error).message}`);
-  }
-  // A later failure (a full disk) fails the next write (see writeLine) instead of the process.
-  stream.on('error', () => undefined);
-  return stream;
-}
-
 async function exportCommand(flags: ExportFlags): Promise<void> {
   await withDatabase(flags, { create: false, requireTables: true }, async (db) => {
     const filter: SessionFilter = {
@@ -62,25 +43,28 @@ async function exportCommand(flags: ExportFlags): Promise<void> {
       updatedSince: flags.updatedSince,
       includeDeleted: flags.includeDeleted === true,
     };
-    const out: Writable = flags.output ? await openOutput(flags.output) : process.stdout;
-    const total = await countSessions(db, filter);
-    const progress = startProgress('Exporting', total, 'sessions');
+    const file = flags.output ? await openOutputFile(flags.output) : undefined;
+    const out: Writable = file?.stream ?? process.stdout;
     let sessions = 0;
     let events = 0;
     try {
-      const tracker = new StateTracker();
-      for await (const record of exportSessions(db, filter, { tracker })) {
-        await writeLine(out, formatExportLine(record));
-        sessions++;
-        events += record.events.length;
-        progress.update(sessions);
+      const total = await countSessions(db, filter);
+      const progress = startProgress('Exporting', total, 'sessions');
+      try {
+        const tracker = new StateTracker();
+        for await (const record of exportSessions(db, filter, { tracker })) {
+          await writeLine(out, formatExportLine(record));
+          sessions++;
+          events += record.events.length;
+          progress.update(sessions);
+        }
+      } finally {
+        progress.stop();
       }
-    } finally {
-      progress.stop();
-      if (out !== process.stdout) {
-        out.end();
-        await finished(out);
-      }
+      await file?.commit();
+    } catch (error) {
+      await file?.abandon();
+      throw error;
     }
     note(
       `Exported ${plural(sessions, 'session')} with ${plural(events, 'event')}${flags.output ? ` to ${flags.output}` : ''}.`,
