@@ -3,27 +3,22 @@
  * string, two state rows for one key. Each is refused as a one-line error naming the line, with
  * the sessions before it imported and nothing of the line written, from a file and from stdin.
  */
-import { execFile } from 'node:child_process';
 import { closeSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_LINE_BYTES, MAX_LINE_BYTES_TEST_ENV } from '../../src/cli/records/jsonl-lines.js';
 import {
-  baseEnv,
-  CLI,
   cli,
   ensureBuilt,
   expectOneLineError,
   ok,
-  ROOT,
   type RunResult,
   STEP_TIMEOUT_MS,
   tempDir,
   withPglite,
 } from './support.js';
 
-const PRELOAD = join(ROOT, 'test/support/open-database.preload.mjs');
 const T = '2026-01-02T03:04:05.123456Z';
 const ERROR = 'agent-sessions: error: ';
 
@@ -67,30 +62,9 @@ const cat = (...parts: Uint8Array[]) => Buffer.concat(parts);
 const LF = bytes(0x0a);
 const CRLF = bytes(0x0d, 0x0a);
 
-/**
- * Runs `agent-sessions <args>` with `input` piped to stdin as bytes (the `cli` helper writes a
- * string, which cannot hold invalid UTF-8).
- */
-function cliStdin(
-  args: readonly string[],
-  input: Uint8Array,
-  env: Record<string, string> = {},
-): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      process.execPath,
-      ['--import', PRELOAD, CLI, ...args],
-      { cwd: dir.path, env: baseEnv(env), maxBuffer: 64 * 1024 * 1024, timeout: STEP_TIMEOUT_MS },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') reject(error);
-        else if (stderr.includes('open-database.preload')) reject(new Error(`database left open: ${stderr}`));
-        else resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
-      },
-    );
-    // The command stops reading at a refused line: a write after that is not an error here.
-    child.stdin!.on('error', () => undefined);
-    child.stdin!.end(input);
-  });
+/** Runs `agent-sessions import` with `input` piped to stdin. */
+function importStdin(input: Uint8Array, env: Record<string, string> = {}): Promise<RunResult> {
+  return cli(['import', ...flags()], { cwd: dir.path, env, input });
 }
 
 /** Imports `input` from a file named `name` in the temp directory. */
@@ -138,7 +112,7 @@ describe('agent-sessions import refuses invalid UTF-8', () => {
   for (const [i, [form, badLine]] of Object.entries(INVALID_UTF8).entries()) {
     const ways = [
       ['file', (input: Buffer) => importFile('bad.jsonl', input)],
-      ['stdin', (input: Buffer) => cliStdin(['import', ...flags()], input)],
+      ['stdin', (input: Buffer) => importStdin(input)],
     ] as const;
     const used = i < 2 ? ways : ways.slice(0, 1);
     it(
@@ -186,10 +160,7 @@ describe('agent-sessions import refuses invalid UTF-8', () => {
           LF,
           line({ userId: `eof-${how}-bad` }, bytes(0xf0, 0x9f, 0x98)),
         );
-        const result =
-          how === 'file'
-            ? await importFile('bad.jsonl', input)
-            : await cliStdin(['import', ...flags()], input);
+        const result = how === 'file' ? await importFile('bad.jsonl', input) : await importStdin(input);
         expect(expectOneLineError(result)).toBe(
           `${ERROR}${name} line 2: is not valid UTF-8 (the 1 session before it was imported)`,
         );
@@ -212,7 +183,7 @@ describe('agent-sessions import refuses invalid UTF-8', () => {
     async () => {
       const bom = bytes(0xef, 0xbb, 0xbf);
       for (const input of [cat(bom, line({ userId: 'bom' }, Buffer.from('bom')), LF), bom]) {
-        expect(expectOneLineError(await cliStdin(['import', ...flags()], input))).toBe(
+        expect(expectOneLineError(await importStdin(input))).toBe(
           `${ERROR}stdin line 1: starts with a byte order mark (U+FEFF), which export never writes`,
         );
       }
@@ -265,9 +236,7 @@ describe('agent-sessions import refuses invalid UTF-8', () => {
           const user = `p${run++}`;
           const input = cat(line({ appName: 'fuzz', userId: user }, cat(bytes(0x73), raw, bytes(0x78))), LF);
           const fromFile = run % 2 === 0;
-          const result = fromFile
-            ? await importFile('fuzz.jsonl', input)
-            : await cliStdin(['import', ...flags()], input);
+          const result = fromFile ? await importFile('fuzz.jsonl', input) : await importStdin(input);
           // What a strict reader makes of line 1.
           const first = input.subarray(0, input.indexOf(0x0a));
           let text: string | undefined;
@@ -334,7 +303,7 @@ describe('agent-sessions import refuses a line too long', () => {
       expect(expectOneLineError(await importFile('limit.jsonl', input, env))).toBe(
         `${ERROR}limit.jsonl line 2: is longer than ${atLimit.length} bytes (the 1 session before it was imported)`,
       );
-      expect(expectOneLineError(await cliStdin(['import', ...flags()], input, env))).toBe(
+      expect(expectOneLineError(await importStdin(input, env))).toBe(
         `${ERROR}stdin line 2: is longer than ${atLimit.length} bytes (the 1 session before it was imported)`,
       );
       expect(await sessionsOf('limit')).toEqual({ at: 'HOLE' });
@@ -374,7 +343,7 @@ describe('agent-sessions import refuses two live rows for one key', () => {
         line({ appName: app, userId: 'dup', ...fields }),
         LF,
       );
-      expect(expectOneLineError(await cliStdin(['import', ...flags()], input))).toBe(
+      expect(expectOneLineError(await importStdin(input))).toBe(
         `${ERROR}stdin line 2: ${rule} (the 1 session before it was imported)`,
       );
       expect(await sessionsOf(app)).toEqual({ before: 'HOLE' });
@@ -397,7 +366,7 @@ describe('agent-sessions import refuses two live rows for one key', () => {
         row('k', '2026-01-01T00:00:01.000000Z'),
       ];
       const input = cat(line({ appName: 'dup-deleted', userId: 'u', appState: rows, userState: rows }), LF);
-      const result = ok(await cliStdin(['import', ...flags()], input));
+      const result = ok(await importStdin(input));
       expect(result.stdout).toContain('State rows written: 6.');
     },
     2 * STEP_TIMEOUT_MS,

@@ -125,7 +125,8 @@ export function runNode(
   options: {
     cwd: string;
     env?: Record<string, string | undefined>;
-    input?: string;
+    /** Piped to stdin: text, or bytes (which can hold what no string can, invalid UTF-8). */
+    input?: string | Uint8Array;
     nodeFlags?: readonly string[];
   },
 ): Promise<RunResult> {
@@ -146,6 +147,9 @@ export function runNode(
         resolvePromise({ code: error ? (error.code as number) : 0, stdout, stderr });
       },
     );
+    // A script may stop reading before its input ends (the command stops at a refused import
+    // line): the write that then fails with EPIPE is not the script's failure.
+    child.stdin?.on('error', () => undefined);
     if (options.input !== undefined) child.stdin?.end(options.input);
     else child.stdin?.end();
   });
@@ -154,7 +158,7 @@ export function runNode(
 /** Runs `agent-sessions <args>`. */
 export function cli(
   args: readonly string[],
-  options: { cwd: string; env?: Record<string, string | undefined>; input?: string },
+  options: { cwd: string; env?: Record<string, string | undefined>; input?: string | Uint8Array },
 ): Promise<RunResult> {
   return runNode(CLI, args, options);
 }
