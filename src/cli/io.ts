@@ -7,11 +7,12 @@ import type { Writable } from 'node:stream';
 
 /**
  * Writes `text` and a newline, waiting for the stream to drain when its buffer is full. A stream
- * that failed (a full disk) fails the write with its error rather than never draining.
+ * that failed (a full disk) fails the write with its error rather than never draining; an abort
+ * of `signal` (Ctrl-C, see interrupt.ts) ends the wait for a reader that may never come.
  */
-export async function writeLine(stream: Writable, text: string): Promise<void> {
+export async function writeLine(stream: Writable, text: string, signal?: AbortSignal): Promise<void> {
   if (stream.errored) throw stream.errored;
-  if (!stream.write(`${text}\n`)) await once(stream, 'drain');
+  if (!stream.write(`${text}\n`)) await once(stream, 'drain', { signal });
 }
 
 /** Prints to stdout. */

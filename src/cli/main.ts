@@ -3,6 +3,7 @@
  * Entry point of the `agent-sessions` command (the package's bin).
  */
 import { createRequire } from 'node:module';
+import { isInterruptedExit } from './interrupt.js';
 import { run } from './program.js';
 import { keepWebAssemblyOnBaselineCompiler } from './wasm-compiler.js';
 
@@ -18,4 +19,8 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 keepWebAssemblyOnBaselineCompiler();
-process.exitCode = await run(process.argv, version);
+const code = await run(process.argv, version);
+// An interrupted command may have output queued for a reader that stopped reading: the output is
+// incomplete anyway, and waiting to write it would keep the process alive after Ctrl-C.
+if (isInterruptedExit(code)) process.exit(code);
+process.exitCode = code;

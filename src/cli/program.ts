@@ -15,6 +15,7 @@ import { registerShow } from './commands/show.js';
 import { registerStats } from './commands/stats.js';
 import { secretsOf } from './database.js';
 import { describeError } from './errors.js';
+import { InterruptedError } from './interrupt.js';
 
 const EXAMPLES = `
 Examples:
@@ -87,7 +88,7 @@ export async function run(argv: readonly string[], version: string): Promise<num
     if (process.env.AGENT_SESSIONS_DEBUG && error instanceof Error && error.stack) {
       process.stderr.write(`${redactStack(error.stack, secrets)}\n`);
     }
-    return 1;
+    return error instanceof InterruptedError ? error.exitCode : 1;
   }
 }
 

@@ -2,11 +2,11 @@
  * Helpers of the command-line tests: build the package once, run the built command or demo as a
  * subprocess, and look into the databases they wrote.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
@@ -88,7 +88,10 @@ export function ensureBuilt(): void {
 }
 
 export interface RunResult {
+  /** The exit code; for a process a signal ended, 128 + the signal's number, as a shell says. */
   code: number;
+  /** The signal that ended the process, if one did. */
+  signal?: NodeJS.Signals;
   stdout: string;
   stderr: string;
 }
@@ -128,14 +131,28 @@ export function runNode(
     /** Piped to stdin: text, or bytes (which can hold what no string can, invalid UTF-8). */
     input?: string | Uint8Array;
     nodeFlags?: readonly string[];
+    /** Given the child as it starts, to signal it; the caller then writes and ends its stdin. */
+    onSpawn?: (child: ChildProcess) => void;
   },
 ): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
     const child = execFile(
       process.execPath,
       [...(options.nodeFlags ?? []), '--import', OPEN_DATABASE_PRELOAD, script, ...args],
-      { cwd: options.cwd, env: baseEnv(options.env), maxBuffer: 64 * 1024 * 1024, timeout: STEP_TIMEOUT_MS },
+      {
+        cwd: options.cwd,
+        env: baseEnv(options.env),
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: STEP_TIMEOUT_MS,
+        killSignal: 'SIGKILL',
+      },
       (error, stdout, stderr) => {
+        // A signal the test sent ends the script as a result; the timeout's SIGKILL does not.
+        if (error?.signal && error.signal !== 'SIGKILL') {
+          const signal = error.signal as NodeJS.Signals;
+          resolvePromise({ code: 128 + constants.signals[signal], signal, stdout, stderr });
+          return;
+        }
         if (error && typeof error.code !== 'number') {
           reject(new Error(`${script} ${args.join(' ')} did not finish: ${error.message}\n${stderr}`));
           return;
@@ -150,7 +167,8 @@ export function runNode(
     // A script may stop reading before its input ends (the command stops at a refused import
     // line): the write that then fails with EPIPE is not the script's failure.
     child.stdin?.on('error', () => undefined);
-    if (options.input !== undefined) child.stdin?.end(options.input);
+    if (options.onSpawn) options.onSpawn(child);
+    else if (options.input !== undefined) child.stdin?.end(options.input);
     else child.stdin?.end();
   });
 }
@@ -158,7 +176,12 @@ export function runNode(
 /** Runs `agent-sessions <args>`. */
 export function cli(
   args: readonly string[],
-  options: { cwd: string; env?: Record<string, string | undefined>; input?: string | Uint8Array },
+  options: {
+    cwd: string;
+    env?: Record<string, string | undefined>;
+    input?: string | Uint8Array;
+    onSpawn?: (child: ChildProcess) => void;
+  },
 ): Promise<RunResult> {
   return runNode(CLI, args, options);
 }

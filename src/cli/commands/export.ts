@@ -13,6 +13,7 @@ import {
 } from '../../postgres/admin/index.js';
 import { addConnectionOptions, type ConnectionFlags } from '../connection-options.js';
 import { withDatabase } from '../database.js';
+import { interruptible } from '../interrupt.js';
 import { note, writeLine } from '../io.js';
 import { plural } from '../output/format.js';
 import { startProgress } from '../output/progress.js';
@@ -36,40 +37,50 @@ export function parseInstantOption(value: string): Date {
 }
 
 async function exportCommand(flags: ExportFlags): Promise<void> {
-  await withDatabase(flags, { create: false, requireTables: true }, async (db) => {
-    const filter: SessionFilter = {
-      appName: flags.app,
-      userId: flags.user,
-      updatedSince: flags.updatedSince,
-      includeDeleted: flags.includeDeleted === true,
-    };
-    const file = flags.output ? await openOutputFile(flags.output) : undefined;
-    const out: Writable = file?.stream ?? process.stdout;
-    let sessions = 0;
-    let events = 0;
-    try {
-      const total = await countSessions(db, filter);
-      const progress = startProgress('Exporting', total, 'sessions');
+  // Outside withDatabase: a signal while an embedded database opens waits for it to be open.
+  await interruptible((interruption) =>
+    withDatabase(flags, { create: false, requireTables: true }, async (db) => {
+      const filter: SessionFilter = {
+        appName: flags.app,
+        userId: flags.user,
+        updatedSince: flags.updatedSince,
+        includeDeleted: flags.includeDeleted === true,
+      };
+      const file = flags.output ? await openOutputFile(flags.output) : undefined;
+      const out: Writable = file?.stream ?? process.stdout;
+      let sessions = 0;
+      let events = 0;
+      const stopped = () =>
+        flags.output
+          ? `nothing was written to ${flags.output}`
+          : `the output on stdout is incomplete: at most ${plural(sessions, 'session')}, the last line perhaps cut short`;
       try {
-        const tracker = new StateTracker();
-        for await (const record of exportSessions(db, filter, { tracker })) {
-          await writeLine(out, formatExportLine(record));
-          sessions++;
-          events += record.events.length;
-          progress.update(sessions);
+        const total = await countSessions(db, filter);
+        const progress = startProgress('Exporting', total, 'sessions');
+        try {
+          const tracker = new StateTracker();
+          for await (const record of exportSessions(db, filter, { tracker })) {
+            interruption.throwIfStopped(stopped);
+            await writeLine(out, formatExportLine(record), interruption.signal);
+            sessions++;
+            events += record.events.length;
+            progress.update(sessions);
+          }
+        } finally {
+          progress.stop();
         }
-      } finally {
-        progress.stop();
+        await file?.commit();
+      } catch (error) {
+        await file?.abandon();
+        // A wait the signal cut short fails with an AbortError: the interruption is the news.
+        interruption.throwIfStopped(stopped);
+        throw error;
       }
-      await file?.commit();
-    } catch (error) {
-      await file?.abandon();
-      throw error;
-    }
-    note(
-      `Exported ${plural(sessions, 'session')} with ${plural(events, 'event')}${flags.output ? ` to ${flags.output}` : ''}.`,
-    );
-  });
+      note(
+        `Exported ${plural(sessions, 'session')} with ${plural(events, 'event')}${flags.output ? ` to ${flags.output}` : ''}.`,
+      );
+    }),
+  );
 }
 
 export function registerExport(program: Command): void {

@@ -18,6 +18,7 @@ import {
 import { addConnectionOptions, type ConnectionFlags } from '../connection-options.js';
 import { withDatabase } from '../database.js';
 import { CliError } from '../errors.js';
+import { interruptible } from '../interrupt.js';
 import { print } from '../io.js';
 import { formatCount, plural } from '../output/format.js';
 import { type Progress, startProgress } from '../output/progress.js';
@@ -51,52 +52,64 @@ function report(counts: ImportCounts, sessions: number): string {
 
 async function importSessions(file: string | undefined, flags: ConnectionFlags): Promise<void> {
   const input = openInput(file);
-  await withDatabase(flags, { create: true, requireTables: false }, async (db) => {
-    await migrate(db);
-    const counts = emptyImportCounts();
-    const progress: Progress =
-      input.size !== undefined
-        ? startProgress('Importing', input.size, 'bytes')
-        : startProgress('Importing', 0, 'sessions');
-    let sessions = 0;
-    let bytes = 0;
-    const lineError = (lineNo: number, error: unknown) => {
-      const done =
-        sessions > 0
-          ? ` (the ${plural(sessions, 'session')} before it ${sessions === 1 ? 'was' : 'were'} imported)`
-          : '';
-      return new CliError(`${input.name} line ${lineNo}: ${(error as Error).message}${done}`, {
-        cause: error,
-      });
-    };
-    try {
-      for await (const line of jsonlLines(input.stream, maxLineBytes())) {
-        bytes += line.bytes;
-        try {
-          // Before the blank check: trim() takes a lone byte order mark for a blank line.
-          if (line.text.startsWith('\ufeff')) {
-            throw new ExportLineError('starts with a byte order mark (U+FEFF), which export never writes');
+  // Outside withDatabase: a signal while an embedded database is created waits for it to be made.
+  await interruptible((interruption) =>
+    withDatabase(flags, { create: true, requireTables: false }, async (db) => {
+      await migrate(db);
+      const counts = emptyImportCounts();
+      const progress: Progress =
+        input.size !== undefined
+          ? startProgress('Importing', input.size, 'bytes')
+          : startProgress('Importing', 0, 'sessions');
+      let sessions = 0;
+      let bytes = 0;
+      const stopped = () =>
+        `${plural(sessions, 'session')} ${sessions === 1 ? 'was' : 'were'} imported; importing ${input.name === 'stdin' ? 'the same lines' : input.name} again skips ${sessions === 1 ? 'it' : 'them'}`;
+      // A signal also ends a wait for input that may never come (a pipe left open).
+      interruption.signal.addEventListener('abort', () => input.stream.destroy(), { once: true });
+      const lineError = (lineNo: number, error: unknown) => {
+        const done =
+          sessions > 0
+            ? ` (the ${plural(sessions, 'session')} before it ${sessions === 1 ? 'was' : 'were'} imported)`
+            : '';
+        return new CliError(`${input.name} line ${lineNo}: ${(error as Error).message}${done}`, {
+          cause: error,
+        });
+      };
+      try {
+        for await (const line of jsonlLines(input.stream, maxLineBytes())) {
+          bytes += line.bytes;
+          interruption.throwIfStopped(stopped);
+          try {
+            // Before the blank check: trim() takes a lone byte order mark for a blank line.
+            if (line.text.startsWith('\ufeff')) {
+              throw new ExportLineError('starts with a byte order mark (U+FEFF), which export never writes');
+            }
+            if (line.text.trim() === '') continue;
+            const session = parseExportLine(line.text);
+            addImportCounts(counts, await importSession(db, session));
+          } catch (error) {
+            throw lineError(line.lineNo, error);
           }
-          if (line.text.trim() === '') continue;
-          const session = parseExportLine(line.text);
-          addImportCounts(counts, await importSession(db, session));
-        } catch (error) {
-          throw lineError(line.lineNo, error);
+          sessions++;
+          progress.update(input.size !== undefined ? Math.min(bytes, input.size) : sessions);
         }
-        sessions++;
-        progress.update(input.size !== undefined ? Math.min(bytes, input.size) : sessions);
+        // Input cut off at the signal may end like a complete file.
+        interruption.throwIfStopped(stopped);
+      } catch (error) {
+        if (error instanceof CliError) throw error;
+        // The input destroyed at the signal fails the read: the interruption is the news.
+        interruption.throwIfStopped(stopped);
+        if (error instanceof JsonlLineError) throw lineError(error.lineNo, error);
+        // The input failed while being read (a directory, an I/O error).
+        const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+        throw new CliError(`cannot read ${input.name}: ${reason}`, { cause: error });
+      } finally {
+        progress.stop();
       }
-    } catch (error) {
-      if (error instanceof CliError) throw error;
-      if (error instanceof JsonlLineError) throw lineError(error.lineNo, error);
-      // The input failed while being read (a directory, an I/O error).
-      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-      throw new CliError(`cannot read ${input.name}: ${reason}`, { cause: error });
-    } finally {
-      progress.stop();
-    }
-    await print(report(counts, sessions));
-  });
+      await print(report(counts, sessions));
+    }),
+  );
 }
 
 export function registerImport(program: Command): void {
