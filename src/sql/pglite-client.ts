@@ -14,6 +14,7 @@ import { resultParsers } from './parsers.js';
 import { type DataDirLock, lockDataDir } from './pglite-lock.js';
 import { PglitePrepared } from './pglite-prepared.js';
 import { pgliteStartParams } from './pglite-settings.js';
+import { checkDataDirVersion } from './pglite-version.js';
 import { ISO_DATE_STYLE } from './timestamps.js';
 
 // Per-query parsers, so an instance the caller shares with us keeps its own configuration.
@@ -137,6 +138,7 @@ export async function pgliteClient(
     const given = target === undefined || target === '' ? 'memory://' : target;
     const onDisk = !/^[a-z]+:\/\//.test(given);
     const dataDir = onDisk ? realDirectory(given) : given;
+    if (onDisk) checkDataDirVersion(dataDir);
     const startParams = pgliteStartParams(module.PGlite.defaultStartParams, settings);
     // A directory on disk takes a lock first: a second process on it would corrupt it.
     lock = onDisk ? lockDataDir(dataDir) : undefined;

@@ -5,9 +5,10 @@
  * what a timestamp holds, an `--output` that cannot be written, and a full disk under stdout.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EMBEDDED_POSTGRES_MAJOR } from '../../src/sql/pglite-version.js';
 import {
   BUILD_TIMEOUT_MS,
   CLI,
@@ -78,6 +79,25 @@ describe('agent-sessions and an operator’s mistakes', () => {
       writeFileSync(join(dir.path, 'empty.jsonl'), '');
       const line = expectOneLineError(await run(['import', '--data-dir', 'afile', 'empty.jsonl']));
       expect(line).toBe(`agent-sessions: error: --data-dir ${join(dir.path, 'afile')} is not a directory`);
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    'refuses a data directory another PostgreSQL made, and leaves it as it was',
+    async () => {
+      const other = join(dir.path, 'other-postgres');
+      cpSync(join(dir.path, 'real'), other, { recursive: true });
+      const major = EMBEDDED_POSTGRES_MAJOR + 1;
+      writeFileSync(join(other, 'PG_VERSION'), `${major}\n`);
+      writeFileSync(join(dir.path, 'one.jsonl'), '');
+      for (const args of [['ls'], ['migrate'], ['import', 'one.jsonl'], ['export']]) {
+        const line = expectOneLineError(await run([...args, '--data-dir', 'other-postgres']));
+        expect(line).toBe(
+          `agent-sessions: error: dataDir: ${other} holds a database of PostgreSQL ${major}, and the embedded PostgreSQL is ${EMBEDDED_POSTGRES_MAJOR}, which cannot open it: open it with the release that made it, export the sessions there (agent-sessions export) and import them here`,
+        );
+      }
+      expect(readFileSync(join(other, 'PG_VERSION'), 'utf8')).toBe(`${major}\n`);
     },
     STEP_TIMEOUT_MS,
   );
