@@ -9,7 +9,7 @@ export type { SqlClient, SqlExecutor, SqlResult } from '../sql/client.js';
 export { redactConnectionString } from '../sql/connection-string.js';
 export { type CreatePgPoolOptions, createPgPool, type PgClientOptions, pgClient } from '../sql/pg-client.js';
 export type { ServerTimeouts } from '../sql/pg-session.js';
-export { type PgliteClientOptions, pgliteClient } from '../sql/pglite-client.js';
+export { type PgliteClientOptions, type PgliteInstance, pgliteClient } from '../sql/pglite-client.js';
 export { AsyncWriteError, EnqueueAbortedError } from './async/errors.js';
 export { type Environment, optionsFromEnv } from './connection/environment.js';
 export type { PostgresSessionServiceOptions, SslMode } from './options.js';

@@ -100,8 +100,28 @@ function realDirectory(path: string): string {
   return real;
 }
 
-function isPglite(value: unknown): value is PGlite {
-  return typeof value === 'object' && value !== null && typeof (value as PGlite).transaction === 'function';
+/**
+ * A PGlite instance the caller opened, as far as this adapter uses it. A structural type rather
+ * than PGlite's class: TypeScript compares classes that have private members by declaration, so
+ * an instance of another PGlite release than ours (an application on PGlite 0.6, this package on
+ * 0.5) would not type-check, although it runs the same (test/conformance/pglite-next.test.ts).
+ */
+export type PgliteInstance = Pick<
+  PGlite,
+  | 'query'
+  | 'transaction'
+  | 'execProtocolStream'
+  | '_runExclusiveQuery'
+  | '_runExclusiveTransaction'
+  | 'parsers'
+  | 'serializers'
+  | 'syncToFs'
+>;
+
+function isPglite(value: unknown): value is PgliteInstance {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as PgliteInstance).transaction === 'function'
+  );
 }
 
 /**
@@ -118,7 +138,7 @@ function isPglite(value: unknown): value is PGlite {
  * would wait for the transaction that is waiting for it.
  */
 export async function pgliteClient(
-  target?: string | PGlite,
+  target?: string | PgliteInstance,
   { preparedStatements = true, settings }: PgliteClientOptions = {},
 ): Promise<SqlClient> {
   // Loaded on demand, so code that only talks to a server never loads the WebAssembly build.
@@ -132,7 +152,8 @@ export async function pgliteClient(
         'settings',
         'apply to a database pgliteClient opens: start your PGlite with them',
       );
-    db = target;
+    // Everything of PGlite this adapter touches is in PgliteInstance.
+    db = target as PGlite;
     owned = false;
   } else {
     const given = target === undefined || target === '' ? 'memory://' : target;
