@@ -30,6 +30,8 @@ export interface Interruption {
   readonly signal: AbortSignal;
   /** After the first signal, throws an {@link InterruptedError} saying `done()`. */
   throwIfStopped(done: () => string): void;
+  /** Runs `action` at the first signal, or now if it has come already (while the database opened). */
+  onStop(action: () => void): void;
 }
 
 const SIGNALS: readonly StopSignal[] = ['SIGINT', 'SIGTERM'];
@@ -60,6 +62,10 @@ export async function interruptible<T>(fn: (interruption: Interruption) => Promi
       signal: controller.signal,
       throwIfStopped(done) {
         if (received !== undefined) throw new InterruptedError(received, done());
+      },
+      onStop(action) {
+        if (controller.signal.aborted) action();
+        else controller.signal.addEventListener('abort', action, { once: true });
       },
     });
   } finally {

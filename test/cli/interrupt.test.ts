@@ -67,6 +67,7 @@ function spawned(): { onSpawn(child: ChildProcess): void; child: Promise<ChildPr
 /** The number in "N session(s) were imported"; fails when the message is not the interruption's. */
 function importedCount(result: RunResult, signal: 'SIGINT' | 'SIGTERM', source: string): number {
   const message = expectOneLineError(result);
+  if (message === `${ERROR}interrupted by ${signal}: no session was imported`) return 0;
   const match = new RegExp(
     `^${ERROR}interrupted by ${signal}: (\\d+) sessions? (?:was|were) imported; importing ${source} again skips (?:it|them)$`,
   ).exec(message);
@@ -81,6 +82,31 @@ describe('interrupting import on the embedded database', () => {
     dir = tempDir('agent-sessions-interrupt-');
   });
   afterAll(() => dir?.remove());
+
+  it(
+    'a signal while the database is being created stops the import once it is made',
+    async () => {
+      const dbDir = join(dir.path, 'db-opening');
+      const started = spawned();
+      const run = cli(['import', '--data-dir', dbDir], { cwd: dir.path, onSpawn: started.onSpawn });
+      const child = await started.child;
+      // The command makes the directory, then PGlite creates the database in it (seconds):
+      // the signal lands then, and stdin stays open with nothing in it.
+      await until('the data directory', () => existsSync(dbDir), STEP_TIMEOUT_MS / 2);
+      child.kill('SIGINT');
+      const result = await run;
+      expect(result.signal).toBeUndefined();
+      expect(result.code).toBe(130);
+      expect(expectOneLineError(result)).toBe(`${ERROR}interrupted by SIGINT: no session was imported`);
+      // The database was made whole and closed: it opens, with the session tables.
+      const tables = await withPglite(dbDir, async (db) => {
+        const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM session_states');
+        return rows[0]!.n;
+      });
+      expect(tables).toBe(0);
+    },
+    2 * STEP_TIMEOUT_MS,
+  );
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(

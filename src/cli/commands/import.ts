@@ -64,9 +64,11 @@ async function importSessions(file: string | undefined, flags: ConnectionFlags):
       let sessions = 0;
       let bytes = 0;
       const stopped = () =>
-        `${plural(sessions, 'session')} ${sessions === 1 ? 'was' : 'were'} imported; importing ${input.name === 'stdin' ? 'the same lines' : input.name} again skips ${sessions === 1 ? 'it' : 'them'}`;
+        sessions === 0
+          ? 'no session was imported'
+          : `${plural(sessions, 'session')} ${sessions === 1 ? 'was' : 'were'} imported; importing ${input.name === 'stdin' ? 'the same lines' : input.name} again skips ${sessions === 1 ? 'it' : 'them'}`;
       // A signal also ends a wait for input that may never come (a pipe left open).
-      interruption.signal.addEventListener('abort', () => input.stream.destroy(), { once: true });
+      interruption.onStop(() => input.stream.destroy());
       const lineError = (lineNo: number, error: unknown) => {
         const done =
           sessions > 0
