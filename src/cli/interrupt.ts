@@ -36,6 +36,16 @@ export interface Interruption {
 
 const SIGNALS: readonly StopSignal[] = ['SIGINT', 'SIGTERM'];
 
+/** Whether a command of this process is stopping at a signal (see isStopping). */
+let stopping = false;
+
+/**
+ * Whether a command is stopping at a signal. The reader of stdout may go away at the same Ctrl-C
+ * (`export | gzip`): the command then still stops as interrupted, closing its database, instead
+ * of ending at the broken pipe.
+ */
+export const isStopping = (): boolean => stopping;
+
 /** Runs `fn` with SIGINT and SIGTERM turned into a request to stop (see the module comment). */
 export async function interruptible<T>(fn: (interruption: Interruption) => Promise<T>): Promise<T> {
   const controller = new AbortController();
@@ -51,8 +61,11 @@ export async function interruptible<T>(fn: (interruption: Interruption) => Promi
       return;
     }
     received = signal;
+    stopping = true;
     if (process.stderr.isTTY) {
-      process.stderr.write('\nStopping after the current session (press Ctrl-C again to stop at once)…\n');
+      process.stderr.write(
+        `\n${signal}: stopping after the current session (a second signal stops at once)…\n`,
+      );
     }
     controller.abort();
   }
@@ -70,5 +83,6 @@ export async function interruptible<T>(fn: (interruption: Interruption) => Promi
     });
   } finally {
     stopListening();
+    stopping = false;
   }
 }

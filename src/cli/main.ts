@@ -3,7 +3,7 @@
  * Entry point of the `agent-sessions` command (the package's bin).
  */
 import { createRequire } from 'node:module';
-import { isInterruptedExit } from './interrupt.js';
+import { isInterruptedExit, isStopping } from './interrupt.js';
 import { run } from './program.js';
 import { keepWebAssemblyOnBaselineCompiler } from './wasm-compiler.js';
 
@@ -13,7 +13,13 @@ const { version } = createRequire(import.meta.url)('../../package.json') as { ve
 // `agent-sessions export | head` closes the pipe early; that is the reader's choice, not an error.
 // Any other failure to write (a full disk, a closed terminal) ends the command in one line.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  if (error.code === 'EPIPE') {
+    // Ctrl-C reaches every process of a pipeline, and the reader may die of the signal that is
+    // stopping this command (see interrupt.ts): the command ends as interrupted, its database
+    // closed, when its next write fails with this error.
+    if (isStopping()) return;
+    process.exit(process.exitCode ?? 0);
+  }
   process.stderr.write(`agent-sessions: error: cannot write the output: ${error.message}\n`);
   process.exit(1);
 });

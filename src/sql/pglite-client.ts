@@ -118,6 +118,8 @@ export type PgliteInstance = Pick<
   | 'syncToFs'
 >;
 
+const FILE_SCHEME = 'file://';
+
 function isPglite(value: unknown): value is PgliteInstance {
   return (
     typeof value === 'object' && value !== null && typeof (value as PgliteInstance).transaction === 'function'
@@ -157,8 +159,11 @@ export async function pgliteClient(
     owned = false;
   } else {
     const given = target === undefined || target === '' ? 'memory://' : target;
-    const onDisk = !/^[a-z]+:\/\//.test(given);
-    const dataDir = onDisk ? realDirectory(given) : given;
+    // PGlite reads `file://<path>` as the directory <path>: it gets the same checks and lock.
+    const path = given.startsWith(FILE_SCHEME) ? given.slice(FILE_SCHEME.length) : given;
+    const onDisk = !/^[a-z]+:\/\//.test(path);
+    if (onDisk && path === '') throw new SqlConfigError('dataDir', `${given} names no directory`);
+    const dataDir = onDisk ? realDirectory(path) : path;
     if (onDisk) checkDataDirVersion(dataDir);
     const startParams = pgliteStartParams(module.PGlite.defaultStartParams, settings);
     // A directory on disk takes a lock first: a second process on it would corrupt it.

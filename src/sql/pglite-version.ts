@@ -5,7 +5,7 @@
  * embeds PostgreSQL 18, 0.6 embeds 19), so a directory another program or another release of
  * this package made is refused here, before PGlite starts on it, with what to do about it.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqlConfigError } from './errors.js';
 
@@ -16,25 +16,59 @@ import { SqlConfigError } from './errors.js';
  */
 export const EMBEDDED_POSTGRES_MAJOR = 18;
 
-/** At most this much of a malformed PG_VERSION is quoted. */
-const QUOTED_CHARS = 40;
+/** PostgreSQL writes two or three characters; a longer file is read no further than this. */
+const READ_BYTES = 64;
 
 /**
  * Refuses a data directory another major version of PostgreSQL made. A directory without
  * `PG_VERSION` (new, or not yet a database) is left to PGlite, which creates the database.
  */
 export function checkDataDirVersion(dataDir: string): void {
-  let text: string;
-  try {
-    text = readFileSync(join(dataDir, 'PG_VERSION'), 'utf8');
-  } catch {
-    return;
-  }
+  const text = readVersionFile(join(dataDir, 'PG_VERSION'), dataDir);
+  if (text === undefined) return;
   const major = text.trim();
   if (major === String(EMBEDDED_POSTGRES_MAJOR)) return;
-  const made = /^\d{1,4}$/.test(major)
-    ? `a database of PostgreSQL ${major}`
-    : `a PG_VERSION file that names no PostgreSQL version (${JSON.stringify(text.slice(0, QUOTED_CHARS))})`;
+  refuse(
+    dataDir,
+    /^\d{1,4}$/.test(major)
+      ? `a database of PostgreSQL ${major}`
+      : `a PG_VERSION file that names no PostgreSQL version (${quoted(text)})`,
+  );
+}
+
+/**
+ * The start of PG_VERSION, or undefined when there is none. Only a regular file is read, and
+ * only its first bytes: a FIFO or a device in its place would block the process for good.
+ */
+function readVersionFile(path: string, dataDir: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) refuse(dataDir, 'a PG_VERSION that is not a file');
+    const buffer = Buffer.alloc(READ_BYTES);
+    const length = readSync(fd, buffer, 0, READ_BYTES, 0);
+    return buffer.toString('utf8', 0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * File contents as JSON text with every character outside printable ASCII escaped, so no
+ * control, C1 or bidi character of a hostile file reaches a terminal or a log line.
+ */
+function quoted(text: string): string {
+  return JSON.stringify(text.slice(0, 40)).replace(
+    /[^\x20-\x7e]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+function refuse(dataDir: string, made: string): never {
   throw new SqlConfigError(
     'dataDir',
     `${dataDir} holds ${made}, and the embedded PostgreSQL is ${EMBEDDED_POSTGRES_MAJOR}, which cannot open it: open it with the release that made it, export the sessions there (agent-sessions export) and import them here`,

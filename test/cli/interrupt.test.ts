@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   cli,
   ensureBuilt,
@@ -55,11 +55,21 @@ async function until(what: string, check: () => boolean | Promise<boolean>, ms =
   }
 }
 
+/** Children of the running test, killed after it if a failed wait left one running. */
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of children.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
 /** The child, once `cli` has started it. */
 function spawned(): { onSpawn(child: ChildProcess): void; child: Promise<ChildProcess> } {
   let onSpawn!: (child: ChildProcess) => void;
   const child = new Promise<ChildProcess>((resolve) => {
-    onSpawn = resolve;
+    onSpawn = (started) => {
+      children.push(started);
+      resolve(started);
+    };
   });
   return { onSpawn, child };
 }
@@ -117,6 +127,8 @@ describe('interrupting import on the embedded database', () => {
         const started = spawned();
         const run = cli(['import', '--data-dir', dbDir], { cwd: dir.path, onSpawn: started.onSpawn });
         const child = await started.child;
+        // The command listens for signals before it makes the directory.
+        await until('the data directory', () => existsSync(dbDir));
         // The lines go in over time and stdin stays open: the signal lands while the command
         // opens the database, imports, or waits for more input.
         for (const user of users) {
@@ -299,8 +311,33 @@ describe.skipIf(serverUrl === undefined)('interrupting import and export on serv
         expect(result.code).toBe(130);
         expect(result.stdout).toBe('');
         expect(expectOneLineError(result)).toBe(
-          `${ERROR}interrupted by SIGINT: the output on stdout is incomplete: at most 0 sessions, the last line perhaps cut short`,
+          `${ERROR}interrupted by SIGINT: nothing was written to stdout`,
         );
+
+        // An export that matches nothing, stopped the same way, leaves a file at its name alone.
+        const keep = join(dir.path, 'keep.jsonl');
+        writeFileSync(keep, 'the previous backup\n');
+        await holder.query('BEGIN');
+        await holder.query(`LOCK TABLE "${db.schema}".session_states IN ACCESS EXCLUSIVE MODE`);
+        started = spawned();
+        run = cli(['export', ...flags(), '--user', 'nobody', '-o', 'keep.jsonl'], {
+          cwd: dir.path,
+          env: env(),
+          onSpawn: started.onSpawn,
+        });
+        child = await started.child;
+        child.stdin!.end();
+        await until('the export waiting on the lock', waiting);
+        child.kill('SIGINT');
+        await sleep(500);
+        await holder.query('COMMIT');
+        result = await run;
+        expect(result.code).toBe(130);
+        expect(expectOneLineError(result)).toBe(
+          `${ERROR}interrupted by SIGINT: nothing was written to keep.jsonl`,
+        );
+        expect(readFileSync(keep, 'utf8')).toBe('the previous backup\n');
+        expect(existsSync(`${keep}.partial`)).toBe(false);
 
         // The second signal ends the process as the signal does.
         await holder.query('BEGIN');

@@ -5,7 +5,16 @@
  * what a timestamp holds, an `--output` that cannot be written, and a full disk under stdout.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EMBEDDED_POSTGRES_MAJOR } from '../../src/sql/pglite-version.js';
@@ -94,7 +103,7 @@ describe('agent-sessions and an operator’s mistakes', () => {
       for (const args of [['ls'], ['migrate'], ['import', 'one.jsonl'], ['export']]) {
         const line = expectOneLineError(await run([...args, '--data-dir', 'other-postgres']));
         expect(line).toBe(
-          `agent-sessions: error: dataDir: ${other} holds a database of PostgreSQL ${major}, and the embedded PostgreSQL is ${EMBEDDED_POSTGRES_MAJOR}, which cannot open it: open it with the release that made it, export the sessions there (agent-sessions export) and import them here`,
+          `agent-sessions: error: dataDir: ${realpathSync(other)} holds a database of PostgreSQL ${major}, and the embedded PostgreSQL is ${EMBEDDED_POSTGRES_MAJOR}, which cannot open it: open it with the release that made it, export the sessions there (agent-sessions export) and import them here`,
         );
       }
       expect(readFileSync(join(other, 'PG_VERSION'), 'utf8')).toBe(`${major}\n`);

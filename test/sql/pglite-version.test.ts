@@ -4,7 +4,8 @@
  * versions and the way out, from pgliteClient and from the service alike; the directory is left
  * exactly as it was, and opens again once it is one of ours.
  */
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -40,21 +41,28 @@ function copyWithVersion(text: string): string {
   return dir;
 }
 
-/** Every file name under `dir` with its size, to see that nothing was touched. */
+/** Every file under `dir` with its size and modification time, to see that nothing was touched. */
 function listing(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
-    .map((entry) => join(entry.parentPath, entry.name).slice(dir.length))
+    .map((entry) => {
+      const path = join(entry.parentPath, entry.name);
+      const { size, mtimeMs } = statSync(path);
+      return `${path.slice(dir.length)} ${size} ${mtimeMs}`;
+    })
     .sort();
 }
 
-async function refusal(open: () => Promise<unknown>): Promise<Error> {
-  const error = await open().then(
-    () => new Error('expected the directory to be refused'),
-    (e: unknown) => e as Error,
-  );
-  if (error.message === 'expected the directory to be refused') throw error;
-  return error;
+/** The error `open` fails with; an open that succeeds is closed and fails the test. */
+async function refusal(open: () => Promise<{ close(): Promise<void> }>): Promise<Error> {
+  let opened: { close(): Promise<void> };
+  try {
+    opened = await open();
+  } catch (error) {
+    return error as Error;
+  }
+  await opened.close();
+  throw new Error('expected the directory to be refused');
 }
 
 describe('the embedded PostgreSQL version', () => {
@@ -102,9 +110,19 @@ describe('a data directory of another PostgreSQL', () => {
     });
   }
 
-  it('is refused, quoted safely, when its PG_VERSION names no version', () => {
+  it('is refused, quoted in printable ASCII, when its PG_VERSION names no version', () => {
     const dir = copyWithVersion('');
-    for (const text of ['', '\n', '18.7\n', ' eighteen', '\u001b[31m18\u0007', 'x'.repeat(500)]) {
+    const cases: [text: string, shown: string][] = [
+      ['', '""'],
+      ['\n', '"\\n"'],
+      ['18.7\n', '"18.7\\n"'],
+      [' eighteen', '" eighteen"'],
+      ['\u001b[31m18\u0007', '"\\u001b[31m18\\u0007"'],
+      ['\u009b2J\u202e91\u007f', '"\\u009b2J\\u202e91\\u007f"'],
+      ['été', '"\\u00e9t\\u00e9"'],
+      ['x'.repeat(500), `"${'x'.repeat(40)}"`],
+    ];
+    for (const [text, shown] of cases) {
       writeFileSync(join(dir, 'PG_VERSION'), text);
       let error: unknown;
       try {
@@ -115,11 +133,52 @@ describe('a data directory of another PostgreSQL', () => {
       expect(error).toBeInstanceOf(SqlConfigError);
       const rule = (error as SqlConfigError).rule;
       expect(rule).toBe(
-        `${dir} holds a PG_VERSION file that names no PostgreSQL version (${JSON.stringify(text.slice(0, 40))}), and the embedded PostgreSQL is ${EMBEDDED_POSTGRES_MAJOR}, ${WAY_OUT}`,
+        `${dir} holds a PG_VERSION file that names no PostgreSQL version (${shown}), and the embedded PostgreSQL is ${EMBEDDED_POSTGRES_MAJOR}, ${WAY_OUT}`,
       );
-      // No control character reaches a terminal or a log line.
-      expect(rule).not.toMatch(/[\u0000-\u001f]/);
+      // Nothing but printable ASCII reaches a terminal or a log line (the path is ours).
+      expect(rule.slice(dir.length)).toMatch(/^[\x20-\x7e]*$/);
     }
+  });
+
+  it('is refused without reading it when PG_VERSION is not a file (a FIFO would block for good)', () => {
+    const dir = copyWithVersion('');
+    rmSync(join(dir, 'PG_VERSION'));
+    execFileSync('mkfifo', [join(dir, 'PG_VERSION')]);
+    expect(() => checkDataDirVersion(dir)).toThrow(
+      `${dir} holds a PG_VERSION that is not a file, and the embedded PostgreSQL is ${EMBEDDED_POSTGRES_MAJOR}`,
+    );
+    rmSync(join(dir, 'PG_VERSION'));
+    execFileSync('mkdir', [join(dir, 'PG_VERSION')]);
+    expect(() => checkDataDirVersion(dir)).toThrow('holds a PG_VERSION that is not a file');
+  });
+
+  it('is refused when named as a file:// URL, which PGlite opens as the same directory', async () => {
+    const dir = copyWithVersion(`${EMBEDDED_POSTGRES_MAJOR + 1}\n`);
+    const error = await refusal(() => pgliteClient(`file://${dir}`));
+    expect(error).toBeInstanceOf(SqlConfigError);
+    expect((error as SqlConfigError).rule).toContain(
+      `holds a database of PostgreSQL ${EMBEDDED_POSTGRES_MAJOR + 1},`,
+    );
+    // Once ours, file:// and the plain path are one directory under one lock.
+    writeFileSync(join(dir, 'PG_VERSION'), `${EMBEDDED_POSTGRES_MAJOR}\n`);
+    const db = await pgliteClient(`file://${dir}`);
+    try {
+      await db.query(`INSERT INTO app_states (app_name, key, value) VALUES ('file-url', 'k', 'v')`);
+      const second = await refusal(() => pgliteClient(dir));
+      expect(second.message).toContain('already open');
+    } finally {
+      await db.close();
+    }
+    const again = await pgliteClient(dir);
+    try {
+      const { rows } = await again.query<{ value: string }>(
+        `SELECT value FROM app_states WHERE app_name = 'file-url'`,
+      );
+      expect(rows.map((r) => r.value)).toEqual(['v']);
+    } finally {
+      await again.close();
+    }
+    await expect(pgliteClient('file://')).rejects.toThrow('dataDir: file:// names no directory');
   });
 
   it('accepts our own version however PostgreSQL wrote it, and a directory without one', () => {

@@ -46,14 +46,17 @@ async function exportCommand(flags: ExportFlags): Promise<void> {
         updatedSince: flags.updatedSince,
         includeDeleted: flags.includeDeleted === true,
       };
-      const file = flags.output ? await openOutputFile(flags.output) : undefined;
-      const out: Writable = file?.stream ?? process.stdout;
       let sessions = 0;
       let events = 0;
       const stopped = () =>
         flags.output
           ? `nothing was written to ${flags.output}`
-          : `the output on stdout is incomplete: at most ${plural(sessions, 'session')}, the last line perhaps cut short`;
+          : sessions === 0
+            ? 'nothing was written to stdout'
+            : `the output on stdout is incomplete: at most ${plural(sessions, 'session')}, the last line perhaps cut short`;
+      interruption.throwIfStopped(stopped);
+      const file = flags.output ? await openOutputFile(flags.output) : undefined;
+      const out: Writable = file?.stream ?? process.stdout;
       try {
         const total = await countSessions(db, filter);
         const progress = startProgress('Exporting', total, 'sessions');
@@ -69,6 +72,9 @@ async function exportCommand(flags: ExportFlags): Promise<void> {
         } finally {
           progress.stop();
         }
+        // The last check before a file already at the name is replaced: an export with no
+        // session, or a signal during the last read, must leave it too.
+        interruption.throwIfStopped(stopped);
         await file?.commit();
       } catch (error) {
         await file?.abandon();
