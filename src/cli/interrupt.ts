@@ -36,20 +36,20 @@ export interface Interruption {
 
 const SIGNALS: readonly StopSignal[] = ['SIGINT', 'SIGTERM'];
 
-/** Whether a command of this process is stopping at a signal (see isStopping). */
-let stopping = false;
+/** The signal the running command is stopping at (one command runs per process). */
+let received: StopSignal | undefined;
 
 /**
  * Whether a command is stopping at a signal. The reader of stdout may go away at the same Ctrl-C
  * (`export | gzip`): the command then still stops as interrupted, closing its database, instead
  * of ending at the broken pipe.
  */
-export const isStopping = (): boolean => stopping;
+export const isStopping = (): boolean => received !== undefined;
 
 /** Runs `fn` with SIGINT and SIGTERM turned into a request to stop (see the module comment). */
 export async function interruptible<T>(fn: (interruption: Interruption) => Promise<T>): Promise<T> {
   const controller = new AbortController();
-  let received: StopSignal | undefined;
+  received = undefined;
   const stopListening = () => {
     for (const name of SIGNALS) process.off(name, onSignal);
   };
@@ -61,7 +61,6 @@ export async function interruptible<T>(fn: (interruption: Interruption) => Promi
       return;
     }
     received = signal;
-    stopping = true;
     if (process.stderr.isTTY) {
       process.stderr.write(
         `\n${signal}: stopping after the current session (a second signal stops at once)…\n`,
@@ -83,6 +82,6 @@ export async function interruptible<T>(fn: (interruption: Interruption) => Promi
     });
   } finally {
     stopListening();
-    stopping = false;
+    received = undefined;
   }
 }
