@@ -10,16 +10,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_LINE_BYTES, MAX_LINE_BYTES_TEST_ENV } from '../../src/cli/records/jsonl-lines.js';
 import {
   cli,
+  emptySessionRecord,
   ensureBuilt,
   expectOneLineError,
   ok,
+  RECORD_TIME,
   type RunResult,
   STEP_TIMEOUT_MS,
   tempDir,
   withPglite,
 } from './support.js';
 
-const T = '2026-01-02T03:04:05.123456Z';
+const T = RECORD_TIME;
 const ERROR = 'agent-sessions: error: ';
 
 let dir: ReturnType<typeof tempDir>;
@@ -37,21 +39,9 @@ afterAll(() => dir?.remove());
 
 /** A valid export line (no newline); `sessionId` may hold raw bytes. */
 function line(fields: Record<string, unknown>, sessionIdBytes?: Uint8Array): Buffer {
-  const json = JSON.stringify({
-    format: 'agent-sessions/session@1',
-    appName: 'hostile',
-    userId: 'u',
-    sessionId: 'HOLE',
-    state: null,
-    createdAt: T,
-    updatedAt: T,
-    expiresAt: null,
-    deletedAt: null,
-    events: [],
-    summaries: [],
-    trackEvents: [],
-    ...fields,
-  });
+  const json = JSON.stringify(
+    emptySessionRecord({ appName: 'hostile', userId: 'u', sessionId: 'HOLE' }, fields),
+  );
   if (sessionIdBytes === undefined) return Buffer.from(json);
   const [before, after] = json.split('HOLE') as [string, string];
   return Buffer.concat([Buffer.from(before), sessionIdBytes, Buffer.from(after)]);

@@ -10,8 +10,10 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sleep, waitUntil } from '../support/wait.js';
 import {
   cli,
+  emptySessionRecord,
   ensureBuilt,
   expectOneLineError,
   ok,
@@ -23,36 +25,13 @@ import {
   withPglite,
 } from './support.js';
 
-const T = '2026-01-02T03:04:05.123456Z';
 const ERROR = 'agent-sessions: error: ';
+/** How long a test waits for a moment it watches for (a loaded machine starts commands slowly). */
+const WAIT_MS = STEP_TIMEOUT_MS / 2;
 
 /** An export line of session `sessionId` of user `userId` in app `interrupt`. */
 function line(userId: string, sessionId: string): string {
-  return JSON.stringify({
-    format: 'agent-sessions/session@1',
-    appName: 'interrupt',
-    userId,
-    sessionId,
-    state: null,
-    createdAt: T,
-    updatedAt: T,
-    expiresAt: null,
-    deletedAt: null,
-    events: [],
-    summaries: [],
-    trackEvents: [],
-  });
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `check` every 50 ms until it holds, failing after `ms`. */
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = STEP_TIMEOUT_MS / 2) {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
+  return JSON.stringify(emptySessionRecord({ appName: 'interrupt', userId, sessionId }));
 }
 
 /** Children of the running test, killed after it if a failed wait left one running. */
@@ -102,7 +81,7 @@ describe('interrupting import on the embedded database', () => {
       const child = await started.child;
       // The command makes the directory, then PGlite creates the database in it (seconds):
       // the signal lands then, and stdin stays open with nothing in it.
-      await until('the data directory', () => existsSync(dbDir), STEP_TIMEOUT_MS / 2);
+      await waitUntil('the data directory', () => existsSync(dbDir), WAIT_MS);
       child.kill('SIGINT');
       const result = await run;
       expect(result.signal).toBeUndefined();
@@ -128,7 +107,7 @@ describe('interrupting import on the embedded database', () => {
         const run = cli(['import', '--data-dir', dbDir], { cwd: dir.path, onSpawn: started.onSpawn });
         const child = await started.child;
         // The command listens for signals before it makes the directory.
-        await until('the data directory', () => existsSync(dbDir));
+        await waitUntil('the data directory', () => existsSync(dbDir), WAIT_MS);
         // The lines go in over time and stdin stays open: the signal lands while the command
         // opens the database, imports, or waits for more input.
         for (const user of users) {
@@ -205,7 +184,7 @@ describe.skipIf(serverUrl === undefined)('interrupting import and export on serv
       const run = cli(['import', ...flags()], { cwd: dir.path, env: env(), onSpawn: started.onSpawn });
       const child = await started.child;
       child.stdin!.write(`${line('waiting-1', 's')}\n${line('waiting-2', 's')}\n`);
-      await until('both sessions', async () => (await count(`user_id LIKE 'waiting-%'`)) === 2);
+      await waitUntil('both sessions', async () => (await count(`user_id LIKE 'waiting-%'`)) === 2, WAIT_MS);
       child.kill('SIGINT');
       const result = await run;
       expect(result.code).toBe(130);
@@ -229,7 +208,11 @@ describe.skipIf(serverUrl === undefined)('interrupting import and export on serv
       const child = await started.child;
       child.stdin!.end();
       const partial = `${out}.partial`;
-      await until('lines in the partial file', () => existsSync(partial) && statSync(partial).size > 0);
+      await waitUntil(
+        'lines in the partial file',
+        () => existsSync(partial) && statSync(partial).size > 0,
+        WAIT_MS,
+      );
       child.kill('SIGINT');
       const result = await run;
       expect(result.code).toBe(130);
@@ -256,10 +239,14 @@ describe.skipIf(serverUrl === undefined)('interrupting import and export on serv
       child.stdin!.end();
       // The reader stops: the pipe fills and the export waits for it to drain.
       child.stdout!.pause();
-      await until('output in the pipe', () => child.stdout!.readableLength > 0);
+      await waitUntil('output in the pipe', () => child.stdout!.readableLength > 0, WAIT_MS);
       await sleep(500);
       child.kill('SIGINT');
-      await until('the export to end while its reader still waits', () => child.exitCode !== null, 20_000);
+      await waitUntil(
+        'the export to end while its reader still waits',
+        () => child.exitCode !== null,
+        20_000,
+      );
       child.stdout!.resume();
       const result = await run;
       expect(result.code).toBe(130);
@@ -302,7 +289,7 @@ describe.skipIf(serverUrl === undefined)('interrupting import and export on serv
         let run = cli(['export', ...flags()], { cwd: dir.path, env: env(), onSpawn: started.onSpawn });
         let child = await started.child;
         child.stdin!.end();
-        await until('the export waiting on the lock', waiting);
+        await waitUntil('the export waiting on the lock', waiting, WAIT_MS);
         child.kill('SIGINT');
         await sleep(500);
         expect(child.exitCode).toBeNull();
@@ -327,7 +314,7 @@ describe.skipIf(serverUrl === undefined)('interrupting import and export on serv
         });
         child = await started.child;
         child.stdin!.end();
-        await until('the export waiting on the lock', waiting);
+        await waitUntil('the export waiting on the lock', waiting, WAIT_MS);
         child.kill('SIGINT');
         await sleep(500);
         await holder.query('COMMIT');
@@ -346,7 +333,7 @@ describe.skipIf(serverUrl === undefined)('interrupting import and export on serv
         run = cli(['export', ...flags()], { cwd: dir.path, env: env(), onSpawn: started.onSpawn });
         child = await started.child;
         child.stdin!.end();
-        await until('the export waiting on the lock', waiting);
+        await waitUntil('the export waiting on the lock', waiting, WAIT_MS);
         child.kill('SIGINT');
         await sleep(500);
         child.kill('SIGINT');

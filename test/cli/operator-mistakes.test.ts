@@ -22,6 +22,7 @@ import {
   BUILD_TIMEOUT_MS,
   CLI,
   cli,
+  emptySessionRecord,
   ensureBuilt,
   expectOneLineError,
   ok,
@@ -158,13 +159,7 @@ describe('agent-sessions and an operator’s mistakes', () => {
     async () => {
       const file = join(dir.path, 'out.jsonl');
       writeFileSync(file, 'an older export\n');
-      const at = '2026-01-02T03:04:05.123456Z';
-      const session = {
-        format: 'agent-sessions/session@1',
-        ...{ appName: 'a', userId: 'u', sessionId: 's', state: null },
-        ...{ createdAt: at, updatedAt: at, expiresAt: null, deletedAt: null },
-        ...{ events: [], summaries: [], trackEvents: [] },
-      };
+      const session = emptySessionRecord({ appName: 'a', userId: 'u', sessionId: 's' });
       writeFileSync(join(dir.path, 'one.jsonl'), `${JSON.stringify(session)}\n`);
       ok(await run(['import', '--data-dir', 'real', 'one.jsonl']));
       const toStdout = ok(await run(['export', '--data-dir', 'real']));

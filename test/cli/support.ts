@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { expect } from 'vitest';
+import { EXPORT_FORMAT } from '../../src/postgres/admin/export-format.js';
 import type { SqlClient } from '../../src/sql/client.js';
 import { pgliteClient } from '../../src/sql/pglite-client.js';
 
@@ -238,6 +239,32 @@ export function urlWithSearchPath(url: string, schema: string): string {
   const u = new URL(url);
   u.searchParams.set('options', `-c search_path=${schema}`);
   return u.toString();
+}
+
+/** The times of {@link emptySessionRecord}: microseconds, as the database keeps them. */
+export const RECORD_TIME = '2026-01-02T03:04:05.123456Z';
+
+/**
+ * The record of an export line for a session with nothing stored under it (no state, events,
+ * summaries or track events), made and updated at {@link RECORD_TIME}; `fields` replace any of it.
+ */
+export function emptySessionRecord(
+  key: { appName: string; userId: string; sessionId: string },
+  fields: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    format: EXPORT_FORMAT,
+    ...key,
+    state: null,
+    createdAt: RECORD_TIME,
+    updatedAt: RECORD_TIME,
+    expiresAt: null,
+    deletedAt: null,
+    events: [],
+    summaries: [],
+    trackEvents: [],
+    ...fields,
+  };
 }
 
 /** Expects a failure reported as one line on stderr, with nothing that looks like a stack trace. */

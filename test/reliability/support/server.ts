@@ -10,8 +10,10 @@ import type { PostgresSessionServiceOptions } from '../../../src/postgres/option
 import { PostgresSessionService } from '../../../src/postgres/service.js';
 import { AgentSessionsError, type ErrorCode } from '../../../src/session/errors.js';
 import { serverUrl } from '../../support/database.js';
+import { sleep } from '../../support/wait.js';
 
 export { describeServer, serverUrl } from '../../support/database.js';
+export { sleep, waitUntil } from '../../support/wait.js';
 
 /** A short random name: schemas, application names, app names. */
 export function randomName(prefix: string): string {
@@ -135,22 +137,6 @@ export async function timed<T>(
     return { ms: performance.now() - start, error, ok: false };
   }
 }
-
-/** Polls `probe` until it returns true, at most `timeoutMs`; throws naming `what` otherwise. */
-export async function waitUntil(
-  what: string,
-  probe: () => Promise<boolean>,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await probe().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(25);
-  }
-}
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Text of every event of a session as stored (live rows, insertion order), read by SQL. */
 export async function storedEventIds(
