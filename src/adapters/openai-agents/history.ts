@@ -5,11 +5,18 @@
  * before or after, never in between.
  */
 import { type Event, InvalidArgumentError, isAgentSessionsError } from '../../index.js';
-import { ALL_EVENTS, type HistoryStore } from './history-read.js';
+import { ALL_EVENTS, type HistoryStore, readNewest, tailOf } from './history-read.js';
 import { eventsOf, eventToItems, type Item, itemToEvent } from './item-event.js';
 
 /** How often a rewrite made from a read is tried again when a concurrent write changed the read. */
 const ATTEMPTS = 5;
+
+/**
+ * The same for popItem. Each failed attempt means another write to the session succeeded (the
+ * store checks under the session's lock), so a pop racing n others succeeds within n + 1
+ * attempts; a runner's pops rarely race, but a client retrying in parallel may.
+ */
+const POP_ATTEMPTS = 100;
 
 /**
  * Replaces every stored item with `items`, keeping the session (its id, state and tracks): one
@@ -23,6 +30,32 @@ export async function replaceAll(store: HistoryStore, items: unknown): Promise<v
     if (!isAgentSessionsError(error, 'NOT_FOUND')) throw error;
     await store.create();
     await store.service.replaceEvents(store.key, { events });
+  }
+}
+
+/**
+ * Removes the newest item and returns it (undefined when there is none), in one atomic write
+ * checked against the read it was made from (made again when another write came in between). An
+ * event a Go service wrote may hold several items (a text and its tool calls, the results of
+ * parallel calls): its other items are stored again, one event each, in its place; events after
+ * the item that hold none (a state change) stay as they were.
+ */
+export async function popNewestItem(store: HistoryStore): Promise<Item | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    const session = await readNewest(store, 1);
+    const tail = session ? tailOf(session.events, 1, store) : undefined;
+    if (!tail) return undefined;
+    try {
+      await store.service.replaceEvents(store.key, {
+        expectedEventIds: tail.events.map((event) => event.id),
+        events: tail.keep,
+      });
+      return tail.items[0];
+    } catch (error) {
+      // Deleted since the read: nothing to pop any more.
+      if (isAgentSessionsError(error, 'NOT_FOUND')) return undefined;
+      if (!isAgentSessionsError(error, 'CONFLICT') || attempt >= POP_ATTEMPTS) throw error;
+    }
   }
 }
 

@@ -160,8 +160,16 @@ export function eventToItems(event: Event): Item[] {
 }
 
 function foreignEventToItems(event: Event): Item[] {
-  const message = event.choices?.[0]?.message;
-  if (!message) return [];
+  // Every choice: a Go service stores the results of parallel tool calls as one event, one
+  // `tool` choice per result.
+  const items: Item[] = [];
+  for (const choice of event.choices ?? []) {
+    if (choice?.message) items.push(...messageToItems(choice.message));
+  }
+  return items;
+}
+
+function messageToItems(message: Message): Item[] {
   if (message.role === 'tool') {
     const output = { type: 'text', text: message.content ?? '' };
     const name = message.tool_name ?? '';

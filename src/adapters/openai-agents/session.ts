@@ -12,7 +12,6 @@ import type {
 } from '@openai/agents-core';
 import {
   checkSessionKey,
-  type Event,
   InvalidArgumentError,
   isAgentSessionsError,
   newSession,
@@ -21,10 +20,10 @@ import {
   type SessionService,
   type StateMap,
 } from '../../index.js';
-import { applyMutations, replaceAll } from './history.js';
+import { applyMutations, popNewestItem, replaceAll } from './history.js';
 import type { HistoryStore } from './history-read.js';
 import { applyTransaction, OPERATION_KEY_PREFIX } from './history-transaction.js';
-import { eventsOf, eventToItems, itemsOfEvents } from './item-event.js';
+import { eventsOf, itemsOfEvents } from './item-event.js';
 import { type StateValues, stateValues, writeStateValues } from './state.js';
 import { modelWindow } from './window.js';
 
@@ -60,7 +59,7 @@ export interface AgentSessionsSessionOptions {
  * its text, tool calls and tool results in the fields a trpc-agent-go service reads.
  *
  * - `getItems()` returns the newest `historyLimit` items (default 1000), `getItems(n)` the newest
- *   `n`, in store order; a window that does not reach the conversation's start is moved forward,
+ *   `n` (none for `n <= 0`), in store order; a window that does not reach the conversation's start is moved forward,
  *   if needed, so that it starts neither with a tool result whose call was cut off nor in the
  *   middle of one model response (so it may hold fewer items than asked).
  * - `addItems(items)` stores the items as one atomic write: all of them, contiguous, or none.
@@ -128,11 +127,12 @@ export class AgentSessionsSession
    * `min(limit, historyLimit)` when `limit` is given.
    */
   async getItems(limit?: number): Promise<AgentInputItem[]> {
-    if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
-      throw new InvalidArgumentError('limit', 'must be a non-negative integer');
+    if (limit !== undefined && !Number.isInteger(limit)) {
+      throw new InvalidArgumentError('limit', 'must be an integer');
     }
+    // As the SDK's MemorySession: a limit of 0 or less asks for nothing.
     const count = limit === undefined ? this.#historyLimit : Math.min(limit, this.#historyLimit);
-    if (count === 0) return [];
+    if (count <= 0) return [];
     // One event more than asked: it tells whether the window would split a response. A page is
     // read, not the store's user-anchored window, so items are never dropped for coming before
     // the first user message.
@@ -158,15 +158,7 @@ export class AgentSessionsSession
   }
 
   async popItem(): Promise<AgentInputItem | undefined> {
-    let event: Event | undefined;
-    try {
-      event = await this.#service.popEvent(this.#key);
-    } catch (error) {
-      if (isAgentSessionsError(error, 'NOT_FOUND')) return undefined;
-      throw error;
-    }
-    if (!event) return undefined;
-    return eventToItems(event).at(-1) as AgentInputItem | undefined;
+    return (await popNewestItem(this.#history())) as AgentInputItem | undefined;
   }
 
   async clearSession(): Promise<void> {
