@@ -11,7 +11,7 @@ import {
   type SessionKey,
   type SessionService,
 } from '../../index.js';
-import { eventToMessage, messageToEvent } from './message-event.js';
+import { eventsToMessages, messageToEvent } from './message-event.js';
 import { type SummaryContextOptions, summaryContext } from './summary-context.js';
 import { cleanWindowStart } from './window.js';
 
@@ -90,14 +90,16 @@ export class AgentSessionsChatMessageHistory extends BaseListChatMessageHistory 
   async getMessages(): Promise<BaseMessage[]> {
     if (this.#limit === undefined) {
       const session = await this.#read(WHOLE_HISTORY);
-      return session ? session.events.map(eventToMessage) : [];
+      return session ? eventsToMessages(session.events) : [];
     }
     // One message more than the window: the one before it tells whether the window starts clean.
     const session = await this.#read(this.#limit + 1);
     if (!session) return [];
-    const messages = session.events.map(eventToMessage);
+    // A Go service's event may hold several messages (the results of parallel calls).
+    const messages = eventsToMessages(session.events);
     if (messages.length <= this.#limit) return messages;
-    return cleanWindowStart(messages.slice(1), messages[0]);
+    const first = messages.length - this.#limit;
+    return cleanWindowStart(messages.slice(first), messages[first - 1]);
   }
 
   /**

@@ -1,7 +1,8 @@
 /**
  * One LangChain message is one session event: the Go-visible fields from {@link goEventFields},
  * the message itself under the extension key {@link EXTENSION_KEY}. Events this adapter did not
- * write (a Go service's, another adapter's) are read as the plain LangChain message of their role.
+ * write (a Go service's, another adapter's) are read as the plain LangChain messages of their roles,
+ * one per choice.
  */
 import {
   AIMessage,
@@ -11,7 +12,7 @@ import {
   SystemMessage,
   ToolMessage,
 } from '@langchain/core/messages';
-import { createEvent, type Event } from '../../index.js';
+import { createEvent, type Event, type Message } from '../../index.js';
 import { type Authors, goEventFields } from './go-view.js';
 import { isMessageSnapshot, restoreMessage, snapshotMessage } from './message-snapshot.js';
 
@@ -41,23 +42,35 @@ function goTextOf(event: Pick<Event, 'choices'>): string {
   return event.choices?.[0]?.message?.content ?? '';
 }
 
-/** The LangChain message an event holds. */
-export function eventToMessage(event: Event): BaseMessage {
+/**
+ * The LangChain messages an event holds: the one message this adapter stored, or, for an event
+ * another writer stored, one message per choice (a Go service stores the results of parallel
+ * tool calls as one event, one `tool` choice each). The first message has the event's id, the
+ * others `<id>#<index of the choice>`, so that no two messages share an id.
+ */
+export function eventToMessages(event: Event): BaseMessage[] {
   const snapshot = event.extensions?.[EXTENSION_KEY];
-  if (isMessageSnapshot(snapshot)) return restoreMessage(snapshot, goTextOf(event));
-  return fromGoMessage(event);
+  if (isMessageSnapshot(snapshot)) return [restoreMessage(snapshot, goTextOf(event))];
+  const choices = (event.choices ?? []).filter((choice) => choice?.message);
+  if (choices.length <= 1) return [fromGoMessage(choices[0]?.message, event.id, event.author)];
+  return choices.map((choice, i) =>
+    fromGoMessage(choice.message, i === 0 ? event.id : `${event.id}#${i}`, event.author),
+  );
 }
 
-/** A message built from the Go-visible fields of an event another writer stored. */
-function fromGoMessage(event: Event): BaseMessage {
-  const message = event.choices?.[0]?.message;
+/** The messages of events in store order. */
+export function eventsToMessages(events: readonly Event[]): BaseMessage[] {
+  return events.flatMap(eventToMessages);
+}
+
+/** A message built from the Go-visible message of a choice another writer stored. */
+function fromGoMessage(message: Message | undefined, id: string, author: string): BaseMessage {
   const text =
     message?.content ??
     (message?.content_parts ?? [])
       .map((part) => part.text ?? '')
       .filter((t) => t !== '')
       .join('');
-  const id = event.id;
   switch (message?.role) {
     case 'user':
       return new HumanMessage({ content: text, id });
@@ -82,7 +95,7 @@ function fromGoMessage(event: Event): BaseMessage {
         })),
       });
     default:
-      return new ChatMessage({ content: text, id, role: message?.role ?? event.author });
+      return new ChatMessage({ content: text, id, role: message?.role ?? author });
   }
 }
 

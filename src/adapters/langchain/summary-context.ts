@@ -5,7 +5,7 @@
 import { type BaseMessage, SystemMessage } from '@langchain/core/messages';
 import { FULL_SESSION_FILTER_KEY, type Session } from '../../index.js';
 import { computeSummaryDelta, cutoffBoundary } from '../../summary/index.js';
-import { eventToMessage } from './message-event.js';
+import { eventToMessages } from './message-event.js';
 import { startWithToolCalls } from './window.js';
 
 export interface SummaryContextOptions {
@@ -26,11 +26,14 @@ const defaultSummaryMessage = (summary: string): BaseMessage =>
 export function summaryContext(session: Session, options: SummaryContextOptions = {}): BaseMessage[] {
   const filterKey = options.filterKey ?? FULL_SESSION_FILTER_KEY;
   const summary = session.summaries[filterKey] ?? session.summaries[FULL_SESSION_FILTER_KEY];
-  const messages = session.events.map(eventToMessage);
+  // A Go service's event may hold several messages: the boundary is an event, found by its index.
+  const perEvent = session.events.map(eventToMessages);
+  const messages = perEvent.flat();
   if (!summary) return messages;
   const delta = computeSummaryDelta(session.events, cutoffBoundary(summary), FULL_SESSION_FILTER_KEY);
   const first = delta.events[0];
-  const from = first === undefined ? messages.length : session.events.indexOf(first);
+  const firstIndex = first === undefined ? perEvent.length : session.events.indexOf(first);
+  const from = perEvent.slice(0, firstIndex).reduce((n, held) => n + held.length, 0);
   const start = startWithToolCalls(messages, from);
   return [(options.summaryMessage ?? defaultSummaryMessage)(summary.summary), ...messages.slice(start)];
 }

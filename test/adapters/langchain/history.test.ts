@@ -174,6 +174,55 @@ describe.each(backends)('LangChain history edge cases on %s', (_name, open) => {
     expect((tool as ToolMessage).tool_call_id).toBe('c9');
   });
 
+  it('reads each choice of a Go event as its own message; limits and summary boundaries count them', async () => {
+    const service = await start({ summarizer: listingSummarizer });
+    const session = await service.createSession(key('go-2'));
+    const call = (id: string, city: string) => ({
+      type: 'function',
+      id,
+      function: { name: 'weather', arguments: JSON.stringify({ city }) },
+    });
+    // A Go service stores the results of parallel calls as one event, one tool choice each.
+    const results = createEvent({
+      author: 'agent',
+      choices: [
+        { index: 0, message: { role: 'tool', content: 'sunny', tool_id: 'c1', tool_name: 'weather' } },
+        { index: 1, message: { role: 'tool', content: 'snow', tool_id: 'c2', tool_name: 'weather' } },
+      ],
+    });
+    await service.appendEvents(session, [
+      createEvent({ author: 'user', message: { role: 'user', content: 'Paris or Oslo?' } }),
+      createEvent({
+        author: 'agent',
+        message: { role: 'assistant', content: '', tool_calls: [call('c1', 'Paris'), call('c2', 'Oslo')] },
+      }),
+      results,
+      createEvent({ author: 'agent', message: { role: 'assistant', content: 'Paris.' } }),
+    ]);
+    await backend.settle();
+    const messages = await historyOf(service, 'go-2').getMessages();
+    expect(messages.map((m) => m.type)).toEqual(['human', 'ai', 'tool', 'tool', 'ai']);
+    expect(messages.slice(2, 4).map((m) => [(m as ToolMessage).tool_call_id, m.content, m.id])).toEqual([
+      ['c1', 'sunny', results.id],
+      ['c2', 'snow', `${results.id}#1`],
+    ]);
+    expect(new Set(messages.map((m) => m.id)).size).toBe(5);
+
+    const windowOf = (limit: number) =>
+      new AgentSessionsChatMessageHistory({ service, appName: APP, userId: USER, sessionId: 'go-2', limit });
+    expect(await windowOf(4).getMessages()).toEqual(messages.slice(1));
+    // The newest two start at the second result, whose call is cut off.
+    expect(await windowOf(2).getMessages()).toEqual(messages.slice(4));
+
+    // The summary covers the four events (five messages); the context is what came after.
+    await service.createSessionSummary((await service.getSession(key('go-2')))!, '', true);
+    const history = historyOf(service, 'go-2');
+    await history.addMessages([new HumanMessage('And Rome?'), new AIMessage('Rain.')]);
+    const context = await history.getContextMessages();
+    expect(context[0]).toBeInstanceOf(SystemMessage);
+    expect(context.slice(1).map((m) => m.content)).toEqual(['And Rome?', 'Rain.']);
+  });
+
   it('gives the latest summary and the messages after its boundary as context', async () => {
     const service = await start({ summarizer: listingSummarizer });
     const history = historyOf(service, 'sum-1');
