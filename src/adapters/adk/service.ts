@@ -42,7 +42,16 @@ export interface AdkSessionServiceOptions {
    * Default false.
    */
   useSummaries?: boolean;
+  /**
+   * The most events a getSession without config returns (default 1000, the store's default
+   * `sessionEventLimit`): a session holding at most this many comes back whole, as ADK's own
+   * services return it; a longer one as its newest `historyLimit` events by the store's window
+   * rule (the window starts at a user message).
+   */
+  historyLimit?: number;
 }
+
+const DEFAULT_HISTORY_LIMIT = 1000;
 
 /**
  * ADK's `BaseSessionService` on an agent-sessions store (in-memory, PGlite or PostgreSQL, sync or
@@ -59,14 +68,19 @@ export class AdkSessionService extends BaseSessionService {
   readonly #store: SessionService;
   readonly #readYourWrites: boolean;
   readonly #useSummaries: boolean;
+  readonly #historyLimit: number;
 
   constructor(store: SessionService, options: AdkSessionServiceOptions = {}) {
     super();
     if (store === null || typeof store !== 'object')
       throw new InvalidArgumentError('store', 'must be a SessionService');
+    const historyLimit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
+    if (!Number.isSafeInteger(historyLimit) || historyLimit < 1 || historyLimit >= 2_147_483_647)
+      throw new InvalidArgumentError('options.historyLimit', 'must be an integer from 1 to 2147483646');
     this.#store = store;
     this.#readYourWrites = options.readYourWrites ?? true;
     this.#useSummaries = options.useSummaries ?? false;
+    this.#historyLimit = historyLimit;
   }
 
   /** The store this service writes to (for its summaries, state API, flush and close). */
@@ -95,20 +109,36 @@ export class AdkSessionService extends BaseSessionService {
   }
 
   /**
-   * The session, or undefined. `config.numRecentEvents` (> 0) and `config.afterTimestamp` (ms,
-   * inclusive) select a window by the store's rule (it starts at a user message); without a config
-   * the store's session event limit applies. `numRecentEvents: 0` returns no events.
+   * The session, or undefined. Without a config, every event when the session holds at most
+   * `historyLimit` (as ADK's services return them), else the newest `historyLimit` by the store's
+   * window rule. `config.numRecentEvents` (> 0) and `config.afterTimestamp` (ms, inclusive) select
+   * a window by the store's rule (it starts at a user message). `numRecentEvents: 0` returns no
+   * events.
    */
   async getSession(request: GetSessionRequest): Promise<AdkSession | undefined> {
     const key = sessionKey(request);
     const read = readGetSessionConfig(request.config);
     if (this.#readYourWrites) await this.#store.flush();
-    const session = await this.#store.getSession(key, read.options);
+    const session = request.config
+      ? await this.#store.getSession(key, read.options)
+      : await this.#readAll(key);
     if (!session) return undefined;
     if (this.#useSummaries && !request.config) {
       return { ...toAdkSession(session, []), events: summaryContextOf(session).events };
     }
     return toAdkSession(session, read.withEvents ? session.events : []);
+  }
+
+  /**
+   * The session with every event when it holds at most `historyLimit`: a page, which the store
+   * does not anchor at a user message, so events before the first one (an agent's greeting, a
+   * state change) are kept. A longer session is read as the store's window of `historyLimit`.
+   */
+  async #readAll(key: SessionKey): Promise<CoreSession | null> {
+    const limit = this.#historyLimit;
+    const page = await this.#store.getSession(key, { eventPage: { offset: 0, limit: limit + 1 } });
+    if (!page || page.events.length <= limit) return page;
+    return this.#store.getSession(key, { eventNum: limit });
   }
 
   /**

@@ -92,6 +92,38 @@ describe.each(adapterBackends)('AdkSessionService on %s', (name, makeBackend) =>
     expect((await load(session, { numRecentEvents: 3 }))!.events.map(textOf)).toEqual(['q2', 'a2']);
   });
 
+  it('returns every event without a config, those before the first user message too', async () => {
+    const greeting = createEvent({
+      author: 'bot',
+      content: { role: 'model', parts: [{ text: 'Hello, ask me anything.' }] },
+      actions: { stateDelta: { greeted: true } },
+    } as Parameters<typeof createEvent>[0]);
+    const session = await sessionWith([greeting]);
+    const alone = (await load(session))!;
+    expect(alone.events.map(textOf)).toEqual(['Hello, ask me anything.']);
+    expect(alone.state).toMatchObject({ greeted: true });
+    await sessions.appendEvent({ session, event: userText('q1') });
+    expect((await load(session))!.events.map(textOf)).toEqual(['Hello, ask me anything.', 'q1']);
+  });
+
+  it('reads a session longer than historyLimit as the store window of that many', async () => {
+    const limited = new AdkSessionService(store, { historyLimit: 3 });
+    const session = await sessionWith([modelText('hi'), userText('q1'), modelText('a1')]);
+    const key = { appName: session.appName, userId: session.userId, sessionId: session.id };
+    expect((await limited.getSession(key))!.events.map(textOf)).toEqual(['hi', 'q1', 'a1']);
+    await sessions.appendEvent({ session, event: userText('q2') });
+    // Four events: the newest three, by the store's window rule.
+    expect((await limited.getSession(key))!.events.map(textOf)).toEqual(['q1', 'a1', 'q2']);
+    await sessions.appendEvent({ session, event: modelText('a2') });
+    // The newest three start at a reply: the window starts at the user message inside it.
+    expect((await limited.getSession(key))!.events.map(textOf)).toEqual(['q2', 'a2']);
+    for (const historyLimit of [0, -1, 1.5, Number.NaN, 2 ** 31]) {
+      expect(() => new AdkSessionService(store, { historyLimit })).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'options.historyLimit' }),
+      );
+    }
+  });
+
   it('keeps events at exactly afterTimestamp (inclusive)', async () => {
     const t = 1_760_000_000_000;
     const session = await sessionWith([userText('a', t), userText('b', t + 5), userText('c', t + 10)]);
