@@ -44,11 +44,15 @@ export function sessionArgKey(session: Session): SessionKey {
  */
 export function encodeEventsArg(events: unknown): string[] {
   if (!Array.isArray(events)) throw new InvalidArgumentError('events', 'must be an array of events');
-  return events.map((event: unknown, i) => {
+  // An index loop, not map: map skips the holes of a sparse array, which must be refused too.
+  const jsons: string[] = [];
+  for (let i = 0; i < events.length; i++) {
+    const event: unknown = events[i];
     if (event === null || typeof event !== 'object')
       throw new InvalidArgumentError(`events[${i}]`, 'must be an event object');
-    return encodeEvent(event as Event, `events[${i}]`);
-  });
+    jsons.push(encodeEvent(event as Event, `events[${i}]`));
+  }
+  return jsons;
 }
 
 /** A filter key names a summary row (VARCHAR(255)); `''` is the full session. */

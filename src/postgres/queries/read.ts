@@ -149,6 +149,7 @@ function trackBranch(
  * session: every row of a 1,000-event session read for 20. Taking the newest rows by created_at
  * alone, WITH TIES so that every row sharing the boundary time comes too, lets the index scan
  * stop there whatever the estimate; the outer sort then orders that handful by id as well.
+ * The sum of a page's limit and offset is a bigint: each may be up to 2^31 - 1.
  * The caller still puts the rows in order (newestFirst): a UNION ALL promises no order. Leaving
  * the sort to the caller was tried: the plan cache then found the generic plan too costly (it
  * guesses a tenth of the session for a parameter limit) and planned every call anew, which
@@ -159,7 +160,7 @@ function newestEvents(select: string, from: string, where: string, limit: string
     SELECT ${select} FROM ${from}
     WHERE ${where}
     ORDER BY created_at DESC
-    FETCH FIRST (${offset ? `${limit} + ${offset}` : limit}) ROWS WITH TIES
+    FETCH FIRST (${offset ? `${limit}::bigint + ${offset}` : limit}) ROWS WITH TIES
   ) newest
   ORDER BY created_at DESC, id DESC
   LIMIT ${limit}${offset ? ` OFFSET ${offset}` : ''}`;

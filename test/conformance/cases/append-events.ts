@@ -65,6 +65,9 @@ export function appendEventsCases(h: Harness): void {
       await expectInvalid(() => t.svc.appendEvents(session, [good, bad]), /^events\[1\]/);
       await expectInvalid(() => t.svc.appendEvents(session, 'nope' as never), 'events');
       await expectInvalid(() => t.svc.appendEvents(session, [good, null as never]), 'events[1]');
+      // A hole of a sparse array is refused as undefined is, not skipped.
+      // biome-ignore lint/suspicious/noSparseArray: the hole is the input under test
+      await expectInvalid(() => t.svc.appendEvents(session, [good, , t.user('after')] as never), 'events[1]');
       expect(session.events).toEqual([]);
       expect((await t.mustGet('s')).events).toEqual([]);
     }));

@@ -261,6 +261,8 @@ export function eventReplacementCases(h: Harness): void {
       await bad(null, 'request');
       await bad({}, 'events');
       await bad({ events: [null] }, 'events[0]');
+      // biome-ignore lint/suspicious/noSparseArray: the hole is the input under test
+      await bad({ events: [t.user('x'), ,] }, 'events[1]');
       await bad({ events: [{ ...t.user('x'), author: 'a\u0000' }] }, /^events\[0\]/);
       await bad({ expectedEventIds: 'x', events: [] }, 'request.expectedEventIds');
       await bad({ expectedEventIds: [''], events: [] }, 'request.expectedEventIds[0]');

@@ -384,6 +384,11 @@ export function eventCases(h: Harness): void {
       expect(await page(1, 1)).toEqual([events[4]!.id]);
       expect(await page(4, 10)).toEqual(ids(events.slice(0, 2)));
       expect(await page(6, 2)).toEqual([]);
+      // Each bound at its largest: their sum is past a 32-bit integer.
+      const MAX = 2_147_483_647;
+      expect(await page(1, MAX)).toEqual(ids(events.slice(0, 5)));
+      expect(await page(MAX, MAX)).toEqual([]);
+      expect(await page(MAX, 1)).toEqual([]);
     }));
 
   it('pages past the event limit', () =>
