@@ -1,7 +1,9 @@
+import { inspect } from 'node:util';
 import { loggerErrorReporter } from '../observability/index.js';
 import { type Clock, systemClock } from '../session/clock.js';
 import { ConfigError } from '../session/errors.js';
 import type { AppendEventHook, GetSessionHook } from '../session/hooks.js';
+import { count, MAX_TIMER_MS, MAX_WORKERS, timerPeriod, ttl } from '../session/option-checks.js';
 import {
   DEFAULT_ASYNC_SUMMARY_NUM,
   DEFAULT_CLEANUP_INTERVAL_MS,
@@ -13,9 +15,6 @@ import {
 } from '../session/service-options.js';
 import type { SessionSummarizer } from '../session/summarizer.js';
 import { normalizeAllowlist } from '../summary/policy.js';
-
-/** Node's timers overflow (and fire at once) beyond this many milliseconds. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The options of an InMemorySessionService after validation, with every default filled in. */
 export interface ResolvedOptions {
@@ -44,15 +43,6 @@ const warnOnError: ErrorReporter = (error, context) => {
   console.warn(`agent-sessions: ${context.operation} failed:`, error);
 };
 
-function count(options: SessionServiceOptions, field: keyof SessionServiceOptions, fallback: number): number {
-  const value = options[field];
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new ConfigError(field, `must be an integer >= 0, got ${String(value)}`);
-  }
-  return value;
-}
-
 function flag(
   options: SessionServiceOptions,
   field: keyof SessionServiceOptions,
@@ -60,7 +50,8 @@ function flag(
 ): boolean {
   const value = options[field];
   if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new ConfigError(field, `must be a boolean, got ${String(value)}`);
+  if (typeof value !== 'boolean')
+    throw new ConfigError(field, `must be true or false, got ${inspect(value)}`);
   return value;
 }
 
@@ -102,36 +93,40 @@ function checkAllowlist(value: unknown): string[] | undefined {
  */
 export function resolveOptions(options: SessionServiceOptions = {}): ResolvedOptions {
   if (options === null || typeof options !== 'object') throw new ConfigError('options', 'must be an object');
-  const sessionTtlMs = count(options, 'sessionTtlMs', 0);
-  const appStateTtlMs = count(options, 'appStateTtlMs', 0);
-  const userStateTtlMs = count(options, 'userStateTtlMs', 0);
-  const trackEventTtlMs = count(options, 'trackEventTtlMs', sessionTtlMs);
-  let cleanupIntervalMs = count(options, 'cleanupIntervalMs', 0);
+  const sessionTtlMs = ttl('sessionTtlMs', options.sessionTtlMs) ?? 0;
+  const appStateTtlMs = ttl('appStateTtlMs', options.appStateTtlMs) ?? 0;
+  const userStateTtlMs = ttl('userStateTtlMs', options.userStateTtlMs) ?? 0;
+  const trackEventTtlMs = ttl('trackEventTtlMs', options.trackEventTtlMs) ?? sessionTtlMs;
+  let cleanupIntervalMs = timerPeriod('cleanupIntervalMs', options.cleanupIntervalMs) ?? 0;
   if (cleanupIntervalMs === 0 && (sessionTtlMs || appStateTtlMs || userStateTtlMs || trackEventTtlMs)) {
     cleanupIntervalMs = DEFAULT_CLEANUP_INTERVAL_MS;
   }
-  if (cleanupIntervalMs > MAX_TIMER_MS) {
-    throw new ConfigError('cleanupIntervalMs', `must be at most ${MAX_TIMER_MS}`);
-  }
-  const summaryJobTimeoutMs = count(options, 'summaryJobTimeoutMs', 0) || DEFAULT_SUMMARY_JOB_TIMEOUT_MS;
-  if (summaryJobTimeoutMs > MAX_TIMER_MS) {
-    throw new ConfigError('summaryJobTimeoutMs', `must be at most ${MAX_TIMER_MS}`);
-  }
+  const summaryJobTimeoutMs = count(
+    'summaryJobTimeoutMs',
+    options.summaryJobTimeoutMs,
+    DEFAULT_SUMMARY_JOB_TIMEOUT_MS,
+    MAX_TIMER_MS,
+  );
   const clock = options.clock ?? systemClock;
   if (typeof clock?.now !== 'function') throw new ConfigError('clock', 'must have a now() method');
   if (options.onError !== undefined && typeof options.onError !== 'function') {
     throw new ConfigError('onError', 'must be a function');
   }
   return {
-    sessionEventLimit: count(options, 'sessionEventLimit', DEFAULT_SESSION_EVENT_LIMIT),
+    sessionEventLimit: count('sessionEventLimit', options.sessionEventLimit, DEFAULT_SESSION_EVENT_LIMIT),
     sessionTtlMs,
     appStateTtlMs,
     userStateTtlMs,
     trackEventTtlMs,
     cleanupIntervalMs,
     summarizer: checkSummarizer(options.summarizer),
-    asyncSummaryNum: count(options, 'asyncSummaryNum', 0) || DEFAULT_ASYNC_SUMMARY_NUM,
-    summaryQueueSize: count(options, 'summaryQueueSize', 0) || DEFAULT_SUMMARY_QUEUE_SIZE,
+    asyncSummaryNum: count(
+      'asyncSummaryNum',
+      options.asyncSummaryNum,
+      DEFAULT_ASYNC_SUMMARY_NUM,
+      MAX_WORKERS,
+    ),
+    summaryQueueSize: count('summaryQueueSize', options.summaryQueueSize, DEFAULT_SUMMARY_QUEUE_SIZE),
     summaryJobTimeoutMs,
     summaryFilterAllowlist: checkAllowlist(options.summaryFilterAllowlist),
     cascadeFullSessionSummary: flag(options, 'cascadeFullSessionSummary', true),

@@ -7,20 +7,6 @@ import { ConfigError } from '../../session/errors.js';
 // ---------------------------------------------------------------------------------------------
 // Field checks: each names the option and the rule.
 
-export function count(
-  field: string,
-  value: unknown,
-  fallback: number,
-  max = Number.MAX_SAFE_INTEGER,
-): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new ConfigError(field, `must be a non-negative integer, got ${inspect(value)}`);
-  }
-  if (value > max) throw new ConfigError(field, `must be at most ${max}, got ${value}`);
-  return value === 0 ? fallback : value;
-}
-
 export function duration(field: string, value: unknown): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {

@@ -7,6 +7,7 @@ import { loggerErrorReporter } from '../../observability/index.js';
 import { systemClock } from '../../session/clock.js';
 import { ConfigError } from '../../session/errors.js';
 import type { AppendEventHook, GetSessionHook } from '../../session/hooks.js';
+import { count, MAX_TIMER_MS, MAX_WORKERS, timerPeriod, ttl } from '../../session/option-checks.js';
 import {
   DEFAULT_ASYNC_SUMMARY_NUM,
   DEFAULT_CLEANUP_INTERVAL_MS,
@@ -17,7 +18,7 @@ import {
 import { getPostgresInstance } from '../../storage/postgres/registry.js';
 import { parseConnectionString } from '../connection/connection-string.js';
 import { tableNames } from '../schema/index.js';
-import { allowlist, count, duration, flag, functions, hasMethods, isPlainObject, text } from './fields.js';
+import { allowlist, duration, flag, functions, hasMethods, isPlainObject, text } from './fields.js';
 import { hideSecrets, printable } from './secrets.js';
 import {
   DEFAULT_ASYNC_PERSISTER_NUM,
@@ -27,10 +28,6 @@ import {
 } from './types.js';
 
 const SSL_MODES: readonly SslMode[] = ['disable', 'require', 'verify-ca', 'verify-full'];
-
-// Node's timers take at most 2^31-1 ms; a longer interval fires at once, so a huge
-// cleanupIntervalMs would turn the sweeper into a busy loop instead of a rare one.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 // ---------------------------------------------------------------------------------------------
 
@@ -100,14 +97,12 @@ export function resolvePostgresOptions(options: PostgresSessionServiceOptions = 
   const statementTimeoutMs = timeout('statementTimeoutMs', o.statementTimeoutMs);
   const lockTimeoutMs = timeout('lockTimeoutMs', o.lockTimeoutMs);
 
-  const sessionTtlMs = duration('sessionTtlMs', o.sessionTtlMs) ?? 0;
-  const appStateTtlMs = duration('appStateTtlMs', o.appStateTtlMs) ?? 0;
-  const userStateTtlMs = duration('userStateTtlMs', o.userStateTtlMs) ?? 0;
-  const trackEventTtlMs = duration('trackEventTtlMs', o.trackEventTtlMs) ?? sessionTtlMs;
+  const sessionTtlMs = ttl('sessionTtlMs', o.sessionTtlMs) ?? 0;
+  const appStateTtlMs = ttl('appStateTtlMs', o.appStateTtlMs) ?? 0;
+  const userStateTtlMs = ttl('userStateTtlMs', o.userStateTtlMs) ?? 0;
+  const trackEventTtlMs = ttl('trackEventTtlMs', o.trackEventTtlMs) ?? sessionTtlMs;
   const anyTtl = sessionTtlMs > 0 || appStateTtlMs > 0 || userStateTtlMs > 0 || trackEventTtlMs > 0;
-  const interval = duration('cleanupIntervalMs', o.cleanupIntervalMs) ?? 0;
-  if (interval > MAX_TIMER_MS)
-    throw new ConfigError('cleanupIntervalMs', `must be at most ${MAX_TIMER_MS}, got ${interval}`);
+  const interval = timerPeriod('cleanupIntervalMs', o.cleanupIntervalMs) ?? 0;
   const summaryJobTimeoutMs = count(
     'summaryJobTimeoutMs',
     o.summaryJobTimeoutMs,
@@ -156,10 +151,15 @@ export function resolvePostgresOptions(options: PostgresSessionServiceOptions = 
     cleanupIntervalMs: interval > 0 ? interval : anyTtl ? DEFAULT_CLEANUP_INTERVAL_MS : 0,
     softDelete: flag('softDelete', o.softDelete, true),
     asyncPersist: flag('asyncPersist', o.asyncPersist, false),
-    asyncPersisterNum: count('asyncPersisterNum', o.asyncPersisterNum, DEFAULT_ASYNC_PERSISTER_NUM),
+    asyncPersisterNum: count(
+      'asyncPersisterNum',
+      o.asyncPersisterNum,
+      DEFAULT_ASYNC_PERSISTER_NUM,
+      MAX_WORKERS,
+    ),
     flushOnExit: flag('flushOnExit', o.flushOnExit, false),
     summarizer: o.summarizer,
-    asyncSummaryNum: count('asyncSummaryNum', o.asyncSummaryNum, DEFAULT_ASYNC_SUMMARY_NUM),
+    asyncSummaryNum: count('asyncSummaryNum', o.asyncSummaryNum, DEFAULT_ASYNC_SUMMARY_NUM, MAX_WORKERS),
     summaryQueueSize: count('summaryQueueSize', o.summaryQueueSize, DEFAULT_SUMMARY_QUEUE_SIZE),
     summaryJobTimeoutMs,
     summaryFilterAllowlist: allowlist(o.summaryFilterAllowlist),

@@ -1,0 +1,71 @@
+/**
+ * The checks of the service options every backend shares (event limit, TTLs, worker and queue
+ * counts), so that the in-memory and the PostgreSQL service refuse a bad value with the same
+ * ConfigError, naming the option and the rule.
+ */
+import { inspect } from 'node:util';
+import { ConfigError } from './errors.js';
+
+/**
+ * The longest TTL: Go's longest time.Duration (2^63 - 1 ns), so a trpc-agent-go service sharing
+ * the tables can hold it too. An expiry must also be a time PostgreSQL and RFC 3339 can write
+ * (before the year 10000); with this bound it is, for centuries to come.
+ */
+export const MAX_TTL_MS = 9_223_372_036_854;
+
+/** The most workers of a background pool (async persisters, summary workers): each is a queue. */
+export const MAX_WORKERS = 1024;
+
+/** A count option: absent or 0 means `fallback` (trpc-agent-go's "0 is the default"). */
+export function count(
+  field: string,
+  value: unknown,
+  fallback: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new ConfigError(field, `must be a non-negative integer, got ${inspect(value)}`);
+  }
+  if (value > max) throw new ConfigError(field, `must be at most ${max}, got ${value}`);
+  return value === 0 ? fallback : value;
+}
+
+/**
+ * Node's timers take at most 2^31 - 1 ms; a longer period fires at once, so a huge sweeper
+ * interval would be a busy loop instead of a rare one.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A number of milliseconds: absent is undefined. */
+function milliseconds(field: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new ConfigError(
+      field,
+      `must be a non-negative integer number of milliseconds, got ${inspect(value)}`,
+    );
+  }
+  return value;
+}
+
+/** A TTL in milliseconds: absent is undefined, 0 means none. */
+export function ttl(field: string, value: unknown): number | undefined {
+  const ms = milliseconds(field, value);
+  if (ms !== undefined && ms > MAX_TTL_MS) {
+    throw new ConfigError(
+      field,
+      `must be at most ${MAX_TTL_MS} ms (Go's longest duration, about 292 years), got ${ms}`,
+    );
+  }
+  return ms;
+}
+
+/** The period of a timer in milliseconds (the sweeper's): absent is undefined. */
+export function timerPeriod(field: string, value: unknown): number | undefined {
+  const ms = milliseconds(field, value);
+  if (ms !== undefined && ms > MAX_TIMER_MS) {
+    throw new ConfigError(field, `must be at most ${MAX_TIMER_MS}, got ${ms}`);
+  }
+  return ms;
+}
