@@ -1,6 +1,7 @@
 /**
  * Durations as operators type them: `30d`, `12h`, `15m`, `45s`, `500ms`, or combined (`1h30m`).
  */
+import { MAX_TTL_MS } from '../session/option-checks.js';
 
 const UNIT_MS: Readonly<Record<string, number>> = {
   ms: 1,
@@ -14,10 +15,11 @@ const UNIT_MS: Readonly<Record<string, number>> = {
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/gy;
 
 /**
- * The longest duration taken: a TTL or an age reaching back past year 1 is a time PostgreSQL's
- * timestamps and Go's RFC 3339 cannot hold, and would fail deep in the sweep with its internal names.
+ * The longest duration taken: the service's longest TTL, Go's longest duration (about 292 years).
+ * A longer TTL or age is refused by the service, or reaches back to times PostgreSQL's timestamps
+ * and Go's RFC 3339 cannot hold.
  */
-const MAX_DURATION_MS = 1000 * 365.25 * UNIT_MS.d!;
+const MAX_DURATION_MS = MAX_TTL_MS;
 
 /**
  * Parses a duration into milliseconds. A bare number is refused: "30" could mean seconds or
@@ -40,7 +42,7 @@ export function parseDuration(text: string): number {
     );
   }
   if (!Number.isFinite(total) || total > MAX_DURATION_MS) {
-    throw new RangeError(`"${text}" is too long a duration (at most 1000 years)`);
+    throw new RangeError(`"${text}" is too long a duration (at most 292 years, Go's longest)`);
   }
   return Math.round(total);
 }

@@ -233,26 +233,89 @@ export function parseConnectionString(dsn: string, field = 'dsn'): ParsedConnect
 
 const MASK = '***';
 
-/**
- * Hides passwords in a connection string, or in any text that contains one (an error message):
- * the password of `scheme://user:password@`, `password=...` parameters in URLs and in libpq's
- * key=value form. `secrets` are further strings to hide wherever they appear (a password given
- * as an option).
- */
-export function redactSecrets(text: string, secrets: readonly (string | undefined)[] = []): string {
-  let out = text
-    // scheme://user:password@host — the password may itself contain '@' when not percent-encoded,
-    // so the user info runs to the last '@' before the host part.
-    .replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/[^:/?#@\s]*):[^\s/?#]*@(?=[^@\s]*(?:[\s/?#]|$))/g, `$1:${MASK}@`)
-    .replace(/([?&]password=)[^&#\s]*/gi, `$1${MASK}`)
-    .replace(/(\bpassword\s*=\s*)(?:'(?:\\.|[^'\\])*'|(?:\\.|[^\s'\\&])+)/gi, `$1${MASK}`);
-  for (const secret of secrets) {
-    if (secret && secret.length >= 3) out = out.split(secret).join(MASK);
+/** How `secret` may be spelled in a message: as given, URL-encoded, libpq-escaped, JSON-escaped. */
+export function spellingsOf(secret: string): string[] {
+  const spellings = new Set<string>([secret]);
+  try {
+    spellings.add(encodeURIComponent(secret));
+    const url = new URL('postgres://h');
+    url.password = secret;
+    spellings.add(url.password);
+    spellings.add(url.password.replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase()));
+  } catch {
+    // A lone surrogate cannot be URL-encoded, so it cannot appear encoded either.
   }
-  return out;
+  spellings.add(secret.replace(/[\\' ]/g, (c) => `\\${c}`));
+  spellings.add(JSON.stringify(secret).slice(1, -1));
+  // Longest first, so a spelling that contains another is replaced whole.
+  return [...spellings].sort((a, b) => b.length - a.length);
 }
 
-/** A connection string with its password replaced by `***`, safe to log. */
+/** Below this length a secret is hidden only where it stands alone, not inside a longer word. */
+const SHORT_SECRET = 4;
+
+/**
+ * `text` with every occurrence of `spelling` replaced by the mask. A short one is replaced only
+ * where no letter or digit touches it: masking `ab` inside `disable` prints `dis***le`, which
+ * tells the secret to anyone who reads the word.
+ */
+function maskSpelling(text: string, spelling: string): string {
+  if (!text.includes(spelling)) return text;
+  if (spelling.length >= SHORT_SECRET) return text.split(spelling).join(MASK);
+  const escaped = spelling.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return text.replace(new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, 'gu'), MASK);
+}
+
+/**
+ * Hides passwords in a connection string, or in any text that contains one (an error message):
+ * the password of `scheme://user:password@`, `password=...` and `sslpassword=...` parameters in
+ * URLs and in libpq's key=value form. `secrets` are further strings to hide wherever they appear
+ * (a password given as an option), in every spelling a message could carry. A secret that is
+ * part of the mask itself cannot be hidden and is not searched for (it would turn every mask into
+ * a longer one).
+ */
+export function redactSecrets(text: string, secrets: readonly (string | undefined)[] = []): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (!secret || MASK.includes(secret)) continue;
+    for (const spelling of spellingsOf(secret)) out = maskSpelling(out, spelling);
+  }
+  return (
+    out
+      // scheme://user:password@host — the password may itself contain '@' when not percent-encoded,
+      // so the user info runs to the last '@' before the host part.
+      .replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/[^:/?#@\s]*):[^\s/?#]*@(?=[^@\s]*(?:[\s/?#]|$))/g, `$1:${MASK}@`)
+      .replace(/([?&](?:ssl)?password=)[^&#\s]*/gi, `$1${MASK}`)
+      .replace(/(\b(?:ssl)?password\s*=\s*)(?:'(?:\\.|[^'\\])*'|(?:\\.|[^\s'\\&])+)/gi, `$1${MASK}`)
+  );
+}
+
+/**
+ * A connection string with its passwords replaced by `***`, safe to log. The string is read as
+ * the connection string it is: in the URL form, everything between the user name's `:` and the
+ * last `@` before the query is the password, whatever characters it holds (a space or a tab ends
+ * the patterns' guess); the parsed password is hidden wherever else it appears; the patterns
+ * cover the rest, `sslpassword` included.
+ */
 export function redactConnectionString(dsn: string): string {
-  return redactSecrets(dsn);
+  let password: string | undefined;
+  try {
+    password = parseConnectionString(dsn).password;
+  } catch {
+    // Not a connection string we can read: the patterns alone.
+  }
+  return redactSecrets(maskUrlPassword(dsn), [password]);
+}
+
+/** The URL form with the password of its user info masked; any other text as it is. */
+function maskUrlPassword(dsn: string): string {
+  const scheme = /^\s*[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(dsn);
+  if (!scheme) return dsn;
+  const rest = dsn.slice(scheme[0].length);
+  const query = rest.search(/[?#]/);
+  const at = rest.lastIndexOf('@', query === -1 ? rest.length : query);
+  if (at === -1) return dsn;
+  const colon = rest.indexOf(':');
+  if (colon === -1 || colon > at) return dsn;
+  return `${scheme[0]}${rest.slice(0, colon + 1)}${MASK}${rest.slice(at)}`;
 }

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   parseConnectionString,
   redactConnectionString,
+  redactSecrets,
 } from '../../src/postgres/connection/connection-string.js';
 import { checkConnection, openConnection, planConnection } from '../../src/postgres/connection/open.js';
 import { DEFAULT_POOL_SETTINGS } from '../../src/postgres/connection/pool-settings.js';
@@ -296,8 +297,24 @@ describe('connection strings', () => {
     ['host=h user=alice password=s3cret dbname=db', 'host=h user=alice password=*** dbname=db'],
     ["host=h password='s3 cret' dbname=db", 'host=h password=*** dbname=db'],
     ['postgres://h/db', 'postgres://h/db'],
+    // A space or a tab ends the pattern's guess; the string's own parsed password is hidden whole.
+    ['postgres://app:hunter2 secret@127.0.0.1:5432/test', 'postgres://app:***@127.0.0.1:5432/test'],
+    ['postgres://app:hunter2\tsecret@127.0.0.1:5432/test', 'postgres://app:***@127.0.0.1:5432/test'],
+    ['postgres://app@h/db?sslpassword=KeyPassphrase', 'postgres://app@h/db?sslpassword=***'],
+    ['host=h dbname=db user=app sslpassword=KeyPassphrase', 'host=h dbname=db user=app sslpassword=***'],
+    // A short password is hidden where it stands alone, not inside a word it would give away.
+    ['host=h sslmode=disable password=ab', 'host=h sslmode=disable password=***'],
   ])('redacts %s', (dsn, redacted) => {
     expect(redactConnectionString(dsn)).toBe(redacted);
+  });
+
+  it('hides a short known secret where it stands alone, never inside a word it would give away', () => {
+    const message = 'cannot reach host=h sslmode=disable as ab (password ab, "ab")';
+    expect(redactSecrets(message, ['ab'])).toBe(
+      'cannot reach host=h sslmode=disable as *** (password ***, "***")',
+    );
+    // Four characters and more are hidden wherever they appear.
+    expect(redactSecrets('xxabcdxx abcd', ['abcd'])).toBe('xx***xx ***');
   });
 });
 

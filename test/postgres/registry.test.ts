@@ -103,4 +103,17 @@ describe('the PostgreSQL instance registry', () => {
     }
     expect(instance.connectionString).toBe('postgres://u:topsecret@h/db');
   });
+
+  it.each([
+    ['postgres://u:top secret@h/db', ['top secret', 'top%20secret', 'secret']],
+    ['postgres://u@h/db?sslpassword=KeyPassphrase', ['KeyPassphrase']],
+    ['host=h user=u sslpassword=KeyPassphrase', ['KeyPassphrase']],
+  ])('hides the passwords of %s when the instance is printed', (connectionString, secrets) => {
+    registerPostgresInstance('odd', { connectionString });
+    const instance = getPostgresInstance('odd')!;
+    for (const text of [inspect(instance), JSON.stringify(instance), String(instance)]) {
+      for (const secret of secrets) expect(text).not.toContain(secret);
+      expect(text).toContain('***');
+    }
+  });
 });

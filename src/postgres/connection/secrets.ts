@@ -14,8 +14,6 @@ import { parseConnectionString, redactSecrets } from './connection-string.js';
 /** What a text is turned into before it leaves the library: every known secret replaced by `***`. */
 export type Redactor = (text: string) => string;
 
-const MASK = '***';
-
 /** Keys of extraOptions (and its nested `ssl`) whose string values are secrets. */
 const SECRET_KEY = /^(password|passphrase|sslpassword)$/i;
 
@@ -67,38 +65,12 @@ export function secretsOf(o: SecretSources, env: NodeJS.ProcessEnv = process.env
   return [...new Set(out.filter((s) => s !== ''))];
 }
 
-/** How `secret` may be spelled in a message: as given, URL-encoded, libpq-escaped, JSON-escaped. */
-export function spellingsOf(secret: string): string[] {
-  const spellings = new Set<string>([secret]);
-  try {
-    spellings.add(encodeURIComponent(secret));
-    const url = new URL('postgres://h');
-    url.password = secret;
-    spellings.add(url.password);
-    spellings.add(url.password.replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase()));
-  } catch {
-    // A lone surrogate cannot be URL-encoded, so it cannot appear encoded either.
-  }
-  spellings.add(secret.replace(/[\\' ]/g, (c) => `\\${c}`));
-  spellings.add(JSON.stringify(secret).slice(1, -1));
-  // Longest first, so a spelling that contains another is replaced whole.
-  return [...spellings].sort((a, b) => b.length - a.length);
-}
-
 /**
  * `text` with every spelling of every secret replaced by `***`, then the password patterns of
- * connection strings masked as well. A secret that is part of `***` itself cannot be hidden
- * and is not searched for (it would turn every mask into a longer one).
+ * connection strings masked as well (see redactSecrets).
  */
 export function hideSecrets(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret === '' || MASK.includes(secret)) continue;
-    for (const spelling of spellingsOf(secret)) {
-      if (out.includes(spelling)) out = out.split(spelling).join(MASK);
-    }
-  }
-  return redactSecrets(out);
+  return redactSecrets(text, secrets);
 }
 
 /**
