@@ -16,16 +16,19 @@ import type { SqlExecutor } from '../../sql/client.js';
 import { JsonArrayParam } from '../../sql/json-array.js';
 import type { TableNames } from '../schema/index.js';
 import {
+  appliedSessionsCte,
   type BatchOptions,
   type BatchOutcome,
   combineDeltas,
   groupBySession,
   latest,
+  lockSessionsCtes,
   outcomes,
   type SessionGroup,
   sessionArrays,
   sessionParams,
-  skipStored,
+  storedCount,
+  updatedSessionsCte,
   updateSessionsCtes,
 } from './batch.js';
 import type { SqlQuery } from './sql.js';
@@ -127,40 +130,21 @@ function appendEventsBatchQuery(
   const input = eventsInput(eventJson, options.jsonArrayMaxChars ?? JSON_ARRAY_MAX_CHARS);
   const event = input.element;
   const events = t.sessionEvents.qualified;
-  // Rows an earlier attempt stored carry the same event id and a created_at at least the
-  // session's first append time of the batch: the bound lets the lookup index
-  // (app_name, user_id, session_id, created_at) confine the check to this batch's time.
-  const dedupe = options.retried
-    ? skipStored(
-        events,
-        'ev.rank',
-        `x.created_at >= ev.first AND (x.event->>'id') IS NOT DISTINCT FROM (${event('ev.ord')}->>'id')`,
-      )
-    : '';
-  // The retry's check compares event ids: only then are the events read before the insert.
-  const rank = options.retried
-    ? `,
-    row_number() OVER (PARTITION BY e.sn, ${event('e.ord')}->>'id' ORDER BY e.ord) AS rank,
-    min(e.at) OVER (PARTITION BY e.sn) AS first`
-    : '';
-  const text = `WITH ${updateSessionsCtes(t)}, ev AS (
+  const text = options.retried
+    ? retryText(t, events, event)
+    : `WITH ${updateSessionsCtes(t)}, ev AS (
   SELECT e.sn, e.ord, e.at,
-    row_number() OVER (PARTITION BY e.sn ORDER BY e.ord) - 1 AS k${rank}
+    row_number() OVER (PARTITION BY e.sn ORDER BY e.ord) - 1 AS k
   FROM unnest($9::int[], $10::timestamp[]) WITH ORDINALITY AS e(sn, at, ord)
 ), stamped AS (
   SELECT ev.*, GREATEST(ev.at, l.before) + ev.k * interval '1 microsecond' AS created
   FROM ev JOIN locked l ON l.n = ev.sn
 ), ordered AS (
   SELECT s.app, s.usr, s.sid, ev.ord, ev.created
-  FROM stamped ev JOIN updated u ON u.n = ev.sn JOIN s ON s.n = ev.sn${dedupe}
+  FROM stamped ev JOIN updated u ON u.n = ev.sn JOIN s ON s.n = ev.sn
   ORDER BY ev.ord
   OFFSET 0
-), inserted AS (
-  INSERT INTO ${events} (app_name, user_id, session_id, event, created_at, updated_at)
-  SELECT o.app, o.usr, o.sid, ${event('o.ord')}, o.created, o.created
-  FROM ordered o
-  RETURNING 1
-)
+), ${insertedCte(events, event)}
 SELECT n::int AS n FROM updated`;
   // ORDER BY ev.ord: the INSERT takes its rows from the sorted SELECT one by one, so the ids the
   // sequence hands out follow the append order. OFFSET 0 keeps that sort a step of its own, below
@@ -171,10 +155,55 @@ SELECT n::int AS n FROM updated`;
   };
 }
 
+/** The CTE `inserted`: the rows of `ordered`, inserted in its order. */
+function insertedCte(events: string, event: (ord: string) => string): string {
+  return `inserted AS (
+  INSERT INTO ${events} (app_name, user_id, session_id, event, created_at, updated_at)
+  SELECT o.app, o.usr, o.sid, ${event('o.ord')}, o.created, o.created
+  FROM ordered o
+  RETURNING 1
+)`;
+}
+
+/**
+ * The statement of a retry: the batch's rows are checked against the stored ones first (`known`),
+ * then the sessions whose rows are found (`applied`, see appliedSessionsCte in batch.ts) are
+ * left as they are, and only the rows not found are inserted. The sessions found are the live
+ * ones (`locked`), updated or not.
+ *
+ * Rows an earlier attempt stored carry the same event id and a created_at at least the session's
+ * first append time of the batch: the bound lets the lookup index (app_name, user_id, session_id,
+ * created_at) confine the check to this batch's time. `rank` numbers the batch's identical events
+ * of a session (see skipStored in batch.ts).
+ */
+function retryText(t: TableNames, events: string, event: (ord: string) => string): string {
+  const match = `x.created_at >= ev.first AND (x.event->>'id') IS NOT DISTINCT FROM (${event('ev.ord')}->>'id')`;
+  return `WITH ${lockSessionsCtes(t)}, ev AS (
+  SELECT e.sn, e.ord, e.at,
+    row_number() OVER (PARTITION BY e.sn ORDER BY e.ord) - 1 AS k,
+    row_number() OVER (PARTITION BY e.sn, ${event('e.ord')}->>'id' ORDER BY e.ord) AS rank,
+    min(e.at) OVER (PARTITION BY e.sn) AS first
+  FROM unnest($9::int[], $10::timestamp[]) WITH ORDINALITY AS e(sn, at, ord)
+), known AS (
+  SELECT ev.*, ev.rank <= ${storedCount(events, match)} AS stored
+  FROM ev JOIN s ON s.n = ev.sn
+), ${appliedSessionsCte('known')}, ${updatedSessionsCte(t, 'applied')}, stamped AS (
+  SELECT ev.*, GREATEST(ev.at, l.before) + ev.k * interval '1 microsecond' AS created
+  FROM known ev JOIN locked l ON l.n = ev.sn
+), ordered AS (
+  SELECT s.app, s.usr, s.sid, ev.ord, ev.created
+  FROM stamped ev JOIN s ON s.n = ev.sn
+  WHERE NOT ev.stored
+  ORDER BY ev.ord
+  OFFSET 0
+), ${insertedCte(events, event)}
+SELECT n::int AS n FROM locked`;
+}
+
 /**
  * Appends a batch of events (any number of sessions) in ONE statement and one round trip. For
- * each item, in order: `stored` (its delta was merged and, if persistable, its event inserted)
- * or `missing` (its session does not exist or was deleted; nothing was written for it).
+ * each item, in order: `stored` (its delta was merged and, if persistable, its event inserted;
+ * on a retry, or found already written by an earlier attempt) or `missing` (its session does not exist or was deleted; nothing was written for it).
  */
 export async function appendEventsBatch(
   exec: SqlExecutor,

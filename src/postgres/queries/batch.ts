@@ -10,7 +10,11 @@
  *
  * Retries: a batch whose earlier attempt failed may have committed anyway (the connection died
  * around COMMIT). With `retried`, rows such an attempt would have stored are recognised and not
- * inserted again; re-merging the same delta is harmless.
+ * inserted again. A session whose rows are found is not updated again either: its delta, the
+ * envelope's updatedAt, updated_at and expires_at were written by that attempt, and another writer
+ * may have appended since (say `last = e2` over the batch's `last = e1`); merging the old delta
+ * again would put an older value over that newer one, leaving the state unlike the events read in
+ * order, and would move updated_at on by the batch's spread once more (see `appliedSessionsCte`).
  */
 import type { SessionKey } from '../../session/keys.js';
 import { formatRfc3339Nano, toSqlTimestamp } from '../../session/time.js';
@@ -150,17 +154,23 @@ export function sessionArrays(
 
 /**
  * The CTEs `s` (the batch's sessions, $1..$8), `locked` (with each live session's updated_at
- * `before` the batch) and `updated` (the live ones, updated as one append would: delta merged into
- * the envelope, updated_at monotonic and moved by the batch's spread, expires_at renewed), which
- * returns each found session's `n` and new updated_at. An expired session that
- * no sweep has removed yet is written to, and so revived, as the synchronous append does.
+ * `before` the batch) and `updated` (see {@link updatedSessionsCte}). An expired session that no
+ * sweep has removed yet is written to, and so revived, as the synchronous append does.
+ */
+export function updateSessionsCtes(t: TableNames): string {
+  return `${lockSessionsCtes(t)}, ${updatedSessionsCte(t)}`;
+}
+
+/**
+ * The CTEs `s` (the batch's sessions, $1..$8) and `locked` (each live session's id and `n`, with
+ * its updated_at `before` the batch), the rows locked.
  *
  * The rows are locked in id order first. An UPDATE joined to a list locks rows in whatever order
  * its plan visits them, so the event and track workers, which share sessions, would lock the same
  * rows in different orders and deadlock (each deadlock then costs deadlock_timeout, 1 s by
  * default, before a retry). Every multi-row lock here goes by id, so no cycle can form.
  */
-export function updateSessionsCtes(t: TableNames): string {
+export function lockSessionsCtes(t: TableNames): string {
   const states = t.sessionStates.qualified;
   return `s AS (
   SELECT app, usr, sid, delta, stamp, at, ${EXPIRY_TIMESTAMP('expires')} AS expires, spread, n
@@ -172,14 +182,46 @@ export function updateSessionsCtes(t: TableNames): string {
   WHERE x.deleted_at IS NULL
   ORDER BY x.id
   FOR UPDATE OF x
-), updated AS (
+)`;
+}
+
+/**
+ * The CTE `updated`: the locked sessions updated as one append would (delta merged into the
+ * envelope, updated_at monotonic and moved by the batch's spread, expires_at renewed), returning
+ * each one's `n` and new updated_at. With `applied` (the name of a CTE of `n`s, see
+ * {@link appliedSessionsCte}), the sessions it lists are left as they are.
+ */
+export function updatedSessionsCte(t: TableNames, applied?: string): string {
+  const states = t.sessionStates.qualified;
+  const skip = applied ? `\n    AND NOT EXISTS (SELECT 1 FROM ${applied} a WHERE a.n = l.n)` : '';
+  return `updated AS (
   UPDATE ${states} AS t
   SET state = ${mergedEnvelope('s.delta', 's.stamp')},
       updated_at = ${MONOTONIC_UPDATED_AT('s.at')} + s.spread * interval '1 microsecond',
       expires_at = ${RENEWED_EXPIRES_AT('s.expires')}
   FROM locked l JOIN s ON s.n = l.n
-  WHERE t.id = l.id
+  WHERE t.id = l.id${skip}
   RETURNING s.n, updated_at
+)`;
+}
+
+/**
+ * On a retry, the CTE `applied`: the sessions (`n`) an earlier attempt of the batch already wrote,
+ * from `known`, a CTE with one row per row the batch stores (`sn`, its session, and `stored`,
+ * whether that row is already there, see {@link storedCount}).
+ *
+ * An attempt is one transaction: it stored all of its rows and updated all of its sessions, or
+ * did nothing. So a session with rows in the batch counts as written when any of them is found
+ * (a row alone cannot be there without its session update), and not when none is. A session with
+ * no rows in the batch (only deltas of events that are not stored) has nothing of its own to be
+ * found by; it follows the rest of the batch: written when any row of the batch is found. A batch
+ * of such sessions only cannot tell, and merges its deltas again, as every retry did before.
+ */
+export function appliedSessionsCte(known: string): string {
+  return `applied AS (
+  SELECT s.n FROM s LEFT JOIN ${known} k ON k.sn = s.n
+  GROUP BY s.n
+  HAVING coalesce(bool_or(k.stored), (SELECT bool_or(stored) FROM ${known}), false)
 )`;
 }
 
@@ -195,7 +237,12 @@ export function sessionParams(a: SessionArrays): unknown[] {
  * exists", keeps two identical items of one batch (an event appended twice) as two rows.
  */
 export function skipStored(table: string, rank: string, match: string): string {
-  return `\n  WHERE ${rank} > (SELECT count(*) FROM ${table} x
+  return `\n  WHERE ${rank} > ${storedCount(table, match)}`;
+}
+
+/** The count {@link skipStored} compares an item's rank with: the stored rows matching it. */
+export function storedCount(table: string, match: string): string {
+  return `(SELECT count(*) FROM ${table} x
     WHERE x.app_name = s.app AND x.user_id = s.usr AND x.session_id = s.sid AND ${match})`;
 }
 
