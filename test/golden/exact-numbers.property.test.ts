@@ -98,7 +98,10 @@ describe('numbers read without loss', () => {
       fc.property(numberToken, (token) => {
         const exact = isExactNumber(token);
         const n = Number(token);
-        const same = Number.isFinite(n) && numericKey(stringifyExactJson(n)!) === numericKey(token);
+        // A negative zero is not exact: numeric keeps no sign on zero, so a row holds 0.
+        const negativeZero = n === 0 && token.startsWith('-');
+        const same =
+          Number.isFinite(n) && !negativeZero && numericKey(stringifyExactJson(n)!) === numericKey(token);
         expect(exact).toBe(same);
       }),
       { numRuns: 2000 },

@@ -22,9 +22,10 @@ import { formatFloat } from './writer.js';
  * integers beyond 2^53 are not.
  */
 export function isExactNumber(token: string): boolean {
-  if (token.length <= 15 && isPlainInteger(token)) return true;
+  // A negative zero is not: numeric has no sign on zero, so the row holds 0.
+  if (token.length <= 15 && isPlainInteger(token)) return token !== '-0';
   const n = Number(token);
-  if (!Number.isFinite(n)) return false;
+  if (!Number.isFinite(n) || (n === 0 && token.charCodeAt(0) === 0x2d)) return false;
   const written = formatFloat(n);
   return written === token || decimalKey(written) === decimalKey(token);
 }
@@ -66,6 +67,8 @@ export function exactNumber(token: string): unknown {
   // Beyond numeric's range no database row holds it: kept as it is, for the writer to refuse.
   if (!fitsNumeric(token)) return rawNumber(token);
   const decimal = numericText(token);
+  // A token that was inexact only for its spelling (`-0`, `2.5E+3` as `2500`) may read exactly now.
+  if (isExactNumber(decimal)) return Number(decimal);
   return decimal.includes('.') ? rawNumber(decimal) : BigInt(decimal);
 }
 

@@ -47,6 +47,20 @@ export function exactValueCases(h: Harness): void {
       expect(popped?.created).toBe(MAX_INT64);
     }));
 
+  it('reads a negative zero as the 0 that PostgreSQL numeric keeps, on every backend', () =>
+    h.run({}, async (t) => {
+      const session = await t.create('s');
+      const zeros = { a: -0, b: new RawJson('-0'), c: new RawJson('-0e3'), d: new RawJson('-0.0') };
+      await t.append(session, t.user('zero?', { extensions: zeros }));
+      for (const read of [await t.mustGet('s'), (await t.list())[0]!]) {
+        const extensions = read.events[0]!.extensions as Record<string, unknown>;
+        expect(Object.is(extensions.a, 0)).toBe(true);
+        expect(Object.is(extensions.b, 0)).toBe(true);
+        expect(Object.is(extensions.c, 0)).toBe(true);
+        expect(extensions.d).toEqual(new RawJson('0.0'));
+      }
+    }));
+
   it('keeps exact numbers in track payloads and state values', () =>
     h.run({}, async (t) => {
       const session = await t.create('s', stateOf({ blob: { id: MAX_INT64, price: new RawJson('1.50') } }));
