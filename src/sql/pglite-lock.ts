@@ -2,12 +2,38 @@
  * One process at a time per PGlite data directory. PGlite is PostgreSQL as a library, without the
  * postmaster that refuses a second server on a data directory: two processes opening the same
  * directory would each write pages the other does not know about and corrupt it. A lock file
- * beside the directory holds the owner's pid; a second opener gets a clear error, and a lock left
- * by a process that has died is taken over.
+ * beside the directory names its owner; a second opener gets a clear error, and a lock left by a
+ * process that has died is taken over.
+ *
+ * Processes race for the lock, so nothing here reads a file and then acts on what it read unless
+ * a step that only one process can win comes in between:
+ * - The owner line, `<pid> <start time> <boot id> <token>` (see process-identity.ts; `-` where
+ *   unknown), is written to a file of our own and link()ed to the lock's name, which fails when
+ *   the name exists: the lock never exists without its owner in it.
+ * - A lock whose owner is gone is replaced (rename(), never deleted) only by the process that
+ *   created `<lock>.takeover-<hash of that lock's content>`, after reading the lock again and
+ *   finding the same content. Each lock's content is unique (its token), so a process that read
+ *   an older lock finds another content and starts over instead of replacing the new owner.
+ * - A takeover file whose owner died is left alone: the next one is `….1`, `….2`, and so on.
+ * Whether a lock is held in this process is known from a registry of the locks this process
+ * holds, not from the pid in the file (after a restart in a container, the pid is the same).
  */
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SqlConfigError } from './errors.js';
+import { currentProcess, type ProcessIdentity, processState } from './process-identity.js';
 
 /** A held lock; release() is idempotent. */
 export interface DataDirLock {
@@ -25,73 +51,210 @@ export function lockPathOf(dataDir: string): string {
   return join(dirname(full), `${name.startsWith('.') ? '' : '.'}${name}.lock`);
 }
 
-function isAlive(pid: number): boolean {
+const HELD = Symbol.for('agent-sessions.pglite-locks');
+/** The lock files this process holds, shared by every copy of this module loaded in it. */
+const registry = globalThis as { [HELD]?: Set<string> };
+registry[HELD] ??= new Set<string>();
+const held: Set<string> = registry[HELD];
+
+/** How long an owner line may take to appear in a lock created without link(). */
+const WRITING_MS = 2_000;
+/** How long to wait for another process that is taking over a stale lock. */
+const TAKEOVER_WAIT_MS = 5_000;
+
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function ownerLine(me: ProcessIdentity): string {
+  return `${me.pid} ${me.start ?? '-'} ${me.boot ?? '-'} ${randomBytes(12).toString('hex')}\n`;
+}
+
+/**
+ * The owner a lock file names: its pid, and start time and boot when recorded (a lock written by
+ * an earlier release of this package holds the pid alone).
+ */
+function parseOwner(text: string): ProcessIdentity | undefined {
+  const match = /^(\d{1,10})(?:[ \t]+(\d+|-)[ \t]+([0-9a-fA-F-]+)[ \t]+[0-9a-f]+)?[ \t]*\n?$/.exec(text);
+  if (!match) return undefined;
+  const pid = Number(match[1]);
+  if (!(pid > 0 && pid <= 0x7fffffff)) return undefined;
+  const start = match[2] === undefined || match[2] === '-' ? undefined : match[2];
+  const boot = match[3] === undefined || match[3] === '-' ? undefined : match[3];
+  return { pid, start, boot };
+}
+
+type Verdict =
+  | { state: 'gone' }
+  | { state: 'self' | 'alive'; pid: number }
+  | { state: 'dead'; content: string }
+  | { state: 'writing' };
+
+/** What a lock (or takeover) file says now: vanished, its owner, or an owner line still coming. */
+function judge(path: string): Verdict {
+  let content: string;
+  let modified: number;
   try {
-    process.kill(pid, 0);
+    content = readFileSync(path, 'utf8');
+    modified = statSync(path).mtimeMs;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'gone' };
+    throw error;
+  }
+  const owner = parseOwner(content);
+  if (owner === undefined) {
+    // Created and not written yet (by a release of this package without link(), or a file system
+    // that lacks it), or left so by a process that died right then.
+    return Date.now() - modified < WRITING_MS ? { state: 'writing' } : { state: 'dead', content };
+  }
+  const state = processState(owner);
+  return state === 'dead' ? { state, content } : { state, pid: owner.pid };
+}
+
+/** Errors of link() where the file system has no hard links. */
+const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK']);
+
+/** A file of our own beside `path`, holding `content`, for link() or rename(). */
+function scratchFile(path: string, content: string): string {
+  const scratch = `${path}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
+  writeFileSync(scratch, content, { flag: 'wx' });
+  return scratch;
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {}
+}
+
+/** Creates `path` holding `content`, or returns false when it exists. */
+function createWith(path: string, content: string): boolean {
+  const scratch = scratchFile(path, content);
+  try {
+    linkSync(scratch, path);
     return true;
   } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    if (code === 'EEXIST') return false;
+    if (!NO_LINKS.has(code)) throw error;
+  } finally {
+    removeQuietly(scratch);
+  }
+  // No hard links here: create, then write (a reader meanwhile sees an empty file, and waits).
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+  try {
+    writeSync(fd, content);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+/**
+ * Replaces the lock at `path`, whose owner is gone and whose content is `stale`, by one holding
+ * `content`. 'won': the lock is ours; 'changed': the lock is no longer that one (look again);
+ * otherwise the pid of a live process taking it over now.
+ */
+function takeOver(path: string, stale: string, content: string): 'won' | 'changed' | number {
+  const base = `${path}.takeover-${createHash('sha256').update(stale).digest('hex').slice(0, 16)}`;
+  let turn: string;
+  for (let generation = 0; ; ) {
+    turn = generation === 0 ? base : `${base}.${generation}`;
+    if (createWith(turn, content)) break;
+    const taker = judge(turn);
+    if (taker.state === 'gone') continue;
+    if (taker.state === 'dead') generation++;
+    // Another process, or another thread of this one, is at it (or is writing its owner line).
+    else return taker.state === 'writing' ? 0 : taker.pid;
+  }
+  try {
+    let current: string;
+    try {
+      current = readFileSync(path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'changed';
+      throw error;
+    }
+    if (current !== stale) return 'changed';
+    // The same content: judge its owner again (a pid-only owner line can come back, alive).
+    const now = judge(path);
+    if (now.state !== 'dead' || now.content !== stale) return 'changed';
+    const scratch = scratchFile(path, content);
+    try {
+      renameSync(scratch, path);
+    } catch (error) {
+      removeQuietly(scratch);
+      throw error;
+    }
+    return 'won';
+  } finally {
+    removeQuietly(turn);
   }
 }
 
-function ownerOf(path: string): number | undefined {
-  try {
-    const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
+function openElsewhere(dataDir: string, pid: number): SqlConfigError {
+  return new SqlConfigError(
+    'dataDir',
+    pid > 0
+      ? `the embedded database in ${resolve(dataDir)} is already open in process ${pid}; PGlite allows one process per data directory (close it there, or use a PostgreSQL server to share sessions between processes)`
+      : `the embedded database in ${resolve(dataDir)} is being opened by another process; PGlite allows one process per data directory (close it there, or use a PostgreSQL server to share sessions between processes)`,
+  );
+}
+
+function openHere(dataDir: string): SqlConfigError {
+  return new SqlConfigError(
+    'dataDir',
+    `the embedded database in ${resolve(dataDir)} is already open in this process; share one service (or one pgliteClient) instead of opening it twice`,
+  );
 }
 
 /**
  * Takes the lock of `dataDir` for this process.
  *
- * @throws SqlConfigError (code CONFIG, field `dataDir`) when another live process holds it.
+ * @throws SqlConfigError (code CONFIG, field `dataDir`) when another live process holds it, or
+ *   this process does.
  */
 export function lockDataDir(dataDir: string): DataDirLock {
   const path = lockPathOf(dataDir);
+  if (held.has(path)) throw openHere(dataDir);
   mkdirSync(dirname(path), { recursive: true });
-  for (let attempt = 0; attempt < 3; attempt++) {
-    let fd: number;
-    try {
-      fd = openSync(path, 'wx');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = ownerOf(path);
-      if (owner !== undefined && owner !== process.pid && isAlive(owner)) {
-        throw new SqlConfigError(
-          'dataDir',
-          `the embedded database in ${resolve(dataDir)} is already open in process ${owner}; PGlite allows one process per data directory (close it there, or use a PostgreSQL server to share sessions between processes)`,
-        );
-      }
-      if (owner === process.pid) {
-        throw new SqlConfigError(
-          'dataDir',
-          `the embedded database in ${resolve(dataDir)} is already open in this process; share one service (or one pgliteClient) instead of opening it twice`,
-        );
-      }
-      // Left by a process that is gone (or half-written): take it over.
-      try {
-        unlinkSync(path);
-      } catch {}
-      continue;
+  const content = ownerLine(currentProcess());
+  const deadline = Date.now() + TAKEOVER_WAIT_MS;
+  for (;;) {
+    if (createWith(path, content)) break;
+    const lock = judge(path);
+    if (lock.state === 'gone') continue;
+    if (lock.state === 'alive') throw openElsewhere(dataDir, lock.pid);
+    if (lock.state === 'self') throw openHere(dataDir);
+    if (lock.state === 'dead') {
+      const outcome = takeOver(path, lock.content, content);
+      if (outcome === 'won') break;
+      if (outcome === 'changed') continue;
+      if (Date.now() > deadline) throw openElsewhere(dataDir, outcome);
+    } else if (Date.now() > deadline) {
+      throw openElsewhere(dataDir, 0);
     }
-    writeSync(fd, String(process.pid));
-    closeSync(fd);
-    let released = false;
-    return {
-      path,
-      release() {
-        if (released) return;
-        released = true;
-        if (ownerOf(path) === process.pid) {
-          try {
-            unlinkSync(path);
-          } catch {}
-        }
-      },
-    };
+    // Someone is writing the lock or taking it over: it will be theirs in a moment.
+    sleep(5 + Math.random() * 10);
   }
-  throw new SqlConfigError('dataDir', `cannot take the lock ${path} of the embedded database`);
+  held.add(path);
+  let released = false;
+  return {
+    path,
+    release() {
+      if (released) return;
+      released = true;
+      held.delete(path);
+      // Ours unless it was taken from us, which needs this process gone: delete it while it is.
+      try {
+        if (readFileSync(path, 'utf8') === content) unlinkSync(path);
+      } catch {}
+    },
+  };
 }
