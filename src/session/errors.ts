@@ -32,6 +32,17 @@ export class InvalidArgumentError extends AgentSessionsError {
   }
 }
 
+/**
+ * What an error thrown while reading a caller's value becomes: ours as it is, any other (a getter
+ * or a `toJSON` of the caller's that throws, a buffer that was transferred) an INVALID_ARGUMENT
+ * naming the value, with the original as its cause.
+ */
+export function callerValueError(field: string, error: unknown): AgentSessionsError {
+  if (error instanceof AgentSessionsError) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new InvalidArgumentError(field, `cannot be read: ${reason}`, { cause: error });
+}
+
 /** The session (or anchor event) the call needs does not exist, is expired or was deleted. */
 export class NotFoundError extends AgentSessionsError {
   constructor(message: string, options: { field?: string; cause?: unknown } = {}) {

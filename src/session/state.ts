@@ -100,6 +100,20 @@ export function stateOf(values: Record<string, unknown>): StateMap {
   return state;
 }
 
+/**
+ * Whether the array's buffer was transferred away (structuredClone, postMessage): any read of it
+ * throws. Only an empty view can be one, and only it is probed.
+ */
+function isDetached(value: Uint8Array): boolean {
+  if (value.byteLength !== 0) return false;
+  try {
+    void new Uint8Array(value.buffer, 0, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /** A deep copy: callers may reuse their buffers without changing what was stored. */
 export function copyState(state: StateMap | null | undefined): StateMap {
   const copy = newStateMap();
@@ -127,6 +141,12 @@ export function checkStateMap(field: string, state: unknown): asserts state is S
       throw new InvalidArgumentError(
         `${field}[${JSON.stringify(key)}]`,
         'must be a Uint8Array or null (use stateOf/textValue/jsonValue)',
+      );
+    }
+    if (value !== null && isDetached(value)) {
+      throw new InvalidArgumentError(
+        `${field}[${JSON.stringify(key)}]`,
+        'is a Uint8Array whose buffer was transferred (detached): it holds nothing to store',
       );
     }
   }

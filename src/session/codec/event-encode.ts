@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../errors.js';
+import { callerValueError, InvalidArgumentError } from '../errors.js';
 import { type Event, hasResponse } from '../event.js';
 import { GO_ZERO_TIME_MS } from '../time.js';
 import { writeJsonValue } from './value.js';
@@ -11,6 +11,14 @@ import { entryPath, JsonWriter, sortedKeys } from './writer.js';
  * and `timestamp` shadow. Field order, omitempty and escaping follow the Go struct tags.
  */
 export function encodeEvent(event: Event, field = 'event'): string {
+  try {
+    return writeEvent(event, field);
+  } catch (error) {
+    throw callerValueError(field, error);
+  }
+}
+
+function writeEvent(event: Event, field: string): string {
   if (event === null || typeof event !== 'object' || Array.isArray(event)) {
     throw new InvalidArgumentError(field, 'must be an event object');
   }

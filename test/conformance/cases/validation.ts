@@ -283,6 +283,38 @@ export function validationCases(h: Harness): void {
       expect(text(stored.state, 'leaked')).toBeUndefined();
     }));
 
+  it('refuses a value whose own code throws, or a transferred buffer, with INVALID_ARGUMENT naming it', () =>
+    h.run({}, async (t) => {
+      const session = await t.create('s', textState({ keep: 'v0' }));
+      const first = t.user('hello');
+      await t.append(session, first);
+      const boom = () => {
+        throw new Error('boom');
+      };
+      const throwingJson = t.assistant('a', { extensions: { x: { toJSON: boom } } });
+      const throwingGetter = Object.defineProperty(t.assistant('b'), 'author', {
+        get: boom,
+        enumerable: true,
+      });
+      for (const bad of [throwingJson, throwingGetter]) {
+        const error = await expectInvalid(() => t.svc.appendEvent(session, bad), 'event');
+        expect(error.message).toBe('event cannot be read: boom');
+        await expectInvalid(() => t.svc.appendEvents(session, [t.user('ok'), bad]), 'events[1]');
+      }
+      const detached = new Uint8Array(new ArrayBuffer(4));
+      structuredClone(detached.buffer, { transfer: [detached.buffer] });
+      const state = { keep: new TextEncoder().encode('v1'), gone: detached } as StateMap;
+      await expectInvalid(() => t.svc.updateSessionState(t.key('s'), state), 'state["gone"]');
+      await expectInvalid(() => t.svc.updateAppState(t.app, state), 'state["gone"]');
+      await expectInvalid(() => t.svc.updateUserState(t.userKey(), state), 'state["gone"]');
+      await t.svc.flush();
+      const stored = await t.mustGet('s');
+      expect(ids(stored.events)).toEqual([first.id]);
+      expect(ids(session.events)).toEqual([first.id]);
+      expect(text(stored.state, 'keep')).toBe('v0');
+      expect(Object.keys(await t.svc.listAppStates(t.app))).toEqual([]);
+    }));
+
   it('refuses an appendEvent whose session has an invalid key', () =>
     h.run({}, async (t) => {
       const session = await t.create('s');
