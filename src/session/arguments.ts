@@ -5,7 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { encodeEvent } from './codec/index.js';
-import { InvalidArgumentError } from './errors.js';
+import { callerValueError, InvalidArgumentError } from './errors.js';
 import type { Event } from './event.js';
 import { checkSessionKey, checkStateKey, checkStoredText, checkUserKey, type SessionKey } from './keys.js';
 import {
@@ -33,7 +33,13 @@ export function checkOptionsObject(options: unknown): void {
 export function sessionArgKey(session: Session): SessionKey {
   if (session === null || typeof session !== 'object')
     throw new InvalidArgumentError('session', 'is required');
-  const key = keyOfSession(session);
+  let key: SessionKey;
+  try {
+    key = keyOfSession(session);
+  } catch (error) {
+    // A getter of the caller's object that throws.
+    throw callerValueError('session', error);
+  }
   checkSessionKey(key);
   return key;
 }

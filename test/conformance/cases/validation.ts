@@ -301,6 +301,8 @@ export function validationCases(h: Harness): void {
         expect(error.message).toBe('event cannot be read: boom');
         await expectInvalid(() => t.svc.appendEvents(session, [t.user('ok'), bad]), 'events[1]');
       }
+      const throwingSession = Object.defineProperty({ ...session }, 'id', { get: boom, enumerable: true });
+      await expectInvalid(() => t.svc.appendEvent(throwingSession, t.user('x')), 'session');
       const detached = new Uint8Array(new ArrayBuffer(4));
       structuredClone(detached.buffer, { transfer: [detached.buffer] });
       const state = { keep: new TextEncoder().encode('v1'), gone: detached } as StateMap;
