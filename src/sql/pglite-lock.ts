@@ -7,9 +7,10 @@
  *
  * Processes race for the lock, so nothing here reads a file and then acts on what it read unless
  * a step that only one process can win comes in between:
- * - The owner line, `<pid> <start time> <boot id> <token>` (see process-identity.ts; `-` where
- *   unknown), is written to a file of our own and link()ed to the lock's name, which fails when
- *   the name exists: the lock never exists without its owner in it.
+ * - The owner line, `<pid> <start time> <boot id> <token> <pid namespace>` (see
+ *   process-identity.ts; `-` where unknown; lines without the namespace, or with the pid alone,
+ *   from earlier releases, are read as well), is written to a file of our own and link()ed to the
+ *   lock's name, which fails when the name exists: the lock never exists without its owner in it.
  * - A lock whose owner is gone is replaced (rename(), never deleted) only by the process that
  *   created `<lock>.takeover-<hash of that lock's content>`, after reading the lock again and
  *   finding the same content. Each lock's content is unique (its token), so a process that read
@@ -17,6 +18,14 @@
  * - A takeover file whose owner died is left alone: the next one is `….1`, `….2`, and so on.
  * Whether a lock is held in this process is known from a registry of the locks this process
  * holds, not from the pid in the file (after a restart in a container, the pid is the same).
+ *
+ * Pids mean nothing across pid namespaces: two containers on one host sharing a volume are each
+ * pid 1. An owner in another namespace than ours is judged by a heartbeat instead: while a lock is
+ * held, its holder touches the lock file (its mtime) every HEARTBEAT_MS (5 s), and such an owner
+ * counts as alive until the file has gone STALE_BEATS heartbeats (15 s) untouched; it is refused
+ * at once until then, not waited for. The heartbeat is a timer: a holder whose event loop is
+ * blocked (or which is suspended) that long looks dead to other namespaces. Same namespace: the
+ * pid, start time and boot decide, as above, and the mtime is not looked at.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import {
@@ -28,6 +37,7 @@ import {
   renameSync,
   statSync,
   unlinkSync,
+  utimesSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
@@ -61,32 +71,53 @@ const held: Set<string> = registry[HELD];
 const WRITING_MS = 2_000;
 /** How long to wait for another process that is taking over a stale lock. */
 const TAKEOVER_WAIT_MS = 5_000;
+/** How often a holder touches its lock file. */
+const HEARTBEAT_MS = 5_000;
+/** How many heartbeats an owner in another pid namespace may miss before its lock is taken over. */
+const STALE_BEATS = 3;
+
+/**
+ * The heartbeat interval, and from it the age at which the lock of an owner in another pid
+ * namespace is stale (STALE_BEATS intervals; 5 s and 15 s). The environment variable
+ * AGENT_SESSIONS_LOCK_HEARTBEAT_MS (milliseconds, read by this module only) shortens both, for
+ * tests; every process sharing a directory must then have the same value.
+ */
+function heartbeat(): { everyMs: number; staleMs: number } {
+  const set = Number(process.env.AGENT_SESSIONS_LOCK_HEARTBEAT_MS);
+  const everyMs = Number.isSafeInteger(set) && set > 0 ? set : HEARTBEAT_MS;
+  return { everyMs, staleMs: everyMs * STALE_BEATS };
+}
 
 function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 function ownerLine(me: ProcessIdentity): string {
-  return `${me.pid} ${me.start ?? '-'} ${me.boot ?? '-'} ${randomBytes(12).toString('hex')}\n`;
+  const token = randomBytes(12).toString('hex');
+  return `${me.pid} ${me.start ?? '-'} ${me.boot ?? '-'} ${token} ${me.ns ?? '-'}\n`;
 }
 
 /**
- * The owner a lock file names: its pid, and start time and boot when recorded (a lock written by
- * an earlier release of this package holds the pid alone).
+ * The owner a lock file names: its pid, and start time, boot and pid namespace when recorded (a
+ * lock written by an earlier release of this package holds the pid alone, or no namespace).
  */
 function parseOwner(text: string): ProcessIdentity | undefined {
-  const match = /^(\d{1,10})(?:[ \t]+(\d+|-)[ \t]+([0-9a-fA-F-]+)[ \t]+[0-9a-f]+)?[ \t]*\n?$/.exec(text);
+  const match =
+    /^(\d{1,10})(?:[ \t]+(\d+|-)[ \t]+([0-9a-fA-F-]+)[ \t]+[0-9a-f]+(?:[ \t]+(pid:\[\d+\]|-))?)?[ \t]*\n?$/.exec(
+      text,
+    );
   if (!match) return undefined;
   const pid = Number(match[1]);
   if (!(pid > 0 && pid <= 0x7fffffff)) return undefined;
-  const start = match[2] === undefined || match[2] === '-' ? undefined : match[2];
-  const boot = match[3] === undefined || match[3] === '-' ? undefined : match[3];
-  return { pid, start, boot };
+  const known = (field: string | undefined) => (field === undefined || field === '-' ? undefined : field);
+  return { pid, start: known(match[2]), boot: known(match[3]), ns: known(match[4]) };
 }
 
 type Verdict =
   | { state: 'gone' }
   | { state: 'self' | 'alive'; pid: number }
+  /** An owner in another pid namespace whose heartbeat is recent: `seenMs` ago. */
+  | { state: 'elsewhere'; pid: number; seenMs: number }
   | { state: 'dead'; content: string }
   | { state: 'writing' };
 
@@ -108,6 +139,12 @@ function judge(path: string): Verdict {
     return Date.now() - modified < WRITING_MS ? { state: 'writing' } : { state: 'dead', content };
   }
   const state = processState(owner);
+  if (state === 'elsewhere') {
+    // Its pid says nothing here: alive while it renews the lock (a file that is not the lock, such
+    // as a takeover file, is never renewed and so lives STALE_MS at most).
+    const seenMs = Math.max(0, Date.now() - modified);
+    return seenMs < heartbeat().staleMs ? { state, pid: owner.pid, seenMs } : { state: 'dead', content };
+  }
   return state === 'dead' ? { state, content } : { state, pid: owner.pid };
 }
 
@@ -207,6 +244,14 @@ function openElsewhere(dataDir: string, pid: number): SqlConfigError {
   );
 }
 
+function openInOtherNamespace(dataDir: string, pid: number, seenMs: number): SqlConfigError {
+  const staleS = Math.round(heartbeat().staleMs / 1000);
+  return new SqlConfigError(
+    'dataDir',
+    `the embedded database in ${resolve(dataDir)} is held by process ${pid} in another pid namespace (another container), last seen ${Math.round(seenMs / 1000)} s ago; a lock not renewed for ${staleS} s is taken over. PGlite allows one process per data directory (close it there, or use a PostgreSQL server to share sessions between processes)`,
+  );
+}
+
 function openHere(dataDir: string): SqlConfigError {
   return new SqlConfigError(
     'dataDir',
@@ -231,6 +276,7 @@ export function lockDataDir(dataDir: string): DataDirLock {
     const lock = judge(path);
     if (lock.state === 'gone') continue;
     if (lock.state === 'alive') throw openElsewhere(dataDir, lock.pid);
+    if (lock.state === 'elsewhere') throw openInOtherNamespace(dataDir, lock.pid, lock.seenMs);
     if (lock.state === 'self') throw openHere(dataDir);
     if (lock.state === 'dead') {
       const outcome = takeOver(path, lock.content, content);
@@ -244,12 +290,24 @@ export function lockDataDir(dataDir: string): DataDirLock {
     sleep(5 + Math.random() * 10);
   }
   held.add(path);
+  // The heartbeat, for processes in other pid namespaces (see above); it does not keep the process
+  // alive. It renews only our own lock (content checked first, as by release()).
+  const beat = setInterval(() => {
+    try {
+      if (readFileSync(path, 'utf8') === content) {
+        const now = new Date();
+        utimesSync(path, now, now);
+      }
+    } catch {}
+  }, heartbeat().everyMs);
+  beat.unref();
   let released = false;
   return {
     path,
     release() {
       if (released) return;
       released = true;
+      clearInterval(beat);
       held.delete(path);
       // Ours unless it was taken from us, which needs this process gone: delete it while it is.
       try {

@@ -4,14 +4,23 @@
  * process is also known by its start time (field 22 of /proc/<pid>/stat, in clock ticks since
  * boot) and the boot it runs in (/proc/sys/kernel/random/boot_id): the three together name one
  * process, never a later one. Where /proc is missing (macOS, Windows) only the pid is known.
+ *
+ * Pids, and so all of the above, mean something only within one pid namespace: two containers on
+ * one host each have their own pid 1, and neither sees the other's processes. A process is
+ * therefore also recorded with its pid namespace (the link /proc/self/ns/pid, `pid:[4026531836]`);
+ * an owner in another namespace than ours cannot be judged from here (`'elsewhere'`).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 
-/** A process as a lock file records it; `start` and `boot` are undefined where /proc is missing. */
+/**
+ * A process as a lock file records it; `start`, `boot` and `ns` (its pid namespace) are undefined
+ * where /proc is missing.
+ */
 export interface ProcessIdentity {
   readonly pid: number;
   readonly start?: string;
   readonly boot?: string;
+  readonly ns?: string;
 }
 
 /** Field 22 (starttime) of /proc/<pid>/stat, or undefined when that file cannot be read. */
@@ -40,6 +49,16 @@ function readBootId(): string | undefined {
   }
 }
 
+/** The pid namespace of this process, as `pid:[<inode>]`. */
+function readPidNamespace(): string | undefined {
+  try {
+    const ns = readlinkSync('/proc/self/ns/pid');
+    return /^pid:\[\d+\]$/.test(ns) ? ns : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 let current: ProcessIdentity | undefined;
 
 /** This process. */
@@ -47,11 +66,13 @@ export function currentProcess(): ProcessIdentity {
   if (current === undefined || current.pid !== process.pid) {
     const stat = startTimeOf('self');
     // A /proc of another pid namespace (mounted for the host, not for the namespace this process
-    // runs in) shows this process under another pid: its entries say nothing about ours then.
+    // runs in) shows this process under another pid: its entries say nothing about ours then. Our
+    // namespace it still names right (the link names the namespace of the process reading it).
+    const ns = readPidNamespace();
     current =
       stat !== undefined && stat.pid === process.pid
-        ? { pid: process.pid, start: stat.start, boot: readBootId() }
-        : { pid: process.pid };
+        ? { pid: process.pid, start: stat.start, boot: readBootId(), ns }
+        : { pid: process.pid, ns };
   }
   return current;
 }
@@ -67,12 +88,14 @@ function pidExists(pid: number): boolean {
 }
 
 /**
- * Whether `owner` is this process (`'self'`), another process still running (`'alive'`), or gone
- * (`'dead'`, its pid free or taken by a later process).
+ * Whether `owner` is this process (`'self'`), another process still running (`'alive'`), gone
+ * (`'dead'`, its pid free or taken by a later process), or in another pid namespace than this
+ * process (`'elsewhere'`: its pid says nothing here, alive or dead cannot be told).
  */
-export function processState(owner: ProcessIdentity): 'self' | 'alive' | 'dead' {
+export function processState(owner: ProcessIdentity): 'self' | 'alive' | 'dead' | 'elsewhere' {
   const me = currentProcess();
   if (owner.boot !== undefined && me.boot !== undefined && owner.boot !== me.boot) return 'dead';
+  if (owner.ns !== undefined && me.ns !== undefined && owner.ns !== me.ns) return 'elsewhere';
   if (owner.pid === me.pid) {
     // Recorded without a start time: by this process (another thread of it) if this process cannot
     // read one either, else by an earlier process that had our pid.

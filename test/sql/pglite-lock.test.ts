@@ -3,11 +3,23 @@
  * directory at once over a stale lock, exactly one gets it, every round; a lock is stale when its
  * pid is free or names a later process (another start time, as after a restart in a container,
  * where the application is pid 1 again); a lock being written is not taken for stale; a live
- * owner keeps it. The child processes run a script bundled by esbuild (our sources in, packages
+ * owner keeps it. An owner in another pid namespace (another container) is judged by the lock
+ * file's heartbeat instead: refused while it renews the lock, taken over once it stopped. The
+ * child processes run a script bundled by esbuild (our sources in, packages
  * left outside).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,8 +119,16 @@ interface Child {
   exited: Promise<number | null>;
 }
 
-function run(command: string, args: string[], options: { detached?: boolean } = {}): Child {
-  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'], detached: options.detached });
+function run(
+  command: string,
+  args: string[],
+  options: { detached?: boolean; env?: NodeJS.ProcessEnv } = {},
+): Child {
+  const child = spawn(command, args, {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    detached: options.detached,
+    env: options.env,
+  });
   const lines: Record<string, unknown>[] = [];
   const waiting: ((line: Record<string, unknown>) => void)[] = [];
   let buffer = '';
@@ -153,10 +173,27 @@ async function deadPid(): Promise<number> {
 
 const hasProc = existsSync('/proc/self/stat') && existsSync('/proc/sys/kernel/random/boot_id');
 const bootId = hasProc ? readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() : '';
+const pidNs = hasProc ? readlinkSync('/proc/self/ns/pid') : '-';
 
-/** A lock left by a process that died: as this release writes it, or as an earlier one did (the pid alone). */
+/**
+ * A lock left by a process that died: as this release writes it, or as earlier ones did (without
+ * the pid namespace, or the pid alone).
+ */
 function staleLock(pid: number, round: number): string {
-  return round % 2 === 0 ? `${pid} 1 ${bootId || '-'} 00ff\n` : String(pid);
+  if (round % 3 === 0) return `${pid} 1 ${bootId || '-'} 00ff ${pidNs}\n`;
+  return round % 3 === 1 ? `${pid} 1 ${bootId || '-'} 00ff\n` : String(pid);
+}
+
+/** A heartbeat of 200 ms (a lock of another pid namespace is stale after 600 ms), for children. */
+const shortBeat = { ...process.env, AGENT_SESSIONS_LOCK_HEARTBEAT_MS: '200' };
+
+const pause = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+/** Kills a detached child's process group, if it still runs. */
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {}
 }
 
 /** Runs fn, which must throw a SqlConfigError, and returns it. */
@@ -339,28 +376,108 @@ describe('the lock of a PGlite data directory', () => {
       }
     });
 
+    // Not ours: a pid namespace this process is not in.
+    const otherNs = pidNs === 'pid:[1]' ? 'pid:[2]' : 'pid:[1]';
+
+    it('refuses a lock of another pid namespace renewed recently, even when its pid and start time look dead here', async () => {
+      const dataDir = join(dir, 'other-ns-fresh');
+      const line = `${await deadPid()} 1 ${bootId} 00ff ${otherNs}\n`;
+      writeFileSync(lockPathOf(dataDir), line);
+      const error = refusal(() => lockDataDir(dataDir));
+      expect(error.code).toBe('CONFIG');
+      expect(error.field).toBe('dataDir');
+      expect(error.message).toMatch(
+        /held by process \d+ in another pid namespace \(another container\), last seen 0 s ago; a lock not renewed for 15 s is taken over/,
+      );
+      expect(readFileSync(lockPathOf(dataDir), 'utf8')).toBe(line);
+    });
+
+    it('takes over a lock of another pid namespace not renewed for 20 s', async () => {
+      const dataDir = join(dir, 'other-ns-stale');
+      const line = `1 1 ${bootId} 00ff ${otherNs}\n`;
+      writeFileSync(lockPathOf(dataDir), line);
+      const past = new Date(Date.now() - 20_000);
+      utimesSync(lockPathOf(dataDir), past, past);
+      const lock = lockDataDir(dataDir);
+      const now = readFileSync(lockPathOf(dataDir), 'utf8');
+      expect(now.startsWith(`${process.pid} `) && now.endsWith(` ${pidNs}\n`), now).toBe(true);
+      lock.release();
+      expect(existsSync(lockPathOf(dataDir))).toBe(false);
+    });
+
+    it('renews the lock file while the lock is held', async () => {
+      const dataDir = join(dir, 'heartbeat');
+      const holder = run(process.execPath, [script, 'hold', dataDir], { env: shortBeat });
+      started.push(holder.child);
+      try {
+        expect(await holder.next()).toEqual({ locked: holder.child.pid });
+        const past = new Date(Date.now() - 20_000);
+        utimesSync(lockPathOf(dataDir), past, past);
+        await pause(600);
+        expect(Date.now() - statSync(lockPathOf(dataDir)).mtimeMs).toBeLessThan(1_000);
+        holder.child.stdin!.end('release\n');
+        expect(await holder.exited).toBe(0);
+        expect(existsSync(lockPathOf(dataDir))).toBe(false);
+      } finally {
+        holder.child.kill('SIGKILL');
+      }
+    }, 60_000);
+
     const unshare = spawnSync('unshare', ['-pf', '--mount-proc', 'true'], { stdio: 'ignore' }).status === 0;
+    /** A child that is pid 1 in a pid namespace of its own (a container), with a heartbeat of 200 ms. */
+    const inNamespace = (mode: string, dataDir: string) => {
+      const c = run('unshare', ['-pf', '--mount-proc', process.execPath, script, mode, dataDir], {
+        detached: true,
+        env: shortBeat,
+      });
+      started.push(c.child);
+      return c;
+    };
+
+    it.skipIf(!unshare)(
+      'refuses the directory to pid 1 of another pid namespace while pid 1 of one holds it (two containers, one volume)',
+      async () => {
+        const dataDir = join(dir, 'containers');
+        const first = inNamespace('hold', dataDir);
+        try {
+          expect(await first.next()).toEqual({ locked: 1 });
+          // Longer than a lock of another namespace lives unrenewed: only the heartbeat keeps it.
+          await pause(1_500);
+          const second = inNamespace('hold', dataDir);
+          try {
+            const line = await second.next();
+            expect(line.code).toBe('CONFIG');
+            expect(line.message).toMatch(/held by process 1 in another pid namespace \(another container\)/);
+            expect(await second.exited).toBe(0);
+          } finally {
+            killGroup(second.child);
+          }
+          first.child.stdin!.end('release\n');
+          expect(await first.exited).toBe(0);
+        } finally {
+          killGroup(first.child);
+        }
+        expect(existsSync(lockPathOf(dataDir))).toBe(false);
+      },
+      120_000,
+    );
+
     it.skipIf(!unshare)(
       'opens the directory again after a SIGKILL when the restarted process is pid 1 again (a container)',
       async () => {
         const dataDir = join(dir, 'container');
-        const inNamespace = (mode: string) => {
-          const c = run('unshare', ['-pf', '--mount-proc', process.execPath, script, mode, dataDir], {
-            detached: true,
-          });
-          started.push(c.child);
-          return c;
-        };
-        const first = inNamespace('crash');
+        const first = inNamespace('crash', dataDir);
         try {
           expect(await first.next()).toEqual({ opened: 1 });
         } finally {
           process.kill(-first.child.pid!, 'SIGKILL');
         }
         await first.exited;
-        // The killed process left its lock, naming pid 1.
+        // The killed process left its lock, naming pid 1; the restarted one is in another
+        // namespace, so it waits for the lock to go unrenewed (600 ms here).
         expect(readFileSync(lockPathOf(dataDir), 'utf8')).toMatch(/^1(\s|$)/);
-        const again = inNamespace('open');
+        await pause(1_000);
+        const again = inNamespace('open', dataDir);
         expect(await again.next()).toEqual({ opened: 1, rows: 1 });
         expect(await again.exited).toBe(0);
       },
