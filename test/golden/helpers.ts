@@ -26,9 +26,11 @@ export const bytes = (text: string): Uint8Array => new TextEncoder().encode(text
  * A structure vitest can compare exactly. Its Date equality ignores the nanoseconds a PreciseDate
  * carries, and it stumbles on an own `__proto__` property, so dates become their RFC 3339 text
  * (all nine digits), byte arrays their contents, and objects sorted lists of entries (which also
- * makes null-prototype maps and plain objects compare alike).
+ * makes null-prototype maps and plain objects compare alike). A negative zero is 0: a row holds
+ * no signed zero (PostgreSQL's numeric), and every backend reads it back as 0.
  */
 export function comparable(value: unknown): unknown {
+  if (value === 0) return 0;
   if (value instanceof Date) return { $time: formatRfc3339Nano(value) };
   if (value instanceof Uint8Array) return { $bytes: Array.from(value) };
   if (Array.isArray(value)) return value.map(comparable);

@@ -13,6 +13,9 @@ import type { Event } from '../../src/session/event.js';
 import { date, event, mapWith, nullableBytes, text } from './arbitraries.js';
 import { bytes, comparable, mapOf, utc } from './helpers.js';
 
+/** A `-0` number token (or text that looks like one inside a string: the check is then skipped). */
+const NEGATIVE_ZERO = /(?<![\d.eE])-0(?![\d.eE])/;
+
 describe('round trips of random events', () => {
   it('decode(encode(event)) gives the event back, and encoding it again gives the same bytes', () => {
     fc.assert(
@@ -20,7 +23,11 @@ describe('round trips of random events', () => {
         const encoded = encodeEvent(e);
         const decoded = decodeEvent(encoded);
         expect(comparable(decoded)).toStrictEqual(comparable(e));
-        expect(encodeEvent(decoded)).toBe(encoded);
+        // A negative zero is written as Go writes it (-0) and read as the 0 a row holds, so only
+        // an encoding without one is its own fixed point; every decoded event's encoding is.
+        const reencoded = encodeEvent(decoded);
+        if (!NEGATIVE_ZERO.test(encoded)) expect(reencoded).toBe(encoded);
+        expect(encodeEvent(decodeEvent(reencoded))).toBe(reencoded);
       }),
       { numRuns: 300 },
     );
