@@ -61,7 +61,7 @@ export function ttl(field: string, value: unknown): number | undefined {
   return ms;
 }
 
-/** The period of a timer in milliseconds (the sweeper's): absent is undefined. */
+/** The period of a timer in milliseconds (the sweeper's, a connection timeout): absent is undefined. */
 export function timerPeriod(field: string, value: unknown): number | undefined {
   const ms = milliseconds(field, value);
   if (ms !== undefined && ms > MAX_TIMER_MS) {

@@ -7,17 +7,6 @@ import { ConfigError } from '../../session/errors.js';
 // ---------------------------------------------------------------------------------------------
 // Field checks: each names the option and the rule.
 
-export function duration(field: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new ConfigError(
-      field,
-      `must be a non-negative integer number of milliseconds, got ${inspect(value)}`,
-    );
-  }
-  return value;
-}
-
 export function flag(field: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean')

@@ -18,7 +18,7 @@ import {
 import { getPostgresInstance } from '../../storage/postgres/registry.js';
 import { parseConnectionString } from '../connection/connection-string.js';
 import { tableNames } from '../schema/index.js';
-import { allowlist, duration, flag, functions, hasMethods, isPlainObject, text } from './fields.js';
+import { allowlist, flag, functions, hasMethods, isPlainObject, text } from './fields.js';
 import { hideSecrets, printable } from './secrets.js';
 import {
   DEFAULT_ASYNC_PERSISTER_NUM,
@@ -87,15 +87,9 @@ export function resolvePostgresOptions(options: PostgresSessionServiceOptions = 
   }
 
   // Timeouts become timers (node-postgres) and server settings (int milliseconds): both must fit.
-  const timeout = (field: string, value: unknown) => {
-    const ms = duration(field, value);
-    if (ms !== undefined && ms > MAX_TIMER_MS)
-      throw new ConfigError(field, `must be at most ${MAX_TIMER_MS}, got ${ms}`);
-    return ms;
-  };
-  const connectTimeoutMs = timeout('connectTimeoutMs', o.connectTimeoutMs);
-  const statementTimeoutMs = timeout('statementTimeoutMs', o.statementTimeoutMs);
-  const lockTimeoutMs = timeout('lockTimeoutMs', o.lockTimeoutMs);
+  const connectTimeoutMs = timerPeriod('connectTimeoutMs', o.connectTimeoutMs);
+  const statementTimeoutMs = timerPeriod('statementTimeoutMs', o.statementTimeoutMs);
+  const lockTimeoutMs = timerPeriod('lockTimeoutMs', o.lockTimeoutMs);
 
   const sessionTtlMs = ttl('sessionTtlMs', o.sessionTtlMs) ?? 0;
   const appStateTtlMs = ttl('appStateTtlMs', o.appStateTtlMs) ?? 0;
