@@ -2,7 +2,7 @@
  * How the command reports failure: one line on stderr, never a stack, never a password.
  */
 
-import { hideSecrets } from '../postgres/connection/secrets.js';
+import { redactSecrets } from '../postgres/connection/connection-string.js';
 import { isAgentSessionsError } from '../session/errors.js';
 
 /** A failure the command explains itself (bad flag value, unknown session, missing tables). */
@@ -71,7 +71,7 @@ export function describeError(error: unknown, secrets: readonly (string | undefi
     .map((line) => line.trim().replace(/^- /, ''))
     .filter(Boolean)
     .join('; ');
-  return hideSecrets(
+  return redactSecrets(
     oneLine,
     secrets.filter((s): s is string => typeof s === 'string'),
   );

@@ -2,7 +2,7 @@
  * The `agent-sessions` command: its subcommands, and how a run ends (exit code, one-line errors).
  */
 import { Command, CommanderError } from 'commander';
-import { hideSecrets } from '../postgres/connection/secrets.js';
+import { redactSecrets } from '../postgres/connection/connection-string.js';
 import { registerCleanup } from './commands/cleanup.js';
 import { registerExport } from './commands/export.js';
 import { registerImport } from './commands/import.js';
@@ -77,7 +77,7 @@ function secretsOfArguments(argv: readonly string[], env: NodeJS.ProcessEnv): st
  */
 export async function run(argv: readonly string[], version: string): Promise<number> {
   const secrets = secretsOfArguments(argv.slice(2), process.env);
-  const program = buildProgram(version, (text) => hideSecrets(text, secrets));
+  const program = buildProgram(version, (text) => redactSecrets(text, secrets));
   try {
     await program.parseAsync([...argv]);
     return 0;

@@ -66,19 +66,11 @@ export function secretsOf(o: SecretSources, env: NodeJS.ProcessEnv = process.env
 }
 
 /**
- * `text` with every spelling of every secret replaced by `***`, then the password patterns of
- * connection strings masked as well (see redactSecrets).
- */
-export function hideSecrets(text: string, secrets: readonly string[]): string {
-  return redactSecrets(text, secrets);
-}
-
-/**
  * The redactor of a service with these options. The secrets are collected on each call, because
  * an instance may be registered after the service is built; errors are rare, so this costs nothing.
  */
 export function redactorFor(o: SecretSources): Redactor {
-  return (text) => hideSecrets(text, secretsOf(o));
+  return (text) => redactSecrets(text, secretsOf(o));
 }
 
 /**
