@@ -1,19 +1,15 @@
 /**
  * The embedded database a service opens itself (`dataDir`): kept on disk between services and
  * runs, closed by close() so a script exits by itself, and one process at a time per directory.
- * The child processes run a script bundled by esbuild (our sources in, packages left outside).
+ * The child processes run a script of this file's, bundled by test/support/line-child.ts.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresSessionService } from '../../src/postgres/service.js';
 import { lockPathOf } from '../../src/sql/pglite-lock.js';
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+import { bundleChildScript, type ChildScript, spawnLineChild } from '../support/line-child.js';
 
 // The child: opens a service on the directory given, writes one session, prints what happened,
 // and waits for a line on stdin before closing (so the parent can try the directory meanwhile).
@@ -33,65 +29,17 @@ try {
 }
 `;
 
-interface Child {
-  child: ChildProcess;
-  lines: Record<string, unknown>[];
-  next(): Promise<Record<string, unknown>>;
-  exited: Promise<{ code: number | null; at: number }>;
-}
-
-function run(script: string, args: string[]): Child {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines: Record<string, unknown>[] = [];
-  const waiting: ((line: Record<string, unknown>) => void)[] = [];
-  let buffer = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString();
-    for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
-      const line = JSON.parse(buffer.slice(0, i)) as Record<string, unknown>;
-      buffer = buffer.slice(i + 1);
-      const wake = waiting.shift();
-      if (wake) wake(line);
-      else lines.push(line);
-    }
-  });
-  const exited = new Promise<{ code: number | null; at: number }>((done) =>
-    child.on('exit', (code) => done({ code, at: Date.now() })),
-  );
-  return {
-    child,
-    lines,
-    next: () => {
-      const ready = lines.shift();
-      return ready ? Promise.resolve(ready) : new Promise((done) => waiting.push(done));
-    },
-    exited,
-  };
-}
+/** Runs the child on a data directory (`once`: open, write, close; `hold`: close on a line). */
+const run = (script: ChildScript, args: string[]) => spawnLineChild(process.execPath, [script.path, ...args]);
 
 describe('an embedded database in a data directory (dataDir)', () => {
+  let script: ChildScript;
   let dir: string;
-  let script: string;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'agent-sessions-embedded-'));
-    script = join(dir, 'child.mjs');
-    await build({
-      stdin: { contents: CHILD, resolveDir: root, loader: 'ts', sourcefile: 'child.ts' },
-      outfile: script,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      packages: 'external',
-      logLevel: 'error',
-    });
-    // The script lives outside the project: link the project's node_modules beside it so its
-    // packages (pg, PGlite) resolve.
-    symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+    script = await bundleChildScript(CHILD, 'agent-sessions-embedded-');
+    dir = script.dir;
   }, 120_000);
-  afterAll(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => script?.remove());
 
   it('keeps sessions on disk from one service to the next, and releases the directory on close()', async () => {
     const dataDir = join(dir, 'kept');

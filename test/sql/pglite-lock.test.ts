@@ -5,31 +5,16 @@
  * where the application is pid 1 again); a lock being written is not taken for stale; a live
  * owner keeps it. An owner in another pid namespace (another container) is judged by the lock
  * file's heartbeat instead: refused while it renews the lock, taken over once it stopped. The
- * child processes run a script bundled by esbuild (our sources in, packages
- * left outside).
+ * child processes run a script of this file's, bundled by test/support/line-child.ts.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { existsSync, readFileSync, readlinkSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqlConfigError } from '../../src/sql/errors.js';
 import { pgliteClient } from '../../src/sql/pglite-client.js';
 import { lockDataDir, lockPathOf } from '../../src/sql/pglite-lock.js';
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+import { bundleChildScript, type ChildScript, spawnLineChild } from '../support/line-child.js';
 
 // The child, by mode:
 // - race <dataDir>: says ready, waits for "go <epoch ms>", opens the directory at that instant; if
@@ -112,57 +97,8 @@ try {
 lines.close();
 `;
 
-interface Child {
-  child: ChildProcess;
-  /** The next line the child prints, as JSON; rejects after `timeoutMs`. */
-  next(timeoutMs?: number): Promise<Record<string, unknown>>;
-  exited: Promise<number | null>;
-}
-
-function run(
-  command: string,
-  args: string[],
-  options: { detached?: boolean; env?: NodeJS.ProcessEnv } = {},
-): Child {
-  const child = spawn(command, args, {
-    stdio: ['pipe', 'pipe', 'inherit'],
-    detached: options.detached,
-    env: options.env,
-  });
-  const lines: Record<string, unknown>[] = [];
-  const waiting: ((line: Record<string, unknown>) => void)[] = [];
-  let buffer = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString();
-    for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
-      const line = JSON.parse(buffer.slice(0, i)) as Record<string, unknown>;
-      buffer = buffer.slice(i + 1);
-      const wake = waiting.shift();
-      if (wake) wake(line);
-      else lines.push(line);
-    }
-  });
-  child.stdin!.on('error', () => undefined);
-  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
-  return {
-    child,
-    next(timeoutMs = 60_000) {
-      const ready = lines.shift();
-      if (ready) return Promise.resolve(ready);
-      return new Promise((done, fail) => {
-        const timer = setTimeout(
-          () => fail(new Error(`no line from ${child.pid} in ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-        waiting.push((line) => {
-          clearTimeout(timer);
-          done(line);
-        });
-      });
-    },
-    exited,
-  };
-}
+/** Runs a command whose stdout is JSON lines (the child script, or a process standing in for an owner). */
+const run = spawnLineChild;
 
 /** The pid of a process that has exited (and so holds nothing). */
 async function deadPid(): Promise<number> {
@@ -208,6 +144,7 @@ function refusal(fn: () => unknown): SqlConfigError {
 }
 
 describe('the lock of a PGlite data directory', () => {
+  let bundled: ChildScript;
   let dir: string;
   let script: string;
   const started: ChildProcess[] = [];
@@ -218,23 +155,13 @@ describe('the lock of a PGlite data directory', () => {
   };
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'agent-sessions-lock-'));
-    script = join(dir, 'child.mjs');
-    await build({
-      stdin: { contents: CHILD, resolveDir: root, loader: 'ts', sourcefile: 'child.ts' },
-      outfile: script,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      packages: 'external',
-      logLevel: 'error',
-    });
-    symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+    bundled = await bundleChildScript(CHILD, 'agent-sessions-lock-');
+    dir = bundled.dir;
+    script = bundled.path;
   }, 120_000);
   afterAll(() => {
     for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    bundled?.remove();
   });
 
   it('gives the lock to exactly one of 12 processes taking it at once over a stale lock, in each of 100 rounds', async () => {
@@ -263,7 +190,7 @@ describe('the lock of a PGlite data directory', () => {
         expect(existsSync(lockFile)).toBe(false);
       }
       for (const racer of racers) racer.child.stdin!.end('end\n');
-      for (const racer of racers) expect(await racer.exited).toBe(0);
+      for (const racer of racers) expect((await racer.exited).code).toBe(0);
     } finally {
       for (const racer of racers) racer.child.kill('SIGKILL');
     }
@@ -293,7 +220,7 @@ describe('the lock of a PGlite data directory', () => {
         expect(await winner.next()).toEqual({ written: true });
         winner.child.stdin!.end('close\n');
         expect(await winner.next()).toEqual({ closed: true });
-        expect(await winner.exited).toBe(0);
+        expect((await winner.exited).code).toBe(0);
         winners.push(winner.child.pid!);
         expect(existsSync(lockFile)).toBe(false);
       } finally {
@@ -321,7 +248,7 @@ describe('the lock of a PGlite data directory', () => {
       expect(error.field).toBe('dataDir');
       expect(error.message).toContain(`already open in process ${holder.child.pid}`);
       holder.child.stdin!.end('release\n');
-      expect(await holder.exited).toBe(0);
+      expect((await holder.exited).code).toBe(0);
     } finally {
       holder.child.kill('SIGKILL');
     }
@@ -416,7 +343,7 @@ describe('the lock of a PGlite data directory', () => {
         await pause(600);
         expect(Date.now() - statSync(lockPathOf(dataDir)).mtimeMs).toBeLessThan(1_000);
         holder.child.stdin!.end('release\n');
-        expect(await holder.exited).toBe(0);
+        expect((await holder.exited).code).toBe(0);
         expect(existsSync(lockPathOf(dataDir))).toBe(false);
       } finally {
         holder.child.kill('SIGKILL');
@@ -448,12 +375,12 @@ describe('the lock of a PGlite data directory', () => {
             const line = await second.next();
             expect(line.code).toBe('CONFIG');
             expect(line.message).toMatch(/held by process 1 in another pid namespace \(another container\)/);
-            expect(await second.exited).toBe(0);
+            expect((await second.exited).code).toBe(0);
           } finally {
             killGroup(second.child);
           }
           first.child.stdin!.end('release\n');
-          expect(await first.exited).toBe(0);
+          expect((await first.exited).code).toBe(0);
         } finally {
           killGroup(first.child);
         }
@@ -479,7 +406,7 @@ describe('the lock of a PGlite data directory', () => {
         await pause(1_000);
         const again = inNamespace('open', dataDir);
         expect(await again.next()).toEqual({ opened: 1, rows: 1 });
-        expect(await again.exited).toBe(0);
+        expect((await again.exited).code).toBe(0);
       },
       120_000,
     );
