@@ -18,6 +18,7 @@ import type { AppendEventOptions, EventWindowOptions } from '../session/options.
 import type { Session } from '../session/session.js';
 import { newStateMap, TRACKS_STATE_KEY } from '../session/state.js';
 import { addTrackEvent, type TrackEvent } from '../session/track.js';
+import { windowAround, windowRoles } from '../session/window.js';
 import type { MemoryContext } from './context.js';
 import { notFound } from './store.js';
 import { indexWithTrack } from './tracks.js';
@@ -107,10 +108,14 @@ export async function getEventWindow(
   const anchorId = eventWindowArgs(key, anchorEventId, options);
   const record = mem.store.liveRecord(key, mem.store.nowMs());
   const anchor = record ? record.events.findIndex((stored) => stored.event.id === anchorId) : -1;
-  if (!record || anchor < 0) {
-    throw new NotFoundError(`anchor event not found: ${anchorId}`, { field: 'anchorEventId' });
-  }
-  return record.events
-    .slice(Math.max(0, anchor - options.before), anchor + options.after + 1)
-    .map((stored) => decodeEvent(stored.json));
+  const window =
+    record && anchor >= 0
+      ? windowAround(record.events.length, (i) => decodeEvent(record.events[i]!.json), anchor, {
+          before: options.before,
+          after: options.after,
+          roles: windowRoles(options.roles),
+        })
+      : undefined;
+  if (!window) throw new NotFoundError(`anchor event not found: ${anchorId}`, { field: 'anchorEventId' });
+  return window;
 }

@@ -41,11 +41,20 @@ export interface TrackEventsOptions {
   eventTime?: Date;
 }
 
+/**
+ * The events around an anchor, as trpc-agent-go's GetEventWindow gives them: a window shows only
+ * messages with text (see session/window.ts), and counts only those.
+ */
 export interface EventWindowOptions {
-  /** How many stored events before the anchor to include. */
+  /** How many shown events before the anchor to include. */
   before: number;
-  /** How many stored events after the anchor to include. */
+  /** How many shown events after the anchor to include. */
   after: number;
+  /**
+   * Only messages of these roles (`user`, `assistant`, `tool`; a tool result is `tool`), the
+   * anchor included; absent, empty or all blank: every role.
+   */
+  roles?: readonly string[];
 }
 
 /** What `SessionService.replaceEvents` replaces, with what, and on which conditions. */
@@ -163,4 +172,10 @@ export function checkEventWindowOptions(options: EventWindowOptions): void {
     throw new InvalidArgumentError('window', 'must be { before, after }');
   checkCount('before', options.before ?? Number.NaN, 0);
   checkCount('after', options.after ?? Number.NaN, 0);
+  const roles: unknown = options.roles;
+  if (roles === undefined) return;
+  if (!Array.isArray(roles)) throw new InvalidArgumentError('roles', 'must be an array of role names');
+  for (let i = 0; i < roles.length; i++) {
+    if (typeof roles[i] !== 'string') throw new InvalidArgumentError(`roles[${i}]`, 'must be a string');
+  }
 }

@@ -173,9 +173,14 @@ describe.each(databases)('rows written by trpc-agent-go, on %s', (_name, open) =
     expect(text(listed?.state.key1)).toBe('value1');
   });
 
-  it('finds a window around a Go event', async () => {
-    const window = await svc.getEventWindow(key, 'evt-call-1', { before: 1, after: 1 });
-    expect(window.map((e) => e.id)).toEqual(['evt-user-1', 'evt-call-1', 'evt-tool-1']);
+  it('finds a window around a Go event as Go does: messages with text only, a tool call never', async () => {
+    const window = await svc.getEventWindow(key, 'evt-tool-1', { before: 1, after: 1 });
+    expect(window.map((e) => e.id)).toEqual(['evt-user-1', 'evt-tool-1', 'evt-answer-1']);
+    const tools = await svc.getEventWindow(key, 'evt-tool-1', { before: 5, after: 5, roles: ['tool'] });
+    expect(tools.map((e) => e.id)).toEqual(['evt-tool-1']);
+    await expect(svc.getEventWindow(key, 'evt-call-1', { before: 1, after: 1 })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
   });
 
   it('appends to the Go session, keeping the envelope Go reads (its id, createdAt and keys)', async () => {

@@ -10,9 +10,10 @@ import { NotFoundError } from '../../session/errors.js';
 import { type Event, isPersistableEvent } from '../../session/event.js';
 import { applyToCallerSession, runAppendEventHooks } from '../../session/hooks.js';
 import { type SessionKey, sessionKeyOf } from '../../session/keys.js';
-import type { AppendEventOptions, EventWindowOptions } from '../../session/options.js';
+import { type AppendEventOptions, type EventWindowOptions, MAX_COUNT } from '../../session/options.js';
 import type { Session } from '../../session/session.js';
 import { formatRfc3339Nano, toSqlTimestamp } from '../../session/time.js';
+import { inWindow, windowRoles } from '../../session/window.js';
 import type { SqlExecutor } from '../../sql/client.js';
 import { EnqueueAbortedError } from '../async/errors.js';
 import { appendEventsBatch, type EventBatchItem } from '../queries/append-batch.js';
@@ -138,6 +139,14 @@ function persistEvent(
   });
 }
 
+/**
+ * The rows to read for a window side that still wants `want` shown events. A window counts only
+ * the events it shows (see session/window.ts), and SQL cannot tell which those are; twice as many
+ * rows and a few more cover a conversation's tool calls (about one event in four) without a
+ * second round trip.
+ */
+const pageFor = (want: number) => (want === 0 ? 0 : Math.min(want * 2 + 8, MAX_COUNT));
+
 export function getEventWindow(
   ctx: ServiceContext,
   key: SessionKey,
@@ -146,17 +155,56 @@ export function getEventWindow(
 ): Promise<Event[]> {
   const anchorId = eventWindowArgs(key, anchorEventId, options);
   const readKey = sessionKeyOf(key);
+  const roles = windowRoles(options.roles);
   return ctx.run('getEventWindow', async (db) => {
-    const query = q.eventWindow(ctx.tables, {
-      key: readKey,
-      anchorId,
-      before: options.before,
-      after: options.after,
-      now: toSqlTimestamp(ctx.now()),
-    });
-    const { rows } = await exec<q.EventWindowRow>(db, query);
-    if (rows.length === 0)
+    const now = toSqlTimestamp(ctx.now());
+    const { rows } = await exec<q.EventWindowRow>(
+      db,
+      q.eventWindow(ctx.tables, {
+        key: readKey,
+        anchorId,
+        before: pageFor(options.before),
+        after: pageFor(options.after),
+        now,
+      }),
+    );
+    const anchorRow = rows.find((row) => row.part === 'a');
+    const anchor = anchorRow ? decodeEvents([anchorRow], readKey)[0]! : undefined;
+    if (!anchor || !inWindow(anchor, roles))
       throw new NotFoundError(`anchor event not found: ${anchorId}`, { field: 'anchorEventId' });
-    return decodeEvents([...rows].sort(byStoredOrder), readKey);
+
+    /** The first `want` shown events of one side, nearest first, reading pages while it is short. */
+    const side = async (part: 'b' | 'f', want: number): Promise<Event[]> => {
+      const shown: Event[] = [];
+      const nearestFirst = (page: q.EventWindowRow[]) =>
+        page.sort(part === 'b' ? (x, y) => byStoredOrder(y, x) : byStoredOrder);
+      let page = nearestFirst(rows.filter((row) => row.part === part));
+      let asked = pageFor(want);
+      while (shown.length < want) {
+        for (const row of page) {
+          const event = decodeEvents([row], readKey)[0]!;
+          if (inWindow(event, roles) && shown.push(event) === want) return shown;
+        }
+        const last = page.at(-1);
+        if (!last || page.length < asked) return shown;
+        asked = pageFor(want - shown.length);
+        const next = await exec<q.EventWindowRow>(
+          db,
+          q.eventWindowPage(ctx.tables, {
+            key: readKey,
+            side: part,
+            createdAt: last.created_at,
+            rowId: last.row_id,
+            limit: asked,
+            now,
+          }),
+        );
+        page = nearestFirst(next.rows);
+      }
+      return shown;
+    };
+    const before = await side('b', options.before);
+    const after = await side('f', options.after);
+    return [...before.reverse(), anchor, ...after];
   });
 }

@@ -114,19 +114,39 @@ LIMIT 1`;
   return { text, params: p.values };
 }
 
-/** A row of {@link eventWindow}. */
+/** A row of {@link eventWindow} and {@link eventWindowPage}. */
 export interface EventWindowRow {
+  /** The anchor `a`, or a row before (`b`) or after (`f`) it; the anchor comes first. */
+  part: 'a' | 'b' | 'f';
   row_id: string;
   body: string;
   /** As the database wrote it (see compareStored). */
   created_at: string;
 }
 
+/** The live session row, and the events stored since it was created (not those of an earlier session with its id). */
+function windowScope(t: TableNames, k: KeyParams, now: string) {
+  return {
+    session: `SELECT created_at FROM ${t.sessionStates.qualified} WHERE ${matchesKey(k)} AND ${isLive(now)}`,
+    inSession: `${matchesKey(k, 'e')} AND e.deleted_at IS NULL AND e.created_at >= s.created_at`,
+  };
+}
+
+/** Stored events strictly before (`b`) or after (`f`) the place `(c.created_at, c.id)`, nearest first. */
+function neighbours(events: string, inSession: string, side: 'b' | 'f', limit: string, from: string): string {
+  const [cmp, order] = side === 'b' ? ['<', 'DESC'] : ['>', 'ASC'];
+  return `SELECT '${side}', e.id::text, e.event::text, e.created_at::text FROM ${events} e, s, ${from} c
+ WHERE ${inSession} AND e.created_at ${cmp}= c.created_at AND (e.created_at, e.id) ${cmp} (c.created_at, c.id)
+ ORDER BY e.created_at ${order}, e.id ${order}
+ LIMIT ${limit}`;
+}
+
 /**
- * The anchor event (the first live event whose JSON `id` is `anchorId`) with up to `before` live
- * events stored before it and `after` after it, in one statement. Only events stored since the
- * session was created count, so a window never reaches into an earlier session with the same id.
- * No rows: the session is missing or expired, or has no such event.
+ * The anchor event (the first live event whose JSON `id` is `anchorId`) with the first page of
+ * the live events stored before it (`before` rows at most, nearest first) and after it (`after`),
+ * in one statement. A window counts only the events it shows (see session/window.ts), which SQL
+ * cannot tell, so the caller reads further pages with {@link eventWindowPage} while a side is
+ * short. No rows: the session is missing or expired, or has no such event.
  */
 export function eventWindow(
   t: TableNames,
@@ -136,25 +156,40 @@ export function eventWindow(
   const k = keyParams(p, a.key);
   const now = p.add(a.now, 'timestamp');
   const events = t.sessionEvents.qualified;
-  const inSession = `${matchesKey(k, 'e')} AND e.deleted_at IS NULL AND e.created_at >= s.created_at`;
-  const text = `WITH s AS (
-  SELECT created_at FROM ${t.sessionStates.qualified} WHERE ${matchesKey(k)} AND ${isLive(now)}
-), a AS (
+  const { session, inSession } = windowScope(t, k, now);
+  const text = `WITH s AS (${session}), a AS (
   SELECT e.id, e.created_at FROM ${events} e, s
   WHERE ${inSession} AND e.event->>'id' = ${p.add(a.anchorId, 'text')}
   ORDER BY e.created_at, e.id
   LIMIT 1
 )
-SELECT e.id::text AS row_id, e.event::text AS body, e.created_at::text AS created_at FROM ${events} e JOIN a ON e.id = a.id
+SELECT 'a' AS part, e.id::text AS row_id, e.event::text AS body, e.created_at::text AS created_at
+ FROM ${events} e JOIN a ON e.id = a.id
 UNION ALL
-(SELECT e.id::text, e.event::text, e.created_at::text FROM ${events} e, s, a
- WHERE ${inSession} AND e.created_at <= a.created_at AND (e.created_at, e.id) < (a.created_at, a.id)
- ORDER BY e.created_at DESC, e.id DESC
- LIMIT ${p.add(a.before, 'int')})
+(${neighbours(events, inSession, 'b', p.add(a.before, 'int'), 'a')})
 UNION ALL
-(SELECT e.id::text, e.event::text, e.created_at::text FROM ${events} e, s, a
- WHERE ${inSession} AND e.created_at >= a.created_at AND (e.created_at, e.id) > (a.created_at, a.id)
- ORDER BY e.created_at, e.id
- LIMIT ${p.add(a.after, 'int')})`;
+(${neighbours(events, inSession, 'f', p.add(a.after, 'int'), 'a')})`;
+  return { text, params: p.values };
+}
+
+/**
+ * The next page of one side of a window: up to `limit` live events of the session stored before
+ * (`b`) or after (`f`) the event at `(createdAt, rowId)`, nearest first. No rows once the side
+ * is exhausted, or the session is gone.
+ */
+export function eventWindowPage(
+  t: TableNames,
+  a: { key: SessionKey; side: 'b' | 'f'; createdAt: string; rowId: string; limit: number; now: string },
+): SqlQuery {
+  const p = new Params();
+  const k = keyParams(p, a.key);
+  const now = p.add(a.now, 'timestamp');
+  const { session, inSession } = windowScope(t, k, now);
+  const text = `WITH s AS (${session}), c AS (
+  SELECT ${p.add(a.createdAt, 'timestamp')} AS created_at, ${p.add(a.rowId, 'bigint')} AS id
+)
+SELECT part, row_id, body, created_at FROM (
+${neighbours(t.sessionEvents.qualified, inSession, a.side, p.add(a.limit, 'int'), 'c')}
+) AS page(part, row_id, body, created_at)`;
   return { text, params: p.values };
 }

@@ -43,7 +43,10 @@ export class Params {
   readonly values: unknown[] = [];
 
   /** Adds a value; the placeholder may be used any number of times in the statement. */
-  add(value: unknown, type: 'text' | 'text[]' | 'int' | 'jsonb' | 'timestamp' | 'timestamptz'): string {
+  add(
+    value: unknown,
+    type: 'text' | 'text[]' | 'int' | 'bigint' | 'jsonb' | 'timestamp' | 'timestamptz',
+  ): string {
     this.values.push(value);
     return `$${this.values.length}::${type}`;
   }

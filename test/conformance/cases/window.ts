@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import type { Event } from '../../../src/session/event.js';
-import { type Env, expectError, type Harness, ids } from './harness.js';
+import { type Env, expectError, expectInvalid, type Harness, ids } from './harness.js';
 
 /** A session `s` with six alternating text messages, e1 (user) to e6 (assistant). */
 async function conversation(t: Env): Promise<Event[]> {
@@ -18,7 +18,126 @@ async function conversation(t: Env): Promise<Event[]> {
   return events;
 }
 
+/** An assistant's tool call: stored, but never shown in a window. */
+function toolCall(t: Env, id: string): Event {
+  return t.message('assistant', {
+    role: 'assistant',
+    tool_calls: [{ type: 'function', id, function: { name: 'weather', arguments: '{}' } }],
+  });
+}
+
+/** A tool's result: shown, under the role `tool`. */
+function toolResult(t: Env, id: string): Event {
+  return t.message('weather', { role: 'tool', content: '{"temp":24}', tool_id: id, tool_name: 'weather' });
+}
+
+/**
+ * A turn with every kind of event a window skips, between a question and an answer: a tool call,
+ * a reasoning-only message, an image alone, blank text (Go's white space: U+0085, U+3000), a
+ * system message; and what it shows: a tool result, text in a content part, a message without a
+ * role (an assistant's), text that is only a U+FEFF (which Go's TrimSpace keeps).
+ */
+async function mixedTurn(t: Env) {
+  const session = await t.create('s');
+  const e = {
+    question: t.user('what is the weather?'),
+    call: toolCall(t, 'c1'),
+    result: toolResult(t, 'c1'),
+    reasoning: t.message('assistant', { role: 'assistant', reasoning_content: 'thinking' }),
+    image: t.message('user', {
+      role: 'user',
+      content_parts: [{ type: 'image', image: { url: 'https://example.com/a.png', data: null } }],
+    }),
+    blank: t.message('assistant', { role: 'assistant', content: ' \u0085\u3000\t' }),
+    system: t.message('system', { role: 'system', content: 'be brief' }),
+    part: t.message('user', {
+      role: 'user',
+      content: ' ',
+      content_parts: [{ type: 'text', text: 'from a part' }],
+    }),
+    noRole: t.message('assistant', { role: '', content: 'no role' } as never),
+    bom: t.message('assistant', { role: 'assistant', content: '\ufeff' }),
+    answer: t.assistant('sunny'),
+  };
+  await t.append(session, ...Object.values(e));
+  await t.svc.flush();
+  return e;
+}
+
 export function windowCases(h: Harness): void {
+  it('shows only messages with text, as Go does: tool calls, reasoning, images, blank text and system messages are skipped and not counted', () =>
+    h.run({}, async (t) => {
+      const e = await mixedTurn(t);
+      const window = await t.svc.getEventWindow(t.key('s'), e.result.id, { before: 5, after: 5 });
+      expect(ids(window)).toEqual(ids([e.question, e.result, e.part, e.noRole, e.bom, e.answer]));
+      const narrow = await t.svc.getEventWindow(t.key('s'), e.part.id, { before: 1, after: 1 });
+      expect(ids(narrow)).toEqual(ids([e.result, e.part, e.noRole]));
+    }));
+
+  it('refuses an anchor the window would not show (a tool call, a reasoning-only message) with NOT_FOUND', () =>
+    h.run({}, async (t) => {
+      const e = await mixedTurn(t);
+      for (const anchor of [e.call, e.reasoning, e.image, e.blank, e.system]) {
+        await expectError(
+          () => t.svc.getEventWindow(t.key('s'), anchor.id, { before: 1, after: 1 }),
+          'NOT_FOUND',
+          'anchorEventId',
+        );
+      }
+    }));
+
+  it('narrows the window to the roles given, the anchor included; a tool result is a tool message', () =>
+    h.run({}, async (t) => {
+      const e = await mixedTurn(t);
+      const key = t.key('s');
+      const users = await t.svc.getEventWindow(key, e.part.id, { before: 9, after: 9, roles: ['user'] });
+      expect(ids(users)).toEqual(ids([e.question, e.part]));
+      const some = await t.svc.getEventWindow(key, e.result.id, {
+        before: 9,
+        after: 9,
+        roles: [' tool ', 'assistant'],
+      });
+      expect(ids(some)).toEqual(ids([e.result, e.noRole, e.bom, e.answer]));
+      const all = await t.svc.getEventWindow(key, e.result.id, { before: 9, after: 9, roles: ['', '  '] });
+      expect(ids(all)).toHaveLength(6);
+      await expectError(
+        () => t.svc.getEventWindow(key, e.question.id, { before: 1, after: 1, roles: ['assistant'] }),
+        'NOT_FOUND',
+      );
+      await expectError(
+        () => t.svc.getEventWindow(key, e.system.id, { before: 1, after: 1, roles: ['system'] }),
+        'NOT_FOUND',
+      );
+    }));
+
+  it('counts past long runs of skipped events on both sides', () =>
+    h.run({}, async (t) => {
+      const session = await t.create('s');
+      const calls = (n: number, tag: string) =>
+        Array.from({ length: n }, (_, i) => toolCall(t, `${tag}${i}`));
+      const first = t.user('first');
+      const middle = t.assistant('middle');
+      const last = t.user('last');
+      await t.append(session, first, ...calls(40, 'a'), middle, ...calls(40, 'b'), last, ...calls(5, 'c'));
+      await t.svc.flush();
+      const window = await t.svc.getEventWindow(t.key('s'), middle.id, { before: 1, after: 3 });
+      expect(ids(window)).toEqual(ids([first, middle, last]));
+    }));
+
+  it('refuses roles that are not an array of strings, naming the field', () =>
+    h.run({}, async (t) => {
+      const events = await conversation(t);
+      const key = t.key('s');
+      await expectInvalid(
+        () => t.svc.getEventWindow(key, events[0]!.id, { before: 1, after: 1, roles: 'user' as never }),
+        'roles',
+      );
+      await expectInvalid(
+        () => t.svc.getEventWindow(key, events[0]!.id, { before: 1, after: 1, roles: ['user', 7] as never }),
+        'roles[1]',
+      );
+    }));
+
   it('returns before events, the anchor and after events, oldest first', () =>
     h.run({}, async (t) => {
       const events = await conversation(t);
