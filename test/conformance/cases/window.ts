@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import type { Event } from '../../../src/session/event.js';
 import { type Env, expectError, expectInvalid, type Harness, ids } from './harness.js';
@@ -64,7 +65,91 @@ async function mixedTurn(t: Env) {
   return e;
 }
 
+const SEED = Number(process.env.FC_SEED ?? 20_261_206);
+
+/** The kinds of event a generated session holds, and the role a window files each under (none: skipped). */
+const KINDS = {
+  user: 'user',
+  assistant: 'assistant',
+  result: 'tool',
+  part: 'user',
+  call: undefined,
+  reasoning: undefined,
+  blank: undefined,
+  system: undefined,
+} as const;
+type Kind = keyof typeof KINDS;
+
+function eventOf(t: Env, kind: Kind, n: number): Event {
+  switch (kind) {
+    case 'user':
+      return t.user(`u${n}`);
+    case 'assistant':
+      return t.assistant(`a${n}`);
+    case 'result':
+      return toolResult(t, `c${n}`);
+    case 'part':
+      return t.message('user', {
+        role: 'user',
+        content: '',
+        content_parts: [{ type: 'text', text: `p${n}` }],
+      });
+    case 'call':
+      return toolCall(t, `c${n}`);
+    case 'reasoning':
+      return t.message('assistant', { role: 'assistant', reasoning_content: `r${n}` });
+    case 'blank':
+      return t.message('assistant', { role: 'assistant', content: '\u3000 \n' });
+    case 'system':
+      return t.message('system', { role: 'system', content: `s${n}` });
+  }
+}
+
 export function windowCases(h: Harness): void {
+  it('matches a plain filter of the stored list, for generated sessions, anchors, sizes and roles', () =>
+    h.run({}, async (t) => {
+      const kind = fc.constantFrom(...(Object.keys(KINDS) as Kind[]));
+      const roles = fc.option(fc.subarray(['user', 'assistant', 'tool', 'system']), { nil: undefined });
+      let run = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(kind, { minLength: 1, maxLength: 40 }),
+          fc.nat(),
+          fc.nat({ max: 12 }),
+          fc.nat({ max: 12 }),
+          roles,
+          async (kinds, at, before, after, only) => {
+            const sessionId = `p${run++}`;
+            const session = await t.create(sessionId);
+            const events = kinds.map((k, n) => eventOf(t, k, n));
+            await t.append(session, ...events);
+            await t.svc.flush();
+            // The model: the events a window shows, as a list; the anchor's place in it.
+            const allowed = new Set(only?.length ? only : ['user', 'assistant', 'tool']);
+            const shown = events.filter(
+              (_, i) => KINDS[kinds[i]!] !== undefined && allowed.has(KINDS[kinds[i]!]!),
+            );
+            const anchor = events[at % events.length]!;
+            const place = shown.indexOf(anchor);
+            const call = () =>
+              t.svc.getEventWindow(t.key(sessionId), anchor.id, {
+                before,
+                after,
+                ...(only ? { roles: only } : {}),
+              });
+            if (place < 0) {
+              await expectError(call, 'NOT_FOUND', 'anchorEventId');
+              return;
+            }
+            expect(ids(await call())).toEqual(
+              ids(shown.slice(Math.max(0, place - before), place + after + 1)),
+            );
+          },
+        ),
+        { seed: SEED, numRuns: 25 },
+      );
+    }));
+
   it('shows only messages with text, as Go does: tool calls, reasoning, images, blank text and system messages are skipped and not counted', () =>
     h.run({}, async (t) => {
       const e = await mixedTurn(t);
