@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { encodeEvent } from './codec/index.js';
 import { callerValueError, InvalidArgumentError } from './errors.js';
 import type { Event } from './event.js';
+import { goTrimSpace, isGoBlank } from './go-text.js';
 import { checkSessionKey, checkStateKey, checkStoredText, checkUserKey, type SessionKey } from './keys.js';
 import {
   type AppendEventOptions,
@@ -129,15 +130,15 @@ export function eventWindowArgs(
 }
 
 /**
- * The anchor of getEventWindow: a non-blank event id, trimmed. An id no event can have (NUL, an
+ * The anchor of getEventWindow: a non-blank event id, trimmed as Go trims it. An id no event can have (NUL, an
  * unpaired surrogate) is refused: sent to PostgreSQL it would fail, or, as the driver writes
  * U+FFFD for a lone surrogate, find an event whose id holds U+FFFD, where memory finds none.
  */
 export function anchorIdArg(anchorEventId: unknown): string {
-  if (typeof anchorEventId !== 'string' || anchorEventId.trim() === '')
+  if (typeof anchorEventId !== 'string' || isGoBlank(anchorEventId))
     throw new InvalidArgumentError('anchorEventId', 'is required');
   checkStoredText('anchorEventId', anchorEventId);
-  return anchorEventId.trim();
+  return goTrimSpace(anchorEventId);
 }
 
 /**

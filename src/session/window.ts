@@ -6,17 +6,12 @@
  * be such a message too, and `before` and `after` count only such messages.
  */
 import type { Event } from './event.js';
+import { goTrimSpace, isGoBlank } from './go-text.js';
 
 /** The roles a window knows; a message of another role is never shown. */
 export type WindowRole = 'user' | 'assistant' | 'tool';
 
-/**
- * Go's `unicode.IsSpace` (the Unicode White_Space property), which `strings.TrimSpace` trims.
- * Not JavaScript's `trim()`: that trims U+FEFF, which Go keeps, and keeps U+0085, which Go trims.
- */
-const GO_SPACE = /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$/;
-
-const hasText = (text: unknown): boolean => typeof text === 'string' && !GO_SPACE.test(text);
+const hasText = (text: unknown): boolean => typeof text === 'string' && !isGoBlank(text);
 
 /**
  * The role a window files the event under, or undefined when the event is not shown: a tool
@@ -34,9 +29,9 @@ export function windowRoleOf(event: Event): WindowRole | undefined {
   return text ? role : undefined;
 }
 
-/** The roles a window is narrowed to, trimmed, blanks dropped; undefined (every role) when none is left. */
+/** The roles a window is narrowed to, trimmed as Go trims, blanks dropped; undefined (every role) when none is left. */
 export function windowRoles(roles: readonly string[] | undefined): ReadonlySet<string> | undefined {
-  const set = new Set((roles ?? []).map((role) => role.trim()).filter((role) => role !== ''));
+  const set = new Set((roles ?? []).map(goTrimSpace).filter((role) => role !== ''));
   return set.size > 0 ? set : undefined;
 }
 

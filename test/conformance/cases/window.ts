@@ -209,6 +209,30 @@ export function windowCases(h: Harness): void {
       expect(ids(window)).toEqual(ids([first, middle, last]));
     }));
 
+  it("trims the anchor id and the roles as Go's TrimSpace does: U+0085 is space, U+FEFF is not", () =>
+    h.run({}, async (t) => {
+      const events = await conversation(t);
+      const key = t.key('s');
+      const id = events[2]!.id;
+      const window = await t.svc.getEventWindow(key, `\u0085\u3000${id}\u0085`, { before: 1, after: 1 });
+      expect(ids(window)).toEqual(ids(events.slice(1, 4)));
+      await expectError(() => t.svc.getEventWindow(key, `\ufeff${id}`, { before: 1, after: 1 }), 'NOT_FOUND');
+      await expectInvalid(
+        () => t.svc.getEventWindow(key, '\u0085\u2028', { before: 1, after: 1 }),
+        'anchorEventId',
+      );
+      const users = await t.svc.getEventWindow(key, id, {
+        before: 5,
+        after: 5,
+        roles: ['user\u0085', '\u0085'],
+      });
+      expect(ids(users)).toEqual(ids([events[0]!, events[2]!, events[4]!]));
+      await expectError(
+        () => t.svc.getEventWindow(key, id, { before: 1, after: 1, roles: ['\ufeffuser'] }),
+        'NOT_FOUND',
+      );
+    }));
+
   it('refuses roles that are not an array of strings, naming the field', () =>
     h.run({}, async (t) => {
       const events = await conversation(t);
