@@ -39,6 +39,8 @@ export interface ParsedConnectionString {
   sslRootCert?: string;
   sslCert?: string;
   sslKey?: string;
+  /** The passphrase of an encrypted sslkey (libpq's sslpassword). */
+  sslPassword?: string;
   applicationName?: string;
   connectTimeoutMs?: number;
   /** libpq `options` plus `-c name=value` for every parameter libpq itself does not know. */
@@ -61,7 +63,6 @@ const IGNORED = new Set([
   'keepalives_count',
   'tcp_user_timeout',
   'sslcompression',
-  'sslpassword',
   'sslcrl',
   'sslcrldir',
   'sslsni',
@@ -135,6 +136,9 @@ function apply(field: string, dsn: string, out: ParsedConnectionString, key: str
       return;
     case 'sslkey':
       out.sslKey = value;
+      return;
+    case 'sslpassword':
+      out.sslPassword = value;
       return;
     case 'application_name':
       out.applicationName = value;

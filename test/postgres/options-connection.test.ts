@@ -8,6 +8,7 @@ import {
 } from '../../src/postgres/connection/connection-string.js';
 import { checkConnection, openConnection, planConnection } from '../../src/postgres/connection/open.js';
 import { DEFAULT_POOL_SETTINGS } from '../../src/postgres/connection/pool-settings.js';
+import { redactorFor, secretsOf } from '../../src/postgres/connection/secrets.js';
 import { sslFor } from '../../src/postgres/connection/tls.js';
 import { type PostgresSessionServiceOptions, resolvePostgresOptions } from '../../src/postgres/options.js';
 import { ConfigError, StorageError } from '../../src/session/errors.js';
@@ -335,6 +336,17 @@ describe('describing and printing a connection', () => {
       'postgres://alice:***@inst/db?sslmode=disable (instance "main")',
       'a pglite client supplied by the caller',
     ]);
+  });
+
+  it("hides a DSN's sslpassword, the key's passphrase, wherever a redacted text holds it", () => {
+    const passphrase = 'k3y p@ss/?#';
+    const dsn = `postgres://alice@h/db?sslmode=require&sslpassword=${encodeURIComponent(passphrase)}`;
+    expect(secretsOf({ dsn })).toContain(passphrase);
+    const redact = redactorFor({ dsn });
+    expect(redact(`bad decrypt with "${passphrase}"`)).toBe('bad decrypt with "***"');
+    const p = plan({ dsn, extraOptions: {} });
+    expect(inspect(p, { depth: 10 })).not.toContain(passphrase);
+    expect(JSON.stringify(p)).not.toContain(passphrase);
   });
 
   it('hides the password when a plan is inspected or serialized', () => {

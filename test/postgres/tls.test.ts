@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkConnection, openConnection } from '../../src/postgres/connection/open.js';
 import { type PostgresSessionServiceOptions, resolvePostgresOptions } from '../../src/postgres/options.js';
 import { PostgresSessionService } from '../../src/postgres/service.js';
-import { hasOpenssl, makeCertificates } from '../support/certificates.js';
+import { CLIENT_KEY_PASSPHRASE, hasOpenssl, makeCertificates } from '../support/certificates.js';
 import { type Cluster, postgresBin, startCluster } from '../support/cluster.js';
 
 const skip = !postgresBin
@@ -156,6 +156,37 @@ describe.skipIf(skip !== undefined)('TLS to a server with a certificate made by 
     expect(await tlsInUse({ dsn })).toBe(true);
     const wrong = `postgres://postgres@127.0.0.1:${cluster.port}/postgres?sslmode=verify-full&sslrootcert=${file('ca.crt')}`;
     expect(await refusal({ dsn: wrong })).toMatch(/altnames|host ?name|does not match/i);
+  });
+
+  it('require with a root certificate checks the chain, as libpq and pgx do, from options and from a DSN', async () => {
+    expect(await tlsInUse(base({ sslMode: 'require', sslRootCert: file('ca.crt') }))).toBe(true);
+    expect(await refusal(base({ sslMode: 'require', sslRootCert: file('other-ca.crt') }))).toMatch(
+      /certificate/i,
+    );
+    const dsn = (ca: string) =>
+      `postgres://postgres@127.0.0.1:${cluster.port}/postgres?sslmode=require&sslrootcert=${file(ca)}`;
+    expect(await tlsInUse({ dsn: dsn('ca.crt') })).toBe(true);
+    expect(await refusal({ dsn: dsn('other-ca.crt') })).toMatch(/certificate/i);
+  });
+
+  it('refuses sslrootcert=system with a mode weaker than verify-full, naming the rule', () => {
+    for (const sslMode of ['require', 'verify-ca'] as const) {
+      expect(() => openConnection(resolvePostgresOptions(base({ sslMode, sslRootCert: 'system' })))).toThrow(
+        /may not be used with sslrootcert=system/,
+      );
+    }
+    const dsn = `postgres://postgres@127.0.0.1:${cluster.port}/postgres?sslmode=require&sslrootcert=system`;
+    expect(() => openConnection(resolvePostgresOptions({ dsn }))).toThrow(/verify-full/);
+  });
+
+  it('decrypts a client key with the DSN sslpassword, and is refused with a wrong one', async () => {
+    const dsn = (password: string) =>
+      `postgres://postgres@localhost:${cluster.port}/certdb?sslmode=verify-full&sslrootcert=${file('ca.crt')}` +
+      `&sslcert=${file('client.crt')}&sslkey=${file('client-enc.key')}&sslpassword=${encodeURIComponent(password)}`;
+    expect(await tlsInUse({ dsn: dsn(CLIENT_KEY_PASSPHRASE) })).toBe(true);
+    const refused = await refusal({ dsn: dsn('Wr0ng-pass') });
+    expect(refused).toMatch(/decrypt/i);
+    expect(refused).not.toContain('Wr0ng-pass');
   });
 
   it('runs a session service over verify-full TLS', async () => {

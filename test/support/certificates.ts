@@ -1,11 +1,14 @@
 /**
  * Certificates for the TLS tests, made by openssl in a directory of the test's: a CA, a server
  * certificate for DNS:localhost only (so 127.0.0.1 is the wrong host name for verify-full), a
- * client certificate for user postgres, and an unrelated CA.
+ * client certificate for user postgres (its key also encrypted), and an unrelated CA.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
+/** The passphrase of client-enc.key: spaces and URL delimiters, as a DSN must percent-encode them. */
+export const CLIENT_KEY_PASSPHRASE = 'k3y p@ss/?#&';
 
 /** Whether the openssl command is there to make them. */
 export const hasOpenssl = (() => {
@@ -74,11 +77,21 @@ export function makeCertificates(dir: string): Record<string, string> {
   // No IP address in the certificate: connecting to 127.0.0.1 with verify-full is the wrong host name.
   signed('server', '/CN=localhost', 'subjectAltName=DNS:localhost\n');
   signed('client', '/CN=postgres', 'extendedKeyUsage=clientAuth\n');
+  // The client key again, encrypted with CLIENT_KEY_PASSPHRASE (libpq's sslpassword).
+  ssl(
+    'pkey',
+    '-in',
+    'client.key',
+    '-aes256',
+    '-passout',
+    `pass:${CLIENT_KEY_PASSPHRASE}`,
+    '-out',
+    'client-enc.key',
+  );
   const read = (name: string) => readFileSync(join(dir, name), 'utf8');
   return Object.fromEntries(
-    ['ca.crt', 'other-ca.crt', 'server.crt', 'server.key', 'client.crt', 'client.key'].map((f) => [
-      f,
-      read(f),
-    ]),
+    ['ca.crt', 'other-ca.crt', 'server.crt', 'server.key', 'client.crt', 'client.key', 'client-enc.key'].map(
+      (f) => [f, read(f)],
+    ),
   );
 }

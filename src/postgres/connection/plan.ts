@@ -64,6 +64,7 @@ export function fromConnectionString(
       rootCert: parsed.sslRootCert ?? files.rootCert,
       cert: parsed.sslCert ?? files.cert,
       key: parsed.sslKey ?? files.key,
+      keyPassword: parsed.sslPassword ?? files.keyPassword,
     },
     field,
   );

@@ -25,14 +25,16 @@ export interface SecretSources {
   readonly extraOptions?: unknown;
 }
 
-function passwordOf(connectionString: string | undefined): string | undefined {
-  if (!connectionString) return undefined;
+/** The secrets a connection string holds: its password and its sslpassword. */
+function passwordsOf(connectionString: string | undefined): string[] {
+  if (!connectionString) return [];
   try {
-    return parseConnectionString(connectionString).password;
+    const parsed = parseConnectionString(connectionString);
+    return [parsed.password, parsed.sslPassword].filter((s): s is string => s !== undefined);
   } catch {
     // An unparsable string is never quoted in errors (see connection-string.ts), so there is
     // nothing to hide.
-    return undefined;
+    return [];
   }
 }
 
@@ -45,19 +47,17 @@ function secretValuesOf(value: unknown, out: string[], depth = 0): void {
 }
 
 /**
- * Every secret the options hold, from every source: the `password` option, the DSN's password,
- * the registered instance's password and extraOptions, the service's extraOptions, and
- * `PGPASSWORD` (which node-postgres reads when nothing else gives a password).
+ * Every secret the options hold, from every source: the `password` option, the DSN's password
+ * and sslpassword, the registered instance's and its extraOptions, the service's extraOptions,
+ * and `PGPASSWORD` (which node-postgres reads when nothing else gives a password).
  */
 export function secretsOf(o: SecretSources, env: NodeJS.ProcessEnv = process.env): string[] {
   const out: string[] = [];
   if (typeof o.password === 'string') out.push(o.password);
-  const fromDsn = passwordOf(o.dsn);
-  if (fromDsn !== undefined) out.push(fromDsn);
+  out.push(...passwordsOf(o.dsn));
   if (o.instance !== undefined) {
     const instance = getPostgresInstance(o.instance);
-    const fromInstance = passwordOf(instance?.connectionString);
-    if (fromInstance !== undefined) out.push(fromInstance);
+    out.push(...passwordsOf(instance?.connectionString));
     secretValuesOf(instance?.extraOptions, out);
   }
   secretValuesOf(o.extraOptions, out);

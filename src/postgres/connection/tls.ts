@@ -39,21 +39,36 @@ export function readPem(path: string, param: string, field: string): string {
   }
 }
 
-/** PEM file paths of TLS, as libpq's sslrootcert, sslcert and sslkey. */
+/** PEM file paths of TLS, as libpq's sslrootcert, sslcert and sslkey, and sslkey's passphrase. */
 export interface TlsFiles {
   rootCert?: string | undefined;
   cert?: string | undefined;
   key?: string | undefined;
+  /** libpq's sslpassword: the passphrase of an encrypted key. */
+  keyPassword?: string | undefined;
 }
 
-/** node-postgres `ssl` for a mode and its files; the files matter only when TLS is on. */
+/**
+ * node-postgres `ssl` for a mode and its files; the files matter only when TLS is on. As in libpq
+ * (and pgx), `require` with a root certificate file checks the chain as `verify-ca` does: a DSN
+ * that names its CA keeps that check whatever client reads it. And as in libpq, the system's CAs
+ * (`sslrootcert=system`) go only with `verify-full`, since any public CA can sign a certificate
+ * for any host name.
+ */
 export function tlsSettings(mode: SslMode | DsnSslMode, files: TlsFiles, field: string): false | TlsOptions {
-  const ssl = sslFor(mode);
+  const system = files.rootCert === 'system';
+  if (system && (mode === 'require' || mode === 'verify-ca'))
+    throw new ConfigError(
+      field,
+      `sslmode "${mode}" may not be used with sslrootcert=system (use "verify-full")`,
+    );
+  const ssl = sslFor(mode === 'require' && files.rootCert && !system ? 'verify-ca' : mode);
   if (!ssl) return false;
   const out: TlsOptions = { ...ssl };
-  if (files.rootCert && files.rootCert !== 'system') out.ca = readPem(files.rootCert, 'sslrootcert', field);
+  if (files.rootCert && !system) out.ca = readPem(files.rootCert, 'sslrootcert', field);
   if (files.cert) out.cert = readPem(files.cert, 'sslcert', field);
   if (files.key) out.key = readPem(files.key, 'sslkey', field);
+  if (files.keyPassword !== undefined) out.passphrase = files.keyPassword;
   return out;
 }
 
