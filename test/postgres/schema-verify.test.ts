@@ -1,8 +1,11 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initSchema, type TableNames, tableNames, verifySchema } from '../../src/postgres/schema/index.js';
 import { ConfigError } from '../../src/session/errors.js';
 import type { SqlClient } from '../../src/sql/client.js';
-import { describeServer, newPglite, withServerSchema } from '../support/database.js';
+import { createPgPool, pgClient } from '../../src/sql/pg-client.js';
+import { describeServer, newPglite, serverUrl, withServerSchema } from '../support/database.js';
 
 async function failure(run: Promise<unknown>): Promise<ConfigError> {
   const error = await run.then(
@@ -174,5 +177,62 @@ describeServer('server', () => {
   verificationCases('PostgreSQL server', async () => {
     const s = await withServerSchema();
     return { client: s.client, schema: s.schema, done: s.drop };
+  });
+
+  describe('a role without privileges on existing tables', () => {
+    const role = `ro_${randomBytes(6).toString('hex')}`;
+    let s: Awaited<ReturnType<typeof withServerSchema>>;
+    let t: TableNames;
+    let pool: pg.Pool;
+    let sql: SqlClient;
+    beforeAll(async () => {
+      s = await withServerSchema();
+      t = tableNames(s.schema, 'priv');
+      await initSchema(s.client, t);
+      await s.pool.query(`CREATE ROLE ${role} NOLOGIN`);
+      // Logged in as the test's user, acting as the role (as SET ROLE does).
+      pool = createPgPool({
+        connectionString: serverUrl,
+        max: 1,
+        options: `-c search_path=${s.schema} -c role=${role}`,
+      });
+      sql = pgClient(pool, { owned: false });
+    });
+    afterAll(async () => {
+      await pool?.end();
+      await s?.pool.query(`DROP OWNED BY ${role}`).catch(() => undefined);
+      await s?.drop();
+      await s?.pool.end().catch(() => undefined);
+      const admin = new pg.Client({ connectionString: serverUrl });
+      await admin.connect();
+      await admin.query(`DROP ROLE IF EXISTS ${role}`);
+      await admin.end();
+    });
+
+    it('names the missing schema privilege, not missing columns', async () => {
+      const error = await failure(verifySchema(sql, t));
+      expect(error.message).toContain(`role ${role} has no USAGE privilege on schema ${s.schema}`);
+      expect(error.message).toContain(`GRANT USAGE ON SCHEMA "${s.schema}" TO "${role}"`);
+      expect(error.message).not.toMatch(/missing column|ALTER TABLE/);
+    });
+
+    it('names the tables it has no privilege on, with the GRANT that fixes it, and passes once granted', async () => {
+      await s.pool.query(`GRANT USAGE ON SCHEMA "${s.schema}" TO ${role}`);
+      await s.pool.query(
+        `GRANT SELECT ON ${t.sessionStates.qualified}, ${t.sessionEvents.qualified} TO ${role}`,
+      );
+      const error = await failure(verifySchema(sql, t));
+      expect(error.message).toContain(
+        `role ${role} has no privilege on table ${s.schema}.${t.sessionSummaries.name}`,
+      );
+      expect(error.message).toContain(
+        `GRANT SELECT, INSERT, UPDATE, DELETE ON "${s.schema}"."${t.sessionSummaries.name}" TO "${role}"`,
+      );
+      expect(error.message).not.toContain(t.sessionStates.name);
+      expect(error.message).not.toMatch(/missing column|ALTER TABLE/);
+      expect(error.message.split('\n- ')).toHaveLength(1 + t.all.length - 2);
+      await s.pool.query(`GRANT SELECT ON ALL TABLES IN SCHEMA "${s.schema}" TO ${role}`);
+      expect((await verifySchema(sql, t)).warnings).toEqual([]);
+    });
   });
 });

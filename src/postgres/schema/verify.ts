@@ -30,6 +30,29 @@ export async function existingRelations(
   return new Set(rows.map((r) => r.relname));
 }
 
+/**
+ * The tables of `names` the current role may not use at all (no privilege of any kind), and
+ * whether it lacks USAGE on the schema; `role` is set only when something is denied.
+ */
+async function unusableTables(
+  db: SqlExecutor,
+  schema: string,
+  names: string[],
+): Promise<{ role: string | undefined; schema: boolean; tables: Set<string> }> {
+  const { rows } = await db.query<{ role: string; schema_usage: boolean; denied: string[] | null }>(
+    `SELECT current_user::text AS role, has_schema_privilege(n.oid, 'USAGE') AS schema_usage,
+       (SELECT array_agg(c.relname::text) FROM pg_class c
+        WHERE c.relnamespace = n.oid AND c.relname = ANY (string_to_array($2::text, ','))
+          AND NOT has_table_privilege(c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')) AS denied
+     FROM pg_namespace n WHERE n.nspname = $1`,
+    [schema, names.join(',')],
+  );
+  const row = rows[0];
+  const tables = new Set(row?.denied ?? []);
+  const schemaDenied = row !== undefined && !row.schema_usage;
+  return { role: schemaDenied || tables.size > 0 ? row!.role : undefined, schema: schemaDenied, tables };
+}
+
 /** What verification found that does not stop the service: missing or different non-unique indexes. */
 export interface SchemaReport {
   /** Tables and indexes this call created (empty when everything existed). */
@@ -78,6 +101,9 @@ export async function verifySchema(db: SqlExecutor, tables: TableNames): Promise
   const names = tables.all.map((t) => t.name);
 
   const existing = await existingRelations(db, schema, names);
+  // information_schema shows only the columns of tables the role may use, so a role without
+  // privileges would be told its tables miss every column; name the privilege instead.
+  const denied = await unusableTables(db, schema, names);
   const columns = await db.query<{
     table_name: string;
     column_name: string;
@@ -106,6 +132,15 @@ export async function verifySchema(db: SqlExecutor, tables: TableNames): Promise
     const t = tables[def.key];
     if (!existing.has(t.name)) {
       problems.push(`table ${display(t)} does not exist; ${MIGRATE_HINT}`);
+      continue;
+    }
+    if (denied.role !== undefined && (denied.schema || denied.tables.has(t.name))) {
+      const role = quoteIdentifier(denied.role);
+      problems.push(
+        denied.schema
+          ? `role ${denied.role} has no USAGE privilege on schema ${schema}, which holds table ${display(t)}; grant it: GRANT USAGE ON SCHEMA ${quoteIdentifier(schema)} TO ${role}`
+          : `role ${denied.role} has no privilege on table ${display(t)}; grant it: GRANT SELECT, INSERT, UPDATE, DELETE ON ${sqlName(t)} TO ${role}`,
+      );
       continue;
     }
     const actual = new Map(
