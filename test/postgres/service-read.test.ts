@@ -12,6 +12,7 @@ import { ManualClock } from '../../src/session/clock.js';
 import { decodeEvent } from '../../src/session/codec/index.js';
 import { createEvent, type Event, type Message } from '../../src/session/event.js';
 import { filterEvents } from '../../src/session/session.js';
+import { parseRfc3339 } from '../../src/session/time.js';
 import type { SqlClient, SqlExecutor } from '../../src/sql/client.js';
 import { type TestDatabase, testDatabases } from '../support/database.js';
 
@@ -90,7 +91,7 @@ describe.each(databases)('user-anchored reads on %s', (_name, open, runs) => {
   beforeAll(async () => {
     db = await open();
     // Counts the two rare-case lookups, so the properties are known to reach them.
-    const counted = counting(db.sql, { atOrAfter: "event->>'timestamp' AS ts", lastUser: '@>' });
+    const counted = counting(db.sql, { atOrAfter: 'AS near', lastUser: '@>' });
     counts = counted.counts;
     for (const [limit, ttl] of configs) {
       const svc = await PostgresSessionService.create({
@@ -168,6 +169,37 @@ describe.each(databases)('user-anchored reads on %s', (_name, open, runs) => {
     );
     expect(counts.atOrAfter).toBeGreaterThan(0);
     expect(counts.lastUser).toBeGreaterThan(0);
+  });
+
+  it('finds the one event a nanosecond past the time bound among many stamped within its microsecond', async () => {
+    const svc = services.get('3/0')!;
+    const sessionId = randomUUID();
+    const userId = `u-${randomUUID()}`;
+    const session = await svc.createSession({ appName: app, userId, sessionId });
+    // Go stamps nanoseconds; PostgreSQL compares microseconds, so all 29 are "near" the bound
+    // there, and only the question, 2 ns after the others, is at or after it.
+    const at = (nanos: number) => parseRfc3339(`2026-03-01T11:00:00.000000${nanos}Z`)!;
+    const answer = (i: number) =>
+      createEvent({ author: 'assistant', now: at(100), message: { role: 'assistant', content: `a${i}` } });
+    for (let i = 0; i < 18; i++) await svc.appendEvent(session, answer(i));
+    const question = createEvent({ author: 'user', now: at(102), message: { role: 'user', content: 'q' } });
+    await svc.appendEvent(session, question);
+    for (let i = 18; i < 28; i++) await svc.appendEvent(session, answer(i));
+    const history = await storedHistory(svc, sessionId);
+    for (const [eventNum, nanos] of [
+      [0, 101],
+      [1, 101],
+      [2, 102],
+      [12, 101],
+    ] as const) {
+      const eventTime = at(nanos);
+      const expected = filterEvents(history, { eventNum: eventNum || 3, eventTime }).map((e) => e.id);
+      expect(expected[0]).toBe(question.id);
+      const got = await svc.getSession({ appName: app, userId, sessionId }, { eventNum, eventTime });
+      expect(got?.events.map((e) => e.id)).toEqual(expected);
+      const [listed] = await svc.listSessions({ appName: app, userId }, { eventNum, eventTime });
+      expect(listed?.events.map((e) => e.id)).toEqual(expected);
+    }
   });
 
   it('reads the same result from a long history at any limit', async () => {

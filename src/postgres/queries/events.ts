@@ -79,21 +79,33 @@ function cursorRow(t: TableNames, cursor: string): string {
   return `(SELECT created_at, id FROM ${t.sessionEvents.qualified} WHERE id = ${cursor}) c`;
 }
 
+/** A row of {@link timestampsAtOrAfter}. */
+export interface TimestampsAtOrAfterRow {
+  /** Whether some event's timestamp is surely at or after the bound. */
+  sure: boolean;
+  /** The distinct timestamp texts within a microsecond of the bound, for the caller to compare. */
+  near: string[] | null;
+}
+
 /**
- * Timestamps (the event JSON's own `timestamp`) of events stored before the event row `cursor`
- * that are at or after `bound`, at most 16. PostgreSQL keeps microseconds while Go and the read
- * filter compare nanoseconds, so the SQL bound is widened by a microsecond and the caller makes
- * the exact comparison on the texts returned.
+ * Whether an event stored before the event row `cursor` has its own timestamp (the event JSON's)
+ * at or after `bound`. PostgreSQL keeps microseconds while Go and the read filter compare
+ * nanoseconds: an event a whole microsecond past the bound surely is (one EXISTS), and the
+ * timestamps of those within a microsecond of it (however many events share them) come back as
+ * text for the caller's exact comparison.
  */
 export function timestampsAtOrAfter(t: TableNames, key: SessionKey, cursor: string, bound: string): SqlQuery {
   const p = new Params();
   const k = keyParams(p, key);
   const c = p.add(cursor, 'text');
-  const text = `SELECT e.event->>'timestamp' AS ts
-FROM ${t.sessionEvents.qualified} e, ${cursorRow(t, `${c}::bigint`)}
-WHERE ${storedBefore(k)}
-  AND (e.event->>'timestamp')::timestamptz >= ${p.add(bound, 'timestamptz')} - interval '1 microsecond'
-LIMIT 16`;
+  const b = p.add(bound, 'timestamptz');
+  const events = `${t.sessionEvents.qualified} e, ${cursorRow(t, `${c}::bigint`)}`;
+  const at = `(e.event->>'timestamp')::timestamptz`;
+  const text = `SELECT
+  EXISTS (SELECT 1 FROM ${events} WHERE ${storedBefore(k)} AND ${at} >= ${b} + interval '1 microsecond') AS sure,
+  ARRAY (SELECT DISTINCT e.event->>'timestamp' FROM ${events}
+    WHERE ${storedBefore(k)} AND ${at} >= ${b} - interval '1 microsecond'
+      AND ${at} < ${b} + interval '1 microsecond') AS near`;
   return { text, params: p.values };
 }
 

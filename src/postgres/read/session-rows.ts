@@ -38,6 +38,7 @@ import {
   type EventSelection,
   lastUserEventBefore,
   type ReadRow,
+  type TimestampsAtOrAfterRow,
   type TrackSelection,
   timestampsAtOrAfter,
   unpackEvent,
@@ -163,11 +164,16 @@ function earlierEvents(ctx: ReadContext, key: SessionKey): EarlierEvents {
   return {
     async hasAtOrAfter(rowId, bound) {
       const q = timestampsAtOrAfter(ctx.tables, key, rowId, formatRfc3339Nano(bound));
-      const { rows } = await ctx.db.query<{ ts: string | null }>(q.text, q.params);
-      return rows.some((row) => {
-        const ts = row.ts === null ? null : parseRfc3339(row.ts);
-        return ts !== null && compareTime(ts, bound) >= 0;
-      });
+      const { rows } = await ctx.db.query<TimestampsAtOrAfterRow>(q.text, q.params);
+      const row = rows[0];
+      if (!row) return false;
+      return (
+        row.sure ||
+        (row.near ?? []).some((text) => {
+          const ts = parseRfc3339(text);
+          return ts !== null && compareTime(ts, bound) >= 0;
+        })
+      );
     },
     async lastUserBefore(rowId) {
       const q = lastUserEventBefore(ctx.tables, key, rowId);
