@@ -110,12 +110,16 @@ describe.each(databases)('user-anchored reads on %s', (_name, open, runs) => {
   });
 
   /** Every stored event of a session, decoded, in read order: the input of filterEvents. */
-  async function storedHistory(svc: PostgresSessionService, sessionId: string): Promise<Event[]> {
+  async function storedHistory(
+    svc: PostgresSessionService,
+    sessionId: string,
+    userId = 'u',
+  ): Promise<Event[]> {
     const { rows } = await db.sql.query<{ event: string }>(
       `SELECT event::text AS event FROM ${svc.tables.sessionEvents.qualified}
-       WHERE app_name = $1 AND user_id = 'u' AND session_id = $2 AND deleted_at IS NULL
+       WHERE app_name = $1 AND user_id = $3 AND session_id = $2 AND deleted_at IS NULL
        ORDER BY created_at, id`,
-      [app, sessionId],
+      [app, sessionId, userId],
     );
     return rows.map((row) => decodeEvent(row.event));
   }
@@ -185,7 +189,7 @@ describe.each(databases)('user-anchored reads on %s', (_name, open, runs) => {
     const question = createEvent({ author: 'user', now: at(102), message: { role: 'user', content: 'q' } });
     await svc.appendEvent(session, question);
     for (let i = 18; i < 28; i++) await svc.appendEvent(session, answer(i));
-    const history = await storedHistory(svc, sessionId);
+    const history = await storedHistory(svc, sessionId, userId);
     for (const [eventNum, nanos] of [
       [0, 101],
       [1, 101],
