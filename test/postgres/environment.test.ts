@@ -3,6 +3,7 @@
  * (optionsFromEnv) and the command line, below the options given in code.
  */
 import { userInfo } from 'node:os';
+import { inspect } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { environmentDsn, optionsFromEnv } from '../../src/postgres/connection/environment.js';
@@ -69,6 +70,25 @@ describe('optionsFromEnv', () => {
   it('reads libpq allow/prefer as disable, and refuses a PGPORT that is not a number, naming it', () => {
     expect(optionsFromEnv({}, { PGSSLMODE: 'prefer' }).sslMode).toBe('disable');
     expect(() => optionsFromEnv({}, { PGPORT: 'five' })).toThrow(/PGPORT/);
+  });
+
+  it('prints without the secrets it took from the environment, keeping them for the service', () => {
+    const password = "p@ss w'rd:/?#%";
+    const fromPg = optionsFromEnv(
+      { extraOptions: { ssl: { passphrase: 'k3y-pass' } } },
+      { ...PG, PGPASSWORD: password },
+    );
+    const fromUrl = optionsFromEnv({}, { DATABASE_URL: `postgres://u:${encodeURIComponent(password)}@h/db` });
+    for (const options of [fromPg, fromUrl]) {
+      for (const printed of [inspect(options, { depth: 10 }), JSON.stringify(options), String(options)]) {
+        expect(printed).not.toContain(encodeURIComponent(password));
+        expect(printed).not.toContain(password);
+        expect(printed).not.toContain('k3y-pass');
+        expect(printed).toContain('***');
+      }
+    }
+    expect(fromPg.password).toBe(password);
+    expect(resolvePostgresOptions(fromUrl).dsn).toBe(`postgres://u:${encodeURIComponent(password)}@h/db`);
   });
 
   it('is what the connection plan uses, password hidden in its description', () => {

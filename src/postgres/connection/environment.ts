@@ -9,7 +9,9 @@
  * still takes the other `PG*` values for the fields it leaves open, as libpq does.
  */
 import { ConfigError } from '../../session/errors.js';
+import { hideSecrets, maskSecrets } from '../options/secrets.js';
 import type { PostgresSessionServiceOptions, SslMode } from '../options.js';
+import { redactConnectionString } from './connection-string.js';
 
 /** The environment variables read, for documentation and error messages. */
 export const ENVIRONMENT_VARIABLES = [
@@ -70,12 +72,12 @@ export function optionsFromEnv(
   options: PostgresSessionServiceOptions = {},
   env: Environment = process.env,
 ): PostgresSessionServiceOptions {
-  if (options.client || options.pool || options.dsn || options.instance) return { ...options };
+  if (options.client || options.pool || options.dsn || options.instance) return printSafe({ ...options });
   const libpq = libpqFields(env);
   if (libpq.sslMode === ('allow' as SslMode) || libpq.sslMode === ('prefer' as SslMode))
     libpq.sslMode = 'disable';
   const url = value(env, 'DATABASE_URL');
-  if (options.host === undefined && url !== undefined) return { ...options, dsn: url };
+  if (options.host === undefined && url !== undefined) return printSafe({ ...options, dsn: url });
   const filled: PostgresSessionServiceOptions = { ...options };
   for (const [key, v] of Object.entries(libpq)) {
     const k = key as keyof PostgresSessionServiceOptions;
@@ -83,7 +85,22 @@ export function optionsFromEnv(
     if (k === 'host' && options.host !== undefined) continue;
     if (filled[k] === undefined) (filled as Record<string, unknown>)[k] = v;
   }
-  return filled;
+  return printSafe(filled);
+}
+
+/**
+ * The options, printed (inspect, JSON, String) with their secrets as `***`, as a service's
+ * resolved options are: they now hold what PGPASSWORD or DATABASE_URL held, and a caller may log
+ * them. Only printing changes; the fields stay as they are for the service.
+ */
+function printSafe(o: PostgresSessionServiceOptions): PostgresSessionServiceOptions {
+  return hideSecrets(o, () => {
+    const shown: Record<string, unknown> = { ...o };
+    if (o.password !== undefined) shown.password = '***';
+    if (typeof o.dsn === 'string') shown.dsn = redactConnectionString(o.dsn);
+    if (o.extraOptions !== undefined) shown.extraOptions = maskSecrets(o.extraOptions);
+    return shown;
+  });
 }
 
 /**
