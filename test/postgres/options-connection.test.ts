@@ -54,6 +54,18 @@ describe('connection precedence', () => {
     return pool.end();
   });
 
+  it('fills a DSN without a password from the password option; a DSN password wins', () => {
+    expect(plan({ dsn: 'postgres://alice@h/db', password: 'from-option' }).poolConfig!.password).toBe(
+      'from-option',
+    );
+    expect(
+      plan({ dsn: 'postgres://alice:from-dsn@h/db', password: 'from-option' }).poolConfig!.password,
+    ).toBe('from-dsn');
+    expect(plan({ dsn: 'host=h user=alice', password: 'from-option' }).describe).toBe(
+      'postgres://alice:***@h/?sslmode=disable',
+    );
+  });
+
   it('uses the DSN before host settings and the instance', () => {
     const p = plan({ ...everything(), client: undefined });
     expect(p.source).toBe('dsn');

@@ -121,11 +121,11 @@ export function planConnection(o: ResolvedPostgresOptions): ConnectionPlan {
 
   if (o.dsn !== undefined) {
     const parsed = parseConnectionString(o.dsn, 'dsn');
-    const config = layer(
-      baseSettings(o),
-      fromConnectionString(parsed, o.sslMode, optionFiles(o), 'dsn'),
-      o.extraOptions,
-    );
+    const fromDsn = fromConnectionString(parsed, o.sslMode, optionFiles(o), 'dsn');
+    // As sslMode and the TLS files do, the password option fills in what the string leaves out:
+    // a password kept apart from the URL (in a secret store) is not dropped for PGPASSWORD's.
+    if (fromDsn.password === undefined && o.password !== undefined) fromDsn.password = o.password;
+    const config = layer(baseSettings(o), fromDsn, o.extraOptions);
     alignReadTimeout(config, [o.extraOptions]);
     // Described from the parsed settings, never from the text: a password holding a space or
     // an `@` defeats any pattern that guesses where it ends.
