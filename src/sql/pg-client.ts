@@ -64,6 +64,13 @@ interface RunSettings {
 
 /** SQLSTATE invalid_sql_statement_name: the server does not know the prepared statement. */
 const UNKNOWN_STATEMENT = '26000';
+/**
+ * SQLSTATE duplicate_prepared_statement: the server connection already holds the name, prepared
+ * by another client whose server connection a pooler in transaction mode handed to us (PgBouncer
+ * before 1.21, which does not track prepared statements). Names come from the text, so it is
+ * this very statement, but node-postgres does not know it is there.
+ */
+const DUPLICATE_STATEMENT = '42P05';
 
 /**
  * Runs one statement. With `prepare`, a statement with parameters runs as a named prepared
@@ -82,12 +89,15 @@ async function run<Row>(
   try {
     result = await send(target, { text, values, types: queryTypes, name }, readTimeoutMs);
   } catch (error) {
-    if (name === undefined || (error as { code?: unknown }).code !== UNKNOWN_STATEMENT) throw error;
+    const code = (error as { code?: unknown }).code;
+    if (name === undefined || (code !== UNKNOWN_STATEMENT && code !== DUPLICATE_STATEMENT)) throw error;
     // Something dropped our statement on the server (DEALLOCATE ALL, DISCARD ALL, a pooler that
-    // switched server connections) while node-postgres still counts it as prepared there.
+    // switched server connections) while node-postgres still counts it as prepared there, or a
+    // pooler gave us a server connection that has it while node-postgres thinks it has not.
     forgetStatement(target, name);
-    // The statement failed at Bind, before it ran. On the pool, which discarded that connection,
-    // running it once more unnamed is safe; inside a transaction the error has aborted it.
+    // The statement failed at Parse or Bind, before it ran. On the pool, which discarded that
+    // connection, running it once more unnamed is safe; inside a transaction the error has
+    // aborted it.
     if (!pooled) throw error;
     result = await send(target, { text, values, types: queryTypes }, readTimeoutMs);
   }

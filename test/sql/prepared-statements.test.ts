@@ -48,6 +48,32 @@ describeServer('prepared statements on the pg adapter', () => {
     }
   });
 
+  it('runs a statement whose name the server connection already holds, as a pooler that hands over a used server connection leaves it', async () => {
+    const pool = createPgPool({ connectionString: serverUrl, max: 1 });
+    const client = pgClient(pool, { owned: true });
+    try {
+      const text = 'SELECT $1::int + 1 AS already_prepared';
+      // Prepared on the server connection by "another client" (SQL PREPARE), unknown to node-postgres.
+      await pool.query(`PREPARE ${statementName(text)}(int) AS SELECT $1::int + 1 AS already_prepared`);
+      for (const n of [1, 2])
+        expect((await client.query<{ already_prepared: number }>(text, [n])).rows[0]!.already_prepared).toBe(
+          n + 1,
+        );
+      // Inside a transaction the failure is the transaction's (PostgreSQL aborted it), as for 26000.
+      const again = 'SELECT $1::int + 2 AS already_prepared_tx';
+      await pool.query(`PREPARE ${statementName(again)}(int) AS SELECT $1::int + 2 AS already_prepared_tx`);
+      const error = await client
+        .transaction((tx) => tx.query(again, [1]))
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect((error as { code?: string }).code).toBe('42P05');
+    } finally {
+      await client.close();
+    }
+  });
+
   preparedStatementCases({
     client: async (options) =>
       pgClient(createPgPool({ connectionString: serverUrl, max: 1 }), { owned: true, ...options }),
