@@ -126,6 +126,23 @@ describe.skipIf(skip !== undefined)('TLS to a server with a certificate made by 
     expect(await refusal(base({ sslMode: 'verify-ca' }))).toMatch(/certificate/i);
   });
 
+  it('says what a refused certificate means for the options: the CA, the host name', async () => {
+    expect(await refusal(base({ sslMode: 'verify-ca', sslRootCert: file('other-ca.crt') }))).toContain(
+      'not signed by a CA the client trusts: the one sslrootcert (sslRootCert) names',
+    );
+    expect(await refusal(base({ sslMode: 'verify-full', sslRootCert: file('ca.crt') }))).toContain(
+      'not for this host name',
+    );
+  });
+
+  it('says when extraOptions.ssl, not sslmode, decided the TLS of a refused connection', async () => {
+    const refused = await refusal(
+      base({ sslMode: 'disable', extraOptions: { ssl: { rejectUnauthorized: true } } }),
+    );
+    expect(refused).toContain('sslmode=disable (TLS as extraOptions.ssl sets it)');
+    expect(refused).toContain('not signed by a CA the client trusts');
+  });
+
   it('verify-full: connects to the host name the certificate is for', async () => {
     expect(
       await tlsInUse(base({ host: 'localhost', sslMode: 'verify-full', sslRootCert: file('ca.crt') })),

@@ -61,10 +61,30 @@ export function openConnection(o: ResolvedPostgresOptions): OpenedConnection {
   );
 }
 
+/** Node's codes for a server certificate the client does not trust. */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+]);
+
+/** What a TLS failure of Node's means in the terms of the options, or undefined. */
+function tlsHint(code: unknown): string | undefined {
+  if (typeof code !== 'string') return undefined;
+  if (UNTRUSTED_CERTIFICATE.has(code))
+    return "the server's certificate is not signed by a CA the client trusts: the one sslrootcert (sslRootCert) names, else Node's";
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return 'the certificate is not for this host name (verify-full checks it; verify-ca does not)';
+  if (code === 'CERT_HAS_EXPIRED') return "the server's certificate has expired";
+  return undefined;
+}
+
 /**
  * A StorageError for a failure talking to the database at `describe`. The message never holds
  * a password: the description is redacted, and so is the driver's message (the driver's error
- * stays available as `cause`).
+ * stays available as `cause`). A TLS failure gets a word on what it means for the options.
  */
 export function connectionError(
   error: unknown,
@@ -73,7 +93,8 @@ export function connectionError(
   redact: Redactor,
 ): StorageError {
   const message = error instanceof Error ? error.message || error.name : String(error);
-  return new StorageError(redact(`${action} (${describe}): ${message}`), {
+  const hint = tlsHint((error as { code?: unknown } | null)?.code);
+  return new StorageError(redact(`${action} (${describe}): ${message}${hint ? ` (${hint})` : ''}`), {
     cause: redactCause(error, redact),
   });
 }

@@ -70,8 +70,16 @@ export function fromConnectionString(
   );
   return config;
 }
-/** A URL for messages, built from settings, with the password shown as `***`. */
-export function describeSettings(config: pg.PoolConfig, sslMode: SslMode | DsnSslMode): string {
+/**
+ * A URL for messages, built from settings, with the password shown as `***`. When an
+ * extraOptions `ssl` replaced what sslmode made, the URL says so: its sslmode is not what runs.
+ */
+export function describeSettings(
+  config: pg.PoolConfig,
+  sslMode: SslMode | DsnSslMode,
+  extra: readonly (Record<string, unknown> | undefined)[] = [],
+): string {
+  const tls = extra.some((o) => o?.ssl !== undefined) ? ' (TLS as extraOptions.ssl sets it)' : '';
   const user = config.user ? `${encodeURIComponent(config.user)}${config.password ? ':***' : ''}@` : '';
   // A socket directory goes percent-encoded, as libpq's URLs take it: unencoded, its slashes
   // would read as the database name.
@@ -81,7 +89,7 @@ export function describeSettings(config: pg.PoolConfig, sslMode: SslMode | DsnSs
       ? `[${config.host}]`
       : (config.host ?? '');
   const port = config.port === undefined ? '' : `:${config.port}`;
-  return `postgres://${user}${host}${port}/${encodeURIComponent(config.database ?? '')}?sslmode=${sslMode}`;
+  return `postgres://${user}${host}${port}/${encodeURIComponent(config.database ?? '')}?sslmode=${sslMode}${tls}`;
 }
 
 /** Freezes a plan whose printed form hides the password of its pool settings. */
@@ -130,7 +138,13 @@ export function planConnection(o: ResolvedPostgresOptions): ConnectionPlan {
     // Described from the parsed settings, never from the text: a password holding a space or
     // an `@` defeats any pattern that guesses where it ends.
     const sslMode = parsed.sslMode ?? o.sslMode ?? DEFAULT_SSL_MODE;
-    return plan('dsn', config, describeSettings(config, sslMode), redact, serverTimeouts(o, config));
+    return plan(
+      'dsn',
+      config,
+      describeSettings(config, sslMode, [o.extraOptions]),
+      redact,
+      serverTimeouts(o, config),
+    );
   }
 
   if (o.host === undefined && o.instance === undefined && o.dataDir !== undefined) {
@@ -150,7 +164,13 @@ export function planConnection(o: ResolvedPostgresOptions): ConnectionPlan {
     };
     const config = layer(baseSettings(o), settings, o.extraOptions);
     alignReadTimeout(config, [o.extraOptions]);
-    return plan(source, config, describeSettings(config, sslMode), redact, serverTimeouts(o, config));
+    return plan(
+      source,
+      config,
+      describeSettings(config, sslMode, [o.extraOptions]),
+      redact,
+      serverTimeouts(o, config),
+    );
   }
 
   const instance = getPostgresInstance(o.instance);
@@ -169,7 +189,7 @@ export function planConnection(o: ResolvedPostgresOptions): ConnectionPlan {
   return plan(
     'instance',
     config,
-    `${describeSettings(config, sslMode)} (instance "${instance.name}")`,
+    `${describeSettings(config, sslMode, [instance.extraOptions, o.extraOptions])} (instance "${instance.name}")`,
     redact,
     serverTimeouts(o, config),
   );
