@@ -39,6 +39,7 @@ export {
   type FunctionCall,
   type ImagePart,
   type Int64,
+  isUserMessage,
   type Logprobs,
   type Message,
   type ParentMetadata,

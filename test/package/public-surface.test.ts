@@ -27,6 +27,7 @@ const expected: Record<string, string[]> = {
     'InMemorySessionService',
     'InvalidArgumentError',
     'isAgentSessionsError',
+    'isUserMessage',
     'jsonValue',
     'ManualClock',
     'newSession',

@@ -15,6 +15,7 @@ import {
   FULL_SESSION_FILTER_KEY,
   InvalidArgumentError,
   isAgentSessionsError,
+  isUserMessage,
   type SessionKey,
   type SessionService,
   type StateMap,
@@ -45,8 +46,8 @@ export interface AdkSessionServiceOptions {
   /**
    * The most events a getSession without config returns (default 1000, the store's default
    * `sessionEventLimit`): a session holding at most this many comes back whole, as ADK's own
-   * services return it; a longer one as its newest `historyLimit` events by the store's window
-   * rule (the window starts at a user message).
+   * services return it; a longer one as its newest `historyLimit` events from the first user
+   * message among them (or with the user message before them), as the store's window starts.
    */
   historyLimit?: number;
 }
@@ -132,12 +133,20 @@ export class AdkSessionService extends BaseSessionService {
   /**
    * The session with every event when it holds at most `historyLimit`: a page, which the store
    * does not anchor at a user message, so events before the first one (an agent's greeting, a
-   * state change) are kept. A longer session is read as the store's window of `historyLimit`.
+   * state change) are kept. A longer session comes back as its newest `historyLimit` events from
+   * the first user message among them, or with the user message just before them when they hold
+   * none, as the store's window does; both are read from the same page of `historyLimit` + 1, so
+   * a chat that outgrew the limit costs one read per turn, not two. Only when neither holds a user
+   * message does the store's window read reach further back.
    */
   async #readAll(key: SessionKey): Promise<CoreSession | null> {
     const limit = this.#historyLimit;
     const page = await this.#store.getSession(key, { eventPage: { offset: 0, limit: limit + 1 } });
     if (!page || page.events.length <= limit) return page;
+    const newest = page.events.slice(1);
+    const firstUser = newest.findIndex(isUserMessage);
+    if (firstUser >= 0) return { ...page, events: newest.slice(firstUser) };
+    if (isUserMessage(page.events[0]!)) return { ...page, events: page.events };
     return this.#store.getSession(key, { eventNum: limit });
   }
 

@@ -3,6 +3,7 @@
  * services disagree (as chosen in docs/adapters/adk.md), windows, paging, identity and refusals.
  */
 import { type Event as AdkEvent, createEvent } from '@google/adk';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdkSessionService } from '../../../src/adapters/adk/index.js';
 import type { SessionService } from '../../../src/index.js';
@@ -104,6 +105,42 @@ describe.each(adapterBackends)('AdkSessionService on %s', (name, makeBackend) =>
     expect(alone.state).toMatchObject({ greeted: true });
     await sessions.appendEvent({ session, event: userText('q1') });
     expect((await load(session))!.events.map(textOf)).toEqual(['Hello, ask me anything.', 'q1']);
+  });
+
+  it('reads a long session in one store read, the same events as the store window, for generated chats', async () => {
+    const limit = 4;
+    let reads = 0;
+    const counted = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === 'getSession')
+          return (...args: Parameters<SessionService['getSession']>) => {
+            reads++;
+            return target.getSession(...args);
+          };
+        const value = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const limited = new AdkSessionService(counted, { historyLimit: limit });
+    const kinds = fc.array(fc.constantFrom('user', 'model', 'call'), { minLength: limit + 1, maxLength: 12 });
+    await fc.assert(
+      fc.asyncProperty(kinds, async (chat) => {
+        const session = await sessionWith(
+          chat.map((kind, i) =>
+            kind === 'user' ? userText(`u${i}`) : kind === 'model' ? modelText(`m${i}`) : modelCall(`c${i}`),
+          ),
+        );
+        const key = { appName: session.appName, userId: session.userId, sessionId: session.id };
+        reads = 0;
+        const got = (await limited.getSession(key))!.events.map((e) => e.id);
+        const window = (await store.getSession(key, { eventNum: limit }))!.events.map((e) => e.id);
+        expect(got).toEqual(window);
+        // One read, unless none of the newest limit + 1 events is a user message.
+        const newestHoldUser = chat.slice(-(limit + 1)).includes('user');
+        expect(reads).toBe(newestHoldUser ? 1 : 2);
+      }),
+      { numRuns: 25, seed: 20_261_206 },
+    );
   });
 
   it('reads a session longer than historyLimit as the store window of that many', async () => {
