@@ -186,14 +186,26 @@ describe.skipIf(skip !== undefined)('TLS to a server with a certificate made by 
     expect(await refusal({ dsn: dsn('other-ca.crt') })).toMatch(/certificate/i);
   });
 
-  it('refuses sslrootcert=system with a mode weaker than verify-full, naming the rule', () => {
-    for (const sslMode of ['require', 'verify-ca'] as const) {
+  it('refuses sslrootcert=system with a mode weaker than verify-full, naming the rule, and defaults to verify-full with it', () => {
+    for (const sslMode of ['disable', 'require', 'verify-ca'] as const) {
       expect(() => openConnection(resolvePostgresOptions(base({ sslMode, sslRootCert: 'system' })))).toThrow(
         /may not be used with sslrootcert=system/,
       );
     }
-    const dsn = `postgres://postgres@127.0.0.1:${cluster.port}/postgres?sslmode=require&sslrootcert=system`;
-    expect(() => openConnection(resolvePostgresOptions({ dsn }))).toThrow(/verify-full/);
+    const dsn = (mode: string) =>
+      `postgres://postgres@127.0.0.1:${cluster.port}/postgres?${mode}sslrootcert=system`;
+    for (const mode of ['require', 'prefer', 'allow', 'disable']) {
+      expect(() => openConnection(resolvePostgresOptions({ dsn: dsn(`sslmode=${mode}&`) }))).toThrow(
+        /verify-full/,
+      );
+    }
+    // No sslmode: verify-full, as libpq has it (and the test CA is no system CA, so it is refused).
+    const opened = openConnection(resolvePostgresOptions({ dsn: dsn('') }));
+    expect(opened.describe).toContain('sslmode=verify-full');
+    void opened.client.close();
+    const fromOptions = openConnection(resolvePostgresOptions(base({ sslRootCert: 'system' })));
+    expect(fromOptions.describe).toContain('sslmode=verify-full');
+    void fromOptions.client.close();
   });
 
   it('decrypts a client key with the DSN sslpassword, and is refused with a wrong one', async () => {

@@ -12,7 +12,6 @@ import {
   DEFAULT_DATABASE,
   DEFAULT_HOST,
   DEFAULT_PORT,
-  DEFAULT_SSL_MODE,
   maskSecrets,
   type ResolvedPostgresOptions,
   type SslMode,
@@ -20,7 +19,7 @@ import {
 import { type DsnSslMode, type ParsedConnectionString, parseConnectionString } from './connection-string.js';
 import { alignReadTimeout, baseSettings, layer, serverTimeouts } from './pool-settings.js';
 import { type Redactor, redactorFor } from './secrets.js';
-import { optionFiles, type TlsFiles, tlsSettings } from './tls.js';
+import { optionFiles, sslModeOf, type TlsFiles, tlsSettings } from './tls.js';
 
 /** Where the connection came from, in precedence order. */
 export type ConnectionSource = 'client' | 'pool' | 'dsn' | 'host' | 'instance' | 'dataDir' | 'default';
@@ -59,7 +58,7 @@ export function fromConnectionString(
   if (parsed.options !== undefined) config.options = parsed.options;
   if (parsed.maxConnections !== undefined) config.max = parsed.maxConnections;
   config.ssl = tlsSettings(
-    parsed.sslMode ?? sslMode ?? DEFAULT_SSL_MODE,
+    sslModeOf(parsed.sslMode ?? sslMode, parsed.sslRootCert ?? files.rootCert),
     {
       rootCert: parsed.sslRootCert ?? files.rootCert,
       cert: parsed.sslCert ?? files.cert,
@@ -137,7 +136,7 @@ export function planConnection(o: ResolvedPostgresOptions): ConnectionPlan {
     alignReadTimeout(config, [o.extraOptions]);
     // Described from the parsed settings, never from the text: a password holding a space or
     // an `@` defeats any pattern that guesses where it ends.
-    const sslMode = parsed.sslMode ?? o.sslMode ?? DEFAULT_SSL_MODE;
+    const sslMode = sslModeOf(parsed.sslMode ?? o.sslMode, parsed.sslRootCert ?? o.sslRootCert);
     return plan(
       'dsn',
       config,
@@ -153,7 +152,7 @@ export function planConnection(o: ResolvedPostgresOptions): ConnectionPlan {
 
   if (o.host !== undefined || o.instance === undefined) {
     const source = o.host !== undefined ? 'host' : 'default';
-    const sslMode = o.sslMode ?? DEFAULT_SSL_MODE;
+    const sslMode = sslModeOf(o.sslMode, o.sslRootCert);
     const settings: pg.PoolConfig = {
       host: o.host ?? DEFAULT_HOST,
       port: o.port ?? DEFAULT_PORT,
@@ -185,7 +184,7 @@ export function planConnection(o: ResolvedPostgresOptions): ConnectionPlan {
     o.extraOptions,
   );
   alignReadTimeout(config, [instance.extraOptions, o.extraOptions]);
-  const sslMode = parsed.sslMode ?? o.sslMode ?? DEFAULT_SSL_MODE;
+  const sslMode = sslModeOf(parsed.sslMode ?? o.sslMode, parsed.sslRootCert ?? o.sslRootCert);
   return plan(
     'instance',
     config,

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type pg from 'pg';
 import { ConfigError } from '../../session/errors.js';
-import type { ResolvedPostgresOptions, SslMode } from '../options.js';
+import { DEFAULT_SSL_MODE, type ResolvedPostgresOptions, type SslMode } from '../options.js';
 import type { DsnSslMode } from './connection-string.js';
 
 export type TlsOptions = Exclude<pg.PoolConfig['ssl'], boolean | undefined>;
@@ -31,6 +31,17 @@ export function sslFor(mode: SslMode | DsnSslMode): false | TlsOptions {
   }
 }
 
+/**
+ * The sslmode that applies: the one given, else the default, which with `sslrootcert=system` is
+ * `verify-full`, as libpq has it.
+ */
+export function sslModeOf(
+  mode: SslMode | DsnSslMode | undefined,
+  rootCert: string | undefined,
+): SslMode | DsnSslMode {
+  return mode ?? (rootCert === 'system' ? 'verify-full' : DEFAULT_SSL_MODE);
+}
+
 export function readPem(path: string, param: string, field: string): string {
   try {
     return readFileSync(path, 'utf8');
@@ -52,12 +63,12 @@ export interface TlsFiles {
  * node-postgres `ssl` for a mode and its files; the files matter only when TLS is on. As in libpq
  * (and pgx), `require` with a root certificate file checks the chain as `verify-ca` does: a DSN
  * that names its CA keeps that check whatever client reads it. And as in libpq, the system's CAs
- * (`sslrootcert=system`) go only with `verify-full`, since any public CA can sign a certificate
- * for any host name.
+ * (`sslrootcert=system`) go only with `verify-full` (the default with them, see sslModeOf), since
+ * any public CA can sign a certificate for any host name.
  */
 export function tlsSettings(mode: SslMode | DsnSslMode, files: TlsFiles, field: string): false | TlsOptions {
   const system = files.rootCert === 'system';
-  if (system && (mode === 'require' || mode === 'verify-ca'))
+  if (system && mode !== 'verify-full')
     throw new ConfigError(
       field,
       `sslmode "${mode}" may not be used with sslrootcert=system (use "verify-full")`,
