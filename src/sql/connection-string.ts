@@ -298,17 +298,19 @@ export function redactSecrets(text: string, secrets: readonly (string | undefine
  * A connection string with its passwords replaced by `***`, safe to log. The string is read as
  * the connection string it is: in the URL form, everything between the user name's `:` and the
  * last `@` before the query is the password, whatever characters it holds (a space or a tab ends
- * the patterns' guess); the parsed password is hidden wherever else it appears; the patterns
- * cover the rest, `sslpassword` included.
+ * the patterns' guess); the parsed password and sslpassword are hidden wherever else they
+ * appear; the patterns cover the rest.
  */
 export function redactConnectionString(dsn: string): string {
-  let password: string | undefined;
+  const secrets: (string | undefined)[] = [];
   try {
-    password = parseConnectionString(dsn).password;
+    const parsed = parseConnectionString(dsn);
+    // The sslpassword too: its key may be spelled so no pattern knows it (`ssl%70assword`).
+    secrets.push(parsed.password, parsed.sslPassword);
   } catch {
     // Not a connection string we can read: the patterns alone.
   }
-  return redactSecrets(maskUrlPassword(dsn), [password]);
+  return redactSecrets(maskUrlPassword(dsn), secrets);
 }
 
 /** The URL form with the password of its user info masked; any other text as it is. */

@@ -6,6 +6,7 @@ import {
   redactConnectionString,
   redactSecrets,
 } from '../../src/postgres/connection/connection-string.js';
+import { optionsFromEnv } from '../../src/postgres/connection/environment.js';
 import { checkConnection, openConnection, planConnection } from '../../src/postgres/connection/open.js';
 import { DEFAULT_POOL_SETTINGS } from '../../src/postgres/connection/pool-settings.js';
 import { redactorFor, secretsOf } from '../../src/postgres/connection/secrets.js';
@@ -359,6 +360,19 @@ describe('describing and printing a connection', () => {
     const p = plan({ dsn, extraOptions: {} });
     expect(inspect(p, { depth: 10 })).not.toContain(passphrase);
     expect(JSON.stringify(p)).not.toContain(passphrase);
+  });
+
+  it("hides a DSN's sslpassword however its key or value is spelled, when the DSN itself is printed", () => {
+    for (const dsn of [
+      'postgres://u@h/db?ssl%70assword=hunter22',
+      'postgres://u@h/db?sslpassword=hunter22',
+      "host=h sslpassword='ab&cdhunter22'",
+      'host=h sslpassword=ab&cdhunter22',
+    ]) {
+      expect(redactConnectionString(dsn), dsn).not.toContain('hunter22');
+      const printed = inspect(optionsFromEnv({ dsn }), { depth: 5 });
+      expect(printed, dsn).not.toContain('hunter22');
+    }
   });
 
   it('hides the password when a plan is inspected or serialized', () => {
