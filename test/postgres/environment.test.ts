@@ -88,6 +88,15 @@ describe('optionsFromEnv', () => {
       }
     }
     expect(fromPg.password).toBe(password);
+    // A pool of the caller's (whose options keep its connection string) prints by its class name.
+    const pool = new pg.Pool({ connectionString: `postgres://u:${encodeURIComponent(password)}@h/db` });
+    const withPool = optionsFromEnv({ pool }, PG);
+    expect(inspect(withPool, { depth: 10 })).toContain('[BoundPool]');
+    for (const printed of [inspect(withPool, { depth: 10 }), JSON.stringify(withPool)]) {
+      expect(printed).not.toContain(encodeURIComponent(password));
+    }
+    expect(withPool.pool).toBe(pool);
+    void pool.end();
     expect(resolvePostgresOptions(fromUrl).dsn).toBe(`postgres://u:${encodeURIComponent(password)}@h/db`);
   });
 

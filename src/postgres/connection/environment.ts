@@ -95,12 +95,29 @@ export function optionsFromEnv(
  */
 function printSafe(o: PostgresSessionServiceOptions): PostgresSessionServiceOptions {
   return hideSecrets(o, () => {
-    const shown: Record<string, unknown> = { ...o };
+    const shown: Record<string, unknown> = {};
+    // Objects of classes (a pg.Pool, whose options hold its connection string; a client; a
+    // summarizer) by their class name only, as the resolved options print them.
+    for (const [key, value] of Object.entries(o)) {
+      shown[key] =
+        typeof value === 'function'
+          ? '[Function]'
+          : isInstance(value)
+            ? `[${value.constructor?.name || 'object'}]`
+            : value;
+    }
     if (o.password !== undefined) shown.password = '***';
     if (typeof o.dsn === 'string') shown.dsn = redactConnectionString(o.dsn);
     if (o.extraOptions !== undefined) shown.extraOptions = maskSecrets(o.extraOptions);
     return shown;
   });
+}
+
+/** An object of a class: neither a plain object (prototype Object.prototype or null) nor an array. */
+function isInstance(value: unknown): value is object {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto !== Object.prototype && proto !== null;
 }
 
 /**
