@@ -31,8 +31,10 @@ export async function existingRelations(
 }
 
 /**
- * The tables of `names` the current role may not use at all (no privilege of any kind), and
- * whether it lacks USAGE on the schema; `role` is set only when something is denied.
+ * The tables of `names` whose columns the current role may not see, as information_schema
+ * decides it (neither the owner's role nor a SELECT, INSERT, UPDATE or REFERENCES privilege on
+ * any column: a role with DELETE alone sees none), and whether it lacks USAGE on the schema;
+ * `role` is set only when something is denied.
  */
 async function unusableTables(
   db: SqlExecutor,
@@ -43,7 +45,8 @@ async function unusableTables(
     `SELECT current_user::text AS role, has_schema_privilege(n.oid, 'USAGE') AS schema_usage,
        (SELECT array_agg(c.relname::text) FROM pg_class c
         WHERE c.relnamespace = n.oid AND c.relname = ANY (string_to_array($2::text, ','))
-          AND NOT has_table_privilege(c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')) AS denied
+          AND NOT pg_has_role(c.relowner, 'USAGE')
+          AND NOT has_any_column_privilege(c.oid, 'SELECT, INSERT, UPDATE, REFERENCES')) AS denied
      FROM pg_namespace n WHERE n.nspname = $1`,
     [schema, names.join(',')],
   );
@@ -139,7 +142,7 @@ export async function verifySchema(db: SqlExecutor, tables: TableNames): Promise
       problems.push(
         denied.schema
           ? `role ${denied.role} has no USAGE privilege on schema ${schema}, which holds table ${display(t)}; grant it: GRANT USAGE ON SCHEMA ${quoteIdentifier(schema)} TO ${role}`
-          : `role ${denied.role} has no privilege on table ${display(t)}; grant it: GRANT SELECT, INSERT, UPDATE, DELETE ON ${sqlName(t)} TO ${role}`,
+          : `role ${denied.role} may not read table ${display(t)} (no SELECT, INSERT, UPDATE or REFERENCES privilege); grant them: GRANT SELECT, INSERT, UPDATE, DELETE ON ${sqlName(t)} TO ${role}`,
       );
       continue;
     }
