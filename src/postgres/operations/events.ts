@@ -192,6 +192,7 @@ export function getEventWindow(
           db,
           q.eventWindowPage(ctx.tables, {
             key: readKey,
+            sessionCreated: anchorRow!.session_created,
             side: part,
             createdAt: last.created_at,
             rowId: last.row_id,

@@ -134,12 +134,18 @@ export interface EventWindowRow {
   body: string;
   /** As the database wrote it (see compareStored). */
   created_at: string;
+  /**
+   * The session row's created_at, which a page pins: a session deleted and created again with
+   * its id between two pages has another, so a later page reads nothing of the new one.
+   */
+  session_created: string;
 }
 
 /** The live session row, and the events stored since it was created (not those of an earlier session with its id). */
-function windowScope(t: TableNames, k: KeyParams, now: string) {
+function windowScope(t: TableNames, k: KeyParams, now: string, createdAt?: string) {
+  const same = createdAt === undefined ? '' : ` AND created_at = ${createdAt}`;
   return {
-    session: `SELECT created_at FROM ${t.sessionStates.qualified} WHERE ${matchesKey(k)} AND ${isLive(now)}`,
+    session: `SELECT created_at FROM ${t.sessionStates.qualified} WHERE ${matchesKey(k)} AND ${isLive(now)}${same}`,
     inSession: `${matchesKey(k, 'e')} AND e.deleted_at IS NULL AND e.created_at >= s.created_at`,
   };
 }
@@ -147,7 +153,7 @@ function windowScope(t: TableNames, k: KeyParams, now: string) {
 /** Stored events strictly before (`b`) or after (`f`) the place `(c.created_at, c.id)`, nearest first. */
 function neighbours(events: string, inSession: string, side: 'b' | 'f', limit: string, from: string): string {
   const [cmp, order] = side === 'b' ? ['<', 'DESC'] : ['>', 'ASC'];
-  return `SELECT '${side}', e.id::text, e.event::text, e.created_at::text FROM ${events} e, s, ${from} c
+  return `SELECT '${side}', e.id::text, e.event::text, e.created_at::text, s.created_at::text FROM ${events} e, s, ${from} c
  WHERE ${inSession} AND e.created_at ${cmp}= c.created_at AND (e.created_at, e.id) ${cmp} (c.created_at, c.id)
  ORDER BY e.created_at ${order}, e.id ${order}
  LIMIT ${limit}`;
@@ -175,8 +181,9 @@ export function eventWindow(
   ORDER BY e.created_at, e.id
   LIMIT 1
 )
-SELECT 'a' AS part, e.id::text AS row_id, e.event::text AS body, e.created_at::text AS created_at
- FROM ${events} e JOIN a ON e.id = a.id
+SELECT 'a' AS part, e.id::text AS row_id, e.event::text AS body, e.created_at::text AS created_at,
+  s.created_at::text AS session_created
+ FROM ${events} e JOIN a ON e.id = a.id, s
 UNION ALL
 (${neighbours(events, inSession, 'b', p.add(a.before, 'int'), 'a')})
 UNION ALL
@@ -187,21 +194,30 @@ UNION ALL
 /**
  * The next page of one side of a window: up to `limit` live events of the session stored before
  * (`b`) or after (`f`) the event at `(createdAt, rowId)`, nearest first. No rows once the side
- * is exhausted, or the session is gone.
+ * is exhausted, or the session is gone or no longer the one the window began in (another
+ * `sessionCreated`).
  */
 export function eventWindowPage(
   t: TableNames,
-  a: { key: SessionKey; side: 'b' | 'f'; createdAt: string; rowId: string; limit: number; now: string },
+  a: {
+    key: SessionKey;
+    sessionCreated: string;
+    side: 'b' | 'f';
+    createdAt: string;
+    rowId: string;
+    limit: number;
+    now: string;
+  },
 ): SqlQuery {
   const p = new Params();
   const k = keyParams(p, a.key);
   const now = p.add(a.now, 'timestamp');
-  const { session, inSession } = windowScope(t, k, now);
+  const { session, inSession } = windowScope(t, k, now, p.add(a.sessionCreated, 'timestamp'));
   const text = `WITH s AS (${session}), c AS (
   SELECT ${p.add(a.createdAt, 'timestamp')} AS created_at, ${p.add(a.rowId, 'bigint')} AS id
 )
-SELECT part, row_id, body, created_at FROM (
+SELECT part, row_id, body, created_at, session_created FROM (
 ${neighbours(t.sessionEvents.qualified, inSession, a.side, p.add(a.limit, 'int'), 'c')}
-) AS page(part, row_id, body, created_at)`;
+) AS page(part, row_id, body, created_at, session_created)`;
   return { text, params: p.values };
 }
