@@ -88,10 +88,10 @@ describe('optionsFromEnv', () => {
       }
     }
     expect(fromPg.password).toBe(password);
-    // A pool of the caller's (whose options keep its connection string) prints by its class name.
+    // A pool of the caller's (whose options keep its connection string) prints as a pool, as a service's options print it.
     const pool = new pg.Pool({ connectionString: `postgres://u:${encodeURIComponent(password)}@h/db` });
     const withPool = optionsFromEnv({ pool }, PG);
-    expect(inspect(withPool, { depth: 10 })).toContain('[BoundPool]');
+    expect(inspect(withPool, { depth: 10 })).toContain('[pg.Pool]');
     for (const printed of [inspect(withPool, { depth: 10 }), JSON.stringify(withPool)]) {
       expect(printed).not.toContain(encodeURIComponent(password));
     }

@@ -9,9 +9,8 @@
  * still takes the other `PG*` values for the fields it leaves open, as libpq does.
  */
 import { ConfigError } from '../../session/errors.js';
-import { hideSecrets, maskSecrets } from '../options/secrets.js';
+import { hideSecrets, printable } from '../options/secrets.js';
 import type { PostgresSessionServiceOptions, SslMode } from '../options.js';
-import { redactConnectionString } from './connection-string.js';
 
 /** The environment variables read, for documentation and error messages. */
 export const ENVIRONMENT_VARIABLES = [
@@ -89,35 +88,12 @@ export function optionsFromEnv(
 }
 
 /**
- * The options, printed (inspect, JSON, String) with their secrets as `***`, as a service's
- * resolved options are: they now hold what PGPASSWORD or DATABASE_URL held, and a caller may log
- * them. Only printing changes; the fields stay as they are for the service.
+ * The options, printed (inspect, JSON, String) as a service's resolved options are, secrets as
+ * `***`: they now hold what PGPASSWORD or DATABASE_URL held, and a caller may log them. Only
+ * printing changes; the fields stay as they are for the service.
  */
 function printSafe(o: PostgresSessionServiceOptions): PostgresSessionServiceOptions {
-  return hideSecrets(o, () => {
-    const shown: Record<string, unknown> = {};
-    // Objects of classes (a pg.Pool, whose options hold its connection string; a client; a
-    // summarizer) by their class name only, as the resolved options print them.
-    for (const [key, value] of Object.entries(o)) {
-      shown[key] =
-        typeof value === 'function'
-          ? '[Function]'
-          : isInstance(value)
-            ? `[${value.constructor?.name || 'object'}]`
-            : value;
-    }
-    if (o.password !== undefined) shown.password = '***';
-    if (typeof o.dsn === 'string') shown.dsn = redactConnectionString(o.dsn);
-    if (o.extraOptions !== undefined) shown.extraOptions = maskSecrets(o.extraOptions);
-    return shown;
-  });
-}
-
-/** An object of a class: neither a plain object (prototype Object.prototype or null) nor an array. */
-function isInstance(value: unknown): value is object {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto !== Object.prototype && proto !== null;
+  return hideSecrets(o, () => printable(o));
 }
 
 /**
