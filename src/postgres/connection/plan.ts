@@ -38,15 +38,15 @@ export interface ConnectionPlan {
 }
 
 /**
- * Settings from a parsed connection string; `sslMode` and the options' TLS files apply when the
- * string has no sslmode (or no file) of its own.
+ * Settings from a parsed connection string, and the sslmode they apply; `sslMode` and the options'
+ * TLS files apply when the string has no sslmode (or no file) of its own.
  */
 export function fromConnectionString(
   parsed: ParsedConnectionString,
   sslMode: SslMode | undefined,
   files: TlsFiles,
   field: string,
-): pg.PoolConfig {
+): { config: pg.PoolConfig; sslMode: SslMode | DsnSslMode } {
   const config: pg.PoolConfig = {};
   if (parsed.host !== undefined) config.host = parsed.host;
   if (parsed.port !== undefined) config.port = parsed.port;
@@ -57,18 +57,21 @@ export function fromConnectionString(
   if (parsed.connectTimeoutMs !== undefined) config.connectionTimeoutMillis = parsed.connectTimeoutMs;
   if (parsed.options !== undefined) config.options = parsed.options;
   if (parsed.maxConnections !== undefined) config.max = parsed.maxConnections;
+  const rootCert = parsed.sslRootCert ?? files.rootCert;
+  const mode = sslModeOf(parsed.sslMode ?? sslMode, rootCert);
   config.ssl = tlsSettings(
-    sslModeOf(parsed.sslMode ?? sslMode, parsed.sslRootCert ?? files.rootCert),
+    mode,
     {
-      rootCert: parsed.sslRootCert ?? files.rootCert,
+      rootCert,
       cert: parsed.sslCert ?? files.cert,
       key: parsed.sslKey ?? files.key,
       keyPassword: parsed.sslPassword ?? files.keyPassword,
     },
     field,
   );
-  return config;
+  return { config, sslMode: mode };
 }
+
 /**
  * A URL for messages, built from settings, with the password shown as `***`. When an
  * extraOptions `ssl` replaced what sslmode made, the URL says so: its sslmode is not what runs.
@@ -131,12 +134,13 @@ export function planConnection(o: ResolvedPostgresOptions): ConnectionPlan {
     const fromDsn = fromConnectionString(parsed, o.sslMode, optionFiles(o), 'dsn');
     // As sslMode and the TLS files do, the password option fills in what the string leaves out:
     // a password kept apart from the URL (in a secret store) is not dropped for PGPASSWORD's.
-    if (fromDsn.password === undefined && o.password !== undefined) fromDsn.password = o.password;
-    const config = layer(baseSettings(o), fromDsn, o.extraOptions);
+    if (fromDsn.config.password === undefined && o.password !== undefined)
+      fromDsn.config.password = o.password;
+    const config = layer(baseSettings(o), fromDsn.config, o.extraOptions);
     alignReadTimeout(config, [o.extraOptions]);
     // Described from the parsed settings, never from the text: a password holding a space or
     // an `@` defeats any pattern that guesses where it ends.
-    const sslMode = sslModeOf(parsed.sslMode ?? o.sslMode, parsed.sslRootCert ?? o.sslRootCert);
+    const sslMode = fromDsn.sslMode;
     return plan(
       'dsn',
       config,
@@ -177,14 +181,10 @@ export function planConnection(o: ResolvedPostgresOptions): ConnectionPlan {
     throw new ConfigError('instance', `no PostgreSQL instance is registered as "${o.instance}"`);
   }
   const parsed = parseConnectionString(instance.connectionString, 'connectionString');
-  const config = layer(
-    baseSettings(o),
-    fromConnectionString(parsed, o.sslMode, optionFiles(o), 'connectionString'),
-    instance.extraOptions,
-    o.extraOptions,
-  );
+  const fromInstance = fromConnectionString(parsed, o.sslMode, optionFiles(o), 'connectionString');
+  const config = layer(baseSettings(o), fromInstance.config, instance.extraOptions, o.extraOptions);
   alignReadTimeout(config, [instance.extraOptions, o.extraOptions]);
-  const sslMode = sslModeOf(parsed.sslMode ?? o.sslMode, parsed.sslRootCert ?? o.sslRootCert);
+  const sslMode = fromInstance.sslMode;
   return plan(
     'instance',
     config,
