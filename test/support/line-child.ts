@@ -9,9 +9,22 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { type BuildOptions, build } from 'esbuild';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/**
+ * How a test's script is bundled for a child process: our sources in, as ES modules for the
+ * Node.js we support, packages left to node_modules (where `pg` and friends resolve).
+ */
+export const NODE_BUNDLE = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  logLevel: 'error',
+} as const satisfies BuildOptions;
 
 /** A bundled script in a temporary folder of its own, which `remove` deletes. */
 export interface ChildScript {
@@ -33,12 +46,7 @@ export async function bundleChildScript(source: string, prefix: string): Promise
   await build({
     stdin: { contents: source, resolveDir: root, loader: 'ts', sourcefile: 'child.ts' },
     outfile: path,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'error',
+    ...NODE_BUNDLE,
   });
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
   return { dir, path, remove: () => rmSync(dir, { recursive: true, force: true }) };

@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { NODE_BUNDLE } from '../../support/line-child.js';
 import type { WorkerConfig } from './worker.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -23,12 +24,7 @@ export async function buildWorker(entry = 'worker.ts'): Promise<{ path: string; 
   await build({
     entryPoints: [join(here, entry)],
     outfile: path,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'error',
+    ...NODE_BUNDLE,
   });
   return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
