@@ -117,6 +117,20 @@ describe.each(testDatabases)('operator API on %s', (_name, open) => {
     expect(isAgentSessionsError(error, 'NOT_FOUND')).toBe(true);
   });
 
+  it('says what the database answered when a restore fails', async () => {
+    // Tables looked for under a prefix nothing was created with: the database refuses the read.
+    const elsewhere = adminDatabase(test.sql, { schema: test.schema, tablePrefix: 'never_made_' });
+    const error = await restore(elsewhere, {
+      appName: SEED_APP,
+      userId: SEED_USER,
+      sessionId: 's-del',
+    }).catch((e: unknown) => e);
+    expect(isAgentSessionsError(error, 'STORAGE')).toBe(true);
+    expect((error as Error).message).toMatch(
+      /^restore of session .+\/s-del failed: relation ".*never_made_session_states" does not exist$/,
+    );
+  });
+
   it('counts what a purge deletes, then purges exactly that', async () => {
     const olderThan = new Date(Date.now() - 30 * 86_400_000);
     const pending = await countPurgeable(db, olderThan);

@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ConfigError } from '../../src/index.js';
+import { adminDatabase, restore } from '../../src/postgres/admin/index.js';
 import { openConnection } from '../../src/postgres/connection/open.js';
 import { PostgresSessionService } from '../../src/postgres/index.js';
 import type { PostgresSessionServiceOptions } from '../../src/postgres/options.js';
@@ -167,6 +168,28 @@ describePgBouncer('behind PgBouncer in statement pooling mode', () => {
       await moved.stop();
     }
   });
+
+  it('refuses a restore with the rule, from the operator API and from `agent-sessions restore`', async () => {
+    ensureBuilt();
+    const opened = openConnection(resolvePostgresOptions({ dsn: bouncer!.url, extraOptions: { max: 1 } }));
+    try {
+      const key = { appName: 'a', userId: 'u', sessionId: 's' };
+      const error = await restore(adminDatabase(opened.client, { schema: db!.schema }), key).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).field).toBe('connection');
+      expect((error as Error).message).toMatch(RULE);
+    } finally {
+      await opened.client.close();
+    }
+    const result = await runCli(['restore', 'a', 'u', 's', '--dsn', bouncer!.url, '--schema', db!.schema], {
+      cwd: process.cwd(),
+    });
+    expect(expectOneLineError(result)).toMatch(
+      /connection: the connection pooler runs in statement pooling mode/,
+    );
+  }, 240_000);
 
   it('makes `agent-sessions migrate` fail with one line naming the rule, creating nothing', async () => {
     ensureBuilt();

@@ -6,7 +6,8 @@ import { checkSessionKey, type SessionKey } from '../../session/keys.js';
 import { checkTimeOption } from '../../session/options.js';
 import { toSqlTimestamp } from '../../session/time.js';
 import type { SqlClient } from '../../sql/client.js';
-import { isUniqueViolation } from '../../sql/errors.js';
+import { isUniqueViolation, SqlConfigError } from '../../sql/errors.js';
+import { asConfigError } from '../connection/connection-string.js';
 import type { TableNames } from '../schema/index.js';
 import {
   type SameRow,
@@ -122,6 +123,10 @@ export async function restoreSession(
         cause: error,
       });
     }
-    throw new StorageError(`restore of session ${name} failed`, { cause: error });
+    // A pooler refusing the transaction is a setting to change, and any other failure says what
+    // the database answered: "restore failed" alone left an operator with nothing to act on.
+    if (error instanceof SqlConfigError) throw asConfigError(error);
+    const message = error instanceof Error ? error.message || error.name : String(error);
+    throw new StorageError(`restore of session ${name} failed: ${message}`, { cause: error });
   }
 }
