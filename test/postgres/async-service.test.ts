@@ -14,6 +14,7 @@ import { isAgentSessionsError } from '../../src/session/errors.js';
 import { createEvent, type Event } from '../../src/session/event.js';
 import type { Session } from '../../src/session/session.js';
 import { readText, stateOf } from '../../src/session/state.js';
+import { parseRfc3339, toSqlTimestamp } from '../../src/session/time.js';
 import type { SqlClient } from '../../src/sql/client.js';
 import { type TestDatabase, testDatabases } from '../support/database.js';
 
@@ -274,6 +275,37 @@ describe.each(databases)('asyncPersist on %s', (_name, open) => {
       expect(session.events).toHaveLength(200);
       expect(await storedIds(svc, session)).toEqual(session.events.map((e) => e.id));
     }
+  });
+
+  it('keeps the envelope’s updatedAt at the row’s updated_at when a batch spreads its events', async () => {
+    const g = gated(db.sql);
+    const { svc, app, failures } = await service({ asyncPersisterNum: 1 }, g.client);
+    const session = await svc.createSession({ appName: app, userId: 'u' });
+    const held = g.hold();
+    await svc.appendEvent(session, user('first'));
+    await held.entered;
+    // While the first batch waits at the gate, the next appends queue up and go as one batch,
+    // stored a microsecond apart: the session's updated_at ends 5 µs past the last append time.
+    for (let n = 0; n < 6; n++) await svc.appendEvent(session, user(`queued ${n}`));
+    held.release();
+    await svc.flush();
+    expect(failures).toEqual([]);
+    const micros = (column: string) => `to_char(${column}, 'YYYY-MM-DD HH24:MI:SS.US')`;
+    const { rows } = await db.sql.query<{ column: string; envelope: string; last: string }>(
+      `SELECT ${micros('s.updated_at')} AS column, s.state->>'updatedAt' AS envelope,
+         (SELECT ${micros('max(e.created_at)')} FROM ${svc.tables.sessionEvents.qualified} e
+          WHERE e.app_name = s.app_name AND e.user_id = s.user_id AND e.session_id = s.session_id) AS last
+       FROM ${svc.tables.sessionStates.qualified} s
+       WHERE s.app_name = $1 AND s.user_id = 'u' AND s.session_id = $2`,
+      [app, session.id],
+    );
+    const [row] = rows;
+    expect(row!.last).toBe(row!.column);
+    // Go's reader takes the column, ours the envelope: one instant for both.
+    expect(toSqlTimestamp(parseRfc3339(row!.envelope)!)).toBe(row!.column);
+    const read = await svc.getSession({ appName: app, userId: 'u', sessionId: session.id });
+    expect(toSqlTimestamp(read!.updatedAt)).toBe(row!.column);
+    expect(read!.events).toHaveLength(7);
   });
 
   it('makes appends wait for room when the queue is full, so the queue stays within its capacity', async () => {

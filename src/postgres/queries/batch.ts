@@ -17,7 +17,7 @@
  * order, and would move updated_at on by the batch's spread once more (see `appliedSessionsCte`).
  */
 import type { SessionKey } from '../../session/keys.js';
-import { formatRfc3339Nano, toSqlTimestamp } from '../../session/time.js';
+import { formatRfc3339Nano, PreciseDate, subMillisecondNanos, toSqlTimestamp } from '../../session/time.js';
 import type { TableNames } from '../schema/index.js';
 import { MONOTONIC_UPDATED_AT, mergedEnvelope, RENEWED_EXPIRES_AT } from './sql.js';
 
@@ -107,9 +107,9 @@ export const expiry = (now: Date, ttlMs: number): string =>
 export const EXPIRY_TIMESTAMP = (element: string) => `NULLIF(${element}, '')::timestamp`;
 
 /**
- * The session arrays of a batch: key, combined delta, the last append's time (the envelope's
- * updatedAt) and expiry, and the latest time of any append (updated_at), which is what the same
- * appends one by one would leave even if the clock stepped back between them.
+ * The session arrays of a batch: key, combined delta, the last append's expiry, and the latest
+ * time of any append (updated_at and the envelope's updatedAt), which is what the same appends
+ * one by one would leave in updated_at even if the clock stepped back between them.
  */
 interface SessionArrays {
   app: string[];
@@ -137,19 +137,31 @@ export function sessionArrays(
     spread: [],
   };
   for (const r of rows) {
+    // A batch stores its events one microsecond apart (see append-batch.ts), the last one at the
+    // session's new updated_at, which therefore moves (stored - 1) microseconds past the latest
+    // append time, as many appends one by one within a microsecond each would have left it.
+    const spread = Math.max(0, (r.stored ?? 0) - 1);
     a.app.push(r.key.appName);
     a.usr.push(r.key.userId);
     a.sid.push(r.key.sessionId);
     a.delta.push(r.delta);
-    a.stamp.push(formatRfc3339Nano(r.now));
+    // The envelope's updatedAt is that same instant, as a Go writer keeps the two: Go's reader
+    // takes the column, ours the envelope, and both must tell one time (and a list, ordered by
+    // the column, must not show its times out of order). They part only where the column stays
+    // at a later time another writer left (MONOTONIC_UPDATED_AT), as after a synchronous append.
+    a.stamp.push(formatRfc3339Nano(plusMicroseconds(r.latest, spread)));
     a.at.push(toSqlTimestamp(r.latest));
     a.expires.push(expiry(r.now, r.ttlMs));
-    // A batch stores its events one microsecond apart (see append-batch.ts), the last one at the
-    // session's new updated_at, which therefore moves (stored - 1) microseconds past the latest
-    // append time, as many appends one by one within a microsecond each would have left it.
-    a.spread.push(Math.max(0, (r.stored ?? 0) - 1));
+    a.spread.push(spread);
   }
   return a;
+}
+
+/** `date` moved `micros` microseconds later, keeping the nanoseconds it carries. */
+function plusMicroseconds(date: Date, micros: number): Date {
+  if (micros === 0) return date;
+  const nanos = subMillisecondNanos(date) + micros * 1000;
+  return new PreciseDate(date.getTime() + Math.floor(nanos / 1_000_000), nanos % 1_000_000);
 }
 
 /**
