@@ -65,22 +65,22 @@ function adopt(tree: unknown): Event {
   if (o.response !== undefined) responseFields(o);
   // Response fields without `response` (a legacy flat payload) read by Go's rules for those.
   else if (RESPONSE_KEYS.some((key) => o[key] !== undefined)) throw NOT_CANONICAL;
-  optString(o, 'requestID');
-  string(o, 'invocationId');
-  optString(o, 'parentInvocationId');
+  optString(o.requestID);
+  string(o, 'invocationId', o.invocationId);
+  optString(o.parentInvocationId);
   if (o.parentMetadata !== undefined) {
     const m = struct(o.parentMetadata, PARENT_METADATA);
-    optString(m, 'triggerType');
-    optString(m, 'triggerId');
-    optString(m, 'triggerName');
+    optString(m.triggerType);
+    optString(m.triggerId);
+    optString(m.triggerName);
     o.parentMetadata = m;
   }
-  string(o, 'author');
-  string(o, 'id');
+  string(o, 'author', o.author);
+  string(o, 'id', o.id);
   o.timestamp = readTime(o, 'timestamp', P);
-  optString(o, 'branch');
-  optString(o, 'tag');
-  optTrue(o, 'requiresCompletion');
+  optString(o.branch);
+  optString(o.tag);
+  optTrue(o.requiresCompletion);
   if (o.longRunningToolIDs !== undefined) o.longRunningToolIDs = present(readToolIdSet(o, P));
   if (o.stateDelta !== undefined) {
     const delta = o.stateDelta;
@@ -91,20 +91,20 @@ function adopt(tree: unknown): Event {
   if (o.extensions !== undefined) present(readValueMap(o, 'extensions', P));
   if (o.actions !== undefined) {
     const actions = struct(o.actions, EVENT_ACTIONS);
-    optTrue(actions, 'skipSummarization');
+    optTrue(actions.skipSummarization);
     o.actions = actions;
   }
-  optString(o, 'filterKey');
-  optInt(o, 'version');
+  optString(o.filterKey);
+  optInt(o.version);
   return o as unknown as Event;
 }
 
 /** The embedded model response's fields and the nested `response`, which Go always writes together. */
 function responseFields(o: JsonObject): void {
   o.response = responseMeta(o.response);
-  string(o, 'object');
-  int(o, 'created');
-  string(o, 'model');
+  string(o, 'object', o.object);
+  int(o, 'created', o.created);
+  string(o, 'model', o.model);
   const choices = o.choices;
   if (choices === undefined) o.choices = null;
   else if (choices !== null) {
@@ -112,10 +112,10 @@ function responseFields(o: JsonObject): void {
     for (let i = 0; i < choices.length; i++) choices[i] = choice(choices[i]);
   }
   if (o.usage !== undefined) o.usage = usage(o.usage);
-  ptrString(o, 'system_fingerprint');
+  ptrString(o.system_fingerprint);
   if (o.error !== undefined) o.error = responseError(o.error);
-  bool(o, 'done');
-  bool(o, 'is_partial');
+  bool(o, 'done', o.done);
+  bool(o, 'is_partial', o.is_partial);
 }
 
 /** An object of a struct's fields; the object itself unless its keys need Go's matching rules. */
@@ -143,10 +143,10 @@ function responseMeta(v: unknown): JsonObject {
 
 function choice(v: unknown): JsonObject {
   const c = struct(v === null ? {} : v, CHOICE);
-  int(c, 'index');
+  int(c, 'index', c.index);
   c.message = message(c.message);
   c.delta = message(c.delta);
-  ptrString(c, 'finish_reason');
+  ptrString(c.finish_reason);
   if (c.logprobs !== undefined) c.logprobs = readLogprobs(struct(c.logprobs, LOGPROBS), P);
   return c;
 }
@@ -154,66 +154,66 @@ function choice(v: unknown): JsonObject {
 function message(v: unknown): JsonObject {
   if (v == null) return { role: '' };
   const m = struct(v, MESSAGE);
-  string(m, 'role');
-  optString(m, 'content');
+  string(m, 'role', m.role);
+  optString(m.content);
   if (m.content_parts !== undefined)
     m.content_parts = present(readSlice(m, 'content_parts', P, CONTENT_PART, readContentPart));
-  optString(m, 'tool_id');
-  optString(m, 'tool_name');
+  optString(m.tool_id);
+  optString(m.tool_name);
   const calls = m.tool_calls;
   if (calls !== undefined) {
     if (!Array.isArray(calls) || calls.length === 0) throw NOT_CANONICAL;
     for (let i = 0; i < calls.length; i++) calls[i] = toolCall(calls[i]);
   }
-  optString(m, 'reasoning_content');
-  optString(m, 'reasoning_signature');
+  optString(m.reasoning_content);
+  optString(m.reasoning_signature);
   return m;
 }
 
 function toolCall(v: unknown): JsonObject {
   const call = struct(v === null ? {} : v, TOOL_CALL);
-  string(call, 'type');
+  string(call, 'type', call.type);
   const f = call.function;
   if (f == null) call.function = { name: '' };
   else {
     const fn = struct(f, FUNCTION);
-    string(fn, 'name');
-    optTrue(fn, 'strict');
-    optString(fn, 'description');
-    optString(fn, 'arguments');
+    string(fn, 'name', fn.name);
+    optTrue(fn.strict);
+    optString(fn.description);
+    optString(fn.arguments);
     call.function = fn;
   }
-  optString(call, 'id');
-  ptrInt(call, 'index');
+  optString(call.id);
+  ptrInt(call.index);
   if (call.extra_fields !== undefined) present(readValueMap(call, 'extra_fields', P));
   return call;
 }
 
 function usage(v: unknown): JsonObject {
   const u = struct(v, USAGE);
-  int(u, 'prompt_tokens');
-  int(u, 'completion_tokens');
-  int(u, 'total_tokens');
+  int(u, 'prompt_tokens', u.prompt_tokens);
+  int(u, 'completion_tokens', u.completion_tokens);
+  int(u, 'total_tokens', u.total_tokens);
   const prompt = u.prompt_tokens_details;
   if (prompt == null) u.prompt_tokens_details = { cached_tokens: 0 };
   else {
     const d = struct(prompt, PROMPT_TOKENS_DETAILS);
-    int(d, 'cached_tokens');
-    optInt(d, 'cache_creation_tokens');
-    optInt(d, 'cache_read_tokens');
+    int(d, 'cached_tokens', d.cached_tokens);
+    optInt(d.cache_creation_tokens);
+    optInt(d.cache_read_tokens);
     u.prompt_tokens_details = d;
   }
   const completion = u.completion_tokens_details;
   if (completion == null) u.completion_tokens_details = {};
   else {
     const d = struct(completion, COMPLETION_TOKENS_DETAILS);
-    optInt(d, 'reasoning_tokens');
+    optInt(d.reasoning_tokens);
     u.completion_tokens_details = d;
   }
   if (u.timing_info !== undefined) {
     const t = struct(u.timing_info, TIMING_INFO);
-    optInt(t, 'time_to_first_token');
-    optInt(t, 'reasoning_duration');
+    optInt(t.time_to_first_token);
+    optInt(t.reasoning_duration);
     u.timing_info = t;
   }
   return u;
@@ -221,10 +221,10 @@ function usage(v: unknown): JsonObject {
 
 function responseError(v: unknown): JsonObject {
   const e = struct(v, RESPONSE_ERROR);
-  string(e, 'message');
-  string(e, 'type');
-  ptrString(e, 'param');
-  ptrString(e, 'code');
+  string(e, 'message', e.message);
+  string(e, 'type', e.type);
+  ptrString(e.param);
+  ptrString(e.code);
   return e;
 }
 
@@ -232,46 +232,41 @@ function responseError(v: unknown): JsonObject {
 // a missing or null plain field, and throws where the canonical event would have no key.
 
 /** A Go string, always present. */
-function string(o: JsonObject, name: string): void {
-  if (typeof o[name] !== 'string') o[name] = readString(o, name, P);
+function string(o: JsonObject, name: string, v: unknown): void {
+  if (typeof v !== 'string') o[name] = readString(o, name, P);
 }
 
 /** An omitempty string: absent, or a non-empty string. */
-function optString(o: JsonObject, name: string): void {
-  const v = o[name];
+function optString(v: unknown): void {
   if (v !== undefined && (typeof v !== 'string' || v === '')) throw NOT_CANONICAL;
 }
 
 /** A *string: absent, or a string. */
-function ptrString(o: JsonObject, name: string): void {
-  const v = o[name];
+function ptrString(v: unknown): void {
   if (v !== undefined && typeof v !== 'string') throw NOT_CANONICAL;
 }
 
 /** A Go int, always present; readInt fails a fraction and stops at one beyond 2^53. */
-function int(o: JsonObject, name: string): void {
-  if (!Number.isSafeInteger(o[name])) o[name] = readInt(o, name, P);
+function int(o: JsonObject, name: string, v: unknown): void {
+  if (!Number.isSafeInteger(v)) o[name] = readInt(o, name, P);
 }
 
 /** An omitempty int: absent, or a non-zero safe integer. */
-function optInt(o: JsonObject, name: string): void {
-  const v = o[name];
+function optInt(v: unknown): void {
   if (v !== undefined && (v === 0 || !Number.isSafeInteger(v))) throw NOT_CANONICAL;
 }
 
 /** A *int: absent, or a safe integer. */
-function ptrInt(o: JsonObject, name: string): void {
-  const v = o[name];
+function ptrInt(v: unknown): void {
   if (v !== undefined && !Number.isSafeInteger(v)) throw NOT_CANONICAL;
 }
 
 /** A Go bool, always present. */
-function bool(o: JsonObject, name: string): void {
-  if (typeof o[name] !== 'boolean') o[name] = readBool(o, name, P);
+function bool(o: JsonObject, name: string, v: unknown): void {
+  if (typeof v !== 'boolean') o[name] = readBool(o, name, P);
 }
 
 /** An omitempty bool: absent, or true. */
-function optTrue(o: JsonObject, name: string): void {
-  const v = o[name];
+function optTrue(v: unknown): void {
   if (v !== undefined && v !== true) throw NOT_CANONICAL;
 }
