@@ -24,7 +24,7 @@ import {
 } from '../../index.js';
 import { canonicalJson, digest } from './canonical.js';
 import { type HistoryStore, readNewest, tailOf } from './history-read.js';
-import { EXTENSION_KEY, eventsOf, type Item } from './item-event.js';
+import { EXTENSION_KEY, eventsOf, type Item, stampAgain } from './item-event.js';
 
 /** The session-state keys of recorded operations start with this. */
 export const OPERATION_KEY_PREFIX = `${EXTENSION_KEY}/operation/`;
@@ -95,6 +95,7 @@ export async function applyTransaction(store: HistoryStore, rawArgs: unknown): P
       if (attempt >= ATTEMPTS)
         throw new ConflictError('the session could not be created', { field: 'sessionId' });
       await store.create();
+      stampAgain(added);
       continue;
     }
     const recorded = recordedDigest(session.state, key);

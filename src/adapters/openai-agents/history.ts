@@ -6,7 +6,7 @@
  */
 import { type Event, InvalidArgumentError, isAgentSessionsError } from '../../index.js';
 import { ALL_EVENTS, type HistoryStore, readNewest, tailOf } from './history-read.js';
-import { eventsOf, eventToItems, type Item, itemToEvent } from './item-event.js';
+import { eventsOf, eventToItems, type Item, itemToEvent, stampAgain } from './item-event.js';
 
 /** How often a rewrite made from a read is tried again when a concurrent write changed the read. */
 const ATTEMPTS = 5;
@@ -29,6 +29,7 @@ export async function replaceAll(store: HistoryStore, items: unknown): Promise<v
   } catch (error) {
     if (!isAgentSessionsError(error, 'NOT_FOUND')) throw error;
     await store.create();
+    stampAgain(events);
     await store.service.replaceEvents(store.key, { events });
   }
 }

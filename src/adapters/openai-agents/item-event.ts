@@ -133,6 +133,16 @@ export function eventsOf(items: unknown, field: string, author: string): Event[]
   });
 }
 
+/**
+ * Stamps `events` again, after their session was created for them: an event must not be older
+ * than the session that holds it (a summary's boundary is an event's time, and a summary whose
+ * boundary comes before its session's creation is not read back, as in Go).
+ */
+export function stampAgain(events: Event[]): void {
+  const now = new Date();
+  for (const event of events) event.timestamp = now;
+}
+
 /** What an item without text holds, for its placeholder content. */
 function placeholderOf(item: Item): string {
   if (item.type === 'message' || item.type === undefined) {

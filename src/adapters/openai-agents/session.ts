@@ -23,7 +23,7 @@ import {
 import { applyMutations, popNewestItem, replaceAll } from './history.js';
 import type { HistoryStore } from './history-read.js';
 import { applyTransaction, OPERATION_KEY_PREFIX } from './history-transaction.js';
-import { eventsOf, itemsOfEvents } from './item-event.js';
+import { eventsOf, itemsOfEvents, stampAgain } from './item-event.js';
 import { type StateValues, stateValues, writeStateValues } from './state.js';
 import { modelWindow } from './window.js';
 
@@ -153,6 +153,7 @@ export class AgentSessionsSession
     } catch (error) {
       if (!isAgentSessionsError(error, 'NOT_FOUND')) throw error;
       await this.#create();
+      stampAgain(events);
       await this.#service.appendEvents(this.#handle(), events);
     }
   }
