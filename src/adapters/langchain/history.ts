@@ -11,6 +11,7 @@ import {
   type SessionKey,
   type SessionService,
 } from '../../index.js';
+import { checkStorable } from './check-storable.js';
 import { eventsToMessages, messageToEvent } from './message-event.js';
 import { type SummaryContextOptions, summaryContext } from './summary-context.js';
 import { cleanWindowStart } from './window.js';
@@ -130,9 +131,11 @@ export class AgentSessionsChatMessageHistory extends BaseListChatMessageHistory 
     const invocationId = randomUUID();
     const now = new Date();
     const authors = { agent: this.#agent };
-    const events = messages.map((message, i) =>
-      messageToEvent(message, `messages[${i}]`, authors, invocationId, now),
-    );
+    const events = messages.map((message, i) => {
+      const event = messageToEvent(message, `messages[${i}]`, authors, invocationId, now);
+      checkStorable(message, `messages[${i}]`);
+      return event;
+    });
     await this.#append(events);
   }
 

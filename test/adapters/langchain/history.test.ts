@@ -88,11 +88,27 @@ describe.each(backends)('LangChain history edge cases on %s', (_name, open) => {
   it('refuses what PostgreSQL cannot hold with a typed error naming the field, storing nothing', async () => {
     const service = await start();
     const history = historyOf(service, 'bad-1');
+    const nul = 'nul \u0000 inside';
     const cases: [unknown[], RegExp][] = [
-      [[new HumanMessage('fine'), new AIMessage('nul \u0000 inside')], /messages\[1\]|events\[1\]/],
+      // Named by the caller's path, not by the event the adapter built from the message.
+      [[new HumanMessage('fine'), new AIMessage(nul)], /^messages\[1\]\.content$/],
       [
         [new HumanMessage({ content: 'x', additional_kwargs: { note: 'lone \ud800' } })],
-        /messages\[0\]|events\[0\]/,
+        /^messages\[0\]\.additional_kwargs\.note$/,
+      ],
+      [[new HumanMessage({ content: [{ type: 'text', text: nul }] })], /^messages\[0\]\.content\[0\]\.text$/],
+      [
+        [
+          new HumanMessage('weather?'),
+          new AIMessage({ content: '', tool_calls: [{ id: 'c1', name: 'weather', args: { a: nul } }] }),
+        ],
+        /^messages\[1\]\.tool_calls\[0\]\.args\.a$/,
+      ],
+      [[new ToolMessage({ content: 'lone \udc00', tool_call_id: 'c1' })], /^messages\[0\]\.content$/],
+      [[new AIMessage({ content: 'x', name: nul })], /^messages\[0\]\.name$/],
+      [
+        [new HumanMessage({ content: 'x', response_metadata: { [nul]: 1 } })],
+        /^messages\[0\]\.response_metadata key "nul \\u0000 inside"$/,
       ],
       [
         [new HumanMessage({ content: 'x', additional_kwargs: { fn: () => 1 } })],
