@@ -7,7 +7,15 @@
  * Items are typed loosely here (plain records): the adapter must store whatever the runner hands
  * it, including item types newer than the SDK release it was built against.
  */
-import { createEvent, type Event, InvalidArgumentError, type Message, type ToolCall } from '../../index.js';
+import {
+  checkEvent,
+  createEvent,
+  type Event,
+  InvalidArgumentError,
+  isAgentSessionsError,
+  type Message,
+  type ToolCall,
+} from '../../index.js';
 import { fromLosslessJson, toLosslessJson } from './lossless-json.js';
 
 /** Where the whole item is kept in the event's `extensions`. */
@@ -129,8 +137,37 @@ export function eventsOf(items: unknown, field: string, author: string): Event[]
     if (item === null || typeof item !== 'object' || Array.isArray(item)) {
       throw new InvalidArgumentError(`${field}[${i}]`, 'must be an item object');
     }
-    return itemToEvent(item as Item, { author, now });
+    const event = itemToEvent(item as Item, { author, now });
+    checkStorable(event, `${field}[${i}]`);
+    return event;
   });
+}
+
+/** The path of the stored item in the store's errors about an event. */
+const STORED_ITEM = `event.extensions[${JSON.stringify(EXTENSION_KEY)}].item`;
+
+/**
+ * Refuses what PostgreSQL cannot hold (a NUL character, a lone surrogate) by the item's own path
+ * (`items[1].content[0].text`). The store refuses it anyway, but by the path in the event the
+ * adapter built (`events[1].choices[0].message.content`), which the caller never saw. The stored
+ * item is checked, not the event: the event's Go-visible fields are copies of the item's text.
+ */
+function checkStorable(event: Event, at: string): void {
+  try {
+    checkEvent({
+      author: '',
+      id: '',
+      invocationId: '',
+      timestamp: new Date(0),
+      extensions: { [EXTENSION_KEY]: event.extensions![EXTENSION_KEY] },
+    });
+  } catch (error) {
+    if (isAgentSessionsError(error, 'INVALID_ARGUMENT') && error.field?.startsWith(STORED_ITEM)) {
+      const rule = error.message.slice(error.field.length + 1);
+      throw new InvalidArgumentError(at + error.field.slice(STORED_ITEM.length), rule, { cause: error });
+    }
+    throw error;
+  }
 }
 
 /**

@@ -111,18 +111,43 @@ describe.each(backends)('AgentSessionsSession items on %s', (_name, open) => {
   it.each([
     ['a NUL character', 'a\u0000b'],
     ['a lone surrogate', 'a\ud800b'],
-  ])('refuses %s with a typed error and stores nothing of the batch', async (_what, text) => {
-    const session = fresh();
-    const error = await session
-      .addItems([
-        { role: 'user', content: 'fine' },
-        { role: 'user', content: text },
-      ])
-      .catch((e: unknown) => e);
-    expect(isAgentSessionsError(error, 'INVALID_ARGUMENT')).toBe(true);
-    expect((error as { field?: string }).field).toMatch(/^events\[1\]/);
-    expect(await session.getItems()).toEqual([]);
-  });
+  ])(
+    'refuses %s with a typed error naming the item’s field, and stores nothing of the batch',
+    async (_what, text) => {
+      const session = fresh();
+      const bad: [AgentInputItem, string][] = [
+        [{ role: 'user', content: text }, 'items[1].content'],
+        [{ role: 'user', content: [{ type: 'input_text', text }] }, 'items[1].content[0].text'],
+        [
+          { type: 'function_call', callId: 'c1', name: 'f', arguments: `{"a":"${text}"}` },
+          'items[1].arguments',
+        ],
+        [
+          { role: 'user', content: 'x', providerData: { [text]: 1 } },
+          `items[1].providerData key ${JSON.stringify(text)}`,
+        ],
+      ];
+      for (const [item, field] of bad) {
+        const error = await session
+          .addItems([{ role: 'user', content: 'fine' }, item])
+          .catch((e: unknown) => e);
+        expect(isAgentSessionsError(error, 'INVALID_ARGUMENT'), String(error)).toBe(true);
+        expect((error as { field?: string }).field).toBe(field);
+        expect((error as Error).message).toMatch(
+          /^items\[1\].* must not contain (NUL characters|unpaired surrogates)/,
+        );
+      }
+      // A transaction names its own field.
+      const error = await session
+        .applyHistoryTransaction({
+          operationId: 'op',
+          transaction: { type: 'append_items', items: [{ role: 'user', content: text }] },
+        } as never)
+        .catch((e: unknown) => e);
+      expect((error as { field?: string }).field).toBe('args.transaction.items[0].content');
+      expect(await session.getItems()).toEqual([]);
+    },
+  );
 
   it('keeps sessions and users whose ids share a prefix or hold %, _ and quotes apart', async () => {
     const ids = ['a_b', 'a%b', 'a_b2', "a'b", 'a"b'];
