@@ -12,7 +12,7 @@ export { InMemorySessionService } from './inmemory/index.js';
 export { type Clock, ManualClock } from './session/clock.js';
 // Validation of events as the service stores them, for code that checks before it writes; JSON
 // kept as its exact text (Go's numbers beyond a float64, raw extensions), see README.
-export { checkEvent, RawJson, stringifyExactJson } from './session/codec/index.js';
+export { checkEvent, checkJsonValue, RawJson, stringifyExactJson } from './session/codec/index.js';
 export {
   AgentSessionsError,
   CallAbortedError,

@@ -14,6 +14,7 @@ const expected: Record<string, string[]> = {
     'APP_PREFIX',
     'CallAbortedError',
     'checkEvent',
+    'checkJsonValue',
     'checkSessionKey',
     'checkStateKey',
     'checkStateMap',

@@ -1,5 +1,5 @@
-import { checkEvent, InvalidArgumentError, isAgentSessionsError } from '../../index.js';
-import { EXTENSION_KEY, type UIMessageLike } from './stored-message.js';
+import { checkJsonValue, InvalidArgumentError } from '../../index.js';
+import type { UIMessageLike } from './stored-message.js';
 
 const ROLES = new Set(['system', 'user', 'assistant']);
 
@@ -34,28 +34,11 @@ export function checkMessages<M extends UIMessageLike>(messages: readonly M[], f
   });
 }
 
-const STORED_PATH = `event.extensions[${JSON.stringify(EXTENSION_KEY)}].message`;
-
 /**
  * Checks that a message can be stored exactly (JSON that PostgreSQL accepts: no NUL, no unpaired
  * surrogates, no functions, cycles or non-finite numbers), naming the offending value by its path
  * in the caller's list, e.g. `messages[2].parts[0].text`.
  */
 export function checkStorable(message: UIMessageLike, at: string): void {
-  try {
-    checkEvent({
-      author: '',
-      id: '',
-      invocationId: '',
-      timestamp: new Date(0),
-      extensions: { [EXTENSION_KEY]: { message } },
-    });
-  } catch (error) {
-    if (isAgentSessionsError(error, 'INVALID_ARGUMENT') && error.field?.startsWith(STORED_PATH)) {
-      const field = at + error.field.slice(STORED_PATH.length);
-      const rule = error.message.slice(error.field.length + 1);
-      throw new InvalidArgumentError(field, rule, { cause: error });
-    }
-    throw error;
-  }
+  checkJsonValue(message, at);
 }

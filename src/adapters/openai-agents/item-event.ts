@@ -8,11 +8,10 @@
  * it, including item types newer than the SDK release it was built against.
  */
 import {
-  checkEvent,
+  checkJsonValue,
   createEvent,
   type Event,
   InvalidArgumentError,
-  isAgentSessionsError,
   type Message,
   type ToolCall,
 } from '../../index.js';
@@ -138,36 +137,12 @@ export function eventsOf(items: unknown, field: string, author: string): Event[]
       throw new InvalidArgumentError(`${field}[${i}]`, 'must be an item object');
     }
     const event = itemToEvent(item as Item, { author, now });
-    checkStorable(event, `${field}[${i}]`);
+    // What PostgreSQL cannot hold is named by the item's path (`items[1].content[0].text`), not
+    // by that of the event built from it, which the store would name. The stored form is checked:
+    // plain JSON, or the item's lossless form (bytes as base64, undefined tagged).
+    checkJsonValue((event.extensions![EXTENSION_KEY] as StoredItem).item, `${field}[${i}]`);
     return event;
   });
-}
-
-/** The path of the stored item in the store's errors about an event. */
-const STORED_ITEM = `event.extensions[${JSON.stringify(EXTENSION_KEY)}].item`;
-
-/**
- * Refuses what PostgreSQL cannot hold (a NUL character, a lone surrogate) by the item's own path
- * (`items[1].content[0].text`). The store refuses it anyway, but by the path in the event the
- * adapter built (`events[1].choices[0].message.content`), which the caller never saw. The stored
- * item is checked, not the event: the event's Go-visible fields are copies of the item's text.
- */
-function checkStorable(event: Event, at: string): void {
-  try {
-    checkEvent({
-      author: '',
-      id: '',
-      invocationId: '',
-      timestamp: new Date(0),
-      extensions: { [EXTENSION_KEY]: event.extensions![EXTENSION_KEY] },
-    });
-  } catch (error) {
-    if (isAgentSessionsError(error, 'INVALID_ARGUMENT') && error.field?.startsWith(STORED_ITEM)) {
-      const rule = error.message.slice(error.field.length + 1);
-      throw new InvalidArgumentError(at + error.field.slice(STORED_ITEM.length), rule, { cause: error });
-    }
-    throw error;
-  }
 }
 
 /**

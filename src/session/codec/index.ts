@@ -63,6 +63,17 @@ export function checkEvent(event: Event): void {
   encodeEvent(event);
 }
 
+/**
+ * Checks that `value` can be stored as JSON data of an event (an extension's value, say), without
+ * storing it: throws the `INVALID_ARGUMENT` error the service would, for the same values, but
+ * naming the offending one by its path under `path` (`messages[1].tool_calls[0].args.city`). An
+ * adapter's caller knows its values by its own paths, not by those of the event the adapter
+ * builds from them.
+ */
+export function checkJsonValue(value: unknown, path: string): void {
+  writeJsonValue(new JsonWriter(), value, '', path, false);
+}
+
 /** A JSON string literal escaped as Go escapes it; refuses NUL and unpaired surrogates. */
 export function goJsonString(text: string, field = 'value'): string {
   if (typeof text !== 'string') throw new InvalidArgumentError(field, 'must be a string');
