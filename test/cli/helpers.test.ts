@@ -1,6 +1,7 @@
 /**
  * The command's small parts, in process: durations, instants, wrapping, colours, one-line errors.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatDuration, parseDuration } from '../../src/cli/duration.js';
 import { CliError, describeError } from '../../src/cli/errors.js';
@@ -63,6 +64,63 @@ describe('wrapping', () => {
     expect(wrapped.join('').replace('← get_weather ', '')).toBe(json);
     expect(wrapped[0]).toBe('← get_weather {"city":"Lisbon",');
     for (const line of wrapped) expect([...line].length).toBeLessThanOrEqual(31);
+  });
+
+  it('wraps a word of two million characters into its lines (a transcript download of it hung)', () => {
+    const word = `${'x'.repeat(1_999_950)},"k":1`;
+    const lines = wrap(`said ${word}`, 100);
+    // "said" and the first 95 characters, then the other 1,999,861 in lines of 100.
+    expect(lines).toHaveLength(20_000);
+    expect(lines[0]).toBe(`said ${'x'.repeat(95)}`);
+    expect(lines.join('')).toBe(`said ${word}`);
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(100);
+  });
+
+  it('wraps as the algorithm that copied the rest of a word at each cut did, on any text', () => {
+    /** The previous algorithm: right, but quadratic in a long word's length. */
+    const byCopying = (text: string, width: number): string[] => {
+      const cutAt = (chars: string[], room: number) => {
+        const comma = chars.lastIndexOf(',', room - 1);
+        return comma >= room / 2 ? comma + 1 : room;
+      };
+      const out: string[] = [];
+      for (const paragraph of text.split('\n')) {
+        let line: string[] = [];
+        for (const word of paragraph.split(/ +/)) {
+          let chars = [...word];
+          const room = width - line.length - (line.length > 0 ? 1 : 0);
+          if (chars.length <= room) {
+            line = line.length > 0 ? [...line, ' ', ...chars] : chars;
+            continue;
+          }
+          if (chars.length > width && room >= 8) {
+            const cut = cutAt(chars, room);
+            line = line.length > 0 ? [...line, ' ', ...chars.slice(0, cut)] : chars.slice(0, cut);
+            chars = chars.slice(cut);
+          }
+          if (line.length > 0) out.push(line.join(''));
+          while (chars.length > width) {
+            const cut = cutAt(chars, width);
+            out.push(chars.slice(0, cut).join(''));
+            chars = chars.slice(cut);
+          }
+          line = chars;
+        }
+        out.push(line.join(''));
+      }
+      return out;
+    };
+    const text = fc
+      .array(fc.oneof(fc.constantFrom(' ', '  ', '\n', ',', 'x', '😀', '{"a":1,"b":2}'), fc.string()), {
+        maxLength: 60,
+      })
+      .map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(text, fc.integer({ min: 1, max: 40 }), (input, width) => {
+        expect(wrap(input, width)).toEqual(byCopying(input, width));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 

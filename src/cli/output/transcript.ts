@@ -32,39 +32,45 @@ export function countTurns(events: readonly Event[]): number {
   return events.filter(isUserMessage).length;
 }
 
-/** Where to split a word that does not fit in `room`: after a comma when one is near the end (JSON). */
-function cutPoint(chars: readonly string[], room: number): number {
-  const comma = chars.lastIndexOf(',', room - 1);
-  return comma >= room / 2 ? comma + 1 : room;
+/**
+ * Where to split a word that does not fit in `room`, counted from `from`: after a comma when one
+ * is near the end (JSON).
+ */
+function cutPoint(chars: readonly string[], from: number, room: number): number {
+  // Only the second half of the room is searched (lastIndexOf would go on to the word's start).
+  for (let i = from + room - 1; i - from >= room / 2; i--) if (chars[i] === ',') return i + 1 - from;
+  return room;
 }
 
 /**
  * Wraps `text` to `width` columns, keeping its own line breaks. A word longer than a line (JSON,
- * a URL) is split, starting on the current line so it does not leave a gap behind.
+ * a URL) is split, starting on the current line so it does not leave a gap behind. A long word is
+ * walked by position, never copied from each cut to its end: that copy made a 2 MB word take
+ * minutes (the time grew with the square of its length).
  */
 export function wrap(text: string, width: number): string[] {
   const out: string[] = [];
   for (const paragraph of text.split('\n')) {
     let line: string[] = [];
     for (const word of paragraph.split(/ +/)) {
-      let chars = [...word];
+      const chars = [...word];
       const room = width - line.length - (line.length > 0 ? 1 : 0);
       if (chars.length <= room) {
         line = line.length > 0 ? [...line, ' ', ...chars] : chars;
         continue;
       }
+      let start = 0;
       if (chars.length > width && room >= 8) {
-        const cut = cutPoint(chars, room);
-        line = line.length > 0 ? [...line, ' ', ...chars.slice(0, cut)] : chars.slice(0, cut);
-        chars = chars.slice(cut);
+        start = cutPoint(chars, 0, room);
+        line = line.length > 0 ? [...line, ' ', ...chars.slice(0, start)] : chars.slice(0, start);
       }
       if (line.length > 0) out.push(line.join(''));
-      while (chars.length > width) {
-        const cut = cutPoint(chars, width);
-        out.push(chars.slice(0, cut).join(''));
-        chars = chars.slice(cut);
+      while (chars.length - start > width) {
+        const cut = cutPoint(chars, start, width);
+        out.push(chars.slice(start, start + cut).join(''));
+        start += cut;
       }
-      line = chars;
+      line = start === 0 ? chars : chars.slice(start);
     }
     out.push(line.join(''));
   }
