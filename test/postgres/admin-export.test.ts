@@ -5,6 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  EXPORT_FORMAT,
+  type ExportedSession,
   exportSessions,
   formatExportLine,
   importSession,
@@ -99,6 +101,69 @@ describe('export records', () => {
         trackEventsAdded: 0,
       });
       expect(counts.summariesWritten + counts.stateRowsWritten).toBe(0);
+    }
+  });
+
+  it('adds exactly the events a session does not hold, by id and deletion state, past one statement of rows', async () => {
+    const fresh = await pgliteClient();
+    try {
+      await initSchema(fresh, tables);
+      const time = (n: number) =>
+        `2026-01-01T00:${String(Math.floor(n / 60) % 60).padStart(2, '0')}:${String(n % 60).padStart(2, '0')}.5Z`;
+      const event = (id: unknown, n: number, deletedAt: string | null = null) => ({
+        event: JSON.stringify({ id, invocationId: 'i', author: 'user', n }),
+        createdAt: time(n),
+        updatedAt: time(n),
+        expiresAt: null,
+        deletedAt,
+      });
+      const record = (events: ReturnType<typeof event>[]): ExportedSession => ({
+        format: EXPORT_FORMAT,
+        appName: 'bulk',
+        userId: 'u',
+        sessionId: 's',
+        state: '{"id": "s", "state": {}}',
+        createdAt: time(0),
+        updatedAt: time(0),
+        expiresAt: null,
+        deletedAt: null,
+        events,
+        summaries: [],
+        trackEvents: [],
+      });
+      const first = Array.from({ length: 3000 }, (_, n) => event(`e${n}`, n));
+      // Go lets a session hold two events with one id: the record's own rows are all imported.
+      first.push(event('twice', 3000), event('twice', 3001));
+      expect(await importSession({ client: fresh, tables }, record(first))).toMatchObject({
+        eventsAdded: 3002,
+      });
+
+      const deletedAt = '2026-02-01T00:00:00Z';
+      const second = [
+        ...first,
+        // New ids; an id stored live, now as a deleted row (another deletion state); no id, twice
+        // (matched by the whole document, in SQL); a number as id (matched in SQL too).
+        ...Array.from({ length: 700 }, (_, n) => event(`f${n}`, n)),
+        event('e5', 5, deletedAt),
+        event('', 9),
+        event(42, 10),
+      ];
+      expect(await importSession({ client: fresh, tables }, record(second))).toMatchObject({
+        eventsAdded: 703,
+      });
+      // Everything is there now, the deleted row matched with its time written without a fraction.
+      expect(
+        await importSession({ client: fresh, tables }, record([...second, event('', 9), event(42, 10)])),
+      ).toMatchObject({ eventsAdded: 0 });
+      const { rows } = await fresh.query<{ live: number; deleted: number; twice: number }>(
+        `SELECT count(*) FILTER (WHERE deleted_at IS NULL)::int AS live,
+                count(*) FILTER (WHERE deleted_at IS NOT NULL)::int AS deleted,
+                count(*) FILTER (WHERE event->>'id' = 'twice')::int AS twice
+         FROM session_events WHERE app_name = 'bulk'`,
+      );
+      expect(rows).toEqual([{ live: 3704, deleted: 1, twice: 2 }]);
+    } finally {
+      await fresh.close();
     }
   });
 

@@ -99,18 +99,36 @@ async function writeSession(tx: SqlExecutor, t: TableNames, s: ExportedSession):
   return rows[0]!.inserted ? 'sessionsCreated' : 'sessionsUpdated';
 }
 
+/**
+ * The events of a record the session does not hold yet (by id, within the same deletion state).
+ *
+ * The ids stored before the import are read once and matched here. Matching each new row in SQL
+ * (NOT EXISTS over the session's events, which no index has by id) compared it with every stored
+ * event of the session: a 10,000-event session, exported and imported, took minutes and passed
+ * the statement timeout. Only events without a string id are still matched in SQL, by the whole
+ * document, as they always were. Rows of the record itself are not matched with each other, so a
+ * session holding two events with one id (Go allows it) is imported whole.
+ */
 async function writeEvents(tx: SqlExecutor, t: TableNames, s: ExportedSession): Promise<number> {
   const table = t.sessionEvents.qualified;
+  const stored = await storedEventIds(tx, table, s);
   let added = 0;
   for (let i = 0; i < s.events.length; i += CHUNK) {
-    const rows = s.events.slice(i, i + CHUNK).map((e) => ({ e: e.event, ...timeFields(e) }));
-    // Events are matched by their id (the whole document when it has none) within the same
-    // session and deletion state; WITH ORDINALITY keeps the file's order in the new row ids.
+    const rows: Record<string, unknown>[] = [];
+    for (const e of s.events.slice(i, i + CHUNK)) {
+      const id = stringIdOf(e.event);
+      const time = timeFields(e);
+      if (id !== undefined && stored.has(storedIdKey(id, time.d))) continue;
+      // `k`: matched by id here, so the statement need not look for it.
+      rows.push({ e: e.event, ...time, ...(id !== undefined ? { k: 1 } : {}) });
+    }
+    if (rows.length === 0) continue;
+    // WITH ORDINALITY keeps the file's order in the new row ids.
     const { rowCount } = await tx.query(
       `INSERT INTO ${table} (app_name, user_id, session_id, event, created_at, updated_at, expires_at, deleted_at)
        SELECT $1::text, $2::text, $3::text, (r.x->>'e')::jsonb, ${TIME_VALUES}
        FROM jsonb_array_elements($4::jsonb) WITH ORDINALITY AS r(x, n)
-       WHERE NOT EXISTS (
+       WHERE r.x ? 'k' OR NOT EXISTS (
          SELECT 1 FROM ${table} e WHERE e.app_name = $1::text AND e.user_id = $2::text AND e.session_id = $3::text
            AND e.deleted_at IS NOT DISTINCT FROM (r.x->>'d')::timestamp
            AND (e.event = (r.x->>'e')::jsonb
@@ -121,6 +139,38 @@ async function writeEvents(tx: SqlExecutor, t: TableNames, s: ExportedSession): 
     added += rowCount;
   }
   return added;
+}
+
+/** The ids of the session's stored events, each with its deletion time (see storedIdKey). */
+async function storedEventIds(tx: SqlExecutor, table: string, s: ExportedSession): Promise<Set<string>> {
+  const { rows } = await tx.query<{ id: string; d: string | null }>(
+    `SELECT DISTINCT event->>'id' AS id, to_char(deleted_at, 'YYYY-MM-DD HH24:MI:SS.US') AS d
+     FROM ${table} WHERE ${KEY} AND coalesce(event->>'id', '') <> ''`,
+    [s.appName, s.userId, s.sessionId],
+  );
+  return new Set(rows.map((r) => storedIdKey(r.id, r.d)));
+}
+
+/**
+ * An event id within a deletion state (null: live), as one Set key. The time is compared with
+ * six fractional digits, as to_char writes it: the export may write fewer, or none.
+ */
+function storedIdKey(id: string, deletedAt: string | null): string {
+  if (deletedAt === null) return `\t${id}`;
+  const dot = deletedAt.indexOf('.');
+  const micros = dot < 0 ? `${deletedAt}.000000` : deletedAt.padEnd(dot + 7, '0');
+  return `${micros}\t${id}`;
+}
+
+/** The event's id when it is a non-empty string; otherwise SQL matches the whole document. */
+function stringIdOf(eventJson: string): string | undefined {
+  let id: unknown;
+  try {
+    id = (JSON.parse(eventJson) as { id?: unknown } | null)?.id;
+  } catch {
+    return undefined;
+  }
+  return typeof id === 'string' && id !== '' ? id : undefined;
 }
 
 async function writeTrackEvents(tx: SqlExecutor, t: TableNames, s: ExportedSession): Promise<number> {
