@@ -18,10 +18,14 @@ import {
   HUGE_USER,
   LONG_EVENTS,
   LONG_USER,
+  MALFORMED_SESSION,
+  MALFORMED_USER,
   type Seeded,
   seed,
   seedHugeSession,
+  seedMalformedSession,
   USER_ID,
+  WELL_FORMED_TEXT,
 } from './seed.js';
 import { hasChromium, launchChromium } from './support.js';
 
@@ -146,6 +150,43 @@ describe.skipIf(!hasChromium).each(testDatabases)('the inspector page in Chromiu
     await page.getByRole('link', { name: HOSTILE_USER }).waitFor();
     expect(await page.locator('main b').count()).toBe(0);
     expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('shows a session of malformed rows: each broken part marked, the rest readable and usable', async () => {
+    await seedMalformedSession(db, seeded.service);
+    const { page, problems } = await newPage();
+    await page.goto(`${inspector.url}${sessionHash(MALFORMED_USER, MALFORMED_SESSION)}`);
+    // Whichever comes: the timeline, or the alert that replaces the whole view.
+    await page.locator('.event, main [role=alert]').first().waitFor();
+    expect(await page.locator('main').textContent()).not.toContain('Could not load this view');
+    expect(await page.locator('.event').count()).toBe(6);
+    expect(await page.locator('.event', { hasText: WELL_FORMED_TEXT }).count()).toBe(1);
+    expect(await page.locator('.event', { hasText: 'parts as an object' }).count()).toBe(1);
+    expect(await page.locator('.event', { hasText: 'from a delta' }).count()).toBe(1);
+    expect(await page.locator('.event', { hasText: 'an error written as text' }).count()).toBe(1);
+    const marks = await page.locator('.malformed').allTextContents();
+    for (const expected of [
+      'malformed: choices is not a list: {"0":{"message"',
+      'malformed: content_parts is not a list: {"a":1}',
+      'malformed: tool_calls is not a list: {"id":"x"}',
+      'malformed: the stored event is not an object: 42',
+      'malformed: stateDelta is not an object: "not an object"',
+      'malformed: topics is not a list: "not a list"',
+      'malformed: the stored track event is not an object: "a string"',
+    ]) {
+      expect(
+        marks.some((m) => m.startsWith(expected)),
+        `${expected} in ${JSON.stringify(marks)}`,
+      ).toBe(true);
+    }
+    expect(await page.locator('.summary-boundary').textContent()).toContain('what happened');
+    // The session's header and actions are still there.
+    expect(await page.locator('h2 code').textContent()).toBe(MALFORMED_SESSION);
+    expect(await page.getByRole('link', { name: 'Export JSON' }).count()).toBe(1);
+    expect(await page.getByRole('link', { name: 'Transcript' }).count()).toBe(1);
+    expect(await page.locator('.state h3').textContent()).toBe('Session state');
     expect(problems).toEqual([]);
     await page.close();
   });

@@ -144,3 +144,63 @@ export async function seedHugeSession(db: TestDatabase, service: PostgresSession
   );
   return session.id;
 }
+
+export const MALFORMED_USER = 'hand-written';
+export const MALFORMED_SESSION = 'malformed';
+/** The one well-formed message among the hand-written rows, which must still be shown. */
+export const WELL_FORMED_TEXT = 'a well-formed message after the broken ones';
+
+/**
+ * A session whose rows were written with plain SQL, shaped as the schema's JSON never is: choices,
+ * content_parts and tool_calls that are objects, an event that is a number, a null choice, a text
+ * error and a text state delta, a summary whose topics are a string, a track event that is a string.
+ */
+export async function seedMalformedSession(db: TestDatabase, service: PostgresSessionService): Promise<void> {
+  await service.createSession({ appName: APP_NAME, userId: MALFORMED_USER, sessionId: MALFORMED_SESSION });
+  const table = (name: string) => (db.schema ? `"${db.schema}".${name}` : name);
+  const events = [
+    { id: 'm1', author: 'a', choices: { 0: { message: { role: 'user', content: 'choices as an object' } } } },
+    {
+      id: 'm2',
+      author: 'a',
+      choices: [{ message: { role: 'user', content: 'parts as an object', content_parts: { a: 1 } } }],
+    },
+    { id: 'm3', author: 'a', choices: [{ message: { role: 'assistant', tool_calls: { id: 'x' } } }] },
+    42,
+    {
+      id: 'm5',
+      author: 'a',
+      choices: [null, 5, { message: null, delta: { role: 'assistant', content: 'from a delta' } }],
+      stateDelta: 'not an object',
+      error: 'an error written as text',
+    },
+    { id: 'm6', author: 'a', choices: [{ message: { role: 'user', content: WELL_FORMED_TEXT } }] },
+  ];
+  // A millisecond apart, in the order above.
+  await db.sql.query(
+    `INSERT INTO ${table('session_events')} (app_name, user_id, session_id, event, created_at, updated_at)
+     SELECT $1, $2, $3, e.value, t, t
+     FROM jsonb_array_elements($4::jsonb) WITH ORDINALITY e(value, i),
+       LATERAL (SELECT now()::timestamp + e.i * interval '1 millisecond' AS t) x`,
+    [APP_NAME, MALFORMED_USER, MALFORMED_SESSION, JSON.stringify(events)],
+  );
+  await db.sql.query(
+    `INSERT INTO ${table('session_summaries')} (app_name, user_id, session_id, filter_key, summary)
+     VALUES ($1, $2, $3, '', $4::jsonb)`,
+    [
+      APP_NAME,
+      MALFORMED_USER,
+      MALFORMED_SESSION,
+      JSON.stringify({
+        summary: 'what happened',
+        topics: 'not a list',
+        boundary: { cutoff_at: '2030-01-01T00:00:00Z' },
+      }),
+    ],
+  );
+  await db.sql.query(
+    `INSERT INTO ${table('session_track_events')} (app_name, user_id, session_id, track, event)
+     VALUES ($1, $2, $3, 'lane', '"a string"'::jsonb)`,
+    [APP_NAME, MALFORMED_USER, MALFORMED_SESSION],
+  );
+}

@@ -8,6 +8,7 @@ import browseJs from './page/browse.js?raw';
 import domJs from './page/dom.js?raw';
 import eventsJs from './page/events.js?raw';
 import indexHtml from './page/index.html?raw';
+import storedJs from './page/stored.js?raw';
 import timelineJs from './page/timeline.js?raw';
 
 /** A static file: its content type and text. */
@@ -26,5 +27,6 @@ export const ASSETS: Readonly<Record<string, Asset>> = Object.freeze({
   '/browse.js': js(browseJs),
   '/dom.js': js(domJs),
   '/events.js': js(eventsJs),
+  '/stored.js': js(storedJs),
   '/timeline.js': js(timelineJs),
 });

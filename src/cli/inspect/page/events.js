@@ -2,11 +2,12 @@
 // and the results joined to them, state deltas, errors and token usage; the full stored JSON on
 // demand. Track events and summary boundaries are drawn here too.
 import { clock, folded, h, prettyJson, stateValue, statusBadge } from './dom.js';
+import { isObject, items, malformed, textOf, unlessList, unlessObject } from './stored.js';
 
 /** The messages of an event: each choice's message, or its delta when the message is empty. */
 export function messagesOf(event) {
   const out = [];
-  for (const choice of event?.choices ?? []) {
+  for (const choice of items(event?.choices)) {
     const m = choice?.message;
     const useDelta = (!m || (!m.role && !m.content && !m.tool_calls)) && choice?.delta;
     if (useDelta) out.push(choice.delta);
@@ -21,8 +22,8 @@ export function joinToolCalls(rows) {
   const results = new Map();
   for (const row of rows) {
     for (const m of messagesOf(row.event)) {
-      for (const call of m.tool_calls ?? []) if (call?.id) calls.set(call.id, { row, call });
-      if (m.tool_id) results.set(m.tool_id, { row, message: m });
+      for (const call of items(m?.tool_calls)) if (call?.id) calls.set(call.id, { row, call });
+      if (m?.tool_id) results.set(m.tool_id, { row, message: m });
     }
   }
   return { calls, results };
@@ -30,14 +31,14 @@ export function joinToolCalls(rows) {
 
 function partText(part) {
   if (part?.text) return part.text;
-  if (part?.image) return `[image${part.image.url ? ` ${part.image.url}` : ''}]`;
+  if (part?.image) return `[image${part.image?.url ? ` ${part.image.url}` : ''}]`;
   if (part?.file) return `[file ${part.file.filename || part.file.file_id || ''}]`;
   if (part?.content_ref) return `[${part.content_ref.artifact_name || part.content_ref.artifact_ref}]`;
   return `[${part?.type ?? 'part'}]`;
 }
 
 function messageText(m) {
-  return [m.content ?? '', ...(m.content_parts ?? []).map(partText)].filter(Boolean).join('\n');
+  return [textOf(m?.content), ...items(m?.content_parts).map(partText)].filter(Boolean).join('\n');
 }
 
 function usageLine(usage) {
@@ -55,6 +56,7 @@ function usageLine(usage) {
 }
 
 function toolCall(call, joins) {
+  if (!isObject(call)) return malformed('a tool call is not an object', call);
   const result = call.id ? joins.results.get(call.id) : undefined;
   return h(
     'div',
@@ -84,6 +86,7 @@ function toolCall(call, joins) {
 }
 
 function messageBody(m, joins) {
+  if (!isObject(m)) return malformed('a message is not an object', m);
   const out = [];
   if (m.reasoning_content) {
     out.push(
@@ -111,12 +114,15 @@ function messageBody(m, joins) {
   }
   const text = messageText(m);
   if (text) out.push(folded(m.tool_id ? prettyJson(text) : text));
-  for (const call of m.tool_calls ?? []) out.push(toolCall(call, joins));
+  out.push(unlessList('content_parts', m.content_parts));
+  for (const call of items(m.tool_calls)) out.push(toolCall(call, joins));
+  out.push(unlessList('tool_calls', m.tool_calls));
   return out;
 }
 
 function stateDelta(delta) {
-  const entries = Object.entries(delta ?? {});
+  if (!isObject(delta)) return unlessObject('stateDelta', delta);
+  const entries = Object.entries(delta);
   if (entries.length === 0) return null;
   return h(
     'div',
@@ -140,9 +146,19 @@ function stateDelta(delta) {
   );
 }
 
+/** An event's error: an object of type, code and message (text written by hand is shown as it is). */
+function errorLine(error) {
+  if (!error) return null;
+  const text = isObject(error)
+    ? `${textOf(error.type) || 'error'}${error.code ? ` (${textOf(error.code)})` : ''}: ${textOf(error.message)}`
+    : `error: ${textOf(error)}`;
+  return h('div', { class: 'error' }, text);
+}
+
 /** The card of one stored event. `summary` names the summary that replaced it, if any. */
 export function eventCard(row, joins, summary) {
-  const e = row.event ?? {};
+  const stored = row.event;
+  const e = isObject(stored) ? stored : {};
   const messages = messagesOf(e);
   const role = messages[0]?.role || (e.error ? 'error' : 'event');
   const classes = ['event', `role-${String(role).replace(/[^a-z]/gi, '')}`];
@@ -170,13 +186,9 @@ export function eventCard(row, joins, summary) {
       e.branch ? h('span', { class: 'muted', title: 'branch' }, e.branch) : null,
       e.filterKey ? h('span', { class: 'muted', title: 'filter key' }, `filter ${e.filterKey}`) : null,
     ),
-    e.error
-      ? h(
-          'div',
-          { class: 'error' },
-          `${e.error.type ?? 'error'}${e.error.code ? ` (${e.error.code})` : ''}: ${e.error.message ?? ''}`,
-        )
-      : null,
+    isObject(stored) ? null : malformed('the stored event is not an object', stored),
+    errorLine(e.error),
+    unlessList('choices', e.choices),
     messages.map((m) => messageBody(m, joins)),
     stateDelta(e.stateDelta),
     h(
@@ -188,25 +200,26 @@ export function eventCard(row, joins, summary) {
         { class: 'muted' },
         `event ${e.id ?? ''} · invocation ${e.invocationId ?? ''} · timestamp ${e.timestamp ?? ''}`,
       ),
-      h('pre', null, JSON.stringify(e, null, 2)),
+      h('pre', null, JSON.stringify(stored, null, 2)),
     ),
   );
 }
 
 /** The card of one track event, for its lane. */
 export function trackCard(row) {
-  const payload = row.event?.payload;
+  const payload = isObject(row.event) ? row.event.payload : undefined;
   return h(
     'div',
     { class: `track-event${row.status !== 'live' ? ' hidden-row' : ''}` },
     h('span', { class: 'muted' }, row.track, ' ', statusBadge(row.status)),
+    unlessObject('the stored track event', row.event),
     folded(payload === undefined ? 'null' : JSON.stringify(payload, null, 2), 'payload'),
   );
 }
 
 /** The line drawn where a summary's boundary falls. */
 export function summaryBoundary(s, covered, note) {
-  const summary = s.summary ?? {};
+  const summary = isObject(s.summary) ? s.summary : {};
   return h(
     'div',
     { class: `summary-boundary${s.status !== 'live' ? ' hidden-row' : ''}` },
@@ -218,7 +231,11 @@ export function summaryBoundary(s, covered, note) {
       note ? h('span', { class: 'muted' }, ` · ${note}`) : null,
       statusBadge(s.status),
     ),
-    folded(summary.summary ?? ''),
-    summary.topics?.length ? h('p', { class: 'muted' }, `topics: ${summary.topics.join(', ')}`) : null,
+    unlessObject('the stored summary', s.summary),
+    folded(textOf(summary.summary)),
+    items(summary.topics).length
+      ? h('p', { class: 'muted' }, `topics: ${summary.topics.map(textOf).join(', ')}`)
+      : null,
+    unlessList('topics', summary.topics),
   );
 }

@@ -4,6 +4,7 @@
 // for what was appended since the last event shown.
 import { api, h, href, post, replace, stateTable, statusBadge, when } from './dom.js';
 import { eventCard, joinToolCalls, summaryBoundary, trackCard } from './events.js';
+import { drawnOrMarked } from './stored.js';
 
 /** How often a followed session is asked for new events. */
 const FOLLOW_MS = 1500;
@@ -19,7 +20,7 @@ function ms(text) {
 
 function matchesFilter(eventKey, summaryKey) {
   if (!summaryKey) return true;
-  const k = eventKey ?? '';
+  const k = String(eventKey ?? '');
   return k === summaryKey || k.startsWith(`${summaryKey}/`);
 }
 
@@ -76,8 +77,9 @@ function rowsOf(model) {
       lanes.map((l) => h('span', { class: 'lane-name', title: 'track' }, l)),
     ),
   ];
-  for (const p of placed.top)
-    out.push(summaryBoundary(p.summary, p.covered, 'its boundary is before the loaded events'));
+  const boundary = (p, note) =>
+    drawnOrMarked(() => summaryBoundary(p.summary, p.covered, note), p.summary.summary);
+  for (const p of placed.top) out.push(boundary(p, 'its boundary is before the loaded events'));
   const items = [
     ...model.events.map((r, i) => ({ at: r.createdAt, kind: 0, i, r })),
     ...model.trackEvents.map((r) => ({ at: r.createdAt, kind: 1, r })),
@@ -89,7 +91,7 @@ function rowsOf(model) {
           lanes,
           item.r.createdAt.slice(11, 23),
           null,
-          trackCard(item.r),
+          drawnOrMarked(() => trackCard(item.r), item.r.event),
           lanes.indexOf(item.r.track),
           'track-row',
         ),
@@ -100,13 +102,13 @@ function rowsOf(model) {
       row(
         lanes,
         item.r.createdAt.slice(11, 23),
-        eventCard(item.r, joins, placed.coveredBy.get(item.i)),
+        drawnOrMarked(() => eventCard(item.r, joins, placed.coveredBy.get(item.i)), item.r.event),
         null,
         -1,
         'event-row',
       ),
     );
-    for (const p of placed.after.get(item.i) ?? []) out.push(summaryBoundary(p.summary, p.covered));
+    for (const p of placed.after.get(item.i) ?? []) out.push(boundary(p));
   }
   return out;
 }
