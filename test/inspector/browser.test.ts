@@ -191,6 +191,80 @@ describe.skipIf(!hasChromium).each(testDatabases)('the inspector page in Chromiu
     await page.close();
   });
 
+  it('isolates each name, so a right-to-left override in one does not reverse the names after it', async () => {
+    const RLO = '\u202E';
+    const key = { appName: `shop${RLO}`, userId: `alice${RLO}`, sessionId: `invoice${RLO}-2024` };
+    const session = await seeded.service.createSession(key);
+    await seeded.service.appendEvent(
+      session,
+      createEvent({
+        author: 'agent',
+        done: true,
+        message: {
+          role: 'assistant',
+          content: '',
+          tool_calls: [
+            { type: 'function', id: 'call-after-name', function: { name: `lookup${RLO}`, arguments: '{}' } },
+          ],
+        },
+      }),
+    );
+    const { page, problems } = await newPage();
+    /** The left edges of the elements, in document order: increasing when they read left to right. */
+    const lefts = (selector: string) =>
+      page
+        .locator(selector)
+        .evaluateAll((els) => els.map((el) => Math.round(el.getBoundingClientRect().left)));
+    const increasing = (xs: number[]) => xs.every((x, i) => i === 0 || x > xs[i - 1]!);
+    /**
+     * The left edges of the first and the last letter of each element's text. A name's override
+     * that leaks reverses the text after it, so its first letter lands right of its last.
+     */
+    const letterEdges = (selector: string) =>
+      page.locator(selector).evaluateAll((els) =>
+        els.map((el) => {
+          const text = el.textContent ?? '';
+          const letters = [...text.matchAll(/[a-z]/g)].map((m) => m.index);
+          const edge = (at: number) => {
+            const walker = el.ownerDocument.createTreeWalker(
+              el,
+              4 /* NodeFilter.SHOW_TEXT: no DOM types here */,
+            );
+            for (let node = walker.nextNode(), start = 0; node; node = walker.nextNode()) {
+              const length = node.textContent?.length ?? 0;
+              if (at < start + length) {
+                const range = el.ownerDocument.createRange();
+                range.setStart(node, at - start);
+                range.setEnd(node, at - start + 1);
+                return Math.round(range.getBoundingClientRect().left);
+              }
+              start += length;
+            }
+            return Number.NaN;
+          };
+          return [edge(letters[0]!), edge(letters[letters.length - 1]!)];
+        }),
+      );
+
+    const [app, user, id] = [key.appName, key.userId, key.sessionId].map(encodeURIComponent);
+    await page.goto(`${inspector.url}#/a/${app}/u/${user}/s/${id}`);
+    await page.locator('.event').first().waitFor();
+    const crumbs = await lefts('#crumbs > a, #crumbs > span');
+    expect(crumbs).toHaveLength(4);
+    expect(increasing(crumbs), `breadcrumb left edges ${crumbs}`).toBe(true);
+    const [callId] = await letterEdges('.call-head strong + .muted');
+    expect(increasing(callId!), `the call id after the tool's name reads left to right ${callId}`).toBe(true);
+
+    await page.goto(`${inspector.url}#/a/${app}/u/${user}`);
+    await page.locator('tbody a').first().waitFor();
+    const [appInHeading] = await letterEdges('h2 code:last-child');
+    expect(increasing(appInHeading!), `the app after the user reads left to right ${appInHeading}`).toBe(
+      true,
+    );
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it('reads a long session a window at a time', async () => {
     const { page } = await newPage();
     await page.goto(`${inspector.url}${sessionHash(LONG_USER, seeded.long.id)}`);

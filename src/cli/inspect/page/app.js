@@ -4,7 +4,7 @@
 //   #/a/<app>/u/<user>          the user's sessions and their state
 //   #/a/<app>/u/<user>/s/<id>   a session's timeline (?row=<rowId> picks a deleted incarnation)
 import { renderApps, renderSessions, renderUsers } from './browse.js';
-import { api, h, link, replace } from './dom.js';
+import { api, h, isolated, link, replace } from './dom.js';
 import { renderTimeline } from './timeline.js';
 
 const main = document.getElementById('main');
@@ -30,10 +30,11 @@ function parseHash() {
 
 function breadcrumb(route) {
   const items = [h('a', { href: '#/' }, 'apps')];
-  if (route.app !== undefined) items.push(' / ', h('a', { href: link(['a', route.app]) }, route.app));
+  if (route.app !== undefined)
+    items.push(' / ', h('a', { href: link(['a', route.app]) }, isolated(route.app)));
   if (route.user !== undefined)
-    items.push(' / ', h('a', { href: link(['a', route.app, 'u', route.user]) }, route.user));
-  if (route.session !== undefined) items.push(' / ', h('span', null, route.session));
+    items.push(' / ', h('a', { href: link(['a', route.app, 'u', route.user]) }, isolated(route.user)));
+  if (route.session !== undefined) items.push(' / ', h('span', null, isolated(route.session)));
   replace(crumbs, items);
 }
 

@@ -1,6 +1,6 @@
 // The browsing views: apps, the users of an app (with the app's state), the sessions of a user
 // (filtered, sorted, paged, with the user's state).
-import { api, h, link, replace, stateTable, statusBadge, table, when } from './dom.js';
+import { api, h, isolated, link, replace, stateTable, statusBadge, table, when } from './dom.js';
 
 const hiddenParam = (context) => (context.hidden ? '1' : undefined);
 
@@ -26,7 +26,7 @@ export async function renderApps(main, context) {
           )
         : table(
             [
-              { title: 'app', cell: (r) => h('a', { href: link(['a', r.appName]) }, r.appName) },
+              { title: 'app', cell: (r) => h('a', { href: link(['a', r.appName]) }, isolated(r.appName)) },
               { title: 'users', cell: (r) => r.users, class: 'num' },
               { title: 'sessions', cell: (r) => r.sessions, class: 'num' },
               { title: 'events', cell: (r) => r.events, class: 'num' },
@@ -54,7 +54,10 @@ export async function renderUsers(main, route, context) {
       body,
       table(
         [
-          { title: 'user', cell: (r) => h('a', { href: link(['a', route.app, 'u', r.userId]) }, r.userId) },
+          {
+            title: 'user',
+            cell: (r) => h('a', { href: link(['a', route.app, 'u', r.userId]) }, isolated(r.userId)),
+          },
           { title: 'sessions', cell: (r) => r.sessions, class: 'num' },
           { title: 'events', cell: (r) => r.events, class: 'num' },
           { title: 'last update (UTC)', cell: (r) => when(r.lastUpdate) },
@@ -69,7 +72,7 @@ export async function renderUsers(main, route, context) {
   await load(STEP);
   replace(
     main,
-    h('h2', null, 'Users of ', h('code', null, route.app)),
+    h('h2', null, 'Users of ', h('code', null, isolated(route.app))),
     h('div', { class: 'split' }, body, state),
   );
 }
@@ -142,7 +145,7 @@ export async function renderSessions(main, route, context) {
                     r.status === 'live' ? null : { row: r.rowId },
                   ),
                 },
-                r.sessionId,
+                isolated(r.sessionId),
               ),
           },
           { title: '', cell: (r) => statusBadge(r.status) },
@@ -168,7 +171,14 @@ export async function renderSessions(main, route, context) {
   });
   replace(
     main,
-    h('h2', null, 'Sessions of ', h('code', null, route.user), ' in ', h('code', null, route.app)),
+    h(
+      'h2',
+      null,
+      'Sessions of ',
+      h('code', null, isolated(route.user)),
+      ' in ',
+      h('code', null, isolated(route.app)),
+    ),
     form,
     count,
     h('div', { class: 'split' }, body, state),

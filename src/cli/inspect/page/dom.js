@@ -14,6 +14,15 @@ export function h(tag, props, ...children) {
   return el;
 }
 
+/**
+ * A stored name (an app, user or session id, an author, a tool, a track) in a <bdi>: isolated from
+ * the text around it, so right-to-left characters in it (an override, U+202E, most of all)
+ * reorder only the name itself, never the names and words shown after it.
+ */
+export function isolated(name) {
+  return h('bdi', null, name);
+}
+
 /** Appends children: nodes as they are, anything else as text; nested arrays are flattened. */
 export function append(el, children) {
   for (const child of children) {

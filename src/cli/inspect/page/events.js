@@ -1,7 +1,7 @@
 // How one stored event reads: who wrote it and when, its text, tool calls with their arguments
 // and the results joined to them, state deltas, errors and token usage; the full stored JSON on
 // demand. Track events and summary boundaries are drawn here too.
-import { clock, folded, h, prettyJson, stateValue, statusBadge } from './dom.js';
+import { clock, folded, h, isolated, prettyJson, stateValue, statusBadge } from './dom.js';
 import { isObject, items, malformed, textOf, unlessList, unlessObject } from './stored.js';
 
 /** The messages of an event: each choice's message, or its delta when the message is empty. */
@@ -65,8 +65,8 @@ function toolCall(call, joins) {
       'div',
       { class: 'call-head' },
       '→ ',
-      h('strong', null, call.function?.name ?? '(unnamed tool)'),
-      h('span', { class: 'muted' }, ` ${call.id ?? ''}`),
+      h('strong', null, isolated(textOf(call.function?.name) || '(unnamed tool)')),
+      h('span', { class: 'muted' }, ' ', isolated(textOf(call.id))),
     ),
     folded(prettyJson(call.function?.arguments ?? ''), 'call-args'),
     result
@@ -105,12 +105,26 @@ function messageBody(m, joins) {
         h(
           'div',
           { class: 'tool-result-ref muted' },
-          `← result of ${m.tool_name || call.call.function?.name || 'a tool'} (${m.tool_id}), shown with its call at ${clock(call.row.createdAt)}`,
+          '← result of ',
+          isolated(textOf(m.tool_name || call.call.function?.name) || 'a tool'),
+          ' (',
+          isolated(textOf(m.tool_id)),
+          `), shown with its call at ${clock(call.row.createdAt)}`,
         ),
       );
       return out;
     }
-    out.push(h('div', { class: 'call-head' }, `← result of ${m.tool_name || 'a tool'} (${m.tool_id})`));
+    out.push(
+      h(
+        'div',
+        { class: 'call-head' },
+        '← result of ',
+        isolated(textOf(m.tool_name) || 'a tool'),
+        ' (',
+        isolated(textOf(m.tool_id)),
+        ')',
+      ),
+    );
   }
   const text = messageText(m);
   if (text) out.push(folded(m.tool_id ? prettyJson(text) : text));
@@ -171,20 +185,23 @@ export function eventCard(row, joins, summary) {
       'header',
       null,
       h('span', { class: 'role' }, role),
-      h('span', { class: 'author' }, e.author ?? ''),
-      e.model ? h('span', { class: 'muted' }, e.model) : null,
+      h('span', { class: 'author' }, isolated(textOf(e.author))),
+      e.model ? h('span', { class: 'muted' }, isolated(textOf(e.model))) : null,
       usageLine(e.usage),
       statusBadge(row.status),
       summary
         ? h(
             'span',
             { class: 'badge summarized', title: 'replaced by this summary for readers of the summary' },
-            `in summary${summary.filterKey ? ` ${summary.filterKey}` : ''}`,
+            'in summary',
+            summary.filterKey ? [' ', isolated(summary.filterKey)] : null,
           )
         : null,
       e.is_partial ? h('span', { class: 'badge' }, 'partial') : null,
-      e.branch ? h('span', { class: 'muted', title: 'branch' }, e.branch) : null,
-      e.filterKey ? h('span', { class: 'muted', title: 'filter key' }, `filter ${e.filterKey}`) : null,
+      e.branch ? h('span', { class: 'muted', title: 'branch' }, isolated(textOf(e.branch))) : null,
+      e.filterKey
+        ? h('span', { class: 'muted', title: 'filter key' }, 'filter ', isolated(textOf(e.filterKey)))
+        : null,
     ),
     isObject(stored) ? null : malformed('the stored event is not an object', stored),
     errorLine(e.error),
@@ -211,7 +228,7 @@ export function trackCard(row) {
   return h(
     'div',
     { class: `track-event${row.status !== 'live' ? ' hidden-row' : ''}` },
-    h('span', { class: 'muted' }, row.track, ' ', statusBadge(row.status)),
+    h('span', { class: 'muted' }, isolated(row.track), ' ', statusBadge(row.status)),
     unlessObject('the stored track event', row.event),
     folded(payload === undefined ? 'null' : JSON.stringify(payload, null, 2), 'payload'),
   );
@@ -226,7 +243,7 @@ export function summaryBoundary(s, covered, note) {
     h(
       'div',
       { class: 'summary-head' },
-      h('strong', null, s.filterKey ? `Summary (filter key ${s.filterKey})` : 'Summary'),
+      h('strong', null, 'Summary', s.filterKey ? [' (filter key ', isolated(s.filterKey), ')'] : null),
       ` replaces ${covered} loaded event${covered === 1 ? '' : 's'} above · up to ${summary.boundary?.cutoff_at ?? summary.updated_at ?? '?'}`,
       note ? h('span', { class: 'muted' }, ` · ${note}`) : null,
       statusBadge(s.status),

@@ -2,7 +2,7 @@
 // lane, each track's events in a lane of its own, and every summary drawn where its boundary
 // falls. Windows of at most a few hundred events load at a time; following a live session polls
 // for what was appended since the last event shown.
-import { api, h, href, post, replace, stateTable, statusBadge, when } from './dom.js';
+import { api, h, href, isolated, post, replace, stateTable, statusBadge, when } from './dom.js';
 import { eventCard, joinToolCalls, summaryBoundary, trackCard } from './events.js';
 import { drawnOrMarked } from './stored.js';
 
@@ -74,7 +74,7 @@ function rowsOf(model) {
       { class: 'row lanes-head' },
       h('span', null, 'time (UTC)'),
       h('span', null, 'conversation'),
-      lanes.map((l) => h('span', { class: 'lane-name', title: 'track' }, l)),
+      lanes.map((l) => h('span', { class: 'lane-name', title: 'track' }, isolated(l))),
     ),
   ];
   const boundary = (p, note) =>
@@ -176,7 +176,9 @@ export async function renderTimeline(main, route, context) {
       h(
         'p',
         { class: 'error', role: 'alert' },
-        `No ${context.hidden ? 'stored' : 'live'} session ${route.session}.`,
+        `No ${context.hidden ? 'stored' : 'live'} session `,
+        isolated(route.session),
+        '.',
       ),
       context.hidden
         ? null
@@ -295,7 +297,7 @@ export async function renderTimeline(main, route, context) {
   };
   replace(
     main,
-    h('h2', null, 'Session ', h('code', null, s.sessionId), ' ', statusBadge(s.status)),
+    h('h2', null, 'Session ', h('code', null, isolated(s.sessionId)), ' ', statusBadge(s.status)),
     factsLine,
     h(
       'div',
