@@ -5,7 +5,12 @@
  * response, and downloads in the formats of `export` and `show`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Inspector, type InspectorOptions, startInspector } from '../../src/cli/inspect/server.js';
+import {
+  ExposeRequiredError,
+  type Inspector,
+  type InspectorOptions,
+  startInspector,
+} from '../../src/cli/inspect/server.js';
 import { exportSessions, formatExportLine, parseExportLine } from '../../src/postgres/admin/index.js';
 import { tableNames } from '../../src/postgres/schema/index.js';
 import type { SqlClient } from '../../src/sql/client.js';
@@ -50,6 +55,21 @@ describe('the inspector server (PGlite)', () => {
     });
     expect(rebound.status).toBe(421);
     expect(rebound.body).not.toContain(APP_NAME);
+  });
+
+  it('takes only literal loopback names as loopback: localhost listens without a token, foo.localhost needs --expose', async () => {
+    // A name is resolved through DNS when listening, and may bind an address other machines reach.
+    const refused = await start({ host: 'inspector.localhost' }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ExposeRequiredError);
+    expect((refused as Error).message).toMatch(/^inspector\.localhost is not a loopback address.*--expose/);
+
+    const local = await start({ host: 'localhost' });
+    expect(local.token).toBeNull();
+    expect(local.url).toMatch(/^http:\/\/localhost:\d+\/$/);
+    expect((await request(`${local.url}api/apps`)).status).toBe(200);
+    // In a Host header *.localhost still counts: browsers resolve it to loopback themselves.
+    const named = await request(`${local.url}api/apps`, { headers: { Host: `app.localhost:${local.port}` } });
+    expect(named.status).toBe(200);
   });
 
   it('refuses an address other than loopback unless exposed, then requires the token on every request', async () => {

@@ -26,13 +26,30 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** Whether `host` (an address or name to bind or a Host header's name) means this machine only. */
-export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  if (h === 'localhost' || h.endsWith('.localhost')) return true;
-  if (isIP(h) === 4) return h.startsWith('127.');
-  if (isIP(h) === 6) return h === '::1' || h === '0:0:0:0:0:0:0:1';
+/** Whether an IP address (as `server.address()` reports it) is a loopback address. */
+export function isLoopbackAddress(address: string): boolean {
+  const a = address.replace(/^\[|\]$/g, '').toLowerCase();
+  if (isIP(a) === 4) return a.startsWith('127.');
+  if (isIP(a) === 6) return a === '::1' || a === '0:0:0:0:0:0:0:1';
   return false;
+}
+
+/**
+ * Whether a --host to listen on means this machine only as written: a loopback address or
+ * `localhost`. Any other name, `foo.localhost` too, is resolved through DNS, which may answer with
+ * an address other machines reach; such a name needs --expose like any other address.
+ */
+export function isLoopbackListenHost(host: string): boolean {
+  return host.toLowerCase() === 'localhost' || isLoopbackAddress(host);
+}
+
+/**
+ * Whether a Host header's name means this machine only. `*.localhost` counts here: browsers
+ * resolve it to loopback themselves (RFC 6761), so no DNS answer can point it elsewhere.
+ */
+export function isLoopbackHostHeader(host: string): boolean {
+  const h = host.toLowerCase();
+  return h === 'localhost' || h.endsWith('.localhost') || isLoopbackAddress(h);
 }
 
 /** A new access token: 32 random bytes, URL-safe. */
@@ -87,7 +104,7 @@ export function refusal(
   access: { token: string | null },
 ): { status: number; message: string } | null {
   if (access.token === null) {
-    if (!isLoopback(hostName(req.headers.host))) {
+    if (!isLoopbackHostHeader(hostName(req.headers.host))) {
       return {
         status: 421,
         message: 'this inspector answers only to a loopback Host (127.0.0.1 or localhost)',

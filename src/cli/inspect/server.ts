@@ -11,7 +11,8 @@ import { type ApiContext, apps, info, Query, sessions, timeline, users } from '.
 import { ASSETS } from './assets.js';
 import { type Download, exportJson, exportTranscript } from './downloads.js';
 import {
-  isLoopback,
+  isLoopbackAddress,
+  isLoopbackListenHost,
   isSameOriginWrite,
   newAccessToken,
   refusal,
@@ -153,7 +154,7 @@ function failure(error: unknown): { status: number; message: string; log: boolea
  */
 export async function startInspector(options: InspectorOptions): Promise<Inspector> {
   const host = options.host ?? '127.0.0.1';
-  const loopback = isLoopback(host);
+  const loopback = isLoopbackListenHost(host);
   if (!loopback && !options.expose) {
     throw new ExposeRequiredError(
       `${host} is not a loopback address: other machines could read every session. Add --expose to allow it; every request then needs the access token printed at start`,
@@ -204,7 +205,15 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       resolve();
     });
   });
-  const port = (server.address() as AddressInfo).port;
+  const { address, port } = server.address() as AddressInfo;
+  // `localhost` is resolved when listening, and a hosts file may map it anywhere: what counts is
+  // the address bound. Without a token, anything but loopback is refused.
+  if (token === null && !isLoopbackAddress(address)) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw new ExposeRequiredError(
+      `${host} resolved to ${address}, which is not a loopback address: other machines could read every session. Listen on 127.0.0.1, or add --expose to allow it; every request then needs the access token printed at start`,
+    );
+  }
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return {
     url: `http://${shownHost}:${port}/${token ? `?token=${token}` : ''}`,
