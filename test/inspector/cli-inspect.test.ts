@@ -112,6 +112,33 @@ describe('agent-sessions inspect', () => {
     },
     STEP_TIMEOUT_MS,
   );
+
+  it(
+    'reports a --host it cannot listen on in one line naming --host, not as a database error',
+    async () => {
+      const dir = tempDir('agent-sessions-inspect-');
+      try {
+        const client = await pgliteClient(join(dir.path, '.agent-sessions'));
+        await (await PostgresSessionService.create({ client })).close();
+        await client.close();
+        // 192.0.2.1 is a documentation address (RFC 5737): no machine of ours has it.
+        const absent = expectOneLineError(
+          await cli(['inspect', '--host', '192.0.2.1', '--expose'], { cwd: dir.path }),
+        );
+        expect(absent).toMatch(/--host 192\.0\.2\.1 is not an address of this machine \(EADDRNOTAVAIL\)/);
+        expect(absent).not.toContain('database error');
+        // .invalid never resolves (RFC 6761).
+        const unknown = expectOneLineError(
+          await cli(['inspect', '--host', 'nowhere.invalid', '--expose'], { cwd: dir.path }),
+        );
+        expect(unknown).toMatch(/--host nowhere\.invalid does not resolve to an address \(ENOTFOUND\)/);
+        expect(unknown).not.toContain('database error');
+      } finally {
+        dir.remove();
+      }
+    },
+    STEP_TIMEOUT_MS,
+  );
 });
 
 describe.skipIf(!serverUrl)('agent-sessions inspect on server PostgreSQL', () => {

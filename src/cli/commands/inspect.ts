@@ -28,6 +28,37 @@ function parsePort(value: string): number {
   return n;
 }
 
+/**
+ * A failure to listen, told in terms of the flags that caused it, or null when `error` is not
+ * one (it is then reported as whatever it is). Without this, Node's own error (`listen
+ * EADDRNOTAVAIL ...`) would read as a database error.
+ */
+function listenFailure(error: unknown, flags: InspectFlags): CliError | null {
+  const { code, syscall } = (error ?? {}) as NodeJS.ErrnoException;
+  if (code === 'EADDRINUSE') {
+    return new CliError(`port ${flags.port} is in use; pick another with --port (0 picks a free one)`);
+  }
+  if (syscall === 'getaddrinfo') {
+    return new CliError(`--host ${flags.host} does not resolve to an address (${code}); check the name`);
+  }
+  if (code === 'EADDRNOTAVAIL') {
+    return new CliError(
+      `--host ${flags.host} is not an address of this machine (EADDRNOTAVAIL); use one of its own addresses`,
+    );
+  }
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new CliError(
+      `not permitted to listen on --host ${flags.host} --port ${flags.port} (${code}); ports below 1024 need privileges`,
+    );
+  }
+  if (syscall === 'listen') {
+    return new CliError(
+      `cannot listen on --host ${flags.host} --port ${flags.port} (${code ?? 'unknown error'})`,
+    );
+  }
+  return null;
+}
+
 /** Resolves when the process is asked to stop (Ctrl-C or a termination signal). */
 function untilStopped(): Promise<string> {
   return new Promise((resolve) => {
@@ -60,10 +91,7 @@ async function inspect(flags: InspectFlags): Promise<void> {
       });
     } catch (error) {
       if (error instanceof ExposeRequiredError) throw new CliError(error.message);
-      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-        throw new CliError(`port ${flags.port} is in use; pick another with --port (0 picks a free one)`);
-      }
-      throw error;
+      throw listenFailure(error, flags) ?? error;
     }
     const c = colorsFor(process.stdout);
     await print(`${c.bold('agent-sessions inspector')} on ${db.describe}`);
