@@ -265,6 +265,32 @@ describe.skipIf(!hasChromium).each(testDatabases)('the inspector page in Chromiu
     await page.close();
   });
 
+  it('shows the error view for an address with a broken %-escape, and recovers on the next one', async () => {
+    const { page, problems } = await newPage();
+    const alert = page.locator('main [role=alert]');
+    await page.goto(`${inspector.url}#/a/%E0%A4%A`);
+    await expect
+      .poll(() => alert.textContent())
+      .toBe('Could not load this view: the page address has a broken %-escape in "%E0%A4%A"');
+    expect(await page.locator('#crumbs').textContent()).toBe('apps');
+
+    // The next address typed into the open page: a hashchange, no reload.
+    await page.evaluate(() => {
+      (globalThis as unknown as { location: { hash: string } }).location.hash = '#/a/x/u/%';
+    });
+    await expect
+      .poll(() => alert.textContent())
+      .toBe('Could not load this view: the page address has a broken %-escape in "%"');
+    expect(await page.locator('#crumbs').textContent()).toBe('apps');
+
+    await page.evaluate(() => {
+      (globalThis as unknown as { location: { hash: string } }).location.hash = '#/';
+    });
+    await page.getByRole('link', { name: APP_NAME, exact: true }).waitFor();
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it('reads a long session a window at a time', async () => {
     const { page } = await newPage();
     await page.goto(`${inspector.url}${sessionHash(LONG_USER, seeded.long.id)}`);

@@ -15,10 +15,19 @@ const database = document.getElementById('database');
 /** What every view may use: the server's facts, whether hidden rows are wanted, and a way to stop work on leaving. */
 const context = { info: { writable: false }, hidden: false, cleanups: [] };
 
+/** One part of the address, decoded; a broken %-escape (typed or pasted by hand) is said plainly. */
+function decodePart(part) {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new Error(`the page address has a broken %-escape in "${part}"`);
+  }
+}
+
 function parseHash() {
   const raw = location.hash.replace(/^#\/?/, '');
   const [path, query] = raw.split('?');
-  const parts = path ? path.split('/').map(decodeURIComponent) : [];
+  const parts = path ? path.split('/').map(decodePart) : [];
   const route = { query: new URLSearchParams(query ?? '') };
   for (let i = 0; i + 1 < parts.length; i += 2) {
     if (parts[i] === 'a') route.app = parts[i + 1];
@@ -40,15 +49,18 @@ function breadcrumb(route) {
 
 async function render() {
   for (const stop of context.cleanups.splice(0)) stop();
-  const route = parseHash();
-  breadcrumb(route);
   replace(main, h('p', { class: 'muted' }, 'Loading…'));
+  let route = null;
   try {
+    // Inside the try: an address that does not parse gets the error view like any other failure.
+    route = parseHash();
+    breadcrumb(route);
     if (route.session !== undefined) await renderTimeline(main, route, context);
     else if (route.user !== undefined) await renderSessions(main, route, context);
     else if (route.app !== undefined) await renderUsers(main, route, context);
     else await renderApps(main, context);
   } catch (error) {
+    if (route === null) breadcrumb({});
     replace(main, h('p', { class: 'error', role: 'alert' }, `Could not load this view: ${error.message}`));
   }
 }
