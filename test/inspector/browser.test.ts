@@ -22,6 +22,7 @@ import {
   MALFORMED_USER,
   type Seeded,
   seed,
+  seedBulkSession,
   seedHugeSession,
   seedMalformedSession,
   USER_ID,
@@ -303,6 +304,37 @@ describe.skipIf(!hasChromium).each(testDatabases)('the inspector page in Chromiu
     expect(await page.locator('.event').first().textContent()).toContain(`message ${LONG_EVENTS - 399}`);
     await page.close();
   });
+
+  it('keeps at most 2,000 events on the page when loading earlier ones, letting the newest go', async () => {
+    const events = 2300;
+    await seedBulkSession(db, seeded.service, 'bounded-reader', 'bounded', events);
+    const { page, problems } = await newPage();
+    await page.goto(`${inspector.url}${sessionHash('bounded-reader', 'bounded')}`);
+    await page.locator('.event').first().waitFor();
+    /** `message <n>` and not the start of a longer number. */
+    const message = (n: number) => new RegExp(`message ${n}(?!\\d)`);
+    const first = () => page.locator('.event').first().textContent();
+    const last = () => page.locator('.event').last().textContent();
+    // Ten windows of 200 before the first 200: the tenth goes past the bound.
+    for (let window = 1; window <= 10; window++) {
+      await page.getByRole('button', { name: 'Load earlier events' }).click();
+      await expect.poll(first).toMatch(message(events - 200 * (window + 1) + 1));
+    }
+    expect(await page.locator('.event').count()).toBe(2000);
+    expect(await last()).toMatch(message(events - 200));
+    expect(await page.locator('.facts').textContent()).toContain(`${events} events (2000 loaded)`);
+    expect(await page.locator('#follow').isChecked()).toBe(false);
+    expect(await page.locator('#follow').isDisabled()).toBe(true);
+
+    // The newest come back on request, and the oldest go.
+    await page.getByRole('button', { name: 'Load later events' }).click();
+    await expect.poll(last).toMatch(message(events));
+    expect(await page.locator('.event').count()).toBe(2000);
+    expect(await first()).toMatch(message(events - 1999));
+    expect(await page.getByRole('button', { name: 'Load later events' }).count()).toBe(0);
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 120_000);
 
   it('opens a 100,000-event session with one window of events on the page', async () => {
     await seedHugeSession(db, seeded.service);

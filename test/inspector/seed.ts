@@ -126,21 +126,32 @@ export async function seed(db: TestDatabase): Promise<Seeded> {
 export const HUGE_USER = 'huge-reader';
 export const HUGE_EVENTS = 100_000;
 
+/** A session of 100,000 events (see {@link seedBulkSession}). */
+export function seedHugeSession(db: TestDatabase, service: PostgresSessionService): Promise<string> {
+  return seedBulkSession(db, service, HUGE_USER, 'huge', HUGE_EVENTS);
+}
+
 /**
- * A session of 100,000 events, written in one statement (appending them one by one would take
+ * A session of `count` events, written in one statement (appending them one by one would take
  * minutes): each a user message `message <n>`, a microsecond apart.
  */
-export async function seedHugeSession(db: TestDatabase, service: PostgresSessionService): Promise<string> {
-  const session = await service.createSession({ appName: APP_NAME, userId: HUGE_USER, sessionId: 'huge' });
+export async function seedBulkSession(
+  db: TestDatabase,
+  service: PostgresSessionService,
+  userId: string,
+  sessionId: string,
+  count: number,
+): Promise<string> {
+  const session = await service.createSession({ appName: APP_NAME, userId, sessionId });
   const table = db.schema ? `"${db.schema}".session_events` : 'session_events';
   await db.sql.query(
     `INSERT INTO ${table} (app_name, user_id, session_id, event, created_at, updated_at)
-     SELECT $1, $2, 'huge', jsonb_build_object('id', 'e' || i, 'author', 'user', 'invocationId', '',
+     SELECT $1, $2, $4, jsonb_build_object('id', 'e' || i, 'author', 'user', 'invocationId', '',
          'timestamp', to_char(t, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), 'object', '',
          'choices', jsonb_build_array(jsonb_build_object('index', 0,
            'message', jsonb_build_object('role', 'user', 'content', 'message ' || i)))), t, t
-     FROM generate_series(1, ${HUGE_EVENTS}) i, LATERAL (SELECT $3::timestamp + i * interval '1 microsecond' AS t) x`,
-    [APP_NAME, HUGE_USER, '2026-01-01 00:00:00'],
+     FROM generate_series(1, ${count}) i, LATERAL (SELECT $3::timestamp + i * interval '1 microsecond' AS t) x`,
+    [APP_NAME, userId, '2026-01-01 00:00:00', sessionId],
   );
   return session.id;
 }

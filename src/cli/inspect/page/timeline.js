@@ -8,7 +8,10 @@ import { drawnOrMarked } from './stored.js';
 
 /** How often a followed session is asked for new events. */
 const FOLLOW_MS = 1500;
-/** Events kept on the page; beyond this the oldest are let go (and can be loaded again). */
+/**
+ * Events kept on the page: beyond this, the events at the far end from those just read are let
+ * go (and can be loaded again), so no way of reading a long session grows the page without end.
+ */
 const MAX_LOADED = 2000;
 const WINDOW = 200;
 
@@ -51,6 +54,28 @@ export function placeSummaries(events, summaries) {
     else after.set(at, [...(after.get(at) ?? []), placed]);
   }
   return { after, top, coveredBy };
+}
+
+/**
+ * Trims the loaded events to MAX_LOADED, keeping `keep` ('newest' after reading later events,
+ * 'oldest' after reading earlier ones); track events past the kept events' time go with them, and
+ * the trimmed end says more can be loaded there. Returns whether anything was let go.
+ */
+function keepBounded(model, keep) {
+  const over = model.events.length - MAX_LOADED;
+  if (over <= 0) return false;
+  if (keep === 'newest') {
+    model.events = model.events.slice(over);
+    const cut = model.events[0].createdAt;
+    model.trackEvents = model.trackEvents.filter((t) => t.createdAt >= cut);
+    model.hasEarlier = true;
+  } else {
+    model.events = model.events.slice(0, MAX_LOADED);
+    const cut = model.events[MAX_LOADED - 1].createdAt;
+    model.trackEvents = model.trackEvents.filter((t) => t.createdAt <= cut);
+    model.hasLater = true;
+  }
+  return true;
 }
 
 function row(lanes, time, main, lane, laneIndex, kind) {
@@ -214,6 +239,12 @@ export async function renderTimeline(main, route, context) {
     model.events = [...w.events, ...model.events];
     model.trackEvents = mergeTracks(w.trackEvents, model.trackEvents);
     model.hasEarlier = w.hasEarlier;
+    if (keepBounded(model, 'oldest')) {
+      // Following reads on from the last loaded event, which is no longer the session's last: it
+      // would bring the newest back and let these earlier ones go again.
+      follow.checked = false;
+      replace(liveNote, '');
+    }
     draw();
   };
   const loadLater = async () => {
@@ -236,13 +267,7 @@ export async function renderTimeline(main, route, context) {
       session: w.session,
       hasLater: w.hasLater,
     });
-    if (model.events.length > MAX_LOADED) {
-      const drop = model.events.length - MAX_LOADED;
-      const cut = model.events[drop].createdAt;
-      model.events = model.events.slice(drop);
-      model.trackEvents = model.trackEvents.filter((t) => t.createdAt >= cut);
-      model.hasEarlier = true;
-    }
+    keepBounded(model, 'newest');
     draw();
     return true;
   };
