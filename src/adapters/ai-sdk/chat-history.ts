@@ -75,7 +75,8 @@ export class ChatHistory<M extends UIMessageLike> {
 
   /**
    * Stores the new and changed messages of `messages` (typically `onFinish`'s `messages`), creating
-   * the chat on first use. Either every changed message is accepted or, on a bad message, none is.
+   * the chat on first use, in one atomic write: every changed message is stored, or none is (a bad
+   * message, a database failure, an append hook refusing one).
    * Saves of one ChatHistory run one after another. Resolves to nothing, so it fits `onFinish`
    * directly: `onFinish: ({ messages }) => chat.save(messages)`.
    */
@@ -110,23 +111,23 @@ export class ChatHistory<M extends UIMessageLike> {
     });
     if (changed.length === 0) return { written: [] };
     const session = await this.#writableSession();
-    const written: string[] = [];
-    for (const message of changed) {
-      await this.#service.appendEvent(session, messageEvent(message, this.#authors, new Date()));
-      this.#seen.set(message.id, message);
-      written.push(message.id);
-    }
-    return { written };
+    // One atomic write: a save stores all of its changed messages or none, also when the
+    // database fails (or a hook refuses an event) partway through.
+    const events = changed.map((message) => messageEvent(message, this.#authors, new Date()));
+    await this.#service.appendEvents(session, events);
+    for (const message of changed) this.#seen.set(message.id, message);
+    return { written: changed.map((message) => message.id) };
   }
 
   async #remove(messageIds: readonly string[]): Promise<void> {
     if (!Array.isArray(messageIds) || messageIds.some((id) => typeof id !== 'string' || id === ''))
       throw new InvalidArgumentError('messageIds', 'must be an array of non-empty message ids');
     const session = await this.#writableSession();
-    for (const id of messageIds) {
-      await this.#service.appendEvent(session, removalEvent(id, new Date()));
-      this.#seen.delete(id);
-    }
+    await this.#service.appendEvents(
+      session,
+      messageIds.map((id) => removalEvent(id, new Date())),
+    );
+    for (const id of messageIds) this.#seen.delete(id);
   }
 
   async #writableSession(): Promise<Session> {

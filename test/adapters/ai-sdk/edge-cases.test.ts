@@ -42,6 +42,37 @@ describe.each(backends)('AI SDK chat edge cases on %s', (_name, open) => {
     await backend?.close();
   });
 
+  it('writes a save all or none when the write itself fails partway (an append hook refusing its second message)', async () => {
+    // A content filter as an append hook: it refuses any event that mentions "forbidden".
+    const filtered = await open({
+      appendEventHooks: [
+        async (ctx, next) => {
+          if (JSON.stringify(ctx.event).includes('forbidden')) throw new Error('refused by the filter');
+          await next();
+        },
+      ],
+    });
+    try {
+      const chats = new UIMessageStore({ service: filtered.service, appName: 'edge-app' });
+      const chat = { userId: 'u', chatId: 'filtered' };
+      const turn = [say('q', 'user', 'hello'), say('a', 'assistant', 'a forbidden answer')];
+      await expect(chats.save(chat, turn)).rejects.toThrow('refused by the filter');
+      await filtered.settle();
+      expect(await chats.load(chat)).toEqual([]);
+      // The next save of the same list, without the refused message, stores the rest.
+      await chats.save(chat, turn.slice(0, 1));
+      await filtered.settle();
+      expect(await chats.load(chat)).toEqual(turn.slice(0, 1));
+      // Removals go in one write too.
+      await chats.save(chat, [...turn.slice(0, 1), say('b', 'assistant', 'fine')]);
+      await chats.remove(chat, ['q', 'b']);
+      await filtered.settle();
+      expect(await chats.load(chat)).toEqual([]);
+    } finally {
+      await filtered.close();
+    }
+  });
+
   it('refuses NUL and lone surrogates with the path of the value, writing nothing of the save', async () => {
     const chat = { userId: 'u', chatId: 'bad-text' };
     const good = say('ok', 'user', 'fine');
