@@ -8,28 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentSessionsSession } from '../../../src/adapters/openai-agents/index.js';
 import { type AgentSessionsError, isAgentSessionsError, textValue } from '../../../src/index.js';
 import { type Backend, backends } from './backends.js';
+import { assistant, call, result, user } from './items.js';
 
-const user = (text: string): AgentInputItem => ({ role: 'user', content: text });
-const assistant = (text: string): AgentInputItem => ({
-  type: 'message',
-  role: 'assistant',
-  status: 'completed',
-  content: [{ type: 'output_text', text }],
-});
-const call = (callId: string, args: string): AgentInputItem => ({
-  type: 'function_call',
-  callId,
-  name: 'get_weather',
-  arguments: args,
-  status: 'completed',
-});
-const result = (callId: string, text: string): AgentInputItem => ({
-  type: 'function_call_result',
-  callId,
-  name: 'get_weather',
-  status: 'completed',
-  output: { type: 'text', text },
-});
 const compaction = (content: string): AgentInputItem =>
   ({ type: 'compaction', encrypted_content: content }) as AgentInputItem;
 

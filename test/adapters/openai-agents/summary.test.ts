@@ -13,14 +13,7 @@ import {
 import type { SessionKey } from '../../../src/index.js';
 import { PromptSummarizer } from '../../../src/summary/index.js';
 import { type Backend, backends } from './backends.js';
-
-const user = (text: string): AgentInputItem => ({ role: 'user', content: text });
-const assistant = (text: string): AgentInputItem => ({
-  type: 'message',
-  role: 'assistant',
-  status: 'completed',
-  content: [{ type: 'output_text', text }],
-});
+import { assistant, user } from './items.js';
 
 /** The text of each item, for comparing contexts. */
 const texts = (items: AgentInputItem[]) =>
