@@ -266,6 +266,12 @@ describe.skipIf(!hasChromium).each(testDatabases)('the inspector page in Chromiu
     await page.close();
   });
 
+  /** Types an address into the open page: a hashchange, no reload. */
+  const setHash = (page: Page, hash: string) =>
+    page.evaluate((h) => {
+      (globalThis as unknown as { location: { hash: string } }).location.hash = h;
+    }, hash);
+
   it('shows the error view for an address with a broken %-escape, and recovers on the next one', async () => {
     const { page, problems } = await newPage();
     const alert = page.locator('main [role=alert]');
@@ -275,18 +281,13 @@ describe.skipIf(!hasChromium).each(testDatabases)('the inspector page in Chromiu
       .toBe('Could not load this view: the page address has a broken %-escape in "%E0%A4%A"');
     expect(await page.locator('#crumbs').textContent()).toBe('apps');
 
-    // The next address typed into the open page: a hashchange, no reload.
-    await page.evaluate(() => {
-      (globalThis as unknown as { location: { hash: string } }).location.hash = '#/a/x/u/%';
-    });
+    await setHash(page, '#/a/x/u/%');
     await expect
       .poll(() => alert.textContent())
       .toBe('Could not load this view: the page address has a broken %-escape in "%"');
     expect(await page.locator('#crumbs').textContent()).toBe('apps');
 
-    await page.evaluate(() => {
-      (globalThis as unknown as { location: { hash: string } }).location.hash = '#/';
-    });
+    await setHash(page, '#/');
     await page.getByRole('link', { name: APP_NAME, exact: true }).waitFor();
     expect(problems).toEqual([]);
     await page.close();
