@@ -253,6 +253,63 @@ describe('export lines', () => {
       expect(parseExportLine(line({ updatedAt: time })).updatedAt).toBe(time);
     }
   });
+  it('refuse a document the store could not read back, naming the field and what the reader expected', () => {
+    const times = { updatedAt: valid.updatedAt, expiresAt: null, deletedAt: null };
+    const line = (patch: object) => JSON.stringify({ ...valid, ...patch });
+    const withEvent = (event: string) => line({ events: [{ ...valid.events[0], event }] });
+    const cases: [string, string, string][] = [
+      [withEvent('5'), 'session.events[0].event', 'event: expected a JSON object, got number'],
+      [withEvent('null'), 'session.events[0].event', 'event: expected a JSON object, got null'],
+      [withEvent('[1,2]'), 'session.events[0].event', 'event: expected a JSON object, got an array'],
+      [withEvent('{"id":7}'), 'session.events[0].event', 'event.id: expected a string, got number'],
+      [
+        withEvent('{"timestamp":"yesterday"}'),
+        'session.events[0].event',
+        'event.timestamp: expected an RFC 3339 timestamp, got "yesterday"',
+      ],
+      [line({ state: '5' }), 'session.state', 'sessionState: expected a JSON object, got number'],
+      [
+        line({ state: '{"state":{"k":5}}' }),
+        'session.state',
+        'sessionState.state["k"]: expected a base64 string or null, got number',
+      ],
+      [
+        line({ state: '{"state":{"k":"!!notb64"}}' }),
+        'session.state',
+        'sessionState.state["k"]: expected standard base64, got "!!notb64"',
+      ],
+      [
+        line({ summaries: [{ filterKey: '', summary: '"x"', ...times }] }),
+        'session.summaries[0].summary',
+        'summary: expected a JSON object, got string',
+      ],
+      [
+        line({ trackEvents: [{ track: 't', event: '7', createdAt: valid.createdAt, ...times }] }),
+        'session.trackEvents[0].event',
+        'trackEvent: expected a JSON object, got number',
+      ],
+    ];
+    for (const [text, field, reason] of cases) {
+      expect(() => parseExportLine(text), text).toThrow(
+        `${field} must hold a document the store can read: ${reason}`,
+      );
+    }
+  });
+
+  it('refuse a document nesting deeper than 2,000 levels by field, however deep (no stack overflow)', () => {
+    const nested = (depth: number) =>
+      `{"id":"e1","extensions":{"x":${'['.repeat(depth)}${']'.repeat(depth)}}}`;
+    const withEvent = (event: string) =>
+      JSON.stringify({ ...valid, events: [{ ...valid.events[0], event }] });
+    // The event object and its extensions object are two levels of the document.
+    expect(parseExportLine(withEvent(nested(1998))).events[0]!.event).toBe(nested(1998));
+    for (const depth of [1999, 6000, 200_000]) {
+      expect(() => parseExportLine(withEvent(nested(depth))), String(depth)).toThrow(
+        'session.events[0].event must not nest arrays and objects more than 2000 levels deep',
+      );
+    }
+  });
+
   it('hold keys and state values to the rules the service holds them to, naming the field', () => {
     const times = { updatedAt: valid.updatedAt, expiresAt: null, deletedAt: null };
     const row = { createdAt: valid.createdAt, ...times };

@@ -362,3 +362,64 @@ describe('agent-sessions import refuses two live rows for one key', () => {
     2 * STEP_TIMEOUT_MS,
   );
 });
+
+describe('agent-sessions import refuses a document the store could not read back', () => {
+  const event = (json: string) => ({
+    event: json,
+    createdAt: T,
+    updatedAt: T,
+    expiresAt: null,
+    deletedAt: null,
+  });
+
+  it.each([
+    [
+      'an event that is a number',
+      { events: [event('{"id":"e1"}'), event('5')] },
+      'session.events[1].event',
+      'event: expected a JSON object, got number',
+    ],
+    [
+      'an event id that is a number',
+      { events: [event('{"id":7}')] },
+      'session.events[0].event',
+      'event.id: expected a string, got number',
+    ],
+    [
+      'a state value that is not base64',
+      { state: '{"state":{"k":"!!notb64"}}' },
+      'session.state',
+      'sessionState.state["k"]: expected standard base64, got "!!notb64"',
+    ],
+  ])(
+    "holding %s: named by field, nothing of it written, the user's other sessions intact",
+    async (what, fields, field, reason) => {
+      const app = `unreadable-${what.replace(/\W+/g, '-')}`;
+      const input = cat(
+        line({ appName: app, userId: 'u', sessionId: 'before', events: [event('{"id":"kept"}')] }),
+        LF,
+        line({ appName: app, userId: 'u', sessionId: 'bad', ...fields }),
+        LF,
+      );
+      expect(expectOneLineError(await importStdin(input))).toBe(
+        `${ERROR}stdin line 2: ${field} must hold a document the store can read: ${reason} (the 1 session before it was imported)`,
+      );
+      const rows = await withPglite(dbDir, async (db) => {
+        const sessions = await db.query<{ session_id: string }>(
+          'SELECT session_id FROM session_states WHERE app_name = $1',
+          [app],
+        );
+        const events = await db.query<{ id: string }>(
+          "SELECT event->>'id' AS id FROM session_events WHERE app_name = $1",
+          [app],
+        );
+        return {
+          sessions: sessions.rows.map((r) => r.session_id),
+          events: events.rows.map((r) => r.id),
+        };
+      });
+      expect(rows).toEqual({ sessions: ['before'], events: ['kept'] });
+    },
+    2 * STEP_TIMEOUT_MS,
+  );
+});

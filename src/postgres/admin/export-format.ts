@@ -4,7 +4,15 @@
  * `summary`), so nothing is re-encoded on the way (large numbers, key order and Go's exact field
  * set survive), and timestamps travel with every microsecond.
  */
+
 import { numberBeyondNumeric } from '../../session/codec/exact.js';
+import {
+  decodeEvent,
+  decodeSessionState,
+  decodeSummary,
+  decodeTrackEvent,
+} from '../../session/codec/index.js';
+import { MAX_JSON_DEPTH } from '../../session/codec/value.js';
 import { LEADING_BOM_RULE, longerThanKey, MAX_KEY_LENGTH } from '../../session/keys.js';
 import { isExportedTimestamp } from './timestamps.js';
 
@@ -120,39 +128,80 @@ function key(o: Json, name: string, path: string, { nonEmpty = true } = {}): str
   return value;
 }
 
-function json(o: Json, name: string, path: string, nullable: boolean): string | null {
+/**
+ * How deeply a document of a line may nest arrays and objects: twice what the service writes
+ * into a value of a document (MAX_JSON_DEPTH, inside the document's own few levels), and far
+ * below what either backend stores (embedded PGlite fails a JSONB nesting 7,000 levels with an
+ * internal error, server PostgreSQL refuses 20,000 as "stack depth limit exceeded").
+ */
+const MAX_DOCUMENT_DEPTH = 2 * MAX_JSON_DEPTH;
+
+/**
+ * A stored JSON document (an event, a state envelope, a summary, a track event), held to what
+ * the tables can store and to what the service reads back: `decode` is the read path's own
+ * decoder, so a line whose document our reads, and Go's, would refuse is refused by field here
+ * rather than stored to break every later read of its session (and every list of its user).
+ */
+function json(
+  o: Json,
+  name: string,
+  path: string,
+  decode: (json: string) => unknown,
+  { nullable = false } = {},
+): string | null {
+  const field = `${path}.${name}`;
   if (nullable && o[name] === null) return null;
   const value = text(o, name, path);
   let parsed: unknown;
   try {
     parsed = JSON.parse(value);
   } catch {
-    fail(`${path}.${name}`, 'must hold a JSON document');
+    fail(field, 'must hold a JSON document');
   }
-  // Escaped (`\u0000`, a lone `\ud800`) they pass the check of the text itself, but JSONB
-  // refuses them too: the import would fail in the database instead of naming the field.
-  if (!storableJson(parsed)) {
-    fail(`${path}.${name}`, 'must not hold NUL characters or unpaired surrogates, escaped or not');
-  }
+  const problem = unstorableJson(parsed);
+  if (problem) fail(field, problem);
   const beyond = numberBeyondNumeric(value);
   if (beyond !== undefined) {
     const shown = beyond.length > 40 ? `${beyond.slice(0, 40)}…` : beyond;
     fail(
-      `${path}.${name}`,
+      field,
       `holds the number ${shown}, beyond what PostgreSQL's numeric holds (at most 131072 digits before the decimal point and 16383 after)`,
     );
+  }
+  try {
+    decode(value);
+  } catch (error) {
+    fail(field, `must hold a document the store can read: ${(error as Error).message}`);
   }
   return value;
 }
 
-/** Whether every string and key of a parsed JSON value is text PostgreSQL stores. */
-function storableJson(value: unknown): boolean {
-  if (typeof value === 'string') return !value.includes('\u0000') && value.isWellFormed();
-  if (Array.isArray(value)) return value.every(storableJson);
-  if (value !== null && typeof value === 'object') {
-    return Object.entries(value).every(([k, v]) => storableJson(k) && storableJson(v));
+/**
+ * What keeps a parsed JSON value out of a JSONB column or out of the service's reach, if
+ * anything: NUL or an unpaired surrogate in a string or key (escaped, `\u0000` and a lone
+ * `\ud800` pass the check of the text itself, but JSONB refuses them), or nesting deeper than
+ * MAX_DOCUMENT_DEPTH. Walks the tree without recursion, so no depth overflows the stack.
+ */
+function unstorableJson(root: unknown): string | undefined {
+  const badText = (t: string) => t.includes('\u0000') || !t.isWellFormed();
+  const pending: [unknown, number][] = [[root, 1]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [value, depth] = next;
+    if (typeof value === 'string') {
+      if (badText(value)) return 'must not hold NUL characters or unpaired surrogates, escaped or not';
+    } else if (value !== null && typeof value === 'object') {
+      if (depth > MAX_DOCUMENT_DEPTH) {
+        return `must not nest arrays and objects more than ${MAX_DOCUMENT_DEPTH} levels deep`;
+      }
+      if (Array.isArray(value)) for (const item of value) pending.push([item, depth + 1]);
+      else
+        for (const [k, v] of Object.entries(value)) {
+          if (badText(k)) return 'must not hold NUL characters or unpaired surrogates, escaped or not';
+          pending.push([v, depth + 1]);
+        }
+    }
   }
-  return true;
+  return undefined;
 }
 
 function time(o: Json, name: string, path: string): string {
@@ -185,20 +234,20 @@ function list<T>(o: Json, name: string, path: string, item: (v: Json, path: stri
 }
 
 const event = (o: Json, p: string): ExportedEvent => ({
-  event: json(o, 'event', p, false)!,
+  event: json(o, 'event', p, decodeEvent)!,
   createdAt: time(o, 'createdAt', p),
   ...times(o, p),
 });
 
 const summary = (o: Json, p: string): ExportedSummary => ({
   filterKey: key(o, 'filterKey', p, { nonEmpty: false }),
-  summary: json(o, 'summary', p, true),
+  summary: json(o, 'summary', p, decodeSummary, { nullable: true }),
   ...times(o, p),
 });
 
 const trackEvent = (o: Json, p: string): ExportedTrackEvent => ({
   track: key(o, 'track', p),
-  event: json(o, 'event', p, false)!,
+  event: json(o, 'event', p, decodeTrackEvent)!,
   createdAt: time(o, 'createdAt', p),
   ...times(o, p),
 });
@@ -234,7 +283,7 @@ export function parseExportLine(line: string): ExportedSession {
     appName: key(o, 'appName', p),
     userId: key(o, 'userId', p),
     sessionId: key(o, 'sessionId', p),
-    state: json(o, 'state', p, true),
+    state: json(o, 'state', p, decodeSessionState, { nullable: true }),
     createdAt: time(o, 'createdAt', p),
     ...times(o, p),
     events: list(o, 'events', p, event),
