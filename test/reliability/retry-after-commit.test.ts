@@ -24,7 +24,14 @@ import type { SqlExecutor } from '../../src/sql/client.js';
 import { pgClient } from '../../src/sql/pg-client.js';
 import { type TestDatabase, testDatabases } from '../support/database.js';
 import { proxyTestServer, type TestServerProxy } from './support/proxy.js';
-import { createTestSchema, describeServer, randomName, type TestSchema } from './support/server.js';
+import {
+  createTestSchema,
+  describeServer,
+  randomName,
+  storedEventIds,
+  type TestSchema,
+  waitUntil,
+} from './support/server.js';
 
 type Json = Record<string, unknown>;
 
@@ -156,6 +163,72 @@ describeServer('an asynchronous batch retried after its answer was lost, another
       proxy.thaw();
       await viaProxy.close();
       await direct.close();
+    }
+  });
+});
+
+describeServer('an asynchronous batch retried while its earlier attempt still waits on the server', () => {
+  let db: TestSchema;
+  let proxy: TestServerProxy;
+  beforeAll(async () => {
+    db = await createTestSchema();
+    proxy = await proxyTestServer();
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await db?.drop();
+  });
+
+  it('stores every event once: the retry sees the rows the earlier attempt committed while it waited', async () => {
+    const name = randomName('waiting');
+    const failures: Error[] = [];
+    const service = await db.service(name, {
+      dsn: proxy.dsn,
+      asyncPersist: true,
+      asyncPersisterNum: 1,
+      extraOptions: { max: 2 },
+      onError: (error, context) => {
+        if (context.operation !== 'pool') failures.push(error);
+      },
+    });
+    // Backends of the service waiting for a row lock (the holder below is not one of them).
+    const waiting = async () => {
+      const { rows } = await db.admin.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`,
+        [name],
+      );
+      return rows[0]!.n;
+    };
+    const holder = await db.admin.connect();
+    try {
+      const key: SessionKey = { appName: name, userId: 'u', sessionId: 's' };
+      const session = await service.createSession(key);
+      // Another writer holds the session's row lock, so the batch waits for it on the server.
+      await holder.query('BEGIN');
+      await holder.query(
+        `SELECT 1 FROM "${db.name}".session_states WHERE app_name = $1 AND user_id = $2 AND session_id = $3 FOR UPDATE`,
+        [key.appName, key.userId, key.sessionId],
+      );
+      const events = ['one', 'two', 'three'].map((content) =>
+        createEvent({ author: 'user', message: { role: 'user', content } }),
+      );
+      for (const event of events) await service.appendEvent(session, event);
+      await waitUntil('the batch waits for the lock', async () => (await waiting()) === 1);
+      // The connection is cut on our side: the batch goes on waiting on the server, and the
+      // persister retries it on a new connection, which waits behind it.
+      proxy.cutAll();
+      await waitUntil('the retry waits too', async () => (await waiting()) === 2);
+      await holder.query('COMMIT');
+      await service.flush();
+      expect(failures).toEqual([]);
+      expect(await storedEventIds(db.admin, db.name, key), 'each event once, in order').toEqual(
+        events.map((e) => e.id),
+      );
+      expect((await service.getSession(key))!.events.map((e) => e.id)).toEqual(events.map((e) => e.id));
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      holder.release();
+      await service.close();
     }
   });
 });

@@ -6,7 +6,7 @@
 import { NotFoundError } from '../../session/errors.js';
 import { type SessionKey, sessionHash } from '../../session/keys.js';
 import type { SqlClient } from '../../sql/client.js';
-import { appendEventsBatch, type EventBatchItem } from '../queries/append-batch.js';
+import { appendEventsBatch, type EventBatchItem, retryEventsBatch } from '../queries/append-batch.js';
 import { appendTrackEventsBatch, type TrackBatchItem } from '../queries/append-track-batch.js';
 import type { BatchOutcome } from '../queries/batch.js';
 import type { TableNames } from '../schema/index.js';
@@ -50,7 +50,10 @@ function perItem(outcomes: BatchOutcome[], items: readonly { key: SessionKey }[]
   );
 }
 
-/** The persister of appendEvent: each batch is one statement (see appendEventsBatch). */
+/**
+ * The persister of appendEvent: each batch is one statement (see appendEventsBatch), a retry one
+ * short transaction (see retryEventsBatch).
+ */
 export function createEventPersister(
   options: PostgresPersisterOptions<EventBatchItem>,
 ): AsyncPersister<EventBatchItem> {
@@ -63,7 +66,10 @@ export function createEventPersister(
     shardOf: eventShard,
     writeBatch: async (items, attempt) => {
       const db = await connect();
-      return perItem(await appendEventsBatch(db, tables, items, { retried: attempt.retried }), items);
+      const outcomes = attempt.retried
+        ? await retryEventsBatch(db, tables, items)
+        : await appendEventsBatch(db, tables, items);
+      return perItem(outcomes, items);
     },
   });
 }

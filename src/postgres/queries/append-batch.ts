@@ -12,7 +12,7 @@
 
 import type { SessionKey } from '../../session/keys.js';
 import { toSqlTimestamp } from '../../session/time.js';
-import type { SqlExecutor } from '../../sql/client.js';
+import type { SqlClient, SqlExecutor } from '../../sql/client.js';
 import { JsonArrayParam } from '../../sql/json-array.js';
 import type { TableNames } from '../schema/index.js';
 import {
@@ -204,6 +204,8 @@ SELECT n::int AS n FROM locked`;
  * Appends a batch of events (any number of sessions) in ONE statement and one round trip. For
  * each item, in order: `stored` (its delta was merged and, if persistable, its event inserted;
  * on a retry, or found already written by an earlier attempt) or `missing` (its session does not exist or was deleted; nothing was written for it).
+ * A retry of a batch whose earlier attempt may still be running goes through
+ * {@link retryEventsBatch} instead, which `retried` here assumes.
  */
 export async function appendEventsBatch(
   exec: SqlExecutor,
@@ -215,4 +217,37 @@ export async function appendEventsBatch(
   const { query, groups } = appendEventsBatchQuery(tables, items, options);
   const { rows } = await exec.query<{ n: number }>(query.text, query.params);
   return outcomes(items.length, groups, new Set(rows.map((r) => Number(r.n))));
+}
+
+/**
+ * Appends a batch again after an attempt that failed on our side: its connection was cut, or its
+ * answer did not come in time. That attempt may still be running on the server, waiting for a
+ * session's row lock, and commit after we gave up on it. The retry statement looks for its rows
+ * in the snapshot its statement starts with (READ COMMITTED), and a row lock it waits for does not
+ * renew that snapshot: rows such an attempt commits while the retry waits would go unseen, and
+ * every event of the batch would be stored twice. So the retry first locks the batch's session
+ * rows in a statement of its own, in one transaction with the retry statement: an attempt that
+ * holds or waits ahead for those locks has committed or rolled back by then, and the retry
+ * statement, started after, sees what it stored.
+ */
+export async function retryEventsBatch(
+  client: SqlClient,
+  tables: TableNames,
+  items: readonly EventBatchItem[],
+  options: Omit<BatchOptions, 'retried'> = {},
+): Promise<BatchOutcome[]> {
+  if (items.length === 0) return [];
+  const keys = groupBySession(items).map((g) => g.key);
+  return client.transaction(async (tx) => {
+    await tx.query(
+      `SELECT 1
+FROM unnest($1::text[], $2::text[], $3::text[]) AS s(app, usr, sid)
+JOIN ${tables.sessionStates.qualified} x
+  ON x.app_name = s.app AND x.user_id = s.usr AND x.session_id = s.sid AND x.deleted_at IS NULL
+ORDER BY x.id
+FOR UPDATE OF x`,
+      [keys.map((k) => k.appName), keys.map((k) => k.userId), keys.map((k) => k.sessionId)],
+    );
+    return appendEventsBatch(tx, tables, items, { ...options, retried: true });
+  });
 }

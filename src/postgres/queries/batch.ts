@@ -15,6 +15,8 @@
  * may have appended since (say `last = e2` over the batch's `last = e1`); merging the old delta
  * again would put an older value over that newer one, leaving the state unlike the events read in
  * order, and would move updated_at on by the batch's spread once more (see `appliedSessionsCte`).
+ * An event batch's retry runs after a statement of its own that locks its sessions (see
+ * retryEventsBatch in append-batch.ts), so it sees what an attempt still running then committed.
  */
 import type { SessionKey } from '../../session/keys.js';
 import { formatRfc3339Nano, PreciseDate, subMillisecondNanos, toSqlTimestamp } from '../../session/time.js';

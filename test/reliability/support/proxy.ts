@@ -4,6 +4,9 @@
  *
  * - `freeze()`: stop passing bytes either way (a server that stopped answering, or a network
  *   that silently drops packets) until `thaw()`;
+ * - `cutAll()`: close every open link at once, both ends, as a network partition or a load
+ *   balancer's reset does; a statement the server is running goes on running (PostgreSQL does
+ *   not look at a client's socket while a statement waits for a lock) and may commit;
  * - `loseNextAnswer()`: let the next statement reach the server and run to its end (its
  *   ReadyForQuery, so an implicit transaction has committed), then drop the answer and cut the
  *   client's connection, as a connection that dies right after COMMIT does. The client cannot
@@ -30,6 +33,8 @@ export interface FaultyProxy {
   readonly port: number;
   freeze(): void;
   thaw(): void;
+  /** Closes every open link, both ends. */
+  cutAll(): void;
   /** Resolves when an answer was dropped and its connection cut. */
   loseNextAnswer(): Promise<void>;
   /** Links currently open. */
@@ -107,6 +112,9 @@ export async function startProxy(target: { host: string; port: number }): Promis
     thaw() {
       frozen = false;
       for (const fn of held.splice(0)) fn();
+    },
+    cutAll() {
+      for (const link of links) cut(link);
     },
     loseNextAnswer() {
       return new Promise<void>((resolve) => {
