@@ -232,6 +232,51 @@ describe.skipIf(skip !== undefined)('TLS to a server with a certificate made by 
     }
   });
 
+  it('uses no TLS on a Unix socket, whatever sslmode says, as libpq and pgx do: from options, a DSN and its URL form', async () => {
+    // The socket has no TLS (the server refuses to start it there); before, each of these failed
+    // with "The server does not support SSL connections". The CA file is not even read.
+    const socket = cluster.dir;
+    const cases: PostgresSessionServiceOptions[] = [
+      { host: socket, port: cluster.port, user: 'postgres', database: 'postgres', sslMode: 'require' },
+      {
+        host: socket,
+        port: cluster.port,
+        user: 'postgres',
+        database: 'postgres',
+        sslMode: 'verify-full',
+        sslRootCert: file('missing.crt'),
+      },
+      { dsn: `host=${socket} port=${cluster.port} user=postgres dbname=postgres sslmode=verify-ca` },
+      {
+        dsn: `postgres://postgres@${encodeURIComponent(socket)}:${cluster.port}/postgres?sslmode=require&sslrootcert=${file('ca.crt')}`,
+      },
+      { dsn: `postgres:///postgres?host=${socket}&port=${cluster.port}&user=postgres&sslmode=verify-full` },
+    ];
+    for (const options of cases) {
+      expect(await tlsInUse({ connectTimeoutMs: 5_000, ...options }), JSON.stringify(options)).toBe(false);
+    }
+    // The description says what runs, and sslrootcert=system still asks for verify-full, as in libpq.
+    const described = openConnection(
+      resolvePostgresOptions({
+        host: socket,
+        port: cluster.port,
+        user: 'postgres',
+        database: 'postgres',
+        sslMode: 'require',
+      }),
+    );
+    try {
+      expect(described.describe).toBe(
+        `postgres://postgres@${encodeURIComponent(socket)}:${cluster.port}/postgres?sslmode=require (no TLS on a Unix socket)`,
+      );
+    } finally {
+      await described.client.close();
+    }
+    expect(() =>
+      openConnection(resolvePostgresOptions({ host: socket, sslMode: 'require', sslRootCert: 'system' })),
+    ).toThrow('may not be used with sslrootcert=system');
+  });
+
   it('names the option when a certificate file cannot be read', () => {
     expect(() =>
       openConnection(

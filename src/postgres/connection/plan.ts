@@ -19,7 +19,7 @@ import {
 import { type DsnSslMode, type ParsedConnectionString, parseConnectionString } from './connection-string.js';
 import { alignReadTimeout, baseSettings, layer, serverTimeouts } from './pool-settings.js';
 import { type Redactor, redactorFor } from './secrets.js';
-import { optionFiles, sslModeOf, type TlsFiles, tlsSettings } from './tls.js';
+import { isSocketHost, optionFiles, sslModeOf, type TlsFiles, tlsSettings } from './tls.js';
 
 /** Where the connection came from, in precedence order. */
 export type ConnectionSource = 'client' | 'pool' | 'dsn' | 'host' | 'instance' | 'dataDir' | 'default';
@@ -68,6 +68,7 @@ export function fromConnectionString(
       keyPassword: parsed.sslPassword ?? files.keyPassword,
     },
     field,
+    config.host,
   );
   return { config, sslMode: mode };
 }
@@ -81,7 +82,11 @@ export function describeSettings(
   sslMode: SslMode | DsnSslMode,
   extra: readonly (Record<string, unknown> | undefined)[] = [],
 ): string {
-  const tls = extra.some((o) => o?.ssl !== undefined) ? ' (TLS as extraOptions.ssl sets it)' : '';
+  const tls = extra.some((o) => o?.ssl !== undefined)
+    ? ' (TLS as extraOptions.ssl sets it)'
+    : isSocketHost(config.host) && sslMode !== 'disable'
+      ? ' (no TLS on a Unix socket)'
+      : '';
   const user = config.user ? `${encodeURIComponent(config.user)}${config.password ? ':***' : ''}@` : '';
   // A socket directory goes percent-encoded, as libpq's URLs take it: unencoded, its slashes
   // would read as the database name.
@@ -157,13 +162,14 @@ export function planConnection(o: ResolvedPostgresOptions): ConnectionPlan {
   if (o.host !== undefined || o.instance === undefined) {
     const source = o.host !== undefined ? 'host' : 'default';
     const sslMode = sslModeOf(o.sslMode, o.sslRootCert);
+    const host = o.host ?? DEFAULT_HOST;
     const settings: pg.PoolConfig = {
-      host: o.host ?? DEFAULT_HOST,
+      host,
       port: o.port ?? DEFAULT_PORT,
       database: o.database ?? DEFAULT_DATABASE,
       user: o.user,
       password: o.password,
-      ssl: tlsSettings(sslMode, optionFiles(o), 'sslRootCert'),
+      ssl: tlsSettings(sslMode, optionFiles(o), 'sslRootCert', host),
     };
     const config = layer(baseSettings(o), settings, o.extraOptions);
     alignReadTimeout(config, [o.extraOptions]);

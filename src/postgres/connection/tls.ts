@@ -60,19 +60,34 @@ export interface TlsFiles {
 }
 
 /**
- * node-postgres `ssl` for a mode and its files; the files matter only when TLS is on. As in libpq
+ * Whether `host` is a Unix-domain socket directory (node-postgres's test: a path). libpq and pgx
+ * use no TLS there, whatever sslmode says, so a DSN or a PGSSLMODE that works for psql or a Go
+ * service on a socket works here too: node-postgres would ask the socket for TLS, and the server
+ * refuses ("The server does not support SSL connections").
+ */
+export const isSocketHost = (host: string | undefined): boolean => host?.startsWith('/') === true;
+
+/**
+ * node-postgres `ssl` for a mode and its files; the files matter only when TLS is on. On a Unix
+ * socket `host` TLS is off, and no file is read (see isSocketHost). As in libpq
  * (and pgx), `require` with a root certificate file checks the chain as `verify-ca` does: a DSN
  * that names its CA keeps that check whatever client reads it. And as in libpq, the system's CAs
  * (`sslrootcert=system`) go only with `verify-full` (the default with them, see sslModeOf), since
  * any public CA can sign a certificate for any host name.
  */
-export function tlsSettings(mode: SslMode | DsnSslMode, files: TlsFiles, field: string): false | TlsOptions {
+export function tlsSettings(
+  mode: SslMode | DsnSslMode,
+  files: TlsFiles,
+  field: string,
+  host?: string,
+): false | TlsOptions {
   const system = files.rootCert === 'system';
   if (system && mode !== 'verify-full')
     throw new ConfigError(
       field,
       `sslmode "${mode}" may not be used with sslrootcert=system (use "verify-full")`,
     );
+  if (isSocketHost(host)) return false;
   const ssl = sslFor(mode === 'require' && files.rootCert && !system ? 'verify-ca' : mode);
   if (!ssl) return false;
   const out: TlsOptions = { ...ssl };
