@@ -12,7 +12,7 @@ export interface SweepTarget {
 /**
  * Removes expired data, as the PostgreSQL backend's sweep does: expired sessions with everything
  * they hold, expired track events and app/user state keys, and the events of any session whose
- * newest event was appended longer than the session TTL ago (PostgreSQL sweeps events by that
+ * newest event was appended the session TTL ago or longer (PostgreSQL sweeps events by that
  * rule, not by the session's expiry, so a session kept alive by state updates loses them too).
  */
 export function sweepExpired(target: SweepTarget, nowMs: number): void {
@@ -23,7 +23,7 @@ export function sweepExpired(target: SweepTarget, nowMs: number): void {
       continue;
     }
     const newest = record.events.at(-1);
-    if (sessionTtlMs > 0 && newest && newest.storedAt < nowMs - sessionTtlMs) record.events = [];
+    if (sessionTtlMs > 0 && newest && newest.storedAt <= nowMs - sessionTtlMs) record.events = [];
     for (const [track, events] of record.tracks) {
       const live = events.filter((entry) => isLive(entry.expiresAt, nowMs));
       if (live.length === 0) record.tracks.delete(track);

@@ -384,8 +384,10 @@ for (const backend of [pgliteBackend(), serverBackend()]) {
             await insertEvent(db, recent, { updatedAt: T0 - 3 * HOUR }),
             await insertEvent(db, recent, { updatedAt: T0 - 30 * MINUTE }),
           ];
-          // Exactly TTL old is not older than the TTL.
-          const boundaryId = await insertEvent(db, boundary, { updatedAt: T0 - HOUR });
+          // Exactly TTL old goes, as a session row goes when its expires_at is now (see the
+          // boundary case of the tables with their own expiry above); a millisecond younger stays.
+          staleIds.push(await insertEvent(db, key('exactly'), { updatedAt: T0 - HOUR }));
+          const boundaryId = await insertEvent(db, boundary, { updatedAt: T0 - HOUR + 1 });
           const oldDeleted = await insertEvent(db, stale, {
             updatedAt: T0 - 4 * HOUR,
             deletedAt: T0 - 2 * HOUR,
@@ -393,7 +395,7 @@ for (const backend of [pgliteBackend(), serverBackend()]) {
 
           const result = await sweeper({ softDelete, sessionTtlMs: HOUR }).sweepNow();
 
-          expect(result).toEqual(report({ events: 3 }));
+          expect(result).toEqual(report({ events: 4 }));
           const after = await deletedAtById(db, 'sessionEvents');
           for (const id of staleIds) {
             if (softDelete) expect(after.get(id)).toBe(T0);
@@ -736,6 +738,21 @@ for (const backend of [pgliteBackend(), serverBackend()]) {
         });
         expect(await count(db, 'sessionEvents', 'deleted_at IS NULL')).toBe(1);
         expect(await count(db, 'sessionSummaries', 'deleted_at IS NULL')).toBe(1);
+      });
+
+      it('takes a session and its events in the same pass at the instant it expires, so a restore brings both back', async () => {
+        // Written at T0 - HOUR with a TTL of an hour: expires_at is T0 and the events' updated_at T0 - HOUR.
+        await insertSession(db, k, { expiresAt: T0, updatedAt: T0 - HOUR });
+        await insertEvent(db, k, { updatedAt: T0 - HOUR });
+        await insertEvent(db, k, { updatedAt: T0 - HOUR });
+        expect(await sweeper({ sessionTtlMs: HOUR }).sweepNow()).toEqual(report({ sessions: 1, events: 2 }));
+        expect(await restoreSession(db.client, db.tables, k)).toEqual({
+          sessions: 1,
+          events: 2,
+          summaries: 0,
+          trackEvents: 0,
+        });
+        expect(await count(db, 'sessionEvents', 'deleted_at IS NULL')).toBe(2);
       });
 
       it('restores what a sweep took from a live session (stale events, expired track events), one pass at a time', async () => {

@@ -71,13 +71,20 @@ export function sweepExpiredRows(mode: SweepMode, table: string, now: string, li
 
 /**
  * trpc-agent-go's rule for events, which carry no expires_at: the sessions (grouped by key) whose
- * newest live event was updated before `cutoff` (a parameter reference). Every live event of such
- * a session is older still, so the sweep takes them all. `cursor` narrows the rows grouped.
+ * newest live event was updated at or before `cutoff` (a parameter reference, the pass's now
+ * minus the session TTL). Every live event of such a session is older still, so the sweep takes
+ * them all. `cursor` narrows the rows grouped.
+ *
+ * At or before, not before: an append writes the session's expires_at as its updated_at plus the
+ * TTL, so a session row is expired (expires_at <= now) exactly when its newest event is at or
+ * before the cutoff. With `<`, a pass at the very instant a session expired took the session row
+ * and left its events to a later pass, under another deleted_at, and a restore brought back the
+ * session without them.
  */
 const staleEventGroups = (events: string, cutoff: string, cursor = '') =>
   `FROM ${events} WHERE deleted_at IS NULL ${cursor}
       GROUP BY app_name, user_id, session_id
-      HAVING max(updated_at) < ${cutoff}::timestamp`;
+      HAVING max(updated_at) <= ${cutoff}::timestamp`;
 
 /** A session's key columns, in index order: app_name, user_id, session_id. */
 export type KeyTuple = readonly [string, string, string];
@@ -107,7 +114,8 @@ export function selectStaleEventSessions(
 }
 
 /**
- * Up to `limit` live events of the given session keys that were updated before `cutoff`. The keys
+ * Up to `limit` live events of the given session keys that were updated at or before `cutoff`
+ * (see staleEventGroups). The keys
  * travel as one JSON parameter, so any text is safe in them. The `updated_at` condition keeps an
  * event appended after the keys were picked.
  */
@@ -123,7 +131,7 @@ export function sweepEventsOfSessions(
   const pick = `SELECT e.id FROM ${events} e
       JOIN json_to_recordset($1::json) AS k(a text, u text, s text)
         ON e.app_name = k.a AND e.user_id = k.u AND e.session_id = k.s
-      WHERE e.deleted_at IS NULL AND e.updated_at < $2::timestamp
+      WHERE e.deleted_at IS NULL AND e.updated_at <= $2::timestamp
       LIMIT $3 FOR UPDATE OF e SKIP LOCKED`;
   // Only the soft form writes `now`: an unused parameter would have no type, which the server refuses.
   return mode === 'soft'
@@ -134,7 +142,7 @@ export function sweepEventsOfSessions(
 /**
  * What one pass would change, one count per step, by the rules the pass itself selects with:
  * the live rows of a table that are expired at `now` (`expired`), or the live events of the
- * sessions whose newest event is older than `cutoff` (`stale`). One statement, one snapshot;
+ * sessions whose newest event is at or before `cutoff` (`stale`). One statement, one snapshot;
  * count `i` is column `c<i>`.
  */
 export function countSweepRows(

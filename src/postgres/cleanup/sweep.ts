@@ -77,7 +77,7 @@ function storageError(what: string, error: unknown): StorageError {
 }
 
 /**
- * Events of sessions whose newest event is older than the session TTL, a batch of session keys at
+ * Events of sessions whose newest event is the session TTL old or older, a batch of session keys at
  * a time. A write that lands on such a session during the pass keeps its new event; the older
  * ones still go, as reads no longer return events older than the TTL anyway.
  */
@@ -132,12 +132,14 @@ interface SweepStep {
  * The steps of a pass, in trpc-agent-go's order, each table by its own rule as Go's cleanup: a
  * session row by its expires_at alone; its events, summaries and track events are not taken with
  * it but go by their own rules (or with deleteSession, or when a new session takes the key), so a
- * sweep never removes a row trpc-agent-go would keep. The pass and its preview both follow this
+ * sweep never removes a row trpc-agent-go would keep, but for one instant: Go takes events only
+ * once their session's newest one is older than the TTL; we take them at exactly the TTL too,
+ * the instant their session row expires, so that one pass takes both (see staleEventGroups). The pass and its preview both follow this
  * list, so a preview counts exactly what the pass removes.
  */
 const SWEEP_STEPS: readonly SweepStep[] = [
   { field: 'sessions', table: 'sessionStates', ttl: 'sessionTtlMs', rule: 'expired', what: 'sessions' },
-  // Events have no expires_at: they go when their session's newest event is older than the TTL,
+  // Events have no expires_at: they go when their session's newest event is the TTL old or older,
   // whether or not the session row itself expired (what trpc-agent-go does, and what its reads
   // already hide).
   { field: 'events', table: 'sessionEvents', ttl: 'sessionTtlMs', rule: 'stale', what: 'stale events' },

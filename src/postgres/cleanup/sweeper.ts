@@ -32,7 +32,7 @@ export interface SweeperOptions {
   clock: Clock;
   /** true: set deleted_at (the rows stay, hidden); false: delete them. */
   softDelete: boolean;
-  /** Expired session rows; events of sessions whose newest event is older; expired summaries. */
+  /** Expired session rows; events of sessions whose newest event is the TTL old or older; expired summaries. */
   sessionTtlMs: number;
   appStateTtlMs: number;
   userStateTtlMs: number;
@@ -101,7 +101,7 @@ const ignore = () => undefined;
  * What a pass does, each only when its TTL is set (see SWEEP_STEPS in sweep.ts):
  * - session rows whose expires_at has passed go, alone: their events, summaries and track events
  *   go by their own rules, as in trpc-agent-go;
- * - events of sessions whose newest event was updated more than `sessionTtlMs` ago (events carry
+ * - events of sessions whose newest event was updated `sessionTtlMs` ago or longer (events carry
  *   no expires_at; this is trpc-agent-go's rule), whether or not the session row expired;
  * - track events, summaries, app state and user state whose own expires_at has passed.
  * Soft mode sets deleted_at to the pass's "now", hard mode deletes; rows that are already
