@@ -68,10 +68,18 @@ export class MemoryStore {
     return record;
   }
 
-  /** A write moves updatedAt and renews the session's TTL. */
+  /**
+   * A write moves updatedAt and renews the session's TTL, never back: a writer whose clock runs
+   * behind leaves both where they are, as PostgreSQL's MONOTONIC_UPDATED_AT and
+   * RENEWED_EXPIRES_AT do.
+   */
   touch(record: SessionRecord, now: Date = this.now()): void {
-    record.updatedAt = now;
-    record.expiresAt = expiryOf(now.getTime(), this.#options.sessionTtlMs);
+    if (now.getTime() >= record.updatedAt.getTime()) record.updatedAt = now;
+    const expiresAt = expiryOf(now.getTime(), this.#options.sessionTtlMs);
+    record.expiresAt =
+      expiresAt === undefined || record.expiresAt === undefined
+        ? expiresAt
+        : Math.max(expiresAt, record.expiresAt);
   }
 
   /** Stores an appended event (`json`, or null when it is not persisted) and its state delta. */

@@ -30,10 +30,11 @@ export interface EventRemovalArgs {
  * and no `s` row means there is no such session.
  */
 function touchSession(t: TableNames, p: Params, k: KeyParams, a: EventRemovalArgs): string {
+  const now = p.add(a.now, 'timestamp');
   return `s AS (
   UPDATE ${t.sessionStates.qualified}
-  SET state = ${mergedEnvelope("'{}'::jsonb", p.add(a.updatedAtJson, 'text'))},
-      updated_at = ${MONOTONIC_UPDATED_AT(p.add(a.now, 'timestamp'))},
+  SET state = ${mergedEnvelope("'{}'::jsonb", p.add(a.updatedAtJson, 'text'), now)},
+      updated_at = ${MONOTONIC_UPDATED_AT(now)},
       expires_at = ${RENEWED_EXPIRES_AT(p.add(a.expiresAt, 'timestamp'))}
   WHERE ${matchesKey(k)} AND deleted_at IS NULL
   RETURNING 1

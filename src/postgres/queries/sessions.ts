@@ -153,9 +153,10 @@ export function updateSessionState(
 ): SqlQuery {
   const p = new Params();
   const k = keyParams(p, a.key);
+  const now = p.add(a.now, 'timestamp');
   const text = `UPDATE ${t.sessionStates.qualified}
-SET state = ${mergedEnvelope(p.add(a.delta, 'jsonb'), p.add(a.updatedAtJson, 'text'))},
-    updated_at = ${MONOTONIC_UPDATED_AT(p.add(a.now, 'timestamp'))},
+SET state = ${mergedEnvelope(p.add(a.delta, 'jsonb'), p.add(a.updatedAtJson, 'text'), now)},
+    updated_at = ${MONOTONIC_UPDATED_AT(now)},
     expires_at = ${RENEWED_EXPIRES_AT(p.add(a.expiresAt, 'timestamp'))}
 WHERE ${matchesKey(k)} AND deleted_at IS NULL
 RETURNING 1 AS found`;

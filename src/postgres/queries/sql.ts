@@ -81,7 +81,8 @@ export function isLive(now: string, alias = ''): string {
 
 /**
  * The session-state envelope `{id, state, createdAt, updatedAt}` with `delta` (a jsonb state map
- * of base64 values) merged into its `state` and `updatedAt` replaced, computed from the row's
+ * of base64 values) merged into its `state` and `updatedAt` moved to the writer's `now` (a
+ * timestamp expression; see monotonicUpdatedAtJson), computed from the row's
  * current value inside the UPDATE. Merging in SQL, under the row lock the UPDATE takes, is what
  * lets concurrent writers of one session each keep their keys: a read-modify-write in the client
  * would let the later writer overwrite the earlier one's delta.
@@ -89,11 +90,31 @@ export function isLive(now: string, alias = ''): string {
  * A NULL, JSON-null or non-object envelope (rows written by hand, or by an older writer) counts as
  * `{}`, and so does a missing or non-object `state`, as Go's decoder treats them.
  */
-export function mergedEnvelope(delta: string, updatedAt: string): string {
+export function mergedEnvelope(delta: string, updatedAt: string, now: string): string {
   const envelope = `(CASE WHEN jsonb_typeof(state) = 'object' THEN state ELSE '{}'::jsonb END)`;
   const inner = `(CASE WHEN jsonb_typeof(state->'state') = 'object' THEN state->'state' ELSE '{}'::jsonb END)`;
-  return `${envelope} || jsonb_build_object('state', ${inner} || ${delta}, 'updatedAt', ${updatedAt})`;
+  return `${envelope} || jsonb_build_object('state', ${inner} || ${delta}, 'updatedAt', ${monotonicUpdatedAtJson(updatedAt, now)})`;
 }
+
+/**
+ * The envelope's new `updatedAt`: the writer's (RFC 3339 text, at `now`, a UTC timestamp
+ * expression), unless the envelope holds a later instant, which it keeps. Reads take a session's
+ * updatedAt from the envelope: written unconditionally, a writer whose clock ran behind another's
+ * moved it back in time, and listSessions (ordered by the column, which MONOTONIC_UPDATED_AT keeps)
+ * returned sessions out of their newest-first order. The envelope is compared as an instant, not
+ * with the column: Go in another time zone writes the column in its local wall-clock time. A value
+ * that is not an RFC 3339 timestamp is replaced, as before.
+ */
+function monotonicUpdatedAtJson(updatedAt: string, now: string): string {
+  const stored = `state->>'updatedAt'`;
+  return `(CASE WHEN jsonb_typeof(state->'updatedAt') = 'string' AND ${stored} ~ '${RFC3339}'
+      AND ${now} < ((${stored})::timestamptz AT TIME ZONE 'UTC')
+    THEN state->'updatedAt' ELSE to_jsonb(${updatedAt}::text) END)`;
+}
+
+/** RFC 3339 as Go writes it (nanoseconds at most), as a POSIX regular expression without backslashes. */
+const RFC3339 =
+  '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$';
 
 /**
  * The session row's new `updated_at`: the writer's clock, but never earlier than the current

@@ -41,10 +41,11 @@ export function appendTrackEvent(
 ): SqlQuery {
   const p = new Params();
   const k = keyParams(p, a.key);
+  const now = p.add(a.now, 'timestamp');
   const text = `WITH updated AS (
   UPDATE ${t.sessionStates.qualified}
-  SET state = ${mergedEnvelope(p.add(a.delta, 'jsonb'), p.add(a.updatedAtJson, 'text'))},
-      updated_at = ${MONOTONIC_UPDATED_AT(p.add(a.now, 'timestamp'))},
+  SET state = ${mergedEnvelope(p.add(a.delta, 'jsonb'), p.add(a.updatedAtJson, 'text'), now)},
+      updated_at = ${MONOTONIC_UPDATED_AT(now)},
       expires_at = ${RENEWED_EXPIRES_AT(p.add(a.sessionExpiresAt, 'timestamp'))}
   WHERE ${matchesKey(k)} AND deleted_at IS NULL
     AND (state #>> '{state,tracks}') IS NOT DISTINCT FROM ${p.add(a.expectedIndex, 'text')}

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { newStateMap, TRACKS_STATE_KEY } from '../../../src/session/state.js';
 import { FakeSummarizer } from '../fakes.js';
-import { expectError, type Harness, ids, MINUTE, START, text, textState, UUID_V4 } from './harness.js';
+import { expectError, type Harness, ids, MINUTE, SECOND, START, text, textState, UUID_V4 } from './harness.js';
 
 export function sessionCases(h: Harness): void {
   it('creates a session with the given id, initial state and times from the clock', () =>
@@ -351,6 +351,29 @@ export function sessionCases(h: Harness): void {
       await t.list();
       t.tick(MINUTE);
       expect((await t.mustGet('s')).updatedAt.getTime()).toBe(created.updatedAt.getTime());
+    }));
+
+  it('never moves updatedAt back when a writer’s clock runs behind, so the list stays newest first', () =>
+    h.run({}, async (t) => {
+      const a = await t.create('a');
+      t.tick(MINUTE);
+      await t.create('b');
+      t.tick(MINUTE);
+      await t.append(a, t.user('ahead'));
+      const ahead = (await t.mustGet('a')).updatedAt.getTime();
+      // Another writer's clock, five seconds behind the last write to `a` (yet after `b`'s).
+      t.clock.set(ahead - 5 * SECOND);
+      await t.append(a, t.user('behind'));
+      await t.svc.updateSessionState(t.key('a'), textState({ x: '1' }));
+      await t.svc.appendTrackEvent(a, { track: 'agent', payload: { step: 1 }, timestamp: t.clock.now() });
+      const read = await t.mustGet('a');
+      expect(read.updatedAt.getTime()).toBe(ahead);
+      expect(read.events.map((e) => e.id)).toHaveLength(2);
+      const listed = await t.list();
+      expect(listed.map((s) => [s.id, s.updatedAt.getTime()])).toEqual([
+        ['a', ahead],
+        ['b', START + MINUTE],
+      ]);
     }));
 
   it('stamps createdAt and updatedAt with the service clock', () =>
