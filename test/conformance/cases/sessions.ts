@@ -1,7 +1,17 @@
 import { expect, it } from 'vitest';
 import { newStateMap, TRACKS_STATE_KEY } from '../../../src/session/state.js';
 import { FakeSummarizer } from '../fakes.js';
-import { expectError, type Harness, ids, MINUTE, SECOND, START, text, textState, UUID_V4 } from './harness.js';
+import {
+  expectError,
+  type Harness,
+  ids,
+  MINUTE,
+  SECOND,
+  START,
+  text,
+  textState,
+  UUID_V4,
+} from './harness.js';
 
 export function sessionCases(h: Harness): void {
   it('creates a session with the given id, initial state and times from the clock', () =>
