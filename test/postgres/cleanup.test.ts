@@ -793,6 +793,103 @@ for (const backend of [pgliteBackend(), serverBackend()]) {
         });
       });
     });
+
+    describe('purge beside restore', () => {
+      const DELETED = T0 - 30 * 24 * HOUR;
+      const SWEPT = T0 - 29 * 24 * HOUR;
+      const deleted = ['d0', 'd1', 'd2', 'd3'].map((id) => key(id));
+      const live = key('live');
+
+      /**
+       * Four soft-deleted sessions, each with 3 events, 2 summaries and 2 track events its delete
+       * removed; a live session with 2 events and 3 a sweep took from it; 2 events whose session
+       * row is gone.
+       */
+      async function seed() {
+        for (const k of deleted) {
+          await insertSession(db, k, { deletedAt: DELETED });
+          for (let i = 0; i < 3; i++) await insertEvent(db, k, { deletedAt: DELETED });
+          for (const filterKey of ['a', 'b']) await insertSummary(db, k, filterKey, { deletedAt: DELETED });
+          for (const track of ['x', 'y']) await insertTrack(db, k, track, { deletedAt: DELETED });
+        }
+        await insertSession(db, live);
+        for (let i = 0; i < 2; i++) await insertEvent(db, live);
+        for (let i = 0; i < 3; i++) await insertEvent(db, live, { deletedAt: SWEPT });
+        for (let i = 0; i < 2; i++) await insertEvent(db, key('gone'), { deletedAt: DELETED });
+      }
+
+      const restoreAll = async () => {
+        await Promise.all(
+          [...deleted, live].map((k) =>
+            restoreSession(db.client, db.tables, k).catch((error: unknown) => {
+              if (!isAgentSessionsError(error, 'NOT_FOUND')) throw error;
+            }),
+          ),
+        );
+      };
+
+      /** Rows of a key per table, as `live/all`. */
+      async function rowsOf(k: SessionKey) {
+        const of = async (table: TableKey) =>
+          `${await count(db, table, `session_id = '${k.sessionId}' AND deleted_at IS NULL`)}/${await count(db, table, `session_id = '${k.sessionId}'`)}`;
+        return {
+          sessions: await of('sessionStates'),
+          events: await of('sessionEvents'),
+          summaries: await of('sessionSummaries'),
+          trackEvents: await of('sessionTrackEvents'),
+        };
+      }
+
+      /** Each deleted session all gone or restored whole; the live session's swept events all or none. */
+      async function expectWhole(step: string) {
+        const gone = { sessions: '0/0', events: '0/0', summaries: '0/0', trackEvents: '0/0' };
+        const restored = { sessions: '1/1', events: '3/3', summaries: '2/2', trackEvents: '2/2' };
+        const notYet = { sessions: '0/1', events: '0/3', summaries: '0/2', trackEvents: '0/2' };
+        for (const k of deleted) {
+          expect([gone, restored, notYet], `${k.sessionId} ${step}`).toContainEqual(await rowsOf(k));
+        }
+        expect(['2/2', '5/5', '2/5'], `live ${step}`).toContain((await rowsOf(live)).events);
+      }
+
+      /** Runs a purge (batches of one) whose `k`-th statement is preceded by `interleave`. */
+      async function purgeWith(k: number, interleave: () => Promise<void>) {
+        let statements = 0;
+        const client = watched(db.client, {
+          async before(text) {
+            if (text.includes('DELETE') && ++statements === k) await interleave();
+          },
+        });
+        await purgeSoftDeleted(client, db.tables, { olderThan: new Date(T0), batchSize: 1 });
+        return statements;
+      }
+
+      it('never lets a restore between its statements bring back part of a removal', async () => {
+        await seed();
+        const statements = await purgeWith(0, async () => {});
+        for (let k = 1; k <= statements; k++) {
+          db = await backend.open();
+          await seed();
+          await purgeWith(k, restoreAll);
+          await expectWhole(`restored before statement ${k}`);
+        }
+      });
+
+      it('leaves only whole removals to restore wherever it is interrupted', async () => {
+        await seed();
+        const statements = await purgeWith(0, async () => {});
+        for (let k = 1; k <= statements; k++) {
+          db = await backend.open();
+          await seed();
+          await expect(
+            purgeWith(k, async () => {
+              throw new Error('interrupted');
+            }),
+          ).rejects.toThrow('interrupted');
+          await restoreAll();
+          await expectWhole(`interrupted before statement ${k}`);
+        }
+      });
+    });
   });
 }
 

@@ -8,8 +8,15 @@ import { checkTimeOption } from '../../session/options.js';
 import { toSqlTimestamp } from '../../session/time.js';
 import type { SqlClient } from '../../sql/client.js';
 import type { TableNames } from '../schema/index.js';
-import { purgeDeletedRows, sqlTableNames } from './sql.js';
-import { emptyCounts, repeatBatches } from './sweep.js';
+import {
+  type PurgeBatchRow,
+  purgeDeletedRemovals,
+  purgeDeletedRows,
+  purgeDeletedSessions,
+  type SqlQuery,
+  sqlTableNames,
+} from './sql.js';
+import { emptyCounts, repeatBatches, runBatch } from './sweep.js';
 
 /** Rows per statement unless told otherwise. */
 export const DEFAULT_BATCH_SIZE = 1000;
@@ -36,6 +43,11 @@ export function checkBatchSize(field: string, value: number | undefined): number
  * point without losing anything but progress). Live rows are never touched. Safe to run from
  * several processes at once: each statement skips rows another one holds.
  *
+ * Sessions go one removal at a time, never table by table: a soft-deleted session goes in the
+ * same statement as the events, summaries and track events its delete removed, and rows a sweep
+ * took from a session that stayed live go together too. So a restore, whenever it runs (during a
+ * purge, or after one was interrupted), finds what it brings back all there or all gone.
+ *
  * @returns how many rows left each table; `ran` is always true.
  */
 export async function purgeSoftDeleted(
@@ -50,15 +62,24 @@ export async function purgeSoftDeleted(
   const before = toSqlTimestamp(olderThan);
   const counts: SweepCounts = emptyCounts();
   const names = sqlTableNames(tables);
-  const targets: [keyof SweepCounts, string][] = [
+  // Soft-deleted sessions, batchSize sessions (each with its rows) a statement.
+  await repeatRemovals(client, limit, counts, 'purge of soft-deleted sessions', (after) =>
+    purgeDeletedSessions(names, before, after, limit),
+  );
+  // Then what no soft-deleted session row claims, walking each table for the removals of its rows.
+  for (const [what, table] of [
     ['events', names.sessionEvents],
     ['summaries', names.sessionSummaries],
-    ['trackEvents', names.sessionTrackEvents],
-    ['sessions', names.sessionStates],
+    ['track events', names.sessionTrackEvents],
+  ] as const) {
+    await repeatRemovals(client, limit, counts, `purge of soft-deleted ${what}`, (after) =>
+      purgeDeletedRemovals(names, table, before, after, limit),
+    );
+  }
+  for (const [field, table] of [
     ['appStates', names.appStates],
     ['userStates', names.userStates],
-  ];
-  for (const [field, table] of targets) {
+  ] as const) {
     counts[field] = await repeatBatches(
       client,
       limit,
@@ -68,4 +89,28 @@ export async function purgeSoftDeleted(
     );
   }
   return { ran: true, ...counts };
+}
+
+/**
+ * Repeats a purge of whole removals until a batch comes back short, adding what each table lost
+ * to `counts`. A batch is measured by the rows it walked (`picked`, or the sessions it deleted).
+ */
+async function repeatRemovals(
+  client: SqlClient,
+  limit: number,
+  counts: SweepCounts,
+  what: string,
+  next: (after: string) => SqlQuery,
+): Promise<void> {
+  let after = '0';
+  for (;;) {
+    const batch = await runBatch<PurgeBatchRow>(client, next(after), what);
+    counts.sessions += batch.sessions ?? 0;
+    counts.events += batch.events ?? 0;
+    counts.summaries += batch.summaries ?? 0;
+    counts.trackEvents += batch.trackEvents ?? 0;
+    const walked = batch.picked ?? batch.sessions ?? 0;
+    if (walked < limit || batch.last === null) return;
+    after = batch.last;
+  }
 }

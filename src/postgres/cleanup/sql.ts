@@ -169,7 +169,8 @@ export function countSweepRows(
 
 /**
  * Up to `limit` rows, after the cursor by id, soft-deleted before `olderThan`. There is no index
- * on deleted_at; walking the primary key with a cursor reads the table once per purge.
+ * on deleted_at; walking the primary key with a cursor reads the table once per purge. For the
+ * app and user state tables, whose rows stand alone.
  */
 export function purgeDeletedRows(table: string, olderThan: string, after: string, limit: number): SqlQuery {
   return {
@@ -180,6 +181,103 @@ export function purgeDeletedRows(table: string, olderThan: string, after: string
           ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
         RETURNING id)
       SELECT count(*)::int AS count, max(id)::text AS last FROM changed`,
+    params: [olderThan, after, limit],
+  };
+}
+
+/**
+ * A batch of a purge of removals: the rows each table lost, the rows the batch walked (`picked`;
+ * the sessions, when it walked the session table) and the highest id among them (the cursor).
+ */
+export interface PurgeBatchRow {
+  last: string | null;
+  picked?: number;
+  sessions: number;
+  events: number;
+  summaries: number;
+  trackEvents: number;
+}
+
+/** Rows of `table` of the key of `g`, deleted at exactly `g.deleted_at`: one removal's rows. */
+const sameRemoval = (alias: string, g: string) =>
+  `${alias}.app_name = ${g}.app_name AND ${alias}.user_id = ${g}.user_id AND ${alias}.session_id = ${g}.session_id
+        AND ${alias}.deleted_at = ${g}.deleted_at`;
+
+/**
+ * Deletes, in one statement, whole removals (`doomed`: rows of key and deleted_at) from the
+ * event, summary and track-event tables, and the session rows `sessionIds` names; counts per
+ * table, and `last` (the cursor) from `cursorOf`.
+ */
+function deleteRemovals(tables: SqlTableNames, doomed: string, sessionIds: string, cursorOf: string): string {
+  const from = (table: string) =>
+    `DELETE FROM ${table} r USING ${doomed} g WHERE ${sameRemoval('r', 'g')} RETURNING r.id`;
+  return `events AS (${from(tables.sessionEvents)}),
+      summaries AS (${from(tables.sessionSummaries)}),
+      tracks AS (${from(tables.sessionTrackEvents)}),
+      sessions AS (DELETE FROM ${tables.sessionStates} WHERE id IN (${sessionIds}) RETURNING id)
+    SELECT (SELECT count(*) FROM sessions)::int AS sessions, (SELECT count(*) FROM events)::int AS events,
+      (SELECT count(*) FROM summaries)::int AS summaries, (SELECT count(*) FROM tracks)::int AS "trackEvents",
+      ${cursorOf}`;
+}
+
+/**
+ * Up to `limit` soft-deleted sessions (after the cursor by id, deleted before `olderThan`), each
+ * with the events, summaries and track events its delete removed (those of its key carrying its
+ * deleted_at), in one statement. The session rows are locked first, with SKIP LOCKED: restore
+ * locks the row it brings back, so a purge and a restore of one session serialize, and a
+ * session is either all gone or (restored, or left to the next purge) all there; a purge that
+ * went table by table let a restore in between bring back a session without its events.
+ */
+export function purgeDeletedSessions(
+  tables: SqlTableNames,
+  olderThan: string,
+  after: string,
+  limit: number,
+): SqlQuery {
+  return {
+    text: `WITH doomed AS (
+        SELECT id, app_name, user_id, session_id, deleted_at FROM ${tables.sessionStates}
+        WHERE id > $2::bigint AND deleted_at IS NOT NULL AND deleted_at < $1::timestamp
+        ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED),
+      ${deleteRemovals(tables, 'doomed', 'SELECT id FROM doomed', '(SELECT max(id) FROM sessions)::text AS last')}`,
+    params: [olderThan, after, limit],
+  };
+}
+
+/**
+ * Rows of one of the event, summary and track-event tables (`table`) that no soft-deleted session
+ * row claims (no session row of their key carries their deleted_at): what a sweep took from a
+ * session that stayed live, or rows whose session row is gone. Up to `limit` of them after the
+ * cursor by id pick the removals (key and deleted_at) to delete, and each removal goes whole, in
+ * all three tables, in one statement. A restore of a live session locks its row and brings back
+ * its latest removal; the purge locks that row too (SKIP LOCKED: a removal whose live session is
+ * held waits for the next purge), so the restore finds such a removal all there or all gone.
+ */
+export function purgeDeletedRemovals(
+  tables: SqlTableNames,
+  table: string,
+  olderThan: string,
+  after: string,
+  limit: number,
+): SqlQuery {
+  const s = tables.sessionStates;
+  const ofKey = (alias: string, g: string) =>
+    `${alias}.app_name = ${g}.app_name AND ${alias}.user_id = ${g}.user_id AND ${alias}.session_id = ${g}.session_id`;
+  return {
+    text: `WITH picked AS (
+        SELECT id, app_name, user_id, session_id, deleted_at FROM ${table} r
+        WHERE id > $2::bigint AND deleted_at IS NOT NULL AND deleted_at < $1::timestamp
+          AND NOT EXISTS (SELECT 1 FROM ${s} s WHERE ${sameRemoval('s', 'r')})
+        ORDER BY id LIMIT $3),
+      removals AS (SELECT DISTINCT app_name, user_id, session_id, deleted_at FROM picked),
+      held AS (
+        SELECT s.app_name, s.user_id, s.session_id FROM ${s} s JOIN removals g ON ${ofKey('s', 'g')}
+        WHERE s.deleted_at IS NULL FOR UPDATE OF s SKIP LOCKED),
+      doomed AS (
+        SELECT g.* FROM removals g
+        WHERE EXISTS (SELECT 1 FROM held h WHERE ${ofKey('h', 'g')})
+          OR NOT EXISTS (SELECT 1 FROM ${s} s WHERE ${ofKey('s', 'g')} AND s.deleted_at IS NULL)),
+      ${deleteRemovals(tables, 'doomed', 'SELECT NULL::bigint WHERE false', '(SELECT count(*) FROM picked)::int AS picked, (SELECT max(id) FROM picked)::text AS last')}`,
     params: [olderThan, after, limit],
   };
 }

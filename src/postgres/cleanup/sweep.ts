@@ -39,10 +39,14 @@ export function emptyCounts(): SweepCounts {
 }
 
 /** Runs one batch statement, naming the table and step in the error when it fails. */
-export async function runBatch(conn: SqlExecutor, query: SqlQuery, what: string): Promise<BatchRow> {
+export async function runBatch<Row = BatchRow>(
+  conn: SqlExecutor,
+  query: SqlQuery,
+  what: string,
+): Promise<Row> {
   try {
-    const { rows } = await conn.query<BatchRow>(query.text, query.params);
-    return rows[0] ?? { count: 0, last: null };
+    const { rows } = await conn.query<Row>(query.text, query.params);
+    return rows[0] ?? ({ count: 0, last: null } as Row);
   } catch (error) {
     throw storageError(what, error);
   }
