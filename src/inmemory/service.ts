@@ -26,6 +26,7 @@ import type { SessionServiceOptions } from '../session/service-options.js';
 import type { Session } from '../session/session.js';
 import { APP_PREFIX, type StateMap, USER_PREFIX } from '../session/state.js';
 import type { Summary } from '../session/summary.js';
+import { sameInstantAtCommonPrecision } from '../session/time.js';
 import type { TrackEvent, TrackEvents } from '../session/track.js';
 import { copySummary } from '../summary/cascade.js';
 import { SummaryJobQueue } from '../summary/job-queue.js';
@@ -85,7 +86,7 @@ export class InMemorySessionService implements SessionService {
       cascade: o.cascadeFullSessionSummary,
       clock: o.clock,
       jobs: this.#summaryJobs,
-      store: (key) => this.#summaryStore(key),
+      store: (key, createdAt) => this.#summaryStore(key, createdAt),
       timeoutMs: o.summaryJobTimeoutMs,
       closed: this.#closeSignal.signal,
       lockScope: () => lockScope,
@@ -268,11 +269,15 @@ export class InMemorySessionService implements SessionService {
 
   /**
    * Upserts summaries by filter key into the stored session. Like the PostgreSQL summary upsert it
-   * neither moves the session's updatedAt nor its expiry; a session that is gone keeps nothing.
+   * neither moves the session's updatedAt nor its expiry; a session that is gone keeps nothing,
+   * and so does a session created again with the same key after the summary's session was
+   * deleted (its creation time differs from `createdAt`, the summarized session's).
    */
-  #summaryStore(key: SessionKey): (filterKey: string, summary: Summary) => void {
+  #summaryStore(key: SessionKey, createdAt: Date): (filterKey: string, summary: Summary) => void {
     return (filterKey, summary) => {
-      this.#store.sessions.get(key)?.summaries.set(filterKey, copySummary(summary));
+      const record = this.#store.sessions.get(key);
+      if (!record || !sameInstantAtCommonPrecision(record.createdAt, createdAt)) return;
+      record.summaries.set(filterKey, copySummary(summary));
     };
   }
 

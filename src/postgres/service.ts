@@ -96,7 +96,7 @@ export class PostgresSessionService implements SessionService {
       cascade: o.cascadeFullSessionSummary,
       clock: o.clock,
       jobs: rt.summaryJobs,
-      store: (key) => summaryStore(rt, key),
+      store: (key, createdAt) => summaryStore(rt, key, createdAt),
       timeoutMs: o.summaryJobTimeoutMs,
       closed: rt.closeSignal,
       lockScope: () => rt.summaryLockScope(),

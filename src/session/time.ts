@@ -219,6 +219,21 @@ export function compareTime(a: Date, b: Date): number {
 }
 
 /**
+ * Whether two timestamps of one thing (a session's creation time, as a caller holds it and as a
+ * backend stores it) name the same instant, to the precision both carry: the same millisecond,
+ * and the same microsecond when both carry digits below the millisecond. A plain Date holds
+ * milliseconds only, a PostgreSQL column microseconds and Go's JSON nanoseconds, so a session
+ * read back through a coarser format still matches the row it came from.
+ */
+export function sameInstantAtCommonPrecision(a: Date, b: Date): boolean {
+  if (!(a instanceof Date) || !(b instanceof Date)) return false;
+  if (a.getTime() !== b.getTime()) return false;
+  const na = subMillisecondNanos(a);
+  const nb = subMillisecondNanos(b);
+  return na === 0 || nb === 0 || Math.floor(na / 1000) === Math.floor(nb / 1000);
+}
+
+/**
  * Formats for a `TIMESTAMP WITHOUT TIME ZONE` parameter as UTC wall-clock with microseconds.
  * Drivers otherwise send a Date in the process's zone, and PostgreSQL drops the offset when it
  * casts to TIMESTAMP, which would store local time (trpc-agent-go issue #2530).

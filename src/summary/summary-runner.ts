@@ -17,8 +17,16 @@ import { runSummaryCascade, summarizeTarget } from './cascade.js';
 import type { SummaryJobQueue } from './job-queue.js';
 import { isFilterKeyAllowed } from './policy.js';
 
-/** Stores one summary of the session `key` under a filter key. */
-export type SummaryStore = (key: SessionKey) => (filterKey: string, summary: Summary) => void | Promise<void>;
+/**
+ * Stores one summary of the session `key` under a filter key. `createdAt` is the creation time of
+ * the session the summary was made from: the store keeps the summary only while the live session
+ * of that key is the same one (not deleted, and not deleted and created again since), and
+ * otherwise stores nothing, without an error.
+ */
+export type SummaryStore = (
+  key: SessionKey,
+  createdAt: Date,
+) => (filterKey: string, summary: Summary) => void | Promise<void>;
 
 export interface SummaryRunnerOptions {
   summarizer: SessionSummarizer | undefined;
@@ -80,7 +88,7 @@ export class SummaryRunner {
         force,
         summarizer,
         clock,
-        store: store(key),
+        store: store(key, session.createdAt),
         signal: call.signal,
         lockScope: this.#o.lockScope(),
       });
@@ -128,7 +136,7 @@ export class SummaryRunner {
             clock,
             allowlist,
             cascade,
-            store: store(key),
+            store: store(key, session.createdAt),
             lockScope: this.#o.lockScope(),
           });
         } finally {

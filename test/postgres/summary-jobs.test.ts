@@ -199,6 +199,57 @@ describe.each(databases)('summaries on %s', (_name, open) => {
     });
   });
 
+  describe('a session deleted and created again while its summary runs', () => {
+    it.each(['enqueueSummaryJob', 'createSessionSummary'] as const)(
+      '%s stores nothing into the new session with the same id',
+      async (call) => {
+        const started = deferred();
+        const release = deferred();
+        const summarizer: SessionSummarizer = {
+          shouldSummarize: () => true,
+          summarize: async (session) => {
+            started.resolve();
+            await release.promise;
+            return joined(session);
+          },
+        };
+        const clock = new ManualClock(START);
+        const { svc, key, failures } = await service({ summarizer, clock });
+        const k = key('s');
+        const old = await svc.createSession(k);
+        await svc.appendEvent(old, message('user', 'OLD secret plan'));
+        await svc.flush();
+        const running =
+          call === 'enqueueSummaryJob'
+            ? svc.enqueueSummaryJob(old, '', true)
+            : svc.createSessionSummary(old, '', true);
+        await started.promise;
+        await svc.deleteSession(k);
+        clock.advance(1000);
+        const fresh = await svc.createSession(k);
+        await svc.appendEvent(fresh, message('user', 'NEW conversation'));
+        release.resolve();
+        await running;
+        await svc.flush();
+
+        // Nothing failed: a summary of a session that is gone is dropped, as for a plain delete.
+        expect(failures).toEqual([]);
+        const { rows } = await db.sql.query<{ text: string; deleted: boolean }>(
+          `SELECT summary->>'summary' AS text, deleted_at IS NOT NULL AS deleted
+           FROM ${svc.tables.sessionSummaries.qualified}
+           WHERE app_name = $1 AND user_id = $2 AND session_id = $3 ORDER BY id`,
+          [k.appName, k.userId, k.sessionId],
+        );
+        for (const row of rows) expect(row.deleted || !row.text.includes('OLD'), row.text).toBe(true);
+        expect(await stored(svc, k)).toEqual({});
+
+        // The new session's own summary is stored as usual.
+        await svc.createSessionSummary((await svc.getSession(k))!, '', true);
+        expect(await stored(svc, k)).toEqual({ '': 'summary(NEW conversation)' });
+      },
+    );
+  });
+
   describe('allowlist and cascade', () => {
     /** A session with events under filter keys `team/alice` and `other`. */
     async function branched(svc: PostgresSessionService, key: SessionKey) {

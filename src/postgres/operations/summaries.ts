@@ -7,20 +7,33 @@ import { type SessionKey, sessionKeyOf } from '../../session/keys.js';
 import type { SummaryTextOptions } from '../../session/options.js';
 import type { Session } from '../../session/session.js';
 import type { Summary } from '../../session/summary.js';
-import { toSqlTimestamp } from '../../session/time.js';
+import { sameInstantAtCommonPrecision, toSqlTimestamp } from '../../session/time.js';
 import { pickSummaryText } from '../../summary/pick.js';
 import * as q from '../queries/index.js';
-import { decodeStored } from '../read/session-rows.js';
+import { decodeStored, storedCreatedAt } from '../read/session-rows.js';
 import { summaryTextArgs } from './arguments.js';
 import { exec, type ServiceContext } from './context.js';
 
-/** Upserts a summary by filter key; the row's updated_at is the summary's own (its cutoff). */
+/**
+ * Upserts a summary by filter key; the row's updated_at is the summary's own (its cutoff). Only
+ * into the session the summary was made from, the live session of `key` created at `createdAt`:
+ * when it is gone, or was deleted and created again since, nothing is stored (no error, as for
+ * any summary of a session that is gone).
+ */
 export function summaryStore(
   ctx: ServiceContext,
   key: SessionKey,
+  createdAt: Date,
 ): (filterKey: string, summary: Summary) => Promise<void> {
   return (filterKey, summary) =>
     ctx.run('createSessionSummary', async (db) => {
+      const now = toSqlTimestamp(ctx.now());
+      const live = (await exec<q.SessionCreatedRow>(db, q.selectLiveSessionCreated(ctx.tables, { key, now })))
+        .rows[0];
+      if (!live || !sameInstantAtCommonPrecision(storedCreatedAt(live.body, live.created_at), createdAt))
+        return;
+      // The upsert checks the created_at read here again, under the row lock: a delete and create
+      // between the two statements leaves a row with another created_at, and nothing is stored.
       await exec(
         db,
         q.upsertSummary(ctx.tables, {
@@ -28,7 +41,8 @@ export function summaryStore(
           filterKey,
           summary: encodeSummary(summary),
           updatedAt: toSqlTimestamp(summary.updated_at),
-          now: toSqlTimestamp(ctx.now()),
+          sessionCreatedAt: live.created_at,
+          now,
         }),
       );
     });

@@ -231,6 +231,20 @@ function instant(json: Date | undefined, column: string): Date {
 }
 
 /**
+ * A session's creation time as reads give it (see {@link sessionOfRow}), from its stored envelope
+ * and created_at column; an envelope that does not decode leaves the column.
+ */
+export function storedCreatedAt(body: string | null, column: string): Date {
+  let json: Date | undefined;
+  try {
+    json = body === null ? undefined : decodeSessionState(body).createdAt;
+  } catch {
+    json = undefined;
+  }
+  return instant(json, column);
+}
+
+/**
  * The session a read's `s` row describes, its own state merged with the app and user state, and
  * no events, summaries or tracks yet (all that listSessions with `onlyMeta` returns). The app and
  * user values are the read's own, decoded from its rows; the sessions of one list share them, as

@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
 import type { Session } from '../../../src/session/session.js';
+import type { SessionSummarizer } from '../../../src/session/summarizer.js';
 import { FakeSummarizer } from '../fakes.js';
 import { type Env, type Harness, ids } from './harness.js';
 
@@ -184,4 +185,52 @@ export function summaryCases(h: Harness): void {
       expect(await t.svc.getSessionSummaryText(session)).toBeUndefined();
       expect(Object.keys((await t.mustGet('s')).summaries)).toEqual([]);
     }));
+
+  it.each(['enqueueSummaryJob', 'createSessionSummary'] as const)(
+    '%s of a session deleted and created again while it runs stores nothing into the new session',
+    (call) => {
+      let started = () => {};
+      const running = new Promise<void>((resolve) => {
+        started = resolve;
+      });
+      let release = () => {};
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const summarizer: SessionSummarizer = {
+        shouldSummarize: () => true,
+        summarize: async (session) => {
+          started();
+          await released;
+          return `summary(${session.events.map((e) => e.choices?.[0]?.message?.content).join('|')})`;
+        },
+      };
+      const errors: Error[] = [];
+      return h.run({ summarizer, onError: (error) => errors.push(error) }, async (t) => {
+        const old = await t.create('s');
+        // Stamped an hour ahead: a summary of it is newer than the new session, so the reads'
+        // rule "a summary older than the session is an earlier session's" would not hide it.
+        const secret = t.user('OLD secret plan');
+        secret.timestamp = new Date(t.clock.now().getTime() + 3_600_000);
+        await t.append(old, secret);
+        await t.svc.flush();
+        const job =
+          call === 'enqueueSummaryJob'
+            ? t.svc.enqueueSummaryJob(old, '', true)
+            : t.svc.createSessionSummary(old, '', true);
+        await running;
+        await t.svc.deleteSession(t.key('s'));
+        t.tick();
+        const fresh = await t.create('s');
+        await t.append(fresh, t.user('NEW conversation'));
+        release();
+        await job;
+        await t.svc.flush();
+        // Dropped without an error, as a summary of a session that is gone.
+        expect(errors).toEqual([]);
+        expect(await storedText(t, 's')).toBeUndefined();
+        expect((await t.mustGet('s')).summaries).toEqual({});
+      });
+    },
+  );
 }
