@@ -76,6 +76,18 @@ describe('show --json', () => {
     ],
   };
 
+  it("leaves out of the view a summary older than the session, an earlier session's with the same id", () => {
+    const view = viewOf({
+      ...record,
+      summaries: [
+        { filterKey: 'old', summary: '{"summary": "old", "updated_at": "2026-01-02T03:04:04Z"}', ...times },
+        { filterKey: 'new', summary: '{"summary": "new", "updated_at": "2026-01-02T03:04:05Z"}', ...times },
+      ],
+    });
+    expect(Object.keys(view.session.summaries)).toEqual(['new']);
+    expect(view.problems).toEqual([]);
+  });
+
   it('prints the stored numbers exactly, where printing their parse would round them', () => {
     const text = sessionJson(record, viewOf(record));
     expect(text).toContain('"n": 12345678901234567890123,');

@@ -1,7 +1,7 @@
 /**
  * A stored session record decoded into the library's model, for reading: state with the app's
  * and user's state merged in under their prefixes, events, summaries and track events, leaving
- * out what a service would hide (expired rows). Rows that do not decode are reported, not fatal:
+ * out what a service would hide (expired rows, summaries older than the session). Rows that do not decode are reported, not fatal:
  * an operator looking at a damaged session needs to see the rest of it.
  */
 
@@ -15,6 +15,7 @@ import {
 } from '../../session/codec/index.js';
 import type { Session } from '../../session/session.js';
 import { mergeScopedState, newStateMap, textValue } from '../../session/state.js';
+import { compareTime, isGoZeroTime } from '../../session/time.js';
 import { fromSqlTimestamp } from '../../sql/timestamps.js';
 
 /** A decoded session with what the stored row says beyond the model. */
@@ -51,9 +52,12 @@ const message = (error: unknown) => (error instanceof Error ? error.message : St
 export function viewOf(record: ExportedSession, now: Date = new Date()): SessionView {
   const problems: string[] = [];
   let sessionState = newStateMap();
+  let envelopeCreatedAt: Date | undefined;
   if (record.state !== null) {
     try {
-      sessionState = decodeSessionState(record.state).state;
+      const envelope = decodeSessionState(record.state);
+      sessionState = envelope.state;
+      envelopeCreatedAt = envelope.createdAt;
     } catch (error) {
       problems.push(`session state: ${message(error)}`);
     }
@@ -76,10 +80,16 @@ export function viewOf(record: ExportedSession, now: Date = new Date()): Session
       problems.push(`event ${i + 1}: ${message(error)}`);
     }
   });
+  // As the services read it: the envelope's creation time when set, else the column's.
+  const created =
+    envelopeCreatedAt && !isGoZeroTime(envelopeCreatedAt) ? envelopeCreatedAt : session.createdAt;
   for (const row of record.summaries) {
     if (row.summary === null || expired(row, now)) continue;
     try {
-      session.summaries[row.filterKey] = decodeSummary(row.summary);
+      const summary = decodeSummary(row.summary);
+      // A summary older than the session is an earlier session's with the same id.
+      if (compareTime(summary.updated_at, created) < 0) continue;
+      session.summaries[row.filterKey] = summary;
     } catch (error) {
       problems.push(`summary ${JSON.stringify(row.filterKey)}: ${message(error)}`);
     }
