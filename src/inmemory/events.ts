@@ -10,7 +10,7 @@ import {
   sessionArgKey,
 } from '../session/arguments.js';
 import { decodeEvent, encodeEvent, encodeTrackEvent } from '../session/codec/index.js';
-import { NotFoundError } from '../session/errors.js';
+import { InvalidArgumentError, NotFoundError, StorageError } from '../session/errors.js';
 import { type Event, isPersistableEvent } from '../session/event.js';
 import { type AppendEventContext, applyToCallerSession, runAppendEventHooks } from '../session/hooks.js';
 import type { SessionKey } from '../session/keys.js';
@@ -86,8 +86,11 @@ export async function appendTrackEvent(
   const json = encodeTrackEvent(trackEvent, 'trackEvent');
   const now = mem.store.now();
   const record = mem.store.sessions.get(key);
-  const callerIndex = indexWithTrack(session.state, trackEvent.track);
-  const storedIndex = record ? indexWithTrack(record.state, trackEvent.track) : undefined;
+  const callerIndex = indexWithTrack(
+    session.state,
+    trackEvent.track,
+    (rule) => new InvalidArgumentError(`session.state["${TRACKS_STATE_KEY}"]`, rule),
+  );
 
   session.state ??= newStateMap();
   if (callerIndex) session.state[TRACKS_STATE_KEY] = callerIndex;
@@ -96,6 +99,11 @@ export async function appendTrackEvent(
   session.updatedAt = new Date(now.getTime());
 
   if (!record) throw notFound(key);
+  const storedIndex = indexWithTrack(
+    record.state,
+    trackEvent.track,
+    (rule) => new StorageError(`the stored "${TRACKS_STATE_KEY}" index of session ${key.sessionId} ${rule}`),
+  );
   mem.store.storeTrackEvent(record, trackEvent, json, storedIndex, now);
 }
 

@@ -4,10 +4,20 @@ import { type StateMap, TRACKS_STATE_KEY } from '../session/state.js';
 /**
  * The `tracks` index value after adding `track`, or undefined when it is already listed. Names
  * keep first-append order. Computed before anything changes, so an index that does not decode
- * fails the append without a partial write.
+ * fails the append without a partial write, with the error `fail` makes of the rule it breaks
+ * (as the PostgreSQL backend: INVALID_ARGUMENT for the caller's index, STORAGE for the stored one).
  */
-export function indexWithTrack(state: StateMap | undefined, track: string): Uint8Array | undefined {
+export function indexWithTrack(
+  state: StateMap | undefined,
+  track: string,
+  fail: (rule: string) => Error,
+): Uint8Array | undefined {
   const raw = state?.[TRACKS_STATE_KEY];
-  const names = raw ? decodeTrackNames(raw) : [];
+  let names: string[];
+  try {
+    names = raw ? decodeTrackNames(raw) : [];
+  } catch (error) {
+    throw fail(`must be a JSON list of track names (${(error as Error).message})`);
+  }
   return names.includes(track) ? undefined : encodeTrackNames([...names, track]);
 }

@@ -41,12 +41,20 @@ function connector(client: SqlClient | (() => Promise<SqlClient>)): () => Promis
   return typeof client === 'function' ? client : () => Promise.resolve(client);
 }
 
-/** A NotFoundError for each item whose session was missing, as the synchronous append throws. */
-function perItem(outcomes: BatchOutcome[], items: readonly { key: SessionKey }[]): (Error | undefined)[] {
+/**
+ * Each item's error, as the synchronous append throws it: a NotFoundError for an item whose
+ * session was missing, or the error the batch gave the item itself.
+ */
+function perItem(
+  outcomes: (BatchOutcome | Error)[],
+  items: readonly { key: SessionKey }[],
+): (Error | undefined)[] {
   return outcomes.map((outcome, i) =>
-    outcome === 'missing'
-      ? new NotFoundError(`session not found: ${items[i]!.key.sessionId}`, { field: 'sessionId' })
-      : undefined,
+    outcome instanceof Error
+      ? outcome
+      : outcome === 'missing'
+        ? new NotFoundError(`session not found: ${items[i]!.key.sessionId}`, { field: 'sessionId' })
+        : undefined,
   );
 }
 

@@ -4,6 +4,7 @@
  * per session, and for retries).
  */
 import { decodeTrackNames, encodeStateMap, encodeTrackNames } from '../../session/codec/index.js';
+import { StorageError } from '../../session/errors.js';
 import type { SessionKey } from '../../session/keys.js';
 import { TRACKS_STATE_KEY } from '../../session/state.js';
 import { toSqlTimestamp } from '../../session/time.js';
@@ -58,13 +59,24 @@ FOR UPDATE OF x`;
   };
 }
 
-/** The track names of a stored index (base64 text); one that does not decode counts as none. */
+/** The track names of a stored index (base64 text), which was checked to decode (see unreadableIndex). */
 function storedTrackNames(base64: string | null): string[] {
-  if (base64 === null) return [];
+  return base64 === null ? [] : decodeTrackNames(Buffer.from(base64, 'base64'));
+}
+
+/**
+ * The error of a session whose stored `tracks` index does not decode, as the synchronous append
+ * throws it, or undefined. Its track events are not written: extending the index would replace
+ * it, silently dropping what it listed.
+ */
+function unreadableIndex(key: SessionKey, base64: string | null): StorageError | undefined {
   try {
-    return decodeTrackNames(Buffer.from(base64, 'base64'));
-  } catch {
-    return [];
+    storedTrackNames(base64);
+    return undefined;
+  } catch (error) {
+    return new StorageError(
+      `the stored "${TRACKS_STATE_KEY}" index of session ${key.sessionId} must be a JSON list of track names (${(error as Error).message})`,
+    );
   }
 }
 
@@ -148,24 +160,36 @@ SELECT n::int AS n FROM updated`;
  * expires_at) and inserts every track event in item order. The index is computed here from the
  * locked row, not from the caller's copy, so a track another writer added is never dropped.
  *
- * For each item: `stored`, or `missing` when its session does not exist (nothing written for it).
+ * For each item: `stored`; `missing` when its session does not exist; or a StorageError when its
+ * session's stored index does not decode (nothing written for it in either case).
  */
 export async function appendTrackEventsBatch(
   client: SqlClient,
   tables: TableNames,
   items: readonly TrackBatchItem[],
   options: BatchOptions = {},
-): Promise<BatchOutcome[]> {
+): Promise<(BatchOutcome | StorageError)[]> {
   if (items.length === 0) return [];
   const groups = groupBySession(items);
+  const unreadable = new Map<number, StorageError>();
   const found = await client.transaction(async (tx) => {
     const lock = lockTrackIndexes(tables, groups);
     const locked = await tx.query<{ n: number; tracks: string | null }>(lock.text, lock.params);
     const storedIndex = new Map(locked.rows.map((r) => [Number(r.n), r.tracks]));
-    if (storedIndex.size === 0) return storedIndex;
-    const write = appendTrackEventsBatchQuery(tables, groups, storedIndex, options);
+    for (const g of groups) {
+      const error = storedIndex.has(g.n) ? unreadableIndex(g.key, storedIndex.get(g.n) ?? null) : undefined;
+      if (error) unreadable.set(g.n, error);
+    }
+    const writable = new Map([...storedIndex].filter(([n]) => !unreadable.has(n)));
+    if (writable.size === 0) return storedIndex;
+    const write = appendTrackEventsBatchQuery(tables, groups, writable, options);
     await tx.query(write.text, write.params);
     return storedIndex;
   });
-  return outcomes(items.length, groups, new Set(found.keys()));
+  const result: (BatchOutcome | StorageError)[] = outcomes(items.length, groups, new Set(found.keys()));
+  for (const g of groups) {
+    const error = unreadable.get(g.n);
+    if (error) for (const { index } of g.items) result[index] = error;
+  }
+  return result;
 }

@@ -174,26 +174,34 @@ export async function expectError(
 }
 
 /**
- * A write (appendEvent, appendTrackEvent) to a missing or deleted session fails with NOT_FOUND: at
- * once, or, on a backend with deferred write errors, at the next flush(), whose error carries the
- * NOT_FOUND as its cause.
+ * A write (appendEvent, appendTrackEvent) that fails with `code`: at once, or, on a backend with
+ * deferred write errors, at the next flush(), whose error carries the write's error as its cause.
  */
-export async function expectWriteNotFound(
+export async function expectWriteError(
   h: Harness,
   svc: SessionService,
   write: () => Promise<unknown>,
-): Promise<void> {
-  if (!h.backend.deferredWriteErrors) {
-    await expectError(write, 'NOT_FOUND');
-    return;
-  }
+  code: ErrorCode,
+): Promise<AgentSessionsError> {
+  if (!h.backend.deferredWriteErrors) return expectError(write, code);
   await write();
   const error = await svc.flush().then(
     () => undefined,
     (e: unknown) => e,
   );
   expect(error, 'expected flush() to report the failed write').toBeInstanceOf(Error);
-  expect(isAgentSessionsError((error as Error).cause, 'NOT_FOUND'), String(error)).toBe(true);
+  const cause = (error as Error).cause;
+  expect(isAgentSessionsError(cause, code), String(error)).toBe(true);
+  return cause as AgentSessionsError;
+}
+
+/** A write to a missing or deleted session fails with NOT_FOUND (see expectWriteError). */
+export async function expectWriteNotFound(
+  h: Harness,
+  svc: SessionService,
+  write: () => Promise<unknown>,
+): Promise<void> {
+  await expectWriteError(h, svc, write, 'NOT_FOUND');
 }
 
 export const expectInvalid = (call: () => Promise<unknown>, field?: string | RegExp) =>

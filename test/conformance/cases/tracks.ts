@@ -1,7 +1,15 @@
 import { expect, it } from 'vitest';
 import { readJson, TRACKS_STATE_KEY } from '../../../src/session/state.js';
 import type { TrackEvent } from '../../../src/session/track.js';
-import { type Env, expectWriteNotFound, type Harness } from './harness.js';
+import {
+  type Env,
+  expectInvalid,
+  expectWriteError,
+  expectWriteNotFound,
+  type Harness,
+  text,
+  textState,
+} from './harness.js';
 
 function trackEvent(t: Env, track: string, payload: unknown): TrackEvent {
   return { track, payload, timestamp: t.tick() };
@@ -105,6 +113,35 @@ export function trackCases(h: Harness): void {
       await t.svc.flush();
       expect(payloads((await t.svc.getTrackEvents(t.key('a'), 'agui')).events)).toEqual(['for a']);
       expect(payloads((await t.svc.getTrackEvents(t.key('b'), 'agui')).events)).toEqual(['for b']);
+    }));
+
+  it('refuses a track event when the stored tracks index does not decode, leaving it as stored', () =>
+    h.run({}, async (t) => {
+      const session = await t.create('s');
+      await t.svc.updateSessionState(t.key('s'), textState({ [TRACKS_STATE_KEY]: 'v1' }));
+      const error = await expectWriteError(
+        h,
+        t.svc,
+        () => t.svc.appendTrackEvent(session, trackEvent(t, 'agui', 1)),
+        'STORAGE',
+      );
+      expect(error.message).toContain(
+        `the stored "${TRACKS_STATE_KEY}" index of session s must be a JSON list`,
+      );
+      const read = await t.mustGet('s');
+      expect(text(read.state, TRACKS_STATE_KEY)).toBe('v1');
+      expect((await t.svc.getTrackEvents(t.key('s'), 'agui')).events).toEqual([]);
+    }));
+
+  it('refuses a track event when the caller’s tracks index does not decode, naming it', () =>
+    h.run({}, async (t) => {
+      const session = await t.create('s');
+      session.state = textState({ [TRACKS_STATE_KEY]: 'v1' });
+      await expectInvalid(
+        () => t.svc.appendTrackEvent(session, trackEvent(t, 'agui', 1)),
+        `session.state["${TRACKS_STATE_KEY}"]`,
+      );
+      expect((await t.svc.getTrackEvents(t.key('s'), 'agui')).events).toEqual([]);
     }));
 
   it('refuses a track event for a missing session with NOT_FOUND', () =>
