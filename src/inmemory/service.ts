@@ -24,7 +24,7 @@ import type {
 import type { CreateSessionKey, SessionService } from '../session/service.js';
 import type { SessionServiceOptions } from '../session/service-options.js';
 import type { Session } from '../session/session.js';
-import { APP_PREFIX, type StateMap, USER_PREFIX } from '../session/state.js';
+import { APP_PREFIX, copyBytes, type StateMap, USER_PREFIX } from '../session/state.js';
 import type { Summary } from '../session/summary.js';
 import { sameInstantAtCommonPrecision } from '../session/time.js';
 import type { TrackEvent, TrackEvents } from '../session/track.js';
@@ -152,7 +152,7 @@ export class InMemorySessionService implements SessionService {
     checkSessionStateUpdate(state);
     const record = this.#store.writableRecord(key);
     for (const [stateKey, value] of Object.entries(state))
-      record.state[stateKey] = value === null ? null : value.slice();
+      record.state[stateKey] = value === null ? null : copyBytes(value);
     this.#store.touch(record);
   }
 

@@ -1,5 +1,12 @@
 import { checkStateKey } from '../session/keys.js';
-import { checkStateMap, newStateMap, type StateMap, stateValueToText, trimPrefix } from '../session/state.js';
+import {
+  checkStateMap,
+  copyBytes,
+  newStateMap,
+  type StateMap,
+  stateValueToText,
+  trimPrefix,
+} from '../session/state.js';
 
 interface Entry {
   value: Uint8Array | null;
@@ -22,7 +29,7 @@ export class ScopedStateTable {
       this.#scopes.set(scope, rows);
     }
     for (const [key, value] of entries)
-      rows.set(key, { value: value === null ? null : value.slice(), expiresAt });
+      rows.set(key, { value: value === null ? null : copyBytes(value), expiresAt });
   }
 
   /** A copy of the scope's live entries. */
@@ -31,7 +38,7 @@ export class ScopedStateTable {
     const rows = this.#scopes.get(scope);
     if (!rows) return state;
     for (const [key, entry] of rows) {
-      if (isLive(entry.expiresAt, nowMs)) state[key] = entry.value === null ? null : entry.value.slice();
+      if (isLive(entry.expiresAt, nowMs)) state[key] = entry.value === null ? null : copyBytes(entry.value);
     }
     return state;
   }

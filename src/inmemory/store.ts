@@ -7,7 +7,7 @@ import { decodeEvent, decodeTrackEvent } from '../session/codec/index.js';
 import { NotFoundError } from '../session/errors.js';
 import type { Event } from '../session/event.js';
 import type { SessionKey, UserKey } from '../session/keys.js';
-import { scopedState, TRACKS_STATE_KEY } from '../session/state.js';
+import { copyBytes, scopedState, TRACKS_STATE_KEY } from '../session/state.js';
 import type { TrackEvent } from '../session/track.js';
 import type { ResolvedOptions } from './options.js';
 import type { ReadContext } from './read.js';
@@ -88,7 +88,7 @@ export class MemoryStore {
     if (json !== null) record.events.push({ json, event: decodeEvent(json), storedAt: now.getTime() });
     // Every delta key is written verbatim, app:/user:/temp: included, as the PostgreSQL backend does.
     for (const [stateKey, value] of Object.entries(event.stateDelta ?? {})) {
-      record.state[stateKey] = value === null ? null : value.slice();
+      record.state[stateKey] = value === null ? null : copyBytes(value);
     }
     this.touch(record, now);
   }

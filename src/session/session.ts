@@ -1,6 +1,6 @@
 import { type Event, isPersistableEvent, isUserMessage } from './event.js';
 import type { SessionKey } from './keys.js';
-import { newStateMap, type StateMap } from './state.js';
+import { copyBytes, newStateMap, type StateMap } from './state.js';
 import type { Summary } from './summary.js';
 import { compareTime } from './time.js';
 import type { TrackEvents } from './track.js';
@@ -105,6 +105,6 @@ export function applyEventToSession(session: Session, event: Event, filter: Even
   if (event.stateDelta) {
     if (!session.state) session.state = newStateMap();
     for (const [key, value] of Object.entries(event.stateDelta))
-      session.state[key] = value === null ? null : value.slice();
+      session.state[key] = value === null ? null : copyBytes(value);
   }
 }

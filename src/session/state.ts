@@ -114,11 +114,21 @@ function isDetached(value: Uint8Array): boolean {
   }
 }
 
+/**
+ * A state value's bytes in memory of their own, as a plain Uint8Array: what every backend returns.
+ * Not `value.slice()`: a Node.js Buffer overrides slice to return a view of the same memory, so a
+ * caller's Buffer stored that way changed with every later write into it, and a subclass kept its
+ * class (PostgreSQL decodes a plain Uint8Array).
+ */
+export function copyBytes(value: Uint8Array): Uint8Array {
+  return new Uint8Array(value);
+}
+
 /** A deep copy: callers may reuse their buffers without changing what was stored. */
 export function copyState(state: StateMap | null | undefined): StateMap {
   const copy = newStateMap();
   if (!state) return copy;
-  for (const [key, value] of Object.entries(state)) copy[key] = value === null ? null : value.slice();
+  for (const [key, value] of Object.entries(state)) copy[key] = value === null ? null : copyBytes(value);
   return copy;
 }
 

@@ -3,6 +3,7 @@ import type { ManualClock } from '../../src/session/clock.js';
 import type { SessionService } from '../../src/session/service.js';
 import type { SessionServiceOptions } from '../../src/session/service-options.js';
 import { appendEventsCases } from './cases/append-events.js';
+import { bufferCases } from './cases/buffers.js';
 import { byteOrderMarkCases } from './cases/byte-order-mark.js';
 import { concurrencyCases } from './cases/concurrency.js';
 import { eventRemovalCases } from './cases/event-removal.js';
@@ -57,6 +58,7 @@ export function runConformanceSuite(backend: ConformanceBackend): void {
     describe('a leading byte order mark', () => byteOrderMarkCases(h));
     describe('sessions', () => sessionCases(h));
     describe('state in three scopes', () => stateCases(h));
+    describe('state values given as Buffers', () => bufferCases(h));
     describe('events', () => eventCases(h));
     describe('appending a batch of events', () => appendEventsCases(h));
     describe('removing events', () => eventRemovalCases(h));
