@@ -49,8 +49,8 @@ export function textValue(text: string, field = 'value'): Uint8Array {
 
 /**
  * JSON as a state value: the UTF-8 bytes of `JSON.stringify(value)`, or, for a value holding a
- * bigint or a RawJson (which JSON.stringify refuses or rounds), of Go's JSON writer, which writes
- * their exact digits and text.
+ * bigint (boxed too) or a RawJson (which JSON.stringify refuses or rounds), of Go's JSON writer,
+ * which writes their exact digits and text.
  */
 export function jsonValue(value: unknown): Uint8Array {
   if (holdsExactNumbers(value)) {
@@ -63,9 +63,12 @@ export function jsonValue(value: unknown): Uint8Array {
   return encoder.encode(text);
 }
 
-/** Whether a value holds a bigint or a RawJson; each object is looked at once, so cycles end. */
+/**
+ * Whether a value holds a bigint (boxed or not) or a RawJson; each object is looked at once, so
+ * cycles end.
+ */
 function holdsExactNumbers(value: unknown, seen = new Set<object>()): boolean {
-  if (typeof value === 'bigint' || value instanceof RawJson) return true;
+  if (typeof value === 'bigint' || value instanceof BigInt || value instanceof RawJson) return true;
   if (value === null || typeof value !== 'object' || seen.has(value)) return false;
   seen.add(value);
   for (const item of Array.isArray(value) ? value : Object.values(value)) {

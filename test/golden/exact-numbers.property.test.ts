@@ -15,6 +15,7 @@ import {
   RawJson,
   stringifyExactJson,
 } from '../../src/session/codec/index.js';
+import type { Event } from '../../src/session/event.js';
 import { jsonValue, readJson } from '../../src/session/state.js';
 
 /**
@@ -203,6 +204,52 @@ describe('RawJson and the exact helpers', () => {
     expect(readJson({ v: bytes }, 'v')).toEqual({ id: 2n ** 63n - 1n, price: new RawJson('1.50') });
     // Values without such numbers are written as JSON.stringify writes them, as before.
     expect(new TextDecoder().decode(jsonValue({ a: '<b>' }))).toBe('{"a":"<b>"}');
+  });
+});
+
+describe('a boxed bigint', () => {
+  const event = (extensions: Record<string, unknown>) =>
+    encodeEvent({
+      id: 'e',
+      invocationId: 'i',
+      author: 'user',
+      timestamp: new Date(0),
+      extensions,
+    } as Event);
+  const track = (payload: unknown) => encodeTrackEvent({ track: 't', payload, timestamp: new Date(0) });
+  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  /** Every writer of caller values, each given `value` alone and inside an object and an array. */
+  const writings = (value: unknown) => [
+    event({ k: value, list: [value] }),
+    track(value),
+    track({ k: value }),
+    text(jsonValue(value)),
+    text(jsonValue({ k: value, list: [value] })),
+    stringifyExactJson(value),
+    stringifyExactJson({ k: value, list: [value] }),
+  ];
+
+  it('is written as the bigint it holds, by every writer of caller values', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(2n ** 200n), max: 2n ** 200n }), (n) => {
+        expect(writings(Object(n))).toEqual(writings(n));
+      }),
+    );
+    expect(text(jsonValue({ a: Object(5n) }))).toBe('{"a":5}');
+    expect(text(jsonValue(Object(5n)))).toBe('5');
+  });
+
+  it('is written as its digits even when BigInt.prototype has a toJSON, as a bigint is', () => {
+    const prototype = BigInt.prototype as { toJSON?: () => string };
+    prototype.toJSON = function (this: bigint) {
+      return `${this}n`;
+    };
+    try {
+      expect(writings(Object(5n))).toEqual(writings(5n));
+      expect(track({ k: Object(5n) })).toContain('"payload":{"k":5}');
+    } finally {
+      delete prototype.toJSON;
+    }
   });
 });
 

@@ -34,6 +34,8 @@ function jsonForm(value: unknown): unknown {
   if (value === null || typeof value !== 'object') {
     return typeof value === 'function' || typeof value === 'symbol' ? undefined : value;
   }
+  // A boxed bigint is the bigint it holds, as the store writes it (a bigint's toJSON is not called).
+  if (value instanceof BigInt) return value.valueOf();
   const toJSON = (value as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === 'function') return toJSON.call(value);
   if (value instanceof Number || value instanceof String || value instanceof Boolean) return value.valueOf();

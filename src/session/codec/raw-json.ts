@@ -69,7 +69,8 @@ export function stringifyExactJson(value: unknown, space?: string | number): str
     value,
     function (this: Record<string, unknown>, key: string, replaced: unknown) {
       // `this[key]` is the value before its toJSON ran: a RawJson, not what RawJson.toJSON gives.
-      const original = this[key];
+      // A boxed bigint counts as its bigint: JSON.stringify would unwrap it after this call, then throw.
+      const original = unboxBigInt(this[key]);
       if (typeof original !== 'bigint' && !(original instanceof RawJson)) return replaced;
       exact.push(typeof original === 'bigint' ? original.toString() : original.text.trim());
       return `\u0000${nonce}:${exact.length - 1}\u0000`;
@@ -79,4 +80,8 @@ export function stringifyExactJson(value: unknown, space?: string | number): str
   if (text === undefined || exact.length === 0) return text;
   const marker = new RegExp(`"\\\\u0000${nonce}:(\\d+)\\\\u0000"`, 'g');
   return text.replace(marker, (_, index: string) => exact[Number(index)]!);
+}
+
+function unboxBigInt(value: unknown): unknown {
+  return value instanceof BigInt ? value.valueOf() : value;
 }

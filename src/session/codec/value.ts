@@ -9,8 +9,9 @@ import { childPath, formatFloat, JsonWriter, quoteGo, sortedKeys, textProblem } 
  * keys as Go re-marshals them). It follows JSON.stringify (toJSON, boxed primitives, undefined
  * properties skipped, undefined array items as null) but refuses what JSON.stringify would drop
  * or mangle silently: functions, symbols, non-finite numbers, cycles, and an undefined value at
- * the top. Unlike JSON.stringify it writes a bigint as its digits and a {@link RawJson} as its
- * text, which is how a number too long for a JavaScript number is read and written back exactly.
+ * the top. Unlike JSON.stringify it writes a bigint (boxed or not) as its digits and a
+ * {@link RawJson} as its text, which is how a number too long for a JavaScript number is read and
+ * written back exactly.
  */
 export function writeJsonValue(
   w: JsonWriter,
@@ -177,15 +178,26 @@ function compactGo(text: string): string {
     .replace(HTML_SENSITIVE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** JSON.stringify's first steps for a value: call toJSON, unwrap boxed primitives. */
+/**
+ * JSON.stringify's first steps for a value: call toJSON, unwrap boxed primitives. A boxed bigint
+ * (`Object(5n)`) is unwrapped first, so it is written as the bigint is (its digits, not what a
+ * toJSON a BigInt polyfill added gives); as the object it is, without keys, it would be `{}`.
+ */
 function prepare(value: unknown, key: string): unknown {
   if (value === null || typeof value !== 'object' || value instanceof RawJson) return value;
+  if (value instanceof BigInt) return value.valueOf();
   const toJSON = (value as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === 'function') {
     const replaced: unknown = toJSON.call(value, key);
     if (replaced === null || typeof replaced !== 'object') return replaced;
     value = replaced;
   }
-  if (value instanceof Number || value instanceof String || value instanceof Boolean) return value.valueOf();
-  return value;
+  return unboxed(value);
+}
+
+/** A Number, String, Boolean or BigInt object as the primitive it holds, which JSON writes. */
+function unboxed(value: unknown): unknown {
+  const boxed =
+    value instanceof Number || value instanceof String || value instanceof Boolean || value instanceof BigInt;
+  return boxed ? value.valueOf() : value;
 }

@@ -134,6 +134,20 @@ describe.each(backends)('AI SDK chat edge cases on %s', (_name, open) => {
     expect(({} as { admin?: boolean }).admin).toBeUndefined();
   });
 
+  it('stores a boxed bigint as the bigint it holds, and saves a message again when that number changes', async () => {
+    const chat = { userId: 'u', chatId: 'boxed-bigint' };
+    const counted = (n: bigint): UIMessage => ({ ...say('m', 'user', 'count'), metadata: { n: Object(n) } });
+    // One history: each save compares with what the one before it saved, the caller's objects.
+    const history = await store.open(chat);
+    expect(await history.saveChanges([counted(5n)])).toEqual({ written: ['m'] });
+    await backend.settle();
+    expect((await store.load(chat))[0]!.metadata).toEqual({ n: 5 });
+    expect(await history.saveChanges([counted(6n)])).toEqual({ written: ['m'] });
+    expect(await history.saveChanges([counted(6n)])).toEqual({ written: [] });
+    await backend.settle();
+    expect((await store.load(chat))[0]!.metadata).toEqual({ n: 6 });
+  });
+
   it('keeps chats whose ids share a prefix or hold wildcards and quotes apart', async () => {
     const ids = ['a', 'a%', 'a_', "a'b", 'a"b', 'ab', 'a\\'];
     for (const chatId of ids)

@@ -72,6 +72,22 @@ export function exactValueCases(h: Harness): void {
       expect(readJson(read.state, 'blob')).toEqual({ id: MAX_INT64, price: new RawJson('1.50') });
     }));
 
+  it('stores a boxed bigint as the bigint it holds, in extensions, track payloads and state values', () =>
+    h.run({}, async (t) => {
+      const boxed = () => ({ small: Object(5n), big: Object(MAX_INT64), list: [Object(-7n)] });
+      const plain = { small: 5, big: MAX_INT64, list: [-7] };
+      const session = await t.create('s', stateOf({ blob: boxed() }));
+      await t.append(session, t.user('boxed', { extensions: { ledger: boxed() } }));
+      await t.svc.appendTrackEvent(session, { track: 'ledger', payload: boxed(), timestamp: t.tick() });
+      await t.svc.flush();
+      for (const read of [await t.mustGet('s'), (await t.list())[0]!]) {
+        expect((read.events[0]!.extensions as Record<string, unknown>).ledger).toEqual(plain);
+        expect(readJson(read.state, 'blob')).toEqual(plain);
+      }
+      const { events } = await t.svc.getTrackEvents(t.key('s'), 'ledger');
+      expect(events[0]!.payload).toEqual(plain);
+    }));
+
   it('refuses an int64 field out of range and a number that lost its digits, naming the field', () =>
     h.run({}, async (t) => {
       const session = await t.create('s');
