@@ -39,8 +39,19 @@ export class InvalidArgumentError extends AgentSessionsError {
  */
 export function callerValueError(field: string, error: unknown): AgentSessionsError {
   if (error instanceof AgentSessionsError) return error;
-  const reason = error instanceof Error ? error.message : String(error);
-  return new InvalidArgumentError(field, `cannot be read: ${reason}`, { cause: error });
+  return new InvalidArgumentError(field, `cannot be read: ${reasonOf(error)}`, { cause: error });
+}
+
+/**
+ * What was thrown, as text. Anything can be thrown, and not all of it can be shown: String() of
+ * an object without a prototype throws, and so may a Proxy or a `message` getter.
+ */
+function reasonOf(error: unknown): string {
+  try {
+    return error instanceof Error ? String(error.message) : String(error);
+  } catch {
+    return 'a value that cannot be shown as text';
+  }
 }
 
 /** The session (or anchor event) the call needs does not exist, is expired or was deleted. */

@@ -301,6 +301,20 @@ export function validationCases(h: Harness): void {
         expect(error.message).toBe('event cannot be read: boom');
         await expectInvalid(() => t.svc.appendEvents(session, [t.user('ok'), bad]), 'events[1]');
       }
+      // What was thrown cannot always be shown as text (String() of it throws): still INVALID_ARGUMENT.
+      const unprintable = Object.create(null) as object;
+      const throwingOddly = t.assistant('c', {
+        extensions: {
+          x: {
+            toJSON: () => {
+              throw unprintable;
+            },
+          },
+        },
+      });
+      const odd = await expectInvalid(() => t.svc.appendEvent(session, throwingOddly), 'event');
+      expect(odd.message).toBe('event cannot be read: a value that cannot be shown as text');
+      expect(odd.cause).toBe(unprintable);
       const throwingSession = Object.defineProperty({ ...session }, 'id', { get: boom, enumerable: true });
       await expectInvalid(() => t.svc.appendEvent(throwingSession, t.user('x')), 'session');
       const detached = new Uint8Array(new ArrayBuffer(4));
