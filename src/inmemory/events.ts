@@ -15,9 +15,9 @@ import { type Event, isPersistableEvent } from '../session/event.js';
 import { type AppendEventContext, applyToCallerSession, runAppendEventHooks } from '../session/hooks.js';
 import type { SessionKey } from '../session/keys.js';
 import type { AppendEventOptions, EventWindowOptions } from '../session/options.js';
-import type { Session } from '../session/session.js';
-import { newStateMap, TRACKS_STATE_KEY } from '../session/state.js';
-import { addTrackEvent, type TrackEvent } from '../session/track.js';
+import { applyTrackEventToSession, callerTrackIndex, type Session } from '../session/session.js';
+import { TRACKS_STATE_KEY } from '../session/state.js';
+import type { TrackEvent } from '../session/track.js';
 import { windowAround, windowRoles } from '../session/window.js';
 import type { MemoryContext } from './context.js';
 import { notFound } from './store.js';
@@ -87,20 +87,16 @@ export async function appendTrackEvent(
   const now = mem.store.now();
   const record = mem.store.sessions.get(key);
   const callerIndex = indexWithTrack(
-    session.state,
+    callerTrackIndex(session),
     trackEvent.track,
     (rule) => new InvalidArgumentError(`session.state["${TRACKS_STATE_KEY}"]`, rule),
   );
 
-  session.state ??= newStateMap();
-  if (callerIndex) session.state[TRACKS_STATE_KEY] = callerIndex;
-  session.tracks ??= Object.create(null) as Session['tracks'];
-  addTrackEvent(session.tracks, trackEvent);
-  session.updatedAt = new Date(now.getTime());
+  applyTrackEventToSession(session, trackEvent, callerIndex, new Date(now.getTime()));
 
   if (!record) throw notFound(key);
   const storedIndex = indexWithTrack(
-    record.state,
+    record.state[TRACKS_STATE_KEY],
     trackEvent.track,
     (rule) => new StorageError(`the stored "${TRACKS_STATE_KEY}" index of session ${key.sessionId} ${rule}`),
   );

@@ -30,7 +30,7 @@ import { sameInstantAtCommonPrecision } from '../session/time.js';
 import type { TrackEvent, TrackEvents } from '../session/track.js';
 import { copySummary } from '../summary/cascade.js';
 import { SummaryJobQueue } from '../summary/job-queue.js';
-import { pickSummaryText } from '../summary/pick.js';
+import { ownSummaryText, pickSummaryText } from '../summary/pick.js';
 import { SummaryRunner } from '../summary/summary-runner.js';
 import type { MemoryContext } from './context.js';
 import { replaceEvents } from './event-replacement.js';
@@ -289,9 +289,9 @@ export class InMemorySessionService implements SessionService {
     const args = summaryTextArgs(session, options);
     if (!args) return undefined;
     const { key, filterKey } = args;
-    const own = pickSummaryText(session.summaries, filterKey, session.createdAt);
+    const { createdAt, own } = ownSummaryText(session, filterKey);
     if (own !== undefined) return own;
-    return pickSummaryText(this.#store.sessions.get(key)?.summaries, filterKey, session.createdAt);
+    return pickSummaryText(this.#store.sessions.get(key)?.summaries, filterKey, createdAt);
   }
 
   // ---- lifecycle ----

@@ -5,16 +5,25 @@
 
 import { randomUUID } from 'node:crypto';
 import { encodeEvent } from './codec/index.js';
-import { callerValueError, InvalidArgumentError } from './errors.js';
+import { callerValueError, InvalidArgumentError, readCallerValue } from './errors.js';
 import type { Event } from './event.js';
 import { goTrimSpace, isGoBlank } from './go-text.js';
-import { checkSessionKey, checkStateKey, checkStoredText, checkUserKey, type SessionKey } from './keys.js';
+import {
+  checkSessionKey,
+  checkStateKey,
+  checkStoredText,
+  checkUserKey,
+  keyPartOf,
+  type SessionKey,
+} from './keys.js';
 import {
   type AppendEventOptions,
   checkAppendEventOptions,
   checkEventWindowOptions,
+  checkSignalOption,
   checkTrackEventsOptions,
   type EventWindowOptions,
+  optionOf,
   type SummaryCallOptions,
   type SummaryTextOptions,
   type TrackEventsOptions,
@@ -53,8 +62,9 @@ export function encodeEventsArg(events: unknown): string[] {
   if (!Array.isArray(events)) throw new InvalidArgumentError('events', 'must be an array of events');
   // An index loop, not map: map skips the holes of a sparse array, which must be refused too.
   const jsons: string[] = [];
-  for (let i = 0; i < events.length; i++) {
-    const event: unknown = events[i];
+  const count = readCallerValue('events', () => events.length);
+  for (let i = 0; i < count; i++) {
+    const event: unknown = readCallerValue(`events[${i}]`, () => events[i]);
     if (event === null || typeof event !== 'object')
       throw new InvalidArgumentError(`events[${i}]`, 'must be an event object');
     jsons.push(encodeEvent(event as Event, `events[${i}]`));
@@ -76,16 +86,15 @@ export function checkForce(force: unknown): asserts force is boolean {
 /** The options of createSessionSummary and enqueueSummaryJob: an object whose `signal` is one. */
 export function checkSummaryCallOptions(options: unknown): asserts options is SummaryCallOptions {
   checkOptionsObject(options);
-  const { signal } = options as SummaryCallOptions;
-  if (signal !== undefined && !(signal instanceof AbortSignal))
-    throw new InvalidArgumentError('options.signal', 'must be an AbortSignal');
+  checkSignalOption(options as SummaryCallOptions);
 }
 
 /** The track event of appendTrackEvent: an object whose `track` is a valid state key. */
 export function checkTrackEventArg(trackEvent: unknown): asserts trackEvent is TrackEvent {
   if (trackEvent === null || typeof trackEvent !== 'object')
     throw new InvalidArgumentError('trackEvent', 'is required');
-  checkStateKey('trackEvent.track', (trackEvent as TrackEvent).track);
+  const track = readCallerValue('trackEvent.track', () => (trackEvent as TrackEvent).track);
+  checkStateKey('trackEvent.track', track);
 }
 
 /** The arguments of getTrackEvents, in the order they are reported: key, track, options. */
@@ -102,7 +111,8 @@ export function checkTrackEventsArgs(key: SessionKey, track: unknown, options: T
  */
 export function createSessionArgs(key: CreateSessionKey, state: StateMap | undefined): SessionKey {
   checkUserKey(key);
-  const sessionId = key.sessionId === undefined || key.sessionId === '' ? randomUUID() : key.sessionId;
+  const given = keyPartOf(key, 'sessionId');
+  const sessionId = given === undefined || given === '' ? randomUUID() : (given as string);
   const sessionKey: SessionKey = { appName: key.appName, userId: key.userId, sessionId };
   checkSessionKey(sessionKey);
   if (state !== undefined && state !== null) checkStateMap('state', state);
@@ -151,10 +161,10 @@ export function summaryTextArgs(
   options: SummaryTextOptions,
 ): { key: SessionKey; filterKey: string } | undefined {
   checkOptionsObject(options);
-  const filterKey = options.filterKey ?? '';
+  const filterKey = optionOf(options, 'filterKey') ?? '';
   checkFilterKey(filterKey);
   if (session === null || typeof session !== 'object') return undefined;
-  const key = keyOfSession(session);
+  const key = readCallerValue('session', () => keyOfSession(session));
   try {
     checkSessionKey(key);
   } catch {

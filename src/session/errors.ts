@@ -54,6 +54,19 @@ function reasonOf(error: unknown): string {
   }
 }
 
+/**
+ * Reads part of a caller's argument (a key field, an option, a state map's keys or one value):
+ * a getter or Proxy trap of the caller's that throws becomes {@link callerValueError} naming
+ * `field`, so no caller value escapes as a bare error without a code.
+ */
+export function readCallerValue<T>(field: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    throw callerValueError(field, error);
+  }
+}
+
 /** The session (or anchor event) the call needs does not exist, is expired or was deleted. */
 export class NotFoundError extends AgentSessionsError {
   constructor(message: string, options: { field?: string; cause?: unknown } = {}) {

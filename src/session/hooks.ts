@@ -1,5 +1,6 @@
 import { checkOptionsObject } from './arguments.js';
 import { encodeEvent } from './codec/index.js';
+import { readCallerValue } from './errors.js';
 import type { Event } from './event.js';
 import { checkSessionKey, type SessionKey, sessionKeyOf } from './keys.js';
 import { type AppendEventOptions, checkGetSessionOptions, type GetSessionOptions } from './options.js';
@@ -67,12 +68,20 @@ export function runGetSessionHooks(
   checkSessionKey(key);
   checkOptionsObject(options);
   checkGetSessionOptions(options);
-  const ctx: GetSessionContext = { key: sessionKeyOf(key), options: { ...options } };
+  const ctx: GetSessionContext = { key: sessionKeyOf(key), options: copyOptions(options) };
   return runHookChain(hooks, ctx, async (c) => {
     checkSessionKey(c.key);
     checkGetSessionOptions(c.options);
     return read(sessionKeyOf(c.key), c.options);
   });
+}
+
+/**
+ * The copy of the caller's options the hooks see (extra properties too): a Proxy trap of the
+ * caller's that throws while it is copied is an INVALID_ARGUMENT naming the options.
+ */
+function copyOptions<O extends object>(options: O): O {
+  return readCallerValue('options', () => ({ ...options }));
 }
 
 /** One event on its way through the append hooks; `json` is the event as the caller gave it, encoded. */
@@ -95,7 +104,7 @@ export async function runAppendEventHooks(
   { session, event, key, options, json }: AppendInput,
   store: (c: AppendEventContext, json: string) => void | Promise<void>,
 ): Promise<void> {
-  const ctx: AppendEventContext = { session, event, key, options: { ...options } };
+  const ctx: AppendEventContext = { session, event, key, options: copyOptions(options) };
   await runHookChain(hooks, ctx, async (c) => {
     const stored = hooks.length === 0 ? json : encodeEvent(c.event);
     if (hooks.length > 0) checkSessionKey(c.key);
@@ -108,10 +117,8 @@ export async function runAppendEventHooks(
  * options: the state delta, and the events re-filtered by the call's `eventNum` / `eventTime`.
  */
 export function applyToCallerSession(c: AppendEventContext, now: Date): void {
-  applyEventToSession(
-    c.session,
-    c.event,
-    { eventNum: c.options.eventNum, eventTime: c.options.eventTime },
-    now,
-  );
+  const filter = { eventNum: c.options.eventNum, eventTime: c.options.eventTime };
+  // The session object is the caller's: a getter or setter of it that throws (its events, its
+  // state) is an INVALID_ARGUMENT naming it. Nothing is stored yet when it is thrown.
+  readCallerValue('session', () => applyEventToSession(c.session, c.event, filter, now));
 }

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError, readCallerValue } from './errors.js';
 
 /** Identifies one session: one conversation of one user with one app. */
 export interface SessionKey {
@@ -54,14 +54,19 @@ export function longerThanKey(value: string): boolean {
 /** Validates in the order appName, userId (as trpc-agent-go's CheckUserKey). */
 export function checkUserKey(key: UserKey | null | undefined): void {
   if (key === null || typeof key !== 'object') throw new InvalidArgumentError('key', 'is required');
-  checkKeyPart('appName', key.appName);
-  checkKeyPart('userId', key.userId);
+  checkKeyPart('appName', keyPartOf(key, 'appName'));
+  checkKeyPart('userId', keyPartOf(key, 'userId'));
 }
 
 /** Validates in the order appName, userId, sessionId (as trpc-agent-go's CheckSessionKey). */
 export function checkSessionKey(key: SessionKey | null | undefined): void {
   checkUserKey(key);
-  checkKeyPart('sessionId', (key as SessionKey).sessionId);
+  checkKeyPart('sessionId', keyPartOf(key as SessionKey, 'sessionId'));
+}
+
+/** One field of a caller's key; a getter that throws is an INVALID_ARGUMENT naming the field. */
+export function keyPartOf<K extends keyof SessionKey>(key: Partial<SessionKey>, name: K): unknown {
+  return readCallerValue(name, () => key[name]);
 }
 
 /** Validates an app name on its own (app-state calls). */

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError, readCallerValue } from './errors.js';
 import type { Event } from './event.js';
 import type { StateMap } from './state.js';
 import { isStorableTime, STORABLE_TIME_RULE } from './time.js';
@@ -119,6 +119,14 @@ function checkCount(field: string, value: unknown, min: number): void {
 }
 
 /**
+ * One option of a caller's options object, read once for its check: a getter or Proxy trap that
+ * throws is an INVALID_ARGUMENT naming the option (`field`), not a bare error.
+ */
+export function optionOf(options: object, name: string, field = name): unknown {
+  return readCallerValue(field, () => (options as Record<string, unknown>)[name]);
+}
+
+/**
  * A time given as an option (or to the operator API): a Date every backend can store and compare
  * (see isStorableTime), refused alike everywhere; absent is fine.
  */
@@ -129,53 +137,71 @@ export function checkTimeOption(field: string, value: unknown): asserts value is
 
 /** Validates getSession options (trpc-agent-go's ValidateGetSessionOptions, plus type checks). */
 export function checkGetSessionOptions(options: GetSessionOptions): void {
-  checkCount('eventNum', options.eventNum, 0);
-  checkTimeOption('eventTime', options.eventTime);
-  const page = options.eventPage;
+  const eventNum = optionOf(options, 'eventNum');
+  checkCount('eventNum', eventNum, 0);
+  const eventTime = optionOf(options, 'eventTime');
+  checkTimeOption('eventTime', eventTime);
+  const page = optionOf(options, 'eventPage');
   if (page === undefined) return;
-  if (page === null || typeof page !== 'object')
-    throw new InvalidArgumentError('eventPage', 'must be { offset, limit }');
-  checkCount('eventPage.offset', page.offset ?? Number.NaN, 0);
-  checkCount('eventPage.limit', page.limit ?? Number.NaN, 1);
-  if ((options.eventNum ?? 0) !== 0 || options.eventTime !== undefined) {
+  checkPage('eventPage', page);
+  if ((eventNum ?? 0) !== 0 || eventTime !== undefined) {
     throw new InvalidArgumentError('eventPage', 'cannot be combined with eventNum or eventTime');
   }
 }
 
 /** Validates listSessions options (trpc-agent-go's ValidateListSessionsOptions, plus type checks). */
 export function checkListSessionsOptions(options: ListSessionsOptions): void {
-  if ((options as { eventPage?: unknown }).eventPage !== undefined) {
+  if (optionOf(options, 'eventPage') !== undefined) {
     throw new InvalidArgumentError('eventPage', 'is only supported by getSession');
   }
-  checkCount('eventNum', options.eventNum, 0);
-  checkTimeOption('eventTime', options.eventTime);
-  const page = options.page;
-  if (page === undefined) return;
+  checkCount('eventNum', optionOf(options, 'eventNum'), 0);
+  checkTimeOption('eventTime', optionOf(options, 'eventTime'));
+  // Any value is taken (only true counts); read here so that one that cannot be read is refused.
+  optionOf(options, 'onlyMeta');
+  const page = optionOf(options, 'page');
+  if (page !== undefined) checkPage('page', page);
+}
+
+/** A page option, `{ offset, limit }`: an offset from 0 and a limit from 1. */
+function checkPage(field: string, page: unknown): void {
   if (page === null || typeof page !== 'object')
-    throw new InvalidArgumentError('page', 'must be { offset, limit }');
-  checkCount('page.offset', page.offset ?? Number.NaN, 0);
-  checkCount('page.limit', page.limit ?? Number.NaN, 1);
+    throw new InvalidArgumentError(field, 'must be { offset, limit }');
+  checkCount(`${field}.offset`, optionOf(page, 'offset', `${field}.offset`) ?? Number.NaN, 0);
+  checkCount(`${field}.limit`, optionOf(page, 'limit', `${field}.limit`) ?? Number.NaN, 1);
 }
 
 export function checkAppendEventOptions(options: AppendEventOptions): void {
-  checkCount('eventNum', options.eventNum, 0);
-  checkTimeOption('eventTime', options.eventTime);
+  checkCount('eventNum', optionOf(options, 'eventNum'), 0);
+  checkTimeOption('eventTime', optionOf(options, 'eventTime'));
+  checkSignalOption(options);
+}
+
+/**
+ * `options.signal`, when given, must be an AbortSignal; checked on every backend, whether or not
+ * it waits for anything, so each refuses the same options.
+ */
+export function checkSignalOption(options: object): void {
+  const signal = optionOf(options, 'signal', 'options.signal');
+  if (signal !== undefined && !(signal instanceof AbortSignal))
+    throw new InvalidArgumentError('options.signal', 'must be an AbortSignal');
 }
 
 export function checkTrackEventsOptions(options: TrackEventsOptions): void {
-  checkCount('eventNum', options.eventNum, 0);
-  checkTimeOption('eventTime', options.eventTime);
+  checkCount('eventNum', optionOf(options, 'eventNum'), 0);
+  checkTimeOption('eventTime', optionOf(options, 'eventTime'));
 }
 
 export function checkEventWindowOptions(options: EventWindowOptions): void {
   if (options === null || typeof options !== 'object')
     throw new InvalidArgumentError('window', 'must be { before, after }');
-  checkCount('before', options.before ?? Number.NaN, 0);
-  checkCount('after', options.after ?? Number.NaN, 0);
-  const roles: unknown = options.roles;
+  checkCount('before', optionOf(options, 'before') ?? Number.NaN, 0);
+  checkCount('after', optionOf(options, 'after') ?? Number.NaN, 0);
+  const roles = optionOf(options, 'roles');
   if (roles === undefined) return;
   if (!Array.isArray(roles)) throw new InvalidArgumentError('roles', 'must be an array of role names');
-  for (let i = 0; i < roles.length; i++) {
-    if (typeof roles[i] !== 'string') throw new InvalidArgumentError(`roles[${i}]`, 'must be a string');
+  const count = optionOf(roles, 'length', 'roles') as number;
+  for (let i = 0; i < count; i++) {
+    if (typeof optionOf(roles, String(i), `roles[${i}]`) !== 'string')
+      throw new InvalidArgumentError(`roles[${i}]`, 'must be a string');
   }
 }

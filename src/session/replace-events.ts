@@ -5,9 +5,9 @@
 import { encodeEventsArg } from './arguments.js';
 import { encodeStateMap } from './codec/index.js';
 import { ConflictError, InvalidArgumentError } from './errors.js';
-import { isPersistableEvent } from './event.js';
+import { type Event, isPersistableEvent } from './event.js';
 import { checkSessionKey, checkStoredText, type SessionKey, sessionKeyOf } from './keys.js';
-import type { ReplaceEventsRequest } from './options.js';
+import { optionOf, type ReplaceEventsRequest } from './options.js';
 import { APP_PREFIX, checkStateMap, copyState, type StateMap, USER_PREFIX } from './state.js';
 
 /** A replaceEvents request, validated: the JSON of each event, and state snapshots. */
@@ -38,23 +38,28 @@ export function replaceEventsArgs(key: SessionKey, request: ReplaceEventsRequest
   checkSessionKey(key);
   if (request === null || typeof request !== 'object')
     throw new InvalidArgumentError('request', 'must be an object');
-  const expectedEventIds = expectedIdsArg(request.expectedEventIds);
-  const eventJsons = encodeEventsArg(request.events);
+  // Each field read once, through optionOf: a getter that throws is refused naming it.
+  const field = (name: keyof ReplaceEventsRequest) => optionOf(request, name, `request.${name}`);
+  const expectedEventIds = expectedIdsArg(field('expectedEventIds'));
+  const events = field('events') as readonly Event[];
+  const eventJsons = encodeEventsArg(events);
+  const requestState = field('state');
   let state: StateMap | undefined;
-  if (request.state !== undefined) {
-    checkSessionStateArg('request.state', request.state);
-    state = copyState(request.state);
+  if (requestState !== undefined) {
+    checkSessionStateArg('request.state', requestState);
+    state = copyState(requestState);
   }
+  const requestExpectedState = field('expectedState');
   let expectedState: StateMap | undefined;
-  if (request.expectedState !== undefined) {
-    checkStateMap('request.expectedState', request.expectedState);
-    expectedState = copyState(request.expectedState);
+  if (requestExpectedState !== undefined) {
+    checkStateMap('request.expectedState', requestExpectedState);
+    expectedState = copyState(requestExpectedState);
   }
   return {
     key: sessionKeyOf(key),
     expectedEventIds,
     events: eventJsons.map((json, i) => {
-      const event = request.events[i]!;
+      const event = events[i]!;
       const delta = event.stateDelta
         ? encodeStateMap(event.stateDelta, `events[${i}].stateDelta`)
         : undefined;
@@ -70,14 +75,18 @@ function expectedIdsArg(ids: unknown): string[] | undefined {
   if (ids === undefined) return undefined;
   if (!Array.isArray(ids))
     throw new InvalidArgumentError('request.expectedEventIds', 'must be an array of event ids');
-  return ids.map((id: unknown, i) => {
+  const count = optionOf(ids, 'length', 'request.expectedEventIds') as number;
+  const checked: string[] = [];
+  for (let i = 0; i < count; i++) {
     const field = `request.expectedEventIds[${i}]`;
+    const id = optionOf(ids, String(i), field);
     if (typeof id !== 'string' || id === '')
       throw new InvalidArgumentError(field, 'must be a non-empty string');
     // An id no event can have would never match; refused as getEventWindow refuses such an anchor.
     checkStoredText(field, id);
-    return id;
-  });
+    checked.push(id);
+  }
+  return checked;
 }
 
 /** A session-state map without `app:` or `user:` keys (those belong to other rows). */

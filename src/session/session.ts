@@ -1,9 +1,10 @@
+import { readCallerValue } from './errors.js';
 import { type Event, isPersistableEvent, isUserMessage } from './event.js';
 import type { SessionKey } from './keys.js';
-import { copyBytes, newStateMap, type StateMap } from './state.js';
+import { copyBytes, newStateMap, type StateMap, TRACKS_STATE_KEY } from './state.js';
 import type { Summary } from './summary.js';
 import { compareTime } from './time.js';
-import type { TrackEvents } from './track.js';
+import { addTrackEvent, type TrackEvent, type TrackEvents } from './track.js';
 
 /** One conversation of one user with one app, as a backend returns it. */
 export interface Session {
@@ -107,4 +108,29 @@ export function applyEventToSession(session: Session, event: Event, filter: Even
     for (const [key, value] of Object.entries(event.stateDelta))
       session.state[key] = value === null ? null : copyBytes(value);
   }
+}
+
+/**
+ * Applies an appended track event to the caller's session object: the event under its track,
+ * the `tracks` index when it changed (`index`), `updatedAt`. The object is the caller's: a getter
+ * or setter of it that throws is an INVALID_ARGUMENT naming the session, before anything is stored.
+ */
+export function applyTrackEventToSession(
+  session: Session,
+  trackEvent: TrackEvent,
+  index: Uint8Array | undefined,
+  now: Date,
+): void {
+  readCallerValue('session', () => {
+    session.state ??= newStateMap();
+    if (index) session.state[TRACKS_STATE_KEY] = index;
+    session.tracks ??= Object.create(null) as Session['tracks'];
+    addTrackEvent(session.tracks, trackEvent);
+    session.updatedAt = now;
+  });
+}
+
+/** The caller's `tracks` index value, read through readCallerValue (see applyTrackEventToSession). */
+export function callerTrackIndex(session: Session): Uint8Array | null {
+  return readCallerValue('session', () => session.state?.[TRACKS_STATE_KEY] ?? null);
 }

@@ -2,7 +2,7 @@ import { parseExactJson } from './codec/exact.js';
 import { RawJson } from './codec/raw-json.js';
 import { writeJsonValue } from './codec/value.js';
 import { JsonWriter } from './codec/writer.js';
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError, readCallerValue } from './errors.js';
 import { LEADING_BOM_RULE } from './keys.js';
 
 /**
@@ -143,22 +143,29 @@ export function checkStateMap(field: string, state: unknown): asserts state is S
   if (state === null || typeof state !== 'object' || Array.isArray(state)) {
     throw new InvalidArgumentError(field, 'must be an object mapping keys to Uint8Array or null');
   }
-  for (const [key, value] of Object.entries(state)) {
+  // Read through readCallerValue: a getter or Proxy trap of the caller's that throws is refused
+  // naming the map, or the value, rather than escaping as a bare error.
+  const map = state as Record<string, unknown>;
+  for (const key of readCallerValue(field, () => Object.keys(map))) {
     if (key.includes('\u0000') || !key.isWellFormed()) {
       throw new InvalidArgumentError(
         `${field} key ${JSON.stringify(key)}`,
         'must not contain NUL or unpaired surrogates',
       );
     }
-    if (value !== null && !(value instanceof Uint8Array)) {
+    const valueField = `${field}[${JSON.stringify(key)}]`;
+    const value = readCallerValue(valueField, () => map[key]);
+    // isView first: a Proxy of a Uint8Array, or an object given its prototype, passes instanceof
+    // but is no typed array (reading its bytes throws), and isView runs none of a Proxy's traps.
+    if (value !== null && !(ArrayBuffer.isView(value) && value instanceof Uint8Array)) {
       throw new InvalidArgumentError(
-        `${field}[${JSON.stringify(key)}]`,
+        valueField,
         'must be a Uint8Array or null (use stateOf/textValue/jsonValue)',
       );
     }
     if (value !== null && isDetached(value)) {
       throw new InvalidArgumentError(
-        `${field}[${JSON.stringify(key)}]`,
+        valueField,
         'is a Uint8Array whose buffer was transferred (detached): it holds nothing to store',
       );
     }

@@ -1,3 +1,5 @@
+import { readCallerValue } from '../session/errors.js';
+import type { Session } from '../session/session.js';
 import { FULL_SESSION_FILTER_KEY, type Summary } from '../session/summary.js';
 import { compareTime } from '../session/time.js';
 
@@ -30,4 +32,19 @@ export function pickSummaryText(
   if (filterKey === FULL_SESSION_FILTER_KEY) return undefined;
   const full = get(FULL_SESSION_FILTER_KEY);
   return usable(full, minTime) ? full.summary : undefined;
+}
+
+/**
+ * What getSessionSummaryText finds in the caller's session object: its creation time (the oldest
+ * summary it takes) and the summary text it carries itself. Read through readCallerValue: a
+ * getter or Proxy trap of the caller's that throws is an INVALID_ARGUMENT naming the session.
+ */
+export function ownSummaryText(
+  session: Session,
+  filterKey: string,
+): { createdAt: Date | undefined; own: string | undefined } {
+  return readCallerValue('session', () => {
+    const createdAt = session.createdAt;
+    return { createdAt, own: pickSummaryText(session.summaries, filterKey, createdAt) };
+  });
 }

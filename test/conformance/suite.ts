@@ -21,6 +21,7 @@ import { surrogateCases } from './cases/surrogates.js';
 import { timestampCases } from './cases/timestamps.js';
 import { trackCases } from './cases/tracks.js';
 import { ttlCases } from './cases/ttl.js';
+import { unreadableValueCases } from './cases/unreadable-values.js';
 import { validationCases } from './cases/validation.js';
 import { windowCases } from './cases/window.js';
 
@@ -53,6 +54,7 @@ export function runConformanceSuite(backend: ConformanceBackend): void {
     });
 
     describe('argument validation', () => validationCases(h));
+    describe('caller values that throw when read', () => unreadableValueCases(h));
     describe('timestamps at the edges of the stored range', () => timestampCases(h));
     describe('unpaired surrogates', () => surrogateCases(h));
     describe('a leading byte order mark', () => byteOrderMarkCases(h));

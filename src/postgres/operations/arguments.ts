@@ -3,7 +3,7 @@
  * InvalidArgumentError naming the argument before anything is written.
  */
 import { decodeTrackNames } from '../../session/codec/index.js';
-import { InvalidArgumentError, NotFoundError } from '../../session/errors.js';
+import { NotFoundError } from '../../session/errors.js';
 import { checkStateKey, type SessionKey } from '../../session/keys.js';
 import { checkStateMap, type StateMap, stateValueToText, trimPrefix } from '../../session/state.js';
 
@@ -57,9 +57,3 @@ export function trackNamesOf(raw: Uint8Array | null | undefined, fail: (rule: st
 /** Standard padded base64, as the envelope stores byte values. */
 export const base64 = (bytes: Uint8Array) =>
   Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
-
-/** An `AbortSignal` option must be one when given (checked before anything changes). */
-export function checkSignal(field: string, signal: unknown): asserts signal is AbortSignal | undefined {
-  if (signal === undefined) return;
-  if (!(signal instanceof AbortSignal)) throw new InvalidArgumentError(field, 'must be an AbortSignal');
-}

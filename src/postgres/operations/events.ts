@@ -19,7 +19,7 @@ import { EnqueueAbortedError } from '../async/errors.js';
 import { appendEventsBatch, type EventBatchItem } from '../queries/append-batch.js';
 import * as q from '../queries/index.js';
 import { byStoredOrder, decodeEvents } from '../read/session-rows.js';
-import { checkSignal, notFound } from './arguments.js';
+import { notFound } from './arguments.js';
 import { exec, type ServiceContext } from './context.js';
 
 export async function appendEvent(
@@ -29,7 +29,6 @@ export async function appendEvent(
   options: AppendEventOptions,
 ): Promise<void> {
   const key = appendArgs(session, options);
-  checkSignal('options.signal', options.signal);
   // A caller that has already given up changes nothing, not even its own copy.
   if (ctx.async && options.signal?.aborted) {
     throw new EnqueueAbortedError('appendEvent', options.signal.reason);
@@ -66,7 +65,6 @@ export async function appendEvents(
   options: AppendEventOptions,
 ): Promise<void> {
   const key = appendArgs(session, options);
-  checkSignal('options.signal', options.signal);
   const jsons = encodeEventsArg(events);
   const writes: EventBatchItem[] = [];
   for (const [i, event] of events.entries()) {

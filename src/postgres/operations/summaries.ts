@@ -8,7 +8,7 @@ import type { SummaryTextOptions } from '../../session/options.js';
 import type { Session } from '../../session/session.js';
 import type { Summary } from '../../session/summary.js';
 import { sameInstantAtCommonPrecision, toSqlTimestamp } from '../../session/time.js';
-import { pickSummaryText } from '../../summary/pick.js';
+import { ownSummaryText, pickSummaryText } from '../../summary/pick.js';
 import * as q from '../queries/index.js';
 import { decodeStored, storedCreatedAt } from '../read/session-rows.js';
 import { summaryTextArgs } from './arguments.js';
@@ -62,7 +62,7 @@ export async function getSessionSummaryText(
   const args = summaryTextArgs(session, options);
   if (!args) return undefined;
   const { key, filterKey } = args;
-  const own = pickSummaryText(session.summaries, filterKey, session.createdAt);
+  const { createdAt, own } = ownSummaryText(session, filterKey);
   if (own !== undefined) return own;
   const readKey = sessionKeyOf(key);
   return ctx.run('getSessionSummaryText', async (db) => {
@@ -73,6 +73,6 @@ export async function getSessionSummaryText(
       const what = `summary ${JSON.stringify(row.filter_key)}`;
       stored.set(row.filter_key, decodeStored(what, readKey, undefined, row.body, decodeSummary));
     }
-    return pickSummaryText(stored, filterKey, session.createdAt);
+    return pickSummaryText(stored, filterKey, createdAt);
   });
 }

@@ -10,18 +10,17 @@ import {
 } from '../../session/codec/index.js';
 import { InvalidArgumentError, StorageError } from '../../session/errors.js';
 import { type SessionKey, sessionKeyOf } from '../../session/keys.js';
-import type { TrackEventsOptions } from '../../session/options.js';
-import type { Session } from '../../session/session.js';
-import { newStateMap, TRACKS_STATE_KEY } from '../../session/state.js';
+import { checkSignalOption, type TrackEventsOptions } from '../../session/options.js';
+import { applyTrackEventToSession, callerTrackIndex, type Session } from '../../session/session.js';
+import { TRACKS_STATE_KEY } from '../../session/state.js';
 import { formatRfc3339Nano, toSqlTimestamp } from '../../session/time.js';
-import { addTrackEvent, type TrackEvent, type TrackEvents } from '../../session/track.js';
+import type { TrackEvent, TrackEvents } from '../../session/track.js';
 import { EnqueueAbortedError } from '../async/errors.js';
 import * as q from '../queries/index.js';
 import { decodeStored } from '../read/session-rows.js';
 import {
   base64,
   checkOptionsObject,
-  checkSignal,
   checkTrackEventArg,
   checkTrackEventsArgs,
   notFound,
@@ -39,13 +38,13 @@ export async function appendTrackEvent(
   const key = sessionArgKey(session);
   checkTrackEventArg(trackEvent);
   checkOptionsObject(options);
-  checkSignal('options.signal', options.signal);
+  checkSignalOption(options);
   if (ctx.async && options.signal?.aborted) {
     throw new EnqueueAbortedError('appendTrackEvent', options.signal.reason);
   }
   const json = encodeTrackEvent(trackEvent, 'trackEvent');
   const { track } = trackEvent;
-  const callerRaw = session.state?.[TRACKS_STATE_KEY] ?? null;
+  const callerRaw = callerTrackIndex(session);
   const callerNames = trackNamesOf(
     callerRaw,
     (rule) => new InvalidArgumentError(`session.state["${TRACKS_STATE_KEY}"]`, rule),
@@ -54,11 +53,7 @@ export async function appendTrackEvent(
   const now = ctx.now();
 
   // The caller's copy changes first, as with appendEvent.
-  session.state ??= newStateMap();
-  if (callerIndex) session.state[TRACKS_STATE_KEY] = callerIndex;
-  session.tracks ??= Object.create(null) as Session['tracks'];
-  addTrackEvent(session.tracks, trackEvent);
-  session.updatedAt = now;
+  applyTrackEventToSession(session, trackEvent, callerIndex, now);
 
   if (ctx.async) {
     await ctx.track(ctx.async.appendTrackEvent(key, { trackEvent, eventJson: json, now }, options.signal));

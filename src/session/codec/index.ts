@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, readCallerValue } from '../errors.js';
 import type { Event } from '../event.js';
 import { type StateMap, TRACKS_STATE_KEY } from '../state.js';
 import type { Summary } from '../summary.js';
@@ -156,11 +156,16 @@ export function encodeTrackEvent(event: TrackEvent, field = 'trackEvent'): strin
   const w: JsonWriter = new JsonWriter();
   w.object(event, '', field);
   w.beginObject();
-  w.fieldString('track', event.track, field);
-  w.key('payload');
-  if (event.payload == null) w.raw('null');
-  else writeJsonValue(w, event.payload, field, 'payload', false);
-  w.fieldTime('timestamp', event.timestamp, field);
+  // Each field is read and written within readCallerValue: a getter, toJSON or Proxy trap of the
+  // caller's that throws is refused naming the field (our own errors pass as they are).
+  readCallerValue(`${field}.track`, () => w.fieldString('track', event.track, field));
+  readCallerValue(`${field}.payload`, () => {
+    const payload = event.payload;
+    w.key('payload');
+    if (payload == null) w.raw('null');
+    else writeJsonValue(w, payload, field, 'payload', false);
+  });
+  readCallerValue(`${field}.timestamp`, () => w.fieldTime('timestamp', event.timestamp, field));
   w.endObject();
   return w.finish();
 }
