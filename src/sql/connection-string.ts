@@ -313,15 +313,37 @@ export function redactConnectionString(dsn: string): string {
   return redactSecrets(maskUrlPassword(dsn), secrets);
 }
 
-/** The URL form with the password of its user info masked; any other text as it is. */
-function maskUrlPassword(dsn: string): string {
+/**
+ * Where the URL form's password would be if it was written raw: between the user name's `:` and
+ * the last `@` before the query, whatever characters it holds. Undefined for other text.
+ */
+function rawUrlPasswordSpan(
+  dsn: string,
+): { scheme: string; rest: string; from: number; to: number } | undefined {
   const scheme = /^\s*[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(dsn);
-  if (!scheme) return dsn;
+  if (!scheme) return undefined;
   const rest = dsn.slice(scheme[0].length);
   const query = rest.search(/[?#]/);
   const at = rest.lastIndexOf('@', query === -1 ? rest.length : query);
-  if (at === -1) return dsn;
+  if (at === -1) return undefined;
   const colon = rest.indexOf(':');
-  if (colon === -1 || colon > at) return dsn;
-  return `${scheme[0]}${rest.slice(0, colon + 1)}${MASK}${rest.slice(at)}`;
+  if (colon === -1 || colon > at) return undefined;
+  return { scheme: scheme[0], rest, from: colon + 1, to: at };
+}
+
+/** The URL form with the password of its user info masked; any other text as it is. */
+function maskUrlPassword(dsn: string): string {
+  const span = rawUrlPasswordSpan(dsn);
+  if (!span) return dsn;
+  return `${span.scheme}${span.rest.slice(0, span.from)}${MASK}${span.rest.slice(span.to)}`;
+}
+
+/**
+ * The text a URL's author may have meant as its password, written raw: a raw password holding
+ * `/` or `@` is read by URL parsers (WHATWG's, libpq's) as part of the host or the database name,
+ * which messages then print. Hidden as a secret too, so no reading of the URL prints it.
+ */
+export function rawUrlPassword(dsn: string): string | undefined {
+  const span = rawUrlPasswordSpan(dsn);
+  return span && span.to > span.from ? span.rest.slice(span.from, span.to) : undefined;
 }

@@ -12,6 +12,7 @@ import { SqlConfigError } from '../../sql/errors.js';
 export {
   type DsnSslMode,
   type ParsedConnectionString,
+  rawUrlPassword,
   redactConnectionString,
   redactSecrets,
 } from '../../sql/connection-string.js';

@@ -9,7 +9,7 @@
  * as a second net for text that holds a secret the service was never told about.
  */
 import { getPostgresInstance } from '../../storage/postgres/registry.js';
-import { parseConnectionString, redactSecrets } from './connection-string.js';
+import { parseConnectionString, rawUrlPassword, redactSecrets } from './connection-string.js';
 
 /** What a text is turned into before it leaves the library: every known secret replaced by `***`. */
 export type Redactor = (text: string) => string;
@@ -25,12 +25,18 @@ export interface SecretSources {
   readonly extraOptions?: unknown;
 }
 
-/** The secrets a connection string holds: its password and its sslpassword. */
+/**
+ * The secrets a connection string holds: its password and its sslpassword, and in the URL form
+ * what was written where the password goes (see rawUrlPassword: a raw `@aa/b` is parsed as host
+ * and database, not as a password).
+ */
 function passwordsOf(connectionString: string | undefined): string[] {
   if (!connectionString) return [];
   try {
     const parsed = parseConnectionString(connectionString);
-    return [parsed.password, parsed.sslPassword].filter((s): s is string => s !== undefined);
+    return [parsed.password, parsed.sslPassword, rawUrlPassword(connectionString)].filter(
+      (s): s is string => s !== undefined,
+    );
   } catch {
     // An unparsable string is never quoted in errors (see connection-string.ts), so there is
     // nothing to hide.
