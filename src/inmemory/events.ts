@@ -9,8 +9,14 @@ import {
   eventWindowArgs,
   sessionArgKey,
 } from '../session/arguments.js';
-import { decodeEvent, encodeEvent, encodeTrackEvent } from '../session/codec/index.js';
-import { InvalidArgumentError, NotFoundError, StorageError } from '../session/errors.js';
+import {
+  callerTrackNames,
+  decodeEvent,
+  encodeEvent,
+  encodeTrackEvent,
+  storedTrackNames,
+} from '../session/codec/index.js';
+import { NotFoundError } from '../session/errors.js';
 import { type Event, isPersistableEvent } from '../session/event.js';
 import { type AppendEventContext, applyToCallerSession, runAppendEventHooks } from '../session/hooks.js';
 import type { SessionKey } from '../session/keys.js';
@@ -86,19 +92,15 @@ export async function appendTrackEvent(
   const json = encodeTrackEvent(trackEvent, 'trackEvent');
   const now = mem.store.now();
   const record = mem.store.sessions.get(key);
-  const callerIndex = indexWithTrack(
-    callerTrackIndex(session),
-    trackEvent.track,
-    (rule) => new InvalidArgumentError(`session.state["${TRACKS_STATE_KEY}"]`, rule),
-  );
+  // Decoded before anything changes: an index that does not decode fails the append unwritten.
+  const callerIndex = indexWithTrack(callerTrackNames(callerTrackIndex(session)), trackEvent.track);
 
   applyTrackEventToSession(session, trackEvent, callerIndex, new Date(now.getTime()));
 
   if (!record) throw notFound(key);
   const storedIndex = indexWithTrack(
-    record.state[TRACKS_STATE_KEY],
+    storedTrackNames(record.state[TRACKS_STATE_KEY], key.sessionId),
     trackEvent.track,
-    (rule) => new StorageError(`the stored "${TRACKS_STATE_KEY}" index of session ${key.sessionId} ${rule}`),
   );
   mem.store.storeTrackEvent(record, trackEvent, json, storedIndex, now);
 }

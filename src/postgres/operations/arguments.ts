@@ -2,7 +2,6 @@
  * The argument checks and small helpers of PostgresSessionService's methods: each check throws an
  * InvalidArgumentError naming the argument before anything is written.
  */
-import { decodeTrackNames } from '../../session/codec/index.js';
 import { NotFoundError } from '../../session/errors.js';
 import { checkStateKey, type SessionKey } from '../../session/keys.js';
 import { checkStateMap, type StateMap, stateValueToText, trimPrefix } from '../../session/state.js';
@@ -40,18 +39,6 @@ export function scopedValues(state: StateMap, prefix: string): { json: string; c
 /** The error of a write to a session that does not exist (or was deleted, or swept). */
 export function notFound(key: SessionKey): NotFoundError {
   return new NotFoundError(`session not found: ${key.sessionId}`, { field: 'sessionId' });
-}
-
-/**
- * The track names of a `tracks` index value. One that does not decode is refused (`fail` makes
- * the error) rather than replaced: overwriting it would silently drop what it listed.
- */
-export function trackNamesOf(raw: Uint8Array | null | undefined, fail: (rule: string) => Error): string[] {
-  try {
-    return decodeTrackNames(raw);
-  } catch (error) {
-    throw fail(`must be a JSON list of track names (${(error as Error).message})`);
-  }
 }
 
 /** Standard padded base64, as the envelope stores byte values. */

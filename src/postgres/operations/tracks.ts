@@ -3,12 +3,13 @@
  * `tracks` index, then storage) and getTrackEvents.
  */
 import {
+  callerTrackNames,
   decodeTrackEvent,
   encodeStateMap,
   encodeTrackEvent,
   encodeTrackNames,
+  storedTrackNames,
 } from '../../session/codec/index.js';
-import { InvalidArgumentError, StorageError } from '../../session/errors.js';
 import { type SessionKey, sessionKeyOf } from '../../session/keys.js';
 import { checkSignalOption, type TrackEventsOptions } from '../../session/options.js';
 import { applyTrackEventToSession, callerTrackIndex, type Session } from '../../session/session.js';
@@ -25,7 +26,6 @@ import {
   checkTrackEventsArgs,
   notFound,
   sessionArgKey,
-  trackNamesOf,
 } from './arguments.js';
 import { exec, type ServiceContext } from './context.js';
 
@@ -45,10 +45,7 @@ export async function appendTrackEvent(
   const json = encodeTrackEvent(trackEvent, 'trackEvent');
   const { track } = trackEvent;
   const callerRaw = callerTrackIndex(session);
-  const callerNames = trackNamesOf(
-    callerRaw,
-    (rule) => new InvalidArgumentError(`session.state["${TRACKS_STATE_KEY}"]`, rule),
-  );
+  const callerNames = callerTrackNames(callerRaw);
   const callerIndex = callerNames.includes(track) ? undefined : encodeTrackNames([...callerNames, track]);
   const now = ctx.now();
 
@@ -113,11 +110,7 @@ function persistTrackEvent(
       const row = locked.rows[0];
       if (!row) throw notFound(key);
       const stored = row.tracks === null ? null : Buffer.from(row.tracks, 'base64');
-      const names = trackNamesOf(
-        stored,
-        (rule) =>
-          new StorageError(`the stored "${TRACKS_STATE_KEY}" index of session ${key.sessionId} ${rule}`),
-      );
+      const names = storedTrackNames(stored, key.sessionId);
       const index = names.includes(write.track) ? undefined : encodeTrackNames([...names, write.track]);
       await exec(tx, statement(row.tracks, index));
       write.onStoredIndex(index ?? encodeTrackNames(names));

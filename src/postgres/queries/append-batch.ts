@@ -22,6 +22,7 @@ import {
   combineDeltas,
   groupBySession,
   latest,
+  lockSessionRows,
   lockSessionsCtes,
   outcomes,
   type SessionGroup,
@@ -237,17 +238,9 @@ export async function retryEventsBatch(
   options: Omit<BatchOptions, 'retried'> = {},
 ): Promise<BatchOutcome[]> {
   if (items.length === 0) return [];
-  const keys = groupBySession(items).map((g) => g.key);
+  const lock = lockSessionRows(tables, groupBySession(items));
   return client.transaction(async (tx) => {
-    await tx.query(
-      `SELECT 1
-FROM unnest($1::text[], $2::text[], $3::text[]) AS s(app, usr, sid)
-JOIN ${tables.sessionStates.qualified} x
-  ON x.app_name = s.app AND x.user_id = s.usr AND x.session_id = s.sid AND x.deleted_at IS NULL
-ORDER BY x.id
-FOR UPDATE OF x`,
-      [keys.map((k) => k.appName), keys.map((k) => k.userId), keys.map((k) => k.sessionId)],
-    );
+    await tx.query(lock.text, lock.params);
     return appendEventsBatch(tx, tables, items, { ...options, retried: true });
   });
 }

@@ -3,8 +3,8 @@
  * a whole batch of track events for many sessions and tracks (see batch.ts for what a batch does
  * per session, and for retries).
  */
-import { decodeTrackNames, encodeStateMap, encodeTrackNames } from '../../session/codec/index.js';
-import { StorageError } from '../../session/errors.js';
+import { encodeStateMap, encodeTrackNames, storedTrackNames } from '../../session/codec/index.js';
+import type { StorageError } from '../../session/errors.js';
 import type { SessionKey } from '../../session/keys.js';
 import { TRACKS_STATE_KEY } from '../../session/state.js';
 import { toSqlTimestamp } from '../../session/time.js';
@@ -17,6 +17,7 @@ import {
   expiry,
   groupBySession,
   latest,
+  lockSessionRows,
   outcomes,
   type SessionGroup,
   sessionArrays,
@@ -42,27 +43,11 @@ export interface TrackBatchItem {
 }
 
 /** The stored `tracks` index of each live session of the batch, locking the rows in id order. */
-function lockTrackIndexes(t: TableNames, groups: SessionGroup<TrackBatchItem>[]): SqlQuery {
-  const text = `SELECT s.n::int AS n, x.state #>> '{state,tracks}' AS tracks
-FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS s(app, usr, sid, n)
-JOIN ${t.sessionStates.qualified} x
-  ON x.app_name = s.app AND x.user_id = s.usr AND x.session_id = s.sid AND x.deleted_at IS NULL
-ORDER BY x.id
-FOR UPDATE OF x`;
-  return {
-    text,
-    params: [
-      groups.map((g) => g.key.appName),
-      groups.map((g) => g.key.userId),
-      groups.map((g) => g.key.sessionId),
-    ],
-  };
-}
+const lockTrackIndexes = (t: TableNames, groups: SessionGroup<TrackBatchItem>[]): SqlQuery =>
+  lockSessionRows(t, groups, `x.state #>> '{state,tracks}' AS tracks`);
 
-/** The track names of a stored index (base64 text), which was checked to decode (see unreadableIndex). */
-function storedTrackNames(base64: string | null): string[] {
-  return base64 === null ? [] : decodeTrackNames(Buffer.from(base64, 'base64'));
-}
+/** The stored index (base64 text) as bytes. */
+const indexBytes = (base64: string | null) => (base64 === null ? null : Buffer.from(base64, 'base64'));
 
 /**
  * The error of a session whose stored `tracks` index does not decode, as the synchronous append
@@ -71,12 +56,10 @@ function storedTrackNames(base64: string | null): string[] {
  */
 function unreadableIndex(key: SessionKey, base64: string | null): StorageError | undefined {
   try {
-    storedTrackNames(base64);
+    storedTrackNames(indexBytes(base64), key.sessionId);
     return undefined;
   } catch (error) {
-    return new StorageError(
-      `the stored "${TRACKS_STATE_KEY}" index of session ${key.sessionId} must be a JSON list of track names (${(error as Error).message})`,
-    );
+    return error as StorageError;
   }
 }
 
@@ -84,8 +67,8 @@ function unreadableIndex(key: SessionKey, base64: string | null): StorageError |
  * The delta that adds the batch's new tracks, in first-append order, to the stored index; `{}`
  * when every track is listed already.
  */
-function trackIndexDelta(stored: string | null, tracks: readonly string[]): string {
-  const names = storedTrackNames(stored);
+function trackIndexDelta(key: SessionKey, stored: string | null, tracks: readonly string[]): string {
+  const names = storedTrackNames(indexBytes(stored), key.sessionId);
   let changed = false;
   for (const track of tracks) {
     if (names.includes(track)) continue;
@@ -110,6 +93,7 @@ function appendTrackEventsBatchQuery(
     live.map((g) => {
       const last = g.items[g.items.length - 1]!.item;
       const delta = trackIndexDelta(
+        g.key,
         storedIndex.get(g.n) ?? null,
         g.items.map((i) => i.item.track),
       );

@@ -21,7 +21,7 @@
 import type { SessionKey } from '../../session/keys.js';
 import { formatRfc3339Nano, PreciseDate, subMillisecondNanos, toSqlTimestamp } from '../../session/time.js';
 import type { TableNames } from '../schema/index.js';
-import { MONOTONIC_UPDATED_AT, mergedEnvelope, RENEWED_EXPIRES_AT } from './sql.js';
+import { MONOTONIC_UPDATED_AT, mergedEnvelope, RENEWED_EXPIRES_AT, type SqlQuery } from './sql.js';
 
 /** What became of one item: written, or its session does not exist (nothing was written for it). */
 export type BatchOutcome = 'stored' | 'missing';
@@ -237,6 +237,32 @@ export function appliedSessionsCte(known: string): string {
   GROUP BY s.n
   HAVING coalesce(bool_or(k.stored), (SELECT bool_or(stored) FROM ${known}), false)
 )`;
+}
+
+/**
+ * Locks the live session rows of a batch's groups in id order (the order every batch statement
+ * locks in, so two batches never deadlock), returning each one's `n` and the `columns` given (SQL
+ * expressions over the row `x`, each with its alias).
+ */
+export function lockSessionRows(
+  t: TableNames,
+  groups: readonly SessionGroup<unknown>[],
+  columns = '',
+): SqlQuery {
+  const text = `SELECT s.n::int AS n${columns ? `, ${columns}` : ''}
+FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS s(app, usr, sid, n)
+JOIN ${t.sessionStates.qualified} x
+  ON x.app_name = s.app AND x.user_id = s.usr AND x.session_id = s.sid AND x.deleted_at IS NULL
+ORDER BY x.id
+FOR UPDATE OF x`;
+  return {
+    text,
+    params: [
+      groups.map((g) => g.key.appName),
+      groups.map((g) => g.key.userId),
+      groups.map((g) => g.key.sessionId),
+    ],
+  };
 }
 
 export function sessionParams(a: SessionArrays): unknown[] {

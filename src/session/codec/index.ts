@@ -1,4 +1,4 @@
-import { InvalidArgumentError, readCallerValue } from '../errors.js';
+import { InvalidArgumentError, readCallerValue, StorageError } from '../errors.js';
 import type { Event } from '../event.js';
 import { type StateMap, TRACKS_STATE_KEY } from '../state.js';
 import type { Summary } from '../summary.js';
@@ -276,6 +276,30 @@ export function decodeTrackNames(bytes: Uint8Array | null | undefined): string[]
   if (!Array.isArray(value)) throw new TypeError('tracks: expected a JSON array of track names');
   return value.map((name, i) => stringItem(name, 'tracks', i));
 }
+
+/**
+ * The track names of a `tracks` index value, for a write. One that does not decode is refused
+ * (`fail` makes the error of the rule) rather than replaced: overwriting it would silently drop
+ * what it listed.
+ */
+export function trackNamesOf(raw: Uint8Array | null | undefined, fail: (rule: string) => Error): string[] {
+  try {
+    return decodeTrackNames(raw);
+  } catch (error) {
+    throw fail(`must be a JSON list of track names (${(error as Error).message})`);
+  }
+}
+
+/** The track names of the caller's `tracks` index; INVALID_ARGUMENT naming it when it does not decode. */
+export const callerTrackNames = (raw: Uint8Array | null | undefined): string[] =>
+  trackNamesOf(raw, (rule) => new InvalidArgumentError(`session.state["${TRACKS_STATE_KEY}"]`, rule));
+
+/** The track names of a session's stored `tracks` index; STORAGE naming the session when it does not decode. */
+export const storedTrackNames = (raw: Uint8Array | null | undefined, sessionId: string): string[] =>
+  trackNamesOf(
+    raw,
+    (rule) => new StorageError(`the stored "${TRACKS_STATE_KEY}" index of session ${sessionId} ${rule}`),
+  );
 
 /** The track names of a state map's `tracks` index, for reads: an index that does not decode lists none. */
 export function readTrackNames(state: StateMap): string[] {
