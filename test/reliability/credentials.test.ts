@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { format, inspect } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { redactConnectionString } from '../../src/postgres/connection/connection-string.js';
 import { planConnection } from '../../src/postgres/connection/open.js';
 import { resolvePostgresOptions } from '../../src/postgres/options.js';
@@ -17,15 +17,14 @@ import {
   registerPostgresInstance,
   unregisterPostgresInstance,
 } from '../../src/storage/postgres/registry.js';
+import { useTestSchema } from './support/fixtures.js';
 import { closedPort } from './support/proxy.js';
 import {
-  createTestSchema,
   describeServer,
   expectCode,
   randomName,
   rejectionOf,
   serverUrl,
-  type TestSchema,
   waitUntil,
 } from './support/server.js';
 
@@ -147,13 +146,7 @@ describe('errors from a server that cannot be reached', () => {
 });
 
 describeServer('reports made in the background', () => {
-  let db: TestSchema;
-  beforeAll(async () => {
-    db = await createTestSchema();
-  });
-  afterAll(async () => {
-    await db?.drop();
-  });
+  const fixture = useTestSchema();
 
   it('never carry the password: onError reports of failed idle connections, and any process warning', async () => {
     const s = secret();
@@ -165,20 +158,20 @@ describeServer('reports made in the background', () => {
     const onWarning = (w: Error) => warnings.push(w);
     process.on('warning', onWarning);
     const name = randomName('creds');
-    const withReporter = await db.service(name, {
+    const withReporter = await fixture.db.service(name, {
       dsn: url.toString(),
       onError: (e, c) => reports.push(e, c),
     });
     const withoutReporter = await PostgresSessionService.create({
       dsn: url.toString(),
-      schema: db.name,
+      schema: fixture.db.name,
       extraOptions: { application_name: `${name}_w` },
     });
     try {
       await withReporter.listAppStates('a');
       await withoutReporter.listAppStates('a');
-      await db.terminate(name);
-      await db.terminate(`${name}_w`);
+      await fixture.db.terminate(name);
+      await fixture.db.terminate(`${name}_w`);
       await waitUntil('the idle connection failures are reported', async () => reports.length > 0);
       expectHidden(reports, s);
       expectHidden(warnings, s);

@@ -4,7 +4,7 @@
  * update without its event; never half a restore), no duplicates, and the same service goes on
  * working without being rebuilt.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createEventPersister } from '../../src/postgres/async/writers.js';
 import { restoreSession } from '../../src/postgres/cleanup/sweeper.js';
 import type { EventBatchItem } from '../../src/postgres/queries/append-batch.js';
@@ -16,9 +16,8 @@ import type { SessionKey } from '../../src/session/keys.js';
 import type { Session } from '../../src/session/session.js';
 import { stateOf } from '../../src/session/state.js';
 import { createPgPool, pgClient } from '../../src/sql/pg-client.js';
-import { proxyTestServer, type TestServerProxy } from './support/proxy.js';
+import { useProxiedTestSchema, useTestSchema } from './support/fixtures.js';
 import {
-  createTestSchema,
   describeServer,
   expectCode,
   randomName,
@@ -26,7 +25,6 @@ import {
   serverUrl,
   sleep,
   storedEventIds,
-  type TestSchema,
   waitUntil,
 } from './support/server.js';
 
@@ -38,18 +36,12 @@ function marked(label: string): Event {
 }
 
 describeServer('connections killed under the service', () => {
-  let db: TestSchema;
-  beforeAll(async () => {
-    db = await createTestSchema();
-  });
-  afterAll(async () => {
-    await db?.drop();
-  });
+  const fixture = useTestSchema();
 
   /** The `e:<id>` keys of the stored session state: which appends' updates reached the session row. */
   async function stateMarks(key: SessionKey): Promise<string[]> {
-    const { rows } = await db.admin.query<{ state: unknown }>(
-      `SELECT state::text AS state FROM "${db.name}".session_states
+    const { rows } = await fixture.db.admin.query<{ state: unknown }>(
+      `SELECT state::text AS state FROM "${fixture.db.name}".session_states
        WHERE app_name = $1 AND user_id = $2 AND session_id = $3 AND deleted_at IS NULL`,
       [key.appName, key.userId, key.sessionId],
     );
@@ -61,7 +53,7 @@ describeServer('connections killed under the service', () => {
 
   /** Checks one session row by row: every stored event has its state update and the reverse, once. */
   async function expectWhole(key: SessionKey, resolved: string[], failed: string[]) {
-    const stored = await storedEventIds(db.admin, db.name, key);
+    const stored = await storedEventIds(fixture.db.admin, fixture.db.name, key);
     expect(new Set(stored).size, 'no event is stored twice').toBe(stored.length);
     expect([...(await stateMarks(key))].sort(), 'events and state updates travel together').toEqual(
       [...stored].sort(),
@@ -80,33 +72,33 @@ describeServer('connections killed under the service', () => {
 
   it('rolls back an append whose connection is killed while it waits, and appends on the next call', async () => {
     const name = randomName('kill1');
-    const service = await db.service(name);
-    const holder = await db.admin.connect();
+    const service = await fixture.db.service(name);
+    const holder = await fixture.db.admin.connect();
     try {
       const session = await service.createSession({ appName: name, userId: 'u', sessionId: 's' });
       const key = { appName: name, userId: 'u', sessionId: 's' };
       await holder.query('BEGIN');
       await holder.query(
-        `SELECT 1 FROM "${db.name}".session_states WHERE app_name = $1 AND session_id = 's' FOR UPDATE`,
+        `SELECT 1 FROM "${fixture.db.name}".session_states WHERE app_name = $1 AND session_id = 's' FOR UPDATE`,
         [name],
       );
       const blocked = marked('blocked');
       const pending = rejectionOf(service.appendEvent(session, blocked));
       await waitUntil('the append waits for the row lock', async () => {
-        const { rows } = await db.admin.query(
+        const { rows } = await fixture.db.admin.query(
           `SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`,
           [name],
         );
         return rows.length === 1;
       });
-      expect(await db.terminate(name)).toBeGreaterThanOrEqual(1);
+      expect(await fixture.db.terminate(name)).toBeGreaterThanOrEqual(1);
       expectCode(await pending, 'STORAGE');
       await holder.query('COMMIT');
 
       const next = marked('next');
       await service.appendEvent(session, next);
       await expectWhole(key, [next.id], [blocked.id]);
-      expect(await storedEventIds(db.admin, db.name, key)).toEqual([next.id]);
+      expect(await storedEventIds(fixture.db.admin, fixture.db.name, key)).toEqual([next.id]);
     } finally {
       await holder.query('ROLLBACK').catch(() => undefined);
       holder.release();
@@ -116,7 +108,7 @@ describeServer('connections killed under the service', () => {
 
   it('keeps every session whole while its connections are killed again and again under load', async () => {
     const name = randomName('kill2');
-    const service = await db.service(name, { extraOptions: { max: 4 } });
+    const service = await fixture.db.service(name, { extraOptions: { max: 4 } });
     const SESSIONS = 4;
     const APPENDS = 30;
     try {
@@ -125,7 +117,7 @@ describeServer('connections killed under the service', () => {
           service.createSession({ appName: name, userId: 'u', sessionId: `s${i}` }),
         ),
       );
-      const killer = db.keepTerminating(name, [15, 35]);
+      const killer = fixture.db.keepTerminating(name, [15, 35]);
       const outcomes = await Promise.all(
         sessions.map(async (session) => {
           const resolved: string[] = [];
@@ -157,7 +149,9 @@ describeServer('connections killed under the service', () => {
       // The pool recovered by itself: the same service appends again.
       const last = marked('after');
       await service.appendEvent(sessions[0]!, last);
-      expect((await storedEventIds(db.admin, db.name, keyOf(sessions[0]!))).at(-1)).toBe(last.id);
+      expect((await storedEventIds(fixture.db.admin, fixture.db.name, keyOf(sessions[0]!))).at(-1)).toBe(
+        last.id,
+      );
     } finally {
       await service.close();
     }
@@ -166,14 +160,14 @@ describeServer('connections killed under the service', () => {
   it('writes every accepted asynchronous append once when its batch is killed mid-statement', async () => {
     const name = randomName('kill4');
     const failures: Error[] = [];
-    const service = await db.service(name, {
+    const service = await fixture.db.service(name, {
       asyncPersist: true,
       asyncPersisterNum: 1,
       onError: (error, context) => {
         if (context.operation !== 'pool') failures.push(error);
       },
     });
-    const holder = await db.admin.connect();
+    const holder = await fixture.db.admin.connect();
     try {
       const sessions = await Promise.all(
         ['a', 'b', 'c'].map((id) => service.createSession({ appName: name, userId: 'u', sessionId: id })),
@@ -181,7 +175,7 @@ describeServer('connections killed under the service', () => {
       // The batch statement updates all three session rows; one of them is locked, so it waits.
       await holder.query('BEGIN');
       await holder.query(
-        `SELECT 1 FROM "${db.name}".session_states WHERE app_name = $1 AND session_id = 'b' FOR UPDATE`,
+        `SELECT 1 FROM "${fixture.db.name}".session_states WHERE app_name = $1 AND session_id = 'b' FOR UPDATE`,
         [name],
       );
       const appended = new Map<string, string[]>(sessions.map((x) => [x.id, []]));
@@ -192,19 +186,21 @@ describeServer('connections killed under the service', () => {
         await service.appendEvent(session, event);
       }
       await waitUntil('the batch waits for the row lock', async () => {
-        const { rows } = await db.admin.query(
+        const { rows } = await fixture.db.admin.query(
           `SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`,
           [name],
         );
         return rows.length === 1;
       });
-      expect(await db.terminate(name)).toBeGreaterThanOrEqual(1);
+      expect(await fixture.db.terminate(name)).toBeGreaterThanOrEqual(1);
       await holder.query('COMMIT');
       await service.flush();
       expect(failures).toEqual([]);
       for (const session of sessions) {
         const key = keyOf(session);
-        expect(await storedEventIds(db.admin, db.name, key)).toEqual(appended.get(session.id));
+        expect(await storedEventIds(fixture.db.admin, fixture.db.name, key)).toEqual(
+          appended.get(session.id),
+        );
         await expectWhole(key, appended.get(session.id)!, []);
       }
     } finally {
@@ -217,7 +213,7 @@ describeServer('connections killed under the service', () => {
   it('writes every accepted asynchronous append once while its connections are killed again and again', async () => {
     const name = randomName('kill5');
     const failures: Error[] = [];
-    const service = await db.service(name, {
+    const service = await fixture.db.service(name, {
       asyncPersist: true,
       asyncPersisterNum: 2,
       extraOptions: { max: 3 },
@@ -231,7 +227,7 @@ describeServer('connections killed under the service', () => {
           service.createSession({ appName: name, userId: 'u', sessionId: `s${i}` }),
         ),
       );
-      const killer = db.keepTerminating(name, [10, 30]);
+      const killer = fixture.db.keepTerminating(name, [10, 30]);
       const appended = await Promise.all(
         sessions.map(async (session) => {
           const ids: string[] = [];
@@ -251,7 +247,7 @@ describeServer('connections killed under the service', () => {
       expect(kills).toBeGreaterThan(0);
       expect(failures).toEqual([]);
       for (const [i, session] of sessions.entries()) {
-        expect(await storedEventIds(db.admin, db.name, keyOf(session))).toEqual(appended[i]);
+        expect(await storedEventIds(fixture.db.admin, fixture.db.name, keyOf(session))).toEqual(appended[i]);
         await expectWhole(keyOf(session), appended[i]!, []);
       }
     } finally {
@@ -261,15 +257,15 @@ describeServer('connections killed under the service', () => {
 
   it('never restores half a session when the restore is killed mid-transaction', async () => {
     const name = randomName('kill3');
-    const service = await db.service(name);
+    const service = await fixture.db.service(name);
     const restorer = `${name}_restore`;
     const pool = createPgPool(
       { connectionString: serverUrl, application_name: restorer },
       { onError: () => {} },
     );
     const client = pgClient(pool, { owned: true });
-    const holder = await db.admin.connect();
-    const tables = tableNames(db.name, '');
+    const holder = await fixture.db.admin.connect();
+    const tables = tableNames(fixture.db.name, '');
     const key = { appName: name, userId: 'u', sessionId: 's' };
     try {
       const session = await service.createSession(key);
@@ -279,25 +275,26 @@ describeServer('connections killed under the service', () => {
 
       // The restore undeletes the session row and its events, then waits for the track event row.
       await holder.query('BEGIN');
-      await holder.query(`SELECT 1 FROM "${db.name}".session_track_events WHERE app_name = $1 FOR UPDATE`, [
-        name,
-      ]);
+      await holder.query(
+        `SELECT 1 FROM "${fixture.db.name}".session_track_events WHERE app_name = $1 FOR UPDATE`,
+        [name],
+      );
       const pending = rejectionOf(restoreSession(client, tables, key));
       await waitUntil('the restore waits for the track event row', async () => {
-        const { rows } = await db.admin.query(
+        const { rows } = await fixture.db.admin.query(
           `SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`,
           [restorer],
         );
         return rows.length === 1;
       });
-      await db.terminate(restorer);
+      await fixture.db.terminate(restorer);
       expectCode(await pending, 'STORAGE');
       await holder.query('COMMIT');
 
-      const live = await db.admin.query(
-        `SELECT 'session' FROM "${db.name}".session_states WHERE app_name = $1 AND deleted_at IS NULL
-         UNION ALL SELECT 'event' FROM "${db.name}".session_events WHERE app_name = $1 AND deleted_at IS NULL
-         UNION ALL SELECT 'track' FROM "${db.name}".session_track_events WHERE app_name = $1 AND deleted_at IS NULL`,
+      const live = await fixture.db.admin.query(
+        `SELECT 'session' FROM "${fixture.db.name}".session_states WHERE app_name = $1 AND deleted_at IS NULL
+         UNION ALL SELECT 'event' FROM "${fixture.db.name}".session_events WHERE app_name = $1 AND deleted_at IS NULL
+         UNION ALL SELECT 'track' FROM "${fixture.db.name}".session_track_events WHERE app_name = $1 AND deleted_at IS NULL`,
         [name],
       );
       expect(live.rows, 'nothing was restored').toEqual([]);
@@ -323,33 +320,24 @@ describeServer('connections killed under the service', () => {
 });
 
 describeServer('an answer lost after the server committed', () => {
-  let db: TestSchema;
-  let proxy: TestServerProxy;
-  beforeAll(async () => {
-    db = await createTestSchema();
-    proxy = await proxyTestServer();
-  });
-  afterAll(async () => {
-    await proxy?.close();
-    await db?.drop();
-  });
+  const fixture = useProxiedTestSchema();
 
   it('reports a synchronous append as failed (STORAGE) though it was stored, once, with its update', async () => {
     const name = randomName('lost1');
-    const service = await db.service(name, { dsn: proxy.dsn, extraOptions: { max: 1 } });
+    const service = await fixture.db.service(name, { dsn: fixture.proxy.dsn, extraOptions: { max: 1 } });
     try {
       const session = await service.createSession({ appName: name, userId: 'u', sessionId: 's' });
       const event = marked('lost');
-      const lost = proxy.loseNextAnswer();
+      const lost = fixture.proxy.loseNextAnswer();
       const error = await rejectionOf(service.appendEvent(session, event));
       await lost;
       expectCode(error, 'STORAGE');
       const key = keyOf(session);
       // The outcome was unknown to the caller; the database holds it exactly once, whole.
-      expect(await storedEventIds(db.admin, db.name, key)).toEqual([event.id]);
+      expect(await storedEventIds(fixture.db.admin, fixture.db.name, key)).toEqual([event.id]);
       const next = marked('next');
       await service.appendEvent(session, next);
-      expect(await storedEventIds(db.admin, db.name, key)).toEqual([event.id, next.id]);
+      expect(await storedEventIds(fixture.db.admin, fixture.db.name, key)).toEqual([event.id, next.id]);
     } finally {
       await service.close();
     }
@@ -358,8 +346,8 @@ describeServer('an answer lost after the server committed', () => {
   it('writes a service’s asynchronous appends once when a batch’s answer is lost after COMMIT', async () => {
     const name = randomName('lost3');
     const failures: Error[] = [];
-    const service = await db.service(name, {
-      dsn: proxy.dsn,
+    const service = await fixture.db.service(name, {
+      dsn: fixture.proxy.dsn,
       asyncPersist: true,
       asyncPersisterNum: 1,
       extraOptions: { max: 1 },
@@ -372,7 +360,7 @@ describeServer('an answer lost after the server committed', () => {
         ['a', 'b'].map((id) => service.createSession({ appName: name, userId: 'u', sessionId: id })),
       );
       const appended = new Map<string, string[]>(sessions.map((x) => [x.id, []]));
-      const lost = proxy.loseNextAnswer();
+      const lost = fixture.proxy.loseNextAnswer();
       for (let i = 0; i < 20; i++) {
         const session = sessions[i % 2]!;
         const event = marked(`${session.id}-${i}`);
@@ -383,7 +371,9 @@ describeServer('an answer lost after the server committed', () => {
       await service.flush();
       expect(failures).toEqual([]);
       for (const session of sessions)
-        expect(await storedEventIds(db.admin, db.name, keyOf(session))).toEqual(appended.get(session.id));
+        expect(await storedEventIds(fixture.db.admin, fixture.db.name, keyOf(session))).toEqual(
+          appended.get(session.id),
+        );
     } finally {
       await service.close();
     }
@@ -391,16 +381,16 @@ describeServer('an answer lost after the server committed', () => {
 
   it('retries an asynchronous batch whose answer was lost without storing any event twice', async () => {
     const name = randomName('lost2');
-    const setup: PostgresSessionService = await db.service(name);
+    const setup: PostgresSessionService = await fixture.db.service(name);
     const pool = createPgPool(
-      { connectionString: proxy.dsn, max: 1, options: `-c search_path=${db.name}` },
+      { connectionString: fixture.proxy.dsn, max: 1, options: `-c search_path=${fixture.db.name}` },
       { onError: () => {} },
     );
     const client = pgClient(pool, { owned: true });
     const failures: Error[] = [];
     const persister = createEventPersister({
       client,
-      tables: tableNames(db.name, ''),
+      tables: tableNames(fixture.db.name, ''),
       workers: 1,
       retryBaseMs: 5,
       onError: (error) => failures.push(error),
@@ -410,7 +400,7 @@ describeServer('an answer lost after the server committed', () => {
         ['a', 'b', 'c'].map((id) => setup.createSession({ appName: name, userId: 'u', sessionId: id })),
       );
       const appended = new Map<string, string[]>(sessions.map((s) => [s.id, []]));
-      const lost = proxy.loseNextAnswer();
+      const lost = fixture.proxy.loseNextAnswer();
       // One burst: the worker takes it as one batch, whose answer the proxy drops after COMMIT.
       for (let i = 0; i < 30; i++) {
         const session = sessions[i % 3]!;
@@ -423,7 +413,9 @@ describeServer('an answer lost after the server committed', () => {
       expect(failures).toEqual([]);
       for (const session of sessions) {
         const key = keyOf(session);
-        expect(await storedEventIds(db.admin, db.name, key)).toEqual(appended.get(session.id));
+        expect(await storedEventIds(fixture.db.admin, fixture.db.name, key)).toEqual(
+          appended.get(session.id),
+        );
       }
     } finally {
       await persister.close();

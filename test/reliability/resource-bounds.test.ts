@@ -14,6 +14,7 @@ import type { SessionKey } from '../../src/session/keys.js';
 import type { SqlClient } from '../../src/sql/client.js';
 import { pgClient } from '../../src/sql/pg-client.js';
 import { SummaryJobQueue } from '../../src/summary/job-queue.js';
+import { useTestSchema } from './support/fixtures.js';
 import {
   createTestSchema,
   describeServer,
@@ -201,22 +202,18 @@ describe('queues that cannot grow without bound', () => {
 });
 
 describeServer('close()', () => {
-  let db: TestSchema;
-  beforeAll(async () => {
-    db = await createTestSchema();
-  });
-  afterAll(async () => {
-    await db?.drop();
-  });
+  const fixture = useTestSchema();
 
   it('holds a bounded write queue in the service while the database cannot take its writes', async () => {
     const name = randomName('bounded');
-    const service = await db.service(name, { asyncPersist: true, asyncPersisterNum: 1 });
-    const holder = await db.admin.connect();
+    const service = await fixture.db.service(name, { asyncPersist: true, asyncPersisterNum: 1 });
+    const holder = await fixture.db.admin.connect();
     try {
       const session = await service.createSession({ appName: name, userId: 'u', sessionId: 's' });
       await holder.query('BEGIN');
-      await holder.query(`SELECT 1 FROM "${db.name}".session_states WHERE app_name = $1 FOR UPDATE`, [name]);
+      await holder.query(`SELECT 1 FROM "${fixture.db.name}".session_states WHERE app_name = $1 FOR UPDATE`, [
+        name,
+      ]);
       let accepted = 0;
       const total = 3_000;
       const calls = Array.from({ length: total }, (_, i) =>
@@ -236,8 +233,8 @@ describeServer('close()', () => {
       await holder.query('COMMIT');
       await Promise.all(calls);
       await service.flush();
-      const { rows } = await db.admin.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM "${db.name}".session_events WHERE app_name = $1`,
+      const { rows } = await fixture.db.admin.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM "${fixture.db.name}".session_events WHERE app_name = $1`,
         [name],
       );
       expect(rows[0]!.n).toBe(total);
@@ -250,7 +247,7 @@ describeServer('close()', () => {
 
   it('gives back every connection of the pool it made, busy ones included', async () => {
     const name = randomName('close');
-    const service = await db.service(name, { sessionTtlMs: 60_000, cleanupIntervalMs: 50 });
+    const service = await fixture.db.service(name, { sessionTtlMs: 60_000, cleanupIntervalMs: 50 });
     const sessions = await Promise.all(
       Array.from({ length: 6 }, (_, i) =>
         service.createSession({ appName: name, userId: 'u', sessionId: `s${i}` }),
@@ -259,10 +256,14 @@ describeServer('close()', () => {
     const appends = sessions.map((s) =>
       service.appendEvent(s, createEvent({ author: 'user', message: { role: 'user', content: 'x' } })),
     );
-    expect(await db.connections(name)).toBeGreaterThan(1);
+    expect(await fixture.db.connections(name)).toBeGreaterThan(1);
     await service.close();
     await Promise.all(appends);
-    await waitUntil('every connection is closed', async () => (await db.connections(name)) === 0, 3_000);
+    await waitUntil(
+      'every connection is closed',
+      async () => (await fixture.db.connections(name)) === 0,
+      3_000,
+    );
     await expect(service.getSession({ appName: name, userId: 'u', sessionId: 's0' })).rejects.toMatchObject({
       code: 'CLOSED',
     });

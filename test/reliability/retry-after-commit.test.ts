@@ -23,15 +23,8 @@ import { toSqlTimestamp } from '../../src/session/time.js';
 import type { SqlExecutor } from '../../src/sql/client.js';
 import { pgClient } from '../../src/sql/pg-client.js';
 import { type TestDatabase, testDatabases } from '../support/database.js';
-import { proxyTestServer, type TestServerProxy } from './support/proxy.js';
-import {
-  createTestSchema,
-  describeServer,
-  randomName,
-  storedEventIds,
-  type TestSchema,
-  waitUntil,
-} from './support/server.js';
+import { useProxiedTestSchema } from './support/fixtures.js';
+import { describeServer, randomName, storedEventIds, waitUntil } from './support/server.js';
 
 type Json = Record<string, unknown>;
 
@@ -83,28 +76,19 @@ const merged = (initial: Json, deltas: readonly (Json | null | undefined)[]): Js
 const inner = (row: SessionRow): Json => row.envelope.state as Json;
 
 describeServer('an asynchronous batch retried after its answer was lost, another writer in between', () => {
-  let db: TestSchema;
-  let proxy: TestServerProxy;
-  beforeAll(async () => {
-    db = await createTestSchema();
-    proxy = await proxyTestServer();
-  });
-  afterAll(async () => {
-    await proxy?.close();
-    await db?.drop();
-  });
+  const fixture = useProxiedTestSchema();
 
   it('keeps the newer write: state is the deltas merged in read order, the session row untouched by the retry', async () => {
     const name = randomName('remerge');
-    const tables = tableNames(db.name, '');
-    const sql = pgClient(db.admin, { owned: false });
+    const tables = tableNames(fixture.db.name, '');
+    const sql = pgClient(fixture.db.admin, { owned: false });
     const ttl = { sessionTtlMs: 3_600_000 };
-    // Service B writes directly; service A asynchronously, through the proxy.
-    const direct: PostgresSessionService = await db.service(`${name}_b`, ttl);
+    // Service B writes directly; service A asynchronously, through the fixture.proxy.
+    const direct: PostgresSessionService = await fixture.db.service(`${name}_b`, ttl);
     const failures: Error[] = [];
-    const viaProxy = await db.service(`${name}_a`, {
+    const viaProxy = await fixture.db.service(`${name}_a`, {
       ...ttl,
-      dsn: proxy.dsn,
+      dsn: fixture.proxy.dsn,
       asyncPersist: true,
       asyncPersisterNum: 1,
       extraOptions: { max: 1 },
@@ -128,7 +112,7 @@ describeServer('an asynchronous batch retried after its answer was lost, another
       });
       // The batch carrying e1 commits; its answer is dropped and the connection cut. The proxy then
       // holds every byte, so A's retry cannot reach the server before B has appended.
-      const lost = proxy.loseNextAnswer().then(() => proxy.freeze());
+      const lost = fixture.proxy.loseNextAnswer().then(() => fixture.proxy.freeze());
       await viaProxy.appendEvent(session, e1);
       await lost;
       expect(
@@ -138,7 +122,7 @@ describeServer('an asynchronous batch retried after its answer was lost, another
       const seenByB = await direct.getSession(key);
       await direct.appendEvent(seenByB!, e2);
       const afterB = await sessionRow(sql, tables, key);
-      proxy.thaw();
+      fixture.proxy.thaw();
       await viaProxy.flush();
       expect(failures).toEqual([]);
 
@@ -160,7 +144,7 @@ describeServer('an asynchronous batch retried after its answer was lost, another
       expect(row).toEqual(afterB);
       expect(row.updated).toBe(events.at(-1)!.created);
     } finally {
-      proxy.thaw();
+      fixture.proxy.thaw();
       await viaProxy.close();
       await direct.close();
     }
@@ -168,22 +152,13 @@ describeServer('an asynchronous batch retried after its answer was lost, another
 });
 
 describeServer('an asynchronous batch retried while its earlier attempt still waits on the server', () => {
-  let db: TestSchema;
-  let proxy: TestServerProxy;
-  beforeAll(async () => {
-    db = await createTestSchema();
-    proxy = await proxyTestServer();
-  });
-  afterAll(async () => {
-    await proxy?.close();
-    await db?.drop();
-  });
+  const fixture = useProxiedTestSchema();
 
   it('stores every event once: the retry sees the rows the earlier attempt committed while it waited', async () => {
     const name = randomName('waiting');
     const failures: Error[] = [];
-    const service = await db.service(name, {
-      dsn: proxy.dsn,
+    const service = await fixture.db.service(name, {
+      dsn: fixture.proxy.dsn,
       asyncPersist: true,
       asyncPersisterNum: 1,
       extraOptions: { max: 2 },
@@ -193,20 +168,20 @@ describeServer('an asynchronous batch retried while its earlier attempt still wa
     });
     // Backends of the service waiting for a row lock (the holder below is not one of them).
     const waiting = async () => {
-      const { rows } = await db.admin.query<{ n: number }>(
+      const { rows } = await fixture.db.admin.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`,
         [name],
       );
       return rows[0]!.n;
     };
-    const holder = await db.admin.connect();
+    const holder = await fixture.db.admin.connect();
     try {
       const key: SessionKey = { appName: name, userId: 'u', sessionId: 's' };
       const session = await service.createSession(key);
       // Another writer holds the session's row lock, so the batch waits for it on the server.
       await holder.query('BEGIN');
       await holder.query(
-        `SELECT 1 FROM "${db.name}".session_states WHERE app_name = $1 AND user_id = $2 AND session_id = $3 FOR UPDATE`,
+        `SELECT 1 FROM "${fixture.db.name}".session_states WHERE app_name = $1 AND user_id = $2 AND session_id = $3 FOR UPDATE`,
         [key.appName, key.userId, key.sessionId],
       );
       const events = ['one', 'two', 'three'].map((content) =>
@@ -216,14 +191,15 @@ describeServer('an asynchronous batch retried while its earlier attempt still wa
       await waitUntil('the batch waits for the lock', async () => (await waiting()) === 1);
       // The connection is cut on our side: the batch goes on waiting on the server, and the
       // persister retries it on a new connection, which waits behind it.
-      proxy.cutAll();
+      fixture.proxy.cutAll();
       await waitUntil('the retry waits too', async () => (await waiting()) === 2);
       await holder.query('COMMIT');
       await service.flush();
       expect(failures).toEqual([]);
-      expect(await storedEventIds(db.admin, db.name, key), 'each event once, in order').toEqual(
-        events.map((e) => e.id),
-      );
+      expect(
+        await storedEventIds(fixture.db.admin, fixture.db.name, key),
+        'each event once, in order',
+      ).toEqual(events.map((e) => e.id));
       expect((await service.getSession(key))!.events.map((e) => e.id)).toEqual(events.map((e) => e.id));
     } finally {
       await holder.query('ROLLBACK').catch(() => undefined);

@@ -13,7 +13,8 @@ import { ManualClock } from '../../src/session/clock.js';
 import { createEvent } from '../../src/session/event.js';
 import { stateOf } from '../../src/session/state.js';
 import { sqlState } from '../../src/sql/errors.js';
-import { closedPort, proxyTestServer, startSilentServer, type TestServerProxy } from './support/proxy.js';
+import { useProxiedTestSchema } from './support/fixtures.js';
+import { closedPort, startSilentServer } from './support/proxy.js';
 import {
   createTestSchema,
   describeServer,
@@ -241,21 +242,12 @@ describeServer('a row locked by another connection', () => {
 });
 
 describeServer('a server that stops answering', () => {
-  let db: TestSchema;
-  let proxy: TestServerProxy;
-  beforeAll(async () => {
-    db = await createTestSchema();
-    proxy = await proxyTestServer();
-  });
-  afterAll(async () => {
-    await proxy?.close();
-    await db?.drop();
-  });
+  const fixture = useProxiedTestSchema();
 
   function throughProxy(name: string) {
     return PostgresSessionService.create({
-      ...db.options(name, { statementTimeoutMs: 500, connectTimeoutMs: 1_000 }),
-      dsn: proxy.dsn,
+      ...fixture.db.options(name, { statementTimeoutMs: 500, connectTimeoutMs: 1_000 }),
+      dsn: fixture.proxy.dsn,
     });
   }
 
@@ -267,14 +259,14 @@ describeServer('a server that stops answering', () => {
       const key = { appName: name, userId: 'u', sessionId: 's' };
       // Three connections in the pool, so each call below waits on an open one.
       await Promise.all([1, 2, 3].map(() => service.getSession(key)));
-      proxy.freeze();
+      fixture.proxy.freeze();
       // statement 500 ms: the client stops waiting 2.5 s after sending (500 ms + 2 s margin).
       const outcomes = await Promise.all([
         timed(() => service.getSession(key)),
         timed(() => service.appendEvent(session, say('frozen'))),
         timed(() => service.createSession({ appName: name, userId: 'u', sessionId: 't' })),
       ]);
-      proxy.thaw();
+      fixture.proxy.thaw();
       for (const outcome of outcomes) {
         expectCode(outcome.error, 'STORAGE');
         expect((outcome.error as Error).message).toContain('Query read timeout');
@@ -289,7 +281,7 @@ describeServer('a server that stops answering', () => {
       const read = await service.getSession(key);
       expect(read!.events.map((e) => e.id)).toContain(again.id);
     } finally {
-      proxy.thaw();
+      fixture.proxy.thaw();
       await service.close();
     }
   });
@@ -300,16 +292,16 @@ describeServer('a server that stops answering', () => {
     try {
       await service.createSession({ appName: name, userId: 'u', sessionId: 's' });
       // Take every pooled connection away, then freeze: the next call must open a new one.
-      await db.terminate(name);
-      await waitUntil('the killed connections are gone', async () => proxy.links === 0);
-      proxy.freeze();
+      await fixture.db.terminate(name);
+      await waitUntil('the killed connections are gone', async () => fixture.proxy.links === 0);
+      fixture.proxy.freeze();
       const outcome = await timed(() => service.listAppStates(name));
-      proxy.thaw();
+      fixture.proxy.thaw();
       expectCode(outcome.error, 'STORAGE');
       expect(outcome.ms).toBeLessThan(4_500);
       expect(await service.listAppStates(name)).toEqual({});
     } finally {
-      proxy.thaw();
+      fixture.proxy.thaw();
       await service.close();
     }
   });
