@@ -1,9 +1,17 @@
 import { inspect } from 'node:util';
 import { loggerErrorReporter } from '../observability/index.js';
-import { type Clock, systemClock } from '../session/clock.js';
+import type { Clock } from '../session/clock.js';
 import { ConfigError } from '../session/errors.js';
 import type { AppendEventHook, GetSessionHook } from '../session/hooks.js';
-import { count, MAX_TIMER_MS, MAX_WORKERS, timerPeriod, ttl } from '../session/option-checks.js';
+import {
+  clockOption,
+  count,
+  MAX_TIMER_MS,
+  MAX_WORKERS,
+  sessionEventLimit,
+  timerPeriod,
+  ttl,
+} from '../session/option-checks.js';
 import {
   DEFAULT_ASYNC_SUMMARY_NUM,
   DEFAULT_CLEANUP_INTERVAL_MS,
@@ -107,13 +115,12 @@ export function resolveOptions(options: SessionServiceOptions = {}): ResolvedOpt
     DEFAULT_SUMMARY_JOB_TIMEOUT_MS,
     MAX_TIMER_MS,
   );
-  const clock = options.clock ?? systemClock;
-  if (typeof clock?.now !== 'function') throw new ConfigError('clock', 'must have a now() method');
+  const clock = clockOption(options.clock);
   if (options.onError !== undefined && typeof options.onError !== 'function') {
     throw new ConfigError('onError', 'must be a function');
   }
   return {
-    sessionEventLimit: count('sessionEventLimit', options.sessionEventLimit, DEFAULT_SESSION_EVENT_LIMIT),
+    sessionEventLimit: sessionEventLimit(options.sessionEventLimit, DEFAULT_SESSION_EVENT_LIMIT),
     sessionTtlMs,
     appStateTtlMs,
     userStateTtlMs,

@@ -4,7 +4,9 @@
  * ConfigError, naming the option and the rule.
  */
 import { inspect } from 'node:util';
+import { type Clock, systemClock } from './clock.js';
 import { ConfigError } from './errors.js';
+import { MAX_COUNT } from './options.js';
 
 /**
  * The longest TTL: Go's longest time.Duration (2^63 - 1 ns), so a trpc-agent-go service sharing
@@ -29,6 +31,24 @@ export function count(
   }
   if (value > max) throw new ConfigError(field, `must be at most ${max}, got ${value}`);
   return value === 0 ? fallback : value;
+}
+
+/**
+ * `sessionEventLimit`: absent or 0 is the default. At most MAX_COUNT, as a call's `eventNum`: the
+ * read statements bind it as a PostgreSQL integer, so a larger limit would fail every read on the
+ * database backends while the in-memory one took it.
+ */
+export function sessionEventLimit(value: unknown, fallback: number): number {
+  return count('sessionEventLimit', value, fallback, MAX_COUNT);
+}
+
+/** The service's clock: absent is the system clock; anything else must be an object with now(). */
+export function clockOption(value: unknown): Clock {
+  if (value === undefined) return systemClock;
+  if (typeof value !== 'object' || value === null || typeof (value as Clock).now !== 'function') {
+    throw new ConfigError('clock', 'must be an object with a now() method returning a Date');
+  }
+  return value as Clock;
 }
 
 /**

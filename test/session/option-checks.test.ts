@@ -11,6 +11,7 @@ import { resolveOptions } from '../../src/inmemory/options.js';
 import { PostgresSessionService } from '../../src/postgres/index.js';
 import { resolvePostgresOptions } from '../../src/postgres/options.js';
 import { MAX_TTL_MS, MAX_WORKERS } from '../../src/session/option-checks.js';
+import { MAX_COUNT } from '../../src/session/options.js';
 import type { SessionServiceOptions } from '../../src/session/service-options.js';
 
 const TTLS = ['sessionTtlMs', 'appStateTtlMs', 'userStateTtlMs', 'trackEventTtlMs'] as const;
@@ -103,6 +104,45 @@ describe('the options both services share', () => {
     expect(resolvePostgresOptions({ dataDir: 'memory://', sessionEventLimit: 0 }).sessionEventLimit).toBe(
       1000,
     );
+  });
+
+  it('bounds the event limit as a call\'s eventNum, the integer the read statements bind', () => {
+    expect(outcomes({ sessionEventLimit: MAX_COUNT })).toEqual(['ok', 'ok']);
+    for (const limit of [MAX_COUNT + 1, 1e10, Number.MAX_SAFE_INTEGER]) {
+      const [memory, postgres] = outcomes({ sessionEventLimit: limit });
+      expect(memory).toBe(
+        `CONFIG sessionEventLimit: sessionEventLimit: must be at most ${MAX_COUNT}, got ${limit}`,
+      );
+      expect(postgres).toBe(memory);
+    }
+  });
+
+  it('reads with the largest event limit on both', async () => {
+    const services = [
+      new InMemorySessionService({ sessionEventLimit: MAX_COUNT }),
+      await PostgresSessionService.create({ dataDir: 'memory://', sessionEventLimit: MAX_COUNT }),
+    ];
+    for (const service of services) {
+      try {
+        const key = { appName: 'a', userId: 'u', sessionId: 's' };
+        await service.createSession(key);
+        expect((await service.getSession(key))?.id).toBe('s');
+        expect((await service.listSessions({ appName: 'a', userId: 'u' })).map((s) => s.id)).toEqual(['s']);
+      } finally {
+        await service.close();
+      }
+    }
+  });
+
+  it('takes a clock only as an object with now(), on both', () => {
+    for (const clock of [null, {}, Date, () => new Date(), { now: 1 }, 'clock']) {
+      const [memory, postgres] = outcomes({ clock } as never);
+      expect(memory, String(clock)).toBe(
+        'CONFIG clock: clock: must be an object with a now() method returning a Date',
+      );
+      expect(postgres).toBe(memory);
+    }
+    expect(outcomes({ clock: { now: () => new Date() } })).toEqual(['ok', 'ok']);
   });
 
   it('stores and reads back with the longest TTL on both', async () => {

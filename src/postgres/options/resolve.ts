@@ -4,10 +4,17 @@
  */
 import { inspect } from 'node:util';
 import { loggerErrorReporter } from '../../observability/index.js';
-import { systemClock } from '../../session/clock.js';
 import { ConfigError } from '../../session/errors.js';
 import type { AppendEventHook, GetSessionHook } from '../../session/hooks.js';
-import { count, MAX_TIMER_MS, MAX_WORKERS, timerPeriod, ttl } from '../../session/option-checks.js';
+import {
+  clockOption,
+  count,
+  MAX_TIMER_MS,
+  MAX_WORKERS,
+  sessionEventLimit,
+  timerPeriod,
+  ttl,
+} from '../../session/option-checks.js';
 import {
   DEFAULT_ASYNC_SUMMARY_NUM,
   DEFAULT_CLEANUP_INTERVAL_MS,
@@ -43,7 +50,7 @@ const SSL_MODES: readonly SslMode[] = ['disable', 'require', 'verify-ca', 'verif
  * used; a `dsn` parses.
  *
  * `sessionEventLimit`: Go reads 0 as "no limit"; here 0 is the default (1000), so a forgotten
- * value never makes every read load a whole session. Pass a large number for no practical limit.
+ * value never makes every read load a whole session. At most 2,147,483,647, as a call's `eventNum`.
  */
 export function resolvePostgresOptions(options: PostgresSessionServiceOptions = {}): ResolvedPostgresOptions {
   const o: PostgresSessionServiceOptions = options;
@@ -107,9 +114,6 @@ export function resolvePostgresOptions(options: PostgresSessionServiceOptions = 
   if (o.summarizer !== undefined && !hasMethods(o.summarizer, ['summarize', 'shouldSummarize'])) {
     throw new ConfigError('summarizer', 'must be a SessionSummarizer (with summarize and shouldSummarize)');
   }
-  if (o.clock !== undefined && !hasMethods(o.clock, ['now'])) {
-    throw new ConfigError('clock', 'must have a now() method returning a Date');
-  }
   if (o.onError !== undefined && typeof o.onError !== 'function') {
     throw new ConfigError('onError', 'must be a function');
   }
@@ -137,7 +141,7 @@ export function resolvePostgresOptions(options: PostgresSessionServiceOptions = 
     pool: o.pool,
     client: o.client,
     dataDir: text('dataDir', o.dataDir),
-    sessionEventLimit: count('sessionEventLimit', o.sessionEventLimit, DEFAULT_SESSION_EVENT_LIMIT),
+    sessionEventLimit: sessionEventLimit(o.sessionEventLimit, DEFAULT_SESSION_EVENT_LIMIT),
     sessionTtlMs,
     appStateTtlMs,
     userStateTtlMs,
@@ -163,7 +167,7 @@ export function resolvePostgresOptions(options: PostgresSessionServiceOptions = 
     skipDbInit: flag('skipDbInit', o.skipDbInit, false),
     appendEventHooks: functions<AppendEventHook>('appendEventHooks', o.appendEventHooks),
     getSessionHooks: functions<GetSessionHook>('getSessionHooks', o.getSessionHooks),
-    clock: o.clock ?? systemClock,
+    clock: clockOption(o.clock),
     onError: o.onError ?? loggerErrorReporter(o.logger),
     tables: tableNames(schema, tablePrefix),
   };
