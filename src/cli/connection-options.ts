@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { environmentDsn } from '../postgres/connection/environment.js';
+import { shellWord } from './output/shell-word.js';
 
 /** Where the embedded database lives unless `--data-dir` says otherwise (relative to the cwd). */
 export const DEFAULT_DATA_DIR = '.agent-sessions';
@@ -76,13 +77,14 @@ export function targetOf(flags: ConnectionFlags): Target {
 /**
  * The flags to repeat in a suggested command so it works on the same tables. The DSN is left out
  * on purpose: it may hold a password, and DATABASE_URL (or the user's own --dsn) is still there.
+ * Each value is quoted for a shell (shellWord).
  */
 export function tableFlags(flags: ConnectionFlags): string {
   const parts: string[] = [];
-  if (flags.schema) parts.push(`--schema ${flags.schema}`);
-  if (flags.tablePrefix) parts.push(`--table-prefix ${flags.tablePrefix}`);
+  if (flags.schema) parts.push(`--schema ${shellWord(flags.schema)}`);
+  if (flags.tablePrefix) parts.push(`--table-prefix ${shellWord(flags.tablePrefix)}`);
   if (!dsnOf(flags) && flags.dataDir && resolve(flags.dataDir) !== resolve(DEFAULT_DATA_DIR)) {
-    parts.push(`--data-dir ${flags.dataDir}`);
+    parts.push(`--data-dir ${shellWord(flags.dataDir)}`);
   }
   return parts.length > 0 ? ` ${parts.join(' ')}` : '';
 }

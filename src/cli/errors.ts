@@ -4,6 +4,7 @@
 
 import { redactSecrets } from '../postgres/connection/connection-string.js';
 import { isAgentSessionsError } from '../session/errors.js';
+import { safeText } from './output/safe-text.js';
 
 /** A failure the command explains itself (bad flag value, unknown session, missing tables). */
 export class CliError extends Error {
@@ -55,7 +56,8 @@ function networkCode(error: unknown): string | undefined {
 
 /**
  * The one line printed for `error`. Multi-line messages (the schema verifier lists every problem)
- * are folded onto one line, because scripts and log collectors read the first line only.
+ * are folded onto one line, because scripts and log collectors read the first line only; control
+ * characters are shown escaped.
  *
  * @param secrets strings that must not appear (the password of the DSN in use).
  */
@@ -71,8 +73,12 @@ export function describeError(error: unknown, secrets: readonly (string | undefi
     .map((line) => line.trim().replace(/^- /, ''))
     .filter(Boolean)
     .join('; ');
-  return redactSecrets(
-    oneLine,
-    secrets.filter((s): s is string => typeof s === 'string'),
+  // Redacted before escaping, so a password holding a control character is still found; escaped
+  // because the message may quote stored names and values (see safeText).
+  return safeText(
+    redactSecrets(
+      oneLine,
+      secrets.filter((s): s is string => typeof s === 'string'),
+    ),
   );
 }

@@ -1,12 +1,15 @@
 /**
  * The command's small parts, in process: durations, instants, wrapping, colours, one-line errors.
  */
+import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { restoreCommand } from '../../src/cli/commands/show.js';
 import { formatDuration, parseDuration } from '../../src/cli/duration.js';
 import { CliError, describeError } from '../../src/cli/errors.js';
 import { wantsColor } from '../../src/cli/output/colors.js';
 import { formatBytes, formatCount } from '../../src/cli/output/format.js';
+import { shellWord } from '../../src/cli/output/shell-word.js';
 import { wrap } from '../../src/cli/output/transcript.js';
 import { parseInstant } from '../../src/cli/timestamps.js';
 import { parseExportLine } from '../../src/postgres/admin/index.js';
@@ -155,9 +158,53 @@ describe('error lines', () => {
     );
   });
 
+  it('show control characters escaped, after hiding a password that holds one', () => {
+    const line = describeError(
+      new CliError('unknown session \u001b]0;owned\u0007/u\u202e/s with pw\u001bx'),
+      ['pw\u001bx'],
+    );
+    expect(line).toBe('unknown session \\x1b]0;owned\\x07/u\\u202e/s with ***');
+  });
+
   it('mark errors that did not come from this package as database errors and name network codes', () => {
     const refused = Object.assign(new Error('connect failed'), { code: 'ECONNREFUSED' });
     expect(describeError(refused)).toBe('database error: connect failed (ECONNREFUSED)');
+  });
+});
+
+/** The words a POSIX shell makes of `line`, `agent-sessions` replaced by a printer of its arguments. */
+function shellArguments(line: string): string[] {
+  const printed = execFileSync('sh', ['-c', line.replace(/^agent-sessions /, "printf '%s\\0' ")], {
+    encoding: 'utf8',
+  });
+  return printed.split('\0').slice(0, -1);
+}
+
+describe('suggested commands', () => {
+  it('quote each word so that a shell reads it back as it was, whatever it holds', () => {
+    const word = fc.string({ unit: 'binary' }).filter((w) => !w.includes('\0'));
+    fc.assert(
+      fc.property(fc.array(word, { minLength: 1, maxLength: 25 }), (words) => {
+        expect(shellArguments(`agent-sessions ${words.map(shellWord).join(' ')}`)).toEqual(words);
+      }),
+      { numRuns: 20 },
+    );
+    expect(shellWord('plain-id_1.2@x')).toBe('plain-id_1.2@x');
+  });
+
+  it('give restore the key as three operands, after -- when one looks like an option', () => {
+    const key = ['-rf', "it's $(rm -rf ~); `x`", 'a b'];
+    const line = restoreCommand({ schema: 'Tenant One', tablePrefix: 'p' }, key);
+    expect(shellArguments(line)).toEqual([
+      'restore',
+      '--schema',
+      'Tenant One',
+      '--table-prefix',
+      'p',
+      '--',
+      ...key,
+    ]);
+    expect(shellArguments(restoreCommand({}, ['a', 'u', 's']))).toEqual(['restore', 'a', 'u', 's']);
   });
 });
 

@@ -175,7 +175,10 @@ export function defineCliSuite(name: string, open: () => Promise<Target>, enable
         const unknown = expectOneLineError(await run(['show', 'travel-assistant', 'ada', 'no-such-session']));
         expect(unknown).toContain('unknown session travel-assistant/ada/no-such-session');
         const deleted = expectOneLineError(await run(['show', SEED_APP, SEED_USER, 's-del']));
-        expect(deleted).toContain(`agent-sessions restore ${SEED_APP} ${SEED_USER} s-del`);
+        // The command to undo it: the table flags in use, then the key.
+        expect(deleted).toMatch(
+          new RegExp(`\`agent-sessions restore( --[a-z-]+ \\S+)* ${SEED_APP} ${SEED_USER} s-del\``),
+        );
       },
       STEP_TIMEOUT_MS,
     );

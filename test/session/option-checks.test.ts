@@ -106,7 +106,7 @@ describe('the options both services share', () => {
     );
   });
 
-  it('bounds the event limit as a call\'s eventNum, the integer the read statements bind', () => {
+  it("bounds the event limit as a call's eventNum, the integer the read statements bind", () => {
     expect(outcomes({ sessionEventLimit: MAX_COUNT })).toEqual(['ok', 'ok']);
     for (const limit of [MAX_COUNT + 1, 1e10, Number.MAX_SAFE_INTEGER]) {
       const [memory, postgres] = outcomes({ sessionEventLimit: limit });

@@ -12,6 +12,7 @@ import { note, print } from '../io.js';
 import { colorsFor } from '../output/colors.js';
 import { indentJson } from '../output/indent-json.js';
 import { safeJson, safeText } from '../output/safe-text.js';
+import { shellWord } from '../output/shell-word.js';
 import { outputWidth, renderSession, stateValueText } from '../output/transcript.js';
 import { type SessionView, viewOf } from '../records/view.js';
 import { formatExported } from '../timestamps.js';
@@ -20,13 +21,23 @@ interface ShowFlags extends ConnectionFlags {
   json?: boolean;
 }
 
+/**
+ * The restore command for a session key, pasteable: each word shell-quoted, and after `--` when
+ * one begins with `-`, which would otherwise be read as an option.
+ */
+export function restoreCommand(flags: ConnectionFlags, key: readonly string[]): string {
+  const operands = key.map(shellWord).join(' ');
+  const separator = key.some((word) => word.startsWith('-')) ? ' --' : '';
+  return `agent-sessions restore${tableFlags(flags)}${separator} ${operands}`;
+}
+
 /** Why a key has no live session: never existed, or soft-deleted (and how to undo that). */
 async function notFound(db: Database, app: string, user: string, session: string): Promise<CliError> {
   const deletedAt = await lastDeletion(db, { appName: app, userId: user, sessionId: session });
   const name = `${app}/${user}/${session}`;
   if (deletedAt) {
     return new CliError(
-      `session ${name} was soft-deleted at ${formatExported(deletedAt)}; undo that with \`agent-sessions restore ${app} ${user} ${session}${tableFlags(db.flags)}\``,
+      `session ${name} was soft-deleted at ${formatExported(deletedAt)}; undo that with \`${restoreCommand(db.flags, [app, user, session])}\``,
     );
   }
   return new CliError(`unknown session ${name} in ${db.describe}`);
