@@ -169,10 +169,19 @@ function apply(field: string, dsn: string, out: ParsedConnectionString, key: str
   }
 }
 
+/**
+ * A user (and password) with no host, `postgres://user@/db` or `postgres://user@:5433/db`: libpq
+ * takes it (the host is the default, or a `host=` parameter such as a socket directory), WHATWG's
+ * parser refuses userinfo without a host. Group 1 is everything up to the missing host.
+ */
+const USER_WITHOUT_HOST = /^([a-z]+:\/\/[^/?#]*@)(?=[:/?#]|$)/i;
+
 function parseUrl(field: string, dsn: string): ParsedConnectionString {
   let url: URL;
+  // A stand-in host for the parser, left out of the result.
+  const hostless = USER_WITHOUT_HOST.test(dsn);
   try {
-    url = new URL(dsn);
+    url = new URL(hostless ? dsn.replace(USER_WITHOUT_HOST, '$1localhost') : dsn);
   } catch {
     // libpq's list of hosts, each with its port (h1:5432,h2:5433), is no URL to WHATWG's parser.
     const authority = /^[a-z]+:\/\/([^/?#]*)/i.exec(dsn)?.[1] ?? '';
@@ -193,7 +202,7 @@ function parseUrl(field: string, dsn: string): ParsedConnectionString {
     }
   };
   // URL keeps IPv6 hosts in brackets and socket paths percent-encoded.
-  const host = decode(url.hostname).replace(/^\[(.*)\]$/, '$1');
+  const host = hostless ? '' : decode(url.hostname).replace(/^\[(.*)\]$/, '$1');
   if (host) apply(field, dsn, out, 'host', host);
   if (url.port) apply(field, dsn, out, 'port', url.port);
   if (url.username) out.user = decode(url.username);

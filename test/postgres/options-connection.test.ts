@@ -275,6 +275,25 @@ describe('connection strings', () => {
     });
   });
 
+  it('read a user with no host, as libpq does: the host from a parameter or the default', () => {
+    expect(parseConnectionString('postgres://me:p%40ss@/db?host=/var/run/postgresql')).toEqual({
+      host: '/var/run/postgresql',
+      user: 'me',
+      password: 'p@ss',
+      database: 'db',
+    });
+    expect(parseConnectionString('postgresql://me@:5433/db')).toEqual({
+      port: 5433,
+      user: 'me',
+      database: 'db',
+    });
+    expect(parseConnectionString('postgres://me@')).toEqual({ user: 'me' });
+    expect(parseConnectionString('postgres://me@h/db')).toMatchObject({ host: 'h', user: 'me' });
+    expect(redactConnectionString('postgres://me:s3cret@/db?host=/tmp')).toBe(
+      'postgres://me:***@/db?host=/tmp',
+    );
+  });
+
   it.each([
     'mysql://u:pw@h/db',
     'postgres://u:pw@h:99999/db',
