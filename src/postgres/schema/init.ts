@@ -7,6 +7,9 @@ import { ddlPlan, lockTables } from './ddl.js';
 import { quoteIdentifier, type TableNames } from './names.js';
 import { existingRelations, type SchemaReport, schemaInfo, verifySchema } from './verify.js';
 
+// Schemas PostgreSQL keeps for itself: no role may create tables there, so no grant helps.
+const SYSTEM_SCHEMA = /^(pg_|information_schema$)/;
+
 function asStorageError(error: unknown, tables: TableNames): Error {
   if (error instanceof ConfigError || error instanceof StorageError) return error;
   if (error instanceof SqlConfigError) return asConfigError(error);
@@ -21,9 +24,24 @@ function asStorageError(error: unknown, tables: TableNames): Error {
       },
     );
   }
+  if (state === '42501' && SYSTEM_SCHEMA.test(tables.schema)) {
+    return new ConfigError(
+      'schema',
+      `${message}; ${tables.schema} is a system schema, which cannot hold the session tables: choose another schema`,
+      { cause: error },
+    );
+  }
   if (state === '42501') {
     return new StorageError(
       `creating the session tables failed: ${message}; grant CREATE on the schema, or create the tables with \`agent-sessions migrate\` as an owner and start with skipDbInit`,
+      { cause: error },
+    );
+  }
+  if (isUniqueViolation(error)) {
+    // Not a race (see isRace): live rows of the table share the new unique index's key.
+    const detail = (error as { detail?: unknown }).detail;
+    return new StorageError(
+      `creating the session tables failed: ${message}${typeof detail === 'string' ? ` (${detail})` : ''}; live rows (deleted_at IS NULL) share the index's key: soft-delete or delete the duplicates, then run again`,
       { cause: error },
     );
   }
@@ -60,7 +78,26 @@ async function createWhatIsMissing(client: SqlClient, tables: TableNames): Promi
   }
 }
 
-const isRace = (error: unknown) => isUniqueViolation(error) || RACE_STATES.has(sqlState(error) ?? '');
+// The catalog's own unique indexes (pg_type_typname_nsp_index, pg_class_relname_nsp_index,
+// pg_namespace_nspname_index): a unique violation there is another session creating the same name.
+// One on our index is live rows sharing its key, which no retry cures.
+const CATALOG_INDEX = /^pg_\w+_index$/;
+
+function isRace(error: unknown): boolean {
+  if (RACE_STATES.has(sqlState(error) ?? '')) return true;
+  const constraint = (error as { constraint?: unknown } | null)?.constraint;
+  return isUniqueViolation(error) && typeof constraint === 'string' && CATALOG_INDEX.test(constraint);
+}
+
+/**
+ * Whether the DDL failed on the shape of what exists (a CREATE INDEX naming a column an existing
+ * table lacks, of another type), which the verifier explains with the fix. A refusal (no
+ * privilege), bad data (duplicate rows) or a failing server is reported as it is.
+ */
+function shapeError(error: unknown): boolean {
+  const state = sqlState(error);
+  return state?.startsWith('42') === true && state !== '42501';
+}
 
 /**
  * Runs one CREATE ... IF NOT EXISTS inside a savepoint. When a service that takes no lock created
@@ -128,9 +165,11 @@ export async function initSchema(
       if (error instanceof SqlConfigError) throw asStorageError(error, tables);
       // A CREATE INDEX fails on a table that exists with other columns; the verifier's account
       // of what is wrong (and how to fix it) is more useful than the DDL error.
-      await verifySchema(client, tables).catch((verification: unknown) => {
-        if (verification instanceof ConfigError) throw verification;
-      });
+      if (shapeError(error)) {
+        await verifySchema(client, tables, { cause: error }).catch((verification: unknown) => {
+          if (verification instanceof ConfigError) throw verification;
+        });
+      }
       throw asStorageError(error, tables);
     }
   }

@@ -84,9 +84,14 @@ const MIGRATE_HINT = 'run `agent-sessions migrate`, or start the service without
  * indexes are fine. A missing or different non-unique index only slows queries and is returned as
  * a warning; anything else throws.
  *
+ * @param options.cause the error that made the caller verify (a failed CREATE), kept as the cause.
  * @throws ConfigError (field `schema`) listing every problem, each with the statement that fixes it.
  */
-export async function verifySchema(db: SqlExecutor, tables: TableNames): Promise<SchemaReport> {
+export async function verifySchema(
+  db: SqlExecutor,
+  tables: TableNames,
+  { cause }: { cause?: unknown } = {},
+): Promise<SchemaReport> {
   const info = await schemaInfo(db, tables);
   if (info.name === null) {
     throw new ConfigError(
@@ -211,6 +216,7 @@ export async function verifySchema(db: SqlExecutor, tables: TableNames): Promise
     throw new ConfigError(
       'schema',
       `the session tables do not match trpc-agent-go's schema:\n- ${problems.join('\n- ')}`,
+      { cause },
     );
   }
   return Object.freeze({ created: Object.freeze([]), warnings: Object.freeze(warnings) });
