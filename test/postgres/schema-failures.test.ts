@@ -6,12 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminDatabase, migrate } from '../../src/postgres/admin/index.js';
-import { initSchema, type TableNames, tableNames } from '../../src/postgres/schema/index.js';
+import { initSchema, type TableNames, tableNames, verifySchema } from '../../src/postgres/schema/index.js';
 import { ConfigError, StorageError } from '../../src/session/errors.js';
 import { createPgPool, pgClient } from '../../src/sql/pg-client.js';
 import {
   describeServer,
   serverUrl,
+  startError,
   type TestDatabase,
   testDatabases,
   withServerSchema,
@@ -75,10 +76,66 @@ describe.each(testDatabases)('schema failures (%s)', (name, open) => {
       expect(error.message).not.toContain('agent-sessions migrate');
     },
   );
+
+  it('refuses an invalid unique index, with the statements that rebuild it', async () => {
+    const t = names();
+    await initSchema(db.sql, t);
+    const index = t.appStates.indexes.unique_active!;
+    await markInvalid(db, schema, index);
+    const error = await rejection(verifySchema(db.sql, t));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toContain(`index ${index} on ${schema}.${t.appStates.name} is invalid`);
+    expect(error.message).toContain(
+      `DROP INDEX "${schema}"."${index}"; CREATE UNIQUE INDEX "${index}" ON ${t.appStates.qualified} (app_name, key) WHERE deleted_at IS NULL`,
+    );
+    const start = await startError({ ...db.connect, tablePrefix: t.prefix });
+    expect(start).toBeInstanceOf(ConfigError);
+    expect((start as Error).message).toContain('is invalid');
+  });
+
+  it('warns about an invalid non-unique index', async () => {
+    const t = names();
+    await initSchema(db.sql, t);
+    const index = t.sessionEvents.indexes.lookup!;
+    await markInvalid(db, schema, index);
+    const report = await verifySchema(db.sql, t);
+    expect(report.warnings.join('\n')).toContain(
+      `index ${index} on ${schema}.${t.sessionEvents.name} is invalid`,
+    );
+  });
+
+  it('names the table that already uses an index name another configuration derives', async () => {
+    // Schema S with no prefix and prefix S in the current schema S derive the same index names.
+    const p = `c${hex()}`;
+    if (db.schema === undefined) {
+      await db.sql.query(`CREATE SCHEMA ${p}`);
+      await db.sql.query(`SET search_path = ${p}`);
+    }
+    const s = db.schema ?? p;
+    try {
+      await initSchema(db.sql, tableNames(s, ''));
+      const second = tableNames('', s);
+      const error = await rejection(initSchema(db.sql, second));
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error.message).toContain(
+        `index name idx_${s}_session_states_unique_active is already used by table ${s}.session_states`,
+      );
+      expect(error.message).toContain('choose another tablePrefix or schema');
+      expect(error.message).not.toContain('DROP INDEX');
+      expect(error.message).not.toContain('CREATE UNIQUE INDEX');
+      const viaMigrate = await rejection(migrate(adminDatabase(db.sql, { tablePrefix: s })));
+      expect(viaMigrate.message).toContain('is already used by table');
+    } finally {
+      if (db.schema === undefined) {
+        await db.sql.query('SET search_path = public');
+        await db.sql.query(`DROP SCHEMA ${p} CASCADE`);
+      }
+    }
+  });
 });
 
 /** Makes an index invalid, as a failed CREATE INDEX CONCURRENTLY leaves it. */
-async function _markInvalid(db: TestDatabase, schema: string, index: string): Promise<void> {
+async function markInvalid(db: TestDatabase, schema: string, index: string): Promise<void> {
   await db.sql.query(
     `UPDATE pg_index SET indisvalid = false WHERE indexrelid = '"${schema}"."${index}"'::regclass`,
   );
@@ -112,6 +169,36 @@ describeServer('schema failures on a PostgreSQL server', () => {
       await s.client.close().catch(() => undefined);
       const admin = createPgPool({ connectionString: serverUrl!, max: 1 });
       await admin.query(`DROP ROLE IF EXISTS ${role}`).finally(() => admin.end());
+    }
+  });
+
+  it('refuses an index left invalid by a failed CREATE UNIQUE INDEX CONCURRENTLY', async () => {
+    const s = await withServerSchema();
+    try {
+      const t = tableNames(s.schema, 'cc');
+      await initSchema(s.client, t);
+      const index = t.userStates.indexes.unique_active!;
+      await s.pool.query(`DROP INDEX "${s.schema}"."${index}"`);
+      const insert = `INSERT INTO ${t.userStates.qualified} (app_name, user_id, key) VALUES ('a', 'u', 'k')`;
+      await s.pool.query(insert);
+      await s.pool.query(insert);
+      await expect(
+        s.pool.query(
+          `CREATE UNIQUE INDEX CONCURRENTLY "${index}" ON ${t.userStates.qualified} (app_name, user_id, key) WHERE deleted_at IS NULL`,
+        ),
+      ).rejects.toThrow(/could not create unique index/);
+      await s.pool.query(
+        `DELETE FROM ${t.userStates.qualified} WHERE id = (SELECT max(id) FROM ${t.userStates.qualified})`,
+      );
+      const error = await rejection(initSchema(s.client, t));
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error.message).toContain(`index ${index} on ${s.schema}.${t.userStates.name} is invalid`);
+      const [drop, create] = error.message.split('rebuild it: ')[1]!.split('; ');
+      await s.pool.query(drop!);
+      await s.pool.query(create!);
+      await expect(initSchema(s.client, t)).resolves.toBeDefined();
+    } finally {
+      await s.drop();
     }
   });
 });

@@ -63,6 +63,37 @@ export interface SchemaReport {
   readonly warnings: readonly string[];
 }
 
+interface FoundIndex {
+  /** The relation of that name: an index of this schema's tables, or another kind of relation. */
+  readonly index_name: string;
+  /** The table it is on; null when the name belongs to a table, sequence or view. */
+  readonly table_name: string | null;
+  readonly is_unique: boolean | null;
+  /** False for an index a failed (or still running) CREATE INDEX CONCURRENTLY left. */
+  readonly is_valid: boolean | null;
+  readonly def: string | null;
+}
+
+/**
+ * The relations of `schema` that bear our index names. Looked up by name, not by table: another
+ * schema/prefix configuration can derive the same index name for its own table (schema `s` without
+ * a prefix and prefix `s` in schema `s` both name `idx_s_session_states_unique_active`), and
+ * CREATE INDEX IF NOT EXISTS then silently skips ours.
+ */
+async function indexesNamed(db: SqlExecutor, schema: string, tables: TableNames): Promise<FoundIndex[]> {
+  const names = tables.all.flatMap((t) => Object.values(t.indexes));
+  const { rows } = await db.query<FoundIndex>(
+    `SELECT i.relname AS index_name, t.relname AS table_name, ix.indisunique AS is_unique,
+       ix.indisvalid AND ix.indisready AND ix.indislive AS is_valid,
+       CASE WHEN ix.indexrelid IS NOT NULL THEN pg_get_indexdef(i.oid) END AS def
+     FROM pg_class i JOIN pg_namespace n ON n.oid = i.relnamespace
+     LEFT JOIN pg_index ix ON ix.indexrelid = i.oid LEFT JOIN pg_class t ON t.oid = ix.indrelid
+     WHERE n.nspname = $1 AND i.relname = ANY (string_to_array($2::text, ','))`,
+    [schema, names.join(',')],
+  );
+  return rows;
+}
+
 const normalizeDef = (def: string) => def.toLowerCase().replace(/"/g, '').replace(/\s+/g, ' ').trim();
 
 /** Splits pg_get_indexdef's `... USING btree (a, b) WHERE (p)` into columns and predicate. */
@@ -122,14 +153,7 @@ export async function verifySchema(
      WHERE table_schema = $1 AND table_name = ANY (string_to_array($2::text, ','))`,
     [schema, names.join(',')],
   );
-  const indexes = await db.query<{ table_name: string; index_name: string; is_unique: boolean; def: string }>(
-    `SELECT t.relname AS table_name, i.relname AS index_name, ix.indisunique AS is_unique,
-       pg_get_indexdef(i.oid) AS def
-     FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace
-     JOIN pg_index ix ON ix.indrelid = t.oid JOIN pg_class i ON i.oid = ix.indexrelid
-     WHERE n.nspname = $1 AND t.relname = ANY (string_to_array($2::text, ','))`,
-    [schema, names.join(',')],
-  );
+  const indexes = await indexesNamed(db, schema, tables);
 
   const problems: string[] = [];
   const warnings: string[] = [];
@@ -176,21 +200,30 @@ export async function verifySchema(
     }
   }
 
-  const byName = new Map(indexes.rows.map((r) => [r.index_name, r]));
+  const byName = new Map(indexes.map((r) => [r.index_name, r]));
   for (const i of EXPECTED.indexes) {
     const t = tables[i.table];
     if (!existing.has(t.name)) continue;
     const name = t.indexes[i.suffix]!;
     const got = byName.get(name);
+    if (got && got.table_name !== t.name) {
+      // Not ours to drop: it serves the other configuration's table.
+      const owner = got.table_name === null ? 'a relation' : `table ${schema}.${got.table_name}`;
+      problems.push(
+        `index name ${name} is already used by ${owner} (another schema/table-prefix configuration); choose another tablePrefix or schema`,
+      );
+      continue;
+    }
     const expectedText = `(${i.columns.join(', ')})${i.where ? ` WHERE ${i.where}` : ''}`;
     const create = indexDdl(tables, i).replace(' IF NOT EXISTS', '');
+    const drop = `DROP INDEX ${quoteIdentifier(schema)}.${quoteIdentifier(name)}`;
     let problem: string | undefined;
+    let fix = `replace it: ${drop}; ${create}`;
     if (!got) {
       problem = `index ${name} on ${display(t)} ${expectedText} does not exist`;
-    } else if (got.table_name !== t.name) {
-      problem = `index ${name} is on table ${schema}.${got.table_name}, expected ${display(t)}`;
+      fix = `${MIGRATE_HINT}, or run: ${create}`;
     } else {
-      const parsed = parseIndexDef(got.def);
+      const parsed = parseIndexDef(got.def ?? '');
       const wrongShape =
         !parsed ||
         parsed.columns.join(', ') !== i.columns.join(', ') ||
@@ -198,15 +231,20 @@ export async function verifySchema(
       if (i.unique && !got.is_unique) problem = `index ${name} on ${display(t)} is not unique`;
       else if (wrongShape)
         problem = `index ${name} on ${display(t)} is "${got.def}", expected ${expectedText}`;
+      else if (!got.is_valid) {
+        // PostgreSQL keeps an invalid index up to date but neither reads it nor lets ON CONFLICT
+        // use it, so every upsert would fail.
+        problem = `index ${name} on ${display(t)} is invalid (a CREATE INDEX CONCURRENTLY failed or is still running)`;
+        fix = `rebuild it: ${drop}; ${create}`;
+      }
     }
     if (!problem) continue;
     if (i.unique) {
       // Upserts name these indexes' columns in ON CONFLICT and creates rely on them to reject a
       // second live row, so without them the service would corrupt data; refuse to start.
-      const fix = got
-        ? `replace it: DROP INDEX ${quoteIdentifier(schema)}.${quoteIdentifier(name)}; ${create}`
-        : `${MIGRATE_HINT}, or run: ${create}`;
       problems.push(`${problem}; ${fix}`);
+    } else if (got && !got.is_valid) {
+      warnings.push(`${problem}; queries will be slower (${fix})`);
     } else {
       warnings.push(`${problem}; queries will be slower (${got ? 'recreate' : 'create'} it: ${create})`);
     }
