@@ -201,4 +201,25 @@ describeServer('schema failures on a PostgreSQL server', () => {
       await s.drop();
     }
   });
+
+  it('lets 10 concurrent migrations create one new schema, three times over', async () => {
+    // The collision on pg_namespace is a matter of timing: three rounds make it near certain.
+    for (let round = 0; round < 3; round++) {
+      const schema = `m_${hex()}`;
+      const pools = Array.from({ length: 10 }, () => createPgPool({ connectionString: serverUrl!, max: 1 }));
+      try {
+        // Connected first, so the ten CREATE SCHEMA statements reach the server together.
+        await Promise.all(pools.map((pool) => pool.query('SELECT 1')));
+        const results = await Promise.allSettled(
+          pools.map((pool) => migrate(adminDatabase(pgClient(pool, { owned: false }), { schema }))),
+        );
+        const failures = results.filter((r) => r.status === 'rejected');
+        expect(failures.map((f) => String((f as PromiseRejectedResult).reason))).toEqual([]);
+      } finally {
+        await Promise.all(pools.map((p) => p.end()));
+        const admin = createPgPool({ connectionString: serverUrl!, max: 1 });
+        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).finally(() => admin.end());
+      }
+    }
+  });
 });

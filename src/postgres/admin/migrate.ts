@@ -3,7 +3,14 @@
  * then every missing table and index, then a check that all six are as trpc-agent-go defines
  * them). Safe to run any number of times, also next to running services.
  */
-import { initSchema, quoteIdentifier, type SchemaReport, schemaDdl, tableNames } from '../schema/index.js';
+import {
+  createSchemaIfMissing,
+  initSchema,
+  quoteIdentifier,
+  type SchemaReport,
+  schemaDdl,
+  tableNames,
+} from '../schema/index.js';
 import type { AdminDatabase, AdminTableOptions } from './database.js';
 
 /** The statements {@link migrate} runs, in order: the schema (when one is named), tables, indexes. */
@@ -34,7 +41,7 @@ export async function migrate(db: AdminDatabase): Promise<MigrationReport> {
       'SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS present',
       [schema],
     );
-    if (!rows[0]?.present) await db.client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
+    if (!rows[0]?.present) await createSchemaIfMissing(db.client, db.tables);
   }
   const report = await initSchema(db.client, db.tables);
   const { rows } = await db.client.query<{ schema: string | null }>('SELECT current_schema() AS schema');

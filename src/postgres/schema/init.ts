@@ -50,8 +50,8 @@ function asStorageError(error: unknown, tables: TableNames): Error {
 
 // Codes a CREATE ... IF NOT EXISTS can still raise when another session (e.g. a Go service, which
 // takes no lock) creates the same object at the same moment: unique_violation on the catalog,
-// duplicate_table, duplicate_object.
-const RACE_STATES = new Set(['42P07', '42710']);
+// duplicate_table, duplicate_object, duplicate_schema.
+const RACE_STATES = new Set(['42P07', '42710', '42P06']);
 
 // How often a statement (or the whole creation) is tried again after colliding with a service
 // that creates the same objects without our lock (trpc-agent-go).
@@ -137,6 +137,33 @@ async function createMissing(client: SqlClient, tables: TableNames): Promise<str
     }
     return created;
   });
+}
+
+/**
+ * Creates the named schema (`tables.schema`, which must not be empty) unless it exists. Runs under
+ * the tables' creation lock, so migrations of one new schema run at once do not collide, and is
+ * tried again after a collision with a session that takes no lock (pg_namespace_nspname_index).
+ *
+ * @throws StorageError when the database refuses (no CREATE privilege on the database).
+ */
+export async function createSchemaIfMissing(client: SqlClient, tables: TableNames): Promise<void> {
+  const sql = `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(tables.schema)}`;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.transaction(async (tx) => {
+        await lockTables(tx, tables, 'init');
+        if (!(await schemaInfo(tx, tables)).exists) await tx.query(sql);
+      });
+      return;
+    } catch (error) {
+      if (isRace(error) && attempt < CREATE_ATTEMPTS) continue;
+      if (sqlState(error) !== '42501') throw asStorageError(error, tables);
+      throw new StorageError(
+        `creating schema ${tables.schema} failed: ${error instanceof Error ? error.message : String(error)}; grant CREATE on the database, or create the schema as an owner (${sql})`,
+        { cause: error },
+      );
+    }
+  }
 }
 
 /**
