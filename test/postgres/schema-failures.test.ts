@@ -5,12 +5,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminDatabase, migrate } from '../../src/postgres/admin/index.js';
+import { adminDatabase, findMissingTables, migrate } from '../../src/postgres/admin/index.js';
 import { initSchema, type TableNames, tableNames, verifySchema } from '../../src/postgres/schema/index.js';
 import { ConfigError, StorageError } from '../../src/session/errors.js';
+import type { SqlClient } from '../../src/sql/client.js';
 import { createPgPool, pgClient } from '../../src/sql/pg-client.js';
 import {
   describeServer,
+  newPglite,
   serverUrl,
   startError,
   type TestDatabase,
@@ -140,6 +142,27 @@ async function markInvalid(db: TestDatabase, schema: string, index: string): Pro
     `UPDATE pg_index SET indisvalid = false WHERE indexrelid = '"${schema}"."${index}"'::regclass`,
   );
 }
+
+describe('no schema of the search_path exists (PGlite)', () => {
+  let client: SqlClient;
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    ({ client, close } = await newPglite());
+    await client.query('SET search_path = no_such_schema');
+  });
+  afterAll(() => close());
+
+  it('says so when looking for the tables, and to pass --schema', async () => {
+    const error = await rejection(findMissingTables(adminDatabase(client, { tablePrefix: 'spy' })));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toContain('no schema of the search_path exists');
+    expect(error.message).toContain('--schema');
+    const viaMigrate = await rejection(migrate(adminDatabase(client, { tablePrefix: 'spy' })));
+    expect(viaMigrate).toBeInstanceOf(ConfigError);
+    expect(viaMigrate.message).toContain('no schema of the search_path exists');
+    expect(viaMigrate.message).toContain('--schema');
+  });
+});
 
 describeServer('schema failures on a PostgreSQL server', () => {
   it('reports a role without CREATE on the schema as a permission error with its hint', async () => {

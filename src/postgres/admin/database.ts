@@ -3,6 +3,7 @@
  * functions take it as their first argument, run their own statements through `client`, and
  * leave opening and closing the connection to the caller.
  */
+import { ConfigError } from '../../session/errors.js';
 import type { SqlClient } from '../../sql/client.js';
 import { type TableNames, tableNames } from '../schema/index.js';
 
@@ -45,9 +46,14 @@ export interface MissingTables {
   missing: string[];
 }
 
+const NO_SCHEMA =
+  'no schema of the search_path exists, so no schema is selected; pass --schema (the schema option) to name one';
+
 /**
  * Looks for the session tables without touching them, so a caller can say "run migrate" instead
  * of failing on its first query with a raw SQL error.
+ *
+ * @throws ConfigError (field `schema`) when no schema is named and none of the search_path exists.
  */
 export async function findMissingTables(db: AdminDatabase): Promise<MissingTables> {
   const names = db.tables.all.map((t) => t.name);
@@ -57,7 +63,9 @@ export async function findMissingTables(db: AdminDatabase): Promise<MissingTable
      LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = ANY (string_to_array($2::text, ','))`,
     [db.tables.schema, names.join(',')],
   );
-  const schema = rows[0]?.schema ?? (db.tables.schema || 'public');
+  const schema = rows[0]?.schema;
+  // Naming a default schema here would send the caller to migrate, which cannot pick one either.
+  if (!schema) throw new ConfigError('schema', NO_SCHEMA);
   const present = new Set(rows.map((r) => r.relname).filter((n): n is string => n !== null));
   return { schema, missing: names.filter((n) => !present.has(n)) };
 }

@@ -127,7 +127,7 @@ export async function verifySchema(
   if (info.name === null) {
     throw new ConfigError(
       'schema',
-      'no schema is selected (the search_path names no existing schema); set the schema option',
+      'no schema is selected (no schema of the search_path exists); set the schema option (--schema on the command line)',
     );
   }
   if (!info.exists) {
