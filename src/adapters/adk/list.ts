@@ -4,7 +4,7 @@ import { InvalidArgumentError } from '../../index.js';
 /**
  * ADK's paging of listSessions over the user's sessions (given newest first, as the store lists
  * them), with the same arithmetic as ADK's own services: `order` sorts by last update time (ties
- * by id), no `order` keeps the store's newest-first order; `page` (1-based, needs `limit`) wins
+ * by id, as ADK compares them), no `order` keeps the store's newest-first order; `page` (1-based, needs `limit`) wins
  * over `offset`; without `limit`, one page holds everything after `offset`.
  */
 export function pageSessions(sessions: AdkSession[], request: ListSessionsRequest): ListSessionsResponse {
@@ -37,12 +37,17 @@ export function pageSessions(sessions: AdkSession[], request: ListSessionsReques
   };
 }
 
+/**
+ * ADK's comparator (its in-memory and Vertex AI services): by update time, ties by
+ * `id.localeCompare`, ascending in both orders, so sessions updated in the same millisecond are
+ * listed as ADK lists them ('a' before 'B' before 'b', not by UTF-16 code unit).
+ */
 function sortSessions(sessions: AdkSession[], order: 'asc' | 'desc' | undefined): AdkSession[] {
   if (order === undefined) return sessions;
   const sign = order === 'asc' ? 1 : -1;
   return sessions
     .slice()
-    .sort((a, b) => sign * (a.lastUpdateTime - b.lastUpdateTime) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    .sort((a, b) => sign * (a.lastUpdateTime - b.lastUpdateTime) || a.id.localeCompare(b.id));
 }
 
 function checkCount(field: string, value: unknown, min: number): void {

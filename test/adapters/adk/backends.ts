@@ -2,7 +2,7 @@
  * The stores the ADK adapter tests run on: in-memory, PGlite and server PostgreSQL (when
  * AGENT_SESSIONS_TEST_DATABASE_URL is set), each with sync and async persistence.
  */
-import { InMemorySessionService, type SessionService } from '../../../src/index.js';
+import { type Clock, InMemorySessionService, type SessionService } from '../../../src/index.js';
 import { PostgresSessionService } from '../../../src/postgres/index.js';
 import type { SessionSummarizer } from '../../../src/summary/index.js';
 import {
@@ -15,6 +15,8 @@ import {
 /** Store options the adapter tests set, on every backend. */
 export interface StoreOptions {
   summarizer?: SessionSummarizer;
+  /** A fixed clock gives sessions the same update time, for the order of ties. */
+  clock?: Clock;
 }
 
 export interface AdapterBackend {

@@ -2,9 +2,13 @@
  * The adapter's BaseSessionService contract, on every backend: the edge cases where ADK's own two
  * services disagree (as chosen in docs/adapters/adk.md), windows, paging, identity and refusals.
  */
-import { type Event as AdkEvent, createEvent } from '@google/adk';
+import {
+  type Event as AdkEvent,
+  InMemorySessionService as AdkInMemorySessionService,
+  createEvent,
+} from '@google/adk';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AdkSessionService } from '../../../src/adapters/adk/index.js';
 import type { SessionService } from '../../../src/index.js';
 import { adapterBackends } from './backends.js';
@@ -211,6 +215,29 @@ describe.each(adapterBackends)('AdkSessionService on %s', (name, makeBackend) =>
       code: 'INVALID_ARGUMENT',
       field: 'userId',
     });
+  });
+
+  it('orders sessions updated in the same millisecond by id as ADK does (localeCompare)', async () => {
+    const now = new Date('2026-01-01T00:00:00Z');
+    const tiedStore = await backend.open({ clock: { now: () => now } });
+    const tied = new AdkSessionService(tiedStore);
+    const reference = new AdkInMemorySessionService();
+    const ids = ['b', 'B', 'a', 'A', 'é', 'z', 'a10', 'a9'];
+    newApp();
+    // ADK's in-memory service stamps a created session with Date.now().
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(now.getTime());
+    try {
+      for (const service of [tied, reference])
+        for (const sessionId of ids) await service.createSession({ appName: app, userId: 'u', sessionId });
+    } finally {
+      clock.mockRestore();
+    }
+    for (const order of ['asc', 'desc'] as const) {
+      const ours = await tied.listSessions({ appName: app, userId: 'u', order });
+      const adk = await reference.listSessions({ appName: app, userId: 'u', order });
+      expect(ours.sessions.map((s) => s.id)).toEqual(adk.sessions.map((s) => s.id));
+    }
+    await tiedStore.close();
   });
 
   it('keeps ids with %, _, quotes and shared prefixes apart', async () => {
