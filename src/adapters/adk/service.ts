@@ -25,7 +25,7 @@ import { pageSessions } from './list.js';
 import { readGetSessionConfig } from './read-options.js';
 import { hasKeys, readAdkState, splitAdkState } from './state.js';
 import { type AdkSummaryContext, summaryContextOf } from './summary.js';
-import { eventsForModel } from './window.js';
+import { dedupeById, dropCutOffResponses, startsWithResponses } from './window.js';
 
 /** Options of {@link AdkSessionService}. */
 export interface AdkSessionServiceOptions {
@@ -53,6 +53,12 @@ export interface AdkSessionServiceOptions {
 }
 
 const DEFAULT_HISTORY_LIMIT = 1000;
+
+/** A read of a session, and whether its events are the whole session (undefined: not known). */
+interface Loaded {
+  session: CoreSession;
+  whole?: boolean;
+}
 
 /**
  * ADK's `BaseSessionService` on an agent-sessions store (in-memory, PGlite or PostgreSQL, sync or
@@ -120,14 +126,37 @@ export class AdkSessionService extends BaseSessionService {
     const key = sessionKey(request);
     const read = readGetSessionConfig(request.config);
     if (this.#readYourWrites) await this.#store.flush();
-    const session = request.config
-      ? await this.#store.getSession(key, read.options)
+    const loaded = request.config
+      ? await this.#store
+          .getSession(key, read.options)
+          .then((session): Loaded | null => session && { session })
       : await this.#readAll(key);
-    if (!session) return undefined;
+    if (!loaded) return undefined;
+    const { session } = loaded;
     if (this.#useSummaries && !request.config) {
       return { ...toAdkSession(session, []), events: summaryContextOf(session).events };
     }
-    return toAdkSession(session, read.withEvents ? session.events : []);
+    const events = dedupeById(read.withEvents ? session.events.map(fromStoredEvent) : []);
+    return toAdkSession(session, await this.#forModel(key, events, loaded.whole));
+  }
+
+  /**
+   * Drops the function responses at the head of the events when the read cut the history before
+   * them (their calls may be in what was cut); a read that returned the whole session keeps every
+   * event, as ADK's services do. A window read does not say whether it holds the whole session, so
+   * only a window starting with such responses (rare) costs a second read, of one page of at most
+   * the window's size + 1, to count the session's events.
+   */
+  async #forModel(key: SessionKey, events: AdkEvent[], whole: boolean | undefined): Promise<AdkEvent[]> {
+    if (!startsWithResponses(events)) return events;
+    if (whole ?? (await this.#holdsAtMost(key, events.length))) return events;
+    return dropCutOffResponses(events);
+  }
+
+  /** Whether the session holds at most `count` stored events (the events of a window read). */
+  async #holdsAtMost(key: SessionKey, count: number): Promise<boolean> {
+    const page = await this.#store.getSession(key, { eventPage: { offset: 0, limit: count + 1 } });
+    return page !== null && page.events.length <= count;
   }
 
   /**
@@ -139,15 +168,17 @@ export class AdkSessionService extends BaseSessionService {
    * a chat that outgrew the limit costs one read per turn, not two. Only when neither holds a user
    * message does the store's window read reach further back.
    */
-  async #readAll(key: SessionKey): Promise<CoreSession | null> {
+  async #readAll(key: SessionKey): Promise<Loaded | null> {
     const limit = this.#historyLimit;
     const page = await this.#store.getSession(key, { eventPage: { offset: 0, limit: limit + 1 } });
-    if (!page || page.events.length <= limit) return page;
+    if (!page) return null;
+    if (page.events.length <= limit) return { session: page, whole: true };
     const newest = page.events.slice(1);
     const firstUser = newest.findIndex(isUserMessage);
-    if (firstUser >= 0) return { ...page, events: newest.slice(firstUser) };
-    if (isUserMessage(page.events[0]!)) return { ...page, events: page.events };
-    return this.#store.getSession(key, { eventNum: limit });
+    if (firstUser >= 0) return { session: { ...page, events: newest.slice(firstUser) }, whole: false };
+    if (isUserMessage(page.events[0]!)) return { session: page, whole: false };
+    const window = await this.#store.getSession(key, { eventNum: limit });
+    return window && { session: window, whole: false };
   }
 
   /**
@@ -271,13 +302,14 @@ function sessionKey(request: { appName: string; userId: string; sessionId: strin
   return { appName: request.appName, userId: request.userId, sessionId: request.sessionId };
 }
 
-function toAdkSession(session: CoreSession, events: CoreSession['events']): AdkSession {
+/** The ADK session of a store session, with `events` (ADK events, ready for the model). */
+function toAdkSession(session: CoreSession, events: AdkEvent[]): AdkSession {
   return {
     id: session.id,
     appName: session.appName,
     userId: session.userId,
     state: readAdkState(session.state),
-    events: eventsForModel(events.map(fromStoredEvent)),
+    events,
     lastUpdateTime: session.updatedAt.getTime(),
   };
 }

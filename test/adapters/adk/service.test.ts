@@ -190,6 +190,26 @@ describe.each(adapterBackends)('AdkSessionService on %s', (name, makeBackend) =>
     expect(full).toHaveLength(4);
   });
 
+  it('keeps a function response at the start of a whole session, as ADK does', async () => {
+    const reference = new AdkInMemorySessionService();
+    const userResult = (id: string) => ({ ...toolResult(id), author: 'user' });
+    for (const events of [
+      [userResult('c1'), modelText('done')],
+      [userText('q'), userResult('c1'), modelText('done')],
+    ]) {
+      const session = await sessionWith(events);
+      const adk = await reference.createSession({ appName: app, userId: 'u' });
+      for (const event of events) await reference.appendEvent({ session: adk, event });
+      const expected = (await reference.getSession({ appName: app, userId: 'u', sessionId: adk.id }))!.events;
+      expect((await load(session))!.events).toEqual(expected);
+      // A window holding the whole session cut nothing either (one starting at a user message:
+      // the store's windows do not return events before the first one).
+      if (events[0]!.content?.parts?.[0]?.text) {
+        expect((await load(session, { numRecentEvents: events.length }))!.events).toEqual(expected);
+      }
+    }
+  });
+
   it('pages listSessions as ADK does, one user at a time', async () => {
     newApp();
     for (let i = 0; i < 5; i++)
