@@ -32,3 +32,18 @@ export function foldMessages<M extends UIMessageLike>(events: readonly Event[]):
   for (const slot of slots) if (slot.message !== undefined) messages.push(slot.message);
   return messages;
 }
+
+/**
+ * The last `limit` messages of a folded chat, in its order, starting at the first user message
+ * among them (an answer whose question was cut off is no start for a model); when they hold none,
+ * the chat's last user message before them is put in front, and a chat without any user message
+ * keeps its last `limit`. Cut from the whole fold, not folded from the newest versions: a message
+ * updated later keeps the position of its first version, which may lie before any bounded page.
+ */
+export function lastMessages<M extends UIMessageLike>(messages: readonly M[], limit: number): M[] {
+  const start = Math.max(0, messages.length - limit);
+  for (let i = start; i < messages.length; i++) if (messages[i]!.role === 'user') return messages.slice(i);
+  for (let i = start - 1; i >= 0; i--)
+    if (messages[i]!.role === 'user') return [messages[i]!, ...messages.slice(start)];
+  return messages.slice(start);
+}

@@ -3,7 +3,7 @@ import { InvalidArgumentError, type SessionService } from '../../index.js';
 import { ChatHistory, type SaveResult } from './chat-history.js';
 import { type ChatKey, sessionKeyOf } from './chat-key.js';
 import { WHOLE_CHAT } from './chat-session.js';
-import { foldMessages } from './history.js';
+import { foldMessages, lastMessages } from './history.js';
 import type { Authors, UIMessageLike } from './stored-message.js';
 
 export interface UIMessageStoreOptions {
@@ -17,8 +17,10 @@ export interface UIMessageStoreOptions {
 
 export interface OpenChatOptions {
   /**
-   * Read only the newest `limit` stored message versions, then start at the first user message
-   * among them (the core's window; see docs/adapters/ai-sdk.md). Default: the whole chat.
+   * Return only the chat's last `limit` messages (in the order the whole chat has them), from the
+   * first user message among them (see docs/adapters/ai-sdk.md). The whole chat is still read: a
+   * message's position is that of its first stored version, which can lie anywhere before the
+   * newest versions. Default: every message.
    */
   limit?: number;
 }
@@ -65,11 +67,9 @@ export class UIMessageStore<M extends UIMessageLike = UIMessage> {
     const limit = options.limit;
     if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1))
       throw new InvalidArgumentError('options.limit', 'must be an integer >= 1');
-    const session = await this.#service.getSession(
-      key,
-      limit === undefined ? WHOLE_CHAT : { eventNum: limit },
-    );
-    const messages = session ? foldMessages<M>(session.events) : [];
+    const session = await this.#service.getSession(key, WHOLE_CHAT);
+    const chatMessages = session ? foldMessages<M>(session.events) : [];
+    const messages = limit === undefined ? chatMessages : lastMessages(chatMessages, limit);
     return new ChatHistory<M>(this.#service, key, this.#authors, session ?? undefined, messages);
   }
 
@@ -95,6 +95,9 @@ export class UIMessageStore<M extends UIMessageLike = UIMessage> {
 
   /** Removes messages from a chat by id; see {@link ChatHistory.remove}. */
   async remove(chat: ChatKey, messageIds: readonly string[]): Promise<void> {
-    return (await this.open(chat, { limit: 1 })).remove(messageIds);
+    // A removal needs the chat's session, not its messages: the smallest read there is.
+    const key = sessionKeyOf(this.#appName, chat);
+    const session = await this.#service.getSession(key, { eventPage: { offset: 0, limit: 1 } });
+    return new ChatHistory<M>(this.#service, key, this.#authors, session ?? undefined, []).remove(messageIds);
   }
 }

@@ -4,7 +4,7 @@
  * round-trip; ids with LIKE wildcards, quotes or a shared prefix stay apart; bad lists are refused;
  * removal; limited loads start at a user message; the summary helper.
  */
-import type { UIMessage } from 'ai';
+import { type UIMessage, validateUIMessages } from 'ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUMMARY_MESSAGE_ID, UIMessageStore } from '../../../src/adapters/ai-sdk/index.js';
 import { isAgentSessionsError, type SessionSummarizer } from '../../../src/index.js';
@@ -195,6 +195,31 @@ describe.each(backends)('AI SDK chat edge cases on %s', (_name, open) => {
     expect((await store.load(chat, { limit: 3 })).map((m) => m.id)).toEqual(['w3', 'w4', 'w5']);
     // The newest 2 (w4, w5) start with an assistant message: the window reaches back to w3.
     expect((await store.load(chat, { limit: 2 })).map((m) => m.id)).toEqual(['w3', 'w4', 'w5']);
+  });
+
+  it('keeps an updated older message at its place in a limited load: the last messages of the whole chat', async () => {
+    const chat = { userId: 'u', chatId: 'edited-window' };
+    const messages = [
+      say('e1', 'user', 'q1'),
+      say('e2', 'assistant', 'a1'),
+      say('e3', 'user', 'q2'),
+      say('e4', 'assistant', 'a2'),
+    ];
+    await store.save(chat, messages);
+    await store.save(chat, [messages[0]!, say('e2', 'assistant', 'a1 edited'), messages[2]!, messages[3]!]);
+    await backend.settle();
+    const whole = await store.load(chat);
+    expect(whole.map((m) => m.id)).toEqual(['e1', 'e2', 'e3', 'e4']);
+    for (const limit of [1, 2, 3, 4, 5]) {
+      const window = await store.load(chat, { limit });
+      // The window is a tail of the whole chat, from its first user message.
+      expect(window).toEqual(whole.slice(whole.length - window.length));
+      expect(window[0]!.role).toBe('user');
+      expect(window.length).toBeGreaterThanOrEqual(Math.min(limit, whole.length) - 1);
+      await validateUIMessages({ messages: window });
+    }
+    expect((await store.load(chat, { limit: 3 })).map((m) => m.id)).toEqual(['e3', 'e4']);
+    expect((await store.load(chat, { limit: 4 })).map((m) => m.id)).toEqual(['e1', 'e2', 'e3', 'e4']);
   });
 
   it('gives the model the latest summary and the messages after its boundary', async () => {
