@@ -11,11 +11,11 @@
 import { AgentSessionsError, ClosedError, StorageError } from '../../session/errors.js';
 import type { SessionKey } from '../../session/keys.js';
 import type { PersisterObserver } from '../../session/observers.js';
-import { isTransientError, SqlConfigError } from '../../sql/errors.js';
+import { isTransientError, SqlConfigError, sqlState } from '../../sql/errors.js';
 import { asConfigError, redactSecrets } from '../connection/connection-string.js';
 import { redactCause } from '../connection/secrets.js';
 import { AsyncWriteError, EnqueueAbortedError } from './errors.js';
-import { type BatchWriter, type Outage, type RetryPolicy, writeReliably } from './retry.js';
+import { type BatchWriter, type GaveUp, type Outage, type RetryPolicy, writeReliably } from './retry.js';
 
 export { AsyncWriteError, EnqueueAbortedError } from './errors.js';
 export type { BatchAttempt, BatchWriter } from './retry.js';
@@ -104,6 +104,24 @@ interface Worker<Item> {
   outage: Outage;
 }
 
+/**
+ * Failures that belong to the rows of some sessions, not to the database: lock_not_available
+ * (lock_timeout), deadlock_detected and serialization_failure. The sessions that do not hold
+ * these rows are written at once; only the held one waits (see writeReliably).
+ */
+const CONTENTION_STATES = new Set(['55P03', '40P01', '40001']);
+
+function isContention(error: unknown): boolean {
+  const state = sqlState(error);
+  return state !== undefined && CONTENTION_STATES.has(state);
+}
+
+/** Which session an item belongs to, as a string (a batch hit by contention is split along it). */
+function sessionOf(item: unknown): string {
+  const { appName, userId, sessionId } = (item as { key: SessionKey }).key;
+  return JSON.stringify([appName, userId, sessionId]);
+}
+
 function positiveInt(field: string, value: number | undefined, fallback: number): number {
   const v = value ?? fallback;
   if (!Number.isSafeInteger(v) || v < 1) {
@@ -160,8 +178,9 @@ export class AsyncPersister<Item extends { readonly key: SessionKey }> {
       capMs: positiveInt('retryCapMs', options.retryCapMs, 5_000),
       maxRetryMs: positiveInt('maxRetryMs', options.maxRetryMs, DEFAULT_PERSISTER_MAX_RETRY_MS),
       isTransient: options.isTransient ?? isTransientError,
-      failure: (error, gaveUpAfterMs) =>
-        asStorageError(operation, error, gaveUpAfterMs, options.redact ?? redactSecrets),
+      isContention,
+      groupOf: sessionOf,
+      failure: (error, timing) => asStorageError(operation, error, timing, options.redact ?? redactSecrets),
       onRetry: observer?.retrying
         ? (error, attempt, delayMs) => observer.retrying?.(operation, error, attempt, delayMs)
         : undefined,
@@ -357,14 +376,20 @@ export class AsyncPersister<Item extends { readonly key: SessionKey }> {
 function asStorageError(
   operation: string,
   error: unknown,
-  gaveUpAfterMs: number | undefined,
+  timing: GaveUp | undefined,
   redact: (text: string) => string,
 ): Error {
   if (error instanceof AgentSessionsError) return error;
   if (error instanceof SqlConfigError) return asConfigError(error);
   const message = error instanceof Error ? error.message || error.name : String(error);
-  const after = gaveUpAfterMs === undefined ? '' : ` (still failing after retrying for ${gaveUpAfterMs} ms)`;
-  return new StorageError(redact(`${operation} failed${after}: ${message}`), {
+  return new StorageError(redact(`${operation} failed${gaveUpNote(timing)}: ${message}`), {
     cause: redactCause(error, redact),
   });
+}
+
+/** What the report of a write given up on says about its retries: only what happened. */
+function gaveUpNote(timing: GaveUp | undefined): string {
+  if (timing === undefined) return '';
+  if ('retriedForMs' in timing) return ` (still failing after retrying for ${timing.retriedForMs} ms)`;
+  return ` (tried once, not retried: the database had been failing for ${timing.outageMs} ms, longer than the retry window)`;
 }

@@ -27,6 +27,9 @@ export type BatchWriter<Item> = (
   attempt: BatchAttempt,
 ) => Promise<readonly (Error | undefined)[] | undefined>;
 
+/** Why a transient failure was given up on. */
+export type GaveUp = { retriedForMs: number } | { outageMs: number };
+
 export interface RetryPolicy {
   /** First backoff delay (ms); doubled per attempt. */
   baseMs: number;
@@ -35,8 +38,20 @@ export interface RetryPolicy {
   /** Give up on a batch this long after its first transient failure (ms). */
   maxRetryMs: number;
   isTransient(error: unknown): boolean;
-  /** Turns a failure into the error reported for each item. */
-  failure(error: unknown, gaveUpAfterMs: number | undefined): Error;
+  /**
+   * Whether a failure belongs to some sessions' rows rather than to the database (a lock
+   * timeout, a deadlock, a serialization failure): checked before `isTransient`, and only used
+   * with `groupOf`.
+   */
+  isContention?(error: unknown): boolean;
+  /** The session of an item: a batch hit by contention is split along it. */
+  groupOf?(item: unknown): string;
+  /**
+   * Turns a failure into the error reported for each item: given how long the item was retried,
+   * or, for an item not retried because the worker's outage had outlasted the window already,
+   * how long that outage had lasted.
+   */
+  failure(error: unknown, timing: GaveUp | undefined): Error;
   /** Told of each transient failure that is about to be retried, after `delayMs` (for metrics). */
   onRetry?(error: unknown, attempt: number, delayMs: number): void;
 }
@@ -60,12 +75,56 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  */
 export interface Outage {
   since: number | undefined;
+  /** The latest failure of the outage, for the error that refuses new items once it is long. */
+  error?: unknown;
+  /**
+   * Sessions whose rows stay held, and since when: later batches of the worker that meet the
+   * same held rows share the window instead of each waiting it out again.
+   */
+  held?: Map<string, number>;
+}
+
+type Outcome = Error | undefined;
+
+/**
+ * The items of one session whose rows another transaction holds: set aside during the first pass
+ * over a batch, and retried alone once everything else is written.
+ */
+interface Stuck<Item> {
+  items: Item[];
+  /** When the session first failed on contention: its own retry window starts there. */
+  since: number;
+  outcomes?: Outcome[];
+}
+
+/** The outcome of an item set aside: found in its session's {@link Stuck} once that is retried. */
+class SetAside<Item> {
+  constructor(
+    readonly stuck: Stuck<Item>,
+    readonly index: number,
+  ) {}
+}
+
+type Slot<Item> = Outcome | SetAside<Item>;
+
+interface Pass<Item> {
+  write: BatchWriter<Item>;
+  policy: RetryPolicy;
+  outage: Outage;
+  /** Sessions set aside in this pass, by group; undefined once the pass is over (no more setting aside). */
+  stuck: Map<string, Stuck<Item>> | undefined;
 }
 
 /**
  * Writes `items` until they are stored or fail for good. Never throws: returns, per item,
- * undefined (stored) or the Error to report. Order: the halves of a split batch are written one
- * after the other, first half first, so a session's items still reach the database in order.
+ * undefined (stored) or the Error to report. Order: the parts of a split batch are written one
+ * after the other, and a session's items always stay in one part, in order, so they still reach
+ * the database in order.
+ *
+ * A failure that belongs to some sessions' rows (a lock timeout, a deadlock, a serialization
+ * failure: see `isContention`) is not an outage: the batch is split by session so the other
+ * sessions are written at once, and only the session that stays stuck is retried, alone, within
+ * its own retry window, after the rest of the batch.
  */
 export async function writeReliably<Item>(
   items: readonly Item[],
@@ -74,24 +133,147 @@ export async function writeReliably<Item>(
   outage: Outage = { since: undefined },
   retried = false,
 ): Promise<(Error | undefined)[]> {
+  const pass: Pass<Item> = { write, policy, outage, stuck: new Map() };
+  const slots = await writeParts(items, pass, retried);
+  const stuck = [...pass.stuck!.values()];
+  pass.stuck = undefined;
+  // The pass is over, so nothing is set aside again: every slot is an outcome now.
+  for (const s of stuck) s.outcomes = (await writeLoop(s.items, pass, true, s.since)) as Outcome[];
+  return slots.map((slot) => (slot instanceof SetAside ? slot.stuck.outcomes![slot.index] : slot));
+}
+
+/**
+ * Writes `items`, except those of a session already set aside in this pass: they join it, behind
+ * its earlier items, so a later item of a stuck session never overtakes an earlier one.
+ */
+async function writeParts<Item>(
+  items: readonly Item[],
+  pass: Pass<Item>,
+  retried: boolean,
+): Promise<Slot<Item>[]> {
+  const { stuck, policy } = pass;
+  if (!stuck || stuck.size === 0 || !policy.groupOf) return writeLoop(items, pass, retried, undefined);
+  const slots: Slot<Item>[] = new Array(items.length);
+  const rest: number[] = [];
+  items.forEach((item, i) => {
+    const s = stuck.get(policy.groupOf!(item));
+    if (s) slots[i] = new SetAside(s, s.items.push(item) - 1);
+    else rest.push(i);
+  });
+  if (rest.length > 0) {
+    const written = await writeLoop(
+      rest.map((i) => items[i]!),
+      pass,
+      retried,
+      undefined,
+    );
+    rest.forEach((i, k) => {
+      slots[i] = written[k];
+    });
+  }
+  return slots;
+}
+
+/** The items grouped by session, in order of first appearance, each group in its order. */
+function bySession<Item>(items: readonly Item[], groupOf: (item: Item) => string): Map<string, Item[]> {
+  const groups = new Map<string, Item[]>();
+  for (const item of items) {
+    const key = groupOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}
+
+/**
+ * Contention on a batch of several sessions: the sessions are split in two halves, each written
+ * on its own (and split again if it meets contention), so the sessions whose rows are free are
+ * stored without waiting for the one that is held.
+ */
+async function splitSessions<Item>(
+  groups: Map<string, Item[]>,
+  pass: Pass<Item>,
+): Promise<{ items: Item[]; slots: Slot<Item>[] }> {
+  const sessions = [...groups.values()];
+  const middle = Math.ceil(sessions.length / 2);
+  const head = sessions.slice(0, middle).flat();
+  const tail = sessions.slice(middle).flat();
+  const slots = [...(await writeParts(head, pass, true)), ...(await writeParts(tail, pass, true))];
+  return { items: [...head, ...tail], slots };
+}
+
+/** Puts `slots`, given for `reordered` (the same items in another order), back in the order of `items`. */
+function inOrder<Item>(
+  items: readonly Item[],
+  reordered: readonly Item[],
+  slots: Slot<Item>[],
+): Slot<Item>[] {
+  const at = new Map<Item, number>();
+  reordered.forEach((item, i) => {
+    at.set(item, i);
+  });
+  return items.map((item) => slots[at.get(item)!]);
+}
+
+/**
+ * The retry loop of one batch. `contendedSince` is set when retrying a session set aside on
+ * contention: its window started then, and it is not set aside again.
+ */
+async function writeLoop<Item>(
+  items: readonly Item[],
+  pass: Pass<Item>,
+  retried: boolean,
+  contendedSince: number | undefined,
+): Promise<Slot<Item>[]> {
+  const { write, policy, outage } = pass;
   let mayHaveApplied = retried;
+  let since = contendedSince;
   for (let attempt = 1; ; attempt++) {
     let result: readonly (Error | undefined)[] | undefined;
     try {
       result = await write(items, { attempt, retried: mayHaveApplied });
     } catch (error) {
-      if (policy.isTransient(error)) {
+      if (policy.groupOf && policy.isContention?.(error)) {
         mayHaveApplied = true;
-        outage.since ??= Date.now();
-        const elapsed = Date.now() - outage.since;
+        // The database answered: it is up, only some rows are held.
+        outage.since = undefined;
+        const groups = bySession(items, policy.groupOf);
+        if (groups.size > 1) {
+          const split = await splitSessions(groups, pass);
+          return inOrder(items, split.items, split.slots);
+        }
+        const group = policy.groupOf(items[0]!);
+        outage.held ??= new Map();
+        since ??= outage.held.get(group) ?? Date.now();
+        outage.held.set(group, since);
+        if (pass.stuck) {
+          // Retried after the rest of the batch, so the other sessions do not wait for it.
+          const stuck: Stuck<Item> = { items: [...items], since };
+          pass.stuck.set(group, stuck);
+          return items.map((_, i) => new SetAside(stuck, i));
+        }
+        const elapsed = Date.now() - since;
         if (elapsed < policy.maxRetryMs) {
-          const delay = Math.min(backoffDelay(attempt, policy), policy.maxRetryMs - elapsed);
-          policy.onRetry?.(error, attempt, delay);
-          await sleep(delay);
+          await backOff(error, attempt, policy, elapsed);
           continue;
         }
-        // Past the deadline the outage is not brief; every item is reported rather than held.
-        const reported = policy.failure(error, elapsed);
+        const reported = policy.failure(error, { retriedForMs: elapsed });
+        return items.map(() => reported);
+      }
+      if (policy.isTransient(error)) {
+        mayHaveApplied = true;
+        const tried = attempt > 1;
+        outage.since ??= Date.now();
+        outage.error = error;
+        const elapsed = Date.now() - outage.since;
+        if (elapsed < policy.maxRetryMs) {
+          await backOff(error, attempt, policy, elapsed);
+          continue;
+        }
+        // Past the deadline the outage is not brief; every item is reported rather than held. A
+        // batch that got here on its first attempt was queued behind the ones that used the window.
+        const reported = policy.failure(error, tried ? { retriedForMs: elapsed } : { outageMs: elapsed });
         return items.map(() => reported);
       }
       // The database answered (with a refusal): whatever outage there was is over.
@@ -99,14 +281,15 @@ export async function writeReliably<Item>(
       if (items.length > 1) {
         // A permanent failure of the statement says nothing about which item caused it.
         const middle = Math.ceil(items.length / 2);
-        const head = await writeReliably(items.slice(0, middle), write, policy, outage, mayHaveApplied);
-        const tail = await writeReliably(items.slice(middle), write, policy, outage, mayHaveApplied);
+        const head = await writeParts(items.slice(0, middle), pass, mayHaveApplied);
+        const tail = await writeParts(items.slice(middle), pass, mayHaveApplied);
         return [...head, ...tail];
       }
       return [policy.failure(error, undefined)];
     }
-    // The database answered: whatever outage there was is over.
+    // The database answered: whatever outage there was is over, and these sessions' rows are free.
     outage.since = undefined;
+    if (outage.held && policy.groupOf) for (const item of items) outage.held.delete(policy.groupOf(item));
     if (!result) return items.map(() => undefined);
     if (result.length !== items.length) {
       const mismatch = new Error(`the writer reported ${result.length} outcomes for ${items.length} items`);
@@ -114,4 +297,10 @@ export async function writeReliably<Item>(
     }
     return [...result];
   }
+}
+
+async function backOff(error: unknown, attempt: number, policy: RetryPolicy, elapsed: number): Promise<void> {
+  const delay = Math.min(backoffDelay(attempt, policy), policy.maxRetryMs - elapsed);
+  policy.onRetry?.(error, attempt, delay);
+  await sleep(delay);
 }
