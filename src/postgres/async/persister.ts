@@ -155,6 +155,7 @@ export class AsyncPersister<Item extends { readonly key: SessionKey }> {
   #firstFailure: Error | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
+  readonly #refusal: (w: Worker<Item>) => StorageError | undefined;
 
   constructor(options: AsyncPersisterOptions<Item>) {
     const workers = positiveInt('workers', options.workers, 10);
@@ -194,6 +195,8 @@ export class AsyncPersister<Item extends { readonly key: SessionKey }> {
       running: false,
       outage: { since: undefined },
     }));
+    const redact = options.redact ?? redactSecrets;
+    this.#refusal = (w) => refusal(operation, w.outage, this.#policy.maxRetryMs, redact);
   }
 
   /** Items queued and not yet taken by a worker (for metrics). At most `capacity` per worker. */
@@ -215,13 +218,17 @@ export class AsyncPersister<Item extends { readonly key: SessionKey }> {
    * to onError and the next flush. Waits while the queue is full.
    *
    * @throws ClosedError (CLOSED) after close(); EnqueueAbortedError (INVALID_ARGUMENT, name
-   *   AbortError) when `signal` is aborted before the item is accepted. In both cases the item
-   *   was not accepted.
+   *   AbortError) when `signal` is aborted before the item is accepted; StorageError (STORAGE)
+   *   while the worker's database outage has lasted longer than the retry window and the worker
+   *   is still failing its backlog (also for callers that were waiting for room then). In each
+   *   case the item was not accepted.
    */
   enqueue(item: Item, signal?: AbortSignal): Promise<void> {
     if (this.#closed) return Promise.reject(new ClosedError(this.#operation));
     if (signal?.aborted) return Promise.reject(new EnqueueAbortedError(this.#operation, signal.reason));
     const w = this.#workerOf(item);
+    const refused = this.#refusal(w);
+    if (refused) return Promise.reject(refused);
     // Queue only behind no one: an item must not overtake earlier callers still waiting, or a
     // session's later event could be written before its earlier one.
     if (w.waiters.size === 0 && w.queue.length < this.#capacity) {
@@ -285,9 +292,19 @@ export class AsyncPersister<Item extends { readonly key: SessionKey }> {
     }
   }
 
-  /** Moves waiting callers into the queue, oldest first, while there is room. */
+  /**
+   * Moves waiting callers into the queue, oldest first, while there is room; refuses them all
+   * while the worker's outage has outlasted the retry window (they were never accepted).
+   */
   #admit(w: Worker<Item>): void {
+    const refused = w.waiters.size > 0 ? this.#refusal(w) : undefined;
     for (const waiter of w.waiters) {
+      if (refused) {
+        w.waiters.delete(waiter);
+        waiter.detach();
+        waiter.reject(refused);
+        continue;
+      }
       if (w.queue.length >= this.#capacity) return;
       w.waiters.delete(waiter);
       waiter.detach();
@@ -315,6 +332,9 @@ export class AsyncPersister<Item extends { readonly key: SessionKey }> {
       }
     } finally {
       w.running = false;
+      // Idle: nothing is being tried, so nothing tells whether the database is still failing. The
+      // next item starts a retry window of its own rather than being tried once and reported.
+      w.outage = { since: undefined };
     }
   }
 
@@ -370,6 +390,26 @@ export class AsyncPersister<Item extends { readonly key: SessionKey }> {
       await this.#settledThrough(w, w.accepted);
     }
   }
+}
+
+/**
+ * The error refusing a new item while its worker's outage has outlasted the retry window and the
+ * worker is still failing its backlog: accepting it would only mean reporting it as failed a
+ * moment later, after the caller was told it was accepted.
+ */
+function refusal(
+  operation: string,
+  outage: Outage,
+  maxRetryMs: number,
+  redact: (text: string) => string,
+): StorageError | undefined {
+  if (outage.since === undefined) return undefined;
+  const elapsed = Date.now() - outage.since;
+  if (elapsed < maxRetryMs) return undefined;
+  return new StorageError(
+    `${operation} refused: the database has been failing for ${elapsed} ms, longer than the retry window (${maxRetryMs} ms); not accepted`,
+    { cause: redactCause(outage.error, redact) },
+  );
 }
 
 /** The error reported for an item: ours as they are, a driver's wrapped with the operation named. */
