@@ -88,10 +88,13 @@ export class ServiceRuntime implements ServiceContext {
       });
     }
     if (options.flushOnExit) {
-      this.#removeExitHooks = installExitFlush(this, (error) =>
-        this.#onError(error instanceof Error ? error : new Error(String(error)), {
-          operation: 'flushOnExit',
-        }),
+      this.#removeExitHooks = installExitFlush(
+        this,
+        (error) =>
+          this.#onError(error instanceof Error ? error : new Error(String(error)), {
+            operation: 'flushOnExit',
+          }),
+        () => this.async?.pending ?? 0,
       );
     }
   }
@@ -239,6 +242,7 @@ export class ServiceRuntime implements ServiceContext {
     // First, so a summary waiting for its summarizer or its lock does not hold up the drain below.
     this.#closeSignal.abort();
     this.summaryJobs?.abortCallers();
+    // Leaves the hooks in place when they started this drain: a repeated signal must still be heard.
     this.#removeExitHooks?.();
     await Promise.allSettled([...this.#inFlight]);
     await this.async?.close();

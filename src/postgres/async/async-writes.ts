@@ -140,6 +140,11 @@ export class AsyncWrites {
     return this.#events.depth + this.#tracks.depth;
   }
 
+  /** Accepted appends (both persisters) not yet stored or reported. */
+  get pending(): number {
+    return this.#events.pending + this.#tracks.pending;
+  }
+
   /** Callers waiting for room in a full queue. */
   get waiting(): number {
     return this.#events.waiting + this.#tracks.waiting;

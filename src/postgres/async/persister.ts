@@ -206,6 +206,13 @@ export class AsyncPersister<Item extends { readonly key: SessionKey }> {
     return n;
   }
 
+  /** Accepted items not yet stored or reported: queued or in a batch being written. */
+  get pending(): number {
+    let n = 0;
+    for (const w of this.#workers) n += w.accepted - w.settled;
+    return n;
+  }
+
   /** Callers waiting for room in a full queue (for metrics). */
   get waiting(): number {
     let n = 0;
