@@ -94,6 +94,8 @@ interface Stuck<Item> {
   items: Item[];
   /** When the session first failed on contention: its own retry window starts there. */
   since: number;
+  /** The failure that set it aside, told to `onRetry` when it is retried. */
+  error: unknown;
   outcomes?: Outcome[];
 }
 
@@ -138,7 +140,11 @@ export async function writeReliably<Item>(
   const stuck = [...pass.stuck!.values()];
   pass.stuck = undefined;
   // The pass is over, so nothing is set aside again: every slot is an outcome now.
-  for (const s of stuck) s.outcomes = (await writeLoop(s.items, pass, true, s.since)) as Outcome[];
+  for (const s of stuck) {
+    // A retry like any other (metrics, the warning), made at once: the lock wait was the delay.
+    policy.onRetry?.(s.error, 1, 0);
+    s.outcomes = (await writeLoop(s.items, pass, true, s.since)) as Outcome[];
+  }
   return slots.map((slot) => (slot instanceof SetAside ? slot.stuck.outcomes![slot.index] : slot));
 }
 
@@ -249,7 +255,7 @@ async function writeLoop<Item>(
         outage.held.set(group, since);
         if (pass.stuck) {
           // Retried after the rest of the batch, so the other sessions do not wait for it.
-          const stuck: Stuck<Item> = { items: [...items], since };
+          const stuck: Stuck<Item> = { items: [...items], since, error };
           pass.stuck.set(group, stuck);
           return items.map((_, i) => new SetAside(stuck, i));
         }
