@@ -1,6 +1,6 @@
 import { checkOptionsObject } from './arguments.js';
 import { encodeEvent } from './codec/index.js';
-import { readCallerValue } from './errors.js';
+import { ConfigError, readCallerValue } from './errors.js';
 import type { Event } from './event.js';
 import { checkSessionKey, type SessionKey, sessionKeyOf } from './keys.js';
 import { type AppendEventOptions, checkGetSessionOptions, type GetSessionOptions } from './options.js';
@@ -34,9 +34,12 @@ export type GetSessionHook = (
 
 /**
  * Runs `hooks` in order around `terminal`. Each hook gets a `next` that runs the rest of the
- * chain; calling `next` twice is a bug in the hook and is refused, since it would store twice.
+ * chain; calling `next` twice is a bug in the hook and is refused, since it would store twice:
+ * a CONFIG error naming the hook (`field[index]`, the option that holds it), so a caller does
+ * not take it for a failed write and retry what the first call stored.
  */
 export function runHookChain<C, R>(
+  field: 'appendEventHooks' | 'getSessionHooks',
   hooks: readonly ((ctx: C, next: () => Promise<R>) => Promise<R>)[],
   ctx: C,
   terminal: (ctx: C) => Promise<R>,
@@ -46,7 +49,10 @@ export function runHookChain<C, R>(
     if (!hook) return terminal(ctx);
     let called = false;
     return hook(ctx, () => {
-      if (called) return Promise.reject(new Error(`hook #${index} called next() more than once`));
+      if (called) {
+        const rule = 'called next() more than once; only the first call ran the rest of the chain';
+        return Promise.reject(new ConfigError(`${field}[${index}]`, rule));
+      }
       called = true;
       return step(index + 1);
     });
@@ -69,7 +75,7 @@ export function runGetSessionHooks(
   checkOptionsObject(options);
   checkGetSessionOptions(options);
   const ctx: GetSessionContext = { key: sessionKeyOf(key), options: copyOptions(options) };
-  return runHookChain(hooks, ctx, async (c) => {
+  return runHookChain('getSessionHooks', hooks, ctx, async (c) => {
     checkSessionKey(c.key);
     checkGetSessionOptions(c.options);
     return read(sessionKeyOf(c.key), c.options);
@@ -105,7 +111,7 @@ export async function runAppendEventHooks(
   store: (c: AppendEventContext, json: string) => void | Promise<void>,
 ): Promise<void> {
   const ctx: AppendEventContext = { session, event, key, options: copyOptions(options) };
-  await runHookChain(hooks, ctx, async (c) => {
+  await runHookChain('appendEventHooks', hooks, ctx, async (c) => {
     const stored = hooks.length === 0 ? json : encodeEvent(c.event);
     if (hooks.length > 0) checkSessionKey(c.key);
     await store(c, stored);

@@ -130,4 +130,34 @@ export function hookCases(h: Harness): void {
       expect(getCalls).toBe(0);
     });
   });
+
+  it('refuses a hook that calls next() twice with a CONFIG error naming it, the event stored once', async () => {
+    const pass: AppendEventHook = (_ctx, next) => next();
+    const twiceAppend: AppendEventHook = async (_ctx, next) => {
+      await next();
+      await next();
+    };
+    await h.run({ appendEventHooks: [pass, twiceAppend] }, async (t) => {
+      const session = await t.create('s');
+      const event = t.user('once');
+      await expect(t.svc.appendEvent(session, event)).rejects.toMatchObject({
+        code: 'CONFIG',
+        field: 'appendEventHooks[1]',
+        message:
+          'appendEventHooks[1]: called next() more than once; only the first call ran the rest of the chain',
+      });
+      expect(ids((await t.mustGet('s')).events)).toEqual([event.id]);
+    });
+    const twiceGet: GetSessionHook = async (_ctx, next) => {
+      await next();
+      return next();
+    };
+    await h.run({ getSessionHooks: [twiceGet] }, async (t) => {
+      await t.create('s');
+      await expect(t.svc.getSession(t.key('s'))).rejects.toMatchObject({
+        code: 'CONFIG',
+        field: 'getSessionHooks[0]',
+      });
+    });
+  });
 }
