@@ -35,6 +35,15 @@ const warnOnError: ErrorReporter = (error, context) => {
 /** The sweeper's interval when none is set: sweepNow() works without a timer all the same. */
 const UNSTARTED_SWEEP_INTERVAL_MS = 5 * 60_000;
 
+/**
+ * The sweeper's advisory lock key: one per set of tables, so the services on them sweep one at a
+ * time. `schema` is the schema the tables are in, named or found (current_schema()), so a service
+ * given no schema and one given that schema by name share the lock.
+ */
+export function sweepLockKey(database: string, schema: string, prefix: string): string {
+  return `${database}.${schema}.${prefix}`;
+}
+
 export class ServiceRuntime implements ServiceContext {
   readonly options: ResolvedPostgresOptions;
   readonly tables: TableNames;
@@ -147,8 +156,9 @@ export class ServiceRuntime implements ServiceContext {
     this.#connection ??= openConnection(o);
     const { client, describe, redact } = this.#connection;
     let database: string;
+    let currentSchema: string;
     try {
-      ({ database } = await checkDatabase(client));
+      ({ database, schema: currentSchema } = await checkDatabase(client));
     } catch (error) {
       // Ours already (the embedded database's directory is held by another process, a database
       // the sessions cannot live in): as it is.
@@ -168,7 +178,7 @@ export class ServiceRuntime implements ServiceContext {
         userStateTtlMs: o.userStateTtlMs,
         trackEventTtlMs: o.trackEventTtlMs,
         intervalMs: o.cleanupIntervalMs > 0 ? o.cleanupIntervalMs : UNSTARTED_SWEEP_INTERVAL_MS,
-        lockKey: `${database}.${o.tables.schema || 'current_schema'}.${o.tables.prefix}`,
+        lockKey: sweepLockKey(database, o.tables.schema || currentSchema, o.tables.prefix),
         onError: this.#onError,
         observer: this.#telemetry.sweeper,
       });

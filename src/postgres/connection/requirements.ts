@@ -19,9 +19,16 @@ import { asConfigError } from './connection-string.js';
 export interface DatabaseFacts {
   /** current_database(): it keys the sweeper's lock. */
   readonly database: string;
+  /**
+   * current_schema(), the schema unqualified tables are in ('' when no schema of the search_path
+   * exists): it keys the sweeper's lock of a service given no schema, so that it and one given
+   * that schema by name, on the same tables, share one lock.
+   */
+  readonly schema: string;
 }
 
-const FACTS = "SELECT current_database() AS database, current_setting('server_encoding') AS encoding";
+const FACTS =
+  "SELECT current_database() AS database, current_schema() AS schema, current_setting('server_encoding') AS encoding";
 
 /**
  * Checks the database `client` reaches (see the module comment). With `newSessions: false` (a
@@ -36,7 +43,7 @@ export async function checkDatabase(
   client: SqlClient,
   { newSessions = true }: { newSessions?: boolean } = {},
 ): Promise<DatabaseFacts> {
-  type Row = { database: string; encoding: string };
+  type Row = { database: string; schema: string | null; encoding: string };
   let row: Row | undefined;
   try {
     const { rows } = newSessions
@@ -54,5 +61,5 @@ export async function checkDatabase(
       `its encoding is ${encoding || 'unknown'}, and the session tables need UTF8 to hold any text a session may carry (emoji, CJK, JSON's \\u escapes); create the database with ENCODING 'UTF8'`,
     );
   }
-  return { database: row?.database ?? '' };
+  return { database: row?.database ?? '', schema: row?.schema ?? '' };
 }
