@@ -241,6 +241,10 @@ describe('option validation', () => {
     ['dsn', { dsn: 'this is not = valid' }],
     ['extraOptions', { extraOptions: 'max=5' }],
     ['extraOptions', { extraOptions: [1] }],
+    [
+      'extraOptions.connectionString',
+      { dsn: 'postgres://h/db', extraOptions: { connectionString: 'postgres://x/y' } },
+    ],
     ['pool', { pool: {} }],
     ['client', { client: { query() {} } }],
     ['summarizer', { summarizer: {} }],

@@ -94,6 +94,17 @@ describe('the PostgreSQL instance registry', () => {
     expect(configError(() => registerPostgresInstance('primary', undefined as never)).field).toBe('options');
   });
 
+  it('refuses a connectionString in extraOptions, which node-postgres would connect to instead', () => {
+    const other = {
+      connectionString: 'postgres://h/db',
+      extraOptions: { connectionString: 'postgres://elsewhere/x' },
+    };
+    const error = configError(() => registerPostgresInstance('primary', other));
+    expect(error.field).toBe('extraOptions.connectionString');
+    expect(error.message).toBe('extraOptions.connectionString: is not taken: give it as connectionString');
+    expect(getPostgresInstance('primary')).toBeUndefined();
+  });
+
   it('hides the password when an instance is printed', () => {
     registerPostgresInstance('primary', { connectionString: 'postgres://u:topsecret@h/db' });
     const instance = getPostgresInstance('primary')!;

@@ -73,6 +73,11 @@ export function resolvePostgresOptions(options: PostgresSessionServiceOptions = 
   if (o.extraOptions !== undefined && !isPlainObject(o.extraOptions)) {
     throw new ConfigError('extraOptions', 'must be an object of pg.Pool settings');
   }
+  // node-postgres parses a connectionString over every other setting: it would connect elsewhere
+  // than the dsn, host and instance options say, and than errors and inspect() describe.
+  if (o.extraOptions !== undefined && 'connectionString' in o.extraOptions) {
+    throw new ConfigError('extraOptions.connectionString', 'is not taken: give the connection string as dsn');
+  }
   if (o.pool !== undefined && !hasMethods(o.pool, ['connect', 'query'])) {
     throw new ConfigError('pool', 'must be a pg.Pool');
   }

@@ -67,6 +67,9 @@ export function registerPostgresInstance(name: string, options: PostgresInstance
   }
   if (!isPlainObject(extraOptions))
     throw new ConfigError('extraOptions', 'must be an object of pg.Pool settings');
+  // node-postgres parses a connectionString over every other setting (see resolvePostgresOptions).
+  if ('connectionString' in extraOptions)
+    throw new ConfigError('extraOptions.connectionString', 'is not taken: give it as connectionString');
   // A second registration replaces the first, as assigning to Go's registry map does.
   registry.set(name, freezeInstance(name, connectionString, extraOptions));
 }
