@@ -176,11 +176,12 @@ describeServer('schema failures on a PostgreSQL server', () => {
     const pool = createPgPool({ connectionString: url.toString(), max: 2 });
     try {
       const client = pgClient(pool, { owned: false });
+      // One after the other: each is started only once the previous one's rejection is handled.
       for (const run of [
-        initSchema(client, tableNames(s.schema, '')),
-        migrate(adminDatabase(client, { schema: s.schema })),
+        () => initSchema(client, tableNames(s.schema, '')),
+        () => migrate(adminDatabase(client, { schema: s.schema })),
       ]) {
-        const error = await rejection(run);
+        const error = await rejection(run());
         expect(error).toBeInstanceOf(StorageError);
         expect(causeState(error)).toBe('42501');
         expect(error.message).toContain('grant CREATE on the schema');
