@@ -13,6 +13,7 @@ import { resolvePostgresOptions } from '../../src/postgres/options.js';
 import { MAX_TTL_MS, MAX_WORKERS } from '../../src/session/option-checks.js';
 import { MAX_COUNT } from '../../src/session/options.js';
 import type { SessionServiceOptions } from '../../src/session/service-options.js';
+import { newPglite } from '../support/database.js';
 
 const TTLS = ['sessionTtlMs', 'appStateTtlMs', 'userStateTtlMs', 'trackEventTtlMs'] as const;
 const COUNTS = [
@@ -118,9 +119,10 @@ describe('the options both services share', () => {
   });
 
   it('reads with the largest event limit on both', async () => {
+    const pglite = await newPglite();
     const services = [
       new InMemorySessionService({ sessionEventLimit: MAX_COUNT }),
-      await PostgresSessionService.create({ dataDir: 'memory://', sessionEventLimit: MAX_COUNT }),
+      await PostgresSessionService.create({ client: pglite.client, sessionEventLimit: MAX_COUNT }),
     ];
     for (const service of services) {
       try {
@@ -132,6 +134,7 @@ describe('the options both services share', () => {
         await service.close();
       }
     }
+    await pglite.close();
   });
 
   it('takes a clock only as an object with now(), on both', () => {
@@ -146,9 +149,10 @@ describe('the options both services share', () => {
   });
 
   it('stores and reads back with the longest TTL on both', async () => {
+    const pglite = await newPglite();
     const services = [
       new InMemorySessionService({ sessionTtlMs: MAX_TTL_MS }),
-      await PostgresSessionService.create({ dataDir: 'memory://', sessionTtlMs: MAX_TTL_MS }),
+      await PostgresSessionService.create({ client: pglite.client, sessionTtlMs: MAX_TTL_MS }),
     ];
     for (const service of services) {
       try {
@@ -167,5 +171,6 @@ describe('the options both services share', () => {
         await service.close();
       }
     }
+    await pglite.close();
   });
 });
