@@ -84,6 +84,14 @@ export function sessionKeyOf(key: SessionKey): SessionKey {
   return { appName: key.appName, userId: key.userId, sessionId: key.sessionId };
 }
 
+/**
+ * One string per session, for maps and sets keyed by session: the three parts as a JSON array, so
+ * no choice of separator can make two different keys collide.
+ */
+export function sessionKeyId(key: SessionKey): string {
+  return JSON.stringify([key.appName, key.userId, key.sessionId]);
+}
+
 export function userKeyOf(key: UserKey): UserKey {
   return { appName: key.appName, userId: key.userId };
 }

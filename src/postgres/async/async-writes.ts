@@ -13,7 +13,7 @@
  * so creating a new session never waits.
  */
 import type { Event } from '../../session/event.js';
-import type { SessionKey } from '../../session/keys.js';
+import { type SessionKey, sessionKeyId } from '../../session/keys.js';
 import type { PersisterObserver } from '../../session/observers.js';
 import type { ErrorReporter } from '../../session/service-options.js';
 import type { TrackEvent } from '../../session/track.js';
@@ -88,8 +88,6 @@ interface Settling {
  * appends to many sessions and never flushes.
  */
 const MAX_TRACKED_SESSIONS = 10_000;
-
-const sessionId = (key: SessionKey) => JSON.stringify([key.appName, key.userId, key.sessionId]);
 
 /**
  * The two background writers of one service. Items are snapshots taken when the append is
@@ -187,7 +185,7 @@ export class AsyncWrites {
    * it has none pending). A failure among them is kept for the next flush(), not thrown here.
    */
   async settled(key: SessionKey): Promise<void> {
-    const writes = this.#sessions.get(sessionId(key));
+    const writes = this.#sessions.get(sessionKeyId(key));
     if (!writes) return;
     while (writes.waiting.size > 0) await Promise.all(writes.waiting);
     if (writes.seq > this.#settledUpTo) await this.#settle(writes.seq);
@@ -225,7 +223,7 @@ export class AsyncWrites {
 
   /** Numbers an append of `key` once accepted, so settled(key) knows what to wait for. */
   #note(key: SessionKey, enqueued: Promise<void>): Promise<void> {
-    const id = sessionId(key);
+    const id = sessionKeyId(key);
     let writes = this.#sessions.get(id);
     if (!writes) {
       writes = { seq: 0, waiting: new Set() };

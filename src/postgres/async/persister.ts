@@ -9,7 +9,7 @@
  * than dropped, and close() drains every accepted item.
  */
 import { AgentSessionsError, ClosedError, StorageError } from '../../session/errors.js';
-import type { SessionKey } from '../../session/keys.js';
+import { type SessionKey, sessionKeyId } from '../../session/keys.js';
 import type { PersisterObserver } from '../../session/observers.js';
 import { isTransientError, SqlConfigError, sqlState } from '../../sql/errors.js';
 import { asConfigError, redactSecrets } from '../connection/connection-string.js';
@@ -118,8 +118,7 @@ function isContention(error: unknown): boolean {
 
 /** Which session an item belongs to, as a string (a batch hit by contention is split along it). */
 function sessionOf(item: unknown): string {
-  const { appName, userId, sessionId } = (item as { key: SessionKey }).key;
-  return JSON.stringify([appName, userId, sessionId]);
+  return sessionKeyId((item as { key: SessionKey }).key);
 }
 
 function positiveInt(field: string, value: number | undefined, fallback: number): number {

@@ -9,7 +9,7 @@ import { encodeEvent, encodeStateMap } from '../../session/codec/index.js';
 import { NotFoundError } from '../../session/errors.js';
 import { type Event, isPersistableEvent } from '../../session/event.js';
 import { applyToCallerSession, runAppendEventHooks } from '../../session/hooks.js';
-import { type SessionKey, sessionKeyOf } from '../../session/keys.js';
+import { type SessionKey, sessionKeyId, sessionKeyOf } from '../../session/keys.js';
 import { type AppendEventOptions, type EventWindowOptions, MAX_COUNT } from '../../session/options.js';
 import type { Session } from '../../session/session.js';
 import { formatRfc3339Nano, toSqlTimestamp } from '../../session/time.js';
@@ -100,7 +100,7 @@ export async function appendEvents(
 
 function distinctKeys(writes: readonly EventBatchItem[]): SessionKey[] {
   const byId = new Map<string, SessionKey>();
-  for (const { key } of writes) byId.set(JSON.stringify([key.appName, key.userId, key.sessionId]), key);
+  for (const { key } of writes) byId.set(sessionKeyId(key), key);
   return [...byId.values()];
 }
 

@@ -18,7 +18,7 @@
  * An event batch's retry runs after a statement of its own that locks its sessions (see
  * retryEventsBatch in append-batch.ts), so it sees what an attempt still running then committed.
  */
-import type { SessionKey } from '../../session/keys.js';
+import { type SessionKey, sessionKeyId } from '../../session/keys.js';
 import { formatRfc3339Nano, PreciseDate, subMillisecondNanos, toSqlTimestamp } from '../../session/time.js';
 import type { TableNames } from '../schema/index.js';
 import { MONOTONIC_UPDATED_AT, mergedEnvelope, RENEWED_EXPIRES_AT, type SqlQuery } from './sql.js';
@@ -58,7 +58,7 @@ export function groupBySession<Item extends { key: SessionKey }>(
 ): SessionGroup<Item>[] {
   const groups = new Map<string, SessionGroup<Item>>();
   items.forEach((item, index) => {
-    const id = JSON.stringify([item.key.appName, item.key.userId, item.key.sessionId]);
+    const id = sessionKeyId(item.key);
     let group = groups.get(id);
     if (!group) {
       group = { key: item.key, items: [], n: 0 };
