@@ -69,9 +69,18 @@ async function createWhatIsMissing(client: SqlClient, tables: TableNames): Promi
         )
       : new Set<string>();
   if (plan.every((s) => existing.has(s.object))) return [];
+  return againAfterRace(() => createMissing(client, tables));
+}
+
+/**
+ * Runs a whole creation transaction, and runs it again (up to CREATE_ATTEMPTS times in all) when it
+ * collided with a service that creates the same objects without our lock; any other error, or the
+ * last collision, is thrown as it came.
+ */
+async function againAfterRace<T>(create: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await createMissing(client, tables);
+      return await create();
     } catch (error) {
       if (!isRace(error) || attempt >= CREATE_ATTEMPTS) throw error;
     }
@@ -148,21 +157,19 @@ async function createMissing(client: SqlClient, tables: TableNames): Promise<str
  */
 export async function createSchemaIfMissing(client: SqlClient, tables: TableNames): Promise<void> {
   const sql = `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(tables.schema)}`;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await client.transaction(async (tx) => {
+  try {
+    await againAfterRace(() =>
+      client.transaction(async (tx) => {
         await lockTables(tx, tables, 'init');
         if (!(await schemaInfo(tx, tables)).exists) await tx.query(sql);
-      });
-      return;
-    } catch (error) {
-      if (isRace(error) && attempt < CREATE_ATTEMPTS) continue;
-      if (sqlState(error) !== '42501') throw asStorageError(error, tables);
-      throw new StorageError(
-        `creating schema ${tables.schema} failed: ${error instanceof Error ? error.message : String(error)}; grant CREATE on the database, or create the schema as an owner (${sql})`,
-        { cause: error },
-      );
-    }
+      }),
+    );
+  } catch (error) {
+    if (sqlState(error) !== '42501') throw asStorageError(error, tables);
+    throw new StorageError(
+      `creating schema ${tables.schema} failed: ${error instanceof Error ? error.message : String(error)}; grant CREATE on the database, or create the schema as an owner (${sql})`,
+      { cause: error },
+    );
   }
 }
 
