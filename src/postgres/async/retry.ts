@@ -113,8 +113,10 @@ interface Pass<Item> {
   write: BatchWriter<Item>;
   policy: RetryPolicy;
   outage: Outage;
-  /** Sessions set aside in this pass, by group; undefined once the pass is over (no more setting aside). */
-  stuck: Map<string, Stuck<Item>> | undefined;
+  /** Sessions set aside in this pass, by group. */
+  stuck: Map<string, Stuck<Item>>;
+  /** Whether a session meeting contention is still set aside: only during the first pass. */
+  settingAside: boolean;
 }
 
 /**
@@ -135,12 +137,11 @@ export async function writeReliably<Item>(
   outage: Outage = { since: undefined },
   retried = false,
 ): Promise<(Error | undefined)[]> {
-  const pass: Pass<Item> = { write, policy, outage, stuck: new Map() };
+  const pass: Pass<Item> = { write, policy, outage, stuck: new Map(), settingAside: true };
   const slots = await writeParts(items, pass, retried);
-  const stuck = [...pass.stuck!.values()];
-  pass.stuck = undefined;
   // The pass is over, so nothing is set aside again: every slot is an outcome now.
-  for (const s of stuck) {
+  pass.settingAside = false;
+  for (const s of pass.stuck.values()) {
     // A retry like any other (metrics, the warning), made at once: the lock wait was the delay.
     policy.onRetry?.(s.error, 1, 0);
     s.outcomes = (await writeLoop(s.items, pass, true, s.since)) as Outcome[];
@@ -158,7 +159,9 @@ async function writeParts<Item>(
   retried: boolean,
 ): Promise<Slot<Item>[]> {
   const { stuck, policy } = pass;
-  if (!stuck || stuck.size === 0 || !policy.groupOf) return writeLoop(items, pass, retried, undefined);
+  if (!pass.settingAside || stuck.size === 0 || !policy.groupOf) {
+    return writeLoop(items, pass, retried, undefined);
+  }
   const slots: Slot<Item>[] = new Array(items.length);
   const rest: number[] = [];
   items.forEach((item, i) => {
@@ -180,46 +183,41 @@ async function writeParts<Item>(
   return slots;
 }
 
-/** The items grouped by session, in order of first appearance, each group in its order. */
-function bySession<Item>(items: readonly Item[], groupOf: (item: Item) => string): Map<string, Item[]> {
-  const groups = new Map<string, Item[]>();
-  for (const item of items) {
+/** The positions of the items, grouped by session in order of first appearance, each in order. */
+function positionsBySession<Item>(items: readonly Item[], groupOf: (item: Item) => string): number[][] {
+  const groups = new Map<string, number[]>();
+  items.forEach((item, i) => {
     const key = groupOf(item);
     const group = groups.get(key);
-    if (group) group.push(item);
-    else groups.set(key, [item]);
-  }
-  return groups;
+    if (group) group.push(i);
+    else groups.set(key, [i]);
+  });
+  return [...groups.values()];
 }
 
 /**
  * Contention on a batch of several sessions: the sessions are split in two halves, each written
  * on its own (and split again if it meets contention), so the sessions whose rows are free are
- * stored without waiting for the one that is held.
+ * stored without waiting for the one that is held. Returns the slots in the order of `items`.
  */
 async function splitSessions<Item>(
-  groups: Map<string, Item[]>,
-  pass: Pass<Item>,
-): Promise<{ items: Item[]; slots: Slot<Item>[] }> {
-  const sessions = [...groups.values()];
-  const middle = Math.ceil(sessions.length / 2);
-  const head = sessions.slice(0, middle).flat();
-  const tail = sessions.slice(middle).flat();
-  const slots = [...(await writeParts(head, pass, true)), ...(await writeParts(tail, pass, true))];
-  return { items: [...head, ...tail], slots };
-}
-
-/** Puts `slots`, given for `reordered` (the same items in another order), back in the order of `items`. */
-function inOrder<Item>(
   items: readonly Item[],
-  reordered: readonly Item[],
-  slots: Slot<Item>[],
-): Slot<Item>[] {
-  const at = new Map<Item, number>();
-  reordered.forEach((item, i) => {
-    at.set(item, i);
-  });
-  return items.map((item) => slots[at.get(item)!]);
+  sessions: readonly number[][],
+  pass: Pass<Item>,
+): Promise<Slot<Item>[]> {
+  const middle = Math.ceil(sessions.length / 2);
+  const slots: Slot<Item>[] = new Array(items.length);
+  for (const half of [sessions.slice(0, middle).flat(), sessions.slice(middle).flat()]) {
+    const written = await writeParts(
+      half.map((i) => items[i]!),
+      pass,
+      true,
+    );
+    half.forEach((i, k) => {
+      slots[i] = written[k];
+    });
+  }
+  return slots;
 }
 
 /**
@@ -244,16 +242,13 @@ async function writeLoop<Item>(
         mayHaveApplied = true;
         // The database answered: it is up, only some rows are held.
         outage.since = undefined;
-        const groups = bySession(items, policy.groupOf);
-        if (groups.size > 1) {
-          const split = await splitSessions(groups, pass);
-          return inOrder(items, split.items, split.slots);
-        }
+        const sessions = positionsBySession(items, policy.groupOf);
+        if (sessions.length > 1) return splitSessions(items, sessions, pass);
         const group = policy.groupOf(items[0]!);
         outage.held ??= new Map();
         since ??= outage.held.get(group) ?? Date.now();
         outage.held.set(group, since);
-        if (pass.stuck) {
+        if (pass.settingAside) {
           // Retried after the rest of the batch, so the other sessions do not wait for it.
           const stuck: Stuck<Item> = { items: [...items], since, error };
           pass.stuck.set(group, stuck);
