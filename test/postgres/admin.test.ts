@@ -197,6 +197,37 @@ describe.each(testDatabases)('operator API on %s', (_name, open) => {
     await refused(() => readTimeline(db, { ...key, sessionId: 'x\u0000' }), 'sessionId');
   });
 
+  it('refuses a row count that is not an integer from 1 up, naming the field, and keeps the total', async () => {
+    const refusedCount = async (call: () => Promise<unknown>, field: string) => {
+      const error = await call().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isAgentSessionsError(error, 'INVALID_ARGUMENT'), String(error)).toBe(true);
+      expect((error as { field?: string }).field).toBe(field);
+    };
+    const firstOf = async (records: AsyncIterable<unknown>) => {
+      for await (const record of records) return record;
+      return undefined;
+    };
+    // 0 read as LIMIT 0 made the total 0 and an export empty; the others reached the database.
+    for (const bad of [0, -1, 1.5, Number.NaN, 2 ** 31, '10' as unknown as number]) {
+      await refusedCount(() => listSessions(db, { includeInactive: true, limit: bad }), 'limit');
+      await refusedCount(() => listApps(db, { includeInactive: true, limit: bad }), 'limit');
+      await refusedCount(() => listUsers(db, { includeInactive: true, limit: bad }), 'limit');
+      await refusedCount(
+        () => firstOf(exportSessions(db, { includeDeleted: true }, { pageSize: bad })),
+        'pageSize',
+      );
+    }
+    const all = await listSessions(db, { includeInactive: true });
+    const one = await listSessions(db, { includeInactive: true, limit: 1 });
+    expect(one.rows).toHaveLength(1);
+    expect(one.total).toBe(all.total);
+    expect((await listApps(db, { includeInactive: true, limit: 2 ** 31 - 1 })).total).toBeGreaterThan(0);
+    expect(await firstOf(exportSessions(db, { includeDeleted: true }, { pageSize: 1 }))).toBeDefined();
+  });
+
   it('migrates a fresh schema, and lists the statements it runs', async () => {
     const fresh = adminDatabase(test.sql, { schema: test.schema, tablePrefix: 'fresh_' });
     const report = await migrate(fresh);

@@ -40,3 +40,19 @@ export function requiredTime(field: string, value: Date | undefined): string {
 export function nowArg(options: { now?: Date | undefined }): string {
   return timeArg('now', options.now) ?? toSqlTimestamp(new Date());
 }
+
+/** The largest row count a statement's `LIMIT $n::int` takes (PostgreSQL's int). */
+export const MAX_LIMIT = 2_147_483_647;
+
+/**
+ * A count of rows to return (`limit`, `pageSize`): an integer from 1 to `max`, or `fallback` when
+ * none was given. Checked here because the database would refuse some values with its own error
+ * and take 0 as "no rows", which would make a listing's total and an export silently empty.
+ */
+export function countArg(field: string, value: unknown, fallback: number, max = MAX_LIMIT): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > max) {
+    throw new InvalidArgumentError(field, `must be an integer from 1 to ${max}, got ${String(value)}`);
+  }
+  return value;
+}

@@ -8,7 +8,7 @@
  * `includeInactive` asks for it; then each row says which it is in `status`.
  */
 import { InvalidArgumentError } from '../../session/errors.js';
-import { checkKeyArgs, checkTextArg, nowArg, timeArg } from './arguments.js';
+import { checkKeyArgs, checkTextArg, countArg, nowArg, timeArg } from './arguments.js';
 import type { AdminDatabase } from './database.js';
 
 /** Whether a row is what a service returns, or why it does not. */
@@ -44,11 +44,7 @@ export class Params {
 
 /** The page size asked for, within 1..max; the default when none was given. */
 export function pageSize(limit: number | undefined, fallback: number, max = MAX_BROWSE_PAGE): number {
-  if (limit === undefined) return fallback;
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > max) {
-    throw new InvalidArgumentError('limit', `must be an integer from 1 to ${max}, got ${limit}`);
-  }
-  return limit;
+  return countArg('limit', limit, fallback, max);
 }
 
 /** The application's clock as a TIMESTAMP parameter: what decides expiry, never the server's zone. */

@@ -5,7 +5,7 @@
 
 import type { SqlExecutor } from '../../sql/client.js';
 import type { TableNames } from '../schema/index.js';
-import { checkKeyArgs, timeArg } from './arguments.js';
+import { checkKeyArgs, countArg, timeArg } from './arguments.js';
 import type { AdminDatabase } from './database.js';
 import {
   EXPORT_FORMAT,
@@ -363,7 +363,8 @@ async function assemble(
 }
 
 /**
- * Yields the matching sessions as export records, `pageSize` sessions per round of queries.
+ * Yields the matching sessions as export records, `pageSize` sessions per round of queries (an
+ * integer from 1 to 2,147,483,647, default 100).
  * With a tracker, each app's and user's state rows come once, on the first session that has them;
  * without one, every record carries its app's and user's state.
  */
@@ -372,7 +373,7 @@ export async function* exportSessions(
   filter: SessionFilter,
   options: { pageSize?: number; tracker?: StateTracker } = {},
 ): AsyncGenerator<ExportedSession> {
-  const pageSize = options.pageSize ?? 100;
+  const pageSize = countArg('pageSize', options.pageSize, 100);
   let after: SessionRow | undefined;
   for (;;) {
     const page = await readPage(db, tables, filter, after, pageSize);

@@ -2,7 +2,7 @@
  * Listing what a database holds, for people: its apps, the users of an app, the sessions of a
  * user, newest first, with counts. One statement each.
  */
-import { checkTextArg, nowArg } from './arguments.js';
+import { checkTextArg, countArg, nowArg } from './arguments.js';
 import type { AdminDatabase } from './database.js';
 
 /** Which sessions a listing counts. */
@@ -16,7 +16,7 @@ export interface ListFilter {
    * would return: sessions not deleted and not expired at `now`.
    */
   includeInactive?: boolean | undefined;
-  /** At most this many rows (default 50); `total` still counts them all. */
+  /** At most this many rows: an integer from 1 to 2,147,483,647 (default 50); `total` still counts them all. */
   limit?: number | undefined;
   /** The time expiry is judged at (default: the current time). */
   now?: Date | undefined;
@@ -97,7 +97,7 @@ export async function listApps(db: AdminDatabase, filter: ListFilter = {}): Prom
   const t = db.tables;
   const params: unknown[] = [];
   const where = sessionWhere(filter, params, nowOf(filter));
-  params.push(filter.limit ?? DEFAULT_LIMIT);
+  params.push(countArg('limit', filter.limit, DEFAULT_LIMIT));
   const { rows } = await db.client.query<AppListing & { total: number }>(
     `WITH a AS (
        SELECT s.app_name, count(DISTINCT s.user_id)::int AS users, count(*)::int AS sessions,
@@ -119,7 +119,7 @@ export async function listUsers(db: AdminDatabase, filter: ListFilter = {}): Pro
   const t = db.tables;
   const params: unknown[] = [];
   const where = sessionWhere(filter, params, nowOf(filter));
-  params.push(filter.limit ?? DEFAULT_LIMIT);
+  params.push(countArg('limit', filter.limit, DEFAULT_LIMIT));
   const { rows } = await db.client.query<UserListing & { total: number }>(
     `WITH u AS (
        SELECT s.app_name, s.user_id, count(*)::int AS sessions, max(s.updated_at) AS last_update
@@ -143,7 +143,7 @@ export async function listSessions(
   const now = nowOf(filter);
   const params: unknown[] = [now];
   const where = sessionWhere(filter, params, now);
-  params.push(filter.limit ?? DEFAULT_LIMIT);
+  params.push(countArg('limit', filter.limit, DEFAULT_LIMIT));
   const { rows } = await db.client.query<SessionListing & { total: number }>(
     `SELECT s.app_name AS "appName", s.user_id AS "userId", s.session_id AS "sessionId", ev.events, ev.turns,
        s.created_at AS "createdAt", s.updated_at AS "updatedAt", s.expires_at AS "expiresAt",
