@@ -40,12 +40,16 @@ function nonEmptyDirectory(value: string): string {
 export function addConnectionOptions(command: Command): Command {
   return command
     .addOption(
-      new Option('--dsn <url>', 'PostgreSQL connection string (postgres://user:pass@host:5432/db)').env(
-        'DATABASE_URL',
-      ),
+      new Option(
+        '--dsn <url>',
+        'PostgreSQL connection string (postgres://user:pass@host:5432/db); without it and DATABASE_URL, the PG* variables when PGHOST is set',
+      ).env('DATABASE_URL'),
     )
     .addOption(
-      new Option('--data-dir <dir>', 'embedded PGlite database directory, used when no DSN is given')
+      new Option(
+        '--data-dir <dir>',
+        'embedded PGlite database directory, used when neither --dsn, DATABASE_URL nor PGHOST is set',
+      )
         .default(`./${DEFAULT_DATA_DIR}`)
         .argParser(nonEmptyDirectory),
     )

@@ -73,7 +73,7 @@ function secretsOfArguments(argv: readonly string[], env: NodeJS.ProcessEnv): st
 /**
  * Runs the command for `argv` (as process.argv) and resolves with the exit code: 0 on success,
  * commander's code for usage errors, 1 for failures, which are printed as one line on stderr.
- * AGENT_SESSIONS_DEBUG=1 adds the stack trace (passwords still hidden).
+ * AGENT_SESSIONS_DEBUG=1 adds the stack trace (passwords still hidden); empty, 0 or false do not.
  */
 export async function run(argv: readonly string[], version: string): Promise<number> {
   const secrets = secretsOfArguments(argv.slice(2), process.env);
@@ -85,11 +85,16 @@ export async function run(argv: readonly string[], version: string): Promise<num
     // Commander has printed its own message (usage error, --help, --version) already.
     if (error instanceof CommanderError) return error.exitCode;
     process.stderr.write(`agent-sessions: error: ${describeError(error, secrets)}\n`);
-    if (process.env.AGENT_SESSIONS_DEBUG && error instanceof Error && error.stack) {
+    if (debugRequested(process.env.AGENT_SESSIONS_DEBUG) && error instanceof Error && error.stack) {
       process.stderr.write(`${redactStack(error.stack, secrets)}\n`);
     }
     return error instanceof InterruptedError ? error.exitCode : 1;
   }
+}
+
+/** Whether AGENT_SESSIONS_DEBUG asks for stack traces: set, and not empty, `0` or `false`. */
+export function debugRequested(value: string | undefined): boolean {
+  return value !== undefined && !['', '0', 'false'].includes(value.trim().toLowerCase());
 }
 
 function redactStack(stack: string, secrets: readonly string[]): string {

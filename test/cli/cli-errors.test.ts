@@ -36,7 +36,12 @@ describe('agent-sessions without a database', () => {
         ok(result);
         expect(result.stdout).toContain(`Usage: agent-sessions ${COMMANDS[i]}`);
         expect(result.stdout).toContain('--dsn');
+        // Which database a command uses, as docs/cli.md says: --dsn, DATABASE_URL, then PGHOST.
+        expect(result.stdout.replace(/\s+/g, ' ')).toContain('nor PGHOST is set');
       });
+      const restore = results[COMMANDS.indexOf('restore')]!.stdout.replace(/\s+/g, ' ');
+      expect(restore).toContain('On a live session it brings back what the last TTL sweep took from it');
+      expect(restore).not.toContain('Fails when a live session');
     },
     STEP_TIMEOUT_MS,
   );

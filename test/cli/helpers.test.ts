@@ -11,10 +11,19 @@ import { wantsColor } from '../../src/cli/output/colors.js';
 import { formatBytes, formatCount } from '../../src/cli/output/format.js';
 import { shellWord } from '../../src/cli/output/shell-word.js';
 import { wrap } from '../../src/cli/output/transcript.js';
+import { debugRequested } from '../../src/cli/program.js';
 import { parseInstant } from '../../src/cli/timestamps.js';
 import { parseExportLine } from '../../src/postgres/admin/index.js';
 import { exportedToSql } from '../../src/postgres/admin/timestamps.js';
 import { ConfigError, StorageError } from '../../src/session/errors.js';
+
+describe('AGENT_SESSIONS_DEBUG', () => {
+  it('asks for stack traces when set to anything but empty, 0 or false', () => {
+    for (const on of ['1', 'true', 'yes', ' 1 ']) expect(debugRequested(on), on).toBe(true);
+    for (const off of [undefined, '', ' ', '0', 'false', 'FALSE'])
+      expect(debugRequested(off), String(off)).toBe(false);
+  });
+});
 
 describe('durations', () => {
   it('reads days, hours, minutes, seconds, milliseconds and combinations', () => {

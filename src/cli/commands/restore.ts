@@ -48,7 +48,7 @@ export function registerRestore(program: Command): void {
       .command('restore')
       .summary('undo the soft delete of a session')
       .description(
-        'Bring back a soft-deleted session with the events, summaries and track events its delete removed (the most recently deleted one with this key, unless --deleted-at picks another). Fails when a live session with the key exists. A session swept for its TTL keeps its expires_at.',
+        'Bring back a soft-deleted session with the events, summaries and track events its delete removed (the most recently deleted one with this key, unless --deleted-at picks another). On a live session it brings back what the last TTL sweep took from it; it fails when the key has nothing soft-deleted to bring back. A session swept for its TTL keeps its expires_at.',
       )
       .argument('<app>', 'app name')
       .argument('<user>', 'user id')
