@@ -181,6 +181,7 @@ export class ServiceRuntime implements ServiceContext {
         lockKey: sweepLockKey(database, o.tables.schema || currentSchema, o.tables.prefix),
         onError: this.#onError,
         observer: this.#telemetry.sweeper,
+        redact: this.#redact,
       });
       if (o.cleanupIntervalMs > 0 && !this.#closed) this.#sweeper.start();
     }

@@ -15,6 +15,7 @@ import type { ErrorReporter } from '../../session/service-options.js';
 import type { SqlClient } from '../../sql/client.js';
 import { SqlConfigError } from '../../sql/errors.js';
 import { asConfigError } from '../connection/connection-string.js';
+import { type Redactor, redactCause } from '../connection/secrets.js';
 import type { TableNames } from '../schema/index.js';
 import { advisoryLockKey, withAdvisoryLock } from './lock.js';
 import { DEFAULT_BATCH_SIZE } from './purge.js';
@@ -51,6 +52,11 @@ export interface SweeperOptions {
   onError?: ErrorReporter;
   /** Told of every pass, on demand or by the timer, and how it ended (metrics, logs). */
   observer?: SweeperObserver;
+  /**
+   * Hides the service's secrets in a failed pass's error, as every other error of the service
+   * (a server or pooler may quote the password it was sent; see connection/secrets.ts).
+   */
+  redact?: Redactor;
 }
 
 // setInterval turns a longer delay into 1 ms (with only a warning): a typo would sweep nonstop.
@@ -232,11 +238,23 @@ export class Sweeper {
       );
       return result.locked ? { ran: true, ...result.value } : { ran: false, ...emptyCounts() };
     } catch (error) {
+      this.#hideSecrets(error);
       if (isAgentSessionsError(error)) throw error;
       if (error instanceof SqlConfigError) throw asConfigError(error);
-      throw new StorageError(`sweep failed: ${error instanceof Error ? error.message : String(error)}`, {
-        cause: error,
-      });
+      const message = error instanceof Error ? error.message || error.name : String(error);
+      throw new StorageError(`sweep failed: ${message}`, { cause: error });
+    }
+  }
+
+  /**
+   * Hides the service's secrets in a failed pass's error and its causes, in place: the sweep's own
+   * StorageErrors quote the server's text as much as the driver's errors do.
+   */
+  #hideSecrets(error: unknown): void {
+    const redact = this.#options.redact;
+    if (!redact) return;
+    for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+      redactCause(e, redact);
     }
   }
 
