@@ -106,7 +106,7 @@ const expected: Record<string, string[]> = {
   './adk': ['ADK_EXTENSION_KEY', 'AdkSessionService'],
   './ai-sdk': ['ChatHistory', 'EXTENSION_KEY', 'SUMMARY_MESSAGE_ID', 'UIMessageStore'],
   './langchain': ['AgentSessionsChatMessageHistory', 'EXTENSION_KEY'],
-  './openai-agents': ['AgentSessionsSession', 'EXTENSION_KEY', 'itemsWithSummary', 'summarizedHistory'],
+  './openai-agents': ['AgentSessionsSession', 'EXTENSION_KEY', 'itemsWithSummary'],
 };
 
 interface PackageJson {

@@ -5,4 +5,4 @@
 export { EXTENSION_KEY } from './item-event.js';
 export { AgentSessionsSession, type AgentSessionsSessionOptions } from './session.js';
 export type { StateValues } from './state.js';
-export { itemsWithSummary, type SummaryContextOptions, summarizedHistory } from './summary.js';
+export { itemsWithSummary, type SummaryContextOptions } from './summary.js';

@@ -25,6 +25,7 @@ import type { HistoryStore } from './history-read.js';
 import { applyTransaction, OPERATION_KEY_PREFIX } from './history-transaction.js';
 import { eventsOf, itemsOfEvents, stampAgain } from './item-event.js';
 import { type StateValues, stateValues, writeStateValues } from './state.js';
+import { itemsWithSummary, type SummaryContextOptions } from './summary.js';
 import { modelWindow } from './window.js';
 
 const DEFAULT_HISTORY_LIMIT = 1000;
@@ -51,6 +52,34 @@ export interface AgentSessionsSessionOptions {
    * `sessionEventLimit`); `getItems(n)` returns at most `min(n, historyLimit)`.
    */
   historyLimit?: number;
+  /**
+   * Feed the model the session's latest summary instead of what it covers, as trpc-agent-go does:
+   * `getItems()` returns a message holding the summary, then the items stored after the summary's
+   * boundary (see {@link itemsWithSummary}); without a summary, what it returns anyway. The runner
+   * takes that as the history, so the summary message reaches the model on every turn and is
+   * never stored. `true` for the defaults, or which summary and how the message reads.
+   */
+  useSummaries?: boolean | Omit<SummaryContextOptions, 'historyLimit'>;
+}
+
+/** The summary context options of `useSummaries`, checked; undefined when it is off. */
+function summaryOptions(value: unknown): Omit<SummaryContextOptions, 'historyLimit'> | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return {};
+  if (value === null || typeof value !== 'object') {
+    throw new InvalidArgumentError(
+      'options.useSummaries',
+      'must be a boolean or { filterKey, role, preamble }',
+    );
+  }
+  const { filterKey, role, preamble } = value as SummaryContextOptions;
+  if (filterKey !== undefined && typeof filterKey !== 'string')
+    throw new InvalidArgumentError('options.useSummaries.filterKey', 'must be a string');
+  if (role !== undefined && role !== 'system' && role !== 'user')
+    throw new InvalidArgumentError('options.useSummaries.role', "must be 'system' or 'user'");
+  if (preamble !== undefined && typeof preamble !== 'string')
+    throw new InvalidArgumentError('options.useSummaries.preamble', 'must be a string');
+  return { filterKey, role, preamble };
 }
 
 /**
@@ -58,6 +87,8 @@ export interface AgentSessionsSessionOptions {
  * event per item, with the item kept whole (so `getItems` returns what `addItems` was given) and
  * its text, tool calls and tool results in the fields a trpc-agent-go service reads.
  *
+ * - With `useSummaries`, `getItems()` returns the latest summary as a message, then the items
+ *   stored after its boundary (the runner sends that to the model and stores nothing of it).
  * - `getItems()` returns the newest `historyLimit` items (default 1000), `getItems(n)` the newest
  *   `n` (none for `n <= 0`), in store order; a window that does not reach the conversation's start is moved forward,
  *   if needed, so that it starts neither with a tool result whose call was cut off nor in the
@@ -89,6 +120,7 @@ export class AgentSessionsSession
   readonly #initialState: StateMap | undefined;
   readonly #author: string;
   readonly #historyLimit: number;
+  readonly #summaries: Omit<SummaryContextOptions, 'historyLimit'> | undefined;
 
   constructor(options: AgentSessionsSessionOptions) {
     if (options === null || typeof options !== 'object') {
@@ -111,6 +143,7 @@ export class AgentSessionsSession
       throw new InvalidArgumentError('options.historyLimit', 'must be a positive integer');
     }
     this.#historyLimit = historyLimit;
+    this.#summaries = summaryOptions(options.useSummaries);
   }
 
   /** The store key of this conversation. */
@@ -133,6 +166,9 @@ export class AgentSessionsSession
     // As the SDK's MemorySession: a limit of 0 or less asks for nothing.
     const count = limit === undefined ? this.#historyLimit : Math.min(limit, this.#historyLimit);
     if (count <= 0) return [];
+    if (this.#summaries) {
+      return itemsWithSummary(this.#service, this.#key, { ...this.#summaries, historyLimit: count });
+    }
     // One event more than asked: it tells whether the window would split a response. A page is
     // read, not the store's user-anchored window, so items are never dropped for coming before
     // the first user message.

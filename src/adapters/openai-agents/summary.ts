@@ -2,7 +2,7 @@
  * The model's context as trpc-agent-go feeds it back: the session's latest summary, then the
  * items stored after that summary's boundary.
  */
-import type { AgentInputItem, SessionInputCallback } from '@openai/agents-core';
+import type { AgentInputItem } from '@openai/agents-core';
 import { FULL_SESSION_FILTER_KEY, type SessionKey, type SessionService } from '../../index.js';
 import { computeSummaryDelta, cutoffBoundary } from '../../summary/index.js';
 import { type Item, itemsOfEvents } from './item-event.js';
@@ -50,21 +50,4 @@ export async function itemsWithSummary(
   const text = `${options.preamble ?? DEFAULT_PREAMBLE}\n${summary.summary}`;
   const message: Item = { role: options.role ?? 'system', content: text };
   return [message as AgentInputItem, ...window];
-}
-
-/**
- * A `sessionInputCallback` for `run()` that gives the model {@link itemsWithSummary} instead of
- * the session's full history, followed by the turn's new input.
- *
- * @example
- * ```ts
- * await run(agent, 'and tomorrow?', { session, sessionInputCallback: summarizedHistory(service, session.key) });
- * ```
- */
-export function summarizedHistory(
-  service: SessionService,
-  key: SessionKey,
-  options: SummaryContextOptions = {},
-): SessionInputCallback {
-  return async (_history, newItems) => [...(await itemsWithSummary(service, key, options)), ...newItems];
 }

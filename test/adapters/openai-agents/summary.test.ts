@@ -1,19 +1,17 @@
 /**
- * itemsWithSummary and summarizedHistory: the model's context as trpc-agent-go feeds it back (the
- * latest summary, then the items after its boundary), on every backend; and a summary made after
- * the first write of a new conversation, whichever write created the session, comes back.
+ * itemsWithSummary and the session's useSummaries: the model's context as trpc-agent-go feeds it
+ * back (the latest summary, then the items after its boundary), on every backend, under the SDK's
+ * own runner too; and a summary made after the first write of a new conversation, whichever write
+ * created the session, comes back.
  */
-import type { AgentInputItem } from '@openai/agents-core';
+import { Agent, type AgentInputItem, Runner } from '@openai/agents-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AgentSessionsSession,
-  itemsWithSummary,
-  summarizedHistory,
-} from '../../../src/adapters/openai-agents/index.js';
+import { AgentSessionsSession, itemsWithSummary } from '../../../src/adapters/openai-agents/index.js';
 import type { SessionKey } from '../../../src/index.js';
 import { PromptSummarizer } from '../../../src/summary/index.js';
 import { type Backend, backends } from './backends.js';
 import { assistant, user } from './items.js';
+import { assistantMessage, ScriptedModel, ScriptedProvider } from './scripted-model.js';
 
 /** The text of each item, for comparing contexts. */
 const texts = (items: AgentInputItem[]) =>
@@ -81,7 +79,7 @@ describe.each(backends)('OpenAI Agents summary context on %s', (_name, open) => 
     expect(texts(await itemsWithSummary(backend.service, key, { historyLimit: 2 }))).toEqual(['a1', 'q2']);
   });
 
-  it('takes a filter key, a role and a preamble, and summarizedHistory appends the turn’s new input', async () => {
+  it('takes a filter key, a role and a preamble, which useSummaries passes on to getItems', async () => {
     const key = newKey();
     const session = new AgentSessionsSession({ service: backend.service, ...key });
     await session.addItems([user('q1'), assistant('a1')]);
@@ -94,8 +92,64 @@ describe.each(backends)('OpenAI Agents summary context on %s', (_name, open) => 
     const context = await itemsWithSummary(backend.service, key, options);
     expect(context[0]).toMatchObject({ role: 'user' });
     expect(texts(context)).toEqual(['Earlier:\nSUMMARY of 2', 'q2', 'a2']);
-    const callback = summarizedHistory(backend.service, key, options);
-    const input = await callback([user('ignored history')], [user('q3')]);
-    expect(texts(input)).toEqual(['Earlier:\nSUMMARY of 2', 'q2', 'a2', 'q3']);
+    const summarized = new AgentSessionsSession({ service: backend.service, ...key, useSummaries: options });
+    expect(await summarized.getItems()).toEqual(context);
+    // getItems(n) considers the newest n stored events (as itemsWithSummary's historyLimit), after
+    // the summary message.
+    expect(texts(await summarized.getItems(1))).toEqual(['Earlier:\nSUMMARY of 2', 'a2']);
+    const plain = new AgentSessionsSession({ service: backend.service, ...key, useSummaries: false });
+    expect(texts(await plain.getItems())).toEqual(['q1', 'a1', 'q2', 'a2']);
+  });
+
+  it("gives the runner's model one summary per turn and stores none of it (useSummaries under run())", async () => {
+    const key = newKey();
+    const model = new ScriptedModel(
+      ['a1', 'a2', 'a3', 'a4'].map((text) => [assistantMessage(text, `msg_${text}`)]),
+    );
+    const runner = new Runner({ modelProvider: new ScriptedProvider(model), tracingDisabled: true });
+    const agent = new Agent({ name: 'helper', instructions: 'Help.' });
+    const session = new AgentSessionsSession({ service: backend.service, ...key, useSummaries: true });
+    await runner.run(agent, 'q1', { session });
+    await summarize(key);
+    for (const question of ['q2', 'q3', 'q4']) {
+      await runner.run(agent, question, { session });
+      await backend.settle();
+    }
+    const summaryText = 'Summary of the conversation so far:\nSUMMARY of 2';
+    expect(model.inputs.map(texts)).toEqual([
+      ['q1'],
+      [summaryText, 'q2'],
+      [summaryText, 'q2', 'a2', 'q3'],
+      [summaryText, 'q2', 'a2', 'q3', 'a3', 'q4'],
+    ]);
+    // What the runner stored: the turns, and no summary message (the SDK stores whatever new item
+    // a sessionInputCallback adds, which is how a callback-fed summary piled up turn after turn).
+    const stored = new AgentSessionsSession({ service: backend.service, ...key });
+    expect(texts(await stored.getItems())).toEqual(['q1', 'a1', 'q2', 'a2', 'q3', 'a3', 'q4', 'a4']);
+    const events = (await backend.service.getSession(key, { eventPage: { offset: 0, limit: 100 } }))!.events;
+    expect(events.map((e) => e.author)).not.toContain('system');
+  });
+
+  it('refuses a useSummaries that is not a boolean or summary options, naming the field', () => {
+    const make = (useSummaries: unknown) => () =>
+      new AgentSessionsSession({
+        service: backend.service,
+        ...newKey(),
+        useSummaries: useSummaries as never,
+      });
+    expect(make('yes')).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'options.useSummaries' }),
+    );
+    expect(make(null)).toThrow(expect.objectContaining({ field: 'options.useSummaries' }));
+    expect(make({ role: 'assistant' })).toThrow(
+      expect.objectContaining({ field: 'options.useSummaries.role' }),
+    );
+    expect(make({ filterKey: 1 })).toThrow(
+      expect.objectContaining({ field: 'options.useSummaries.filterKey' }),
+    );
+    expect(make({ preamble: [] })).toThrow(
+      expect.objectContaining({ field: 'options.useSummaries.preamble' }),
+    );
+    expect(make({ filterKey: 'notes', role: 'user', preamble: 'Earlier:' })).not.toThrow();
   });
 });
