@@ -192,7 +192,12 @@ export interface Event {
 export const CURRENT_EVENT_VERSION = 1;
 export const FILTER_KEY_DELIMITER = '/';
 
-const RESPONSE_FIELDS = [
+/**
+ * The keys of Go's embedded *model.Response: any of them in an event's JSON makes Go allocate the
+ * response when it reads the event (the decoders check them), and any of them set makes an event
+ * carry one (with `response`, its metadata).
+ */
+export const RESPONSE_KEYS = [
   'object',
   'created',
   'model',
@@ -202,8 +207,9 @@ const RESPONSE_FIELDS = [
   'error',
   'done',
   'is_partial',
-  'response',
 ] as const;
+
+const RESPONSE_FIELDS = [...RESPONSE_KEYS, 'response'] as const;
 
 /** Whether the event carries a model response (Go: `event.Response != nil`). */
 export function hasResponse(event: Event): boolean {

@@ -1,6 +1,6 @@
 /**
  * Asynchronous persistence as PostgresSessionService runs it (`asyncPersist: true`): the event
- * persister and the track persister of `persister-writers.ts`, fed by the service, flushed and
+ * persister and the track persister of `writers.ts`, fed by the service, flushed and
  * closed together, with each failure reported to the service's `onError` together with the
  * event (or track event) that was not stored.
  *

@@ -22,18 +22,14 @@ export type PostgresPersisterOptions<Item extends { readonly key: SessionKey }> 
   tables: TableNames;
 };
 
-/** The worker of an event: the session's hash, as Go's `sess.Hash % n`. */
-export function eventShard(item: { key: SessionKey }): number {
-  return sessionHash(item.key);
-}
-
 /**
- * The worker of a track event: the session's, like its events (FNV-1a of `app:user:session`).
- * Go shards by `app:user:session:track`, which keeps each track's order but lets two tracks of one
- * session land in either order, and the session's `tracks` index then lists them in landing order
- * rather than first-append order. One worker per session keeps both orders.
+ * The worker of an event or a track event: its session's hash (FNV-1a of `app:user:session`), as
+ * Go's `sess.Hash % n` for events. Go shards track events by `app:user:session:track`, which keeps
+ * each track's order but lets two tracks of one session land in either order, and the session's
+ * `tracks` index then lists them in landing order rather than first-append order. One worker per
+ * session keeps both orders.
  */
-export function trackShard(item: { key: SessionKey }): number {
+function sessionShard(item: { key: SessionKey }): number {
   return sessionHash(item.key);
 }
 
@@ -71,7 +67,7 @@ export function createEventPersister(
     weigh: (item) => (item.eventJson?.length ?? 0) + (item.delta?.length ?? 0),
     ...rest,
     operation: 'appendEvent',
-    shardOf: eventShard,
+    shardOf: sessionShard,
     writeBatch: async (items, attempt) => {
       const db = await connect();
       const outcomes = attempt.retried
@@ -92,7 +88,7 @@ export function createTrackPersister(
     weigh: (item) => item.eventJson.length,
     ...rest,
     operation: 'appendTrackEvent',
-    shardOf: trackShard,
+    shardOf: sessionShard,
     writeBatch: async (items, attempt) => {
       const db = await connect();
       return perItem(await appendTrackEventsBatch(db, tables, items, { retried: attempt.retried }), items);

@@ -12,20 +12,6 @@ import { ConfigError } from '../../session/errors.js';
 import { hideSecrets, printable } from '../options/secrets.js';
 import type { PostgresSessionServiceOptions, SslMode } from '../options.js';
 
-/** The environment variables read, for documentation and error messages. */
-export const ENVIRONMENT_VARIABLES = [
-  'DATABASE_URL',
-  'PGHOST',
-  'PGPORT',
-  'PGUSER',
-  'PGPASSWORD',
-  'PGDATABASE',
-  'PGSSLMODE',
-  'PGSSLROOTCERT',
-  'PGSSLCERT',
-  'PGSSLKEY',
-] as const;
-
 /** Environment variables by name, as `process.env` holds them. */
 export type Environment = Readonly<Record<string, string | undefined>>;
 

@@ -17,11 +17,6 @@ import {
   sameText,
 } from './sql.js';
 
-/** What {@link appendEvent} returns: one row when the session exists, none when it does not. */
-export interface AppendEventRow {
-  updated_at: Date;
-}
-
 /**
  * Appends an event in one statement (one round trip, no transaction): the UPDATE merges the
  * event's state delta into the live session row and moves updated_at/expires_at, and the INSERT

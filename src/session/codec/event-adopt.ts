@@ -1,6 +1,7 @@
 import type { Event } from '../event.js';
+import { RESPONSE_KEYS } from '../event.js';
 import { goZeroTime, parseRfc3339 } from '../time.js';
-import { RESPONSE_KEYS, readContentPart, readLogprobs, readSlice, readToolIdSet } from './event-decode.js';
+import { readContentPart, readLogprobs, readSlice, readToolIdSet } from './event-decode.js';
 import { type StructFields, structObject } from './fields.js';
 import {
   CHOICE,

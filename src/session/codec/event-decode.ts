@@ -10,6 +10,7 @@ import type {
   TopLogprob,
   Usage,
 } from '../event.js';
+import { RESPONSE_KEYS } from '../event.js';
 import { goZeroTime, parseRfc3339 } from '../time.js';
 import type { StructFields } from './fields.js';
 import { structObject } from './fields.js';
@@ -59,19 +60,6 @@ import {
   readValueMap,
   rootObject,
 } from './reader.js';
-
-/** The keys that make Go allocate the embedded *model.Response when it reads an event. */
-export const RESPONSE_KEYS = [
-  'object',
-  'created',
-  'model',
-  'choices',
-  'usage',
-  'system_fingerprint',
-  'error',
-  'done',
-  'is_partial',
-] as const;
 
 /**
  * Reads an already parsed event document as Go's event.Event.UnmarshalJSON does: the flat fields
