@@ -4,11 +4,16 @@ import type { Clock } from '../session/clock.js';
 import { ConfigError } from '../session/errors.js';
 import type { AppendEventHook, GetSessionHook } from '../session/hooks.js';
 import {
+  allowlistOption,
   clockOption,
   count,
+  flag,
+  functions,
   MAX_TIMER_MS,
   MAX_WORKERS,
+  onErrorOption,
   sessionEventLimit,
+  summarizerOption,
   timerPeriod,
   ttl,
 } from '../session/option-checks.js';
@@ -22,7 +27,6 @@ import {
   type SessionServiceOptions,
 } from '../session/service-options.js';
 import type { SessionSummarizer } from '../session/summarizer.js';
-import { normalizeAllowlist } from '../summary/policy.js';
 
 /** The options of an InMemorySessionService after validation, with every default filled in. */
 export interface ResolvedOptions {
@@ -38,10 +42,10 @@ export interface ResolvedOptions {
   asyncSummaryNum: number;
   summaryQueueSize: number;
   summaryJobTimeoutMs: number;
-  summaryFilterAllowlist: string[] | undefined;
+  summaryFilterAllowlist: readonly string[] | undefined;
   cascadeFullSessionSummary: boolean;
-  appendEventHooks: AppendEventHook[];
-  getSessionHooks: GetSessionHook[];
+  appendEventHooks: readonly AppendEventHook[];
+  getSessionHooks: readonly GetSessionHook[];
   clock: Clock;
   onError: ErrorReporter;
 }
@@ -50,49 +54,6 @@ export interface ResolvedOptions {
 const warnOnError: ErrorReporter = (error, context) => {
   console.warn(`agent-sessions: ${context.operation} failed:`, error);
 };
-
-function flag(
-  options: SessionServiceOptions,
-  field: keyof SessionServiceOptions,
-  fallback: boolean,
-): boolean {
-  const value = options[field];
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean')
-    throw new ConfigError(field, `must be true or false, got ${inspect(value)}`);
-  return value;
-}
-
-function functions<T>(options: SessionServiceOptions, field: 'appendEventHooks' | 'getSessionHooks'): T[] {
-  const value = options[field];
-  if (value === undefined) return [];
-  if (!Array.isArray(value) || value.some((hook) => typeof hook !== 'function')) {
-    throw new ConfigError(field, 'must be an array of functions');
-  }
-  return [...value] as T[];
-}
-
-function checkSummarizer(value: unknown): SessionSummarizer | undefined {
-  if (value === undefined) return undefined;
-  const summarizer = value as Partial<SessionSummarizer> | null;
-  if (
-    summarizer === null ||
-    typeof summarizer !== 'object' ||
-    typeof summarizer.summarize !== 'function' ||
-    typeof summarizer.shouldSummarize !== 'function'
-  ) {
-    throw new ConfigError('summarizer', 'must have summarize() and shouldSummarize() methods');
-  }
-  return summarizer as SessionSummarizer;
-}
-
-function checkAllowlist(value: unknown): string[] | undefined {
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value) || value.some((key) => typeof key !== 'string')) {
-    throw new ConfigError('summaryFilterAllowlist', 'must be an array of strings');
-  }
-  return normalizeAllowlist(value);
-}
 
 /**
  * Validates the options and fills in the defaults trpc-agent-go uses: 0 for a worker count, a
@@ -116,9 +77,7 @@ export function resolveOptions(options: SessionServiceOptions = {}): ResolvedOpt
     MAX_TIMER_MS,
   );
   const clock = clockOption(options.clock);
-  if (options.onError !== undefined && typeof options.onError !== 'function') {
-    throw new ConfigError('onError', 'must be a function');
-  }
+  const onError = onErrorOption(options.onError);
   return {
     sessionEventLimit: sessionEventLimit(options.sessionEventLimit, DEFAULT_SESSION_EVENT_LIMIT),
     sessionTtlMs,
@@ -126,7 +85,7 @@ export function resolveOptions(options: SessionServiceOptions = {}): ResolvedOpt
     userStateTtlMs,
     trackEventTtlMs,
     cleanupIntervalMs,
-    summarizer: checkSummarizer(options.summarizer),
+    summarizer: summarizerOption(options.summarizer),
     asyncSummaryNum: count(
       'asyncSummaryNum',
       options.asyncSummaryNum,
@@ -135,11 +94,11 @@ export function resolveOptions(options: SessionServiceOptions = {}): ResolvedOpt
     ),
     summaryQueueSize: count('summaryQueueSize', options.summaryQueueSize, DEFAULT_SUMMARY_QUEUE_SIZE),
     summaryJobTimeoutMs,
-    summaryFilterAllowlist: checkAllowlist(options.summaryFilterAllowlist),
-    cascadeFullSessionSummary: flag(options, 'cascadeFullSessionSummary', true),
-    appendEventHooks: functions<AppendEventHook>(options, 'appendEventHooks'),
-    getSessionHooks: functions<GetSessionHook>(options, 'getSessionHooks'),
+    summaryFilterAllowlist: allowlistOption(options.summaryFilterAllowlist),
+    cascadeFullSessionSummary: flag('cascadeFullSessionSummary', options.cascadeFullSessionSummary, true),
+    appendEventHooks: functions<AppendEventHook>('appendEventHooks', options.appendEventHooks),
+    getSessionHooks: functions<GetSessionHook>('getSessionHooks', options.getSessionHooks),
     clock,
-    onError: options.onError ?? loggerErrorReporter(options.logger) ?? warnOnError,
+    onError: onError ?? loggerErrorReporter(options.logger) ?? warnOnError,
   };
 }

@@ -7,6 +7,8 @@ import { inspect } from 'node:util';
 import { type Clock, systemClock } from './clock.js';
 import { ConfigError } from './errors.js';
 import { MAX_COUNT } from './options.js';
+import type { ErrorReporter } from './service-options.js';
+import type { SessionSummarizer } from './summarizer.js';
 
 /**
  * The longest TTL: Go's longest time.Duration (2^63 - 1 ns), so a trpc-agent-go service sharing
@@ -88,4 +90,58 @@ export function timerPeriod(field: string, value: unknown): number | undefined {
     throw new ConfigError(field, `must be at most ${MAX_TIMER_MS}, got ${ms}`);
   }
   return ms;
+}
+
+/** A boolean option: absent is `fallback`. */
+export function flag(field: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean')
+    throw new ConfigError(field, `must be true or false, got ${inspect(value)}`);
+  return value;
+}
+
+/** A list of hooks: absent is none; a frozen copy, so a caller's later push changes nothing. */
+export function functions<T>(field: string, value: unknown): readonly T[] {
+  if (value === undefined) return Object.freeze([]);
+  if (!Array.isArray(value) || value.some((h) => typeof h !== 'function')) {
+    throw new ConfigError(field, 'must be an array of functions');
+  }
+  return Object.freeze([...value]) as readonly T[];
+}
+
+/** The `summarizer` option: absent is none; else an object with both methods. */
+export function summarizerOption(value: unknown): SessionSummarizer | undefined {
+  if (value === undefined) return undefined;
+  const s = value as Partial<SessionSummarizer> | null;
+  if (
+    s === null ||
+    typeof s !== 'object' ||
+    typeof s.summarize !== 'function' ||
+    typeof s.shouldSummarize !== 'function'
+  ) {
+    throw new ConfigError(
+      'summarizer',
+      'must be a SessionSummarizer (with summarize() and shouldSummarize() methods)',
+    );
+  }
+  return s as SessionSummarizer;
+}
+
+/**
+ * `summaryFilterAllowlist`: absent is undefined (every filter key); else its entries trimmed, empty
+ * ones and repeats dropped, as Go does (an empty list still means "only the full session's").
+ */
+export function allowlistOption(value: unknown): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.some((k) => typeof k !== 'string')) {
+    throw new ConfigError('summaryFilterAllowlist', 'must be an array of strings');
+  }
+  return Object.freeze([...new Set((value as string[]).map((k) => k.trim()).filter((k) => k !== ''))]);
+}
+
+/** The `onError` option: absent is undefined (the backend's default reporter). */
+export function onErrorOption(value: unknown): ErrorReporter | undefined {
+  if (value !== undefined && typeof value !== 'function')
+    throw new ConfigError('onError', 'must be a function');
+  return value as ErrorReporter | undefined;
 }

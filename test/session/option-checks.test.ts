@@ -64,6 +64,43 @@ describe('the options both services share', () => {
     }
   });
 
+  it('refuses the same bad summarizer, onError, allowlist, flag and hooks with the same CONFIG error', () => {
+    const cases: [keyof SessionServiceOptions, unknown][] = [
+      ['summarizer', {}],
+      ['summarizer', { summarize: () => '' }],
+      ['summarizer', null],
+      ['summarizer', () => undefined],
+      ['onError', 'log'],
+      ['onError', {}],
+      ['summaryFilterAllowlist', 'a'],
+      ['summaryFilterAllowlist', ['a', 1]],
+      ['cascadeFullSessionSummary', 'yes'],
+      ['cascadeFullSessionSummary', 0],
+      ['appendEventHooks', [() => undefined, 'x']],
+      ['appendEventHooks', () => undefined],
+      ['getSessionHooks', [null]],
+    ];
+    for (const [field, value] of cases) {
+      const [memory, postgres] = outcomes({ [field]: value } as never);
+      expect(memory, `${field} = ${String(value)}`).toMatch(new RegExp(`^CONFIG ${field}: `));
+      expect(postgres, field).toBe(memory);
+    }
+    // And accept the same: a summarizer with both methods, a reporter, an allowlist of strings.
+    const good: SessionServiceOptions = {
+      summarizer: { summarize: async () => '', shouldSummarize: () => false },
+      onError: () => undefined,
+      summaryFilterAllowlist: [' a ', '', 'a', 'b'],
+      cascadeFullSessionSummary: false,
+      appendEventHooks: [],
+    };
+    expect(outcomes(good)).toEqual(['ok', 'ok']);
+    expect(resolveOptions(good).summaryFilterAllowlist).toEqual(['a', 'b']);
+    expect(resolvePostgresOptions({ ...good, dataDir: 'memory://' }).summaryFilterAllowlist).toEqual([
+      'a',
+      'b',
+    ]);
+  });
+
   it('agrees on every integer, by fast-check', () => {
     const field = fc.constantFrom(...TTLS, ...COUNTS, 'asyncSummaryNum' as const);
     const value = fc.oneof(fc.integer(), fc.maxSafeInteger(), fc.constantFrom(0, MAX_TTL_MS, MAX_TTL_MS + 1));

@@ -7,11 +7,16 @@ import { loggerErrorReporter } from '../../observability/index.js';
 import { ConfigError } from '../../session/errors.js';
 import type { AppendEventHook, GetSessionHook } from '../../session/hooks.js';
 import {
+  allowlistOption,
   clockOption,
   count,
+  flag,
+  functions,
   MAX_TIMER_MS,
   MAX_WORKERS,
+  onErrorOption,
   sessionEventLimit,
+  summarizerOption,
   timerPeriod,
   ttl,
 } from '../../session/option-checks.js';
@@ -25,7 +30,7 @@ import {
 import { getPostgresInstance } from '../../storage/postgres/registry.js';
 import { parseConnectionString } from '../connection/connection-string.js';
 import { tableNames } from '../schema/index.js';
-import { allowlist, flag, functions, hasMethods, isPlainObject, text } from './fields.js';
+import { hasMethods, isPlainObject, text } from './fields.js';
 import { hideSecrets, printable } from './secrets.js';
 import {
   DEFAULT_ASYNC_PERSISTER_NUM,
@@ -116,12 +121,8 @@ export function resolvePostgresOptions(options: PostgresSessionServiceOptions = 
     MAX_TIMER_MS,
   );
 
-  if (o.summarizer !== undefined && !hasMethods(o.summarizer, ['summarize', 'shouldSummarize'])) {
-    throw new ConfigError('summarizer', 'must be a SessionSummarizer (with summarize and shouldSummarize)');
-  }
-  if (o.onError !== undefined && typeof o.onError !== 'function') {
-    throw new ConfigError('onError', 'must be a function');
-  }
+  const summarizer = summarizerOption(o.summarizer);
+  const onError = onErrorOption(o.onError);
   const schema = text('schema', o.schema) ?? '';
   const tablePrefix = text('tablePrefix', o.tablePrefix) ?? '';
 
@@ -161,11 +162,11 @@ export function resolvePostgresOptions(options: PostgresSessionServiceOptions = 
       MAX_WORKERS,
     ),
     flushOnExit: flag('flushOnExit', o.flushOnExit, false),
-    summarizer: o.summarizer,
+    summarizer,
     asyncSummaryNum: count('asyncSummaryNum', o.asyncSummaryNum, DEFAULT_ASYNC_SUMMARY_NUM, MAX_WORKERS),
     summaryQueueSize: count('summaryQueueSize', o.summaryQueueSize, DEFAULT_SUMMARY_QUEUE_SIZE),
     summaryJobTimeoutMs,
-    summaryFilterAllowlist: allowlist(o.summaryFilterAllowlist),
+    summaryFilterAllowlist: allowlistOption(o.summaryFilterAllowlist),
     cascadeFullSessionSummary: flag('cascadeFullSessionSummary', o.cascadeFullSessionSummary, true),
     schema,
     tablePrefix,
@@ -173,7 +174,7 @@ export function resolvePostgresOptions(options: PostgresSessionServiceOptions = 
     appendEventHooks: functions<AppendEventHook>('appendEventHooks', o.appendEventHooks),
     getSessionHooks: functions<GetSessionHook>('getSessionHooks', o.getSessionHooks),
     clock: clockOption(o.clock),
-    onError: o.onError ?? loggerErrorReporter(o.logger),
+    onError: onError ?? loggerErrorReporter(o.logger),
     tables: tableNames(schema, tablePrefix),
   };
   return Object.freeze(hideSecrets(resolved, () => printable(resolved)));
