@@ -16,7 +16,7 @@ import {
   encodeTrackEvent,
   storedTrackNames,
 } from '../session/codec/index.js';
-import { NotFoundError } from '../session/errors.js';
+import { anchorNotFound, sessionNotFound } from '../session/errors.js';
 import { type Event, isPersistableEvent } from '../session/event.js';
 import { type AppendEventContext, applyToCallerSession, runAppendEventHooks } from '../session/hooks.js';
 import type { SessionKey } from '../session/keys.js';
@@ -26,7 +26,6 @@ import { TRACKS_STATE_KEY } from '../session/state.js';
 import type { TrackEvent } from '../session/track.js';
 import { windowAround, windowRoles } from '../session/window.js';
 import type { MemoryContext } from './context.js';
-import { notFound } from './store.js';
 import { indexWithTrack } from './tracks.js';
 
 export async function appendEvent(
@@ -97,7 +96,7 @@ export async function appendTrackEvent(
 
   applyTrackEventToSession(session, trackEvent, callerIndex, new Date(now.getTime()));
 
-  if (!record) throw notFound(key);
+  if (!record) throw sessionNotFound(key);
   const storedIndex = indexWithTrack(
     storedTrackNames(record.state[TRACKS_STATE_KEY], key.sessionId),
     trackEvent.track,
@@ -122,6 +121,6 @@ export async function getEventWindow(
           roles: windowRoles(options.roles),
         })
       : undefined;
-  if (!window) throw new NotFoundError(`anchor event not found: ${anchorId}`, { field: 'anchorEventId' });
+  if (!window) throw anchorNotFound(anchorId);
   return window;
 }

@@ -1,4 +1,3 @@
-import { inspect } from 'node:util';
 import { loggerErrorReporter } from '../observability/index.js';
 import type { Clock } from '../session/clock.js';
 import { ConfigError } from '../session/errors.js';

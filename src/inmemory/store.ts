@@ -4,7 +4,7 @@
  * merges in. The service's methods validate and run hooks; the records change here.
  */
 import { decodeEvent, decodeTrackEvent } from '../session/codec/index.js';
-import { NotFoundError } from '../session/errors.js';
+import { sessionNotFound } from '../session/errors.js';
 import type { Event } from '../session/event.js';
 import type { SessionKey, UserKey } from '../session/keys.js';
 import { copyBytes, scopedState, TRACKS_STATE_KEY } from '../session/state.js';
@@ -14,11 +14,6 @@ import type { ReadContext } from './read.js';
 import { type SessionRecord, SessionTable } from './records.js';
 import { appScope, expiryOf, isLive, ScopedStateTable, userScope } from './state-table.js';
 import { sweepExpired } from './sweep.js';
-
-/** The error of a write to a session that does not exist (or was swept). */
-export function notFound(key: SessionKey): NotFoundError {
-  return new NotFoundError(`session not found: ${key.sessionId}`, { field: 'sessionId' });
-}
 
 export class MemoryStore {
   readonly sessions = new SessionTable();
@@ -64,7 +59,7 @@ export class MemoryStore {
    */
   writableRecord(key: SessionKey): SessionRecord {
     const record = this.sessions.get(key);
-    if (!record) throw notFound(key);
+    if (!record) throw sessionNotFound(key);
     return record;
   }
 

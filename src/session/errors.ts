@@ -74,6 +74,16 @@ export class NotFoundError extends AgentSessionsError {
   }
 }
 
+/** The error of a write to a session that does not exist (or was deleted, or swept), on every backend. */
+export function sessionNotFound(key: { sessionId: string }): NotFoundError {
+  return new NotFoundError(`session not found: ${key.sessionId}`, { field: 'sessionId' });
+}
+
+/** The error of an event window around an event the session does not hold, on every backend. */
+export function anchorNotFound(anchorId: string): NotFoundError {
+  return new NotFoundError(`anchor event not found: ${anchorId}`, { field: 'anchorEventId' });
+}
+
 /**
  * A live row with the same key already exists, or a conditional write's precondition does not
  * hold (replaceEvents: the newest events or the state are not the expected ones); nothing changed.

@@ -3,7 +3,7 @@
  * events, sharded by session, and one for track events, sharded by session and track. Each binds
  * the generic {@link AsyncPersister} to its batch statement.
  */
-import { NotFoundError } from '../../session/errors.js';
+import { sessionNotFound } from '../../session/errors.js';
 import { type SessionKey, sessionHash } from '../../session/keys.js';
 import type { SqlClient } from '../../sql/client.js';
 import { appendEventsBatch, type EventBatchItem, retryEventsBatch } from '../queries/append-batch.js';
@@ -46,11 +46,7 @@ function perItem(
   items: readonly { key: SessionKey }[],
 ): (Error | undefined)[] {
   return outcomes.map((outcome, i) =>
-    outcome instanceof Error
-      ? outcome
-      : outcome === 'missing'
-        ? new NotFoundError(`session not found: ${items[i]!.key.sessionId}`, { field: 'sessionId' })
-        : undefined,
+    outcome instanceof Error ? outcome : outcome === 'missing' ? sessionNotFound(items[i]!.key) : undefined,
   );
 }
 

@@ -1,9 +1,4 @@
-/**
- * The argument checks and small helpers of PostgresSessionService's methods: each check throws an
- * InvalidArgumentError naming the argument before anything is written.
- */
-import { NotFoundError } from '../../session/errors.js';
-import { checkStateKey, type SessionKey } from '../../session/keys.js';
+import { checkStateKey } from '../../session/keys.js';
 import { checkStateMap, type StateMap, stateValueToText, trimPrefix } from '../../session/state.js';
 
 export {
@@ -34,11 +29,6 @@ export function scopedValues(state: StateMap, prefix: string): { json: string; c
     count++;
   }
   return { json: JSON.stringify(values), count };
-}
-
-/** The error of a write to a session that does not exist (or was deleted, or swept). */
-export function notFound(key: SessionKey): NotFoundError {
-  return new NotFoundError(`session not found: ${key.sessionId}`, { field: 'sessionId' });
 }
 
 /** Standard padded base64, as the envelope stores byte values. */

@@ -3,13 +3,14 @@
  * each in one statement after locking the session row, after the session's accepted background
  * appends have landed.
  */
+
 import { decodeEvent } from '../../session/codec/index.js';
+import { sessionNotFound } from '../../session/errors.js';
 import type { Event } from '../../session/event.js';
 import { checkSessionKey, type SessionKey, sessionKeyOf } from '../../session/keys.js';
 import { formatRfc3339Nano, toSqlTimestamp } from '../../session/time.js';
 import * as q from '../queries/index.js';
 import { decodeStored } from '../read/session-rows.js';
-import { notFound } from './arguments.js';
 import { exec, type ServiceContext } from './context.js';
 
 /** The time arguments of both statements: a write to the session, as any other. */
@@ -37,7 +38,7 @@ export function popEvent(ctx: ServiceContext, key: SessionKey): Promise<Event | 
       await exec(tx, q.lockLiveSession(ctx.tables, popKey));
       return exec<q.PopEventRow>(tx, query);
     });
-    if (!rows.some((row) => row.kind === 's')) throw notFound(popKey);
+    if (!rows.some((row) => row.kind === 's')) throw sessionNotFound(popKey);
     const removed = rows.find((row) => row.kind === 'e');
     if (!removed?.body) return undefined;
     return decodeStored('event', popKey, removed.row_id ?? undefined, removed.body, decodeEvent);
@@ -56,6 +57,6 @@ export async function clearEvents(ctx: ServiceContext, key: SessionKey): Promise
       await exec(tx, q.lockLiveSession(ctx.tables, clearKey));
       return exec(tx, query);
     });
-    if (rows.length === 0) throw notFound(clearKey);
+    if (rows.length === 0) throw sessionNotFound(clearKey);
   });
 }

@@ -3,7 +3,9 @@
  * preconditions against what it then reads, removes the replaced events and writes the new ones
  * with the state delta, after the session's accepted background appends have landed.
  */
+
 import { decodeSessionState } from '../../session/codec/index.js';
+import { sessionNotFound } from '../../session/errors.js';
 import type { SessionKey } from '../../session/keys.js';
 import type { ReplaceEventsRequest } from '../../session/options.js';
 import {
@@ -17,7 +19,6 @@ import type { SqlExecutor } from '../../sql/client.js';
 import { appendEventsBatch, type EventBatchItem } from '../queries/append-batch.js';
 import * as q from '../queries/index.js';
 import { decodeStored } from '../read/session-rows.js';
-import { notFound } from './arguments.js';
 import { exec, type ServiceContext } from './context.js';
 
 export async function replaceEvents(
@@ -43,7 +44,7 @@ async function replaceInTransaction(
   // and none can commit after, until this transaction ends.
   const locked = await exec<q.LockedStateRow>(tx, q.lockLiveSession(ctx.tables, key, true));
   const row = locked.rows[0];
-  if (!row) throw notFound(key);
+  if (!row) throw sessionNotFound(key);
   const limit = expected === undefined ? null : expected.length;
   const newest =
     limit === 0 ? [] : (await exec<q.NewestEventRow>(tx, q.newestEvents(ctx.tables, key, limit))).rows;
@@ -70,7 +71,7 @@ async function replaceInTransaction(
   // also makes the batch move updated_at and the TTL when there are no events at all.
   writes.push({ key, eventJson: null, delta: args.stateDelta, now, ttlMs: ctx.options.sessionTtlMs });
   const outcomes = await appendEventsBatch(tx, ctx.tables, writes);
-  if (outcomes.includes('missing')) throw notFound(key);
+  if (outcomes.includes('missing')) throw sessionNotFound(key);
 }
 
 /** The session's own state, from its locked row's envelope. */

@@ -6,7 +6,7 @@
 
 import { appendArgs, encodeEventsArg, eventWindowArgs } from '../../session/arguments.js';
 import { encodeEvent, encodeStateMap } from '../../session/codec/index.js';
-import { NotFoundError } from '../../session/errors.js';
+import { anchorNotFound, sessionNotFound } from '../../session/errors.js';
 import { type Event, isPersistableEvent } from '../../session/event.js';
 import { applyToCallerSession, runAppendEventHooks } from '../../session/hooks.js';
 import { type SessionKey, sessionKeyId, sessionKeyOf } from '../../session/keys.js';
@@ -19,7 +19,6 @@ import { EnqueueAbortedError } from '../async/errors.js';
 import { appendEventsBatch, type EventBatchItem } from '../queries/append-batch.js';
 import * as q from '../queries/index.js';
 import { byStoredOrder, decodeEvents } from '../read/session-rows.js';
-import { notFound } from './arguments.js';
 import { exec, type ServiceContext } from './context.js';
 
 export async function appendEvent(
@@ -90,7 +89,7 @@ export async function appendEvents(
       const outcomes = await appendEventsBatch(tx, ctx.tables, writes);
       const missing = outcomes.indexOf('missing');
       // Throwing inside the transaction rolls back what was written for the other sessions.
-      if (missing >= 0) throw notFound(writes[missing]!.key);
+      if (missing >= 0) throw sessionNotFound(writes[missing]!.key);
     };
     // One session (the usual case, unless a hook moved events elsewhere): one statement, atomic
     // by itself; several: one transaction, so a missing session stores nothing of the batch.
@@ -133,7 +132,7 @@ function persistEvent(
       updatedAtJson: formatRfc3339Nano(write.now),
       expiresAt: ctx.expiry(write.now, ctx.options.sessionTtlMs),
     });
-    if ((await exec(db, query)).rows.length === 0) throw notFound(key);
+    if ((await exec(db, query)).rows.length === 0) throw sessionNotFound(key);
   });
 }
 
@@ -168,8 +167,7 @@ export function getEventWindow(
     );
     const anchorRow = rows.find((row) => row.part === 'a');
     const anchor = anchorRow ? decodeEvents([anchorRow], readKey)[0]! : undefined;
-    if (!anchor || !inWindow(anchor, roles))
-      throw new NotFoundError(`anchor event not found: ${anchorId}`, { field: 'anchorEventId' });
+    if (!anchor || !inWindow(anchor, roles)) throw anchorNotFound(anchorId);
 
     /** The first `want` shown events of one side, nearest first, reading pages while it is short. */
     const side = async (part: 'b' | 'f', want: number): Promise<Event[]> => {

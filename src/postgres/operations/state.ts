@@ -2,7 +2,9 @@
  * The state operations of PostgresSessionService: a session's state merge, and the app and user
  * state rows (upsert, list, delete), one statement each.
  */
+
 import { encodeStateMap } from '../../session/codec/index.js';
+import { sessionNotFound } from '../../session/errors.js';
 import {
   checkAppName,
   checkSessionKey,
@@ -16,7 +18,7 @@ import {
 import { APP_PREFIX, newStateMap, type StateMap, textValue, USER_PREFIX } from '../../session/state.js';
 import { formatRfc3339Nano, toSqlTimestamp } from '../../session/time.js';
 import * as q from '../queries/index.js';
-import { checkSessionStateUpdate, notFound, scopedValues } from './arguments.js';
+import { checkSessionStateUpdate, scopedValues } from './arguments.js';
 import { exec, type ServiceContext } from './context.js';
 
 function stateMap(result: { rows: q.StateRow[] }): StateMap {
@@ -45,7 +47,7 @@ export async function updateSessionState(
       updatedAtJson: formatRfc3339Nano(now),
       expiresAt: ctx.expiry(now, ctx.options.sessionTtlMs),
     });
-    if ((await exec(db, query)).rows.length === 0) throw notFound(updateKey);
+    if ((await exec(db, query)).rows.length === 0) throw sessionNotFound(updateKey);
   });
 }
 

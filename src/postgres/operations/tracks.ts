@@ -2,6 +2,7 @@
  * The track operations of PostgresSessionService: appendTrackEvent (the caller's copy and its
  * `tracks` index, then storage) and getTrackEvents.
  */
+
 import {
   callerTrackNames,
   decodeTrackEvent,
@@ -10,6 +11,7 @@ import {
   encodeTrackNames,
   storedTrackNames,
 } from '../../session/codec/index.js';
+import { sessionNotFound } from '../../session/errors.js';
 import { type SessionKey, sessionKeyOf } from '../../session/keys.js';
 import { checkSignalOption, type TrackEventsOptions } from '../../session/options.js';
 import { applyTrackEventToSession, callerTrackIndex, type Session } from '../../session/session.js';
@@ -24,7 +26,6 @@ import {
   checkOptionsObject,
   checkTrackEventArg,
   checkTrackEventsArgs,
-  notFound,
   sessionArgKey,
 } from './arguments.js';
 import { exec, type ServiceContext } from './context.js';
@@ -108,7 +109,7 @@ function persistTrackEvent(
     await db.transaction(async (tx) => {
       const locked = await exec<{ tracks: string | null }>(tx, q.lockTrackIndex(ctx.tables, key));
       const row = locked.rows[0];
-      if (!row) throw notFound(key);
+      if (!row) throw sessionNotFound(key);
       const stored = row.tracks === null ? null : Buffer.from(row.tracks, 'base64');
       const names = storedTrackNames(stored, key.sessionId);
       const index = names.includes(write.track) ? undefined : encodeTrackNames([...names, write.track]);

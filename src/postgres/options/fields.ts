@@ -1,7 +1,3 @@
-/**
- * The checks of single option fields: each throws a ConfigError naming the option and the rule.
- */
-import { inspect } from 'node:util';
 import { ConfigError } from '../../session/errors.js';
 
 // ---------------------------------------------------------------------------------------------
