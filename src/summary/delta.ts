@@ -49,7 +49,10 @@ export function cutoffBoundary(summary: Summary | undefined): SummaryBoundary | 
 /** The events a new summary covers, and the boundary that would end after the last of them. */
 export interface SummaryDelta {
   events: Event[];
-  /** The newest event of the delta (the last one among equal timestamps); undefined when empty. */
+  /**
+   * The boundary after the delta: its last event in stored order, and the newest timestamp among
+   * its events as the cutoff; undefined when empty.
+   */
   latest: SummaryBoundary | undefined;
 }
 
@@ -72,15 +75,17 @@ export function computeSummaryDelta(
   }
   const cutoff = boundary && !isUnsetTime(boundary.cutoff_at) ? boundary.cutoff_at : undefined;
   const out: Event[] = [];
-  let latest: Event | undefined;
+  let newest: Date | undefined;
   events.forEach((event, index) => {
     if (start >= 0 ? index < start : cutoff !== undefined && compareTime(event.timestamp, cutoff) < 0) return;
     if (filterKey !== FULL_SESSION_FILTER_KEY && !eventMatchesFilter(event, filterKey)) return;
     out.push(event);
-    if (!latest || compareTime(event.timestamp, latest.timestamp) >= 0) latest = event;
+    if (!newest || compareTime(event.timestamp, newest) > 0) newest = event.timestamp;
   });
-  return {
-    events: out,
-    latest: latest ? newBoundary(filterKey, latest.timestamp, latest.id) : undefined,
-  };
+  // The last event in stored order, not the one with the newest timestamp (Go's choice): an event
+  // stamped before another but stored after it (two requests racing) is covered, so the next
+  // delta, which resumes after this id, does not take it again. The cutoff stays the newest time,
+  // so a reader falling back to the time (the id gone) skips both.
+  const last = out.at(-1);
+  return { events: out, latest: last ? newBoundary(filterKey, newest!, last.id) : undefined };
 }

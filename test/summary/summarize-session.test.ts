@@ -104,6 +104,23 @@ describe('summarizeSession', () => {
     expect(delta.events.map((e) => e.id)).toEqual(['e3']);
   });
 
+  it('ends the boundary at the last stored event, even when an earlier one has the newest timestamp', async () => {
+    // b was stamped before a but stored after it (two requests racing): the summary covers both.
+    const events = [event('e1', 1, 'x'), event('a', 3, 'y'), event('b', 2, 'z')];
+    const first = computeSummaryDelta(events, undefined, '');
+    expect(first.latest).toEqual({ version: 1, cutoff_at: at(3), last_event_id: 'b' });
+    // The next summary takes only what came after b, not b again.
+    const next = computeSummaryDelta([...events, event('c', 4, 'w')], first.latest, '');
+    expect(next.events.map((e) => e.id)).toEqual(['c']);
+    // A reader whose list no longer holds b falls back to the newest time, skipping a and b.
+    const fallback = computeSummaryDelta(
+      [event('a', 3, 'y'), event('c', 4, 'w')],
+      { ...first.latest!, last_event_id: 'gone' },
+      '',
+    );
+    expect(fallback.events.map((e) => e.id)).toEqual(['a', 'c']);
+  });
+
   it('falls back to the cutoff time (inclusive) when the boundary event is gone', async () => {
     const events = [event('e1', 1, 'a'), event('e2', 2, 'b'), event('e3', 3, 'c')];
     const delta = computeSummaryDelta(events, { version: 1, cutoff_at: at(2), last_event_id: 'gone' }, '');
@@ -148,12 +165,13 @@ describe('summarizeSession', () => {
     });
   });
 
-  it('takes the newest event as the cutoff even when events are out of timestamp order', async () => {
+  it('takes the newest time as the cutoff and the last stored event as the boundary event', async () => {
     const m = new Recorder();
     const session = sessionWith([event('e1', 5, 'a'), event('e2', 3, 'b')]);
     const summary = await summarizeSession({ session, filterKey: '', summarizer: m, clock });
     expect(summary?.updated_at).toEqual(at(5));
-    expect(summary?.boundary?.last_event_id).toBe('e1');
+    // Go's laterBoundary names e1 (the newest timestamp), so its next delta takes e2 again.
+    expect(summary?.boundary?.last_event_id).toBe('e2');
   });
 
   it('asks shouldSummarize unless forced', async () => {
