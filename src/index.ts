@@ -23,6 +23,7 @@ export {
   InvalidArgumentError,
   isAgentSessionsError,
   NotFoundError,
+  readCallerValue,
   StorageError,
   SummarizerError,
   SummaryTimeoutError,

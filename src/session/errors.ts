@@ -56,8 +56,9 @@ function reasonOf(error: unknown): string {
 
 /**
  * Reads part of a caller's argument (a key field, an option, a state map's keys or one value):
- * a getter or Proxy trap of the caller's that throws becomes {@link callerValueError} naming
- * `field`, so no caller value escapes as a bare error without a code.
+ * a getter or Proxy trap of the caller's that throws (or any other error of `read` that is not
+ * one of ours) becomes an {@link InvalidArgumentError} naming `field` and what was thrown, so no
+ * caller value escapes as a bare error without a code. Our own errors pass through unchanged.
  */
 export function readCallerValue<T>(field: string, read: () => T): T {
   try {

@@ -52,14 +52,16 @@ export function textValue(text: string, field = 'value'): Uint8Array {
  * bigint (boxed too) or a RawJson (which JSON.stringify refuses or rounds), of Go's JSON writer,
  * which writes their exact digits and text.
  */
-export function jsonValue(value: unknown): Uint8Array {
-  if (holdsExactNumbers(value)) {
+export function jsonValue(value: unknown, field = 'value'): Uint8Array {
+  // A cycle, a getter, Proxy trap or toJSON that throws, a bigint returned by toJSON, nesting
+  // deeper than the stack: refused naming the field, never escaping as a bare TypeError.
+  const text = readCallerValue(field, () => {
+    if (!holdsExactNumbers(value)) return JSON.stringify(value);
     const w = new JsonWriter();
-    writeJsonValue(w, value, '', 'value', false);
-    return encoder.encode(w.finish());
-  }
-  const text = JSON.stringify(value);
-  if (text === undefined) throw new InvalidArgumentError('value', 'must be JSON-serializable');
+    writeJsonValue(w, value, '', field, false);
+    return w.finish();
+  });
+  if (text === undefined) throw new InvalidArgumentError(field, 'must be JSON-serializable');
   return encoder.encode(text);
 }
 
@@ -95,10 +97,13 @@ export function readJson<T = unknown>(state: StateMap | undefined, key: string):
 /** Builds a StateMap from plain values: strings become UTF-8, bytes stay, null stays, the rest JSON. */
 export function stateOf(values: Record<string, unknown>): StateMap {
   const state = newStateMap();
-  for (const [key, value] of Object.entries(values)) {
-    if (value === null || value instanceof Uint8Array) state[key] = value;
-    else if (typeof value === 'string') state[key] = textValue(value, `values[${JSON.stringify(key)}]`);
-    else state[key] = jsonValue(value);
+  for (const [key, value] of readCallerValue('values', () => Object.entries(values))) {
+    const field = `values[${JSON.stringify(key)}]`;
+    // instanceof runs a Proxy's getPrototypeOf trap, which may throw (a revoked Proxy's does).
+    if (value === null || readCallerValue(field, () => value instanceof Uint8Array))
+      state[key] = value as Uint8Array | null;
+    else if (typeof value === 'string') state[key] = textValue(value, field);
+    else state[key] = jsonValue(value, field);
   }
   return state;
 }

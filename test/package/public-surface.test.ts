@@ -35,6 +35,7 @@ const expected: Record<string, string[]> = {
     'newStateMap',
     'NotFoundError',
     'RawJson',
+    'readCallerValue',
     'readJson',
     'readText',
     'stateOf',

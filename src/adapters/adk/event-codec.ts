@@ -2,6 +2,7 @@ import type { Event as AdkEvent } from '@google/adk';
 import {
   CURRENT_EVENT_VERSION,
   InvalidArgumentError,
+  readCallerValue,
   type StateMap,
   type Event as StoredEvent,
 } from '../../index.js';
@@ -27,6 +28,12 @@ const ADK_EVENT_SIGNATURE = Symbol.for('google.adk.event');
  */
 export function toStoredEvent(event: AdkEvent, sessionDelta: StateMap): StoredEvent {
   checkAdkEvent(event);
+  // What is read of the caller's event (a getter or Proxy trap that throws, nesting deeper than the
+  // stack) is refused naming the event; the fields with a path of their own name it.
+  return readCallerValue('event', () => storedEventOf(event, sessionDelta));
+}
+
+function storedEventOf(event: AdkEvent, sessionDelta: StateMap): StoredEvent {
   const stored: StoredEvent = {
     object: 'chat.completion',
     created: Math.floor(event.timestamp / 1000),

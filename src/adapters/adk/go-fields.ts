@@ -1,5 +1,5 @@
 import type { Event as AdkEvent } from '@google/adk';
-import type { Choice, Message, ToolCall, Usage } from '../../index.js';
+import { type Choice, type Message, readCallerValue, type ToolCall, type Usage } from '../../index.js';
 
 /**
  * The fields of a stored event that a Go service (trpc-agent-go) reads, built from an ADK event:
@@ -15,7 +15,7 @@ export function goChoices(event: AdkEvent): Choice[] {
   let reasoning = '';
   const toolCalls: ToolCall[] = [];
   const results: Message[] = [];
-  for (const part of parts) {
+  for (const [i, part] of parts.entries()) {
     if (typeof part.text === 'string') {
       if (part.thought) reasoning += part.text;
       else text += part.text;
@@ -25,7 +25,10 @@ export function goChoices(event: AdkEvent): Choice[] {
       toolCalls.push({
         type: 'function',
         id: call.id ?? '',
-        function: { name: call.name ?? '', arguments: JSON.stringify(call.args ?? {}) },
+        function: {
+          name: call.name ?? '',
+          arguments: jsonText(`event.content.parts[${i}].functionCall.args`, call.args),
+        },
       });
     }
     const response = part.functionResponse;
@@ -34,7 +37,7 @@ export function goChoices(event: AdkEvent): Choice[] {
         role: 'tool',
         tool_id: response.id ?? '',
         tool_name: response.name ?? '',
-        content: JSON.stringify(response.response ?? {}),
+        content: jsonText(`event.content.parts[${i}].functionResponse.response`, response.response),
       });
     }
   }
@@ -64,4 +67,12 @@ export function goUsage(event: AdkEvent): Usage | undefined {
     completion_tokens: usage.candidatesTokenCount ?? 0,
     total_tokens: usage.totalTokenCount ?? 0,
   };
+}
+
+/**
+ * A caller's value as JSON text (`{}` for none): a cycle, a bigint, a getter or toJSON that
+ * throws is refused naming the field, never escaping as a bare TypeError.
+ */
+function jsonText(field: string, value: unknown): string {
+  return readCallerValue(field, () => JSON.stringify(value ?? {}));
 }

@@ -9,7 +9,7 @@
  * Objects are rebuilt with defineProperty-style entries, so a key such as `__proto__` stays an
  * ordinary key and never becomes a prototype.
  */
-import { InvalidArgumentError } from '../../index.js';
+import { InvalidArgumentError, readCallerValue } from '../../index.js';
 
 const TAG = '$lc';
 
@@ -32,6 +32,12 @@ function encodeNumber(value: number): unknown {
  * Uint8Array, and cycles are refused with an INVALID_ARGUMENT error naming the path.
  */
 export function encodeValue(value: unknown, path: string, seen: Set<object> = new Set()): unknown {
+  // A getter or Proxy trap of the caller's that throws (or nesting deeper than the stack) is
+  // refused naming the path it was met at.
+  return readCallerValue(path, () => encodeAt(value, path, seen));
+}
+
+function encodeAt(value: unknown, path: string, seen: Set<object>): unknown {
   switch (typeof value) {
     case 'string':
     case 'boolean':

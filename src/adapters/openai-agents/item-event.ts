@@ -13,6 +13,7 @@ import {
   type Event,
   InvalidArgumentError,
   type Message,
+  readCallerValue,
   type ToolCall,
 } from '../../index.js';
 import { fromLosslessJson, toLosslessJson } from './lossless-json.js';
@@ -133,10 +134,17 @@ export function eventsOf(items: unknown, field: string, author: string): Event[]
   if (!Array.isArray(items)) throw new InvalidArgumentError(field, 'must be an array of items');
   const now = new Date();
   return items.map((item: unknown, i) => {
-    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+    // Array.isArray runs a Proxy's IsArray check, which a revoked Proxy fails.
+    if (
+      item === null ||
+      typeof item !== 'object' ||
+      readCallerValue(`${field}[${i}]`, () => Array.isArray(item))
+    ) {
       throw new InvalidArgumentError(`${field}[${i}]`, 'must be an item object');
     }
-    const event = itemToEvent(item as Item, { author, now });
+    // A getter or Proxy trap of the caller's that throws, a cycle or nesting deeper than the stack
+    // is refused naming the item.
+    const event = readCallerValue(`${field}[${i}]`, () => itemToEvent(item as Item, { author, now }));
     // What PostgreSQL cannot hold is named by the item's path (`items[1].content[0].text`), not
     // by that of the event built from it, which the store would name. The stored form is checked:
     // plain JSON, or the item's lossless form (bytes as base64, undefined tagged).

@@ -6,8 +6,11 @@
  */
 import {
   APP_PREFIX,
+  checkStateKey,
+  checkStateMap,
   jsonValue,
   newStateMap,
+  readCallerValue,
   type SessionKey,
   type SessionService,
   type StateMap,
@@ -48,14 +51,14 @@ export function stateValues(state: StateMap | undefined): StateValues {
 /** Values split into the three stored scopes, each as JSON bytes; `temp:` keys and undefined values dropped. */
 export function splitByScope(values: StateValues): { session: StateMap; app: StateMap; user: StateMap } {
   const scopes = { session: newStateMap(), app: newStateMap(), user: newStateMap() };
-  for (const [key, value] of Object.entries(values)) {
+  for (const [key, value] of readCallerValue('state', () => Object.entries(values))) {
     if (value === undefined || key.startsWith(TEMP_PREFIX)) continue;
     const scope = key.startsWith(APP_PREFIX)
       ? scopes.app
       : key.startsWith(USER_PREFIX)
         ? scopes.user
         : scopes.session;
-    scope[key] = jsonValue(value);
+    scope[key] = jsonValue(value, `state[${JSON.stringify(key)}]`);
   }
   return scopes;
 }
@@ -71,6 +74,16 @@ export async function writeStateValues(
   ensure: () => Promise<void>,
 ): Promise<void> {
   const { session, app, user } = splitByScope(values);
+  // The three scopes are three writes: every key is checked before the first, as each write would
+  // check its own, so a key refused in one scope does not leave the others written.
+  checkStateMap('state', session);
+  for (const [prefix, scope] of [
+    [APP_PREFIX, app],
+    [USER_PREFIX, user],
+  ] as const) {
+    for (const key of Object.keys(scope))
+      checkStateKey(`state[${JSON.stringify(key)}]`, key.slice(prefix.length));
+  }
   if (Object.keys(app).length > 0) await service.updateAppState(key.appName, app);
   if (Object.keys(user).length > 0) await service.updateUserState(key, user);
   if (Object.keys(session).length === 0) return;

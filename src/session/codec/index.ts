@@ -71,7 +71,8 @@ export function checkEvent(event: Event): void {
  * builds from them.
  */
 export function checkJsonValue(value: unknown, path: string): void {
-  writeJsonValue(new JsonWriter(), value, '', path, false);
+  // A getter, Proxy trap or toJSON of the caller's that throws is refused naming the path.
+  readCallerValue(path, () => writeJsonValue(new JsonWriter(), value, '', path, false));
 }
 
 /** A JSON string literal escaped as Go escapes it; refuses NUL and unpaired surrogates. */
