@@ -5,16 +5,7 @@
 import type { SessionKey } from '../../session/keys.js';
 import type { TableNames } from '../schema/index.js';
 import type { DeleteMode } from './sessions.js';
-import {
-  type KeyParams,
-  keyParams,
-  MONOTONIC_UPDATED_AT,
-  matchesKey,
-  mergedEnvelope,
-  Params,
-  RENEWED_EXPIRES_AT,
-  type SqlQuery,
-} from './sql.js';
+import { type KeyParams, keyParams, matchesKey, Params, type SqlQuery, touchLiveSession } from './sql.js';
 
 /** What both statements need besides the key: the write's time, as the other writes take it. */
 export interface EventRemovalArgs {
@@ -32,11 +23,7 @@ export interface EventRemovalArgs {
 function touchSession(t: TableNames, p: Params, k: KeyParams, a: EventRemovalArgs): string {
   const now = p.add(a.now, 'timestamp');
   return `s AS (
-  UPDATE ${t.sessionStates.qualified}
-  SET state = ${mergedEnvelope("'{}'::jsonb", p.add(a.updatedAtJson, 'text'), now)},
-      updated_at = ${MONOTONIC_UPDATED_AT(now)},
-      expires_at = ${RENEWED_EXPIRES_AT(p.add(a.expiresAt, 'timestamp'))}
-  WHERE ${matchesKey(k)} AND deleted_at IS NULL
+  ${touchLiveSession(t, p, k, now, { delta: "'{}'::jsonb", updatedAtJson: a.updatedAtJson, expiresAt: a.expiresAt })}
   RETURNING 1
 )`;
 }

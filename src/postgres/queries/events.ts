@@ -8,13 +8,11 @@ import {
   isLive,
   type KeyParams,
   keyParams,
-  MONOTONIC_UPDATED_AT,
   matchesKey,
-  mergedEnvelope,
   Params,
-  RENEWED_EXPIRES_AT,
   type SqlQuery,
   sameText,
+  touchLiveSession,
 } from './sql.js';
 
 /**
@@ -43,11 +41,7 @@ export function appendEvent(
   const p = new Params();
   const k = keyParams(p, a.key);
   const now = p.add(a.now, 'timestamp');
-  const update = `UPDATE ${t.sessionStates.qualified}
-  SET state = ${mergedEnvelope(p.add(a.delta, 'jsonb'), p.add(a.updatedAtJson, 'text'), now)},
-      updated_at = ${MONOTONIC_UPDATED_AT(now)},
-      expires_at = ${RENEWED_EXPIRES_AT(p.add(a.expiresAt, 'timestamp'))}
-  WHERE ${matchesKey(k)} AND deleted_at IS NULL
+  const update = `${touchLiveSession(t, p, k, now, { ...a, delta: p.add(a.delta, 'jsonb') })}
   RETURNING updated_at`;
   if (a.event === null) return { text: sameText(t, 'append delta', update), params: p.values };
   const text = `WITH updated AS (

@@ -3,16 +3,7 @@
  */
 import type { SessionKey } from '../../session/keys.js';
 import type { TableNames } from '../schema/index.js';
-import {
-  isLive,
-  keyParams,
-  MONOTONIC_UPDATED_AT,
-  matchesKey,
-  mergedEnvelope,
-  Params,
-  RENEWED_EXPIRES_AT,
-  type SqlQuery,
-} from './sql.js';
+import { isLive, keyParams, matchesKey, Params, type SqlQuery, touchLiveSession } from './sql.js';
 
 /** How rows go: `soft` sets deleted_at (they stay, hidden), `hard` deletes them. */
 export type DeleteMode = 'soft' | 'hard';
@@ -154,11 +145,7 @@ export function updateSessionState(
   const p = new Params();
   const k = keyParams(p, a.key);
   const now = p.add(a.now, 'timestamp');
-  const text = `UPDATE ${t.sessionStates.qualified}
-SET state = ${mergedEnvelope(p.add(a.delta, 'jsonb'), p.add(a.updatedAtJson, 'text'), now)},
-    updated_at = ${MONOTONIC_UPDATED_AT(now)},
-    expires_at = ${RENEWED_EXPIRES_AT(p.add(a.expiresAt, 'timestamp'))}
-WHERE ${matchesKey(k)} AND deleted_at IS NULL
+  const text = `${touchLiveSession(t, p, k, now, { ...a, delta: p.add(a.delta, 'jsonb') })}
 RETURNING 1 AS found`;
   return { text, params: p.values };
 }

@@ -131,3 +131,35 @@ export const MONOTONIC_UPDATED_AT = (now: string) => `GREATEST(${now}, updated_a
  */
 export const RENEWED_EXPIRES_AT = (expires: string) =>
   `CASE WHEN ${expires} IS NULL THEN NULL ELSE GREATEST(${expires}, expires_at) END`;
+
+/** What a write to one session changes on its live row besides its own rows. */
+export interface SessionTouch {
+  /** The state delta merged into the envelope: a jsonb SQL expression (a parameter, or `'{}'`). */
+  delta: string;
+  /** The writer's time as the envelope's RFC 3339 `updatedAt` (text). */
+  updatedAtJson: string;
+  /** The session's new expiry (now + TTL), or null when the TTL is off. */
+  expiresAt: string | null;
+}
+
+/**
+ * The UPDATE every write to one session makes to its live row: the delta merged into the state
+ * envelope, updated_at moved forward (never back), expires_at renewed (never shortened). Its row
+ * lock makes the session's writers take turns across processes, and no row updated means there is
+ * no such live session. `now` is the write's time (a timestamp SQL expression); `also` narrows the
+ * WHERE clause (a compare-and-swap). The caller adds the RETURNING clause.
+ */
+export function touchLiveSession(
+  t: TableNames,
+  p: Params,
+  k: KeyParams,
+  now: string,
+  touch: SessionTouch,
+  also = '',
+): string {
+  return `UPDATE ${t.sessionStates.qualified}
+  SET state = ${mergedEnvelope(touch.delta, p.add(touch.updatedAtJson, 'text'), now)},
+      updated_at = ${MONOTONIC_UPDATED_AT(now)},
+      expires_at = ${RENEWED_EXPIRES_AT(p.add(touch.expiresAt, 'timestamp'))}
+  WHERE ${matchesKey(k)} AND deleted_at IS NULL${also ? `\n    AND ${also}` : ''}`;
+}

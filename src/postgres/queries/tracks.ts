@@ -3,16 +3,7 @@
  */
 import type { SessionKey } from '../../session/keys.js';
 import type { TableNames } from '../schema/index.js';
-import {
-  isLive,
-  keyParams,
-  MONOTONIC_UPDATED_AT,
-  matchesKey,
-  mergedEnvelope,
-  Params,
-  RENEWED_EXPIRES_AT,
-  type SqlQuery,
-} from './sql.js';
+import { isLive, keyParams, matchesKey, Params, type SqlQuery, touchLiveSession } from './sql.js';
 
 /**
  * Appends a track event in one statement, provided the session's stored `tracks` index (the
@@ -43,12 +34,15 @@ export function appendTrackEvent(
   const k = keyParams(p, a.key);
   const now = p.add(a.now, 'timestamp');
   const text = `WITH updated AS (
-  UPDATE ${t.sessionStates.qualified}
-  SET state = ${mergedEnvelope(p.add(a.delta, 'jsonb'), p.add(a.updatedAtJson, 'text'), now)},
-      updated_at = ${MONOTONIC_UPDATED_AT(now)},
-      expires_at = ${RENEWED_EXPIRES_AT(p.add(a.sessionExpiresAt, 'timestamp'))}
-  WHERE ${matchesKey(k)} AND deleted_at IS NULL
-    AND (state #>> '{state,tracks}') IS NOT DISTINCT FROM ${p.add(a.expectedIndex, 'text')}
+  ${touchLiveSession(
+    t,
+    p,
+    k,
+    now,
+    { delta: p.add(a.delta, 'jsonb'), updatedAtJson: a.updatedAtJson, expiresAt: a.sessionExpiresAt },
+    // Compare-and-swap on the tracks index: a concurrent writer of another track got in first.
+    `(state #>> '{state,tracks}') IS NOT DISTINCT FROM ${p.add(a.expectedIndex, 'text')}`,
+  )}
   RETURNING 1
 ), inserted AS (
   INSERT INTO ${t.sessionTrackEvents.qualified}
