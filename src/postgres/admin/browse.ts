@@ -8,8 +8,10 @@
  * `includeInactive` asks for it; then each row says which it is in `status`.
  */
 import { InvalidArgumentError } from '../../session/errors.js';
+import { isLive, Params } from '../queries/sql.js';
 import { checkKeyArgs, checkTextArg, countArg, nowArg, timeArg } from './arguments.js';
 import type { AdminDatabase } from './database.js';
+import { isoColumn } from './timestamps.js';
 
 /** Whether a row is what a service returns, or why it does not. */
 export type RowStatus = 'live' | 'expired' | 'deleted';
@@ -17,39 +19,15 @@ export type RowStatus = 'live' | 'expired' | 'deleted';
 /** The largest page any browse call returns. */
 export const MAX_BROWSE_PAGE = 200;
 
-/** SQL rendering a TIMESTAMP column as ISO 8601 UTC text with every microsecond. */
-export function isoSql(column: string): string {
-  return `to_char(${column}, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-}
-
 /** SQL for a row's {@link RowStatus}; `$now` is the parameter holding the application's clock. */
 export function statusSql(alias: string, now: string): string {
   return `CASE WHEN ${alias}.deleted_at IS NOT NULL THEN 'deleted'
     WHEN ${alias}.expires_at IS NOT NULL AND ${alias}.expires_at <= ${now} THEN 'expired' ELSE 'live' END`;
 }
 
-/** SQL keeping only rows a service would return. */
-export function visibleSql(alias: string, now: string): string {
-  return `${alias}.deleted_at IS NULL AND (${alias}.expires_at IS NULL OR ${alias}.expires_at > ${now})`;
-}
-
-/** Positional parameters, added as they are used. */
-export class Params {
-  readonly values: unknown[] = [];
-  add(value: unknown, type: string): string {
-    this.values.push(value);
-    return `$${this.values.length}::${type}`;
-  }
-}
-
 /** The page size asked for, within 1..max; the default when none was given. */
 export function pageSize(limit: number | undefined, fallback: number, max = MAX_BROWSE_PAGE): number {
   return countArg('limit', limit, fallback, max);
-}
-
-/** The application's clock as a TIMESTAMP parameter: what decides expiry, never the server's zone. */
-export function clockOf(options: { now?: Date | undefined }): string {
-  return nowArg(options);
 }
 
 /** What decides which rows a read returns. */
@@ -79,8 +57,8 @@ async function readState(
   options: VisibilityOptions,
 ): Promise<StateRow[]> {
   const p = new Params();
-  const now = p.add(clockOf(options), 'timestamp');
-  const hidden = options.includeInactive ? '' : `AND ${visibleSql('t', now)}`;
+  const now = p.add(nowArg(options), 'timestamp');
+  const hidden = options.includeInactive ? '' : `AND ${isLive(now, 't')}`;
   const { rows } = await db.client.query<StateRow>(
     `SELECT t.key, t.value, t.updated_at AS "updatedAt", t.expires_at AS "expiresAt", ${statusSql('t', now)} AS status
      FROM ${table} t WHERE ${match(p)} ${hidden}
@@ -163,7 +141,7 @@ const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)\|(\d{1,19})$/;
 
 /** SQL for a cursor made of a row's time and id: `2026-01-02T03:04:05.123456Z|42`. */
 export function cursorSql(time: string, id: string): string {
-  return `${isoSql(time)} || '|' || ${id}::text`;
+  return `${isoColumn(time)} || '|' || ${id}::text`;
 }
 
 /** Reads a cursor made by {@link cursorSql}: its time as a TIMESTAMP parameter, and its id. */
@@ -192,7 +170,7 @@ function sessionConditions(
   options: BrowseSessionsOptions,
 ): string[] {
   const where = [`s.app_name = ${p.add(user.appName, 'text')}`, `s.user_id = ${p.add(user.userId, 'text')}`];
-  if (!options.includeInactive) where.push(visibleSql('s', p.add(clock, 'timestamp')));
+  if (!options.includeInactive) where.push(isLive(p.add(clock, 'timestamp'), 's'));
   if (options.idPrefix) {
     const prefix = p.add(options.idPrefix, 'text');
     where.push(`left(s.session_id, length(${prefix})) = ${prefix}`);
@@ -219,7 +197,7 @@ export async function browseSessions(
   checkKeyArgs(user);
   checkTextArg('idPrefix', options.idPrefix);
   const limit = pageSize(options.limit, 50);
-  const clock = clockOf(options);
+  const clock = nowArg(options);
   const p = new Params();
   const now = p.add(clock, 'timestamp');
   const where = sessionConditions(p, clock, user, options);

@@ -4,6 +4,7 @@
  */
 
 import type { SqlExecutor } from '../../sql/client.js';
+import { Params } from '../queries/sql.js';
 import type { TableNames } from '../schema/index.js';
 import { checkKeyArgs, countArg, timeArg } from './arguments.js';
 import type { AdminDatabase } from './database.js';
@@ -83,14 +84,6 @@ interface ChildRow extends TimeRow {
 }
 
 const times = (r: TimeRow) => ({ updatedAt: r.updated_at, expiresAt: r.expires_at, deletedAt: r.deleted_at });
-
-class Params {
-  readonly values: unknown[] = [];
-  add(value: unknown, type: string): string {
-    this.values.push(value);
-    return `$${this.values.length}::${type}`;
-  }
-}
 
 function sessionWhere(filter: SessionFilter, p: Params): string[] {
   const where: string[] = [];

@@ -4,9 +4,11 @@
  * in rows and bytes, so a session of 100,000 events costs what a session of 200 does.
  */
 import { InvalidArgumentError } from '../../session/errors.js';
-import { checkKeyArgs } from './arguments.js';
-import { clockOf, isoSql, Params, parseCursor, type RowStatus, statusSql, visibleSql } from './browse.js';
+import { isLive, Params } from '../queries/sql.js';
+import { checkKeyArgs, nowArg } from './arguments.js';
+import { parseCursor, type RowStatus, statusSql } from './browse.js';
 import type { AdminDatabase } from './database.js';
+import { isoColumn } from './timestamps.js';
 
 /** The largest window of events one call returns. */
 export const MAX_TIMELINE_EVENTS = 500;
@@ -114,7 +116,7 @@ async function readSessionRow(
   options: TimelineOptions,
 ): Promise<TimelineSession | null> {
   const p = new Params();
-  const now = p.add(clockOf(options), 'timestamp');
+  const now = p.add(nowArg(options), 'timestamp');
   const where = [
     `s.app_name = ${p.add(key.appName, 'text')}`,
     `s.user_id = ${p.add(key.userId, 'text')}`,
@@ -129,7 +131,7 @@ async function readSessionRow(
     }
     where.push(`s.id = ${p.add(options.rowId, 'bigint')}`);
   }
-  if (!options.includeInactive) where.push(visibleSql('s', now));
+  if (!options.includeInactive) where.push(isLive(now, 's'));
   const { rows } = await db.client.query<TimelineSession>(
     `SELECT s.app_name AS "appName", s.user_id AS "userId", s.session_id AS "sessionId", s.id::text AS "rowId",
        s.state::text AS state, s.created_at AS "createdAt", s.updated_at AS "updatedAt",
@@ -161,7 +163,7 @@ function childrenOf(
     ? `(c.deleted_at IS NOT DISTINCT FROM s.deleted_at
         OR (s.deleted_at IS NULL AND c.deleted_at IS NOT NULL AND ${created} >= s.created_at))`
     : `c.deleted_at IS NOT DISTINCT FROM s.deleted_at
-        AND (c.expires_at IS NULL OR c.expires_at > ${p.add(clockOf(options), 'timestamp')})`;
+        AND (c.expires_at IS NULL OR c.expires_at > ${p.add(nowArg(options), 'timestamp')})`;
   return `${table} c JOIN ${sessions} s ON s.id = ${p.add(rowId, 'bigint')} AND c.app_name = s.app_name
     AND c.user_id = s.user_id AND c.session_id = s.session_id AND ${owned}`;
 }
@@ -217,7 +219,7 @@ export async function readTimeline(
   // descending), one more than the window to learn whether more exist that way.
   const ascending = after !== undefined || (before === undefined && options.from === 'start');
   const p = new Params();
-  const now = p.add(clockOf(options), 'timestamp');
+  const now = p.add(nowArg(options), 'timestamp');
   const from = childrenOf(p, tables.sessionEvents.qualified, S, session.rowId, options);
   const bound = after ?? before;
   const cursorCondition = bound
@@ -225,7 +227,7 @@ export async function readTimeline(
     : '';
   const dir = ascending ? 'ASC' : 'DESC';
   const { rows: fetched } = await db.client.query<ChildRow>(
-    `SELECT c.id::text AS id, ${isoSql('c.created_at')} AS created_at, c.created_at AS created, c.event::text AS body,
+    `SELECT c.id::text AS id, ${isoColumn('c.created_at')} AS created_at, c.created_at AS created, c.event::text AS body,
        ${statusSql('c', now)} AS status
      FROM ${from}
      WHERE true ${cursorCondition}
@@ -249,7 +251,7 @@ export async function readTimeline(
   const m = new Params();
   const { rows: summaries } = await db.client.query<TimelineSummary>(
     `SELECT c.filter_key AS "filterKey", c.summary::text AS summary, c.updated_at AS "updatedAt",
-       ${statusSql('c', m.add(clockOf(options), 'timestamp'))} AS status
+       ${statusSql('c', m.add(nowArg(options), 'timestamp'))} AS status
      FROM ${children(m, tables.sessionSummaries.qualified, 'c.updated_at')}
      ORDER BY c.filter_key COLLATE "C", c.updated_at, c.id LIMIT ${MAX_TIMELINE_SUMMARIES}`,
     m.values,
@@ -295,7 +297,7 @@ async function readTrackWindow(
   span: { from: { at: string; id: string } | undefined; to: string | undefined },
 ): Promise<{ rows: TimelineTrackEvent[]; truncated: boolean }> {
   const p = new Params();
-  const now = p.add(clockOf(options), 'timestamp');
+  const now = p.add(nowArg(options), 'timestamp');
   const from = childrenOf(
     p,
     db.tables.sessionTrackEvents.qualified,
@@ -311,7 +313,7 @@ async function readTrackWindow(
   }
   if (span.to) where.push(`c.created_at <= ${p.add(sqlTime(span.to), 'timestamp')}`);
   const { rows } = await db.client.query<ChildRow & { track: string }>(
-    `SELECT c.id::text AS id, c.track, ${isoSql('c.created_at')} AS created_at, c.created_at AS created,
+    `SELECT c.id::text AS id, c.track, ${isoColumn('c.created_at')} AS created_at, c.created_at AS created,
        c.event::text AS body,
        ${statusSql('c', now)} AS status
      FROM ${from}
