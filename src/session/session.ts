@@ -41,6 +41,32 @@ export function newSession(key: SessionKey, now: Date, state: StateMap = newStat
   };
 }
 
+/**
+ * Where a store keeps, on a session object it returns, the creation time of the stored session the
+ * object describes. Not enumerable: copies (spread, structuredClone) and objects made by hand do
+ * not carry it.
+ */
+const STORED_CREATED_AT = Symbol('agent-sessions.storedCreatedAt');
+
+/** Marks a session object a store returns with its stored session's creation time. */
+export function markStoredIncarnation(session: Session, createdAt: Date): Session {
+  Object.defineProperty(session, STORED_CREATED_AT, {
+    value: createdAt,
+    enumerable: false,
+    configurable: true,
+  });
+  return session;
+}
+
+/**
+ * The creation time of the stored session this object was returned for, which tells that session
+ * from one created later under the same key; undefined for an object made by hand or copied.
+ */
+export function storedIncarnation(session: Session): Date | undefined {
+  const value: unknown = (session as { [STORED_CREATED_AT]?: unknown })[STORED_CREATED_AT];
+  return value instanceof Date ? value : undefined;
+}
+
 export function keyOfSession(session: Pick<Session, 'appName' | 'userId' | 'id'>): SessionKey {
   return { appName: session.appName, userId: session.userId, sessionId: session.id };
 }

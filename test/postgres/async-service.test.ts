@@ -204,6 +204,47 @@ describe.each(databases)('asyncPersist on %s', (_name, open) => {
     await expect(svc.flush()).resolves.toBeUndefined();
   });
 
+  it('never writes appends accepted before a delete into the session created after it under the same key', async () => {
+    const g = gated(db.sql);
+    const { svc, app, failures } = await service({}, g.client);
+    const other = await service({ asyncPersist: false });
+    const key = { appName: app, userId: 'u', sessionId: 'reborn' };
+    const first = await svc.createSession(key, stateOf({ incarnation: '1' }));
+    // A batch that holds appends for both incarnations: the new one's may go in, the old one's not.
+    const held = g.hold();
+    const old = user('accepted for the first incarnation', { stateDelta: stateOf({ fromOld: 'yes' }) });
+    await svc.appendEvent(first, old);
+    await svc.appendTrackEvent(first, { track: 'agui', payload: 'old', timestamp: new Date() });
+    await held.entered;
+    await other.svc.deleteSession(key);
+    // A different millisecond from the first: the incarnations are told apart by it.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const second = await other.svc.createSession(key, stateOf({ incarnation: '2' }));
+    const fresh = user('accepted for the second incarnation');
+    await svc.appendEvent(second, fresh);
+    held.release();
+
+    const error = await rejection(svc.flush());
+    expect(error).toBeInstanceOf(AggregateError);
+    for (const part of (error as AggregateError).errors) {
+      expect(isAgentSessionsError((part as Error).cause, 'NOT_FOUND')).toBe(true);
+    }
+    expect(failures.map(([, c]) => c.operation).sort()).toEqual(['appendEvent', 'appendTrackEvent']);
+    expect((failures.find(([, c]) => c.operation === 'appendEvent')![1].event as Event).id).toBe(old.id);
+    // The new session holds its own append only, and nothing of the old one's delta or track.
+    expect(await storedIds(other.svc, second)).toEqual([fresh.id]);
+    const read = (await other.svc.getSession(key))!;
+    expect(read.events.map((e) => e.id)).toEqual([fresh.id]);
+    expect(readText(read.state, 'incarnation')).toBe('2');
+    expect(read.state.fromOld).toBeUndefined();
+    expect((await other.svc.getTrackEvents(key, 'agui')).events).toEqual([]);
+    // A session object made by hand (or copied) names its session by key alone, as in Go.
+    const byHand = user('appended through a copy');
+    await svc.appendEvent({ ...first, events: [], state: {} }, byHand);
+    await svc.flush();
+    expect(await storedIds(other.svc, second)).toEqual([fresh.id, byHand.id]);
+  });
+
   it('reports appends to a missing session (events and track events) through flush', async () => {
     const { svc, app, failures } = await service();
     const real = await svc.createSession({ appName: app, userId: 'u' });

@@ -59,6 +59,8 @@ export interface EventWrite {
   /** The encoded state delta (`{}` when the event has none). */
   delta: string;
   now: Date;
+  /** The creation time of the session the append was made on (see EventBatchItem.born). */
+  born: Date | undefined;
 }
 
 /** What the service hands over for one accepted appendTrackEvent. */
@@ -66,6 +68,8 @@ export interface TrackWrite {
   trackEvent: TrackEvent;
   eventJson: string;
   now: Date;
+  /** The creation time of the session the append was made on (see TrackBatchItem.born). */
+  born: Date | undefined;
 }
 
 /** A session's appends as far as ordering needs them. */
@@ -157,6 +161,7 @@ export class AsyncWrites {
       delta: write.delta,
       now: write.now,
       ttlMs: this.#o.sessionTtlMs,
+      born: write.born,
     };
     return this.#note(key, this.#events.enqueue(item, signal));
   }
@@ -176,6 +181,7 @@ export class AsyncWrites {
       now: write.now,
       sessionTtlMs: this.#o.sessionTtlMs,
       trackTtlMs: this.#o.trackEventTtlMs,
+      born: write.born,
     };
     return this.#note(key, this.#tracks.enqueue(item, signal));
   }

@@ -19,6 +19,7 @@ import { EnqueueAbortedError } from '../async/errors.js';
 import { appendEventsBatch, type EventBatchItem } from '../queries/append-batch.js';
 import * as q from '../queries/index.js';
 import { byStoredOrder, decodeEvents } from '../read/session-rows.js';
+import { incarnationOf } from './arguments.js';
 import { exec, type ServiceContext } from './context.js';
 
 export async function appendEvent(
@@ -44,7 +45,14 @@ export async function appendEvent(
       await persistEvent(
         ctx,
         sessionKeyOf(c.key),
-        { event: isPersistableEvent(c.event) ? stored : null, delta, now, source: c.event },
+        {
+          event: isPersistableEvent(c.event) ? stored : null,
+          delta,
+          now,
+          source: c.event,
+          // The caller's session, unless a hook moved the event to another one.
+          born: sessionKeyId(c.key) === sessionKeyId(key) ? incarnationOf(session) : undefined,
+        },
         c.options.signal,
       );
     },
@@ -112,13 +120,13 @@ function distinctKeys(writes: readonly EventBatchItem[]): SessionKey[] {
 function persistEvent(
   ctx: ServiceContext,
   key: SessionKey,
-  write: { event: string | null; delta: string; now: Date; source: Event },
+  write: { event: string | null; delta: string; now: Date; source: Event; born: Date | undefined },
   signal: AbortSignal | undefined,
 ): Promise<void> {
   if (ctx.async) {
     const accepted = ctx.async.appendEvent(
       key,
-      { event: write.source, eventJson: write.event, delta: write.delta, now: write.now },
+      { event: write.source, eventJson: write.event, delta: write.delta, now: write.now, born: write.born },
       signal,
     );
     return ctx.track(accepted);

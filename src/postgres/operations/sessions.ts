@@ -20,7 +20,7 @@ import {
   type ListSessionsOptions,
 } from '../../session/options.js';
 import type { CreateSessionKey } from '../../session/service.js';
-import { newSession, type Session } from '../../session/session.js';
+import { markStoredIncarnation, newSession, type Session } from '../../session/session.js';
 import { copyState, mergeScopedState, newStateMap, type StateMap, textValue } from '../../session/state.js';
 import { toSqlTimestamp } from '../../session/time.js';
 import type { SqlExecutor } from '../../sql/client.js';
@@ -91,7 +91,9 @@ export function createSession(
         (row.kind === 'a' ? appState : userState)[row.name] =
           row.value === null ? null : textValue(row.value);
       }
-      return newSession(sessionKey, now, mergeScopedState(copyState(initial), appState, userState));
+      const session = newSession(sessionKey, now, mergeScopedState(copyState(initial), appState, userState));
+      // The envelope was written with `now` as its createdAt (see markStoredIncarnation).
+      return markStoredIncarnation(session, now);
     },
     // A writer that takes no part in ON CONFLICT (a Go service's plain INSERT racing ours)
     // still loses on the unique index: that is the same conflict.

@@ -26,6 +26,7 @@ import {
   checkOptionsObject,
   checkTrackEventArg,
   checkTrackEventsArgs,
+  incarnationOf,
   sessionArgKey,
 } from './arguments.js';
 import { exec, type ServiceContext } from './context.js';
@@ -54,7 +55,10 @@ export async function appendTrackEvent(
   applyTrackEventToSession(session, trackEvent, callerIndex, now);
 
   if (ctx.async) {
-    await ctx.track(ctx.async.appendTrackEvent(key, { trackEvent, eventJson: json, now }, options.signal));
+    const born = incarnationOf(session);
+    await ctx.track(
+      ctx.async.appendTrackEvent(key, { trackEvent, eventJson: json, now, born }, options.signal),
+    );
     return;
   }
   await persistTrackEvent(ctx, key, {

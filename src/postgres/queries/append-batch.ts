@@ -34,9 +34,18 @@ import {
 } from './batch.js';
 import type { SqlQuery } from './sql.js';
 
+/** The placeholder of the sessions' incarnations (SessionArrays.born); the events are $12. */
+const BORN = '$11';
+
 /** One appendEvent, as the asynchronous writer hands it over. */
 export interface EventBatchItem {
   key: SessionKey;
+  /**
+   * With asynchronous persistence, the creation time of the session the append was accepted for:
+   * written only to that incarnation of the key, never to one created after a delete (then the
+   * item's session is missing). Undefined: whichever session lives under the key.
+   */
+  born?: Date | undefined;
   /** The event JSON (encodeEvent), or null for an event that is not stored (its delta still is). */
   eventJson: string | null;
   /**
@@ -65,10 +74,10 @@ const JSON_ARRAY_MAX_CHARS = Math.floor((255 * 1024 * 1024) / 3);
 
 /**
  * The events of a batch as the statement takes them: `element(ord)` is the event at 1-based
- * position `ord` of `$11`, and `param` is what goes in `$11`.
+ * position `ord` of `$12`, and `param` is what goes in `$12`.
  *
  * The statement orders and numbers the batch's rows on narrow columns (session, time, position)
- * and takes each event out of `$11` only when it inserts the row: sorting rows that carried the
+ * and takes each event out of `$12` only when it inserts the row: sorting rows that carried the
  * event took 2.4 of a 500-event batch's 13.6 ms of execution, the sort copying every event.
  * Element access is cheap on a jsonb array (offsets are stored); on a `jsonb[]` it walks the
  * array, but that form is only used past {@link JSON_ARRAY_MAX_CHARS}.
@@ -84,8 +93,8 @@ function eventsInput(
 ): { element: (ord: string) => string; param: JsonArrayParam | readonly string[] } {
   let chars = 0;
   for (const text of eventJson) chars += text.length;
-  if (chars > maxChars) return { element: (ord) => `($11::jsonb[])[${ord}]`, param: eventJson };
-  return { element: (ord) => `($11::jsonb -> (${ord}::int - 1))`, param: new JsonArrayParam(eventJson) };
+  if (chars > maxChars) return { element: (ord) => `($12::jsonb[])[${ord}]`, param: eventJson };
+  return { element: (ord) => `($12::jsonb -> (${ord}::int - 1))`, param: new JsonArrayParam(eventJson) };
 }
 
 /**
@@ -103,6 +112,7 @@ function appendEventsBatchQuery(
       const last = g.items[g.items.length - 1]!.item;
       return {
         key: g.key,
+        born: g.born,
         delta: combineDeltas(g.items.map((i) => i.item.delta)),
         now: last.now,
         latest: latest(g.items),
@@ -133,7 +143,7 @@ function appendEventsBatchQuery(
   const events = t.sessionEvents.qualified;
   const text = options.retried
     ? retryText(t, events, event)
-    : `WITH ${updateSessionsCtes(t)}, ev AS (
+    : `WITH ${updateSessionsCtes(t, BORN)}, ev AS (
   SELECT e.sn, e.ord, e.at,
     row_number() OVER (PARTITION BY e.sn ORDER BY e.ord) - 1 AS k
   FROM unnest($9::int[], $10::timestamp[]) WITH ORDINALITY AS e(sn, at, ord)
@@ -151,7 +161,10 @@ SELECT n::int AS n FROM updated`;
   // sequence hands out follow the append order. OFFSET 0 keeps that sort a step of its own, below
   // the event's extraction, so the sort does not carry the events.
   return {
-    query: { text, params: [...sessionParams(sessions), eventSession, eventTime, input.param] },
+    query: {
+      text,
+      params: [...sessionParams(sessions), eventSession, eventTime, sessions.born, input.param],
+    },
     groups,
   };
 }
@@ -179,7 +192,7 @@ function insertedCte(events: string, event: (ord: string) => string): string {
  */
 function retryText(t: TableNames, events: string, event: (ord: string) => string): string {
   const match = `x.created_at >= ev.first AND (x.event->>'id') IS NOT DISTINCT FROM (${event('ev.ord')}->>'id')`;
-  return `WITH ${lockSessionsCtes(t)}, ev AS (
+  return `WITH ${lockSessionsCtes(t, BORN)}, ev AS (
   SELECT e.sn, e.ord, e.at,
     row_number() OVER (PARTITION BY e.sn ORDER BY e.ord) - 1 AS k,
     row_number() OVER (PARTITION BY e.sn, ${event('e.ord')}->>'id' ORDER BY e.ord) AS rank,

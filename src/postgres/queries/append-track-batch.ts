@@ -30,6 +30,12 @@ import type { SqlQuery } from './sql.js';
 /** One appendTrackEvent, as the asynchronous writer hands it over. */
 export interface TrackBatchItem {
   key: SessionKey;
+  /**
+   * With asynchronous persistence, the creation time of the session the append was accepted for:
+   * written only to that incarnation of the key, never to one created after a delete (then the
+   * item's session is missing). Undefined: whichever session lives under the key.
+   */
+  born?: Date | undefined;
   track: string;
   /** The track event JSON (encodeTrackEvent). */
   eventJson: string;
@@ -97,7 +103,14 @@ function appendTrackEventsBatchQuery(
         storedIndex.get(g.n) ?? null,
         g.items.map((i) => i.item.track),
       );
-      return { key: g.key, delta, now: last.now, latest: latest(g.items), ttlMs: last.sessionTtlMs };
+      return {
+        key: g.key,
+        born: g.born,
+        delta,
+        now: last.now,
+        latest: latest(g.items),
+        ttlMs: last.sessionTtlMs,
+      };
     }),
   );
   // The statement numbers the live sessions 1..k in the order passed; map the rows to that.
@@ -111,10 +124,11 @@ function appendTrackEventsBatchQuery(
   const dedupe = options.retried
     ? skipStored(tracks, 'tr.rank', 'x.track = tr.track AND x.created_at = tr.ts AND x.event = tr.event')
     : '';
-  const text = `WITH ${updateSessionsCtes(t)}, tr AS (
+  // $13: the sessions' incarnations (SessionArrays.born); the track events are $14.
+  const text = `WITH ${updateSessionsCtes(t, '$13')}, tr AS (
   SELECT e.sn, e.track, e.event, e.ts, ${EXPIRY_TIMESTAMP('e.expires')} AS expires, e.ord,
     row_number() OVER (PARTITION BY e.sn, e.track, e.ts, e.event ORDER BY e.ord) AS rank
-  FROM unnest($9::int[], $10::text[], $13::jsonb[], $11::timestamp[], $12::text[])
+  FROM unnest($9::int[], $10::text[], $14::jsonb[], $11::timestamp[], $12::text[])
     WITH ORDINALITY AS e(sn, track, event, ts, expires, ord)
 ), inserted AS (
   INSERT INTO ${tracks} (app_name, user_id, session_id, track, event, created_at, updated_at, expires_at)
@@ -132,6 +146,7 @@ SELECT n::int AS n FROM updated`;
     rows.map((r) => r.item.track),
     rows.map((r) => toSqlTimestamp(r.item.timestamp)),
     rows.map((r) => expiry(r.item.now, r.item.trackTtlMs)),
+    sessions.born,
     rows.map((r) => r.item.eventJson),
   ];
   return { text, params };

@@ -21,7 +21,13 @@
 import { type SessionKey, sessionKeyId } from '../../session/keys.js';
 import { formatRfc3339Nano, PreciseDate, subMillisecondNanos, toSqlTimestamp } from '../../session/time.js';
 import type { TableNames } from '../schema/index.js';
-import { MONOTONIC_UPDATED_AT, mergedEnvelope, RENEWED_EXPIRES_AT, type SqlQuery } from './sql.js';
+import {
+  MONOTONIC_UPDATED_AT,
+  mergedEnvelope,
+  RENEWED_EXPIRES_AT,
+  type SqlQuery,
+  sameIncarnation,
+} from './sql.js';
 
 /** What became of one item: written, or its session does not exist (nothing was written for it). */
 export type BatchOutcome = 'stored' | 'missing';
@@ -43,25 +49,30 @@ export interface BatchOptions {
  * Column names of the session list; none may be a column of session_states, which the UPDATE
  * reads unqualified.
  */
-const SESSION_COLUMNS = 'app, usr, sid, delta, stamp, at, expires, spread, n';
+const SESSION_COLUMNS = 'app, usr, sid, delta, stamp, at, expires, spread, born, n';
 
 export interface SessionGroup<Item> {
   key: SessionKey;
+  /** The creation time of the session incarnation the items were accepted for (see `born`). */
+  born: Date | undefined;
   items: { item: Item; index: number }[];
   /** 1-based position in the statement's session arrays. */
   n: number;
 }
 
 /** Groups items by session, sessions in order of first appearance. */
-export function groupBySession<Item extends { key: SessionKey }>(
+export function groupBySession<Item extends { key: SessionKey; born?: Date | undefined }>(
   items: readonly Item[],
 ): SessionGroup<Item>[] {
   const groups = new Map<string, SessionGroup<Item>>();
   items.forEach((item, index) => {
-    const id = sessionKeyId(item.key);
+    // Appends accepted for two incarnations of one key (a delete and a create between them) are
+    // two groups: each goes to its own incarnation, or nowhere.
+    const born = item.born;
+    const id = born ? `${sessionKeyId(item.key)}@${formatRfc3339Nano(born)}` : sessionKeyId(item.key);
     let group = groups.get(id);
     if (!group) {
-      group = { key: item.key, items: [], n: 0 };
+      group = { key: item.key, born, items: [], n: 0 };
       groups.set(id, group);
     }
     group.items.push({ item, index });
@@ -123,10 +134,20 @@ interface SessionArrays {
   expires: string[];
   /** Microseconds the session's updated_at moves past its latest append time: see below. */
   spread: number[];
+  /** The incarnation each session's appends were accepted for (RFC 3339), or '' for any. */
+  born: string[];
 }
 
 export function sessionArrays(
-  rows: { key: SessionKey; delta: string; now: Date; latest: Date; ttlMs: number; stored?: number }[],
+  rows: {
+    key: SessionKey;
+    born: Date | undefined;
+    delta: string;
+    now: Date;
+    latest: Date;
+    ttlMs: number;
+    stored?: number;
+  }[],
 ): SessionArrays {
   const a: SessionArrays = {
     app: [],
@@ -137,6 +158,7 @@ export function sessionArrays(
     at: [],
     expires: [],
     spread: [],
+    born: [],
   };
   for (const r of rows) {
     // A batch stores its events one microsecond apart (see append-batch.ts), the last one at the
@@ -155,6 +177,7 @@ export function sessionArrays(
     a.at.push(toSqlTimestamp(r.latest));
     a.expires.push(expiry(r.now, r.ttlMs));
     a.spread.push(spread);
+    a.born.push(r.born ? formatRfc3339Nano(r.born) : '');
   }
   return a;
 }
@@ -167,33 +190,37 @@ function plusMicroseconds(date: Date, micros: number): Date {
 }
 
 /**
- * The CTEs `s` (the batch's sessions, $1..$8), `locked` (with each live session's updated_at
- * `before` the batch) and `updated` (see {@link updatedSessionsCte}). An expired session that no
- * sweep has removed yet is written to, and so revived, as the synchronous append does.
+ * The CTEs `s` (the batch's sessions, $1..$8 and `born`), `locked` (with each live session's
+ * updated_at `before` the batch) and `updated` (see {@link updatedSessionsCte}). An expired
+ * session that no sweep has removed yet is written to, and so revived, as the synchronous append
+ * does.
  */
-export function updateSessionsCtes(t: TableNames): string {
-  return `${lockSessionsCtes(t)}, ${updatedSessionsCte(t)}`;
+export function updateSessionsCtes(t: TableNames, born: string): string {
+  return `${lockSessionsCtes(t, born)}, ${updatedSessionsCte(t)}`;
 }
 
 /**
- * The CTEs `s` (the batch's sessions, $1..$8) and `locked` (each live session's id and `n`, with
- * its updated_at `before` the batch), the rows locked.
+ * The CTEs `s` (the batch's sessions, $1..$8, and `born`, the placeholder of their
+ * {@link SessionArrays.born}) and `locked` (each live session's id and `n`, with its updated_at
+ * `before` the batch), the rows locked. A session whose appends name the incarnation they were
+ * accepted for is locked only while that incarnation is the live one: appends accepted before a
+ * delete are not written into a session created under the same key after it (they are missing).
  *
  * The rows are locked in id order first. An UPDATE joined to a list locks rows in whatever order
  * its plan visits them, so the event and track workers, which share sessions, would lock the same
  * rows in different orders and deadlock (each deadlock then costs deadlock_timeout, 1 s by
  * default, before a retry). Every multi-row lock here goes by id, so no cycle can form.
  */
-export function lockSessionsCtes(t: TableNames): string {
+export function lockSessionsCtes(t: TableNames, born: string): string {
   const states = t.sessionStates.qualified;
   return `s AS (
-  SELECT app, usr, sid, delta, stamp, at, ${EXPIRY_TIMESTAMP('expires')} AS expires, spread, n
+  SELECT app, usr, sid, delta, stamp, at, ${EXPIRY_TIMESTAMP('expires')} AS expires, spread, born, n
   FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::text[], $6::timestamp[], $7::text[],
-    $8::int[]) WITH ORDINALITY AS u(${SESSION_COLUMNS})
+    $8::int[], ${born}::text[]) WITH ORDINALITY AS u(${SESSION_COLUMNS})
 ), locked AS (
   SELECT x.id, s.n, x.updated_at AS before FROM ${states} x
   JOIN s ON x.app_name = s.app AND x.user_id = s.usr AND x.session_id = s.sid
-  WHERE x.deleted_at IS NULL
+  WHERE x.deleted_at IS NULL AND (s.born = '' OR ${sameIncarnation('x.state', 's.born')})
   ORDER BY x.id
   FOR UPDATE OF x
 )`;
@@ -242,7 +269,8 @@ export function appliedSessionsCte(known: string): string {
 /**
  * Locks the live session rows of a batch's groups in id order (the order every batch statement
  * locks in, so two batches never deadlock), returning each one's `n` and the `columns` given (SQL
- * expressions over the row `x`, each with its alias).
+ * expressions over the row `x`, each with its alias). A group that names its incarnation (`born`)
+ * finds its row only while that incarnation is the live one, as in {@link lockSessionsCtes}.
  */
 export function lockSessionRows(
   t: TableNames,
@@ -250,9 +278,10 @@ export function lockSessionRows(
   columns = '',
 ): SqlQuery {
   const text = `SELECT s.n::int AS n${columns ? `, ${columns}` : ''}
-FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS s(app, usr, sid, n)
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS s(app, usr, sid, born, n)
 JOIN ${t.sessionStates.qualified} x
   ON x.app_name = s.app AND x.user_id = s.usr AND x.session_id = s.sid AND x.deleted_at IS NULL
+  AND (s.born = '' OR ${sameIncarnation('x.state', 's.born')})
 ORDER BY x.id
 FOR UPDATE OF x`;
   return {
@@ -261,6 +290,7 @@ FOR UPDATE OF x`;
       groups.map((g) => g.key.appName),
       groups.map((g) => g.key.userId),
       groups.map((g) => g.key.sessionId),
+      groups.map((g) => (g.born ? formatRfc3339Nano(g.born) : '')),
     ],
   };
 }

@@ -163,3 +163,16 @@ export function touchLiveSession(
       expires_at = ${RENEWED_EXPIRES_AT(p.add(touch.expiresAt, 'timestamp'))}
   WHERE ${matchesKey(k)} AND deleted_at IS NULL${also ? `\n    AND ${also}` : ''}`;
 }
+
+/**
+ * Whether the session row whose envelope is `state` is the incarnation created at `born` (RFC 3339
+ * text): its envelope's `createdAt` names the same millisecond. A caller's session object holds
+ * its creation time as read from that envelope (or as written to it), at the precision of the
+ * format it came through, so the millisecond is what both sides always carry. An envelope without
+ * a readable `createdAt` (written by hand) matches any.
+ */
+export function sameIncarnation(state: string, born: string): string {
+  return `(NOT (jsonb_typeof(${state}->'createdAt') = 'string' AND ${state}->>'createdAt' ~ '${RFC3339}')
+    OR date_trunc('milliseconds', (${state}->>'createdAt')::timestamptz)
+      = date_trunc('milliseconds', ${born}::timestamptz))`;
+}

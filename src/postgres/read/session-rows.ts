@@ -13,7 +13,7 @@ import {
 import { StorageError } from '../../session/errors.js';
 import type { Event } from '../../session/event.js';
 import type { SessionKey } from '../../session/keys.js';
-import { newSession, type Session } from '../../session/session.js';
+import { markStoredIncarnation, newSession, type Session } from '../../session/session.js';
 import {
   addScopedState,
   newStateMap,
@@ -260,6 +260,8 @@ export function sessionOfRow(key: SessionKey, row: ReadRow, scoped: ScopedState)
   session.updatedAt = instant(envelope?.updatedAt, row.updated_at!);
   session.tracks = Object.create(null) as Session['tracks'];
   session.summaries = Object.create(null) as Session['summaries'];
+  // The envelope's creation time tells this session from one created later under its key.
+  if (envelope?.createdAt) markStoredIncarnation(session, envelope.createdAt);
   return session;
 }
 
