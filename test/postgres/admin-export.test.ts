@@ -15,6 +15,7 @@ import {
 } from '../../src/postgres/admin/index.js';
 import { initSchema, tableNames } from '../../src/postgres/schema/index.js';
 import { PostgresSessionService } from '../../src/postgres/service.js';
+import { isAgentSessionsError } from '../../src/session/errors.js';
 import { createEvent } from '../../src/session/event.js';
 import { stateOf } from '../../src/session/state.js';
 import type { SqlClient } from '../../src/sql/client.js';
@@ -142,26 +143,60 @@ describe('export records', () => {
       const second = [
         ...first,
         // New ids; an id stored live, now as a deleted row (another deletion state); no id, twice
-        // (matched by the whole document, in SQL); a number as id (matched in SQL too).
+        // (matched by the whole document, in SQL). (A number as id is refused, as in a line.)
         ...Array.from({ length: 700 }, (_, n) => event(`f${n}`, n)),
         event('e5', 5, deletedAt),
         event('', 9),
-        event(42, 10),
       ];
       expect(await importSession({ client: fresh, tables }, record(second))).toMatchObject({
-        eventsAdded: 703,
+        eventsAdded: 702,
       });
       // Everything is there now, the deleted row matched with its time written without a fraction.
-      expect(
-        await importSession({ client: fresh, tables }, record([...second, event('', 9), event(42, 10)])),
-      ).toMatchObject({ eventsAdded: 0 });
+      expect(await importSession({ client: fresh, tables }, record([...second, event('', 9)]))).toMatchObject(
+        { eventsAdded: 0 },
+      );
       const { rows } = await fresh.query<{ live: number; deleted: number; twice: number }>(
         `SELECT count(*) FILTER (WHERE deleted_at IS NULL)::int AS live,
                 count(*) FILTER (WHERE deleted_at IS NOT NULL)::int AS deleted,
                 count(*) FILTER (WHERE event->>'id' = 'twice')::int AS twice
          FROM session_events WHERE app_name = 'bulk'`,
       );
-      expect(rows).toEqual([{ live: 3704, deleted: 1, twice: 2 }]);
+      expect(rows).toEqual([{ live: 3703, deleted: 1, twice: 2 }]);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('refuses a record built in code that an export line could not hold, naming the field, and stays usable', async () => {
+    const fresh = await pgliteClient();
+    try {
+      await initSchema(fresh, tables);
+      const [live] = await readAll(source, { includeDeleted: false, sessionId: 'same' }, 10);
+      const { proxy: revoked, revoke } = Proxy.revocable({}, {});
+      revoke();
+      const cases: [unknown, string][] = [
+        // A Symbol once reached the driver and left the PGlite connection in an aborted transaction.
+        [{ ...live!, state: Symbol('x') }, 'session.state'],
+        // Rows every read of the session would then refuse.
+        [{ ...live!, state: '"str"' }, 'session.state'],
+        [{ ...live!, state: '[1]' }, 'session.state'],
+        [{ ...live!, createdAt: 'yesterday' }, 'session.createdAt'],
+        [{ ...live!, appState: 5 }, 'session.appState'],
+        [{ ...live!, events: [undefined] }, 'session.events[0]'],
+        [null, 'session'],
+        [revoked, 'session'],
+      ];
+      for (const [record, field] of cases) {
+        const error = await importSession({ client: fresh, tables }, record as never).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(isAgentSessionsError(error, 'INVALID_ARGUMENT'), String(error)).toBe(true);
+        expect((error as { field?: string }).field).toBe(field);
+      }
+      // Nothing was written, and the client still works.
+      expect((await fresh.query('SELECT count(*)::int AS n FROM session_states')).rows[0]).toEqual({ n: 0 });
+      expect(await importSession({ client: fresh, tables }, live!)).toMatchObject({ sessionsCreated: 1 });
     } finally {
       await fresh.close();
     }

@@ -81,12 +81,22 @@ export function formatExportLine(session: ExportedSession): string {
 /** A line that is not a valid export record; `path` names the field at fault. */
 export class ExportLineError extends Error {
   override readonly name = 'ExportLineError';
+
+  constructor(
+    message: string,
+    /** The field at fault (`session.events[2].createdAt`), when one is. */
+    readonly path?: string,
+    /** The rule it breaks. */
+    readonly rule?: string,
+  ) {
+    super(message);
+  }
 }
 
 type Json = Record<string, unknown>;
 
 function fail(path: string, rule: string): never {
-  throw new ExportLineError(`${path} ${rule}`);
+  throw new ExportLineError(`${path} ${rule}`, path, rule);
 }
 
 function object(value: unknown, path: string): Json {
@@ -273,6 +283,16 @@ export function parseExportLine(line: string): ExportedSession {
   } catch {
     throw new ExportLineError('is not valid JSON');
   }
+  return checkExportedSession(value);
+}
+
+/**
+ * Checks a parsed export record (or one built in code for importSession) by the rules of
+ * {@link parseExportLine}, returning it as a record of its own fields.
+ *
+ * @throws ExportLineError naming the field and the rule.
+ */
+export function checkExportedSession(value: unknown): ExportedSession {
   const p = 'session';
   const o = object(value, p);
   if (o.format !== EXPORT_FORMAT) {

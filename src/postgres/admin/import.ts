@@ -9,10 +9,17 @@
  * exists; they never touch live rows.
  */
 
+import { InvalidArgumentError, readCallerValue } from '../../session/errors.js';
 import type { SqlExecutor } from '../../sql/client.js';
 import type { TableNames } from '../schema/index.js';
 import type { AdminDatabase } from './database.js';
-import type { ExportedSession, ExportedState, RowTimes } from './export-format.js';
+import {
+  checkExportedSession,
+  type ExportedSession,
+  type ExportedState,
+  ExportLineError,
+  type RowTimes,
+} from './export-format.js';
 import { exportedToSql } from './timestamps.js';
 
 /** What importing one record did. */
@@ -271,11 +278,16 @@ async function writeState(
   return written;
 }
 
-/** Imports one record in one transaction: all of it, or (when it fails) none of it. */
+/**
+ * Imports one record in one transaction: all of it, or (when it fails) none of it. The record is
+ * checked first by the rules an export line is read by (parseExportLine): a record built in code
+ * that breaks one is refused with INVALID_ARGUMENT naming the field, before anything is sent.
+ */
 export async function importSession(
   { client, tables }: AdminDatabase,
-  s: ExportedSession,
+  record: ExportedSession,
 ): Promise<ImportCounts> {
+  const s = checkedRecord(record);
   return client.transaction(async (tx) => {
     const counts = emptyImportCounts();
     counts[await writeSession(tx, tables, s)]++;
@@ -288,5 +300,17 @@ export async function importSession(
       (await writeState(tx, tables, 'app', s, s.appState ?? [])) +
       (await writeState(tx, tables, 'user', s, s.userState ?? []));
     return counts;
+  });
+}
+
+/** The record, checked (see importSession); what cannot be read of it is named too. */
+function checkedRecord(record: unknown): ExportedSession {
+  return readCallerValue('session', () => {
+    try {
+      return checkExportedSession(record);
+    } catch (error) {
+      if (!(error instanceof ExportLineError)) throw error;
+      throw new InvalidArgumentError(error.path ?? 'session', error.rule ?? error.message, { cause: error });
+    }
   });
 }
