@@ -59,7 +59,10 @@ export async function getSession(
   return runGetSessionHooks(mem.options.getSessionHooks, key, options, async (readKey, readOptions) => {
     const nowMs = mem.store.nowMs();
     const record = mem.store.liveRecord(readKey, nowMs);
-    return record ? readSession(record, readOptions, mem.store.readContext(readKey, nowMs)) : null;
+    if (!record) return null;
+    // onlyMeta is listSessions' option alone: getSession always reads events, as on PostgreSQL.
+    const read = { eventNum: readOptions.eventNum, eventTime: readOptions.eventTime, eventPage: readOptions.eventPage };
+    return readSession(record, read, mem.store.readContext(readKey, nowMs));
   });
 }
 
@@ -84,6 +87,7 @@ export async function listSessions(
     ? records.slice(options.page.offset, options.page.offset + options.page.limit)
     : records;
   const ctx = mem.store.readContext(key, nowMs);
-  const read = { eventNum: options.eventNum, eventTime: options.eventTime, onlyMeta: options.onlyMeta };
+  // Only `true` leaves the events out, as on PostgreSQL (a truthy 1 or "yes" does not).
+  const read = { eventNum: options.eventNum, eventTime: options.eventTime, onlyMeta: options.onlyMeta === true };
   return page.map((record) => readSession(record, read, ctx));
 }

@@ -171,6 +171,15 @@ export function sessionCases(h: Harness): void {
       const [full] = await t.list();
       expect(full?.events).toHaveLength(2);
       expect(full?.tracks.agui?.events).toHaveLength(1);
+
+      // Only `true` leaves the events out, and only listSessions takes it (the memory backend took
+      // any truthy value, and honoured it on getSession too).
+      for (const truthy of [1, 'yes', {}, [0]]) {
+        const [listed] = await t.list({ onlyMeta: truthy as never });
+        expect(listed?.events, String(truthy)).toHaveLength(2);
+      }
+      const got = await t.svc.getSession(t.key('s'), { onlyMeta: true } as never);
+      expect(got?.events).toHaveLength(2);
     }));
 
   it('applies eventNum to every listed session', () =>
