@@ -61,7 +61,11 @@ export async function getSession(
     const record = mem.store.liveRecord(readKey, nowMs);
     if (!record) return null;
     // onlyMeta is listSessions' option alone: getSession always reads events, as on PostgreSQL.
-    const read = { eventNum: readOptions.eventNum, eventTime: readOptions.eventTime, eventPage: readOptions.eventPage };
+    const read = {
+      eventNum: readOptions.eventNum,
+      eventTime: readOptions.eventTime,
+      eventPage: readOptions.eventPage,
+    };
     return readSession(record, read, mem.store.readContext(readKey, nowMs));
   });
 }
@@ -88,6 +92,10 @@ export async function listSessions(
     : records;
   const ctx = mem.store.readContext(key, nowMs);
   // Only `true` leaves the events out, as on PostgreSQL (a truthy 1 or "yes" does not).
-  const read = { eventNum: options.eventNum, eventTime: options.eventTime, onlyMeta: options.onlyMeta === true };
+  const read = {
+    eventNum: options.eventNum,
+    eventTime: options.eventTime,
+    onlyMeta: options.onlyMeta === true,
+  };
   return page.map((record) => readSession(record, read, ctx));
 }
