@@ -5,7 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { encodeEvent } from './codec/index.js';
-import { callerValueError, InvalidArgumentError, readCallerValue } from './errors.js';
+import { callerValueError, InvalidArgumentError, isCallerArray, readCallerValue } from './errors.js';
 import type { Event } from './event.js';
 import { goTrimSpace, isGoBlank } from './go-text.js';
 import {
@@ -59,7 +59,8 @@ export function sessionArgKey(session: Session): SessionKey {
  * JSON texts come back in order, so no event is refused after another was written.
  */
 export function encodeEventsArg(events: unknown): string[] {
-  if (!Array.isArray(events)) throw new InvalidArgumentError('events', 'must be an array of events');
+  if (!isCallerArray('events', events))
+    throw new InvalidArgumentError('events', 'must be an array of events');
   // An index loop, not map: map skips the holes of a sparse array, which must be refused too.
   const jsons: string[] = [];
   const count = readCallerValue('events', () => events.length);

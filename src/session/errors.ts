@@ -68,6 +68,14 @@ export function readCallerValue<T>(field: string, read: () => T): T {
   }
 }
 
+/**
+ * Whether a caller's value is an array: Array.isArray runs a Proxy's IsArray check, which a
+ * revoked Proxy fails with a bare TypeError; that is refused naming `field` instead.
+ */
+export function isCallerArray(field: string, value: unknown): value is unknown[] {
+  return readCallerValue(field, () => Array.isArray(value));
+}
+
 /** The session (or anchor event) the call needs does not exist, is expired or was deleted. */
 export class NotFoundError extends AgentSessionsError {
   constructor(message: string, options: { field?: string; cause?: unknown } = {}) {

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, readCallerValue } from './errors.js';
+import { InvalidArgumentError, isCallerArray, readCallerValue } from './errors.js';
 import type { Event } from './event.js';
 import type { StateMap } from './state.js';
 import { isStorableTime, STORABLE_TIME_RULE } from './time.js';
@@ -182,7 +182,8 @@ export function checkAppendEventOptions(options: AppendEventOptions): void {
  */
 export function checkSignalOption(options: object): void {
   const signal = optionOf(options, 'signal', 'options.signal');
-  if (signal !== undefined && !(signal instanceof AbortSignal))
+  // instanceof runs a Proxy's getPrototypeOf trap, which may throw (a revoked Proxy's does).
+  if (signal !== undefined && !readCallerValue('options.signal', () => signal instanceof AbortSignal))
     throw new InvalidArgumentError('options.signal', 'must be an AbortSignal');
 }
 
@@ -198,7 +199,8 @@ export function checkEventWindowOptions(options: EventWindowOptions): void {
   checkCount('after', optionOf(options, 'after') ?? Number.NaN, 0);
   const roles = optionOf(options, 'roles');
   if (roles === undefined) return;
-  if (!Array.isArray(roles)) throw new InvalidArgumentError('roles', 'must be an array of role names');
+  if (!isCallerArray('roles', roles))
+    throw new InvalidArgumentError('roles', 'must be an array of role names');
   const count = optionOf(roles, 'length', 'roles') as number;
   for (let i = 0; i < count; i++) {
     if (typeof optionOf(roles, String(i), `roles[${i}]`) !== 'string')

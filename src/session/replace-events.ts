@@ -4,7 +4,7 @@
  */
 import { encodeEventsArg } from './arguments.js';
 import { encodeStateMap } from './codec/index.js';
-import { ConflictError, InvalidArgumentError } from './errors.js';
+import { ConflictError, InvalidArgumentError, isCallerArray, readCallerValue } from './errors.js';
 import { type Event, isPersistableEvent } from './event.js';
 import { checkSessionKey, checkStoredText, type SessionKey, sessionKeyOf } from './keys.js';
 import { optionOf, type ReplaceEventsRequest } from './options.js';
@@ -73,7 +73,7 @@ export function replaceEventsArgs(key: SessionKey, request: ReplaceEventsRequest
 
 function expectedIdsArg(ids: unknown): string[] | undefined {
   if (ids === undefined) return undefined;
-  if (!Array.isArray(ids))
+  if (!isCallerArray('request.expectedEventIds', ids))
     throw new InvalidArgumentError('request.expectedEventIds', 'must be an array of event ids');
   const count = optionOf(ids, 'length', 'request.expectedEventIds') as number;
   const checked: string[] = [];

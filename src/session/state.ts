@@ -2,7 +2,7 @@ import { parseExactJson } from './codec/exact.js';
 import { RawJson } from './codec/raw-json.js';
 import { writeJsonValue } from './codec/value.js';
 import { JsonWriter } from './codec/writer.js';
-import { InvalidArgumentError, readCallerValue } from './errors.js';
+import { InvalidArgumentError, isCallerArray, readCallerValue } from './errors.js';
 import { LEADING_BOM_RULE } from './keys.js';
 
 /**
@@ -145,7 +145,8 @@ export function copyState(state: StateMap | null | undefined): StateMap {
  * JSON object keys or VARCHAR(255) column values, so NUL and unpaired surrogates are refused.
  */
 export function checkStateMap(field: string, state: unknown): asserts state is StateMap {
-  if (state === null || typeof state !== 'object' || Array.isArray(state)) {
+  // Array.isArray runs a Proxy's IsArray check, which a revoked Proxy fails.
+  if (state === null || typeof state !== 'object' || isCallerArray(field, state)) {
     throw new InvalidArgumentError(field, 'must be an object mapping keys to Uint8Array or null');
   }
   // Read through readCallerValue: a getter or Proxy trap of the caller's that throws is refused

@@ -52,7 +52,13 @@ export const STORABLE_TIME_RULE =
  * fail (JavaScript Dates reach year 275760), so every backend refuses it alike.
  */
 export function isStorableTime(value: unknown): value is Date {
-  if (!(value instanceof Date)) return false;
+  // instanceof runs a Proxy's getPrototypeOf trap, which may throw (a revoked Proxy's does):
+  // whatever throws there is no Date.
+  try {
+    if (!(value instanceof Date)) return false;
+  } catch {
+    return false;
+  }
   const ms = value.getTime();
   return ms >= MIN_STORABLE_TIME_MS && ms <= MAX_STORABLE_TIME_MS;
 }

@@ -13,7 +13,7 @@ import { AdkSessionService } from '../../src/adapters/adk/index.js';
 import { UIMessageStore } from '../../src/adapters/ai-sdk/index.js';
 import { AgentSessionsChatMessageHistory } from '../../src/adapters/langchain/index.js';
 import { AgentSessionsSession } from '../../src/adapters/openai-agents/index.js';
-import { checkJsonValue, isAgentSessionsError, jsonValue, stateOf } from '../../src/index.js';
+import { checkJsonValue, createEvent, isAgentSessionsError, jsonValue, stateOf } from '../../src/index.js';
 import { type Backend, backends } from '../support/adapter-backends.js';
 
 const cyclic = () => {
@@ -84,6 +84,30 @@ describe.each(backends)('the adapters on %s', (_name, open) => {
     await backend.close();
   });
   const newKey = () => ({ appName: `hostile-${crypto.randomUUID()}`, userId: 'u', sessionId: 's' });
+
+  it('refuses a revoked Proxy as any argument or option of the core service, naming it', async () => {
+    const svc = backend.service;
+    const key = newKey();
+    const session = await svc.createSession(key);
+    const event = () => createEvent({ author: 'user', message: { role: 'user', content: 'hi' } });
+    const calls: [() => Promise<unknown>, string][] = [
+      [() => svc.getSession(key, { eventTime: revoked() as never }), 'eventTime'],
+      [() => svc.appendEvent(session, event(), { signal: revoked() as never }), 'options.signal'],
+      [() => svc.updateSessionState(key, revoked() as never), 'state'],
+      [() => svc.createSession({ ...key, sessionId: 'other' }, revoked() as never), 'state'],
+      [() => svc.updateAppState(key.appName, revoked() as never), 'state'],
+      [() => svc.updateUserState(key, revoked() as never), 'state'],
+      [() => svc.appendEvents(session, revoked() as never), 'events'],
+      [() => svc.getEventWindow(key, 'x', { before: 1, after: 1, roles: revoked() as never }), 'roles'],
+      [
+        () => svc.replaceEvents(key, { events: [], expectedEventIds: revoked() as never }),
+        'request.expectedEventIds',
+      ],
+    ];
+    for (const [call, field] of calls) expect(await refusal(call), field).toBe(`INVALID_ARGUMENT ${field}`);
+    await backend.settle();
+    expect((await svc.getSession(key))?.events).toEqual([]);
+  });
 
   it.each(HOSTILE)(
     'ADK appendEvent refuses %s in a function call or response, storing nothing',
