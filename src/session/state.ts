@@ -146,7 +146,7 @@ export function copyState(state: StateMap | null | undefined): StateMap {
  */
 export function checkStateMap(field: string, state: unknown): asserts state is StateMap {
   // Array.isArray runs a Proxy's IsArray check, which a revoked Proxy fails.
-  if (state === null || typeof state !== 'object' || isCallerArray(field, state)) {
+  if (state === null || typeof state !== 'object' || isCallerArray(field, state) || notPlain(field, state)) {
     throw new InvalidArgumentError(field, 'must be an object mapping keys to Uint8Array or null');
   }
   // Read through readCallerValue: a getter or Proxy trap of the caller's that throws is refused
@@ -231,4 +231,16 @@ export function stateValueToText(field: string, value: Uint8Array | null): strin
   // Stored as a TEXT column, which embedded PGlite reads back without a leading byte order mark.
   if (text.charCodeAt(0) === 0xfeff) throw new InvalidArgumentError(field, LEADING_BOM_RULE);
   return text;
+}
+
+/**
+ * Whether a caller's object holds its entries elsewhere than in its properties (a Map, a Set, a
+ * Date, a typed array): taken as a state map it would read as empty, so every backend refuses it,
+ * as the JSON writer does.
+ */
+function notPlain(field: string, value: object): boolean {
+  return readCallerValue(
+    field,
+    () => value instanceof Map || value instanceof Set || value instanceof Date || ArrayBuffer.isView(value),
+  );
 }

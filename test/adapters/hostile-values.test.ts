@@ -104,6 +104,12 @@ describe.each(backends)('the adapters on %s', (_name, open) => {
         'request.expectedEventIds',
       ],
     ];
+    // Objects whose entries are not properties would read as an empty map (memory took a Date).
+    for (const notAMap of [new Date(), new Map([['k', new Uint8Array()]]), new Set(), new Uint8Array(1)]) {
+      calls.push([() => svc.updateSessionState(key, notAMap as never), 'state']);
+      calls.push([() => svc.createSession({ ...key, sessionId: 'other' }, notAMap as never), 'state']);
+      calls.push([() => svc.updateAppState(key.appName, notAMap as never), 'state']);
+    }
     for (const [call, field] of calls) expect(await refusal(call), field).toBe(`INVALID_ARGUMENT ${field}`);
     await backend.settle();
     expect((await svc.getSession(key))?.events).toEqual([]);
