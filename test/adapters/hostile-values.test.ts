@@ -210,6 +210,22 @@ describe.each(backends)('the adapters on %s', (_name, open) => {
     expect(await session.getState()).toEqual({});
   });
 
+  it.each([...HOSTILE, ['a symbol', () => Symbol('s')] as [string, () => unknown]])(
+    'OpenAI Agents applyHistoryMutations refuses %s in a replacement, changing nothing',
+    async (_n, make) => {
+      const session = new AgentSessionsSession({ service: backend.service, ...newKey() });
+      const call = { type: 'function_call', callId: 'c1', name: 'f', arguments: '{}' } as const;
+      await session.addItems([{ role: 'user', content: 'q' }, call]);
+      const replacement = { ...call, name: 'g', providerData: { v: make() } };
+      const mutations = [{ type: 'replace_function_call', callId: 'c1', replacement }];
+      expect(await refusal(() => session.applyHistoryMutations({ mutations } as never))).toMatch(
+        /^INVALID_ARGUMENT args\.mutations\[0\]\.replacement/,
+      );
+      await backend.settle();
+      expect((await session.getItems()).map((i) => (i as { name?: string }).name)).toEqual([undefined, 'f']);
+    },
+  );
+
   it('OpenAI Agents updateState refused for one key writes none of the others', async () => {
     const key = newKey();
     const session = new AgentSessionsSession({ service: backend.service, ...key });

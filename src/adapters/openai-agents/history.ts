@@ -4,9 +4,9 @@
  * mutations. Both go through the store's atomic `replaceEvents`, so a reader sees the history
  * before or after, never in between.
  */
-import { type Event, InvalidArgumentError, isAgentSessionsError } from '../../index.js';
+import { type Event, InvalidArgumentError, isAgentSessionsError, readCallerValue } from '../../index.js';
 import { ALL_EVENTS, type HistoryStore, readNewest, tailOf } from './history-read.js';
-import { eventsOf, eventToItems, type Item, itemToEvent, stampAgain } from './item-event.js';
+import { eventsOf, eventToItems, type Item, itemToEvent, stampAgain, storedItemEvent } from './item-event.js';
 
 /** How often a rewrite made from a read is tried again when a concurrent write changed the read. */
 const ATTEMPTS = 5;
@@ -68,18 +68,26 @@ interface ReplaceCall {
 
 function mutationsArg(args: unknown): ReplaceCall[] {
   if (args === null || typeof args !== 'object') throw new InvalidArgumentError('args', 'must be an object');
-  const mutations = (args as { mutations?: unknown }).mutations;
-  if (!Array.isArray(mutations)) throw new InvalidArgumentError('args.mutations', 'must be an array');
-  return mutations.map((m: unknown, i) => {
+  const mutations = readCallerValue('args.mutations', () => {
+    const list = (args as { mutations?: unknown }).mutations;
+    return Array.isArray(list) ? [...(list as unknown[])] : undefined;
+  });
+  if (!mutations) throw new InvalidArgumentError('args.mutations', 'must be an array');
+  return mutations.map((m: unknown, i: number) => {
     const field = `args.mutations[${i}]`;
-    const { type, callId, replacement } = (m ?? {}) as Record<string, unknown>;
+    const { type, callId, replacement } = readCallerValue(field, () => ({
+      ...((m ?? {}) as Record<string, unknown>),
+    }));
     if (type !== 'replace_function_call')
       throw new InvalidArgumentError(`${field}.type`, 'must be "replace_function_call"');
     if (typeof callId !== 'string') throw new InvalidArgumentError(`${field}.callId`, 'must be a string');
     const r = replacement as Item | null | undefined;
     if (r === null || typeof r !== 'object' || r.type !== 'function_call')
       throw new InvalidArgumentError(`${field}.replacement`, 'must be a function_call item');
-    return { callId, replacement: r };
+    // Checked as addItems checks an item (a cycle, a symbol or a throwing getter is refused by
+    // name), then copied, so nothing the caller changes later reaches the store.
+    storedItemEvent(r, `${field}.replacement`, 'assistant', new Date());
+    return { callId, replacement: readCallerValue(`${field}.replacement`, () => structuredClone(r)) };
   });
 }
 

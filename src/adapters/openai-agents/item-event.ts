@@ -131,26 +131,28 @@ export function itemToEvent(item: Item, options: { author: string; now: Date }):
  * what addItems, the compaction and the transactions store.
  */
 export function eventsOf(items: unknown, field: string, author: string): Event[] {
-  if (!Array.isArray(items)) throw new InvalidArgumentError(field, 'must be an array of items');
+  if (!readCallerValue(field, () => Array.isArray(items))) {
+    throw new InvalidArgumentError(field, 'must be an array of items');
+  }
   const now = new Date();
-  return items.map((item: unknown, i) => {
-    // Array.isArray runs a Proxy's IsArray check, which a revoked Proxy fails.
-    if (
-      item === null ||
-      typeof item !== 'object' ||
-      readCallerValue(`${field}[${i}]`, () => Array.isArray(item))
-    ) {
-      throw new InvalidArgumentError(`${field}[${i}]`, 'must be an item object');
-    }
-    // A getter or Proxy trap of the caller's that throws, a cycle or nesting deeper than the stack
-    // is refused naming the item.
-    const event = readCallerValue(`${field}[${i}]`, () => itemToEvent(item as Item, { author, now }));
-    // What PostgreSQL cannot hold is named by the item's path (`items[1].content[0].text`), not
-    // by that of the event built from it, which the store would name. The stored form is checked:
-    // plain JSON, or the item's lossless form (bytes as base64, undefined tagged).
-    checkJsonValue((event.extensions![EXTENSION_KEY] as StoredItem).item, `${field}[${i}]`);
-    return event;
-  });
+  return (items as unknown[]).map((item: unknown, i) => storedItemEvent(item, `${field}[${i}]`, author, now));
+}
+
+/**
+ * The event storing one caller's item, checked: an object, readable (a getter or Proxy trap of the
+ * caller's that throws, a cycle or nesting deeper than the stack is refused naming `field`), and
+ * storable as it is kept (plain JSON, or the item's lossless form: bytes as base64, undefined
+ * tagged), what PostgreSQL cannot hold named by the item's own path (`items[1].content[0].text`),
+ * not by that of the event built from it, which the store would name.
+ */
+export function storedItemEvent(item: unknown, field: string, author: string, now: Date): Event {
+  // Array.isArray runs a Proxy's IsArray check, which a revoked Proxy fails.
+  if (item === null || typeof item !== 'object' || readCallerValue(field, () => Array.isArray(item))) {
+    throw new InvalidArgumentError(field, 'must be an item object');
+  }
+  const event = readCallerValue(field, () => itemToEvent(item as Item, { author, now }));
+  checkJsonValue((event.extensions![EXTENSION_KEY] as StoredItem).item, field);
+  return event;
 }
 
 /**
