@@ -226,6 +226,50 @@ describe.each(backends)('the adapters on %s', (_name, open) => {
     },
   );
 
+  it('refuses a missing or unreadable request, options object or message in every adapter, naming it', async () => {
+    const throwing = () =>
+      new Proxy(
+        {},
+        {
+          get() {
+            throw new Error('trap');
+          },
+          ownKeys() {
+            throw new Error('trap');
+          },
+        },
+      );
+    const adk = new AdkSessionService(backend.service);
+    const chats = new UIMessageStore({ service: backend.service, appName: newKey().appName });
+    const history = new AgentSessionsChatMessageHistory({ service: backend.service, ...newKey() });
+    const calls: [() => unknown, RegExp][] = [
+      [() => new AdkSessionService(backend.service, null as never), /^INVALID_ARGUMENT options$/],
+      [() => adk.createSession(null as never), /^INVALID_ARGUMENT request$/],
+      [() => adk.createSession(throwing() as never), /^INVALID_ARGUMENT request$/],
+      [() => adk.getOrCreateSession(undefined as never), /^INVALID_ARGUMENT request$/],
+      [() => adk.appendEvent(null as never), /^INVALID_ARGUMENT request$/],
+      [() => adk.getSession(throwing() as never), /^INVALID_ARGUMENT request$/],
+      [
+        () => adk.createSession({ appName: 'a', userId: 'u', state: throwing() as never }),
+        /^INVALID_ARGUMENT state/,
+      ],
+      [() => chats.open({ userId: 'u', chatId: 'c' }, null as never), /^INVALID_ARGUMENT options$/],
+      [() => chats.load(throwing() as never), /^INVALID_ARGUMENT chat$/],
+      [
+        () => chats.open({ userId: 'u', chatId: 'c' }, throwing() as never),
+        /^INVALID_ARGUMENT options\.limit$/,
+      ],
+      [() => history.addMessage(undefined as never), /^INVALID_ARGUMENT messages\[0\]$/],
+      [() => history.addMessages(throwing() as never), /^INVALID_ARGUMENT messages$/],
+      [() => history.getContextMessages(null as never), /^INVALID_ARGUMENT options$/],
+      [
+        () => history.getContextMessages({ filterKey: Object.create(null) }),
+        /^INVALID_ARGUMENT options\.filterKey$/,
+      ],
+    ];
+    for (const [call, expected] of calls) expect(await refusal(call)).toMatch(expected);
+  });
+
   it('OpenAI Agents updateState refused for one key writes none of the others', async () => {
     const key = newKey();
     const session = new AgentSessionsSession({ service: backend.service, ...key });

@@ -16,6 +16,7 @@ import {
   InvalidArgumentError,
   isAgentSessionsError,
   isUserMessage,
+  readCallerValue,
   type SessionKey,
   type SessionService,
   type StateMap,
@@ -81,6 +82,8 @@ export class AdkSessionService extends BaseSessionService {
     super();
     if (store === null || typeof store !== 'object')
       throw new InvalidArgumentError('store', 'must be a SessionService');
+    if (options === null || typeof options !== 'object')
+      throw new InvalidArgumentError('options', 'must be an object');
     const historyLimit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
     if (!Number.isSafeInteger(historyLimit) || historyLimit < 1 || historyLimit >= 2_147_483_647)
       throw new InvalidArgumentError('options.historyLimit', 'must be an integer from 1 to 2147483646');
@@ -100,9 +103,10 @@ export class AdkSessionService extends BaseSessionService {
    * service, not its in-memory one, which overwrites). Initial `app:`/`user:` keys go to the shared
    * state, as ADK's database service does; `temp:` keys are dropped.
    */
-  async createSession(request: CreateSessionRequest): Promise<AdkSession> {
+  async createSession(createRequest: CreateSessionRequest): Promise<AdkSession> {
+    const request = requestArg(createRequest);
     const { appName, userId } = request;
-    const scoped = splitAdkState('state', request.state);
+    const scoped = readCallerValue('state', () => splitAdkState('state', request.state));
     const created = await this.#store.createSession(
       { appName, userId, ...(request.sessionId ? { sessionId: request.sessionId } : {}) },
       scoped.session,
@@ -122,9 +126,10 @@ export class AdkSessionService extends BaseSessionService {
    * a window by the store's rule (it starts at a user message). `numRecentEvents: 0` returns no
    * events.
    */
-  async getSession(request: GetSessionRequest): Promise<AdkSession | undefined> {
+  async getSession(getRequest: GetSessionRequest): Promise<AdkSession | undefined> {
+    const request = requestArg(getRequest);
     const key = sessionKey(request);
-    const read = readGetSessionConfig(request.config);
+    const read = readCallerValue('config', () => readGetSessionConfig(request.config));
     if (this.#readYourWrites) await this.#store.flush();
     const loaded = request.config
       ? await this.#store
@@ -207,7 +212,8 @@ export class AdkSessionService extends BaseSessionService {
    * The session, created when missing. Race-free: when two first requests create the same session
    * at once, the store lets one create it and the other reads what it created.
    */
-  override async getOrCreateSession(request: CreateSessionRequest): Promise<AdkSession> {
+  override async getOrCreateSession(createRequest: CreateSessionRequest): Promise<AdkSession> {
+    const request = requestArg(createRequest);
     if (!request.sessionId) return this.createSession(request);
     const existing = await this.getSession(sessionKey({ ...request, sessionId: request.sessionId }));
     if (existing) return existing;
@@ -252,8 +258,8 @@ export class AdkSessionService extends BaseSessionService {
    * and `lastUpdateTime`, the store's update time. When the store refuses the event (a missing
    * session, a value it cannot hold) the session object is left as it was.
    */
-  override async appendEvent(request: AppendEventRequest): Promise<AdkEvent> {
-    const { session, event } = request;
+  override async appendEvent(appendRequest: AppendEventRequest): Promise<AdkEvent> {
+    const { session, event } = requestArg(appendRequest);
     if (event?.partial) return event;
     if (session === null || typeof session !== 'object')
       throw new InvalidArgumentError('session', 'is required');
@@ -297,9 +303,18 @@ function indexOfEvent(events: readonly AdkEvent[], id: string): number {
 }
 
 function sessionKey(request: { appName: string; userId: string; sessionId: string }): SessionKey {
+  const r = requestArg(request);
+  return { appName: r.appName, userId: r.userId, sessionId: r.sessionId };
+}
+
+/**
+ * A caller's request object, checked and copied: null is refused, and a getter or Proxy trap of
+ * the caller's that throws is refused naming the request, never escaping as a bare error.
+ */
+function requestArg<T extends object>(request: T): T {
   if (request === null || typeof request !== 'object')
     throw new InvalidArgumentError('request', 'is required');
-  return { appName: request.appName, userId: request.userId, sessionId: request.sessionId };
+  return readCallerValue('request', () => ({ ...request }));
 }
 
 /** The ADK session of a store session, with `events` (ADK events, ready for the model). */

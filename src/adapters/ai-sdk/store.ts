@@ -1,5 +1,5 @@
 import type { UIMessage } from 'ai';
-import { InvalidArgumentError, type SessionService } from '../../index.js';
+import { InvalidArgumentError, readCallerValue, type SessionService } from '../../index.js';
 import { ChatHistory, type SaveResult } from './chat-history.js';
 import { type ChatKey, sessionKeyOf } from './chat-key.js';
 import { WHOLE_CHAT } from './chat-session.js';
@@ -64,7 +64,9 @@ export class UIMessageStore<M extends UIMessageLike = UIMessage> {
   /** Reads a chat (empty when it is not stored yet, which does not create it) to save into later. */
   async open(chat: ChatKey, options: OpenChatOptions = {}): Promise<ChatHistory<M>> {
     const key = sessionKeyOf(this.#appName, chat);
-    const limit = options.limit;
+    if (options === null || typeof options !== 'object')
+      throw new InvalidArgumentError('options', 'must be an object');
+    const limit = readCallerValue('options.limit', () => options.limit);
     if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1))
       throw new InvalidArgumentError('options.limit', 'must be an integer >= 1');
     const session = await this.#service.getSession(key, WHOLE_CHAT);

@@ -7,6 +7,7 @@ import {
   InvalidArgumentError,
   isAgentSessionsError,
   newSession,
+  readCallerValue,
   type Session,
   type SessionKey,
   type SessionService,
@@ -110,8 +111,13 @@ export class AgentSessionsChatMessageHistory extends BaseListChatMessageHistory 
    * (`createSessionSummary` / `enqueueSummaryJob`).
    */
   async getContextMessages(options: SummaryContextOptions = {}): Promise<BaseMessage[]> {
+    if (options === null || typeof options !== 'object')
+      throw new InvalidArgumentError('options', 'must be an object');
+    const read = readCallerValue('options', () => ({ ...options }));
+    if (read.filterKey !== undefined && typeof read.filterKey !== 'string')
+      throw new InvalidArgumentError('options.filterKey', 'must be a string');
     const session = await this.#read(WHOLE_HISTORY);
-    return session ? summaryContext(session, options) : [];
+    return session ? summaryContext(session, read) : [];
   }
 
   /** Stores one message. */
@@ -126,14 +132,19 @@ export class AgentSessionsChatMessageHistory extends BaseListChatMessageHistory 
    * surrogate) is refused with an INVALID_ARGUMENT error naming the message and field.
    */
   override async addMessages(messages: BaseMessage[]): Promise<void> {
-    if (!Array.isArray(messages)) throw new InvalidArgumentError('messages', 'must be an array of messages');
-    if (messages.length === 0) return;
+    const list = readCallerValue('messages', () => (Array.isArray(messages) ? [...messages] : undefined));
+    if (!list) throw new InvalidArgumentError('messages', 'must be an array of messages');
+    if (list.length === 0) return;
     const invocationId = randomUUID();
     const now = new Date();
     const authors = { agent: this.#agent };
-    const events = messages.map((message, i) => {
-      const event = messageToEvent(message, `messages[${i}]`, authors, invocationId, now);
-      checkStorable(message, `messages[${i}]`);
+    const events = list.map((message, i) => {
+      const field = `messages[${i}]`;
+      if (message === null || typeof message !== 'object')
+        throw new InvalidArgumentError(field, 'must be a LangChain message');
+      // A getter or Proxy trap of the caller's that throws is refused naming the message.
+      const event = readCallerValue(field, () => messageToEvent(message, field, authors, invocationId, now));
+      checkStorable(message, field);
       return event;
     });
     await this.#append(events);
