@@ -228,6 +228,51 @@ describe.each(testDatabases)('operator API on %s', (_name, open) => {
     expect(await firstOf(exportSessions(db, { includeDeleted: true }, { pageSize: 1 }))).toBeDefined();
   });
 
+  it('refuses a filter or options argument that is not an object, or cannot be read, naming it', async () => {
+    const refusedArg = async (call: () => Promise<unknown>, field: string) => {
+      const error = await call().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isAgentSessionsError(error, 'INVALID_ARGUMENT'), String(error)).toBe(true);
+      expect((error as { field?: string }).field).toBe(field);
+    };
+    const throwing = new Proxy(
+      {},
+      {
+        ownKeys() {
+          throw new Error('trap');
+        },
+      },
+    );
+    const first = async (records: AsyncIterable<unknown>) => {
+      for await (const record of records) return record;
+      return undefined;
+    };
+    const key = { appName: SEED_APP, userId: SEED_USER, sessionId: 's-del' };
+    for (const bad of [null, 5, 'x', throwing]) {
+      await refusedArg(() => listSessions(db, bad as never), 'filter');
+      await refusedArg(() => listApps(db, bad as never), 'filter');
+      await refusedArg(() => listUsers(db, bad as never), 'filter');
+      await refusedArg(() => countSessions(db, bad as never), 'filter');
+      await refusedArg(() => first(exportSessions(db, bad as never)), 'filter');
+      await refusedArg(() => first(exportSessions(db, { includeDeleted: true }, bad as never)), 'options');
+      await refusedArg(
+        () => browseSessions(db, { appName: SEED_APP, userId: SEED_USER }, bad as never),
+        'options',
+      );
+      await refusedArg(() => readAppState(db, SEED_APP, bad as never), 'options');
+      await refusedArg(() => readTimeline(db, key, bad as never), 'options');
+      await refusedArg(() => restore(db, key, bad as never), 'options');
+      await refusedArg(() => tableStats(db, bad as never), 'options');
+      await refusedArg(() => sweepNow(db, bad as never), 'options');
+      await refusedArg(() => purge(db, bad as never), 'options');
+      expect(() => adminDatabase(test.sql, bad as never)).toThrow(
+        expect.objectContaining({ field: 'options' }),
+      );
+    }
+  });
+
   it('migrates a fresh schema, and lists the statements it runs', async () => {
     const fresh = adminDatabase(test.sql, { schema: test.schema, tablePrefix: 'fresh_' });
     const report = await migrate(fresh);

@@ -4,7 +4,7 @@
  * a Date outside years 0001-9999 would fail there as a STORAGE error, and a string with an
  * unpaired surrogate would be sent as U+FFFD by the driver and could match rows holding U+FFFD.
  */
-import { InvalidArgumentError } from '../../session/errors.js';
+import { InvalidArgumentError, readCallerValue } from '../../session/errors.js';
 import { checkStoredText } from '../../session/keys.js';
 import { checkTimeOption } from '../../session/options.js';
 import { toSqlTimestamp } from '../../session/time.js';
@@ -55,4 +55,15 @@ export function countArg(field: string, value: unknown, fallback: number, max = 
     throw new InvalidArgumentError(field, `must be an integer from 1 to ${max}, got ${String(value)}`);
   }
   return value;
+}
+
+/**
+ * An options or filter argument: undefined is `{}`; anything but an object is refused naming
+ * `field`; the object is copied, so a getter or Proxy trap of the caller's that throws is refused
+ * naming it too, and each of its fields is read once.
+ */
+export function optionsArg<T extends object>(field: string, value: T | undefined): T {
+  if (value === undefined) return {} as T;
+  if (value === null || typeof value !== 'object') throw new InvalidArgumentError(field, 'must be an object');
+  return readCallerValue(field, () => ({ ...value }));
 }

@@ -9,7 +9,7 @@
  */
 import { InvalidArgumentError } from '../../session/errors.js';
 import { isLive, Params } from '../queries/sql.js';
-import { checkKeyArgs, checkTextArg, countArg, nowArg, timeArg } from './arguments.js';
+import { checkKeyArgs, checkTextArg, countArg, nowArg, optionsArg, timeArg } from './arguments.js';
 import type { AdminDatabase } from './database.js';
 import { isoColumn } from './timestamps.js';
 
@@ -74,6 +74,7 @@ export async function readAppState(
   appName: string,
   options: VisibilityOptions = {},
 ): Promise<StateRow[]> {
+  options = optionsArg('options', options);
   checkTextArg('appName', appName);
   return readState(
     db,
@@ -89,6 +90,7 @@ export async function readUserState(
   user: { appName: string; userId: string },
   options: VisibilityOptions = {},
 ): Promise<StateRow[]> {
+  options = optionsArg('options', options);
   checkKeyArgs(user);
   return readState(
     db,
@@ -193,6 +195,7 @@ export async function browseSessions(
   user: { appName: string; userId: string },
   options: BrowseSessionsOptions = {},
 ): Promise<SessionPage> {
+  options = optionsArg('options', options);
   const t = db.tables;
   checkKeyArgs(user);
   checkTextArg('idPrefix', options.idPrefix);

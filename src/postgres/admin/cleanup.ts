@@ -15,7 +15,7 @@ import {
   restoreSession,
 } from '../cleanup/sweeper.js';
 import { PostgresSessionService } from '../service.js';
-import { requiredTime } from './arguments.js';
+import { optionsArg, requiredTime } from './arguments.js';
 import type { AdminDatabase } from './database.js';
 
 export type { PurgeOptions, RestoreCounts, RestoreOptions };
@@ -57,6 +57,7 @@ function sweepService(db: AdminDatabase, options: SweepOptions): PostgresSession
  * process held the lock. Creates nothing: the tables must exist.
  */
 export async function sweepNow(db: AdminDatabase, options: SweepOptions): Promise<SweepReport> {
+  options = optionsArg('options', options);
   const service = sweepService(db, options);
   try {
     return await service.sweepNow();
@@ -73,6 +74,7 @@ export async function sweepNow(db: AdminDatabase, options: SweepOptions): Promis
  * default to the session TTL).
  */
 export async function countSweepable(db: AdminDatabase, options: SweepOptions): Promise<SweepCounts> {
+  options = optionsArg('options', options);
   const service = sweepService(db, options);
   try {
     return await service.countSweepable();
@@ -113,7 +115,8 @@ export async function countPurgeable(db: AdminDatabase, olderThan: Date): Promis
  * batches that each commit on their own (so it can run next to live traffic). Live rows are
  * never touched.
  */
-export function purge(db: AdminDatabase, options: PurgeOptions): Promise<SweepReport> {
+export async function purge(db: AdminDatabase, options: PurgeOptions): Promise<SweepReport> {
+  options = optionsArg('options', options);
   return purgeSoftDeleted(db.client, db.tables, options);
 }
 
@@ -124,10 +127,11 @@ export function purge(db: AdminDatabase, options: PurgeOptions): Promise<SweepRe
  * @throws NOT_FOUND when there is no such soft-deleted session; CONFLICT when a live session
  *   with the key exists.
  */
-export function restore(
+export async function restore(
   db: AdminDatabase,
   key: SessionKey,
   options: RestoreOptions = {},
 ): Promise<RestoreCounts> {
+  options = optionsArg('options', options);
   return restoreSession(db.client, db.tables, key, options);
 }

@@ -3,9 +3,11 @@
  * functions take it as their first argument, run their own statements through `client`, and
  * leave opening and closing the connection to the caller.
  */
+
 import { ConfigError } from '../../session/errors.js';
 import type { SqlClient } from '../../sql/client.js';
 import { type TableNames, tableNames } from '../schema/index.js';
+import { optionsArg } from './arguments.js';
 
 /** A database of sessions, as the operator API sees it. */
 export interface AdminDatabase {
@@ -35,6 +37,7 @@ export interface AdminTableOptions {
  * ```
  */
 export function adminDatabase(client: SqlClient, options: AdminTableOptions = {}): AdminDatabase {
+  options = optionsArg('options', options);
   return { client, tables: tableNames(options.schema ?? '', options.tablePrefix ?? '') };
 }
 

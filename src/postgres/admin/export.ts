@@ -6,7 +6,7 @@
 import type { SqlExecutor } from '../../sql/client.js';
 import { Params } from '../queries/sql.js';
 import type { TableNames } from '../schema/index.js';
-import { checkKeyArgs, countArg, timeArg } from './arguments.js';
+import { checkKeyArgs, countArg, optionsArg, timeArg } from './arguments.js';
 import type { AdminDatabase } from './database.js';
 import {
   EXPORT_FORMAT,
@@ -102,6 +102,7 @@ export async function countSessions(
   { client: db, tables }: AdminDatabase,
   filter: SessionFilter,
 ): Promise<number> {
+  filter = optionsArg('filter', filter);
   const p = new Params();
   const where = sessionWhere(filter, p);
   const { rows } = await db.query<{ n: number }>(
@@ -366,6 +367,8 @@ export async function* exportSessions(
   filter: SessionFilter,
   options: { pageSize?: number; tracker?: StateTracker } = {},
 ): AsyncGenerator<ExportedSession> {
+  filter = optionsArg('filter', filter);
+  options = optionsArg('options', options);
   const pageSize = countArg('pageSize', options.pageSize, 100);
   let after: SessionRow | undefined;
   for (;;) {

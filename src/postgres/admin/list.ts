@@ -2,7 +2,7 @@
  * Listing what a database holds, for people: its apps, the users of an app, the sessions of a
  * user, newest first, with counts. One statement each.
  */
-import { checkTextArg, countArg, nowArg } from './arguments.js';
+import { checkTextArg, countArg, nowArg, optionsArg } from './arguments.js';
 import type { AdminDatabase } from './database.js';
 
 /** Which sessions a listing counts. */
@@ -94,6 +94,7 @@ function nowOf(filter: ListFilter): string {
 
 /** The apps that have sessions, most recently updated first. */
 export async function listApps(db: AdminDatabase, filter: ListFilter = {}): Promise<Listing<AppListing>> {
+  filter = optionsArg('filter', filter);
   const t = db.tables;
   const params: unknown[] = [];
   const where = sessionWhere(filter, params, nowOf(filter));
@@ -116,6 +117,7 @@ export async function listApps(db: AdminDatabase, filter: ListFilter = {}): Prom
 
 /** The users with sessions (of `filter.appName`, when set), most recently updated first. */
 export async function listUsers(db: AdminDatabase, filter: ListFilter = {}): Promise<Listing<UserListing>> {
+  filter = optionsArg('filter', filter);
   const t = db.tables;
   const params: unknown[] = [];
   const where = sessionWhere(filter, params, nowOf(filter));
@@ -139,6 +141,7 @@ export async function listSessions(
   db: AdminDatabase,
   filter: ListFilter = {},
 ): Promise<Listing<SessionListing>> {
+  filter = optionsArg('filter', filter);
   const t = db.tables;
   const now = nowOf(filter);
   const params: unknown[] = [now];

@@ -4,7 +4,7 @@
  */
 
 import type { TableName } from '../schema/index.js';
-import { nowArg } from './arguments.js';
+import { nowArg, optionsArg } from './arguments.js';
 import type { AdminDatabase } from './database.js';
 
 /** The rows and size of one session table. */
@@ -32,6 +32,7 @@ function statsQuery(t: TableName): string {
 
 /** Statistics of every session table, in the order of `tables.all`; expiry judged at `now`. */
 export async function tableStats(db: AdminDatabase, options: { now?: Date } = {}): Promise<TableStats[]> {
+  options = optionsArg('options', options);
   const { rows } = await db.client.query<{
     table: string;
     rows: number;

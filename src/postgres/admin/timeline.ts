@@ -5,7 +5,7 @@
  */
 import { InvalidArgumentError } from '../../session/errors.js';
 import { isLive, Params } from '../queries/sql.js';
-import { checkKeyArgs, nowArg } from './arguments.js';
+import { checkKeyArgs, nowArg, optionsArg } from './arguments.js';
 import { parseCursor, type RowStatus, statusSql } from './browse.js';
 import type { AdminDatabase } from './database.js';
 import { isoColumn } from './timestamps.js';
@@ -201,6 +201,7 @@ export async function readTimeline(
   key: { appName: string; userId: string; sessionId: string },
   options: TimelineOptions = {},
 ): Promise<Timeline | null> {
+  options = optionsArg('options', options);
   checkKeyArgs(key);
   if (options.after !== undefined && options.before !== undefined) {
     throw new InvalidArgumentError('before', 'cannot be combined with after: a window reads one way');
