@@ -4,7 +4,7 @@
  */
 import { encodeEventsArg } from './arguments.js';
 import { encodeStateMap } from './codec/index.js';
-import { ConflictError, InvalidArgumentError, isCallerArray, readCallerValue } from './errors.js';
+import { ConflictError, InvalidArgumentError, isCallerArray } from './errors.js';
 import { type Event, isPersistableEvent } from './event.js';
 import { checkSessionKey, checkStoredText, type SessionKey, sessionKeyOf } from './keys.js';
 import { optionOf, type ReplaceEventsRequest } from './options.js';
