@@ -20,13 +20,15 @@ const BASE = ['--single', '-c', 'search_path=public'];
 function settingsOf(params: string[]): Record<string, string> {
   expect(params.slice(0, BASE.length)).toEqual(BASE);
   const rest = params.slice(BASE.length);
-  const out: Record<string, string> = {};
+  const pairs: [string, string][] = [];
   for (let i = 0; i < rest.length; i += 2) {
     expect(rest[i]).toBe('-c');
     const pair = rest[i + 1]!;
-    out[pair.slice(0, pair.indexOf('='))] = pair.slice(pair.indexOf('=') + 1);
+    pairs.push([pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]);
   }
-  return out;
+  // fromEntries defines each key as its own property: an assignment of `__proto__` (a name the
+  // generator makes) would set the prototype instead and lose the setting.
+  return Object.fromEntries(pairs);
 }
 
 function configError(fn: () => unknown): SqlConfigError {
@@ -94,7 +96,8 @@ describe('pgliteStartParams', () => {
           expect(settingsOf(params)).toEqual({ ...expected, ...given });
         },
       ),
-      { numRuns: 500 },
+      // An own `__proto__` key, as a parsed JSON config holds it (found by the generator).
+      { numRuns: 500, examples: [[JSON.parse('{"__proto__": ""}') as Record<string, string>]] },
     );
   });
 });
