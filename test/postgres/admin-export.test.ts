@@ -35,6 +35,17 @@ async function readAll(db: SqlClient, filter: SessionFilter, pageSize: number) {
   return out;
 }
 
+/** Runs `fn` on a new embedded database holding the empty tables, closed afterwards. */
+async function withFreshTarget(fn: (fresh: SqlClient) => Promise<void>): Promise<void> {
+  const fresh = await pgliteClient();
+  try {
+    await initSchema(fresh, tables);
+    await fn(fresh);
+  } finally {
+    await fresh.close();
+  }
+}
+
 describe('export records', () => {
   let source: SqlClient;
   let target: SqlClient;
@@ -106,9 +117,7 @@ describe('export records', () => {
   });
 
   it('adds exactly the events a session does not hold, by id and deletion state, past one statement of rows', async () => {
-    const fresh = await pgliteClient();
-    try {
-      await initSchema(fresh, tables);
+    await withFreshTarget(async (fresh) => {
       const time = (n: number) =>
         `2026-01-01T00:${String(Math.floor(n / 60) % 60).padStart(2, '0')}:${String(n % 60).padStart(2, '0')}.5Z`;
       const event = (id: unknown, n: number, deletedAt: string | null = null) => ({
@@ -157,20 +166,16 @@ describe('export records', () => {
       );
       const { rows } = await fresh.query<{ live: number; deleted: number; twice: number }>(
         `SELECT count(*) FILTER (WHERE deleted_at IS NULL)::int AS live,
-                count(*) FILTER (WHERE deleted_at IS NOT NULL)::int AS deleted,
-                count(*) FILTER (WHERE event->>'id' = 'twice')::int AS twice
-         FROM session_events WHERE app_name = 'bulk'`,
+              count(*) FILTER (WHERE deleted_at IS NOT NULL)::int AS deleted,
+              count(*) FILTER (WHERE event->>'id' = 'twice')::int AS twice
+       FROM session_events WHERE app_name = 'bulk'`,
       );
       expect(rows).toEqual([{ live: 3703, deleted: 1, twice: 2 }]);
-    } finally {
-      await fresh.close();
-    }
+    });
   });
 
   it('refuses a record built in code that an export line could not hold, naming the field, and stays usable', async () => {
-    const fresh = await pgliteClient();
-    try {
-      await initSchema(fresh, tables);
+    await withFreshTarget(async (fresh) => {
       const [live] = await readAll(source, { includeDeleted: false, sessionId: 'same' }, 10);
       const { proxy: revoked, revoke } = Proxy.revocable({}, {});
       revoke();
@@ -197,15 +202,11 @@ describe('export records', () => {
       // Nothing was written, and the client still works.
       expect((await fresh.query('SELECT count(*)::int AS n FROM session_states')).rows[0]).toEqual({ n: 0 });
       expect(await importSession({ client: fresh, tables }, live!)).toMatchObject({ sessionsCreated: 1 });
-    } finally {
-      await fresh.close();
-    }
+    });
   });
 
   it('updates a live session only from a newer record', async () => {
-    const fresh = await pgliteClient();
-    try {
-      await initSchema(fresh, tables);
+    await withFreshTarget(async (fresh) => {
       const [live] = await readAll(source, { includeDeleted: false, sessionId: 'same' }, 10);
       expect(await importSession({ client: fresh, tables }, live!)).toMatchObject({
         sessionsCreated: 1,
@@ -222,8 +223,6 @@ describe('export records', () => {
         sessionsUpdated: 1,
         eventsAdded: 0,
       });
-    } finally {
-      await fresh.close();
-    }
+    });
   });
 });

@@ -32,6 +32,22 @@ import { isAgentSessionsError } from '../../src/session/errors.js';
 import { type TestDatabase, testDatabases } from '../support/database.js';
 import { SEED_APP, SEED_USER, seedOperations } from '../support/operations-seed.js';
 
+/** How a call was refused: it must reject with INVALID_ARGUMENT naming `field`. */
+async function refused(call: () => Promise<unknown>, field: string): Promise<void> {
+  const error = await call().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(isAgentSessionsError(error, 'INVALID_ARGUMENT'), String(error)).toBe(true);
+  expect((error as { field?: string }).field).toBe(field);
+}
+
+/** The first record of an export (running its checks), or undefined when it yields none. */
+async function firstOf(records: AsyncIterable<unknown>): Promise<unknown> {
+  for await (const record of records) return record;
+  return undefined;
+}
+
 describe.each(testDatabases)('operator API on %s', (_name, open) => {
   let test: TestDatabase;
   let db: AdminDatabase;
@@ -154,14 +170,6 @@ describe.each(testDatabases)('operator API on %s', (_name, open) => {
     const key = { appName: SEED_APP, userId: SEED_USER, sessionId: 's-del' };
     const user = { appName: SEED_APP, userId: SEED_USER };
     const lone = 'a\ud800b';
-    const refused = async (call: () => Promise<unknown>, field: string) => {
-      const error = await call().then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(isAgentSessionsError(error, 'INVALID_ARGUMENT'), String(error)).toBe(true);
-      expect((error as { field?: string }).field).toBe(field);
-    };
     const drain = async (records: AsyncIterable<unknown>) => {
       for await (const _ of records);
     };
@@ -198,24 +206,12 @@ describe.each(testDatabases)('operator API on %s', (_name, open) => {
   });
 
   it('refuses a row count that is not an integer from 1 up, naming the field, and keeps the total', async () => {
-    const refusedCount = async (call: () => Promise<unknown>, field: string) => {
-      const error = await call().then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(isAgentSessionsError(error, 'INVALID_ARGUMENT'), String(error)).toBe(true);
-      expect((error as { field?: string }).field).toBe(field);
-    };
-    const firstOf = async (records: AsyncIterable<unknown>) => {
-      for await (const record of records) return record;
-      return undefined;
-    };
     // 0 read as LIMIT 0 made the total 0 and an export empty; the others reached the database.
     for (const bad of [0, -1, 1.5, Number.NaN, 2 ** 31, '10' as unknown as number]) {
-      await refusedCount(() => listSessions(db, { includeInactive: true, limit: bad }), 'limit');
-      await refusedCount(() => listApps(db, { includeInactive: true, limit: bad }), 'limit');
-      await refusedCount(() => listUsers(db, { includeInactive: true, limit: bad }), 'limit');
-      await refusedCount(
+      await refused(() => listSessions(db, { includeInactive: true, limit: bad }), 'limit');
+      await refused(() => listApps(db, { includeInactive: true, limit: bad }), 'limit');
+      await refused(() => listUsers(db, { includeInactive: true, limit: bad }), 'limit');
+      await refused(
         () => firstOf(exportSessions(db, { includeDeleted: true }, { pageSize: bad })),
         'pageSize',
       );
@@ -229,14 +225,6 @@ describe.each(testDatabases)('operator API on %s', (_name, open) => {
   });
 
   it('refuses a filter or options argument that is not an object, or cannot be read, naming it', async () => {
-    const refusedArg = async (call: () => Promise<unknown>, field: string) => {
-      const error = await call().then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(isAgentSessionsError(error, 'INVALID_ARGUMENT'), String(error)).toBe(true);
-      expect((error as { field?: string }).field).toBe(field);
-    };
     const throwing = new Proxy(
       {},
       {
@@ -245,28 +233,24 @@ describe.each(testDatabases)('operator API on %s', (_name, open) => {
         },
       },
     );
-    const first = async (records: AsyncIterable<unknown>) => {
-      for await (const record of records) return record;
-      return undefined;
-    };
     const key = { appName: SEED_APP, userId: SEED_USER, sessionId: 's-del' };
     for (const bad of [null, 5, 'x', throwing]) {
-      await refusedArg(() => listSessions(db, bad as never), 'filter');
-      await refusedArg(() => listApps(db, bad as never), 'filter');
-      await refusedArg(() => listUsers(db, bad as never), 'filter');
-      await refusedArg(() => countSessions(db, bad as never), 'filter');
-      await refusedArg(() => first(exportSessions(db, bad as never)), 'filter');
-      await refusedArg(() => first(exportSessions(db, { includeDeleted: true }, bad as never)), 'options');
-      await refusedArg(
+      await refused(() => listSessions(db, bad as never), 'filter');
+      await refused(() => listApps(db, bad as never), 'filter');
+      await refused(() => listUsers(db, bad as never), 'filter');
+      await refused(() => countSessions(db, bad as never), 'filter');
+      await refused(() => firstOf(exportSessions(db, bad as never)), 'filter');
+      await refused(() => firstOf(exportSessions(db, { includeDeleted: true }, bad as never)), 'options');
+      await refused(
         () => browseSessions(db, { appName: SEED_APP, userId: SEED_USER }, bad as never),
         'options',
       );
-      await refusedArg(() => readAppState(db, SEED_APP, bad as never), 'options');
-      await refusedArg(() => readTimeline(db, key, bad as never), 'options');
-      await refusedArg(() => restore(db, key, bad as never), 'options');
-      await refusedArg(() => tableStats(db, bad as never), 'options');
-      await refusedArg(() => sweepNow(db, bad as never), 'options');
-      await refusedArg(() => purge(db, bad as never), 'options');
+      await refused(() => readAppState(db, SEED_APP, bad as never), 'options');
+      await refused(() => readTimeline(db, key, bad as never), 'options');
+      await refused(() => restore(db, key, bad as never), 'options');
+      await refused(() => tableStats(db, bad as never), 'options');
+      await refused(() => sweepNow(db, bad as never), 'options');
+      await refused(() => purge(db, bad as never), 'options');
       expect(() => adminDatabase(test.sql, bad as never)).toThrow(
         expect.objectContaining({ field: 'options' }),
       );
