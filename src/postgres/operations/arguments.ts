@@ -1,5 +1,4 @@
 import { checkStateKey } from '../../session/keys.js';
-import { type Session, storedIncarnation } from '../../session/session.js';
 import { checkStateMap, type StateMap, stateValueToText, trimPrefix } from '../../session/state.js';
 
 export {
@@ -35,13 +34,3 @@ export function scopedValues(state: StateMap, prefix: string): { json: string; c
 /** Standard padded base64, as the envelope stores byte values. */
 export const base64 = (bytes: Uint8Array) =>
   Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
-
-/**
- * The creation time of the stored session a caller appends to, which an asynchronous append
- * carries so that it is written to that incarnation of the key only (see EventBatchItem.born):
- * known for a session object this service returned, undefined for one made by hand (which, as in
- * Go, names its session by key alone).
- */
-export function incarnationOf(session: Session): Date | undefined {
-  return storedIncarnation(session);
-}

@@ -11,7 +11,7 @@ import { type Event, isPersistableEvent } from '../../session/event.js';
 import { applyToCallerSession, runAppendEventHooks } from '../../session/hooks.js';
 import { type SessionKey, sessionKeyId, sessionKeyOf } from '../../session/keys.js';
 import { type AppendEventOptions, type EventWindowOptions, MAX_COUNT } from '../../session/options.js';
-import type { Session } from '../../session/session.js';
+import { type Session, storedIncarnation } from '../../session/session.js';
 import { formatRfc3339Nano, toSqlTimestamp } from '../../session/time.js';
 import { inWindow, windowRoles } from '../../session/window.js';
 import type { SqlExecutor } from '../../sql/client.js';
@@ -19,7 +19,6 @@ import { EnqueueAbortedError } from '../async/errors.js';
 import { appendEventsBatch, type EventBatchItem } from '../queries/append-batch.js';
 import * as q from '../queries/index.js';
 import { byStoredOrder, decodeEvents } from '../read/session-rows.js';
-import { incarnationOf } from './arguments.js';
 import { exec, type ServiceContext } from './context.js';
 
 export async function appendEvent(
@@ -50,8 +49,9 @@ export async function appendEvent(
           delta,
           now,
           source: c.event,
-          // The caller's session, unless a hook moved the event to another one.
-          born: sessionKeyId(c.key) === sessionKeyId(key) ? incarnationOf(session) : undefined,
+          // The stored session the caller's object came from (none for one made by hand), unless
+          // a hook moved the event to another session: an async append is written to it only.
+          born: sessionKeyId(c.key) === sessionKeyId(key) ? storedIncarnation(session) : undefined,
         },
         c.options.signal,
       );

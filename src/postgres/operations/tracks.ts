@@ -14,7 +14,12 @@ import {
 import { sessionNotFound } from '../../session/errors.js';
 import { type SessionKey, sessionKeyOf } from '../../session/keys.js';
 import { checkSignalOption, type TrackEventsOptions } from '../../session/options.js';
-import { applyTrackEventToSession, callerTrackIndex, type Session } from '../../session/session.js';
+import {
+  applyTrackEventToSession,
+  callerTrackIndex,
+  type Session,
+  storedIncarnation,
+} from '../../session/session.js';
 import { TRACKS_STATE_KEY } from '../../session/state.js';
 import { formatRfc3339Nano, toSqlTimestamp } from '../../session/time.js';
 import type { TrackEvent, TrackEvents } from '../../session/track.js';
@@ -26,7 +31,6 @@ import {
   checkOptionsObject,
   checkTrackEventArg,
   checkTrackEventsArgs,
-  incarnationOf,
   sessionArgKey,
 } from './arguments.js';
 import { exec, type ServiceContext } from './context.js';
@@ -55,7 +59,7 @@ export async function appendTrackEvent(
   applyTrackEventToSession(session, trackEvent, callerIndex, now);
 
   if (ctx.async) {
-    const born = incarnationOf(session);
+    const born = storedIncarnation(session);
     await ctx.track(
       ctx.async.appendTrackEvent(key, { trackEvent, eventJson: json, now, born }, options.signal),
     );
