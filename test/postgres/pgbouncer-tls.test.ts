@@ -21,6 +21,7 @@ const describeTls = hasOpenssl ? describePgBouncer : describePgBouncer.skip;
 
 describeTls('behind PgBouncer over TLS', () => {
   let bouncer: PgBouncer | undefined;
+  let certBouncer: PgBouncer | undefined;
   let certs = '';
   let db: Awaited<ReturnType<typeof withServerSchema>> | undefined;
   const file = (name: string) => join(certs, name);
@@ -32,21 +33,25 @@ describeTls('behind PgBouncer over TLS', () => {
     // PgBouncer runs as the postgres user when the tests run as root: let it read them.
     chmodSync(certs, 0o755);
     for (const name of Object.keys(made)) chmodSync(file(name), 0o644);
-    bouncer = await startPgBouncer('transaction', {
-      settings: {
-        // `localhost` may resolve to ::1 first: listen on both.
-        listen_addr: '127.0.0.1,::1',
-        client_tls_sslmode: 'require',
-        client_tls_cert_file: file('server.crt'),
-        client_tls_key_file: file('server.key'),
-        client_tls_ca_file: file('ca.crt'),
-      },
+    const tls = {
+      // `localhost` may resolve to ::1 first: listen on both.
+      listen_addr: '127.0.0.1,::1',
+      client_tls_sslmode: 'require',
+      client_tls_cert_file: file('server.crt'),
+      client_tls_key_file: file('server.key'),
+      client_tls_ca_file: file('ca.crt'),
+    };
+    bouncer = await startPgBouncer('transaction', { settings: tls });
+    // One that also wants a client certificate signed by the CA, at the TLS handshake.
+    certBouncer = await startPgBouncer('transaction', {
+      settings: { ...tls, client_tls_sslmode: 'verify-ca' },
     });
     db = await withServerSchema();
   }, 120_000);
   afterAll(async () => {
     await db?.drop();
     await bouncer?.stop();
+    await certBouncer?.stop();
     if (certs) rmSync(certs, { recursive: true, force: true });
   });
 
@@ -94,6 +99,34 @@ describeTls('behind PgBouncer over TLS', () => {
   it('is refused without TLS by this pooler (so the connections above are encrypted)', async () => {
     const error = await startError(options({ sslMode: 'disable' }));
     expect((error as { code?: string } | undefined)?.code).toBe('STORAGE');
+  });
+
+  it('says the pooler requires TLS when sslmode is prefer or absent (no fallback to TLS here)', async () => {
+    for (const tail of ['?sslmode=prefer', '']) {
+      const error = await startError({ dsn: `${bouncer!.url}${tail}`, connectTimeoutMs: 5_000 });
+      expect((error as { code?: string } | undefined)?.code).toBe('STORAGE');
+      expect((error as Error).message).toContain('SSL required');
+      expect((error as Error).message).toContain(
+        'the server requires TLS: set sslmode=require (or verify-full)',
+      );
+    }
+  });
+
+  it('says the pooler requires a client certificate, on one line', async () => {
+    const error = await startError({
+      dsn: `${certBouncer!.url}?sslmode=require`,
+      connectTimeoutMs: 5_000,
+    });
+    const message = (error as Error).message;
+    expect(message).toContain('the server requires a client certificate: set sslcert and sslkey');
+    expect(message).not.toContain('\n');
+    // With one, it connects.
+    const svc = await PostgresSessionService.create({
+      dsn: `${certBouncer!.url}?sslmode=require&sslcert=${file('client.crt')}&sslkey=${file('client.key')}`,
+      schema: db!.schema,
+      connectTimeoutMs: 5_000,
+    });
+    await svc.close();
   });
 
   it('verify-full refuses the pooler under a host name its certificate is not for', async () => {

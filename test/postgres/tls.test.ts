@@ -108,6 +108,14 @@ describe.skipIf(skip !== undefined)('TLS to a server with a certificate made by 
     expect(await refusal(base({ sslMode: 'disable' }))).toMatch(/pg_hba|reject|no encryption/i);
   });
 
+  it('says to use TLS when the server takes no plain connection, and that prefer is no fallback', async () => {
+    for (const options of [base({ sslMode: 'disable' }), { dsn: `${cluster.url}?sslmode=prefer` }]) {
+      const refused = await refusal(options);
+      expect(refused).toContain('set sslmode=require (or verify-full)');
+      expect(refused).toContain('prefer and allow connect without TLS here');
+    }
+  });
+
   it('require: encrypts without checking the certificate', async () => {
     expect(await tlsInUse(base({ sslMode: 'require' }))).toBe(true);
   });
@@ -215,7 +223,11 @@ describe.skipIf(skip !== undefined)('TLS to a server with a certificate made by 
     expect(await tlsInUse({ dsn: dsn(CLIENT_KEY_PASSPHRASE) })).toBe(true);
     const refused = await refusal({ dsn: dsn('Wr0ng-pass') });
     expect(refused).toMatch(/decrypt/i);
+    expect(refused).toContain('the client key could not be decrypted: check sslpassword');
     expect(refused).not.toContain('Wr0ng-pass');
+    // No passphrase at all fails the same way, with the same word on it.
+    const missing = await refusal({ dsn: dsn('').replace('&sslpassword=', '') });
+    expect(missing).toContain('check sslpassword');
   });
 
   it('runs a session service over verify-full TLS', async () => {

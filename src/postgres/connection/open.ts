@@ -70,14 +70,36 @@ const UNTRUSTED_CERTIFICATE = new Set([
   'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
 ]);
 
-/** What a TLS failure of Node's means in the terms of the options, or undefined. */
-function tlsHint(code: unknown): string | undefined {
-  if (typeof code !== 'string') return undefined;
-  if (UNTRUSTED_CERTIFICATE.has(code))
-    return "the server's certificate is not signed by a CA the client trusts: the one sslrootcert (sslRootCert) names, else Node's";
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
-    return 'the certificate is not for this host name (verify-full checks it; verify-ca does not)';
-  if (code === 'CERT_HAS_EXPIRED') return "the server's certificate has expired";
+/** Node's codes for a client key it could not decrypt (OpenSSL 3, then 1.1). */
+const UNDECRYPTABLE_KEY = new Set(['ERR_OSSL_BAD_DECRYPT', 'ERR_OSSL_EVP_BAD_DECRYPT']);
+
+// Set sslmode to one that uses TLS: the project connects without TLS under `prefer` and `allow`
+// (no libpq-style fallback, see the README), so those fail against a server that requires it.
+const USE_TLS =
+  'set sslmode=require (or verify-full); prefer and allow connect without TLS here, unlike libpq';
+
+/**
+ * What a TLS failure means in the terms of the options, or undefined. Node's certificate and
+ * OpenSSL codes say most; a server that wants TLS and one that offers none only say so in words
+ * (PgBouncer's "SSL required", PostgreSQL's pg_hba.conf refusal, node-postgres's own message).
+ */
+function tlsHint(code: unknown, message: string): string | undefined {
+  if (typeof code === 'string') {
+    if (UNTRUSTED_CERTIFICATE.has(code))
+      return "the server's certificate is not signed by a CA the client trusts: the one sslrootcert (sslRootCert) names, else Node's";
+    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+      return 'the certificate is not for this host name (verify-full checks it; verify-ca does not)';
+    if (code === 'CERT_HAS_EXPIRED') return "the server's certificate has expired";
+    if (code === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED')
+      return 'the server requires a client certificate: set sslcert and sslkey (sslCert, sslKey)';
+    if (UNDECRYPTABLE_KEY.has(code))
+      return 'the client key could not be decrypted: check sslpassword (the passphrase of the encrypted sslkey)';
+  }
+  if (message === 'SSL required') return `the server requires TLS: ${USE_TLS}`;
+  if (/pg_hba\.conf.*no encryption/.test(message))
+    return `the server takes no connection without TLS from this client; if it takes TLS ones (hostssl): ${USE_TLS}`;
+  if (message === 'The server does not support SSL connections')
+    return 'the server does not offer TLS: use sslmode=disable, or enable ssl on the server';
   return undefined;
 }
 
@@ -92,8 +114,11 @@ export function connectionError(
   action: string,
   redact: Redactor,
 ): StorageError {
-  const message = error instanceof Error ? error.message || error.name : String(error);
-  const hint = tlsHint((error as { code?: unknown } | null)?.code);
+  // OpenSSL's messages end in a newline (and may hold more): one line, as the rest of ours.
+  const message = (error instanceof Error ? error.message || error.name : String(error))
+    .replace(/\s*\n\s*/g, ' ')
+    .trim();
+  const hint = tlsHint((error as { code?: unknown } | null)?.code, message);
   return new StorageError(redact(`${action} (${describe}): ${message}${hint ? ` (${hint})` : ''}`), {
     cause: redactCause(error, redact),
   });
