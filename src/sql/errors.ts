@@ -173,3 +173,39 @@ export function statementPoolingError(error: unknown): SqlConfigError | undefine
   }
   return undefined;
 }
+
+// PgBouncer's answer (FATAL, 08P01) to a startup parameter it does not know, before any server
+// connection is involved. node-postgres sends a DSN's settings (`?search_path=…`,
+// `?statement_timeout=…`, `options=-c…`) as the one startup parameter `options`.
+const REFUSED_STARTUP_PARAMETER = /unsupported startup parameter: (\S+)/;
+
+/** The names of the settings an `options` startup parameter makes (`-c name=value`, `--name=value`). */
+function settingNames(options: string | undefined): string[] {
+  const names = [...(options ?? '').matchAll(/(?:^|\s)(?:-c\s*|--)([A-Za-z_][\w.]*)=/g)].map((m) => m[1]!);
+  return [...new Set(names)];
+}
+
+/**
+ * `error` as a {@link SqlConfigError} when it is a pooler refusing a startup parameter, naming the
+ * settings `options` (the connection's startup `options`, if known) carries; undefined otherwise.
+ * Every new connection fails the same way, so it is a setting to change, not a failure to retry.
+ * Only the names are given: a value may be anything the DSN held.
+ */
+export function startupParameterError(error: unknown, options?: string): SqlConfigError | undefined {
+  for (const e of chain(error)) {
+    const refused = e instanceof Error ? REFUSED_STARTUP_PARAMETER.exec(e.message)?.[1] : undefined;
+    if (refused === undefined) continue;
+    const names = refused === 'options' ? settingNames(options) : [];
+    const said = `("unsupported startup parameter: ${refused}")`;
+    const what =
+      refused === 'options'
+        ? `the startup parameter options ${said}, which carries the connection string's settings${names.length > 0 ? ` (${names.join(', ')})` : ''}`
+        : `the startup parameter ${refused} ${said}`;
+    return new SqlConfigError(
+      'connection',
+      `the connection pooler (PgBouncer) refuses ${what}: set them on the role or database instead (ALTER ROLE … SET) and leave them out of the connection string, or add ${refused} to PgBouncer's ignore_startup_parameters (which drops them)`,
+      { cause: error },
+    );
+  }
+  return undefined;
+}

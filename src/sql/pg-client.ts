@@ -3,7 +3,7 @@
  */
 import pg from 'pg';
 import type { SqlClient, SqlExecutor, SqlResult } from './client.js';
-import { isConnectionError, statementPoolingError } from './errors.js';
+import { isConnectionError, startupParameterError, statementPoolingError } from './errors.js';
 import { JsonArrayParam, jsonbBinary } from './json-array.js';
 import { resultParsers } from './parsers.js';
 import { beginStatement, type ConnectionFacts, connectionFacts, type ServerTimeouts } from './pg-session.js';
@@ -157,6 +157,15 @@ function guardCheckouts(pool: pg.Pool): void {
   pool.on('release', (_error, conn) => conn.off('error', ignoreUntilWatched));
 }
 
+/**
+ * What a failed checkout means: a pooler that refuses the DSN's settings (the startup `options`
+ * the pool sends, see startupParameterError) is a setting to change; anything else as it came.
+ */
+function connectFailure(pool: pg.Pool, error: unknown): unknown {
+  const { options } = (pool as unknown as { options?: { options?: string } }).options ?? {};
+  return startupParameterError(error, options) ?? error;
+}
+
 /** Options of {@link createPgPool}. */
 export interface CreatePgPoolOptions {
   /**
@@ -241,7 +250,9 @@ export function pgClient(
   async function onConnection<T>(
     fn: (conn: pg.PoolClient, f: ConnectionFacts, release: (error?: Error) => void) => Promise<T>,
   ): Promise<T> {
-    const conn = await pool.connect();
+    const conn = await pool.connect().catch((error: unknown) => {
+      throw connectFailure(pool, error);
+    });
     const broken = watchCheckedOut(conn);
     let released = false;
     const release = (error?: Error) => {

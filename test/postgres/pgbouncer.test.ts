@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openConnection } from '../../src/postgres/connection/open.js';
 import { type PostgresSessionServiceOptions, resolvePostgresOptions } from '../../src/postgres/options.js';
-import { sqlState } from '../../src/sql/errors.js';
+import { isTransientError, sqlState } from '../../src/sql/errors.js';
+import { startError } from '../support/database.js';
 import { describePgBouncer, type PgBouncer, startPgBouncer } from '../support/pgbouncer.js';
 
 describePgBouncer('behind PgBouncer in transaction mode', () => {
@@ -56,6 +57,21 @@ describePgBouncer('behind PgBouncer in transaction mode', () => {
     } finally {
       await opened.client.close();
     }
+  });
+
+  it("says the pooler refuses a DSN's settings, which go as the startup options, naming them", async () => {
+    const dsn = `${bouncer!.url}?search_path=myschema&statement_timeout=5000&TimeZone=UTC`;
+    const error = await startError({ dsn, connectTimeoutMs: 5_000 });
+    expect((error as { code?: string }).code).toBe('CONFIG');
+    expect((error as { field?: string }).field).toBe('connection');
+    const message = (error as Error).message;
+    expect(message).toContain(
+      'refuses the startup parameter options ("unsupported startup parameter: options"), which carries the connection string\'s settings (search_path, statement_timeout, TimeZone)',
+    );
+    expect(message).toContain('ignore_startup_parameters');
+    expect(message).toContain('ALTER ROLE');
+    // It is no failure to retry: every new connection is refused the same way.
+    expect(isTransientError((error as Error).cause)).toBe(false);
   });
 
   /** Runs concurrent parameterized statements from several client connections; returns the SQLSTATEs of failures. */
