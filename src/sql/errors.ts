@@ -209,3 +209,19 @@ export function startupParameterError(error: unknown, options?: string): SqlConf
   }
   return undefined;
 }
+
+/**
+ * A {@link SqlConfigError} for a named prepared statement that a pooler lost or mixed up inside a
+ * transaction (`error` is the server's 42P05 or 26000): the pooler moves a client between server
+ * connections without its prepared statements, so `preparedStatements: true` cannot work there.
+ * Outside a transaction the statement is run again unnamed; inside one the error has aborted it,
+ * and the next transaction may meet the same, so the setting is what must change.
+ */
+export function unkeptPreparedStatementError(error: unknown): SqlConfigError {
+  const said = error instanceof Error ? ` (${error.message})` : '';
+  return new SqlConfigError(
+    'preparedStatements',
+    `the connection pooler does not keep prepared statements per client${said}: PgBouncer before 1.21 in transaction mode, or with max_prepared_statements = 0, hands a client server connections without its statements or with another client's; set preparedStatements to false, or leave it unset (off behind a pooler), or set max_prepared_statements on PgBouncer 1.21+`,
+    { cause: error },
+  );
+}

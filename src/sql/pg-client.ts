@@ -3,7 +3,12 @@
  */
 import pg from 'pg';
 import type { SqlClient, SqlExecutor, SqlResult } from './client.js';
-import { isConnectionError, startupParameterError, statementPoolingError } from './errors.js';
+import {
+  isConnectionError,
+  startupParameterError,
+  statementPoolingError,
+  unkeptPreparedStatementError,
+} from './errors.js';
 import { JsonArrayParam, jsonbBinary } from './json-array.js';
 import { resultParsers } from './parsers.js';
 import { beginStatement, type ConnectionFacts, connectionFacts, type ServerTimeouts } from './pg-session.js';
@@ -59,6 +64,8 @@ function send(target: Queryable, config: pg.QueryConfig, readTimeoutMs: number):
 interface RunSettings {
   prepare: boolean;
   pooled: boolean;
+  /** The connection reaches a pooler, not the server itself (see pg-session.ts). */
+  behindPooler: boolean;
   readTimeoutMs: number;
 }
 
@@ -81,7 +88,7 @@ async function run<Row>(
   target: Queryable,
   text: string,
   params: readonly unknown[] | undefined,
-  { prepare, pooled, readTimeoutMs }: RunSettings,
+  { prepare, pooled, behindPooler, readTimeoutMs }: RunSettings,
 ): Promise<SqlResult<Row>> {
   const values = params ? params.map(driverValue) : [];
   const name = prepare && values.length > 0 ? statementName(text) : undefined;
@@ -97,8 +104,9 @@ async function run<Row>(
     forgetStatement(target, name);
     // The statement failed at Parse or Bind, before it ran. On the pool, which discarded that
     // connection, running it once more unnamed is safe; inside a transaction the error has
-    // aborted it.
-    if (!pooled) throw error;
+    // aborted it. Behind a pooler that is no accident but the pooler's way (see
+    // unkeptPreparedStatementError): the caller learns which setting to change, not a SQLSTATE.
+    if (!pooled) throw behindPooler ? unkeptPreparedStatementError(error) : error;
     result = await send(target, { text, values, types: queryTypes }, readTimeoutMs);
   }
   // A parameterless query runs over the simple protocol and may carry several statements; the
@@ -201,7 +209,9 @@ export interface PgClientOptions {
    * connection. Default: yes on a direct connection, no behind a connection pooler (found out per
    * connection, see pg-session.ts), since PgBouncer in transaction mode before 1.21 (or without
    * `max_prepared_statements`) moves a client between server connections without its prepared
-   * statements. `true` prepares behind a pooler too; `false` never prepares.
+   * statements. `true` prepares behind a pooler too (a transaction that then meets a lost or
+   * foreign statement fails with a SqlConfigError, field `preparedStatements`); `false` never
+   * prepares.
    */
   preparedStatements?: boolean;
   /**
@@ -235,6 +245,7 @@ export function pgClient(
   const settingsOn = (f: ConnectionFacts, pooled: boolean): RunSettings => ({
     prepare: preparedStatements ?? !f.pooled,
     pooled,
+    behindPooler: f.pooled,
     readTimeoutMs,
   });
   /** A statement of our own (BEGIN, COMMIT, ROLLBACK, the probe), bounded like the caller's. */

@@ -5,10 +5,18 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openConnection } from '../../src/postgres/connection/open.js';
+import { PostgresSessionService } from '../../src/postgres/index.js';
 import { type PostgresSessionServiceOptions, resolvePostgresOptions } from '../../src/postgres/options.js';
+import { ConfigError } from '../../src/session/errors.js';
+import { createEvent } from '../../src/session/event.js';
 import { isTransientError, sqlState } from '../../src/sql/errors.js';
 import { startError } from '../support/database.js';
-import { describePgBouncer, type PgBouncer, startPgBouncer } from '../support/pgbouncer.js';
+import {
+  describePgBouncer,
+  openBouncerDatabase,
+  type PgBouncer,
+  startPgBouncer,
+} from '../support/pgbouncer.js';
 
 describePgBouncer('behind PgBouncer in transaction mode', () => {
   let bouncer: PgBouncer | undefined;
@@ -101,5 +109,38 @@ describePgBouncer('behind PgBouncer in transaction mode', () => {
     const failures = await concurrentFailures({ preparedStatements: true });
     expect(failures.length).toBeGreaterThan(0);
     for (const code of failures) expect(['42P05', '26000']).toContain(code);
+  });
+
+  it('says preparedStatements: true cannot work on this pooler, in a CONFIG error, when a transaction meets it', async () => {
+    const db = await openBouncerDatabase(bouncer!);
+    const svc = await PostgresSessionService.create({ ...db.connect, preparedStatements: true });
+    try {
+      const results = await Promise.allSettled(
+        Array.from({ length: 60 }, async (_, i) => {
+          const session = await svc.createSession({
+            appName: 'prep',
+            userId: `u${i % 6}`,
+            sessionId: `s${i}`,
+          });
+          await svc.appendEvent(
+            session,
+            createEvent({ author: 'user', message: { role: 'user', content: 'hi' } }),
+          );
+        }),
+      );
+      const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+      // On one server connection shared by every client, some transaction meets another
+      // client's statement (42P05) or misses its own (26000).
+      expect(failures.length).toBeGreaterThan(0);
+      for (const failure of failures) {
+        expect(failure).toBeInstanceOf(ConfigError);
+        expect((failure as ConfigError).field).toBe('preparedStatements');
+        expect(failure.message).toContain('does not keep prepared statements per client');
+        expect(failure.message).toContain('set preparedStatements to false');
+      }
+    } finally {
+      await svc.close();
+      await db.close();
+    }
   });
 });
