@@ -98,6 +98,8 @@ const NETWORK_MESSAGES = [
  */
 export function isConnectionError(error: unknown): boolean {
   for (const e of chain(error)) {
+    // The statement never left the pool, and the server is not the one at fault.
+    if (e instanceof PoolExhaustedError) return false;
     const code = codeOf(e);
     if (code !== undefined) {
       if (code.startsWith(CONNECTION_CLASS) && SQLSTATE.test(code)) return true;
@@ -120,6 +122,8 @@ export function isTransientError(error: unknown): boolean {
   // A setting that cannot work (a pooler in statement mode) fails the same way every time, though
   // the driver's error under it is a connection error.
   if (error instanceof SqlConfigError) return false;
+  // A connection frees up as calls finish.
+  for (const e of chain(error)) if (e instanceof PoolExhaustedError) return true;
   const state = sqlState(error);
   if (state !== undefined && TRANSIENT_STATES.has(state)) return true;
   return isConnectionError(error);
@@ -224,4 +228,29 @@ export function unkeptPreparedStatementError(error: unknown): SqlConfigError {
     `the connection pooler does not keep prepared statements per client${said}: PgBouncer before 1.21 in transaction mode, or with max_prepared_statements = 0, hands a client server connections without its statements or with another client's; set preparedStatements to false, or leave it unset (off behind a pooler), or set max_prepared_statements on PgBouncer 1.21+`,
     { cause: error },
   );
+}
+
+/**
+ * No connection of a client-side pool became free within its connect timeout because every one
+ * of them was in use: the pool is too small for the load, the server may be fine. node-postgres
+ * says only "timeout exceeded when trying to connect" (the `cause`), the words it also uses when
+ * the connections it is opening do not get through. Retrying may succeed once calls finish; the
+ * statement never reached the server.
+ */
+export class PoolExhaustedError extends Error {
+  override readonly name = 'PoolExhaustedError';
+  /** The pool's size (`max`). */
+  readonly max: number;
+  /** How long the call waited for a connection, in milliseconds. */
+  readonly waitedMs: number;
+
+  /** `target` names the server without a password (user@host:port/database). */
+  constructor(max: number, waitedMs: number, target: string, options?: { cause?: unknown }) {
+    super(
+      `all ${max} connections of the pool to ${target} were in use for ${waitedMs} ms (the connect timeout), so none was free for this call; the server answers: raise the pool's max (extraOptions.max), lower the concurrency, or wait longer (connectTimeoutMs)`,
+      options,
+    );
+    this.max = max;
+    this.waitedMs = waitedMs;
+  }
 }

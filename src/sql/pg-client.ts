@@ -5,6 +5,7 @@ import pg from 'pg';
 import type { SqlClient, SqlExecutor, SqlResult } from './client.js';
 import {
   isConnectionError,
+  PoolExhaustedError,
   startupParameterError,
   statementPoolingError,
   unkeptPreparedStatementError,
@@ -150,6 +151,12 @@ function watchCheckedOut(conn: pg.PoolClient): { release(error?: Error): void } 
 
 const guardedPools = new WeakSet<pg.Pool>();
 const ignoreUntilWatched = () => {};
+/**
+ * How many connections of each pool are checked out, from 'acquire' to 'release'. pg.Pool counts
+ * a connection it is still opening as it counts one in use, and tells its waiters the same
+ * "timeout exceeded" either way; only this count says which it was.
+ */
+const checkedOut = new WeakMap<pg.Pool, number>();
 
 /**
  * pg.Pool stops listening for 'error' on a connection the moment it hands it out, and our own
@@ -161,8 +168,15 @@ const ignoreUntilWatched = () => {};
 function guardCheckouts(pool: pg.Pool): void {
   if (guardedPools.has(pool)) return;
   guardedPools.add(pool);
-  pool.on('acquire', (conn) => conn.on('error', ignoreUntilWatched));
-  pool.on('release', (_error, conn) => conn.off('error', ignoreUntilWatched));
+  pool.on('acquire', (conn) => {
+    conn.on('error', ignoreUntilWatched);
+    checkedOut.set(pool, (checkedOut.get(pool) ?? 0) + 1);
+  });
+  pool.on('release', (_error, conn) => {
+    conn.off('error', ignoreUntilWatched);
+    // A connection checked out before this pool was guarded may come back: not below zero.
+    checkedOut.set(pool, Math.max(0, (checkedOut.get(pool) ?? 0) - 1));
+  });
 }
 
 /**
@@ -170,8 +184,48 @@ function guardCheckouts(pool: pg.Pool): void {
  * the pool sends, see startupParameterError) is a setting to change; anything else as it came.
  */
 function connectFailure(pool: pg.Pool, error: unknown): unknown {
-  const { options } = (pool as unknown as { options?: { options?: string } }).options ?? {};
-  return startupParameterError(error, options) ?? error;
+  const config = (pool as unknown as { options?: PoolSettings }).options ?? {};
+  const refused = startupParameterError(error, config.options);
+  if (refused) return refused;
+  const max = config.max ?? 10;
+  if (error instanceof Error && error.message === POOL_TIMEOUT && (checkedOut.get(pool) ?? 0) >= max) {
+    return new PoolExhaustedError(max, config.connectionTimeoutMillis ?? 0, poolTarget(config), {
+      cause: error,
+    });
+  }
+  return error;
+}
+
+/** pg-pool's words for a checkout that found no free connection within connectionTimeoutMillis. */
+const POOL_TIMEOUT = 'timeout exceeded when trying to connect';
+
+/** The settings of a pg.Pool this file reads (pg-pool keeps them as `options`). */
+interface PoolSettings {
+  options?: string;
+  max?: number;
+  connectionTimeoutMillis?: number;
+  connectionString?: string;
+  user?: string;
+  host?: string;
+  port?: number | string;
+  database?: string;
+}
+
+/** user@host:port/database of a pool's settings, never its password. */
+function poolTarget(config: PoolSettings): string {
+  let { user, host, port, database } = config;
+  if (config.connectionString) {
+    try {
+      const url = new URL(config.connectionString);
+      user ??= decodeURIComponent(url.username) || undefined;
+      host ??= url.hostname || undefined;
+      port ??= url.port || undefined;
+      database ??= decodeURIComponent(url.pathname.slice(1)) || undefined;
+    } catch {
+      // A key=value string: the discrete settings, if any, are all there is to name.
+    }
+  }
+  return `${user ? `${user}@` : ''}${host ?? 'localhost'}:${port ?? 5432}/${database ?? ''}`;
 }
 
 /** Options of {@link createPgPool}. */
