@@ -49,12 +49,12 @@ export interface ParsedConnectionString {
   maxConnections?: number;
 }
 
-// libpq/pgx parameters that are not server settings and have no node-postgres equivalent; they
-// are accepted and ignored rather than sent to the server, where they would fail the connection.
+// libpq/pgx parameters that are not server settings and have no node-postgres equivalent, and
+// whose absence changes nothing that matters here (keepalives, pgx's pool tuning, a fallback
+// name): they are accepted and ignored rather than sent to the server, where they would fail the
+// connection.
 const IGNORED = new Set([
-  'hostaddr',
   'passfile',
-  'service',
   'target_session_attrs',
   'fallback_application_name',
   'keepalives',
@@ -63,19 +63,12 @@ const IGNORED = new Set([
   'keepalives_count',
   'tcp_user_timeout',
   'sslcompression',
-  'sslcrl',
-  'sslcrldir',
   'sslsni',
   'sslnegotiation',
-  'ssl_min_protocol_version',
   'ssl_max_protocol_version',
-  'requirepeer',
-  'gssencmode',
   'krbsrvname',
   'gsslib',
   'gssdelegation',
-  'channel_binding',
-  'require_auth',
   'load_balance_hosts',
   'replication',
   'pool_min_conns',
@@ -87,6 +80,25 @@ const IGNORED = new Set([
   'statement_cache_capacity',
   'description_cache_capacity',
 ]);
+
+/**
+ * libpq parameters node-postgres cannot honour and whose loss is not harmless: ignored, they
+ * would connect somewhere else (`hostaddr`, `service`) or with less protection than the string
+ * asks for (a revocation list, channel binding, allowed authentication methods, a TLS floor, the
+ * peer's user). They are refused, each with what to do instead, so nobody runs believing they
+ * hold. The values that ask for nothing node-postgres does not already do are accepted.
+ */
+const REFUSED: Readonly<Record<string, { readonly fine?: readonly string[]; readonly instead: string }>> = {
+  hostaddr: { instead: 'give the address as host' },
+  service: { instead: 'write out the service file entry as parameters' },
+  sslcrl: { instead: 'certificate revocation lists cannot be checked' },
+  sslcrldir: { instead: 'certificate revocation lists cannot be checked' },
+  channel_binding: { fine: ['disable', 'prefer'], instead: 'only disable and prefer can be honoured' },
+  require_auth: { instead: 'the authentication method cannot be restricted' },
+  ssl_min_protocol_version: { instead: "Node's minimum TLS version applies (TLSv1.2 by default)" },
+  requirepeer: { instead: "the socket peer's user cannot be checked" },
+  gssencmode: { fine: ['disable', 'prefer'], instead: 'GSSAPI encryption is not available' },
+};
 
 const URL_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 
@@ -160,7 +172,10 @@ function apply(field: string, dsn: string, out: ParsedConnectionString, key: str
       return;
     }
     default: {
-      if (IGNORED.has(key)) return;
+      const refused = Object.hasOwn(REFUSED, key) ? REFUSED[key] : undefined;
+      if (refused && !refused.fine?.includes(value))
+        throw invalid(field, dsn, `${key} is not supported (${refused.instead})`);
+      if (IGNORED.has(key) || refused) return;
       // pgx sends unknown parameters to the server as run-time settings (search_path=...,
       // statement_timeout=...); node-postgres does the same through the startup `options`.
       const setting = `-c ${key}=${escapeOptionValue(value)}`;
@@ -268,15 +283,49 @@ export function spellingsOf(secret: string): string[] {
 const SHORT_SECRET = 4;
 
 /**
- * `text` with every occurrence of `spelling` replaced by the mask. A short one is replaced only
- * where no letter or digit touches it: masking `ab` inside `disable` prints `dis***le`, which
- * tells the secret to anyone who reads the word.
+ * Words of the fixed text messages carry, ours (descriptions, hints) and the driver's and the
+ * server's (`password authentication failed for user`). A secret that is one of them, or part of
+ * one, is not masked inside it: `***word authentication failed` or `***://app:***@db` would tell
+ * the password to anyone who knows the message, while the word left as it is tells nothing. Where
+ * a password really stands in a message, it is not inside one of these words, and the patterns
+ * (`user:password@`, `password=`) hide it wherever such a word is the password.
+ */
+const FIXED_WORDS = new Set(
+  (
+    'postgres postgresql password sslpassword passphrase authentication failed failure for user ' +
+    'users role host hosts port database dbname sslmode disable allow prefer require verify full ' +
+    'sslrootcert sslcert sslkey system cannot connect connection connections server support ssl ' +
+    'does not exist localhost expected key value pairs error timeout refused terminated ' +
+    'unexpectedly reset closed the and with was is no to of in on at by or url dsn ' +
+    'agent sessions embedded schema table tables migrate create run'
+  ).split(' '),
+);
+
+const isWordChar = (c: string | undefined) => c !== undefined && /[\p{L}\p{N}]/u.test(c);
+
+/**
+ * `text` with every occurrence of `spelling` replaced by the mask, except inside a fixed word
+ * (see FIXED_WORDS). A short one is replaced only where no letter or digit touches it: masking
+ * `ab` inside `disable` prints `dis***le`, which tells the secret to anyone who reads the word.
  */
 function maskSpelling(text: string, spelling: string): string {
   if (!text.includes(spelling)) return text;
-  if (spelling.length >= SHORT_SECRET) return text.split(spelling).join(MASK);
-  const escaped = spelling.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return text.replace(new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, 'gu'), MASK);
+  const short = spelling.length < SHORT_SECRET;
+  const wordy = /^[\p{L}\p{N}]+$/u.test(spelling);
+  let out = '';
+  let from = 0;
+  for (let at = text.indexOf(spelling); at !== -1; at = text.indexOf(spelling, from)) {
+    const end = at + spelling.length;
+    let start = at;
+    while (isWordChar(text[start - 1])) start--;
+    let stop = end;
+    while (isWordChar(text[stop])) stop++;
+    const inWord = start < at || stop > end;
+    const fixed = wordy && FIXED_WORDS.has(text.slice(start, stop).toLowerCase());
+    out += text.slice(from, at) + ((short && inWord) || fixed ? spelling : MASK);
+    from = end;
+  }
+  return out + text.slice(from);
 }
 
 /**
@@ -295,18 +344,20 @@ export function redactSecrets(text: string, secrets: readonly (string | undefine
   }
   return (
     out
-      // scheme://user:password@host — the password may itself contain '@' when not percent-encoded,
-      // so the user info runs to the last '@' before the host part.
-      .replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/[^:/?#@\s]*):[^\s/?#]*@(?=[^@\s]*(?:[\s/?#]|$))/g, `$1:${MASK}@`)
+      // scheme://user:password@host — a password written raw may hold '@', '/', '?' and '#', so
+      // the user info runs to the last '@' of the word (over-masking a query that holds an '@'
+      // rather than printing the rest of such a password).
+      .replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/[^:/?#@\s]*):\S*@/g, `$1:${MASK}@`)
       .replace(/([?&](?:ssl)?password=)[^&#\s]*/gi, `$1${MASK}`)
-      .replace(/(\b(?:ssl)?password\s*=\s*)(?:'(?:\\.|[^'\\])*'|(?:\\.|[^\s'\\&])+)/gi, `$1${MASK}`)
+      // A quoted value left open runs to the end of the text: where it stops is not known.
+      .replace(/(\b(?:ssl)?password\s*=\s*)(?:'(?:\\.|[^'\\])*(?:'|$)|(?:\\.|[^\s'\\&])+)/gi, `$1${MASK}`)
   );
 }
 
 /**
  * A connection string with its passwords replaced by `***`, safe to log. The string is read as
  * the connection string it is: in the URL form, everything between the user name's `:` and the
- * last `@` before the query is the password, whatever characters it holds (a space or a tab ends
+ * last `@` of the string is the password, whatever characters it holds (a space or a tab ends
  * the patterns' guess); the parsed password and sslpassword are hidden wherever else they
  * appear; the patterns cover the rest.
  */
@@ -324,7 +375,10 @@ export function redactConnectionString(dsn: string): string {
 
 /**
  * Where the URL form's password would be if it was written raw: between the user name's `:` and
- * the last `@` before the query, whatever characters it holds. Undefined for other text.
+ * the last `@` of the string, whatever characters it holds. Not the last `@` before the query: a
+ * raw `?` or `#` in the password would end the search inside it and print its rest. An `@` in the
+ * query makes the span too long, which hides more than the password, never less. Undefined for
+ * other text.
  */
 function rawUrlPasswordSpan(
   dsn: string,
@@ -332,8 +386,7 @@ function rawUrlPasswordSpan(
   const scheme = /^\s*[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(dsn);
   if (!scheme) return undefined;
   const rest = dsn.slice(scheme[0].length);
-  const query = rest.search(/[?#]/);
-  const at = rest.lastIndexOf('@', query === -1 ? rest.length : query);
+  const at = rest.lastIndexOf('@');
   if (at === -1) return undefined;
   const colon = rest.indexOf(':');
   if (colon === -1 || colon > at) return undefined;

@@ -341,6 +341,54 @@ describe('connection strings', () => {
     expect(redactConnectionString(dsn)).toBe(redacted);
   });
 
+  it.each([
+    ['hostaddr=192.0.2.1 port=5432 dbname=db', 'hostaddr'],
+    ['postgres://u@h/db?hostaddr=192.0.2.1', 'hostaddr'],
+    ['service=prod dbname=db', 'service'],
+    ['host=h sslmode=verify-full sslcrl=/crl.pem', 'sslcrl'],
+    ['host=h sslcrldir=/crl', 'sslcrldir'],
+    ['postgres://u@h/db?channel_binding=require', 'channel_binding'],
+    ['host=h require_auth=scram-sha-256', 'require_auth'],
+    ['host=h ssl_min_protocol_version=TLSv1.3', 'ssl_min_protocol_version'],
+    ['host=/tmp requirepeer=postgres', 'requirepeer'],
+    ['host=h gssencmode=require', 'gssencmode'],
+  ])('refuses %s, naming %s, instead of ignoring it', (dsn, parameter) => {
+    expect(() => parseConnectionString(dsn)).toThrow(ConfigError);
+    expect(() => parseConnectionString(dsn)).toThrow(new RegExp(`^dsn: ${parameter} is not supported`));
+  });
+
+  it('accepts the values of those parameters that ask for nothing more, and ignores harmless pgx ones', () => {
+    expect(
+      parseConnectionString(
+        'host=h channel_binding=prefer gssencmode=disable target_session_attrs=any pool_min_conns=1 keepalives=1',
+      ),
+    ).toEqual({ host: 'h' });
+  });
+
+  it.each([
+    ['postgres://app:My#Secret@db/prod', 'postgres://app:***@db/prod'],
+    ['postgres://app:My?Sec@ret@db/prod?sslmode=disable', 'postgres://app:***@db/prod?sslmode=disable'],
+    ['postgres://app:s3cr/et@db.internal:5432/prod', 'postgres://app:***@db.internal:5432/prod'],
+  ])('hides a raw password holding ?, # or / whole: %s', (dsn, redacted) => {
+    expect(redactConnectionString(dsn)).toBe(redacted);
+    expect(redactSecrets(`echoed '--dns=${dsn}'`)).toBe(`echoed '--dns=${redacted}'`);
+  });
+
+  it('does not mask a secret inside the fixed words of a message, where the mask would tell it', () => {
+    const message = 'password authentication failed for user "app" (postgres://app:***@db/prod)';
+    for (const secret of ['pass', 'password', 'postgres', 'authentication', 'fail'])
+      expect(redactSecrets(message, [secret])).toBe(message);
+    // The client sends `pa<TAB>ss` as `pass` (WHATWG's parser drops the tab): both are hidden,
+    // and the server's message keeps its words.
+    const p = plan({ dsn: 'postgres://app:pa\tss@db/prod' });
+    expect(p.redact(`password authentication failed: pass, pa\tss`)).toBe(
+      'password authentication failed: ***, ***',
+    );
+    expect(plan({ dsn: 'postgres://postgres:postgres@db/prod' }).describe).toBe(
+      'postgres://postgres:***@db/prod?sslmode=disable',
+    );
+  });
+
   it('hides a short known secret where it stands alone, never inside a word it would give away', () => {
     const message = 'cannot reach host=h sslmode=disable as ab (password ab, "ab")';
     expect(redactSecrets(message, ['ab'])).toBe(

@@ -9,7 +9,12 @@
  * as a second net for text that holds a secret the service was never told about.
  */
 import { getPostgresInstance } from '../../storage/postgres/registry.js';
-import { parseConnectionString, rawUrlPassword, redactSecrets } from './connection-string.js';
+import {
+  type ParsedConnectionString,
+  parseConnectionString,
+  rawUrlPassword,
+  redactSecrets,
+} from './connection-string.js';
 
 /** What a text is turned into before it leaves the library: every known secret replaced by `***`. */
 export type Redactor = (text: string) => string;
@@ -28,20 +33,20 @@ export interface SecretSources {
 /**
  * The secrets a connection string holds: its password and its sslpassword, and in the URL form
  * what was written where the password goes (see rawUrlPassword: a raw `@aa/b` is parsed as host
- * and database, not as a password).
+ * and database, not as a password). A string that cannot be parsed still gives that raw span:
+ * a password holding `#`, `?` or `/` is what makes a URL unparsable, and the command line echoes
+ * such a string when it comes with a mistyped flag.
  */
 function passwordsOf(connectionString: string | undefined): string[] {
   if (!connectionString) return [];
+  const raw = rawUrlPassword(connectionString);
+  let parsed: ParsedConnectionString = {};
   try {
-    const parsed = parseConnectionString(connectionString);
-    return [parsed.password, parsed.sslPassword, rawUrlPassword(connectionString)].filter(
-      (s): s is string => s !== undefined,
-    );
+    parsed = parseConnectionString(connectionString);
   } catch {
-    // An unparsable string is never quoted in errors (see connection-string.ts), so there is
-    // nothing to hide.
-    return [];
+    // Only the raw span is known; the patterns of redactSecrets cover the key=value form.
   }
+  return [parsed.password, parsed.sslPassword, raw].filter((s): s is string => s !== undefined);
 }
 
 function secretValuesOf(value: unknown, out: string[], depth = 0): void {
