@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { findMissingTables } from '../postgres/admin/index.js';
 import { asConfigError, parseConnectionString } from '../postgres/connection/connection-string.js';
+import { tlsFromEnv } from '../postgres/connection/environment.js';
 import { checkConnection, openConnection } from '../postgres/connection/open.js';
 import { secretsOf as secretsOfOptions } from '../postgres/connection/secrets.js';
 import { resolvePostgresOptions } from '../postgres/options.js';
@@ -27,7 +28,15 @@ export interface Database {
 
 /** Strings that must never be printed: the DSN's password (from --dsn or the environment) and PGPASSWORD. */
 export function secretsOf(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): string[] {
-  return secretsOfOptions({ dsn: dsnOf(flags, env) }, env);
+  let dsn: string | undefined;
+  try {
+    dsn = dsnOf(flags, env);
+  } catch {
+    // A malformed PG* variable is reported when the database is opened; its secrets are still
+    // to be hidden until then.
+    dsn = flags.dsn ?? env.DATABASE_URL;
+  }
+  return secretsOfOptions({ dsn }, env);
 }
 
 /**
@@ -40,7 +49,9 @@ function checkDsn(dsn: string): void {
   } catch (error) {
     const rule = (error as Error).message.replace(/^dsn: /, '').replace(/\s*\(got .*\)$/s, '');
     throw new CliError(
-      `the DSN (--dsn or DATABASE_URL) ${rule}; expected postgres://user:password@host:5432/database or host=... dbname=... key=value pairs`,
+      // The hint names the parts of a URL in words: a `user:password@` example would itself be
+      // masked as a password when the message is printed.
+      `the DSN (--dsn or DATABASE_URL) ${rule}; expected a postgres:// URL (user, password, host, port and database) or host=... dbname=... key=value pairs`,
     );
   }
 }
@@ -87,6 +98,9 @@ export async function openDatabase(
   checkDsn(target.dsn);
   const options = resolvePostgresOptions({
     dsn: target.dsn,
+    // libpq's rule: what the DSN does not say (sslmode, sslrootcert, ...) comes from PGSSLMODE
+    // and the other TLS variables; the DSN's own values win (see fromConnectionString).
+    ...tlsFromEnv(process.env),
     schema: flags.schema,
     tablePrefix: flags.tablePrefix,
     // The command runs a handful of statements one after another; a failed idle connection is

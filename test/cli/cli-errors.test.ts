@@ -138,6 +138,26 @@ describe('agent-sessions without a database', () => {
         const line = expectOneLineError(await cli(['ls', '--dsn', dsn], { cwd: dir.path }));
         expect(line).toContain('DSN');
         expect(line).not.toContain('hunter2secret');
+        // The hint is printed as written: nothing in it looks like a password to mask.
+        expect(line).toContain('expected a postgres:// URL');
+        expect(line).not.toContain('***');
+      }
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    'names the PG* variable that is malformed, not the DSN',
+    async () => {
+      for (const [name, bad] of [
+        ['PGSSLMODE', 'Require'],
+        ['PGPORT', '64x41'],
+        ['PGHOST', 'a,b'],
+      ] as const) {
+        const env = { DATABASE_URL: undefined, PGHOST: 'db.invalid', [name]: bad };
+        const line = expectOneLineError(await cli(['ls'], { cwd: dir.path, env }));
+        expect(line).toMatch(new RegExp(`^agent-sessions: error: ${name}: `));
+        expect(line).not.toContain('DSN');
       }
     },
     STEP_TIMEOUT_MS,

@@ -35,10 +35,76 @@ describe('optionsFromEnv', () => {
     });
   });
 
-  it('prefers DATABASE_URL over the PG* variables', () => {
+  it('prefers DATABASE_URL over the PG* variables, which fill in only its TLS settings', () => {
     expect(optionsFromEnv({}, { ...PG, DATABASE_URL: 'postgres://u@h/db' })).toEqual({
       dsn: 'postgres://u@h/db',
+      sslMode: 'require',
     });
+  });
+
+  it('gives a connection string the TLS settings it leaves out, as libpq does; its own win', () => {
+    const tls = {
+      PGSSLMODE: 'verify-full',
+      PGSSLROOTCERT: '/ca.pem',
+      PGSSLCERT: '/c.pem',
+      PGSSLKEY: '/k.pem',
+    };
+    const files = { sslRootCert: '/ca.pem', sslCert: '/c.pem', sslKey: '/k.pem' };
+    expect(optionsFromEnv({}, { ...tls, DATABASE_URL: 'postgres://u@h/db' })).toEqual({
+      dsn: 'postgres://u@h/db',
+      sslMode: 'verify-full',
+      ...files,
+    });
+    expect(optionsFromEnv({ dsn: 'postgres://u@h/db' }, tls)).toEqual({
+      dsn: 'postgres://u@h/db',
+      sslMode: 'verify-full',
+      ...files,
+    });
+    expect(optionsFromEnv({ instance: 'main', sslMode: 'disable' }, tls)).toEqual({
+      instance: 'main',
+      sslMode: 'disable',
+      ...files,
+    });
+    const described = (env: Record<string, string>) =>
+      planConnection(resolvePostgresOptions(optionsFromEnv({}, env))).describe;
+    expect(described({ PGSSLMODE: 'require', DATABASE_URL: 'postgres://u@h/db' })).toBe(
+      'postgres://u@h/db?sslmode=require',
+    );
+    expect(described({ PGSSLMODE: 'require', DATABASE_URL: 'postgres://u@h/db?sslmode=disable' })).toBe(
+      'postgres://u@h/db?sslmode=disable',
+    );
+    expect(described({ PGSSLMODE: 'prefer', DATABASE_URL: 'postgres://u@h/db' })).toBe(
+      'postgres://u@h/db?sslmode=disable',
+    );
+  });
+
+  it('takes the values as given, blanks included', () => {
+    expect(optionsFromEnv({}, { PGHOST: 'h', PGPASSWORD: ' sp ace ', PGUSER: ' u ' })).toMatchObject({
+      password: ' sp ace ',
+      user: ' u ',
+    });
+    expect(environmentDsn({ PGHOST: 'h', PGPASSWORD: ' sp ace ' })).toBe("host='h' password=' sp ace '");
+  });
+
+  it('names the variable that is malformed', () => {
+    for (const [name, bad] of [
+      ['PGSSLMODE', 'Require'],
+      ['PGPORT', '64x41'],
+      ['PGPORT', '70000'],
+      ['PGHOST', 'a,b'],
+    ] as const) {
+      const env = { PGHOST: 'h', [name]: bad };
+      expect(() => optionsFromEnv({}, env), name).toThrow(new RegExp(`^${name}: `));
+      expect(() => environmentDsn(env), name).toThrow(new RegExp(`^${name}: `));
+      expect(() => environmentDsn({ ...env, DATABASE_URL: 'postgres://u@h/db' }), name).toThrow(
+        new RegExp(`^${name}: `),
+      );
+    }
+    expect(() => optionsFromEnv({ dsn: 'postgres://u@h/db' }, { PGSSLMODE: 'Require' })).toThrow(
+      /^PGSSLMODE: /,
+    );
+    // Without a server named, the command line uses the embedded database and reads none of them.
+    expect(environmentDsn({ PGSSLMODE: 'Require' })).toBeUndefined();
   });
 
   it('lets every option given in code win over the environment', () => {
@@ -56,13 +122,17 @@ describe('optionsFromEnv', () => {
       database: 'sessions',
       sslMode: 'require',
     });
+    // A connection string in code takes only the TLS settings it leaves out (PGSSLMODE here).
     for (const chosen of [{ dsn: 'postgres://x@y/z' }, { instance: 'main' }]) {
-      expect(optionsFromEnv(chosen, { ...PG, DATABASE_URL: 'postgres://u@h/db' })).toEqual(chosen);
+      expect(optionsFromEnv(chosen, { ...PG, DATABASE_URL: 'postgres://u@h/db' })).toEqual({
+        ...chosen,
+        sslMode: 'require',
+      });
     }
   });
 
   it('keeps the non-connection options and ignores empty variables', () => {
-    expect(optionsFromEnv({ tablePrefix: 'agent' }, { PGHOST: ' ', DATABASE_URL: '' })).toEqual({
+    expect(optionsFromEnv({ tablePrefix: 'agent' }, { PGHOST: '', DATABASE_URL: ' ' })).toEqual({
       tablePrefix: 'agent',
     });
   });
@@ -197,6 +267,43 @@ describeServer('the environment on a real server', () => {
         env: { USER: undefined, LOGNAME: undefined, DATABASE_URL: undefined },
       });
       ok(result);
+    } finally {
+      dir.remove();
+    }
+  }, 300_000);
+
+  /** The server's URL without an sslmode of its own. */
+  const withoutSslmode = () => {
+    const u = new URL(url);
+    u.searchParams.delete('sslmode');
+    return u.toString();
+  };
+
+  it('refuses plaintext when PGSSLMODE=require and DATABASE_URL says no sslmode (the server offers no TLS)', async () => {
+    const tlsEnv = { DATABASE_URL: withoutSslmode(), PGSSLMODE: 'require' };
+    await expect(
+      PostgresSessionService.create(optionsFromEnv({ schema: schema.schema }, tlsEnv)),
+    ).rejects.toThrow(/does not support SSL/);
+    const dir = tempDir('agent-sessions-env-');
+    try {
+      for (const [args, extra] of [
+        [['ls', '--schema', schema.schema], tlsEnv],
+        [['ls', '--schema', schema.schema, '--dsn', withoutSslmode()], { PGSSLMODE: 'require' }],
+      ] as const) {
+        const result = await cli([...args], { cwd: dir.path, env: { ...extra } });
+        expect(result.code).not.toBe(0);
+        expect(result.stderr).toMatch(/does not support SSL/);
+      }
+      // The URL's own sslmode wins over the variable.
+      ok(
+        await cli(['migrate', '--schema', schema.schema], {
+          cwd: dir.path,
+          env: {
+            DATABASE_URL: `${withoutSslmode()}${withoutSslmode().includes('?') ? '&' : '?'}sslmode=disable`,
+            PGSSLMODE: 'require',
+          },
+        }),
+      );
     } finally {
       dir.remove();
     }

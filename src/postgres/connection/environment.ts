@@ -6,7 +6,11 @@
  * Precedence, highest first: the options given in code; then `DATABASE_URL`; then the `PG*`
  * variables; then the service's defaults. Options that choose a connection themselves (`client`,
  * `pool`, `dsn`, `instance`) make the environment's connection settings unused; `host` in code
- * still takes the other `PG*` values for the fields it leaves open, as libpq does.
+ * still takes the other `PG*` values for the fields it leaves open, as libpq does. The TLS
+ * variables (`PGSSLMODE`, `PGSSLROOTCERT`, `PGSSLCERT`, `PGSSLKEY`) apply to a connection string
+ * too (`DATABASE_URL`, a `dsn` or an instance's) for what it does not say itself, as libpq takes
+ * any parameter a connection string leaves out from its variable: a `PGSSLMODE=require` that
+ * psql honours is not dropped for a plaintext connection because the server came as a URL.
  */
 import { ConfigError } from '../../session/errors.js';
 import { hideSecrets, printable } from '../options/secrets.js';
@@ -15,19 +19,64 @@ import type { PostgresSessionServiceOptions, SslMode } from '../options.js';
 /** Environment variables by name, as `process.env` holds them. */
 export type Environment = Readonly<Record<string, string | undefined>>;
 
+/**
+ * A variable's value as given: a password may begin or end with a space, and libpq sends it so.
+ * An empty one counts as unset, as the service's options treat an empty string.
+ */
 const value = (env: Environment, name: string) => {
-  const v = env[name]?.trim();
+  const v = env[name];
   return v ? v : undefined;
 };
 
-/** The `PG*` fields as service options; PGPORT must be a port number. */
+/** DATABASE_URL, unless empty or blank (a connection string is read without its outer blanks). */
+const databaseUrl = (env: Environment) => {
+  const v = env.DATABASE_URL;
+  return v?.trim() ? v : undefined;
+};
+
+/** libpq's sslmode values; `allow` and `prefer` connect without TLS here (see sslFor). */
+const LIBPQ_SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
+
+/** The TLS fields of service options. */
+export type TlsFields = Pick<PostgresSessionServiceOptions, 'sslMode' | 'sslRootCert' | 'sslCert' | 'sslKey'>;
+
+/**
+ * The TLS settings of the `PG*` variables, as service options. libpq's `allow` and `prefer` are
+ * read as `disable`, which is what they do in node-postgres (see sslFor).
+ *
+ * @throws ConfigError naming PGSSLMODE when it is not one of libpq's modes.
+ */
+export function tlsFromEnv(env: Environment = process.env): TlsFields {
+  const fields: TlsFields = {};
+  const mode = value(env, 'PGSSLMODE');
+  if (mode !== undefined) {
+    if (!LIBPQ_SSL_MODES.includes(mode))
+      throw new ConfigError('PGSSLMODE', `must be one of ${LIBPQ_SSL_MODES.join(', ')}, got "${mode}"`);
+    fields.sslMode = mode === 'allow' || mode === 'prefer' ? 'disable' : (mode as SslMode);
+  }
+  const rootCert = value(env, 'PGSSLROOTCERT');
+  if (rootCert !== undefined) fields.sslRootCert = rootCert;
+  const cert = value(env, 'PGSSLCERT');
+  if (cert !== undefined) fields.sslCert = cert;
+  const key = value(env, 'PGSSLKEY');
+  if (key !== undefined) fields.sslKey = key;
+  return fields;
+}
+
+/**
+ * The `PG*` fields as service options, each checked here so that a bad one is reported as the
+ * variable it came from: PGPORT must be a port number, PGHOST one host, PGSSLMODE libpq's.
+ */
 function libpqFields(env: Environment): PostgresSessionServiceOptions {
   const fields: PostgresSessionServiceOptions = {};
   const port = value(env, 'PGPORT');
   if (port !== undefined) {
-    if (!/^\d+$/.test(port)) throw new ConfigError('PGPORT', `must be a port number, got "${port}"`);
+    if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535)
+      throw new ConfigError('PGPORT', `must be a port number (1..65535), got "${port}"`);
     fields.port = Number(port);
   }
+  const host = value(env, 'PGHOST');
+  if (host?.includes(',')) throw new ConfigError('PGHOST', 'several hosts are not supported');
   const set = <K extends keyof PostgresSessionServiceOptions>(key: K, name: string) => {
     const v = value(env, name);
     if (v !== undefined) fields[key] = v as PostgresSessionServiceOptions[K];
@@ -36,33 +85,41 @@ function libpqFields(env: Environment): PostgresSessionServiceOptions {
   set('user', 'PGUSER');
   set('password', 'PGPASSWORD');
   set('database', 'PGDATABASE');
-  set('sslMode', 'PGSSLMODE');
-  set('sslRootCert', 'PGSSLROOTCERT');
-  set('sslCert', 'PGSSLCERT');
-  set('sslKey', 'PGSSLKEY');
-  return fields;
+  return { ...fields, ...tlsFromEnv(env) };
+}
+
+/** `options` with the TLS fields they leave open taken from `tls`. */
+function withTls(options: PostgresSessionServiceOptions, tls: TlsFields): PostgresSessionServiceOptions {
+  const filled: PostgresSessionServiceOptions = { ...options };
+  for (const [key, v] of Object.entries(tls)) {
+    const k = key as keyof TlsFields;
+    if (filled[k] === undefined) (filled as Record<string, unknown>)[k] = v;
+  }
+  return filled;
 }
 
 /**
  * Service options with the environment filling in what `options` leave open (see the module
- * comment for the precedence). `PGSSLMODE` is checked like the `sslMode` option when the service
- * is made; libpq's `allow` and `prefer` are read as `disable`, which is what they do in
- * node-postgres (see sslFor).
+ * comment for the precedence); with a `dsn` or an `instance` in code, or `DATABASE_URL`, only
+ * the TLS variables, for the connection string to fall back on. libpq's `allow` and `prefer` are
+ * read as `disable`, which is what they do in node-postgres (see sslFor).
  *
  * @example
  * const service = await PostgresSessionService.create(optionsFromEnv({ tablePrefix: 'agent' }));
- * @throws ConfigError when `PGPORT` is not a number.
+ * @throws ConfigError naming the variable when `PGPORT` is not a port, `PGHOST` lists several
+ *   hosts or `PGSSLMODE` is not one of libpq's modes.
  */
 export function optionsFromEnv(
   options: PostgresSessionServiceOptions = {},
   env: Environment = process.env,
 ): PostgresSessionServiceOptions {
-  if (options.client || options.pool || options.dsn || options.instance) return printSafe({ ...options });
+  if (options.client || options.pool) return printSafe({ ...options });
+  // A connection string's own sslmode and files win over these (see fromConnectionString).
+  if (options.dsn || options.instance) return printSafe(withTls(options, tlsFromEnv(env)));
   const libpq = libpqFields(env);
-  if (libpq.sslMode === ('allow' as SslMode) || libpq.sslMode === ('prefer' as SslMode))
-    libpq.sslMode = 'disable';
-  const url = value(env, 'DATABASE_URL');
-  if (options.host === undefined && url !== undefined) return printSafe({ ...options, dsn: url });
+  const url = databaseUrl(env);
+  if (options.host === undefined && url !== undefined)
+    return printSafe(withTls({ ...options, dsn: url }, tlsFromEnv(env)));
   const filled: PostgresSessionServiceOptions = { ...options };
   for (const [key, v] of Object.entries(libpq)) {
     const k = key as keyof PostgresSessionServiceOptions;
@@ -85,12 +142,17 @@ function printSafe(o: PostgresSessionServiceOptions): PostgresSessionServiceOpti
 /**
  * The environment's PostgreSQL server as a connection string, for the command line: DATABASE_URL
  * as it is, else the `PG*` variables as libpq `key=value` pairs when `PGHOST` is set; undefined
- * when the environment names no server.
+ * when the environment names no server. The TLS variables apply to any connection string the
+ * command uses: see tlsFromEnv.
+ *
+ * @throws ConfigError naming the variable when a `PG*` variable is malformed (see libpqFields).
  */
 export function environmentDsn(env: Environment = process.env): string | undefined {
-  const url = value(env, 'DATABASE_URL');
+  const url = databaseUrl(env);
+  if (url === undefined && value(env, 'PGHOST') === undefined) return undefined;
+  // Checked first, so a bad variable is reported as itself rather than as a bad DSN.
+  libpqFields(env);
   if (url !== undefined) return url;
-  if (value(env, 'PGHOST') === undefined) return undefined;
   const quote = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
   const pairs: [string, string][] = [
     ['host', 'PGHOST'],
