@@ -17,6 +17,7 @@ import {
   ensureBuilt,
   expectOneLineError,
   ok,
+  partialFilesOf,
   type RunResult,
   STEP_TIMEOUT_MS,
   serverSchema,
@@ -207,10 +208,9 @@ describe.skipIf(serverUrl === undefined)('interrupting import and export on serv
       });
       const child = await started.child;
       child.stdin!.end();
-      const partial = `${out}.partial`;
       await waitUntil(
         'lines in the partial file',
-        () => existsSync(partial) && statSync(partial).size > 0,
+        () => partialFilesOf(out).some((partial) => statSync(partial).size > 0),
         WAIT_MS,
       );
       child.kill('SIGINT');
@@ -219,7 +219,7 @@ describe.skipIf(serverUrl === undefined)('interrupting import and export on serv
       expect(expectOneLineError(result)).toBe(
         `${ERROR}interrupted by SIGINT: nothing was written to backup.jsonl`,
       );
-      expect(existsSync(partial)).toBe(false);
+      expect(partialFilesOf(out)).toEqual([]);
       expect(readFileSync(out, 'utf8')).toBe('the previous backup\n');
     },
     2 * STEP_TIMEOUT_MS,
@@ -324,7 +324,7 @@ describe.skipIf(serverUrl === undefined)('interrupting import and export on serv
           `${ERROR}interrupted by SIGINT: nothing was written to keep.jsonl`,
         );
         expect(readFileSync(keep, 'utf8')).toBe('the previous backup\n');
-        expect(existsSync(`${keep}.partial`)).toBe(false);
+        expect(partialFilesOf(keep)).toEqual([]);
 
         // The second signal ends the process as the signal does.
         await holder.query('BEGIN');

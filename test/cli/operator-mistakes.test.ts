@@ -26,6 +26,7 @@ import {
   ensureBuilt,
   expectOneLineError,
   ok,
+  partialFilesOf,
   STEP_TIMEOUT_MS,
   tempDir,
   withPglite,
@@ -168,7 +169,7 @@ describe('agent-sessions and an operator’s mistakes', () => {
       ok(await run(['export', '--data-dir', 'real', '-o', file]));
       expect(toStdout.stdout).toContain('"sessionId":"s"');
       expect(readFileSync(file, 'utf8')).toBe(toStdout.stdout);
-      expect(existsSync(`${file}.partial`)).toBe(false);
+      expect(partialFilesOf(file)).toEqual([]);
     },
     STEP_TIMEOUT_MS,
   );

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { constants, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { expect } from 'vitest';
@@ -196,6 +196,14 @@ export function ok(result: RunResult): RunResult {
 }
 
 /** A temporary directory, removed by the returned function. */
+/** The partial files `export -o <path>` writes beside `path` (`<path>.<pid>.<random>.partial`). */
+export function partialFilesOf(path: string): string[] {
+  const prefix = `${basename(path)}.`;
+  return readdirSync(dirname(path))
+    .filter((name) => name.startsWith(prefix) && name.endsWith('.partial'))
+    .map((name) => join(dirname(path), name));
+}
+
 export function tempDir(prefix: string): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
