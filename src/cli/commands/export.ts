@@ -6,6 +6,7 @@ import type { Writable } from 'node:stream';
 import { type Command, InvalidArgumentError } from 'commander';
 import {
   countSessions,
+  type ExportedSession,
   exportSessions,
   formatExportLine,
   type SessionFilter,
@@ -13,11 +14,14 @@ import {
 } from '../../postgres/admin/index.js';
 import { addConnectionOptions, type ConnectionFlags } from '../connection-options.js';
 import { withDatabase } from '../database.js';
+import { CliError } from '../errors.js';
 import { interruptible } from '../interrupt.js';
 import { note, writeLine } from '../io.js';
-import { plural } from '../output/format.js';
+import { formatCount, plural } from '../output/format.js';
 import { startProgress } from '../output/progress.js';
+import { shellWord } from '../output/shell-word.js';
 import { openOutputFile } from '../output-file.js';
+import { maxLineBytes } from '../records/jsonl-lines.js';
 import { parseInstant } from '../timestamps.js';
 
 interface ExportFlags extends ConnectionFlags {
@@ -36,6 +40,44 @@ export function parseInstantOption(value: string): Date {
   }
 }
 
+/** A session whose line import would refuse as too long (or that JavaScript cannot make a string). */
+interface Oversized {
+  record: ExportedSession;
+  /** The line's length in bytes; undefined when it is beyond JavaScript's longest string. */
+  bytes: number | undefined;
+}
+
+/**
+ * The session's line, or why it is left out: a line longer than import reads would make a backup
+ * that cannot be restored, found only on the day it is needed.
+ */
+function lineOf(record: ExportedSession, limit: number): { line: string } | Oversized {
+  let line: string;
+  try {
+    line = formatExportLine(record);
+  } catch (error) {
+    // V8's "Invalid string length": the line is longer than any string.
+    if (error instanceof RangeError) return { record, bytes: undefined };
+    throw error;
+  }
+  // Bytes are at least as many as UTF-16 units: most lines are measured by their length alone.
+  if (line.length <= limit / 3) return { line };
+  const bytes = Buffer.byteLength(line);
+  return bytes <= limit ? { line } : { record, bytes };
+}
+
+function oversizedError(left: readonly Oversized[], limit: number, written: string): CliError {
+  const which = left
+    .map(({ record: r, bytes }) => {
+      const size = bytes === undefined ? 'longer than a JavaScript string' : `${formatCount(bytes)} bytes`;
+      return `${[r.appName, r.userId, r.sessionId].map(shellWord).join(' ')} (${size})`;
+    })
+    .join(', ');
+  return new CliError(
+    `${plural(left.length, 'session was', 'sessions were')} not exported: a line longer than import reads (${formatCount(limit)} bytes) could not be restored: ${which}; ${written}`,
+  );
+}
+
 async function exportCommand(flags: ExportFlags): Promise<void> {
   // Outside withDatabase: a signal while an embedded database opens waits for it to be open.
   await interruptible((interruption) =>
@@ -48,6 +90,8 @@ async function exportCommand(flags: ExportFlags): Promise<void> {
       };
       let sessions = 0;
       let events = 0;
+      const limit = maxLineBytes();
+      const oversized: Oversized[] = [];
       const stopped = () =>
         flags.output
           ? `nothing was written to ${flags.output}`
@@ -64,10 +108,13 @@ async function exportCommand(flags: ExportFlags): Promise<void> {
           const tracker = new StateTracker();
           for await (const record of exportSessions(db, filter, { tracker })) {
             interruption.throwIfStopped(stopped);
-            await writeLine(out, formatExportLine(record), interruption.signal);
-            sessions++;
-            events += record.events.length;
-            progress.update(sessions);
+            const made = lineOf(record, limit);
+            if ('line' in made) {
+              await writeLine(out, made.line, interruption.signal);
+              sessions++;
+              events += record.events.length;
+            } else oversized.push(made);
+            progress.update(sessions + oversized.length);
           }
         } finally {
           progress.stop();
@@ -82,9 +129,10 @@ async function exportCommand(flags: ExportFlags): Promise<void> {
         interruption.throwIfStopped(stopped);
         throw error;
       }
-      note(
-        `Exported ${plural(sessions, 'session')} with ${plural(events, 'event')}${flags.output ? ` to ${flags.output}` : ''}.`,
-      );
+      const written = `${plural(sessions, 'session')} with ${plural(events, 'event')}${flags.output ? ` to ${flags.output}` : ''}`;
+      // The others are written (and the file put in place): every line in it can be imported.
+      if (oversized.length > 0) throw oversizedError(oversized, limit, `exported the other ${written}`);
+      note(`Exported ${written}.`);
     }),
   );
 }
