@@ -1,6 +1,7 @@
 /**
  * Export: sessions with everything stored with them, as export records: in a fixed order (by key
- * in byte order, then creation), a page of sessions at a time, with one query per table per page.
+ * in byte order, then creation), a page of sessions at a time, with one query per table per page,
+ * each page in one snapshot.
  */
 
 import type { SqlExecutor } from '../../sql/client.js';
@@ -372,10 +373,22 @@ export async function* exportSessions(
   const pageSize = countArg('pageSize', options.pageSize, 100);
   let after: SessionRow | undefined;
   for (;;) {
-    const page = await readPage(db, tables, filter, after, pageSize);
-    if (page.length === 0) return;
-    yield* await assemble(db, tables, page, filter, options.tracker);
+    const { page, records } = await db.transaction(async (tx) => {
+      await tx.query(SNAPSHOT);
+      const page = await readPage(tx, tables, filter, after, pageSize);
+      return { page, records: await assemble(tx, tables, page, filter, options.tracker) };
+    });
+    yield* records;
     if (page.length < pageSize) return;
     after = page[page.length - 1];
   }
 }
+
+/**
+ * A page's statements (its session rows, then their events, summaries, track events and state)
+ * read one snapshot: read committed, an append landing between two of them showed the event and
+ * not the state delta it wrote, and the line, imported, restored a session that never existed.
+ * The transaction ends before the page's records are handed out, so no snapshot is held while
+ * the caller writes them.
+ */
+const SNAPSHOT = 'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY';
