@@ -88,6 +88,22 @@ describe('show --json', () => {
     expect(view.problems).toEqual([]);
   });
 
+  it('prints a state key named __proto__ like any other', () => {
+    const envelope = JSON.stringify({
+      id: 's',
+      state: Object.fromEntries([
+        ['__proto__', Buffer.from('proto').toString('base64')],
+        ['k', Buffer.from('v').toString('base64')],
+      ]),
+      createdAt: '2026-01-02T03:04:05Z',
+      updatedAt: '2026-01-02T03:04:05Z',
+    });
+    const withState = { ...record, state: envelope };
+    const parsed = JSON.parse(sessionJson(withState, viewOf(withState))) as { state: Record<string, string> };
+    expect(Object.keys(parsed.state).sort()).toEqual(['__proto__', 'k']);
+    expect(Object.getOwnPropertyDescriptor(parsed.state, '__proto__')?.value).toBe('proto');
+  });
+
   it('prints the stored numbers exactly, where printing their parse would round them', () => {
     const text = sessionJson(record, viewOf(record));
     expect(text).toContain('"n": 12345678901234567890123,');

@@ -208,4 +208,21 @@ describe('the inspector server (PGlite)', () => {
     expect(text.body).toContain('Summary');
     expect(text.body).not.toMatch(/\u001b\[/);
   });
+
+  it('shows a state key named __proto__ like any other', async () => {
+    const inspector = await start();
+    // fromEntries: a literal's __proto__ would set the prototype, not make a key.
+    const state = Object.fromEntries([
+      ['__proto__', new TextEncoder().encode('proto')],
+      ['k', new TextEncoder().encode('v')],
+    ]);
+    const session = await seeded.service.createSession({ appName: APP_NAME, userId: USER_ID }, state);
+    const res = await request(
+      `${inspector.url}api/timeline?app=${APP_NAME}&user=${USER_ID}&session=${session.id}`,
+    );
+    expect(res.status).toBe(200);
+    const body = JSON.parse(res.body) as { session: { state: Record<string, string> } };
+    expect(Object.keys(body.session.state).sort()).toEqual(['__proto__', 'k']);
+    expect(Object.getOwnPropertyDescriptor(body.session.state, '__proto__')?.value).toBe('proto');
+  });
 });

@@ -53,10 +53,14 @@ const member = (key: string, json: string) => `${JSON.stringify(key)}:${json}`;
  * than the table has.
  */
 export function sessionJson(record: ExportedSession, view: SessionView): string {
-  const state: Record<string, string | null> = {};
-  for (const [key, value] of Object.entries(view.session.state)) {
-    state[key] = value === null ? null : stateValueText(value);
-  }
+  // fromEntries defines each key as its own property: assigning `state['__proto__']` would set
+  // the object's prototype instead, and the key would be missing from the JSON.
+  const state = Object.fromEntries(
+    Object.entries(view.session.state).map(([key, value]) => [
+      key,
+      value === null ? null : stateValueText(value),
+    ]),
+  );
   // A Map keeps the tracks in their first event's order, and a track may be called __proto__.
   const tracks = new Map<string, string[]>();
   for (const row of record.trackEvents) {

@@ -87,15 +87,17 @@ export class Query {
 
 /** The session state envelope as `{ key: text }`; undecodable state says why instead. */
 function stateText(envelope: string | null): { state: Record<string, string>; problem: string | null } {
-  const state: Record<string, string> = {};
-  if (envelope === null) return { state, problem: null };
+  if (envelope === null) return { state: {}, problem: null };
   try {
-    for (const [key, value] of Object.entries(decodeSessionState(envelope).state)) {
-      state[key] = stateValueText(value);
-    }
-    return { state, problem: null };
+    // fromEntries defines each key as its own property (a `__proto__` key included, which an
+    // assignment would take as the object's prototype).
+    const entries = Object.entries(decodeSessionState(envelope).state);
+    return {
+      state: Object.fromEntries(entries.map(([key, value]) => [key, stateValueText(value)])),
+      problem: null,
+    };
   } catch (error) {
-    return { state, problem: `the session state does not decode: ${(error as Error).message}` };
+    return { state: {}, problem: `the session state does not decode: ${(error as Error).message}` };
   }
 }
 
