@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { defineConfig, type Options } from 'tsup';
 
 // `import text from './file.css?raw'` gives the file's text, as under Vite (the tests): the
@@ -8,12 +8,14 @@ const rawImports: NonNullable<Options['esbuildPlugins']>[number] = {
   name: 'raw-imports',
   setup(build) {
     // The path keeps its `?raw`, so loaders that match on the extension (.css) leave it alone.
+    // Relative to the project, as the source maps name every other file: an absolute path would
+    // publish the build machine's directory in the package's maps.
     build.onResolve({ filter: /\?raw$/ }, (args) => ({
-      path: resolve(args.resolveDir, args.path),
+      path: relative(process.cwd(), resolve(args.resolveDir, args.path)),
       namespace: 'raw',
     }));
     build.onLoad({ filter: /\?raw$/, namespace: 'raw' }, async (args) => ({
-      contents: await readFile(args.path.slice(0, -'?raw'.length), 'utf8'),
+      contents: await readFile(resolve(process.cwd(), args.path.slice(0, -'?raw'.length)), 'utf8'),
       loader: 'text',
     }));
   },
