@@ -30,6 +30,11 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (value instanceof RawJson) return `the number ${value.text}`;
+  // An exact tree's integer beyond 2^53 (`1e400` is one): "bigint" would name our type, not the value.
+  if (typeof value === 'bigint') {
+    const digits = String(value);
+    return `the number ${digits.length > 40 ? `${digits.slice(0, 40)}… (${digits.length} digits)` : digits}`;
+  }
   return typeof value;
 }
 
