@@ -3,7 +3,7 @@
  * columns; the command prints them as ISO 8601 with a `Z` and reads instants given by the user
  * in any offset.
  */
-import { parseRfc3339, toSqlTimestamp } from '../session/time.js';
+import { isStorableTime, parseRfc3339, toSqlTimestamp } from '../session/time.js';
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const NO_OFFSET = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?$/;
@@ -28,6 +28,11 @@ export function parseInstant(text: string): Date {
     throw new RangeError(
       `"${text}" is not an ISO 8601 date or time; use e.g. 2026-01-02 or 2026-01-02T03:04:05Z`,
     );
+  }
+  // Here rather than at the operator API, whose error would name its field (`updatedSince`),
+  // not the flag the user typed.
+  if (!isStorableTime(parsed)) {
+    throw new RangeError(`"${text}" is outside the years 0001-9999 the tables hold`);
   }
   return parsed;
 }

@@ -56,6 +56,11 @@ describe('instants', () => {
     expect(parseInstant('2026-01-02T03:04:05+08:00').toISOString()).toBe('2026-01-01T19:04:05.000Z');
     expect(() => parseInstant('yesterday')).toThrow(/ISO 8601/);
     expect(() => parseInstant('2026-02-30')).toThrow();
+    expect(() => parseInstant('0000-12-31')).toThrow(
+      '"0000-12-31" is outside the years 0001-9999 the tables hold',
+    );
+    expect(() => parseInstant('9999-12-31T23:00:00-02:00')).toThrow(/outside the years 0001-9999/);
+    expect(parseInstant('0001-01-01').toISOString()).toBe('0001-01-01T00:00:00.000Z');
   });
 
   it('turns exported timestamps into TIMESTAMP parameters, keeping microseconds', () => {
