@@ -95,7 +95,11 @@ const REFUSED: Readonly<Record<string, { readonly fine?: readonly string[]; read
   sslcrldir: { instead: 'certificate revocation lists cannot be checked' },
   channel_binding: { fine: ['disable', 'prefer'], instead: 'only disable and prefer can be honoured' },
   require_auth: { instead: 'the authentication method cannot be restricted' },
-  ssl_min_protocol_version: { instead: "Node's minimum TLS version applies (TLSv1.2 by default)" },
+  // Node's own floor (TLSv1.2) already holds a lower one, which a Go DSN often names.
+  ssl_min_protocol_version: {
+    fine: ['TLSv1', 'TLSv1.1', 'TLSv1.2'],
+    instead: "Node's minimum TLS version applies (TLSv1.2 by default)",
+  },
   requirepeer: { instead: "the socket peer's user cannot be checked" },
   gssencmode: { fine: ['disable', 'prefer'], instead: 'GSSAPI encryption is not available' },
 };

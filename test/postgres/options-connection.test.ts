@@ -360,7 +360,7 @@ describe('connection strings', () => {
   it('accepts the values of those parameters that ask for nothing more, and ignores harmless pgx ones', () => {
     expect(
       parseConnectionString(
-        'host=h channel_binding=prefer gssencmode=disable target_session_attrs=any pool_min_conns=1 keepalives=1',
+        'host=h channel_binding=prefer gssencmode=disable ssl_min_protocol_version=TLSv1.2 target_session_attrs=any pool_min_conns=1 keepalives=1',
       ),
     ).toEqual({ host: 'h' });
   });
