@@ -357,6 +357,48 @@ describe('export lines', () => {
     }
   });
 
+  it('refuse an int field Go could not read back from JSONB (decimal places kept), and take an exponent JSONB writes as an integer', () => {
+    const times = { updatedAt: valid.updatedAt, expiresAt: null, deletedAt: null };
+    const withEvent = (created: string) =>
+      JSON.stringify({
+        ...valid,
+        events: [{ ...valid.events[0], event: `{"id":"e1","created":${created}}` }],
+      });
+    // Our reads take these as 1 and 0; JSONB keeps `1.0` and 400 decimal places, which Go refuses.
+    for (const [created, shown] of [
+      ['1.0', '1.0'],
+      ['1.50e1', '15.0'],
+      ['1e-400', `0.${'0'.repeat(399)}1`],
+    ]) {
+      expect(() => parseExportLine(withEvent(created!)), created).toThrow(
+        `session.events[0].event must hold a document Go can read: event.created: expected an integer without decimal places, as Go reads an int64, got the number ${shown}`,
+      );
+    }
+    // JSONB writes these as 100 and 2500, which Go reads.
+    for (const created of ['1e2', '2.5E+3', '7']) {
+      expect(parseExportLine(withEvent(created)).events[0]!.event, created).toBe(
+        `{"id":"e1","created":${created}}`,
+      );
+    }
+    // A string that only looks like such a number is no number.
+    expect(parseExportLine(withEvent('1, "model": "x: 1.0"')).events).toHaveLength(1);
+    const summary = (version: string) =>
+      JSON.stringify({
+        ...valid,
+        summaries: [
+          {
+            filterKey: '',
+            summary: `{"summary":"s","updated_at":"2026-01-02T03:04:05Z","boundary":{"version":${version},"cutoff_at":"2026-01-02T03:04:05Z"}}`,
+            ...times,
+          },
+        ],
+      });
+    expect(() => parseExportLine(summary('2.0'))).toThrow(
+      'session.summaries[0].summary must hold a document Go can read: summary.boundary.version: expected an integer without decimal places',
+    );
+    expect(parseExportLine(summary('2')).summaries).toHaveLength(1);
+  });
+
   it('refuse a document nesting deeper than 2,000 levels by field, however deep (no stack overflow)', () => {
     const nested = (depth: number) =>
       `{"id":"e1","extensions":{"x":${'['.repeat(depth)}${']'.repeat(depth)}}}`;

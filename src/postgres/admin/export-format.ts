@@ -5,13 +5,17 @@
  * set survive), and timestamps travel with every microsecond.
  */
 
-import { numberBeyondNumeric } from '../../session/codec/exact.js';
+import { numberBeyondNumeric, parseValidJson } from '../../session/codec/exact.js';
 import {
   decodeEvent,
+  decodeEventValue,
   decodeSessionState,
   decodeSummary,
+  decodeSummaryValue,
   decodeTrackEvent,
+  decodeTrackEventValue,
 } from '../../session/codec/index.js';
+import { decodeAsGoReadsInts } from '../../session/codec/reader.js';
 import { MAX_JSON_DEPTH } from '../../session/codec/value.js';
 import { LEADING_BOM_RULE, longerThanKey, MAX_KEY_LENGTH } from '../../session/keys.js';
 import { isExportedTimestamp } from './timestamps.js';
@@ -157,7 +161,7 @@ function json(
   name: string,
   path: string,
   decode: (json: string) => unknown,
-  { nullable = false } = {},
+  { nullable = false, goDecode }: { nullable?: boolean; goDecode?: (tree: unknown) => unknown } = {},
 ): string | null {
   const field = `${path}.${name}`;
   if (nullable && o[name] === null) return null;
@@ -183,8 +187,20 @@ function json(
   } catch (error) {
     fail(field, `must hold a document the store can read: ${(error as Error).message}`);
   }
+  // Our reads take `1.0` in an int field as 1; Go's do not (see decodeAsGoReadsInts). Only a text
+  // with a number that has decimal places or an exponent needs the slower exact parse.
+  if (goDecode && MAYBE_NON_INTEGER.test(value)) {
+    try {
+      decodeAsGoReadsInts(parseValidJson(value), goDecode);
+    } catch (error) {
+      fail(field, `must hold a document Go can read: ${(error as Error).message}`);
+    }
+  }
   return value;
 }
+
+/** A number token with decimal places or an exponent may follow here (or text in a string that looks so). */
+const MAYBE_NON_INTEGER = /[:,[]\s*-?\d+(?:\.\d|[eE])/;
 
 /**
  * What keeps a parsed JSON value out of a JSONB column or out of the service's reach, if
@@ -244,20 +260,20 @@ function list<T>(o: Json, name: string, path: string, item: (v: Json, path: stri
 }
 
 const event = (o: Json, p: string): ExportedEvent => ({
-  event: json(o, 'event', p, decodeEvent)!,
+  event: json(o, 'event', p, decodeEvent, { goDecode: (tree) => decodeEventValue(tree, 'event') })!,
   createdAt: time(o, 'createdAt', p),
   ...times(o, p),
 });
 
 const summary = (o: Json, p: string): ExportedSummary => ({
   filterKey: key(o, 'filterKey', p, { nonEmpty: false }),
-  summary: json(o, 'summary', p, decodeSummary, { nullable: true }),
+  summary: json(o, 'summary', p, decodeSummary, { nullable: true, goDecode: decodeSummaryValue }),
   ...times(o, p),
 });
 
 const trackEvent = (o: Json, p: string): ExportedTrackEvent => ({
   track: key(o, 'track', p),
-  event: json(o, 'event', p, decodeTrackEvent)!,
+  event: json(o, 'event', p, decodeTrackEvent, { goDecode: decodeTrackEventValue })!,
   createdAt: time(o, 'createdAt', p),
   ...times(o, p),
 });

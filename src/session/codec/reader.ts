@@ -44,7 +44,23 @@ function describe(value: unknown): string {
  * decodes the exact parse of the text instead; raw JSON values that hold a number note it, so the
  * caller can check the text's numbers. A tree decoded on its own is taken as it is.
  */
-const reading = { fast: false, rawNumbers: false };
+const reading = { fast: false, rawNumbers: false, goIntegers: false };
+
+/**
+ * Runs `decode` on an exact tree (parseValidJson's) as Go reads the document back from a JSONB
+ * column: an int field must hold an integer PostgreSQL keeps without decimal places. JSONB keeps
+ * `1.0` as `1.0` and `1e-400` as 400 decimal places, and Go's encoding/json refuses either for an
+ * int64 field, where our reads take JSON.parse's 1 and 0. For documents that come from outside
+ * (import), so that none is stored that a Go service sharing the tables cannot read.
+ */
+export function decodeAsGoReadsInts<T>(exactTree: unknown, decode: (tree: unknown) => T): T {
+  reading.goIntegers = true;
+  try {
+    return decode(exactTree);
+  } finally {
+    reading.goIntegers = false;
+  }
+}
 
 /** Thrown inside a fast decode that met a number JSON.parse may have rounded; never escapes the codec. */
 export const NEEDS_EXACT_TREE: Error = new Error('the JSON text must be parsed exactly');
@@ -183,6 +199,8 @@ export function intValue(v: unknown, path: string, name: string | number): Int64
   } else if (typeof v === 'bigint') {
     return int64(v, path, name);
   } else if (v instanceof RawJson) {
+    if (reading.goIntegers)
+      throw mismatch(path, name, 'an integer without decimal places, as Go reads an int64', v);
     // `1.0` or `1e2`: JSON.parse's reading, which the fast path also takes.
     const n = Number(v.text);
     if (Number.isSafeInteger(n)) return n;
