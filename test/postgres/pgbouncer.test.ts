@@ -4,6 +4,7 @@
  * timeouts per transaction instead of per session, and no named prepared statements unless asked.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { adminDatabase, exportSessions } from '../../src/postgres/admin/index.js';
 import { openConnection } from '../../src/postgres/connection/open.js';
 import { PostgresSessionService } from '../../src/postgres/index.js';
 import { type PostgresSessionServiceOptions, resolvePostgresOptions } from '../../src/postgres/options.js';
@@ -103,6 +104,34 @@ describePgBouncer('behind PgBouncer in transaction mode', () => {
 
   it('runs without named prepared statements by default, so clients sharing a server connection never collide', async () => {
     expect(await concurrentFailures({})).toEqual([]);
+  });
+
+  it('exports every session through the pooler, each page in a read-only snapshot of its own', async () => {
+    const db = await openBouncerDatabase(bouncer!);
+    const svc = await PostgresSessionService.create(db.connect);
+    const opened = open({ statementTimeoutMs: 5000, schema: db.schema });
+    try {
+      for (const id of ['a', 'b', 'c']) {
+        const session = await svc.createSession({ appName: 'exp', userId: 'u', sessionId: id });
+        await svc.appendEvent(
+          session,
+          createEvent({ author: 'user', message: { role: 'user', content: id } }),
+        );
+      }
+      const admin = adminDatabase(opened.client, { schema: db.schema });
+      const records = [];
+      for await (const r of exportSessions(admin, { includeDeleted: false }, { pageSize: 2 }))
+        records.push(r);
+      expect(records.map((r) => [r.sessionId, r.events.length])).toEqual([
+        ['a', 1],
+        ['b', 1],
+        ['c', 1],
+      ]);
+    } finally {
+      await opened.client.close();
+      await svc.close();
+      await db.close();
+    }
   });
 
   it('shows why: forcing prepared statements on this pooler fails (42P05 or 26000)', async () => {
