@@ -353,8 +353,14 @@ export function redactSecrets(text: string, secrets: readonly (string | undefine
       // rather than printing the rest of such a password).
       .replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/[^:/?#@\s]*):\S*@/g, `$1:${MASK}@`)
       .replace(/([?&](?:ssl)?password=)[^&#\s]*/gi, `$1${MASK}`)
-      // A quoted value left open runs to the end of the text: where it stops is not known.
-      .replace(/(\b(?:ssl)?password\s*=\s*)(?:'(?:\\.|[^'\\])*(?:'|$)|(?:\\.|[^\s'\\&])+)/gi, `$1${MASK}`)
+      // key=value form (not a URL's query, masked above): a quoted value left open runs to the end
+      // of the text, where it stops is not known; an unquoted one runs to the next blank, as
+      // libpq reads it, `&`, quotes and all. What follows a closing quote is masked too, and a
+      // value in double quotes (not libpq's quoting, but what a user may have meant) whole.
+      .replace(
+        /(?<![?&])(\b(?:ssl)?password\s*=\s*)(?:'(?:\\.|[^'\\])*(?:'|$)\S*|"[^"]*(?:"|$)\S*|(?:\\.|[^\s\\])+)/gi,
+        `$1${MASK}`,
+      )
   );
 }
 

@@ -374,6 +374,20 @@ describe('connection strings', () => {
     expect(redactSecrets(`echoed '--dns=${dsn}'`)).toBe(`echoed '--dns=${redacted}'`);
   });
 
+  it.each([
+    [
+      "argument 'host=127.0.0.1 password=ab&cd port=abc' is invalid",
+      "argument 'host=127.0.0.1 password=*** port=abc' is invalid",
+    ],
+    ["host=h password=a'b'c port=1", 'host=h password=*** port=1'],
+    ["port=5432 password=s3cr'et", 'port=5432 password=***'],
+    ['host=h password="dq secret" port=1', 'host=h password=*** port=1'],
+    ["host=h password='quoted'tail port=1", 'host=h password=*** port=1'],
+    ['postgres://u@h/db?password=x&sslmode=disable', 'postgres://u@h/db?password=***&sslmode=disable'],
+  ])('hides a key=value password whole, whatever it holds but blanks: %s', (text, redacted) => {
+    expect(redactSecrets(text)).toBe(redacted);
+  });
+
   it('does not mask a secret inside the fixed words of a message, where the mask would tell it', () => {
     const message = 'password authentication failed for user "app" (postgres://app:***@db/prod)';
     for (const secret of ['pass', 'password', 'postgres', 'authentication', 'fail'])
