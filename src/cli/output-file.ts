@@ -13,8 +13,8 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { close, createWriteStream, fchmod, fchown, fsync, open, type Stats, type WriteStream } from 'node:fs';
-import { realpath, rename, rm, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { lstat, readlink, realpath, rename, rm, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { promisify } from 'node:util';
@@ -89,29 +89,64 @@ async function inPlace(path: string): Promise<OutputFile> {
  * right after it cannot leave an empty file under the name.
  */
 async function replacing(path: string, existing: Stats | undefined): Promise<OutputFile> {
-  // Through a symbolic link: the file it points to is replaced, the link stays.
-  const target = existing ? await realpath(path) : path;
+  // Through a symbolic link: the file it points to is replaced (or made), the link stays.
+  const target = existing ? await realpath(path) : await linkTarget(path);
   const partial = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.partial`;
   const mode = existing ? existing.mode & 0o777 : 0o666;
   // The stream leaves its descriptor open at the end, so that commit() can sync it first.
   const { stream, fd } = await opened(partial, path, { flags: 'wx', mode, autoClose: false });
-  if (existing) await keepOwnerAndMode(fd, existing);
+  // Closed once: destroy() closes it too (fs streams do, whatever autoClose says), and a number
+  // closed twice may by then be another file's, or the database connection's.
+  let fdOpen = true;
+  const closeFd = async (how: 'close' | 'destroy') => {
+    if (!fdOpen) return;
+    fdOpen = false;
+    if (how === 'close') return promisify(close)(fd);
+    if (stream.closed) return;
+    const closed = once(stream, 'close');
+    stream.destroy();
+    await closed.catch(() => undefined);
+  };
+  const discard = async () => {
+    await closeFd('destroy');
+    await rm(partial, { force: true });
+  };
+  if (existing) {
+    try {
+      await keepOwnerAndMode(fd, existing);
+    } catch (error) {
+      await discard();
+      throw new CliError(`cannot write ${path}: ${(error as Error).message}`);
+    }
+  }
   return {
     stream,
     async commit() {
+      // A write that failed after the last writeLine has errored the stream, which then never
+      // finishes: finished() rejects with that error instead of waiting.
       stream.end();
-      await once(stream, 'finish');
+      await finished(stream);
       await promisify(fsync)(fd);
-      await promisify(close)(fd);
+      await closeFd('close');
       await rename(partial, target);
       await syncDirectory(dirname(target));
     },
-    async abandon() {
-      stream.destroy();
-      await promisify(close)(fd).catch(() => undefined);
-      await rm(partial, { force: true });
-    },
+    abandon: discard,
   };
+}
+
+/**
+ * Where a new file at `path` goes: `path` itself, or, when `path` is a symbolic link to nothing
+ * yet, the file it names (as a shell's `>` makes it), through links that name links.
+ */
+async function linkTarget(path: string): Promise<string> {
+  let at = path;
+  for (let hops = 0; hops < 40; hops++) {
+    const info = await lstat(at).catch(() => undefined);
+    if (!info?.isSymbolicLink()) return at;
+    at = resolve(dirname(at), await readlink(at));
+  }
+  throw new CliError(`cannot write ${path}: too many levels of symbolic links`);
 }
 
 /** The replaced file's mode exactly (the umask narrowed the one open() gave) and, where allowed, its owner. */

@@ -6,6 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import {
+  closeSync,
   createReadStream,
   lstatSync,
   readFileSync,
@@ -96,5 +97,39 @@ describe('an output file', () => {
     await first.commit();
     expect(readFileSync(path, 'utf8')).toBe('first 1\nfirst 2\nfirst 3\n');
     expect(partialFilesOf(path)).toEqual([]);
+  });
+
+  it('fails commit with a write error that came after the last line, instead of waiting for ever', async () => {
+    const path = join(dir.path, 'failed.jsonl');
+    writeFileSync(path, 'the last complete export\n');
+    const file = await openOutputFile(path);
+    await writeLine(file.stream, 'one');
+    // A write that fails once writeLine has returned (as on a full disk): its descriptor is gone.
+    closeSync((file.stream as unknown as { fd: number }).fd);
+    await writeLine(file.stream, 'two');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(file.stream.errored).toBeTruthy();
+    const outcome = await Promise.race([
+      file.commit().then(
+        () => 'committed',
+        (error: Error) => error.message,
+      ),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting'), 3000)),
+    ]);
+    expect(outcome).toMatch(/^EBADF/);
+    await file.abandon();
+    expect(readFileSync(path, 'utf8')).toBe('the last complete export\n');
+    expect(partialFilesOf(path)).toEqual([]);
+  });
+
+  it('makes the file a symbolic link to nothing names, and keeps the link', async () => {
+    const target = join(dir.path, 'made-by-export.jsonl');
+    const link = join(dir.path, 'dangling.jsonl');
+    symlinkSync('made-by-export.jsonl', link);
+    const file = await openOutputFile(link);
+    await writeLine(file.stream, 'new');
+    await file.commit();
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(target, 'utf8')).toBe('new\n');
   });
 });
