@@ -66,15 +66,65 @@ function lineOf(record: ExportedSession, limit: number): { line: string } | Over
   return bytes <= limit ? { line } : { record, bytes };
 }
 
-function oversizedError(left: readonly Oversized[], limit: number, written: string): CliError {
+/**
+ * The app and user state rows a left-out session carried. An export writes each app's and each
+ * user's state once, on the first line of that app or user; when that line is left out, the rows
+ * go on the next line of the same app or user instead of being lost with it.
+ */
+class CarriedState {
+  readonly #apps = new Map<string, NonNullable<ExportedSession['appState']>>();
+  readonly #users = new Map<string, NonNullable<ExportedSession['userState']>>();
+
+  /** Keeps the state rows of a record that is not written. */
+  keep(record: ExportedSession): void {
+    if (record.appState !== undefined) this.#apps.set(record.appName, record.appState);
+    if (record.userState !== undefined) this.#users.set(userOf(record), record.userState);
+  }
+
+  /** Gives a record the rows a left-out one of its app or user carried, unless it has its own. */
+  handTo(record: ExportedSession): void {
+    const app = this.#apps.get(record.appName);
+    if (app && record.appState === undefined) {
+      record.appState = app;
+      this.#apps.delete(record.appName);
+    }
+    const user = this.#users.get(userOf(record));
+    if (user && record.userState === undefined) {
+      record.userState = user;
+      this.#users.delete(userOf(record));
+    }
+  }
+
+  /** The apps and users whose state rows no written line took. */
+  left(): string[] {
+    return [
+      ...[...this.#apps.keys()].map((app) => `app ${shellWord(app)}`),
+      ...[...this.#users.keys()].map((user) => {
+        const [app, id] = JSON.parse(user) as [string, string];
+        return `user ${shellWord(app)} ${shellWord(id)}`;
+      }),
+    ];
+  }
+}
+
+const userOf = (r: ExportedSession) => JSON.stringify([r.appName, r.userId]);
+
+function oversizedError(
+  left: readonly Oversized[],
+  limit: number,
+  written: string,
+  stateLeft: readonly string[],
+): CliError {
   const which = left
     .map(({ record: r, bytes }) => {
       const size = bytes === undefined ? 'longer than a JavaScript string' : `${formatCount(bytes)} bytes`;
       return `${[r.appName, r.userId, r.sessionId].map(shellWord).join(' ')} (${size})`;
     })
     .join(', ');
+  const state =
+    stateLeft.length > 0 ? `, nor the state of ${stateLeft.join(', ')}, which only they carried` : '';
   return new CliError(
-    `${plural(left.length, 'session was', 'sessions were')} not exported: a line longer than import reads (${formatCount(limit)} bytes) could not be restored: ${which}; ${written}`,
+    `${plural(left.length, 'session was', 'sessions were')} not exported${state}: a line longer than import reads (${formatCount(limit)} bytes) could not be restored: ${which}; ${written}`,
   );
 }
 
@@ -92,6 +142,7 @@ async function exportCommand(flags: ExportFlags): Promise<void> {
       let events = 0;
       const limit = maxLineBytes();
       const oversized: Oversized[] = [];
+      const carried = new CarriedState();
       const stopped = () =>
         flags.output
           ? `nothing was written to ${flags.output}`
@@ -108,12 +159,16 @@ async function exportCommand(flags: ExportFlags): Promise<void> {
           const tracker = new StateTracker();
           for await (const record of exportSessions(db, filter, { tracker })) {
             interruption.throwIfStopped(stopped);
+            carried.handTo(record);
             const made = lineOf(record, limit);
             if ('line' in made) {
               await writeLine(out, made.line, interruption.signal);
               sessions++;
               events += record.events.length;
-            } else oversized.push(made);
+            } else {
+              oversized.push(made);
+              carried.keep(record);
+            }
             progress.update(sessions + oversized.length);
           }
         } finally {
@@ -131,7 +186,8 @@ async function exportCommand(flags: ExportFlags): Promise<void> {
       }
       const written = `${plural(sessions, 'session')} with ${plural(events, 'event')}${flags.output ? ` to ${flags.output}` : ''}`;
       // The others are written (and the file put in place): every line in it can be imported.
-      if (oversized.length > 0) throw oversizedError(oversized, limit, `exported the other ${written}`);
+      if (oversized.length > 0)
+        throw oversizedError(oversized, limit, `exported the other ${written}`, carried.left());
       note(`Exported ${written}.`);
     }),
   );
