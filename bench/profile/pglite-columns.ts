@@ -1,10 +1,11 @@
 /**
  * What each column of a read's rows costs on PGlite: the newest 1,000 events of a 5,000-event
- * session selected as one column (the floor's shape), as the four non-null columns an event row
- * had (kind, JSON, created_at, id), among the eight of the read's UNION, and packed into one
- * text (what the read now returns), all as named prepared statements through our PGlite client.
- * PGlite's protocol reader copies each non-null field into a buffer of its own before decoding
- * it, so the cost follows the number of non-null fields more than the bytes.
+ * session selected as one column (the floor's shape); as the four non-null columns an event row
+ * once had (kind, JSON, created_at, id) among the eight of the read's typed UNION; packed into one
+ * text among those eight; and packed as the only column (what the read now returns, see
+ * PackedRow), all as named prepared statements through our PGlite client. PGlite's protocol
+ * reader copies each field into a buffer of its own before decoding it, a NULL one too, so the
+ * cost follows the number of fields more than the bytes.
  */
 import { PGlite } from '@electric-sql/pglite';
 import { tableNames } from '../../src/postgres/schema/index.js';
@@ -30,6 +31,7 @@ const shapes: [string, string][] = [
     'four of eight columns',
     `'e', NULL::text, NULL::text, event::text, created_at::text, NULL::text, id::text, NULL::int`,
   ],
+  ['packed, the only column', `id::text || E'\\t' || created_at::text || E'\\t' || event::text`],
   [
     'packed, one of eight',
     `NULL::text, NULL::text, NULL::text, id::text || E'\\t' || created_at::text || E'\\t' || event::text, NULL::text, NULL::text, NULL::text, NULL::int`,

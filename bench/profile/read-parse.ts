@@ -4,7 +4,12 @@
  * packed row) and with the floor's (`event::text`), and times JSON.parse of each side's texts,
  * alternated, on server PostgreSQL (DATABASE_URL).
  */
-import { selectSession, unpackEvent } from '../../src/postgres/queries/read.js';
+import {
+  isPackedEvent,
+  type PackedRow,
+  selectSession,
+  unpackEvent,
+} from '../../src/postgres/queries/read.js';
 import { toSqlTimestamp } from '../../src/session/time.js';
 import { openServer } from '../backends.js';
 import { seededSession } from '../data.js';
@@ -23,9 +28,9 @@ try {
   });
   const ours = async () => {
     const { rows } = await backend.floor.query(q.text, q.params as unknown[]);
-    return (rows as { kind: string | null; body: string }[])
-      .filter((row) => row.kind === null)
-      .map((row) => unpackEvent(row.body).json);
+    return (rows as PackedRow[])
+      .filter((row) => isPackedEvent(row.packed))
+      .map((row) => unpackEvent(row.packed).json);
   };
   const floor = async () =>
     ((await floorRead(backend.floor, backend.tables, key, 1000)) as { event: string }[]).map(

@@ -116,7 +116,7 @@ export function getSession(
         events: plan.events,
         tracks: plan.tracks,
       });
-      const grouped = groupRows((await exec<q.ReadRow>(db, query)).rows);
+      const grouped = groupRows((await exec<q.PackedRow>(db, query)).rows);
       const rows = grouped.sessions[0];
       return rows ? buildSession(readKey, rows, grouped.scoped, plan, read) : null;
     }),
@@ -144,7 +144,7 @@ export function listSessions(
       eventLimit: plan.events.limit,
       tracks: plan.tracks,
     });
-    const { sessions, scoped } = groupRows((await exec<q.ReadRow>(db, query)).rows);
+    const { sessions, scoped } = groupRows((await exec<q.PackedRow>(db, query)).rows);
     // A literal, not a spread of userKey: spreading cost more than decoding a session's state.
     const { appName, userId } = userKey;
     const keyOf = (rows: SessionRows): SessionKey => ({ appName, userId, sessionId: rows.session.sid! });

@@ -8,15 +8,40 @@ import type { TableNames } from '../schema/index.js';
 import { isLive, type KeyParams, keyParams, matchesKey, Params, type SqlQuery, sameText } from './sql.js';
 
 /**
- * One row of a read. `kind`: `s` session (body = envelope JSON, created_at, updated_at, ord),
- * `a`/`u` app/user state (name = key, body = TEXT value), null: an event (body = the event
- * packed with its row id and created_at, see PACKED_EVENT; sorted by the caller, see newestFirst),
- * `m` summary (name = filter key, body = summary JSON, updated_at), `t` track event (name =
- * track, body = track event JSON, created_at, row_id). `sid` is the session id in listSessions,
- * null in getSession.
+ * A row of a read as the database returns it: one text, `packed`, and in listSessions the session
+ * id, `sid`. A read returns up to thousands of event rows, and every column of a row costs the
+ * driver work of its own, a NULL one too: on PGlite, whose protocol reader copies each field into
+ * a buffer of its own before decoding it, 1,000 packed events took 8.9 ms as one column of the
+ * eight a typed union of every row kind had, 7.7 ms as the only column, and the floor's plain
+ * `event::text` 7.2 ms (`bench/profile/pglite-columns.ts`). So every row kind is packed into the
+ * one text, and the first character tells them apart (see unpackRow):
+ *
+ * - an event, `id TAB created_at TAB json` (an id is a number, never a kind letter);
+ * - `s` a session, `s created_at TAB updated_at TAB ord [TAB state]`;
+ * - `a` / `u` an app / user state value, `a name [TAB value]`;
+ * - `m` a summary, `m name TAB updated_at [TAB summary]`;
+ * - `t` a track event, `t name TAB created_at TAB id TAB json`.
+ *
+ * A name (a state key, a summary's filter key, a track) is a JSON string, which holds no raw tab
+ * (`to_json` escapes it); timestamps are the database's text and ids and `ord` decimal, neither
+ * holding a tab; the last field may hold anything. A nullable last field comes with its tab only
+ * when it is not NULL, so an empty value and a NULL one stay apart.
+ */
+export interface PackedRow {
+  /** The session id of the row (listSessions); getSession's rows have none. */
+  sid?: string | null;
+  packed: string;
+}
+
+/**
+ * A row of a read other than an event, unpacked. `kind`: `s` session (body = envelope JSON,
+ * created_at, updated_at, ord), `a`/`u` app/user state (name = key, body = TEXT value), `m`
+ * summary (name = filter key, body = summary JSON, updated_at), `t` track event (name = track,
+ * body = track event JSON, created_at, row_id). `sid` is the session id in listSessions, null in
+ * getSession.
  */
 export interface ReadRow {
-  kind: 's' | 'a' | 'u' | 'm' | 't' | null;
+  kind: 's' | 'a' | 'u' | 'm' | 't';
   sid: string | null;
   name: string | null;
   body: string | null;
@@ -43,11 +68,79 @@ export interface EventRow {
   json: string;
 }
 
-/** Splits the body of an event row (see PACKED_EVENT). */
+/** Splits a packed event row (`id TAB created_at TAB json`). */
 export function unpackEvent(body: string): EventRow {
   const id = body.indexOf('\t');
   const time = body.indexOf('\t', id + 1);
   return { rowId: body.slice(0, id), createdAt: body.slice(id + 1, time), json: body.slice(time + 1) };
+}
+
+/** Whether a packed row is an event: it starts with its id, where other rows have a kind letter. */
+export function isPackedEvent(packed: string): boolean {
+  const c = packed.charCodeAt(0);
+  return c < 97 || c > 122;
+}
+
+/**
+ * The `count` tab-separated fields of `packed` from `start`, then the rest (the last field, which
+ * may hold tabs), or null when the text ends with the last of the `count` (a NULL last field).
+ */
+function fields(packed: string, start: number, count: number): { head: string[]; rest: string | null } {
+  const head: string[] = [];
+  let from = start;
+  for (let i = 0; i < count; i++) {
+    const tab = packed.indexOf('\t', from);
+    if (tab < 0) {
+      head.push(packed.slice(from));
+      return { head, rest: null };
+    }
+    head.push(packed.slice(from, tab));
+    from = tab + 1;
+  }
+  return { head, rest: packed.slice(from) };
+}
+
+/** Unpacks a row other than an event (see PackedRow). */
+export function unpackRow(sid: string | null, packed: string): ReadRow {
+  const row: ReadRow = {
+    kind: 's',
+    sid,
+    name: null,
+    body: null,
+    created_at: null,
+    updated_at: null,
+    row_id: null,
+    ord: null,
+  };
+  const kind = packed[0];
+  if (kind === 's') {
+    const { head, rest } = fields(packed, 1, 3);
+    row.created_at = head[0]!;
+    row.updated_at = head[1]!;
+    row.ord = head[2] ? Number(head[2]) : null;
+    row.body = rest;
+  } else if (kind === 'a' || kind === 'u') {
+    const { head, rest } = fields(packed, 1, 1);
+    row.kind = kind;
+    row.name = JSON.parse(head[0]!) as string;
+    row.body = rest;
+  } else if (kind === 'm') {
+    const { head, rest } = fields(packed, 1, 2);
+    row.kind = kind;
+    row.name = JSON.parse(head[0]!) as string;
+    row.updated_at = head[1]!;
+    row.body = rest;
+  } else if (kind === 't') {
+    const { head, rest } = fields(packed, 1, 3);
+    row.kind = kind;
+    row.name = JSON.parse(head[0]!) as string;
+    row.created_at = head[1]!;
+    row.row_id = head[2]!;
+    row.body = rest;
+  } else {
+    throw new Error(`a read returned a row of unknown kind ${JSON.stringify(kind)}`);
+  }
+  return row;
 }
 
 /** Which events a read fetches. */
@@ -63,36 +156,44 @@ export interface TrackSelection {
   limit: number | null;
 }
 
-const COLUMNS = 'kind, sid, name, body, created_at, updated_at, row_id, ord';
+const TAB = "E'\\t'";
 
-/**
- * An event row's id, created_at and JSON in one text, `id TAB created_at TAB json` (neither an id,
- * a timestamp nor jsonb's text output holds a tab; see unpackEvent), and its `kind` is null. A
- * read returns up to thousands of event rows, and each non-null column of a row costs the driver
- * a string of its own: on PGlite, whose protocol reader copies every field into a buffer of its
- * own before decoding it, selecting 1,000 events as the four non-null columns an event row had
- * took 10.4 ms, packed 8.2 ms, and as the floor's one column 6.6 ms
- * (`bench/profile/pglite-columns.ts`).
- */
+/** A name packed as a JSON string, which holds no raw tab (see PackedRow). */
+const packedName = (column: string) => `to_json(${column})::text`;
+
+/** A nullable last field of a packed row: it comes with its tab only when not NULL. */
+const nullableLast = (expression: string) => `coalesce(${TAB} || ${expression}, '')`;
+
+/** An event row packed (see PackedRow). */
 const PACKED_EVENT = (alias: string) =>
-  `${alias}id::text || E'\\t' || ${alias}created_at::text || E'\\t' || ${alias}event::text`;
+  `${alias}id::text || ${TAB} || ${alias}created_at::text || ${TAB} || ${alias}event::text`;
+
+/** A session row packed (see PackedRow); `ord` is its place in the list as text, or `''`. */
+const packedSession = (ord: string) =>
+  `'s' || created_at::text || ${TAB} || updated_at::text || ${TAB} || ${ord} || ${nullableLast('state::text')}`;
+
+/** A summary row packed (see PackedRow), its columns under `alias`. */
+const packedSummary = (alias: string) =>
+  `'m' || ${packedName(`${alias}filter_key`)} || ${TAB} || ${alias}updated_at::text || ${nullableLast(`${alias}summary::text`)}`;
 
 /**
- * The live app and user state rows; with `gate`, only when that condition holds; with
- * `sortKeys`, two more (null) columns for a union that sorts by the session rows' keys.
+ * The live app and user state rows; with `gate`, only when that condition holds; with `sid`, a
+ * (null) session id column before the packed one; with `sortKeys`, two more (null) columns after
+ * it, for a union that sorts by the session rows' keys.
  */
 function stateBranches(
   t: TableNames,
   k: Pick<KeyParams, 'app' | 'user'>,
   now: string,
-  { gate, sortKeys = false }: { gate?: string; sortKeys?: boolean } = {},
+  { gate, sid = false, sortKeys = false }: { gate?: string; sid?: boolean; sortKeys?: boolean } = {},
 ): string {
   const only = gate ? ` AND ${gate}` : '';
-  const nulls = `NULL, NULL, NULL, NULL${sortKeys ? ', NULL, NULL' : ''}`;
-  return `SELECT 'a', NULL, key, value, ${nulls} FROM ${t.appStates.qualified}
+  const columns = (kind: string) =>
+    `${sid ? 'NULL, ' : ''}'${kind}' || ${packedName('key')} || ${nullableLast('value')}${sortKeys ? ', NULL, NULL' : ''}`;
+  return `SELECT ${columns('a')} FROM ${t.appStates.qualified}
 WHERE app_name = ${k.app} AND ${isLive(now)}${only}
 UNION ALL
-SELECT 'u', NULL, key, value, ${nulls} FROM ${t.userStates.qualified}
+SELECT ${columns('u')} FROM ${t.userStates.qualified}
 WHERE app_name = ${k.app} AND user_id = ${k.user} AND ${isLive(now)}${only}`;
 }
 
@@ -129,10 +230,11 @@ function trackBranch(
   now: string,
   sel: TrackSelection,
   p: Params,
-  sid: string,
+  sid: string | undefined,
 ): string {
   const after = sel.after === undefined ? '' : ` AND x.created_at > ${p.add(sel.after, 'timestamp')}`;
-  return `SELECT 't', ${sid}, tn.track, y.event::text, y.created_at::text, NULL, y.id::text, NULL FROM tn CROSS JOIN LATERAL (
+  const packed = `'t' || ${packedName('tn.track')} || ${TAB} || y.created_at::text || ${TAB} || y.id::text || ${TAB} || y.event::text`;
+  return `SELECT ${sid ? `${sid}, ` : ''}${packed} FROM tn CROSS JOIN LATERAL (
   SELECT x.id, x.event, x.created_at FROM ${t.sessionTrackEvents.qualified} x
   WHERE x.app_name = ${k.app} AND x.user_id = ${k.user} AND x.session_id = tn.session_id AND x.track = tn.track
     AND ${isLive(now, 'x')}${after}
@@ -206,19 +308,16 @@ export function selectSession(
 ), e AS (
   ${events}
 ), ${trackNamesCte(t, k, `(SELECT ${k.session} AS session_id FROM s WHERE ${HAS_TRACKS}) one`, 'one.session_id')}
-SELECT ${COLUMNS} FROM (
-SELECT 's' AS kind, NULL::text AS sid, NULL::text AS name, state::text AS body, created_at::text AS created_at,
-  updated_at::text AS updated_at, NULL::text AS row_id, NULL::int AS ord FROM s
+SELECT ${packedSession("''")} AS packed FROM s
 UNION ALL
 ${stateBranches(t, k, now)}
 UNION ALL
-SELECT NULL, NULL, NULL, ${PACKED_EVENT('')}, NULL, NULL, NULL, NULL FROM e
+SELECT ${PACKED_EVENT('')} FROM e
 UNION ALL
-SELECT 'm', NULL, filter_key, summary::text, NULL, updated_at::text, NULL, NULL FROM ${t.sessionSummaries.qualified}
+SELECT ${packedSummary('')} FROM ${t.sessionSummaries.qualified}
 WHERE ${matchesKey(k)} AND ${isLive(now)}
 UNION ALL
-${trackBranch(t, k, now, a.tracks, p, 'NULL')}
-) r`;
+${trackBranch(t, k, now, a.tracks, p, undefined)}`;
   const shape = `session ${ev.kind}${since ? ' since' : ''}${offset ? ' offset' : ''}${afterShape(a.tracks)}`;
   return { text: sameText(t, shape, text), params: p.values };
 }
@@ -242,14 +341,13 @@ const afterShape = (tracks: TrackSelection) => (tracks.after === undefined ? '' 
  */
 function sessionsMeta(t: TableNames, k: Pick<KeyParams, 'app' | 'user'>, now: string, page: string): string {
   const pageOrder = page ? `\n  ORDER BY x.updated_at DESC, x.session_id DESC${page}` : '';
-  return `SELECT ${COLUMNS} FROM (
-(SELECT 's' AS kind, session_id::text AS sid, NULL::text AS name, state::text AS body,
-  created_at::text AS created_at, updated_at::text AS updated_at, NULL::text AS row_id,
-  NULL::int AS ord, x.updated_at AS sort_at, x.session_id AS sort_id
+  return `SELECT sid, packed FROM (
+(SELECT session_id::text AS sid, ${packedSession("''")} AS packed,
+  x.updated_at AS sort_at, x.session_id AS sort_id
 FROM ${t.sessionStates.qualified} x
 WHERE app_name = ${k.app} AND user_id = ${k.user} AND ${isLive(now)}${pageOrder})
 UNION ALL
-${stateBranches(t, k, now, { sortKeys: true })}
+${stateBranches(t, k, now, { sid: true, sortKeys: true })}
 ) r
 ORDER BY r.sort_at DESC, r.sort_id DESC`;
 }
@@ -290,10 +388,9 @@ export function selectSessions(
     ORDER BY updated_at DESC, session_id DESC${page}
   ) page
 )`;
-  const head = `SELECT 's' AS kind, session_id::text AS sid, NULL::text AS name, state::text AS body,
-  created_at::text AS created_at, updated_at::text AS updated_at, NULL::text AS row_id, ord FROM s
+  const head = `SELECT session_id::text AS sid, ${packedSession('ord::text')} AS packed FROM s
 UNION ALL
-${stateBranches(t, k, now, { gate: 'EXISTS (SELECT 1 FROM s)' })}`;
+${stateBranches(t, k, now, { gate: 'EXISTS (SELECT 1 FROM s)', sid: true })}`;
   // Track names are probed only for sessions whose state has a `tracks` index: the others have no
   // tracks to return (buildSession keeps only the names the index lists). Besides a probe per
   // session, this saves the planner's estimate: it assumes 10 rounds of the recursive probe per
@@ -301,10 +398,9 @@ ${stateBranches(t, k, now, { gate: 'EXISTS (SELECT 1 FROM s)' })}`;
   // server spent 1.5 s compiling a statement that runs in 0.1 s.
   const withTracks = `(SELECT session_id FROM s WHERE ${HAS_TRACKS}) ts`;
   const text = `WITH RECURSIVE ${sessions}, ${trackNamesCte(t, k, withTracks, 'ts.session_id')}
-SELECT ${COLUMNS} FROM (
 ${head}
 UNION ALL
-SELECT NULL, s.session_id, NULL, ${PACKED_EVENT('y.')}, NULL, NULL, NULL, NULL FROM s CROSS JOIN LATERAL (
+SELECT s.session_id, ${PACKED_EVENT('y.')} FROM s CROSS JOIN LATERAL (
   ${newestEvents(
     'x.id, x.event, x.created_at',
     `${t.sessionEvents.qualified} x`,
@@ -313,12 +409,11 @@ SELECT NULL, s.session_id, NULL, ${PACKED_EVENT('y.')}, NULL, NULL, NULL, NULL F
   )}
 ) y
 UNION ALL
-SELECT 'm', m.session_id, m.filter_key, m.summary::text, NULL, m.updated_at::text, NULL, NULL
+SELECT m.session_id, ${packedSummary('m.')}
 FROM ${t.sessionSummaries.qualified} m JOIN s ON s.session_id = m.session_id
 WHERE m.app_name = ${k.app} AND m.user_id = ${k.user} AND ${isLive(now, 'm')}
 UNION ALL
-${trackBranch(t, k, now, a.tracks, p, 'tn.session_id')}
-) r`;
+${trackBranch(t, k, now, a.tracks, p, 'tn.session_id')}`;
   return {
     text: sameText(t, `sessions${page ? ' page' : ''}${afterShape(a.tracks)}`, text),
     params: p.values,

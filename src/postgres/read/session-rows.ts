@@ -36,12 +36,15 @@ import { parseTimestampAsUtc } from '../../sql/parsers.js';
 import {
   type EventRow,
   type EventSelection,
+  isPackedEvent,
   lastUserEventBefore,
+  type PackedRow,
   type ReadRow,
   type TimestampsAtOrAfterRow,
   type TrackSelection,
   timestampsAtOrAfter,
   unpackEvent,
+  unpackRow,
 } from '../queries/index.js';
 import type { TableNames } from '../schema/index.js';
 import { anchorEvents, type EarlierEvents, type WindowEvent } from './anchor-events.js';
@@ -200,23 +203,35 @@ export function newestFirst(rows: readonly EventRow[]): EventRow[] {
   return [...rows].sort((a, b) => compareStored(b.createdAt, b.rowId, a.createdAt, a.rowId));
 }
 
-/** Groups a read's rows by session (by `sid`; getSession's rows all have sid null). */
-export function groupRows(rows: readonly ReadRow[]): { sessions: SessionRows[]; scoped: ScopedState } {
+/**
+ * Unpacks a read's rows and groups them by session (by `sid`; getSession's rows have none). An
+ * event row is only split (see unpackEvent), its JSON left for buildSession to decode.
+ */
+export function groupRows(rows: readonly PackedRow[]): { sessions: SessionRows[]; scoped: ScopedState } {
   const bySid = new Map<string | null, SessionRows>();
+  const events: PackedRow[] = [];
+  const states: ReadRow[] = [];
   const pending: ReadRow[] = [];
   for (const row of rows) {
-    if (row.kind === 's') bySid.set(row.sid, { session: row, events: [], summaries: [], tracks: [] });
-    else pending.push(row);
+    if (isPackedEvent(row.packed)) {
+      events.push(row);
+      continue;
+    }
+    const sid = row.sid ?? null;
+    const unpacked = unpackRow(sid, row.packed);
+    if (unpacked.kind === 's') bySid.set(sid, { session: unpacked, events: [], summaries: [], tracks: [] });
+    else if (unpacked.kind === 'a' || unpacked.kind === 'u') states.push(unpacked);
+    else pending.push(unpacked);
   }
+  for (const row of events) bySid.get(row.sid ?? null)?.events.push(unpackEvent(row.packed));
   for (const row of pending) {
     const group = bySid.get(row.sid);
     if (!group) continue;
-    if (row.kind === null) group.events.push(unpackEvent(row.body!));
-    else if (row.kind === 'm') group.summaries.push(row);
-    else if (row.kind === 't') group.tracks.push(row);
+    if (row.kind === 'm') group.summaries.push(row);
+    else group.tracks.push(row);
   }
   const sessions = [...bySid.values()].sort((a, b) => (a.session.ord ?? 0) - (b.session.ord ?? 0));
-  return { sessions, scoped: scopedState(stateMapOf(rows, 'a'), stateMapOf(rows, 'u')) };
+  return { sessions, scoped: scopedState(stateMapOf(states, 'a'), stateMapOf(states, 'u')) };
 }
 
 /**
