@@ -399,6 +399,102 @@ describe('export lines', () => {
     expect(parseExportLine(summary('2')).summaries).toHaveLength(1);
   });
 
+  it("refuse a time inside a document that the service would refuse to write (year 0000, past 9999), naming it; Go's zero time passes", () => {
+    const times = { updatedAt: valid.updatedAt, expiresAt: null, deletedAt: null };
+    const row = { createdAt: valid.createdAt, ...times };
+    const withEvent = (event: object) =>
+      JSON.stringify({ ...valid, events: [{ ...valid.events[0], event: JSON.stringify(event) }] });
+    const rule =
+      'must be a time from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z (UTC), as the service writes';
+    const cases: [string, string, string][] = [
+      [
+        withEvent({ id: 'e1', timestamp: '0000-12-31T23:59:59Z' }),
+        'session.events[0].event',
+        'event.timestamp',
+      ],
+      // 00:30 at +01:00 on the first day of year 1 is still year 0000 in UTC.
+      [
+        withEvent({ id: 'e1', timestamp: '0001-01-01T00:30:00+01:00' }),
+        'session.events[0].event',
+        'event.timestamp',
+      ],
+      [
+        withEvent({ id: 'e1', timestamp: '9999-12-31T23:00:00-02:00' }),
+        'session.events[0].event',
+        'event.timestamp',
+      ],
+      [
+        withEvent({ id: 'e1', response: { id: 'r', timestamp: '0000-06-01T00:00:00Z' } }),
+        'session.events[0].event',
+        'event.response.timestamp',
+      ],
+      [
+        JSON.stringify({
+          ...valid,
+          summaries: [
+            { filterKey: '', summary: '{"summary":"s","updated_at":"0000-01-01T00:00:00Z"}', ...times },
+          ],
+        }),
+        'session.summaries[0].summary',
+        'summary.updated_at',
+      ],
+      [
+        JSON.stringify({
+          ...valid,
+          summaries: [
+            {
+              filterKey: '',
+              summary:
+                '{"summary":"s","updated_at":"2026-01-02T03:04:05Z","boundary":{"version":1,"cutoff_at":"0000-01-01T00:00:00Z"}}',
+              ...times,
+            },
+          ],
+        }),
+        'session.summaries[0].summary',
+        'summary.boundary.cutoff_at',
+      ],
+      [
+        JSON.stringify({
+          ...valid,
+          trackEvents: [{ track: 't', event: '{"track":"t","timestamp":"0000-01-01T00:00:00Z"}', ...row }],
+        }),
+        'session.trackEvents[0].event',
+        'trackEvent.timestamp',
+      ],
+      [
+        JSON.stringify({ ...valid, state: '{"id":"s","state":{},"createdAt":"0000-01-01T00:00:00Z"}' }),
+        'session.state',
+        'sessionState.createdAt',
+      ],
+    ];
+    for (const [text, field, path] of cases) {
+      expect(() => parseExportLine(text), text).toThrow(
+        `${field} must hold a document the service can write: ${path} ${rule}`,
+      );
+    }
+    // Go writes its zero time for every unset time (an event's response.timestamp most often).
+    for (const event of [
+      {
+        id: 'e1',
+        timestamp: '0001-01-01T00:00:00Z',
+        response: { id: 'r', timestamp: '0001-01-01T00:00:00Z' },
+      },
+      { id: 'e1', timestamp: '9999-12-31T23:59:59.999999999Z' },
+      { id: 'e1', timestamp: '2026-01-02T03:04:05+09:00' },
+    ]) {
+      expect(parseExportLine(withEvent(event)).events[0]!.event).toBe(JSON.stringify(event));
+    }
+    const zeroes = JSON.stringify({
+      ...valid,
+      state: '{"id":"s","state":{},"createdAt":"0001-01-01T00:00:00Z","updatedAt":"0001-01-01T00:00:00Z"}',
+      summaries: [
+        { filterKey: '', summary: '{"summary":"s","updated_at":"0001-01-01T00:00:00Z"}', ...times },
+      ],
+      trackEvents: [{ track: 't', event: '{"track":"t","timestamp":"0001-01-01T00:00:00Z"}', ...row }],
+    });
+    expect(parseExportLine(zeroes).trackEvents).toHaveLength(1);
+  });
+
   it('refuse a document nesting deeper than 2,000 levels by field, however deep (no stack overflow)', () => {
     const nested = (depth: number) =>
       `{"id":"e1","extensions":{"x":${'['.repeat(depth)}${']'.repeat(depth)}}}`;

@@ -423,3 +423,56 @@ describe('agent-sessions import refuses a document the store could not read back
     2 * STEP_TIMEOUT_MS,
   );
 });
+
+describe('agent-sessions import refuses a time the service would not write', () => {
+  const event = (json: object) => ({
+    event: JSON.stringify(json),
+    createdAt: T,
+    updatedAt: T,
+    expiresAt: null,
+    deletedAt: null,
+  });
+  const RULE =
+    'must be a time from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z (UTC), as the service writes';
+
+  it.each([
+    ['timestamp', { id: 'e1', timestamp: '0000-12-31T23:59:59Z' }, 'event.timestamp'],
+    [
+      'response timestamp',
+      { id: 'e1', timestamp: T, response: { id: 'r', timestamp: '0000-12-31T23:59:59Z' } },
+      'event.response.timestamp',
+    ],
+  ])(
+    "in an event's %s: named by field, nothing of the line written; Go's zero time is taken",
+    async (what, bad, path) => {
+      const app = `year-zero-${what.replace(/\W+/g, '-')}`;
+      const zero = '0001-01-01T00:00:00Z';
+      const input = cat(
+        line({
+          appName: app,
+          sessionId: 'before',
+          events: [event({ id: 'kept', timestamp: zero, response: { id: 'r', timestamp: zero } })],
+        }),
+        LF,
+        line({ appName: app, sessionId: 'bad', events: [event({ id: 'first', timestamp: T }), event(bad)] }),
+        LF,
+      );
+      expect(expectOneLineError(await importStdin(input))).toBe(
+        `${ERROR}stdin line 2: session.events[1].event must hold a document the service can write: ${path} ${RULE} (the 1 session before it was imported)`,
+      );
+      const rows = await withPglite(dbDir, async (db) => {
+        const sessions = await db.query<{ session_id: string }>(
+          'SELECT session_id FROM session_states WHERE app_name = $1',
+          [app],
+        );
+        const events = await db.query<{ id: string }>(
+          "SELECT event->>'id' AS id FROM session_events WHERE app_name = $1",
+          [app],
+        );
+        return { sessions: sessions.rows.map((r) => r.session_id), events: events.rows.map((r) => r.id) };
+      });
+      expect(rows).toEqual({ sessions: ['before'], events: ['kept'] });
+    },
+    2 * STEP_TIMEOUT_MS,
+  );
+});

@@ -18,6 +18,7 @@ import {
 import { decodeAsGoReadsInts } from '../../session/codec/reader.js';
 import { MAX_JSON_DEPTH } from '../../session/codec/value.js';
 import { LEADING_BOM_RULE, longerThanKey, MAX_KEY_LENGTH } from '../../session/keys.js';
+import { DOCUMENT_TIME_RULE, unwritableTimePath } from './document-times.js';
 import { isExportedTimestamp } from './timestamps.js';
 
 /** Written into every line, so an importer can refuse a file it does not understand. */
@@ -155,13 +156,19 @@ const MAX_DOCUMENT_DEPTH = 2 * MAX_JSON_DEPTH;
  * the tables can store and to what the service reads back: `decode` is the read path's own
  * decoder, so a line whose document our reads, and Go's, would refuse is refused by field here
  * rather than stored to break every later read of its session (and every list of its user).
+ * A time in it the service would refuse to write is refused too (see unwritableTimePath); `root`
+ * names the document in that message as the decoder names it in its own.
  */
 function json(
   o: Json,
   name: string,
   path: string,
   decode: (json: string) => unknown,
-  { nullable = false, goDecode }: { nullable?: boolean; goDecode?: (tree: unknown) => unknown } = {},
+  {
+    nullable = false,
+    goDecode,
+    root,
+  }: { nullable?: boolean; goDecode?: (tree: unknown) => unknown; root: string },
 ): string | null {
   const field = `${path}.${name}`;
   if (nullable && o[name] === null) return null;
@@ -182,11 +189,15 @@ function json(
       `holds the number ${shown}, beyond what PostgreSQL's numeric holds (at most 131072 digits before the decimal point and 16383 after)`,
     );
   }
+  let decoded: unknown;
   try {
-    decode(value);
+    decoded = decode(value);
   } catch (error) {
     fail(field, `must hold a document the store can read: ${(error as Error).message}`);
   }
+  const time = unwritableTimePath(decoded, root);
+  if (time !== undefined)
+    fail(field, `must hold a document the service can write: ${time} ${DOCUMENT_TIME_RULE}`);
   // Our reads take `1.0` in an int field as 1; Go's do not (see decodeAsGoReadsInts). Only a text
   // with a number that has decimal places or an exponent needs the slower exact parse.
   if (goDecode && MAYBE_NON_INTEGER.test(value)) {
@@ -260,20 +271,27 @@ function list<T>(o: Json, name: string, path: string, item: (v: Json, path: stri
 }
 
 const event = (o: Json, p: string): ExportedEvent => ({
-  event: json(o, 'event', p, decodeEvent, { goDecode: (tree) => decodeEventValue(tree, 'event') })!,
+  event: json(o, 'event', p, decodeEvent, {
+    goDecode: (tree) => decodeEventValue(tree, 'event'),
+    root: 'event',
+  })!,
   createdAt: time(o, 'createdAt', p),
   ...times(o, p),
 });
 
 const summary = (o: Json, p: string): ExportedSummary => ({
   filterKey: key(o, 'filterKey', p, { nonEmpty: false }),
-  summary: json(o, 'summary', p, decodeSummary, { nullable: true, goDecode: decodeSummaryValue }),
+  summary: json(o, 'summary', p, decodeSummary, {
+    nullable: true,
+    goDecode: decodeSummaryValue,
+    root: 'summary',
+  }),
   ...times(o, p),
 });
 
 const trackEvent = (o: Json, p: string): ExportedTrackEvent => ({
   track: key(o, 'track', p),
-  event: json(o, 'event', p, decodeTrackEvent, { goDecode: decodeTrackEventValue })!,
+  event: json(o, 'event', p, decodeTrackEvent, { goDecode: decodeTrackEventValue, root: 'trackEvent' })!,
   createdAt: time(o, 'createdAt', p),
   ...times(o, p),
 });
@@ -319,7 +337,7 @@ export function checkExportedSession(value: unknown): ExportedSession {
     appName: key(o, 'appName', p),
     userId: key(o, 'userId', p),
     sessionId: key(o, 'sessionId', p),
-    state: json(o, 'state', p, decodeSessionState, { nullable: true }),
+    state: json(o, 'state', p, decodeSessionState, { nullable: true, root: 'sessionState' }),
     createdAt: time(o, 'createdAt', p),
     ...times(o, p),
     events: list(o, 'events', p, event),
