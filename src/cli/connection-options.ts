@@ -1,7 +1,8 @@
 /**
  * The options every database command takes, and which database they select: `--dsn` (or
  * DATABASE_URL, or libpq's PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE/PGSSLMODE when PGHOST is
- * set) for a PostgreSQL server, otherwise the embedded PGlite database in `--data-dir`.
+ * set) for a PostgreSQL server, otherwise the embedded PGlite database in `--data-dir`. A set
+ * PGHOSTADDR or PGSERVICE is refused rather than taken for "no server" (see environmentDsn).
  */
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';

@@ -104,6 +104,16 @@ const REFUSED: Readonly<Record<string, { readonly fine?: readonly string[]; read
   gssencmode: { fine: ['disable', 'prefer'], instead: 'GSSAPI encryption is not available' },
 };
 
+/**
+ * What to do instead when `key=value` is a libpq parameter node-postgres cannot honour (see
+ * REFUSED); undefined for a value that asks for nothing more, or a parameter not refused. The
+ * `PG*` variables of these parameters are held to the same rule (see refuseUnsupportedVariables).
+ */
+export function refusedParameter(key: string, value: string): string | undefined {
+  const refused = Object.hasOwn(REFUSED, key) ? REFUSED[key] : undefined;
+  return refused && !refused.fine?.includes(value) ? refused.instead : undefined;
+}
+
 const URL_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 
 /**
@@ -176,10 +186,9 @@ function apply(field: string, dsn: string, out: ParsedConnectionString, key: str
       return;
     }
     default: {
-      const refused = Object.hasOwn(REFUSED, key) ? REFUSED[key] : undefined;
-      if (refused && !refused.fine?.includes(value))
-        throw invalid(field, dsn, `${key} is not supported (${refused.instead})`);
-      if (IGNORED.has(key) || refused) return;
+      const instead = refusedParameter(key, value);
+      if (instead !== undefined) throw invalid(field, dsn, `${key} is not supported (${instead})`);
+      if (IGNORED.has(key) || Object.hasOwn(REFUSED, key)) return;
       // pgx sends unknown parameters to the server as run-time settings (search_path=...,
       // statement_timeout=...); node-postgres does the same through the startup `options`.
       const setting = `-c ${key}=${escapeOptionValue(value)}`;

@@ -164,6 +164,32 @@ describe('agent-sessions without a database', () => {
   );
 
   it(
+    'names the PG* variable that asks for what cannot be done, not the DSN, before connecting',
+    async () => {
+      for (const [name, bad, connection] of [
+        ['PGSSLCRL', '/crl.pem', { PGHOST: 'db.invalid' }],
+        ['PGCHANNELBINDING', 'require', { DATABASE_URL: 'postgres://u@db.invalid/db' }],
+        ['PGGSSENCMODE', 'require', {}],
+        // Alone, these send libpq to a server: the embedded database would be the wrong one.
+        ['PGHOSTADDR', '10.0.0.9', {}],
+        ['PGSERVICE', 'prod', {}],
+      ] as const) {
+        const env: Record<string, string | undefined> = {
+          DATABASE_URL: undefined,
+          ...connection,
+          [name]: bad,
+        };
+        const args = name === 'PGGSSENCMODE' ? ['ls', '--dsn', 'postgres://u@db.invalid/db'] : ['ls'];
+        const line = expectOneLineError(await cli(args, { cwd: dir.path, env }));
+        expect(line, name).toMatch(new RegExp(`^agent-sessions: error: ${name}: is not supported \\(`));
+        expect(line, name).not.toContain('DSN');
+        expect(line, name).not.toContain(bad);
+      }
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
     'rejects bad flag values before connecting',
     async () => {
       const duration = await cli(['purge', '--older-than', '30'], { cwd: dir.path });

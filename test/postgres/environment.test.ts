@@ -107,6 +107,82 @@ describe('optionsFromEnv', () => {
     expect(environmentDsn({ PGSSLMODE: 'Require' })).toBeUndefined();
   });
 
+  it('refuses the variables of the parameters a connection string may not ask for, naming them, as the DSN does', () => {
+    const refused: [string, string, string][] = [
+      ['PGHOSTADDR', '10.0.0.9', 'give the address as PGHOST'],
+      ['PGSERVICE', 'svc-marker', 'write out the service file entry as PG* variables or a connection string'],
+      [
+        'PGSERVICEFILE',
+        '/etc/svc-marker.conf',
+        'write out the service file entry as PG* variables or a connection string',
+      ],
+      ['PGSSLCRL', '/crl-marker.pem', 'certificate revocation lists cannot be checked'],
+      ['PGSSLCRLDIR', '/crl-marker', 'certificate revocation lists cannot be checked'],
+      ['PGCHANNELBINDING', 'require', 'only disable and prefer can be honoured'],
+      ['PGREQUIREAUTH', 'scram-sha-256', 'the authentication method cannot be restricted'],
+      ['PGREQUIREPEER', 'postgres', "the socket peer's user cannot be checked"],
+      ['PGGSSENCMODE', 'require', 'GSSAPI encryption is not available'],
+      ['PGSSLMINPROTOCOLVERSION', 'TLSv1.3', "Node's minimum TLS version applies (TLSv1.2 by default)"],
+    ];
+    for (const [name, bad, instead] of refused) {
+      const message = `${name}: is not supported (${instead})`;
+      const env = { [name]: bad };
+      // Every way to a server that reads the environment: PG*, DATABASE_URL, a DSN or instance in code.
+      const ways: (() => unknown)[] = [
+        () => optionsFromEnv({}, { PGHOST: 'h', ...env }),
+        () => optionsFromEnv({}, env),
+        () => optionsFromEnv({ host: 'h' }, env),
+        () => optionsFromEnv({}, { DATABASE_URL: 'postgres://u@h/db', ...env }),
+        () => optionsFromEnv({ dsn: 'postgres://u@h/db' }, env),
+        () => optionsFromEnv({ instance: 'main' }, env),
+        () => environmentDsn({ PGHOST: 'h', ...env }),
+        () => environmentDsn({ DATABASE_URL: 'postgres://u@h/db', ...env }),
+      ];
+      for (const way of ways) {
+        expect(way, name).toThrow(message);
+        // The value is not printed: the DSN's message does not print it either.
+        try {
+          way();
+        } catch (error) {
+          expect((error as Error).message, name).not.toContain(bad);
+          expect((error as { code?: string }).code, name).toBe('CONFIG');
+        }
+      }
+      // A client or pool in code takes nothing from the environment.
+      expect(optionsFromEnv({ client: {} as never }, env), name).toEqual({ client: {} });
+    }
+    // With no server named, the command line opens its embedded database, unless a variable
+    // that names the server itself is set: libpq would connect to it, so it is refused.
+    for (const name of ['PGHOSTADDR', 'PGSERVICE', 'PGSERVICEFILE'])
+      expect(() => environmentDsn({ [name]: 'x' }), name).toThrow(new RegExp(`^${name}: is not supported`));
+    for (const [name, bad] of refused.filter(
+      ([n]) => !['PGHOSTADDR', 'PGSERVICE', 'PGSERVICEFILE'].includes(n),
+    ))
+      expect(environmentDsn({ [name]: bad }), name).toBeUndefined();
+  });
+
+  it('takes the values of those variables that ask for nothing more, and empty ones as unset', () => {
+    const fine = [
+      ['PGCHANNELBINDING', 'disable'],
+      ['PGCHANNELBINDING', 'prefer'],
+      ['PGGSSENCMODE', 'disable'],
+      ['PGGSSENCMODE', 'prefer'],
+      ['PGSSLMINPROTOCOLVERSION', 'TLSv1.2'],
+      ...['PGHOSTADDR', 'PGSERVICE', 'PGSERVICEFILE', 'PGSSLCRL', 'PGSSLCRLDIR', 'PGCHANNELBINDING'].map(
+        (n) => [n, ''],
+      ),
+      ...['PGREQUIREAUTH', 'PGREQUIREPEER', 'PGGSSENCMODE', 'PGSSLMINPROTOCOLVERSION'].map((n) => [n, '']),
+    ];
+    for (const [name, v] of fine) {
+      const env = { ...PG, [name!]: v };
+      expect(optionsFromEnv({}, env), `${name}=${v}`).toEqual(optionsFromEnv({}, PG));
+      expect(environmentDsn(env), `${name}=${v}`).toBe(environmentDsn(PG));
+      expect(optionsFromEnv({ dsn: 'postgres://u@h/db' }, { [name!]: v }), `${name}=${v}`).toEqual({
+        dsn: 'postgres://u@h/db',
+      });
+    }
+  });
+
   it('lets every option given in code win over the environment', () => {
     expect(optionsFromEnv({ database: 'mine', sslMode: 'disable' }, PG)).toMatchObject({
       host: 'db.internal',
@@ -304,6 +380,18 @@ describeServer('the environment on a real server', () => {
           },
         }),
       );
+    } finally {
+      dir.remove();
+    }
+  }, 300_000);
+
+  it('runs the command line and connects a service with PGCHANNELBINDING and PGGSSENCMODE asking for nothing more', async () => {
+    const fine = { ...env, PGCHANNELBINDING: 'prefer', PGGSSENCMODE: 'disable', PGSSLCRL: '' };
+    const service = await PostgresSessionService.create(optionsFromEnv({ schema: schema.schema }, fine));
+    await service.close();
+    const dir = tempDir('agent-sessions-env-');
+    try {
+      ok(await cli(['migrate', '--schema', schema.schema], { cwd: dir.path, env: fine }));
     } finally {
       dir.remove();
     }

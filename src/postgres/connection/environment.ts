@@ -11,10 +11,13 @@
  * too (`DATABASE_URL`, a `dsn` or an instance's) for what it does not say itself, as libpq takes
  * any parameter a connection string leaves out from its variable: a `PGSSLMODE=require` that
  * psql honours is not dropped for a plaintext connection because the server came as a URL.
+ * The variables of the parameters a connection string may not ask for (`PGHOSTADDR`,
+ * `PGSERVICE`, `PGSSLCRL`, `PGCHANNELBINDING=require`, ...) are refused as those parameters are.
  */
 import { ConfigError } from '../../session/errors.js';
 import { hideSecrets, printable } from '../options/secrets.js';
 import type { PostgresSessionServiceOptions, SslMode } from '../options.js';
+import { refuseUnsupportedVariables } from './unsupported-environment.js';
 
 /** Environment variables by name, as `process.env` holds them. */
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -42,11 +45,15 @@ export type TlsFields = Pick<PostgresSessionServiceOptions, 'sslMode' | 'sslRoot
 
 /**
  * The TLS settings of the `PG*` variables, as service options. libpq's `allow` and `prefer` are
- * read as `disable`, which is what they do in node-postgres (see sslFor).
+ * read as `disable`, which is what they do in node-postgres (see sslFor). Every way to a server
+ * that reads the environment reads this, so the variables asking for what cannot be done
+ * (`PGSSLCRL`, `PGCHANNELBINDING=require`, `PGSERVICE`, ...) are refused here for all of them.
  *
- * @throws ConfigError naming PGSSLMODE when it is not one of libpq's modes.
+ * @throws ConfigError naming PGSSLMODE when it is not one of libpq's modes, or the variable that
+ *   asks for what cannot be done (see refuseUnsupportedVariables).
  */
 export function tlsFromEnv(env: Environment = process.env): TlsFields {
+  refuseUnsupportedVariables(env);
   const fields: TlsFields = {};
   const mode = value(env, 'PGSSLMODE');
   if (mode !== undefined) {
@@ -107,7 +114,9 @@ function withTls(options: PostgresSessionServiceOptions, tls: TlsFields): Postgr
  * @example
  * const service = await PostgresSessionService.create(optionsFromEnv({ tablePrefix: 'agent' }));
  * @throws ConfigError naming the variable when `PGPORT` is not a port, `PGHOST` lists several
- *   hosts or `PGSSLMODE` is not one of libpq's modes.
+ *   hosts, `PGSSLMODE` is not one of libpq's modes, or a variable asks for what cannot be done
+ *   (`PGHOSTADDR`, `PGSERVICE`, `PGSSLCRL`, `PGCHANNELBINDING=require`, ...: see
+ *   refuseUnsupportedVariables).
  */
 export function optionsFromEnv(
   options: PostgresSessionServiceOptions = {},
@@ -145,11 +154,17 @@ function printSafe(o: PostgresSessionServiceOptions): PostgresSessionServiceOpti
  * when the environment names no server. The TLS variables apply to any connection string the
  * command uses: see tlsFromEnv.
  *
- * @throws ConfigError naming the variable when a `PG*` variable is malformed (see libpqFields).
+ * @throws ConfigError naming the variable when a `PG*` variable is malformed (see libpqFields)
+ *   or asks for what cannot be done (see refuseUnsupportedVariables), PGHOSTADDR and PGSERVICE
+ *   even with no server named otherwise.
  */
 export function environmentDsn(env: Environment = process.env): string | undefined {
   const url = databaseUrl(env);
-  if (url === undefined && value(env, 'PGHOST') === undefined) return undefined;
+  if (url === undefined && value(env, 'PGHOST') === undefined) {
+    // PGHOSTADDR or PGSERVICE alone send libpq to a server: the embedded database is not it.
+    refuseUnsupportedVariables(env, { only: 'server' });
+    return undefined;
+  }
   // Checked first, so a bad variable is reported as itself rather than as a bad DSN.
   libpqFields(env);
   if (url !== undefined) return url;
