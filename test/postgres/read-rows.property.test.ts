@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { isPackedEvent, unpackRow } from '../../src/postgres/queries/read.js';
 import { createEvent } from '../../src/session/event.js';
 import type { Session } from '../../src/session/session.js';
 import { type StateMap, stateOf } from '../../src/session/state.js';
@@ -160,5 +161,37 @@ describe.each(testDatabases)('packed read rows, on %s', (_name, open) => {
     expect(read.events).toHaveLength(1);
     expect(Object.keys(read.summaries)).toEqual(['']);
     expect(read.summaries['']!.summary).toBe('kept');
+  });
+});
+
+describe('unpackRow', () => {
+  it('tells an event (it starts with its id, a negative one too) from the lettered rows', () => {
+    expect(isPackedEvent('12\t2026-01-02 03:04:05\t{}')).toBe(true);
+    expect(isPackedEvent('-3\t2026-01-02 03:04:05\t{}')).toBe(true);
+    for (const kind of 'saumt') expect(isPackedEvent(`${kind}"k"`)).toBe(false);
+  });
+
+  it('reads a NULL last field from a missing tab and an empty one from a trailing tab', () => {
+    expect(unpackRow(null, 'a"k"').body).toBeNull();
+    expect(unpackRow(null, 'a"k"\t').body).toBe('');
+    expect(unpackRow(null, 'a"k\\tx"\tv\tw')).toMatchObject({ kind: 'a', name: 'k\tx', body: 'v\tw' });
+    expect(unpackRow('s1', 's2026-01-02 03:04:05\t2026-01-02 03:04:06\t7')).toMatchObject({
+      kind: 's',
+      sid: 's1',
+      created_at: '2026-01-02 03:04:05',
+      updated_at: '2026-01-02 03:04:06',
+      ord: 7,
+      body: null,
+    });
+    expect(unpackRow(null, 't"tr"\t2026-01-02 03:04:05\t42\t{"a":"\t"}')).toMatchObject({
+      kind: 't',
+      name: 'tr',
+      row_id: '42',
+      body: '{"a":"\t"}',
+    });
+  });
+
+  it('refuses a row of a kind no read statement writes', () => {
+    expect(() => unpackRow(null, 'x"k"\tv')).toThrow(/unknown kind "x"/);
   });
 });
