@@ -88,7 +88,9 @@ const IGNORED = new Set([
  * peer's user). They are refused, each with what to do instead, so nobody runs believing they
  * hold. The values that ask for nothing node-postgres does not already do are accepted.
  */
-const REFUSED: Readonly<Record<string, { readonly fine?: readonly string[]; readonly instead: string }>> = {
+const REFUSED: Readonly<
+  Record<string, { readonly fine?: readonly string[]; readonly caseless?: boolean; readonly instead: string }>
+> = {
   hostaddr: { instead: 'give the address as host' },
   service: { instead: 'write out the service file entry as parameters' },
   sslcrl: { instead: 'certificate revocation lists cannot be checked' },
@@ -96,8 +98,10 @@ const REFUSED: Readonly<Record<string, { readonly fine?: readonly string[]; read
   channel_binding: { fine: ['disable', 'prefer'], instead: 'only disable and prefer can be honoured' },
   require_auth: { instead: 'the authentication method cannot be restricted' },
   // Node's own floor (TLSv1.2) already holds a lower one, which a Go DSN often names.
+  // libpq compares this one's value without case (psql takes `tlsv1.2`).
   ssl_min_protocol_version: {
-    fine: ['TLSv1', 'TLSv1.1', 'TLSv1.2'],
+    fine: ['tlsv1', 'tlsv1.1', 'tlsv1.2'],
+    caseless: true,
     instead: "Node's minimum TLS version applies (TLSv1.2 by default)",
   },
   requirepeer: { instead: "the socket peer's user cannot be checked" },
@@ -111,7 +115,8 @@ const REFUSED: Readonly<Record<string, { readonly fine?: readonly string[]; read
  */
 export function refusedParameter(key: string, value: string): string | undefined {
   const refused = Object.hasOwn(REFUSED, key) ? REFUSED[key] : undefined;
-  return refused && !refused.fine?.includes(value) ? refused.instead : undefined;
+  if (!refused) return undefined;
+  return refused.fine?.includes(refused.caseless ? value.toLowerCase() : value) ? undefined : refused.instead;
 }
 
 const URL_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;

@@ -111,11 +111,6 @@ describe('optionsFromEnv', () => {
     const refused: [string, string, string][] = [
       ['PGHOSTADDR', '10.0.0.9', 'give the address as PGHOST'],
       ['PGSERVICE', 'svc-marker', 'write out the service file entry as PG* variables or a connection string'],
-      [
-        'PGSERVICEFILE',
-        '/etc/svc-marker.conf',
-        'write out the service file entry as PG* variables or a connection string',
-      ],
       ['PGSSLCRL', '/crl-marker.pem', 'certificate revocation lists cannot be checked'],
       ['PGSSLCRLDIR', '/crl-marker', 'certificate revocation lists cannot be checked'],
       ['PGCHANNELBINDING', 'require', 'only disable and prefer can be honoured'],
@@ -153,12 +148,28 @@ describe('optionsFromEnv', () => {
     }
     // With no server named, the command line opens its embedded database, unless a variable
     // that names the server itself is set: libpq would connect to it, so it is refused.
-    for (const name of ['PGHOSTADDR', 'PGSERVICE', 'PGSERVICEFILE'])
+    // The library's embedded database (a dataDir, nothing naming a server) is held to the same.
+    for (const name of ['PGHOSTADDR', 'PGSERVICE']) {
       expect(() => environmentDsn({ [name]: 'x' }), name).toThrow(new RegExp(`^${name}: is not supported`));
-    for (const [name, bad] of refused.filter(
-      ([n]) => !['PGHOSTADDR', 'PGSERVICE', 'PGSERVICEFILE'].includes(n),
-    ))
+      expect(() => optionsFromEnv({ dataDir: './d' }, { [name]: 'x' }), name).toThrow(
+        new RegExp(`^${name}: is not supported`),
+      );
+    }
+    for (const [name, bad] of refused.filter(([n]) => !['PGHOSTADDR', 'PGSERVICE'].includes(n))) {
       expect(environmentDsn({ [name]: bad }), name).toBeUndefined();
+      expect(optionsFromEnv({ dataDir: './d' }, { [name]: bad }), name).toEqual({ dataDir: './d' });
+    }
+    // A server named after all (PGHOST beside the dataDir) takes them again.
+    expect(() => optionsFromEnv({ dataDir: './d' }, { PGHOST: 'h', PGSSLCRL: '/c' })).toThrow(/^PGSSLCRL: /);
+  });
+
+  it('takes PGSERVICEFILE, which libpq reads only for a service named (and PGSERVICE is refused)', () => {
+    const env = { PGSERVICEFILE: '/etc/pg_service.conf' };
+    expect(environmentDsn(env)).toBeUndefined();
+    expect(environmentDsn({ ...PG, ...env })).toBe(environmentDsn(PG));
+    expect(optionsFromEnv({}, { ...PG, ...env })).toEqual(optionsFromEnv({}, PG));
+    expect(optionsFromEnv({ dsn: 'postgres://u@h/db' }, env)).toEqual({ dsn: 'postgres://u@h/db' });
+    expect(optionsFromEnv({ dataDir: './d' }, env)).toEqual({ dataDir: './d' });
   });
 
   it('takes the values of those variables that ask for nothing more, and empty ones as unset', () => {
@@ -168,9 +179,10 @@ describe('optionsFromEnv', () => {
       ['PGGSSENCMODE', 'disable'],
       ['PGGSSENCMODE', 'prefer'],
       ['PGSSLMINPROTOCOLVERSION', 'TLSv1.2'],
-      ...['PGHOSTADDR', 'PGSERVICE', 'PGSERVICEFILE', 'PGSSLCRL', 'PGSSLCRLDIR', 'PGCHANNELBINDING'].map(
-        (n) => [n, ''],
-      ),
+      // libpq compares this one without case.
+      ['PGSSLMINPROTOCOLVERSION', 'tlsv1.2'],
+      ['PGSSLMINPROTOCOLVERSION', 'TLSV1.1'],
+      ...['PGHOSTADDR', 'PGSERVICE', 'PGSSLCRL', 'PGSSLCRLDIR', 'PGCHANNELBINDING'].map((n) => [n, '']),
       ...['PGREQUIREAUTH', 'PGREQUIREPEER', 'PGGSSENCMODE', 'PGSSLMINPROTOCOLVERSION'].map((n) => [n, '']),
     ];
     for (const [name, v] of fine) {

@@ -363,6 +363,11 @@ describe('connection strings', () => {
         'host=h channel_binding=prefer gssencmode=disable ssl_min_protocol_version=TLSv1.2 target_session_attrs=any pool_min_conns=1 keepalives=1',
       ),
     ).toEqual({ host: 'h' });
+    // libpq compares the TLS floor without case; channel binding and GSS modes with it.
+    expect(parseConnectionString('host=h ssl_min_protocol_version=tlsv1.1')).toEqual({ host: 'h' });
+    expect(() => parseConnectionString('host=h ssl_min_protocol_version=tlsv1.3')).toThrow(
+      /^dsn: ssl_min_protocol_version is not supported/,
+    );
   });
 
   it.each([

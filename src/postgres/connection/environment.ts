@@ -54,6 +54,11 @@ export type TlsFields = Pick<PostgresSessionServiceOptions, 'sslMode' | 'sslRoot
  */
 export function tlsFromEnv(env: Environment = process.env): TlsFields {
   refuseUnsupportedVariables(env);
+  return tlsFields(env);
+}
+
+/** The TLS settings of the `PG*` variables (see tlsFromEnv), without refusing any variable. */
+function tlsFields(env: Environment): TlsFields {
   const fields: TlsFields = {};
   const mode = value(env, 'PGSSLMODE');
   if (mode !== undefined) {
@@ -72,9 +77,14 @@ export function tlsFromEnv(env: Environment = process.env): TlsFields {
 
 /**
  * The `PG*` fields as service options, each checked here so that a bad one is reported as the
- * variable it came from: PGPORT must be a port number, PGHOST one host, PGSSLMODE libpq's.
+ * variable it came from: PGPORT must be a port number, PGHOST one host, PGSSLMODE libpq's. For
+ * the embedded database (`embedded`), only the variables that would choose a server instead are
+ * refused: a global PGSSLCRL or PGGSSENCMODE asks nothing of a database without a connection.
  */
-function libpqFields(env: Environment): PostgresSessionServiceOptions {
+function libpqFields(
+  env: Environment,
+  { embedded = false }: { embedded?: boolean } = {},
+): PostgresSessionServiceOptions {
   const fields: PostgresSessionServiceOptions = {};
   const port = value(env, 'PGPORT');
   if (port !== undefined) {
@@ -92,7 +102,8 @@ function libpqFields(env: Environment): PostgresSessionServiceOptions {
   set('user', 'PGUSER');
   set('password', 'PGPASSWORD');
   set('database', 'PGDATABASE');
-  return { ...fields, ...tlsFromEnv(env) };
+  refuseUnsupportedVariables(env, embedded ? { only: 'server' } : {});
+  return { ...fields, ...tlsFields(env) };
 }
 
 /** `options` with the TLS fields they leave open taken from `tls`. */
@@ -125,8 +136,14 @@ export function optionsFromEnv(
   if (options.client || options.pool) return printSafe({ ...options });
   // A connection string's own sslmode and files win over these (see fromConnectionString).
   if (options.dsn || options.instance) return printSafe(withTls(options, tlsFromEnv(env)));
-  const libpq = libpqFields(env);
   const url = databaseUrl(env);
+  // The service opens its embedded database for a dataDir when nothing names a server.
+  const embedded =
+    options.dataDir !== undefined &&
+    options.host === undefined &&
+    url === undefined &&
+    value(env, 'PGHOST') === undefined;
+  const libpq = libpqFields(env, { embedded });
   if (options.host === undefined && url !== undefined)
     return printSafe(withTls({ ...options, dsn: url }, tlsFromEnv(env)));
   const filled: PostgresSessionServiceOptions = { ...options };

@@ -12,9 +12,9 @@ import { refusedParameter } from '../../sql/connection-string.js';
 /** Each variable, its connection-string parameter, and what to do instead when the parameter's hint names a parameter. */
 const VARIABLES: readonly (readonly [variable: string, parameter: string, instead?: string])[] = [
   ['PGHOSTADDR', 'hostaddr', 'give the address as PGHOST'],
+  // PGSERVICEFILE is not here: libpq reads that file only for a service named, and PGSERVICE
+  // (or a DSN's `service`) is refused; set globally, it asks for nothing.
   ['PGSERVICE', 'service', 'write out the service file entry as PG* variables or a connection string'],
-  // libpq reads the file only for a service, but naming one says a service is meant.
-  ['PGSERVICEFILE', 'service', 'write out the service file entry as PG* variables or a connection string'],
   ['PGSSLCRL', 'sslcrl'],
   ['PGSSLCRLDIR', 'sslcrldir'],
   ['PGCHANNELBINDING', 'channel_binding'],
@@ -25,7 +25,7 @@ const VARIABLES: readonly (readonly [variable: string, parameter: string, instea
 ];
 
 /** The variables that choose the server themselves: libpq connects by them with no PGHOST set. */
-const SERVER_CHOOSING = new Set(['PGHOSTADDR', 'PGSERVICE', 'PGSERVICEFILE']);
+const SERVER_CHOOSING = new Set(['PGHOSTADDR', 'PGSERVICE']);
 
 /**
  * Refuses the first set variable that asks for what cannot be done; an empty one counts as unset,
@@ -42,8 +42,7 @@ export function refuseUnsupportedVariables(
     if (only === 'server' && !SERVER_CHOOSING.has(variable)) continue;
     const value = env[variable];
     if (!value) continue;
-    // The service file's own name is no value libpq's rules judge: any service file is refused.
-    const instead = variable === 'PGSERVICEFILE' ? hint : refusedParameter(parameter, value);
+    const instead = refusedParameter(parameter, value);
     if (instead !== undefined) throw new ConfigError(variable, `is not supported (${hint ?? instead})`);
   }
 }
