@@ -407,8 +407,9 @@ describe('export lines', () => {
     const rule =
       'must be a time from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z (UTC), as the service writes';
     const cases: [string, string, string][] = [
+      // A minute before Go's zero time: no zone's offset seconds reach back that far.
       [
-        withEvent({ id: 'e1', timestamp: '0000-12-31T23:59:59Z' }),
+        withEvent({ id: 'e1', timestamp: '0000-12-31T23:59:00Z' }),
         'session.events[0].event',
         'event.timestamp',
       ],
@@ -481,6 +482,13 @@ describe('export lines', () => {
       },
       { id: 'e1', timestamp: '9999-12-31T23:59:59.999999999Z' },
       { id: 'e1', timestamp: '2026-01-02T03:04:05+09:00' },
+      // Go's zero time in a zone west of Greenwich with a local mean time offset
+      // (time.Time{}.In(loc)): Go writes the offset to the minute, so it reads back in year 0000.
+      {
+        id: 'e1',
+        timestamp: '0000-12-31T16:07:02-07:52',
+        response: { id: 'r', timestamp: '0000-12-31T19:03:58-04:56' },
+      },
     ]) {
       expect(parseExportLine(withEvent(event)).events[0]!.event).toBe(JSON.stringify(event));
     }
@@ -493,6 +501,26 @@ describe('export lines', () => {
       trackEvents: [{ track: 't', event: '{"track":"t","timestamp":"0001-01-01T00:00:00Z"}', ...row }],
     });
     expect(parseExportLine(zeroes).trackEvents).toHaveLength(1);
+    const shiftedZeroes = zeroes.replaceAll('0001-01-01T00:00:00Z', '0000-12-31T16:07:02-07:52');
+    expect(shiftedZeroes).not.toBe(zeroes);
+    expect(parseExportLine(shiftedZeroes).trackEvents).toHaveLength(1);
+  });
+
+  it("look for times only where the documents hold them, not in the caller's data", () => {
+    const line = JSON.stringify({
+      ...valid,
+      events: [
+        {
+          ...valid.events[0],
+          event: JSON.stringify({
+            id: 'e1',
+            timestamp: '2026-01-02T03:04:05Z',
+            extensions: { when: '0000-01-01T00:00:00Z', nested: [{ timestamp: '0000-01-01T00:00:00Z' }] },
+          }),
+        },
+      ],
+    });
+    expect(parseExportLine(line).events).toHaveLength(1);
   });
 
   it('refuse a document nesting deeper than 2,000 levels by field, however deep (no stack overflow)', () => {

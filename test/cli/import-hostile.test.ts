@@ -436,10 +436,10 @@ describe('agent-sessions import refuses a time the service would not write', () 
     'must be a time from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z (UTC), as the service writes';
 
   it.each([
-    ['timestamp', { id: 'e1', timestamp: '0000-12-31T23:59:59Z' }, 'event.timestamp'],
+    ['timestamp', { id: 'e1', timestamp: '0000-12-31T23:59:00Z' }, 'event.timestamp'],
     [
       'response timestamp',
-      { id: 'e1', timestamp: T, response: { id: 'r', timestamp: '0000-12-31T23:59:59Z' } },
+      { id: 'e1', timestamp: T, response: { id: 'r', timestamp: '0000-06-30T12:00:00Z' } },
       'event.response.timestamp',
     ],
   ])(

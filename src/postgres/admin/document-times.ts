@@ -1,38 +1,57 @@
 /**
  * The times inside a stored document (an event's `timestamp` and `response.timestamp`, a
- * summary's `updated_at`, a track event's `timestamp`, a state envelope's `createdAt`) held to
- * what the service writes. Our reads, and Go's, take any RFC 3339 year (0000 included), but the
- * service refuses to write a time outside 0001-9999 (see isStorableTime): a document holding one
- * is a document the service itself would never have stored, so an import refuses it too.
+ * summary's `updated_at` and `boundary.cutoff_at`, a track event's `timestamp`, a state
+ * envelope's `createdAt` and `updatedAt`) held to what the service writes. Our reads, and Go's,
+ * take any RFC 3339 year (0000 included), but the service refuses to write a time outside
+ * 0001-9999 (see isStorableTime): a document holding one is a document the service itself would
+ * never have stored, so an import refuses it too.
  */
-import { isStorableTime } from '../../session/time.js';
+import { GO_ZERO_TIME_MS, isStorableTime } from '../../session/time.js';
 
 /** The rule a time inside a document breaks, as the import states it. */
 export const DOCUMENT_TIME_RULE =
   'must be a time from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z (UTC), as the service writes';
 
+/** The documents an import reads, by the name its messages give them. */
+export type DocumentKind = 'event' | 'summary' | 'trackEvent' | 'sessionState';
+
+/**
+ * Where each kind holds its times, as the read path's decoder returns it (Dates under their JSON
+ * names). Only these are looked at: the rest of a document (a tool's arguments, a payload,
+ * `extensions`) is the caller's data, whose date-like strings are no times of ours, and walking
+ * every node of a large session doubled its import.
+ */
+const TIME_FIELDS: Readonly<Record<DocumentKind, readonly (readonly string[])[]>> = {
+  event: [['timestamp'], ['response', 'timestamp']],
+  summary: [['updated_at'], ['boundary', 'cutoff_at']],
+  trackEvent: [['timestamp']],
+  sessionState: [['createdAt'], ['updatedAt']],
+};
+
+/**
+ * Go's zero time shown in a zone west of Greenwich whose offset has seconds (a local mean time,
+ * as `time.Time{}.In(loc)` gives): Go writes the offset to the minute, so the text reads back up
+ * to 59 seconds before the zero instant, in the year 0000 (`0000-12-31T16:07:02-07:52` in
+ * America/Los_Angeles). It is Go's unset time, and a backup of it must restore.
+ */
+function isShiftedGoZero(time: Date): boolean {
+  const ms = time.getTime();
+  return ms < GO_ZERO_TIME_MS && ms > GO_ZERO_TIME_MS - 60_000;
+}
+
 /**
  * The path (`event.response.timestamp`) of the first time in `decoded` that the service would
- * refuse to write, nearest the root first; undefined when every time is one it writes. Go's zero
- * time (0001-01-01T00:00:00Z), which Go writes for every unset time, is the first it writes.
- * `decoded` is a document as the read path's decoder returns it, its times as Dates under
- * their JSON names; walked without recursion, level by level.
+ * refuse to write; undefined when every time is one it writes. Go's zero time
+ * (0001-01-01T00:00:00Z), which Go writes for every unset time, is the first it writes.
  */
-export function unwritableTimePath(decoded: unknown, root: string): string | undefined {
-  const pending: [unknown, string][] = [[decoded, root]];
-  for (let i = 0; i < pending.length; i++) {
-    const [value, path] = pending[i]!;
-    if (value instanceof Date) {
-      if (!isStorableTime(value)) return path;
-    } else if (ArrayBuffer.isView(value)) {
-      // Bytes (a state value) hold no time, and walking them would visit every byte.
-    } else if (Array.isArray(value)) {
-      value.forEach((item, n) => {
-        pending.push([item, `${path}[${n}]`]);
-      });
-    } else if (value !== null && typeof value === 'object') {
-      for (const [key, item] of Object.entries(value)) pending.push([item, `${path}.${key}`]);
-    }
+export function unwritableTimePath(decoded: unknown, kind: DocumentKind): string | undefined {
+  for (const path of TIME_FIELDS[kind]) {
+    let value: unknown = decoded;
+    for (const name of path)
+      value =
+        value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[name] : undefined;
+    if (value instanceof Date && !isStorableTime(value) && !isShiftedGoZero(value))
+      return [kind, ...path].join('.');
   }
   return undefined;
 }

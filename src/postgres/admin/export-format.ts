@@ -18,7 +18,7 @@ import {
 import { decodeAsGoReadsInts } from '../../session/codec/reader.js';
 import { MAX_JSON_DEPTH } from '../../session/codec/value.js';
 import { LEADING_BOM_RULE, longerThanKey, MAX_KEY_LENGTH } from '../../session/keys.js';
-import { DOCUMENT_TIME_RULE, unwritableTimePath } from './document-times.js';
+import { DOCUMENT_TIME_RULE, type DocumentKind, unwritableTimePath } from './document-times.js';
 import { isExportedTimestamp } from './timestamps.js';
 
 /** Written into every line, so an importer can refuse a file it does not understand. */
@@ -168,7 +168,7 @@ function json(
     nullable = false,
     goDecode,
     root,
-  }: { nullable?: boolean; goDecode?: (tree: unknown) => unknown; root: string },
+  }: { nullable?: boolean; goDecode?: (tree: unknown) => unknown; root: DocumentKind },
 ): string | null {
   const field = `${path}.${name}`;
   if (nullable && o[name] === null) return null;
