@@ -19,7 +19,7 @@ import {
 import { anchorNotFound, sessionNotFound } from '../session/errors.js';
 import { type Event, isPersistableEvent } from '../session/event.js';
 import { type AppendEventContext, applyToCallerSession, runAppendEventHooks } from '../session/hooks.js';
-import type { SessionKey } from '../session/keys.js';
+import { type SessionKey, sessionKeyId } from '../session/keys.js';
 import type { AppendEventOptions, EventWindowOptions } from '../session/options.js';
 import { applyTrackEventToSession, callerTrackIndex, type Session } from '../session/session.js';
 import { TRACKS_STATE_KEY } from '../session/state.js';
@@ -65,9 +65,17 @@ export async function appendEvents(
   for (const { c } of accepted) applyToCallerSession(c, new Date(now.getTime()));
   // Every session must exist before the first event is stored (NOT_FOUND stores nothing).
   for (const { c } of accepted) mem.store.writableRecord(c.key);
+  const stored = new Map<string, { key: SessionKey; count: number }>();
   for (const { c, json } of accepted) {
-    mem.store.storeEvent(c.key, c.event, isPersistableEvent(c.event) ? json : null, now);
+    const persistable = isPersistableEvent(c.event);
+    mem.store.storeEvent(c.key, c.event, persistable ? json : null, now);
+    if (!persistable) continue;
+    const id = sessionKeyId(c.key);
+    const entry = stored.get(id) ?? { key: c.key, count: 0 };
+    entry.count++;
+    stored.set(id, entry);
   }
+  for (const { key, count } of stored.values()) mem.store.touchAfterBatch(key, now, count);
 }
 
 /**

@@ -8,6 +8,7 @@ import { sessionNotFound } from '../session/errors.js';
 import type { Event } from '../session/event.js';
 import type { SessionKey, UserKey } from '../session/keys.js';
 import { copyBytes, scopedState, TRACKS_STATE_KEY } from '../session/state.js';
+import { compareTime, PreciseDate, subMillisecondNanos } from '../session/time.js';
 import type { TrackEvent } from '../session/track.js';
 import type { ResolvedOptions } from './options.js';
 import type { ReadContext } from './read.js';
@@ -64,12 +65,23 @@ export class MemoryStore {
   }
 
   /**
+   * A write of `stored` events as one batch (appendEvents, replaceEvents) stores them one
+   * microsecond apart, as the PostgreSQL batch statement does, so the session's updatedAt moves
+   * `stored - 1` microseconds past the later of the write's time and its updatedAt before:
+   * sessions written in the same millisecond list in the same order on every backend.
+   */
+  touchAfterBatch(key: SessionKey, now: Date, stored: number): void {
+    if (stored > 1) this.touch(this.writableRecord(key), now, stored - 1);
+  }
+
+  /**
    * A write moves updatedAt and renews the session's TTL, never back: a writer whose clock runs
    * behind leaves both where they are, as PostgreSQL's MONOTONIC_UPDATED_AT and
    * RENEWED_EXPIRES_AT do.
    */
-  touch(record: SessionRecord, now: Date = this.now()): void {
-    if (now.getTime() >= record.updatedAt.getTime()) record.updatedAt = now;
+  touch(record: SessionRecord, now: Date = this.now(), spreadMicros = 0): void {
+    if (compareTime(now, record.updatedAt) >= 0) record.updatedAt = now;
+    if (spreadMicros > 0) record.updatedAt = plusMicroseconds(record.updatedAt, spreadMicros);
     const expiresAt = expiryOf(now.getTime(), this.#options.sessionTtlMs);
     record.expiresAt =
       expiresAt === undefined || record.expiresAt === undefined
@@ -119,4 +131,10 @@ export class MemoryStore {
       this.nowMs(),
     );
   }
+}
+
+/** `date` moved `micros` microseconds later, keeping the nanoseconds it carries. */
+function plusMicroseconds(date: Date, micros: number): Date {
+  const nanos = subMillisecondNanos(date) + micros * 1000;
+  return new PreciseDate(date.getTime() + Math.floor(nanos / 1_000_000), nanos % 1_000_000);
 }
