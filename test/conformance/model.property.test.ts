@@ -6,7 +6,11 @@
  *
  * Keys come from small alphabets (two users, three session ids, a few state keys and tracks) so
  * operations collide: appends to deleted or expired sessions, creates over live ones, reads of
- * expired state.
+ * expired state. The PostgreSQL service runs with and without asyncPersist (a write's failure
+ * then comes from the next flush(), as its cause).
+ *
+ * MODEL_RUNS sets the number of runs (default 100), MODEL_SEED and MODEL_PATH replay a failure,
+ * MODEL_STATS=1 prints how often each operation succeeded or failed.
  */
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
@@ -14,14 +18,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InMemorySessionService } from '../../src/inmemory/service.js';
 import { PostgresSessionService } from '../../src/postgres/service.js';
 import { ManualClock } from '../../src/session/clock.js';
-import { encodeEvent, encodeTrackEvent } from '../../src/session/codec/index.js';
+import {
+  cloneEvent,
+  decodeTrackEvent,
+  encodeEvent,
+  encodeTrackEvent,
+} from '../../src/session/codec/index.js';
 import { isAgentSessionsError } from '../../src/session/errors.js';
 import { createEvent, type Event, type Message } from '../../src/session/event.js';
 import type { SessionKey, UserKey } from '../../src/session/keys.js';
 import type { SessionService } from '../../src/session/service.js';
 import { newSession, type Session } from '../../src/session/session.js';
 import { type StateMap, textValue } from '../../src/session/state.js';
-import { formatRfc3339Nano } from '../../src/session/time.js';
+import { formatRfc3339Nano, PreciseDate } from '../../src/session/time.js';
 import type { TrackEvents } from '../../src/session/track.js';
 import { type TestDatabase, testDatabases } from '../support/database.js';
 
@@ -50,7 +59,13 @@ const valueArb = fc.option(fc.integer({ min: 0, max: 3 }), { nil: null, freq: 5 
 const stateArb = (keys: readonly string[]) =>
   fc.dictionary(fc.constantFrom(...keys), valueArb, { maxKeys: 3 });
 const sessionStateKeys = STATE_KEYS.filter((k) => !k.startsWith('app:') && !k.startsWith('user:'));
-const offsetSecondsArb = fc.integer({ min: 0, max: 90 });
+/** Seconds past START, now and then with a fraction below the millisecond. */
+const offsetSecondsArb = fc.oneof(
+  { weight: 4, arbitrary: fc.integer({ min: 0, max: 90 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 0, max: 90 }).map((s) => s + 0.0000015) },
+);
+/** Nanoseconds below the millisecond of a timestamp (a Go writer's, or one read back from Go). */
+const nanosArb = fc.constantFrom(0, 0, 0, 1_500, 999_999);
 
 const eventKindArb = fc.constantFrom('user', 'assistant', 'toolCall', 'toolResult', 'partial', 'deltaOnly');
 
@@ -58,7 +73,13 @@ const createArb = fc.record({
   op: fc.constant('create' as const),
   user: userArb,
   id: sessionIdArb,
-  state: fc.option(stateArb(sessionStateKeys), { nil: undefined }),
+  state: fc.option(
+    fc.oneof(
+      { weight: 4, arbitrary: stateArb(sessionStateKeys) },
+      { weight: 1, arbitrary: stateArb(STATE_KEYS) },
+    ),
+    { nil: undefined },
+  ),
 });
 
 const commandArb = fc.oneof(
@@ -73,6 +94,7 @@ const commandArb = fc.oneof(
       delta: fc.option(stateArb(STATE_KEYS), { nil: undefined }),
       /** Seconds the event's timestamp lies before now (so timestamps are not always ordered). */
       back: fc.constantFrom(0, 0, 0, 5),
+      nanos: nanosArb,
       eventNum: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined, freq: 4 }),
     }),
   },
@@ -84,6 +106,7 @@ const commandArb = fc.oneof(
       id: sessionIdArb,
       track: fc.constantFrom(...TRACKS),
       back: fc.constantFrom(0, 0, 3),
+      nanos: nanosArb,
       payload: fc.integer({ min: 0, max: 9 }),
     }),
   },
@@ -250,6 +273,7 @@ const optionsArb = fc.record({
   trackEventTtlMs: fc.constantFrom(undefined, 20 * SECOND),
   sessionEventLimit: fc.constantFrom(1000, 3),
   softDelete: fc.boolean(),
+  asyncPersist: fc.boolean(),
 });
 
 type RunOptions = typeof optionsArb extends fc.Arbitrary<infer O> ? O : never;
@@ -334,6 +358,7 @@ class World {
   #batchAt = Number.NaN;
 
   constructor(
+    readonly asyncPersist: boolean,
     readonly clock: ManualClock,
     readonly model: Side,
     readonly real: Side,
@@ -359,12 +384,21 @@ class World {
   }
 
   at(seconds: number): Date {
-    return new Date(START + seconds * SECOND);
+    const whole = Math.floor(seconds);
+    return whole === seconds
+      ? new Date(START + seconds * SECOND)
+      : new PreciseDate(START + whole * SECOND, Math.round((seconds - whole) * 1e9));
   }
 
-  makeEvent(kind: string, back: number, delta: StateMap | undefined): Event {
+  /** The clock's time `back` seconds ago, with `nanos` below the millisecond. */
+  stamp(back: number, nanos: number): Date {
+    const ms = this.clock.now().getTime() - back * SECOND;
+    return nanos === 0 ? new Date(ms) : new PreciseDate(ms, nanos);
+  }
+
+  makeEvent(kind: string, back: number, delta: StateMap | undefined, nanos = 0): Event {
     const n = ++this.#seq;
-    const now = new Date(this.clock.now().getTime() - back * SECOND);
+    const now = this.stamp(back, nanos);
     const base = { id: `e${n}`, invocationId: `i${n}`, now, ...(delta ? { stateDelta: delta } : {}) };
     const msg = (author: string, message: Message, extra: Partial<Event> = {}) =>
       createEvent({ author, message, ...base, ...extra });
@@ -411,7 +445,16 @@ class World {
       normalize: (v: never) => unknown = (v) => v,
     ): Promise<void> => {
       const m = await outcome(() => run(this.model), normalize);
-      const r = await outcome(() => run(this.real), normalize);
+      const r = await outcome(async () => {
+        const value = await run(this.real);
+        // With asyncPersist a write's failure is reported by the next flush(), as its cause.
+        if (this.asyncPersist) {
+          await this.real.svc.flush().catch((err: unknown) => {
+            throw (err as Error).cause ?? err;
+          });
+        }
+        return value;
+      }, normalize);
       if (process.env.MODEL_STATS) {
         const tag = `${c.op} ${'ok' in m ? (m.ok === null || (Array.isArray(m.ok) && m.ok.length === 0) ? 'empty' : 'ok') : (m.error.code ?? m.error.name)}`;
         stats.set(tag, (stats.get(tag) ?? 0) + 1);
@@ -437,10 +480,10 @@ class World {
         return;
       case 'append': {
         const delta = c.delta ? stateOf(c.delta) : undefined;
-        const event = this.makeEvent(c.kind, c.back, delta);
+        const event = this.makeEvent(c.kind, c.back, delta, c.nanos);
         const options = c.eventNum === undefined ? {} : { eventNum: c.eventNum };
         await both(
-          (side) => side.svc.appendEvent(this.caller(side, c.user, c.id), structuredClone(event), options),
+          (side) => side.svc.appendEvent(this.caller(side, c.user, c.id), cloneEvent(event), options),
           normVoid,
         );
         compareCallers(c.user, c.id);
@@ -450,10 +493,14 @@ class World {
         const trackEvent = {
           track: c.track,
           payload: { n: c.payload },
-          timestamp: new Date(this.clock.now().getTime() - c.back * SECOND),
+          timestamp: this.stamp(c.back, c.nanos),
         };
         await both(
-          (side) => side.svc.appendTrackEvent(this.caller(side, c.user, c.id), structuredClone(trackEvent)),
+          (side) =>
+            side.svc.appendTrackEvent(
+              this.caller(side, c.user, c.id),
+              decodeTrackEvent(encodeTrackEvent(trackEvent)),
+            ),
           normVoid,
         );
         compareCallers(c.user, c.id);
@@ -543,7 +590,7 @@ class World {
         );
         const options = c.eventTime === undefined ? {} : { eventTime: this.at(c.eventTime) };
         await both(
-          (side) => side.svc.appendEvents(this.caller(side, c.user, c.id), structuredClone(events), options),
+          (side) => side.svc.appendEvents(this.caller(side, c.user, c.id), events.map(cloneEvent), options),
           normVoid,
         );
         compareCallers(c.user, c.id);
@@ -582,7 +629,11 @@ class World {
           ...(c.expectedState ? { expectedState: stateOf(c.expectedState) } : {}),
         };
         await both(
-          (side) => side.svc.replaceEvents(this.key(c.user, c.id), structuredClone(request)),
+          (side) =>
+            side.svc.replaceEvents(this.key(c.user, c.id), {
+              ...request,
+              events: request.events.map(cloneEvent),
+            }),
           normVoid,
         );
         return;
@@ -615,7 +666,7 @@ describe.each(testDatabases)('model-based: memory vs PostgreSQL on %s', (_name, 
           .tuple(createArb, fc.array(commandArb, { minLength: 4, maxLength: 24, size: 'max' }))
           .map(([first, rest]) => [first, ...rest]),
         async (runOptions: RunOptions, commands: Command[]) => {
-          const { softDelete, trackEventTtlMs, ...shared } = runOptions;
+          const { softDelete, asyncPersist, trackEventTtlMs, ...shared } = runOptions;
           const clock = new ManualClock(START);
           const common = {
             ...shared,
@@ -629,9 +680,11 @@ describe.each(testDatabases)('model-based: memory vs PostgreSQL on %s', (_name, 
             ...common,
             softDelete,
             skipDbInit: true,
+            ...(asyncPersist ? { asyncPersist, asyncPersisterNum: 2 } : {}),
           });
           try {
             const world = new World(
+              asyncPersist,
               clock,
               { svc: model, callers: new Map() },
               { svc: real, callers: new Map() },
@@ -643,7 +696,7 @@ describe.each(testDatabases)('model-based: memory vs PostgreSQL on %s', (_name, 
         },
       ),
       {
-        numRuns: Number(process.env.MODEL_RUNS ?? 60),
+        numRuns: Number(process.env.MODEL_RUNS ?? 100),
         ...(process.env.MODEL_SEED
           ? { seed: Number(process.env.MODEL_SEED), path: process.env.MODEL_PATH }
           : {}),
