@@ -237,7 +237,7 @@ export function updatedSessionsCte(t: TableNames, applied?: string): string {
   const skip = applied ? `\n    AND NOT EXISTS (SELECT 1 FROM ${applied} a WHERE a.n = l.n)` : '';
   return `updated AS (
   UPDATE ${states} AS t
-  SET state = ${mergedEnvelope('s.delta', 's.stamp', 's.at')},
+  SET state = ${mergedEnvelope('s.delta', 's.stamp', 's.at', 's.spread')},
       updated_at = ${MONOTONIC_UPDATED_AT('s.at')} + s.spread * interval '1 microsecond',
       expires_at = ${RENEWED_EXPIRES_AT('s.expires')}
   FROM locked l JOIN s ON s.n = l.n

@@ -90,10 +90,10 @@ export function isLive(now: string, alias = ''): string {
  * A NULL, JSON-null or non-object envelope (rows written by hand, or by an older writer) counts as
  * `{}`, and so does a missing or non-object `state`, as Go's decoder treats them.
  */
-export function mergedEnvelope(delta: string, updatedAt: string, now: string): string {
+export function mergedEnvelope(delta: string, updatedAt: string, now: string, spread?: string): string {
   const envelope = `(CASE WHEN jsonb_typeof(state) = 'object' THEN state ELSE '{}'::jsonb END)`;
   const inner = `(CASE WHEN jsonb_typeof(state->'state') = 'object' THEN state->'state' ELSE '{}'::jsonb END)`;
-  return `${envelope} || jsonb_build_object('state', ${inner} || ${delta}, 'updatedAt', ${monotonicUpdatedAtJson(updatedAt, now)})`;
+  return `${envelope} || jsonb_build_object('state', ${inner} || ${delta}, 'updatedAt', ${monotonicUpdatedAtJson(updatedAt, now, spread)})`;
 }
 
 /**
@@ -105,11 +105,28 @@ export function mergedEnvelope(delta: string, updatedAt: string, now: string): s
  * with the column: Go in another time zone writes the column in its local wall-clock time. A value
  * that is not an RFC 3339 timestamp is replaced, as before.
  */
-function monotonicUpdatedAtJson(updatedAt: string, now: string): string {
+function monotonicUpdatedAtJson(updatedAt: string, now: string, spread?: string): string {
   const stored = `state->>'updatedAt'`;
+  const instant = `((${stored})::timestamptz AT TIME ZONE 'UTC')`;
   return `(CASE WHEN jsonb_typeof(state->'updatedAt') = 'string' AND ${stored} ~ '${RFC3339}'
-      AND ${now} < ((${stored})::timestamptz AT TIME ZONE 'UTC')
-    THEN state->'updatedAt' ELSE to_jsonb(${updatedAt}::text) END)`;
+      AND ${now} < ${instant}
+    THEN ${spread ? keptMovedBy(instant, spread) : `state->'updatedAt'`} ELSE to_jsonb(${updatedAt}::text) END)`;
+}
+
+/**
+ * A kept envelope `updatedAt` (`instant`, UTC) moved on by a batch's `spread` microseconds, as
+ * the updated_at column is (see updatedSessionsCte): kept as it was, it would tell an earlier
+ * time than the column, and listSessions, ordered by the column, would show sessions out of the
+ * order of the times it returns. Written as Go's RFC 3339 in UTC (trailing zeros of the fraction
+ * trimmed); the stored instant's nanoseconds below the microsecond are rounded, which only a
+ * batch landing while the writer's clock is behind the session's time sees. A spread of 0 keeps
+ * the stored text as it is. No backslash: the regular expression must read the same with
+ * standard_conforming_strings off.
+ */
+function keptMovedBy(instant: string, spread: string): string {
+  const moved = `to_char(${instant} + ${spread} * interval '1 microsecond', 'YYYY-MM-DD"T"HH24:MI:SS.US')`;
+  return `(CASE WHEN ${spread} = 0 THEN state->'updatedAt'
+      ELSE to_jsonb(regexp_replace(${moved}, '[.]?0+$', '') || 'Z') END)`;
 }
 
 /** RFC 3339 as Go writes it (nanoseconds at most), as a POSIX regular expression without backslashes. */
