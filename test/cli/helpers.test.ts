@@ -486,7 +486,7 @@ describe('export lines', () => {
       // (time.Time{}.In(loc)): Go writes the offset to the minute, so it reads back in year 0000.
       {
         id: 'e1',
-        timestamp: '0000-12-31T16:07:02-07:52',
+        timestamp: '2026-01-02T03:04:05Z',
         response: { id: 'r', timestamp: '0000-12-31T19:03:58-04:56' },
       },
     ]) {
@@ -501,9 +501,29 @@ describe('export lines', () => {
       trackEvents: [{ track: 't', event: '{"track":"t","timestamp":"0001-01-01T00:00:00Z"}', ...row }],
     });
     expect(parseExportLine(zeroes).trackEvents).toHaveLength(1);
-    const shiftedZeroes = zeroes.replaceAll('0001-01-01T00:00:00Z', '0000-12-31T16:07:02-07:52');
-    expect(shiftedZeroes).not.toBe(zeroes);
+    // The shifted zero is taken where no statement casts the time; where one does (an event's
+    // timestamp, the state's times), PostgreSQL, which has no year 0000, would fail every later
+    // write to the session, so it is refused there.
+    const shifted = '0000-12-31T16:07:02-07:52';
+    const shiftedZeroes = JSON.stringify({
+      ...valid,
+      summaries: [
+        {
+          filterKey: '',
+          summary: `{"summary":"s","updated_at":"${shifted}","boundary":{"version":1,"cutoff_at":"${shifted}"}}`,
+          ...times,
+        },
+      ],
+      trackEvents: [{ track: 't', event: `{"track":"t","timestamp":"${shifted}"}`, ...row }],
+    });
     expect(parseExportLine(shiftedZeroes).trackEvents).toHaveLength(1);
+    expect(() => parseExportLine(withEvent({ id: 'e1', timestamp: shifted }))).toThrow(
+      `session.events[0].event must hold a document the service can write: event.timestamp ${rule}`,
+    );
+    for (const name of ['createdAt', 'updatedAt'])
+      expect(() =>
+        parseExportLine(JSON.stringify({ ...valid, state: `{"id":"s","state":{},"${name}":"${shifted}"}` })),
+      ).toThrow(`session.state must hold a document the service can write: sessionState.${name} ${rule}`);
   });
 
   it("look for times only where the documents hold them, not in the caller's data", () => {

@@ -15,24 +15,46 @@ export const DOCUMENT_TIME_RULE =
 /** The documents an import reads, by the name its messages give them. */
 export type DocumentKind = 'event' | 'summary' | 'trackEvent' | 'sessionState';
 
+/** A time field of a document: its path, and whether a statement casts it to a timestamp. */
+interface TimeField {
+  path: readonly string[];
+  /**
+   * An event's `timestamp` (an eventTime read's rare lookup) and the envelope's `createdAt` and
+   * `updatedAt` (every append) are cast by SQL, and PostgreSQL has no year 0000: a shifted zero
+   * there (see isShiftedGoZero) would make every later write to the session fail, so it is
+   * refused in these fields like any other year-0000 time.
+   */
+  cast: boolean;
+}
+
 /**
  * Where each kind holds its times, as the read path's decoder returns it (Dates under their JSON
  * names). Only these are looked at: the rest of a document (a tool's arguments, a payload,
  * `extensions`) is the caller's data, whose date-like strings are no times of ours, and walking
  * every node of a large session doubled its import.
  */
-const TIME_FIELDS: Readonly<Record<DocumentKind, readonly (readonly string[])[]>> = {
-  event: [['timestamp'], ['response', 'timestamp']],
-  summary: [['updated_at'], ['boundary', 'cutoff_at']],
-  trackEvent: [['timestamp']],
-  sessionState: [['createdAt'], ['updatedAt']],
+const TIME_FIELDS: Readonly<Record<DocumentKind, readonly TimeField[]>> = {
+  event: [
+    { path: ['timestamp'], cast: true },
+    { path: ['response', 'timestamp'], cast: false },
+  ],
+  summary: [
+    { path: ['updated_at'], cast: false },
+    { path: ['boundary', 'cutoff_at'], cast: false },
+  ],
+  trackEvent: [{ path: ['timestamp'], cast: false }],
+  sessionState: [
+    { path: ['createdAt'], cast: true },
+    { path: ['updatedAt'], cast: true },
+  ],
 };
 
 /**
  * Go's zero time shown in a zone west of Greenwich whose offset has seconds (a local mean time,
  * as `time.Time{}.In(loc)` gives): Go writes the offset to the minute, so the text reads back up
  * to 59 seconds before the zero instant, in the year 0000 (`0000-12-31T16:07:02-07:52` in
- * America/Los_Angeles). It is Go's unset time, and a backup of it must restore.
+ * America/Los_Angeles). It is Go's unset time (an event's `response.timestamp` most often), and a
+ * backup of it must restore.
  */
 function isShiftedGoZero(time: Date): boolean {
   const ms = time.getTime();
@@ -45,12 +67,12 @@ function isShiftedGoZero(time: Date): boolean {
  * (0001-01-01T00:00:00Z), which Go writes for every unset time, is the first it writes.
  */
 export function unwritableTimePath(decoded: unknown, kind: DocumentKind): string | undefined {
-  for (const path of TIME_FIELDS[kind]) {
+  for (const { path, cast } of TIME_FIELDS[kind]) {
     let value: unknown = decoded;
     for (const name of path)
       value =
         value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[name] : undefined;
-    if (value instanceof Date && !isStorableTime(value) && !isShiftedGoZero(value))
+    if (value instanceof Date && !isStorableTime(value) && (cast || !isShiftedGoZero(value)))
       return [kind, ...path].join('.');
   }
   return undefined;
