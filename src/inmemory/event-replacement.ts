@@ -28,7 +28,7 @@ export function replaceEvents(mem: MemoryContext, key: SessionKey, request: Repl
     mem.store.storeEvent(args.key, decodeEvent(json), persistable ? json : null, now);
   }
   for (const [stateKey, value] of Object.entries(args.state ?? {})) record.state[stateKey] = value;
-  // Stored one microsecond apart, as appendEvents stores a batch (see touchAfterBatch).
+  // updatedAt moves past the write's time as after an appendEvents batch (see touchAfterBatch).
   const stored = args.events.filter((event) => event.persistable).length;
   mem.store.touch(record, now, Math.max(0, stored - 1));
 }

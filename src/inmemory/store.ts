@@ -8,7 +8,7 @@ import { sessionNotFound } from '../session/errors.js';
 import type { Event } from '../session/event.js';
 import type { SessionKey, UserKey } from '../session/keys.js';
 import { copyBytes, scopedState, TRACKS_STATE_KEY } from '../session/state.js';
-import { compareTime, PreciseDate, subMillisecondNanos } from '../session/time.js';
+import { compareTime, plusMicroseconds } from '../session/time.js';
 import type { TrackEvent } from '../session/track.js';
 import type { ResolvedOptions } from './options.js';
 import type { ReadContext } from './read.js';
@@ -65,10 +65,12 @@ export class MemoryStore {
   }
 
   /**
-   * A write of `stored` events as one batch (appendEvents, replaceEvents) stores them one
-   * microsecond apart, as the PostgreSQL batch statement does, so the session's updatedAt moves
-   * `stored - 1` microseconds past the later of the write's time and its updatedAt before:
-   * sessions written in the same millisecond list in the same order on every backend.
+   * A write of `stored` events as one batch (appendEvents, replaceEvents) moves the session's
+   * updatedAt `stored - 1` microseconds past the later of the write's time and its updatedAt
+   * before, as PostgreSQL's batch statement does (it stores a batch's events one microsecond
+   * apart): sessions written by such calls in the same millisecond list in the same order as on
+   * a synchronous PostgreSQL service. (With asyncPersist, PostgreSQL also spreads single appends
+   * that one background batch carries, which this service, writing each at once, does not.)
    */
   touchAfterBatch(key: SessionKey, now: Date, stored: number): void {
     if (stored > 1) this.touch(this.writableRecord(key), now, stored - 1);
@@ -131,10 +133,4 @@ export class MemoryStore {
       this.nowMs(),
     );
   }
-}
-
-/** `date` moved `micros` microseconds later, keeping the nanoseconds it carries. */
-function plusMicroseconds(date: Date, micros: number): Date {
-  const nanos = subMillisecondNanos(date) + micros * 1000;
-  return new PreciseDate(date.getTime() + Math.floor(nanos / 1_000_000), nanos % 1_000_000);
 }

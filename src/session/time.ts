@@ -82,6 +82,16 @@ export function subMillisecondNanos(date: Date): number {
   return typeof nanos === 'number' && Number.isInteger(nanos) && nanos >= 0 && nanos <= 999_999 ? nanos : 0;
 }
 
+/**
+ * `date` moved `micros` microseconds later, keeping the nanoseconds it carries: where a batch of
+ * events stored one microsecond apart leaves a session's updatedAt.
+ */
+export function plusMicroseconds(date: Date, micros: number): Date {
+  if (micros === 0) return date;
+  const nanos = subMillisecondNanos(date) + micros * 1000;
+  return new PreciseDate(date.getTime() + Math.floor(nanos / 1_000_000), nanos % 1_000_000);
+}
+
 /** Nanoseconds within the second, 0 to 999,999,999. */
 function nanosOfSecond(date: Date): number {
   return date.getUTCMilliseconds() * 1_000_000 + subMillisecondNanos(date);

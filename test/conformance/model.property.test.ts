@@ -352,8 +352,6 @@ afterAll(() => {
 class World {
   readonly app = `app-${randomUUID()}`;
   #seq = 0;
-  /** The latest time the clock showed before it last stepped back. */
-  #highWater = START;
 
   constructor(
     readonly asyncPersist: boolean,
@@ -417,11 +415,6 @@ class World {
       default:
         return createEvent({ author: 'agent', ...base });
     }
-  }
-
-  /** The events of a batch (appendEvents, replaceEvents), as generated. */
-  batch<T>(events: T[]): T[] {
-    return events;
   }
 
   /** Runs one command on both sides and compares what each gave. */
@@ -567,13 +560,10 @@ class World {
         this.clock.advance(c.seconds * SECOND);
         return;
       case 'rewind':
-        this.#highWater = Math.max(this.#highWater, this.clock.now().getTime());
         this.clock.advance(-c.seconds * SECOND);
         return;
       case 'appendBatch': {
-        const events = this.batch(c.events).map((e) =>
-          this.makeEvent(e.kind, 0, e.delta ? stateOf(e.delta) : undefined),
-        );
+        const events = c.events.map((e) => this.makeEvent(e.kind, 0, e.delta ? stateOf(e.delta) : undefined));
         const options = c.eventTime === undefined ? {} : { eventTime: this.at(c.eventTime) };
         await both(
           (side) => side.svc.appendEvents(this.caller(side, c.user, c.id), events.map(cloneEvent), options),
@@ -607,7 +597,7 @@ class World {
           if (c.expect === 0) expectedEventIds = [];
           if (c.wrongIds && expectedEventIds.length > 0) expectedEventIds[0] = 'e0';
         }
-        const events = this.batch(c.events).map((kind) => this.makeEvent(kind, 0, undefined));
+        const events = c.events.map((kind) => this.makeEvent(kind, 0, undefined));
         const request = {
           events,
           ...(expectedEventIds ? { expectedEventIds } : {}),

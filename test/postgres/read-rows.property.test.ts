@@ -141,7 +141,8 @@ describe.each(testDatabases)('packed read rows, on %s', (_name, open) => {
     );
     await suite.db.sql.query(
       `INSERT INTO ${t('session_summaries')} (app_name, user_id, session_id, filter_key, summary, updated_at)
-       VALUES ($1, $2, $3, E'f\\t1', NULL, now()), ($1, $2, $3, '', $4, now())`,
+       VALUES ($1, $2, $3, E'f\\t1', NULL, now()), ($1, $2, $3, '', $4, now()),
+              ($1, $2, $3, E'f\\t"2\\\\', $4, now())`,
       [
         appName,
         k.userId,
@@ -159,8 +160,12 @@ describe.each(testDatabases)('packed read rows, on %s', (_name, open) => {
     }
     const read = (await service.getSession(k))!;
     expect(read.events).toHaveLength(1);
-    expect(Object.keys(read.summaries)).toEqual(['']);
+    // A filter key holding a tab, a quote and a backslash comes back as written.
+    expect(Object.keys(read.summaries).sort()).toEqual(['', 'f\t"2\\']);
+    expect(read.summaries['f\t"2\\']!.summary).toBe('kept');
     expect(read.summaries['']!.summary).toBe('kept');
+    const listed = (await service.listSessions(k))[0]!;
+    expect(Object.keys(listed.summaries).sort()).toEqual(['', 'f\t"2\\']);
   });
 });
 

@@ -19,7 +19,7 @@
  * retryEventsBatch in append-batch.ts), so it sees what an attempt still running then committed.
  */
 import { type SessionKey, sessionKeyId } from '../../session/keys.js';
-import { formatRfc3339Nano, PreciseDate, subMillisecondNanos, toSqlTimestamp } from '../../session/time.js';
+import { formatRfc3339Nano, plusMicroseconds, toSqlTimestamp } from '../../session/time.js';
 import type { TableNames } from '../schema/index.js';
 import {
   MONOTONIC_UPDATED_AT,
@@ -180,13 +180,6 @@ export function sessionArrays(
     a.born.push(r.born ? formatRfc3339Nano(r.born) : '');
   }
   return a;
-}
-
-/** `date` moved `micros` microseconds later, keeping the nanoseconds it carries. */
-function plusMicroseconds(date: Date, micros: number): Date {
-  if (micros === 0) return date;
-  const nanos = subMillisecondNanos(date) + micros * 1000;
-  return new PreciseDate(date.getTime() + Math.floor(nanos / 1_000_000), nanos % 1_000_000);
 }
 
 /**
