@@ -83,6 +83,21 @@ function sessionsOf(appName: string): Promise<Record<string, string>> {
   });
 }
 
+/** The stored session ids and event ids of `appName`. */
+function storedOf(appName: string): Promise<{ sessions: string[]; events: string[] }> {
+  return withPglite(dbDir, async (db) => {
+    const sessions = await db.query<{ session_id: string }>(
+      'SELECT session_id FROM session_states WHERE app_name = $1',
+      [appName],
+    );
+    const events = await db.query<{ id: string }>(
+      "SELECT event->>'id' AS id FROM session_events WHERE app_name = $1",
+      [appName],
+    );
+    return { sessions: sessions.rows.map((r) => r.session_id), events: events.rows.map((r) => r.id) };
+  });
+}
+
 /** Every invalid form: the bytes of line 2 (line 1 is a valid session of user `<name>-<how>`). */
 const INVALID_UTF8: Record<string, (user: string) => Buffer> = {
   'a lone continuation byte': (u) => line({ userId: u }, bytes(0x73, 0x80, 0x78)),
@@ -404,21 +419,7 @@ describe('agent-sessions import refuses a document the store could not read back
       expect(expectOneLineError(await importStdin(input))).toBe(
         `${ERROR}stdin line 2: ${field} must hold a document the store can read: ${reason} (the 1 session before it was imported)`,
       );
-      const rows = await withPglite(dbDir, async (db) => {
-        const sessions = await db.query<{ session_id: string }>(
-          'SELECT session_id FROM session_states WHERE app_name = $1',
-          [app],
-        );
-        const events = await db.query<{ id: string }>(
-          "SELECT event->>'id' AS id FROM session_events WHERE app_name = $1",
-          [app],
-        );
-        return {
-          sessions: sessions.rows.map((r) => r.session_id),
-          events: events.rows.map((r) => r.id),
-        };
-      });
-      expect(rows).toEqual({ sessions: ['before'], events: ['kept'] });
+      expect(await storedOf(app)).toEqual({ sessions: ['before'], events: ['kept'] });
     },
     2 * STEP_TIMEOUT_MS,
   );
@@ -460,18 +461,7 @@ describe('agent-sessions import refuses a time the service would not write', () 
       expect(expectOneLineError(await importStdin(input))).toBe(
         `${ERROR}stdin line 2: session.events[1].event must hold a document the service can write: ${path} ${RULE} (the 1 session before it was imported)`,
       );
-      const rows = await withPglite(dbDir, async (db) => {
-        const sessions = await db.query<{ session_id: string }>(
-          'SELECT session_id FROM session_states WHERE app_name = $1',
-          [app],
-        );
-        const events = await db.query<{ id: string }>(
-          "SELECT event->>'id' AS id FROM session_events WHERE app_name = $1",
-          [app],
-        );
-        return { sessions: sessions.rows.map((r) => r.session_id), events: events.rows.map((r) => r.id) };
-      });
-      expect(rows).toEqual({ sessions: ['before'], events: ['kept'] });
+      expect(await storedOf(app)).toEqual({ sessions: ['before'], events: ['kept'] });
     },
     2 * STEP_TIMEOUT_MS,
   );

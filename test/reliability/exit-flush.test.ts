@@ -4,10 +4,9 @@
  * when it runs out of work (`beforeExit`). Each exit path runs in a child process; the table is
  * checked row by row afterwards.
  */
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ExitConfig } from './support/exit-child.js';
-import { buildWorker } from './support/processes.js';
+import { buildWorker, runScript } from './support/processes.js';
 import {
   createTestSchema,
   describeServer,
@@ -18,29 +17,10 @@ import {
 
 const COUNT = 400;
 
-function runChild(path: string, config: ExitConfig) {
-  const child = spawn(process.execPath, [path, JSON.stringify(config)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => {
-    stdout += c.toString();
-  });
-  child.stderr.on('data', (c: Buffer) => {
-    stderr += c.toString();
-  });
-  return new Promise<{
-    code: number | null;
-    signal: NodeJS.Signals | null;
-    appended: string[];
-    stderr: string;
-  }>((done) =>
-    child.on('exit', (code, signal) => {
-      const line = stdout.split('\n').find((l) => l.startsWith('{"appended"'));
-      done({ code, signal, appended: line ? (JSON.parse(line).appended as string[]) : [], stderr });
-    }),
-  );
+async function runChild(path: string, config: ExitConfig) {
+  const { code, signal, stdout, stderr } = await runScript(path, config);
+  const line = stdout.split('\n').find((l) => l.startsWith('{"appended"'));
+  return { code, signal, appended: line ? (JSON.parse(line).appended as string[]) : [], stderr };
 }
 
 describeServer('flushOnExit', () => {

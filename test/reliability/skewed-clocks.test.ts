@@ -7,11 +7,10 @@
  * spread), no event is stored before an earlier one or after its session's time, no event twice,
  * and listSessions returns the sessions newest first by the times it shows.
  */
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { SessionKey } from '../../src/session/keys.js';
 import { compareTime } from '../../src/session/time.js';
-import { buildWorker } from './support/processes.js';
+import { buildWorker, runScript } from './support/processes.js';
 import {
   createTestSchema,
   describeServer,
@@ -52,25 +51,15 @@ describeServer('writers with skewed clocks on the same sessions', () => {
     await db?.drop();
   });
 
-  const run = (config: SkewedWriterConfig) =>
-    new Promise<{ id: number; counts: Record<string, number>; errors: string[] }>((done, fail) => {
-      const child = spawn(process.execPath, [writer.path, JSON.stringify(config)], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-      });
-      child.stderr.on('data', (chunk: Buffer) => {
-        err += chunk.toString();
-      });
-      child.on('exit', (code) =>
-        code === 0
-          ? done(JSON.parse(out.trim().split('\n').pop()!))
-          : fail(new Error(`writer ${config.id} exited ${code}: ${err}`)),
-      );
-    });
+  const run = async (config: SkewedWriterConfig) => {
+    const { code, stdout, stderr } = await runScript(writer.path, config);
+    if (code !== 0) throw new Error(`writer ${config.id} exited ${code}: ${stderr}`);
+    return JSON.parse(stdout.trim().split('\n').pop()!) as {
+      id: number;
+      counts: Record<string, number>;
+      errors: string[];
+    };
+  };
 
   it('keep the envelope and the column one time, events in order, and the list newest first', async () => {
     const results = await Promise.all(

@@ -29,6 +29,30 @@ export async function buildWorker(entry = 'worker.ts'): Promise<{ path: string; 
   return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** How a script run by {@link runScript} ended, and what it printed. */
+export interface ScriptRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a bundled script (see buildWorker) with `config` as its JSON argument, to its end. */
+export function runScript(path: string, config: unknown): Promise<ScriptRun> {
+  const child = spawn(process.execPath, [path, JSON.stringify(config)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return new Promise((done) => child.on('exit', (code, signal) => done({ code, signal, stdout, stderr })));
+}
+
 /** A running worker: send a command, read its one-line answer. */
 export interface Worker {
   readonly child: ChildProcessWithoutNullStreams;
